@@ -1,0 +1,54 @@
+package dev.quill.mail.pop3;
+
+import dev.quill.mail.pop3.session.MaildropStore;
+import dev.quill.store.CorruptMessageException;
+import dev.quill.store.MailStore;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.MessageMeta;
+import dev.quill.store.StoreException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+
+/** The POP3 session's view of a {@link MailStore}: the user's INBOX, and nothing else. */
+public final class StoreMaildrops implements MaildropStore {
+  private final MailStore store;
+
+  /** Wraps {@code store}. */
+  public StoreMaildrops(MailStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public boolean authenticate(String user, char[] password) {
+    return store.authenticate(user, password);
+  }
+
+  @Override
+  public Snapshot open(String user) {
+    MailboxInfo inbox = store.mailbox(user, MailStore.INBOX)
+        .orElseThrow(() -> new StoreException("user " + user + " has no " + MailStore.INBOX));
+    List<MessageMeta> metas = store.messages(user, MailStore.INBOX);
+    List<Entry> entries = new ArrayList<>(metas.size());
+    for (MessageMeta m : metas) {
+      entries.add(new Entry(m.uid(), m.size()));
+    }
+    return new Snapshot(inbox.uidValidity(), entries);
+  }
+
+  @Override
+  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
+    return store.readMessage(user, MailStore.INBOX, uid);
+  }
+
+  @Override
+  public void expunge(String user, Collection<Long> uids) {
+    try {
+      store.expunge(user, MailStore.INBOX, uids).join();
+    } catch (CompletionException e) {
+      throw new StoreException("expunge failed for " + user, e.getCause() == null ? e : e.getCause());
+    }
+  }
+}

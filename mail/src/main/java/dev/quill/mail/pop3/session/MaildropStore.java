@@ -1,0 +1,44 @@
+package dev.quill.mail.pop3.session;
+
+import dev.quill.store.CorruptMessageException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a {@link Pop3Session} needs from storage, and nothing more: check a password, list the
+ * INBOX, read one message, delete some. Production wraps {@link dev.quill.store.MailStore}
+ * ({@code dev.quill.mail.pop3.StoreMaildrops}); tests use a fake.
+ *
+ * <p>Users are canonical (lower-cased) addresses. Any method may throw a
+ * {@link RuntimeException} for a storage failure; the session answers {@code -ERR [SYS/TEMP]}.
+ */
+public interface MaildropStore {
+
+  /** One message of a snapshot: its UID and its size in octets (CRLF line endings). */
+  record Entry(long uid, long size) {}
+
+  /**
+   * The INBOX as it is at login.
+   *
+   * @param uidValidity the INBOX's UIDVALIDITY; with a UID it makes the UIDL unique id
+   * @param messages the messages in UID order; their positions + 1 are the POP3 message numbers
+   */
+  record Snapshot(long uidValidity, List<Entry> messages) {}
+
+  /** Whether {@code password} is {@code user}'s; slow on purpose for unknown users and misses. */
+  boolean authenticate(String user, char[] password);
+
+  /** Lists the user's INBOX. */
+  Snapshot open(String user);
+
+  /**
+   * A message's bytes; empty when it no longer exists (removed by another session or protocol).
+   *
+   * @throws CorruptMessageException when it failed its checksum; the store has quarantined it
+   */
+  Optional<byte[]> read(String user, long uid) throws CorruptMessageException;
+
+  /** Removes the messages atomically and durably; returns only when they are gone. */
+  void expunge(String user, Collection<Long> uids);
+}

@@ -1,0 +1,58 @@
+package dev.quill.mail.smtp.session;
+
+import dev.quill.store.DeliveryResult;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What an SMTP session needs from storage: recipient lookup, password checks and delivery. The
+ * server implements it over {@code MailStore}; tests use a fake. Implementations are thread-safe.
+ */
+public interface SmtpBackend {
+
+  /** What RCPT learns about an address. */
+  enum Disposition {
+    /** A local user (or an alias of one) that can take mail. */
+    LOCAL,
+    /** The domain is local but no user or alias has this address. */
+    NO_SUCH_USER,
+    /** A local user whose mailbox is full, or would be with the declared size. */
+    MAILBOX_FULL,
+    /** The domain is not delivered here. */
+    NOT_LOCAL
+  }
+
+  /**
+   * The outcome of looking up a recipient.
+   *
+   * @param user the canonical user address when {@link Disposition#LOCAL}, else null
+   */
+  record Resolution(Disposition disposition, String user) {
+    public static Resolution local(String user) {
+      return new Resolution(Disposition.LOCAL, user);
+    }
+
+    public static Resolution of(Disposition disposition) {
+      return new Resolution(disposition, null);
+    }
+  }
+
+  /**
+   * Looks up a recipient.
+   *
+   * @param address the address as given in RCPT (any case)
+   * @param declaredSize the message size announced by MAIL SIZE=, or 0 when unknown
+   */
+  Resolution resolveRecipient(String address, long declaredSize);
+
+  /** Checks a password; slow on purpose (password hashing). */
+  boolean authenticate(String user, char[] password);
+
+  /**
+   * Stores one copy of the message in each user's INBOX; the future completes when the stored
+   * copies are durable.
+   */
+  CompletableFuture<List<DeliveryResult>> deliver(Collection<String> users, byte[] message, Instant receivedAt);
+}

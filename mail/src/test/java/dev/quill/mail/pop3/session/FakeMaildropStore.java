@@ -1,0 +1,77 @@
+package dev.quill.mail.pop3.session;
+
+import dev.quill.store.CorruptMessageException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** An in-memory {@link MaildropStore} for session tests, with switches to make calls fail. */
+final class FakeMaildropStore implements MaildropStore {
+  static final long UID_VALIDITY = 1717;
+
+  final Map<String, String> passwords = new HashMap<>();
+  final Map<String, TreeMap<Long, byte[]>> inboxes = new HashMap<>();
+  final Set<Long> corrupt = new HashSet<>();
+  final List<List<Long>> expunges = new ArrayList<>();
+  boolean failExpunge;
+  boolean failReads;
+  boolean failOpen;
+  int authentications;
+  private long nextUid = 1;
+
+  FakeMaildropStore user(String user, String password) {
+    passwords.put(user, password);
+    inboxes.put(user, new TreeMap<>());
+    return this;
+  }
+
+  long add(String user, String message) {
+    long uid = nextUid++;
+    inboxes.get(user).put(uid, message.getBytes(StandardCharsets.UTF_8));
+    return uid;
+  }
+
+  @Override
+  public boolean authenticate(String user, char[] password) {
+    authentications++;
+    return passwords.containsKey(user) && passwords.get(user).equals(new String(password));
+  }
+
+  @Override
+  public Snapshot open(String user) {
+    if (failOpen) {
+      throw new IllegalStateException("disk on fire");
+    }
+    List<Entry> entries = new ArrayList<>();
+    inboxes.get(user).forEach((uid, bytes) -> entries.add(new Entry(uid, bytes.length)));
+    return new Snapshot(UID_VALIDITY, entries);
+  }
+
+  @Override
+  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
+    if (failReads) {
+      throw new IllegalStateException("read failed");
+    }
+    if (corrupt.remove(uid)) {
+      inboxes.get(user).remove(uid); // quarantined, as the real store does
+      throw new CorruptMessageException("checksum mismatch uid " + uid);
+    }
+    return Optional.ofNullable(inboxes.get(user).get(uid));
+  }
+
+  @Override
+  public void expunge(String user, Collection<Long> uids) {
+    if (failExpunge) {
+      throw new IllegalStateException("expunge failed");
+    }
+    expunges.add(List.copyOf(uids));
+    uids.forEach(inboxes.get(user)::remove);
+  }
+}

@@ -1,0 +1,115 @@
+package dev.quill.server.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.quill.mail.net.Connection;
+import dev.quill.mail.net.ConnectionHandler;
+import dev.quill.mail.net.LineReader;
+import dev.quill.store.StoreException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the admin channel: one JSON request per line, each carrying the token from
+ * {@link AdminEndpoint}, one JSON reply per line. Bound to loopback only.
+ *
+ * <p>Security: a request without the right token is answered with an error and the connection
+ * is closed; tokens are compared in constant time; request lines are capped at 64 KiB.
+ */
+public final class AdminService implements ConnectionHandler {
+  private static final Logger log = LoggerFactory.getLogger(AdminService.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_LINE = 64 * 1024;
+
+  private final AdminOps ops;
+  private final byte[] token;
+
+  public AdminService(AdminOps ops, String token) {
+    this.ops = ops;
+    this.token = token.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  @Override
+  public void handle(Connection c) throws Exception {
+    c.setReadTimeout(Duration.ofMinutes(1));
+    while (true) {
+      LineReader.Line line = c.reader().readLine(MAX_LINE);
+      if (line == null) {
+        return;
+      }
+      ObjectNode reply = JSON.createObjectNode();
+      JsonNode req;
+      try {
+        req = line.tooLong() ? null : JSON.readTree(new String(line.bytes(), StandardCharsets.UTF_8));
+      } catch (Exception e) {
+        req = null;
+      }
+      if (req == null || !req.isObject()) {
+        c.send(reply.put("ok", false).put("error", "malformed request").toString());
+        return;
+      }
+      if (!MessageDigest.isEqual(token, req.path("token").asText("").getBytes(StandardCharsets.US_ASCII))) {
+        log.warn("admin request refused: bad token peer={}", c.remote());
+        c.send(reply.put("ok", false).put("error", "not authorised").toString());
+        return;
+      }
+      try {
+        reply.set("result", execute(req));
+        reply.put("ok", true);
+      } catch (StoreException | IllegalArgumentException e) {
+        reply.put("ok", false).put("error", e.getMessage());
+      }
+      c.send(reply.toString());
+    }
+  }
+
+  private JsonNode execute(JsonNode req) {
+    String op = req.path("op").asText("");
+    String a = req.path("address").asText("");
+    return switch (op) {
+      case "domain.add" -> JSON.getNodeFactory().booleanNode(ops.addDomain(req.path("domain").asText()));
+      case "domain.delete" -> JSON.getNodeFactory().booleanNode(ops.deleteDomain(req.path("domain").asText()));
+      case "domain.list" -> {
+        ArrayNode arr = JSON.createArrayNode();
+        ops.domains().forEach(arr::add);
+        yield arr;
+      }
+      case "user.add" -> {
+        ops.addUser(a, req.path("password").asText().toCharArray());
+        yield JSON.getNodeFactory().booleanNode(true);
+      }
+      case "user.passwd" -> {
+        ops.setPassword(a, req.path("password").asText().toCharArray());
+        yield JSON.getNodeFactory().booleanNode(true);
+      }
+      case "user.delete" -> JSON.getNodeFactory().booleanNode(ops.deleteUser(a));
+      case "user.list" -> {
+        ArrayNode arr = JSON.createArrayNode();
+        for (AdminOps.UserLine u : ops.users()) {
+          arr.addObject().put("address", u.address()).put("quota", u.quotaBytes()).put("usage", u.usageBytes())
+              .put("messages", u.messages());
+        }
+        yield arr;
+      }
+      case "alias.add" -> {
+        ops.addAlias(req.path("alias").asText(), req.path("target").asText());
+        yield JSON.getNodeFactory().booleanNode(true);
+      }
+      case "alias.delete" -> JSON.getNodeFactory().booleanNode(ops.deleteAlias(req.path("alias").asText()));
+      case "alias.list" -> {
+        ObjectNode obj = JSON.createObjectNode();
+        for (Map.Entry<String, String> e : ops.aliases().entrySet()) {
+          obj.put(e.getKey(), e.getValue());
+        }
+        yield obj;
+      }
+      default -> throw new IllegalArgumentException("unknown admin operation '" + op + "'");
+    };
+  }
+}

@@ -1,0 +1,150 @@
+package dev.quill.server.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.quill.store.StoreException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@link AdminOps} through a running node's admin channel on loopback. */
+public final class RemoteAdminOps implements AdminOps {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Socket socket;
+  private final BufferedReader in;
+  private final OutputStream out;
+  private final String token;
+
+  private RemoteAdminOps(Socket socket, String token) throws IOException {
+    this.socket = socket;
+    this.token = token;
+    this.in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+    this.out = socket.getOutputStream();
+  }
+
+  /**
+   * Connects to the node running on {@code dataDir}, or returns empty when none answers there
+   * (no endpoint file, or a stale one left by a node that was killed).
+   */
+  public static Optional<RemoteAdminOps> connect(java.nio.file.Path dataDir) {
+    Optional<AdminEndpoint> ep = AdminEndpoint.read(dataDir);
+    if (ep.isEmpty()) {
+      return Optional.empty();
+    }
+    Socket s = new Socket();
+    try {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), ep.get().port()), 2000);
+      s.setSoTimeout(120_000);
+      return Optional.of(new RemoteAdminOps(s, ep.get().token()));
+    } catch (IOException e) {
+      try {
+        s.close();
+      } catch (IOException ignored) {
+        // not connected
+      }
+      return Optional.empty();
+    }
+  }
+
+  private JsonNode call(String op, ObjectNode args) {
+    args.put("op", op).put("token", token);
+    try {
+      out.write((args.toString() + "\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      String line = in.readLine();
+      if (line == null) {
+        throw new StoreException("the node closed the admin channel; is it shutting down?");
+      }
+      JsonNode reply = JSON.readTree(line);
+      if (!reply.path("ok").asBoolean()) {
+        throw new StoreException(reply.path("error").asText("admin request failed"));
+      }
+      return reply.path("result");
+    } catch (IOException e) {
+      throw new UncheckedIOException("admin channel: " + e.getMessage(), e);
+    }
+  }
+
+  private static ObjectNode args() {
+    return JSON.createObjectNode();
+  }
+
+  @Override
+  public boolean addDomain(String domain) {
+    return call("domain.add", args().put("domain", domain)).asBoolean();
+  }
+
+  @Override
+  public boolean deleteDomain(String domain) {
+    return call("domain.delete", args().put("domain", domain)).asBoolean();
+  }
+
+  @Override
+  public List<String> domains() {
+    List<String> l = new ArrayList<>();
+    call("domain.list", args()).forEach(n -> l.add(n.asText()));
+    return l;
+  }
+
+  @Override
+  public void addUser(String address, char[] password) {
+    call("user.add", args().put("address", address).put("password", new String(password)));
+  }
+
+  @Override
+  public void setPassword(String address, char[] password) {
+    call("user.passwd", args().put("address", address).put("password", new String(password)));
+  }
+
+  @Override
+  public boolean deleteUser(String address) {
+    return call("user.delete", args().put("address", address)).asBoolean();
+  }
+
+  @Override
+  public List<UserLine> users() {
+    List<UserLine> l = new ArrayList<>();
+    call("user.list", args()).forEach(n -> l.add(new UserLine(n.path("address").asText(), n.path("quota").asLong(),
+        n.path("usage").asLong(), n.path("messages").asInt())));
+    return l;
+  }
+
+  @Override
+  public void addAlias(String alias, String target) {
+    call("alias.add", args().put("alias", alias).put("target", target));
+  }
+
+  @Override
+  public boolean deleteAlias(String alias) {
+    return call("alias.delete", args().put("alias", alias)).asBoolean();
+  }
+
+  @Override
+  public Map<String, String> aliases() {
+    Map<String, String> m = new LinkedHashMap<>();
+    call("alias.list", args()).properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
+    return m;
+  }
+
+  @Override
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package dev.quill.server.node;
+
+import dev.quill.mail.auth.LoginThrottle;
+import dev.quill.mail.net.ListenerConfig;
+import dev.quill.mail.net.ProtocolServer;
+import dev.quill.mail.pop3.MaildropLocks;
+import dev.quill.mail.pop3.Pop3Config;
+import dev.quill.mail.pop3.Pop3Service;
+import dev.quill.mail.smtp.SmtpConfig;
+import dev.quill.mail.smtp.SmtpService;
+import dev.quill.mail.tls.TlsContexts;
+import dev.quill.server.admin.AdminEndpoint;
+import dev.quill.server.admin.AdminService;
+import dev.quill.server.admin.StoreAdminOps;
+import dev.quill.server.config.NodeConfig;
+import dev.quill.store.MailStore;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Quill node: opens the store, builds TLS, and runs the SMTP, submission, POP3 and admin
+ * listeners over it. {@link #close()} stops accepting, lets sessions finish within the grace
+ * period and closes the store cleanly.
+ */
+public final class QuillNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(QuillNode.class);
+
+  private final NodeConfig config;
+  private final MailStore store;
+  private final Map<String, ProtocolServer> servers = new LinkedHashMap<>();
+  private ProtocolServer admin;
+  private boolean closed;
+
+  private QuillNode(NodeConfig config, MailStore store) {
+    this.config = config;
+    this.store = store;
+  }
+
+  /** Opens the data directory and starts every listener; on failure nothing stays open. */
+  public static QuillNode start(NodeConfig config) throws IOException {
+    Files.createDirectories(config.data());
+    MailStore store = StoreFactory.open(config);
+    QuillNode node = new QuillNode(config, store);
+    try {
+      node.startListeners();
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  private void startListeners() throws IOException {
+    InetAddress bind = InetAddress.getByName(config.bind());
+    SSLContext tls = config.tls().certificate() != null
+        ? TlsContexts.fromPem(config.tls().certificate(), config.tls().privateKey())
+        : TlsContexts.selfSigned(config.hostname(), config.data());
+    NodeConfig.Auth a = config.auth();
+    LoginThrottle throttle = new LoginThrottle(new LoginThrottle.Limits(a.failureDelay(), a.maxFailuresPerIp(),
+        a.maxFailuresPerUser(), a.failureWindow()), Clock.systemUTC());
+    NodeConfig.Smtp s = config.smtp();
+    String busy = "421 4.7.0 " + config.hostname() + " Too many connections, try again later";
+
+    SmtpConfig smtp = ServiceConfigs.smtp(config, false);
+    SmtpConfig submission = ServiceConfigs.smtp(config, true);
+    start(new ListenerConfig("smtp", bind, s.port(), false, s.maxConnections(), s.maxConnectionsPerIp(), busy,
+        config.gracePeriod()), tls, new SmtpService(smtp, store, tls, throttle, Clock.systemUTC()));
+    start(new ListenerConfig("submission", bind, config.submission().port(), false, s.maxConnections(),
+        s.maxConnectionsPerIp(), busy, config.gracePeriod()), tls,
+        new SmtpService(submission, store, tls, throttle, Clock.systemUTC()));
+    if (config.submission().implicitTlsPort() > 0) {
+      start(new ListenerConfig("submissions", bind, config.submission().implicitTlsPort(), true, s.maxConnections(),
+          s.maxConnectionsPerIp(), busy, config.gracePeriod()), tls,
+          new SmtpService(submission, store, tls, throttle, Clock.systemUTC()));
+    }
+    NodeConfig.Pop3 p = config.pop3();
+    Pop3Config pop3 = ServiceConfigs.pop3(config);
+    MaildropLocks locks = new MaildropLocks();
+    String popBusy = "-ERR [SYS/TEMP] too many connections, try again later";
+    start(new ListenerConfig("pop3", bind, p.port(), false, p.maxConnections(), p.maxConnectionsPerIp(), popBusy,
+        config.gracePeriod()), tls, new Pop3Service(pop3, store, tls, throttle, locks));
+    if (p.implicitTlsPort() > 0) {
+      start(new ListenerConfig("pop3s", bind, p.implicitTlsPort(), true, p.maxConnections(), p.maxConnectionsPerIp(),
+          popBusy, config.gracePeriod()), tls, new Pop3Service(pop3, store, tls, throttle, locks));
+    }
+
+    String token = AdminEndpoint.newToken();
+    admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
+        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(store, false), token));
+    int adminPort = admin.start();
+    new AdminEndpoint(adminPort, token).write(config.data());
+    log.info("node started hostname={} data={} ports={}", config.hostname(), config.data().toAbsolutePath(), ports());
+  }
+
+  private void start(ListenerConfig listener, SSLContext tls, dev.quill.mail.net.ConnectionHandler handler)
+      throws IOException {
+    ProtocolServer server = new ProtocolServer(listener, tls, handler);
+    servers.put(listener.name(), server);
+    server.start();
+  }
+
+  /** The bound port of each listener, by service name ("smtp", "submission", "pop3", ...). */
+  public Map<String, Integer> ports() {
+    Map<String, Integer> m = new LinkedHashMap<>();
+    servers.forEach((name, s) -> m.put(name, s.port()));
+    return m;
+  }
+
+  /** The node's store (for the admin API and tests). */
+  public MailStore store() {
+    return store;
+  }
+
+  /** Stops all listeners (sessions get the grace period), then closes the store. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      Files.deleteIfExists(AdminEndpoint.file(config.data()));
+    } catch (IOException e) {
+      log.warn("could not remove {}: {}", AdminEndpoint.file(config.data()), e.toString());
+    }
+    List<Thread> stoppers = new ArrayList<>();
+    for (ProtocolServer s : servers.values()) {
+      stoppers.add(Thread.ofVirtual().start(s::close)); // in parallel: one grace period, not one per listener
+    }
+    for (Thread t : stoppers) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    store.close();
+    log.info("node stopped data={}", config.data().toAbsolutePath());
+  }
+}

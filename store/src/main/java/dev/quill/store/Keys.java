@@ -1,0 +1,113 @@
+package dev.quill.store;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Key layout of the column families.
+ *
+ * <pre>
+ * meta       'D' domain                      -> marker
+ *            'U' address                     -> user record
+ *            'A' alias                       -> alias record (target address)
+ *            'C' counter name                -> long
+ * mailboxes  address 0x00 mailbox-name       -> mailbox record
+ * messages   mailbox-id(8, BE) uid(8, BE)    -> message record (meta, CRC32C)
+ * bodies     mailbox-id(8, BE) uid(8, BE)    -> RFC 5322 bytes
+ * quarantine mailbox-id(8, BE) uid(8, BE)    -> quarantine record
+ * </pre>
+ *
+ * Big-endian ids and UIDs make byte order equal numeric order, so one mailbox is one contiguous
+ * range iterated in UID order. Addresses never contain 0x00, so a user's mailboxes form a prefix
+ * range, which is what IMAP LIST will iterate once users have more than INBOX.
+ */
+final class Keys {
+  static final byte DOMAIN = 'D';
+  static final byte USER = 'U';
+  static final byte ALIAS = 'A';
+  static final byte COUNTER = 'C';
+
+  static final byte[] NEXT_MAILBOX_ID = counter("next-mailbox-id");
+  static final byte[] LAST_UID_VALIDITY = counter("last-uidvalidity");
+
+  private Keys() {}
+
+  static byte[] domain(String domain) {
+    return tagged(DOMAIN, domain);
+  }
+
+  static byte[] user(String address) {
+    return tagged(USER, address);
+  }
+
+  static byte[] alias(String alias) {
+    return tagged(ALIAS, alias);
+  }
+
+  static byte[] counter(String name) {
+    return tagged(COUNTER, name);
+  }
+
+  /** The one-byte prefix shared by all meta keys of a kind. */
+  static byte[] kind(byte tag) {
+    return new byte[] {tag};
+  }
+
+  /** The name part of a tagged meta key. */
+  static String nameOf(byte[] metaKey) {
+    return new String(metaKey, 1, metaKey.length - 1, StandardCharsets.UTF_8);
+  }
+
+  static byte[] mailbox(String user, String name) {
+    byte[] u = user.getBytes(StandardCharsets.UTF_8);
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    byte[] key = Arrays.copyOf(u, u.length + 1 + n.length);
+    System.arraycopy(n, 0, key, u.length + 1, n.length);
+    return key;
+  }
+
+  /** Prefix of all mailbox keys of one user. */
+  static byte[] mailboxesOf(String user) {
+    byte[] u = user.getBytes(StandardCharsets.UTF_8);
+    return Arrays.copyOf(u, u.length + 1);
+  }
+
+  static byte[] message(long mailboxId, long uid) {
+    return ByteBuffer.allocate(16).putLong(mailboxId).putLong(uid).array();
+  }
+
+  /** First key of a mailbox's message range. */
+  static byte[] firstMessage(long mailboxId) {
+    return message(mailboxId, 0);
+  }
+
+  /** Exclusive end of a mailbox's message range. */
+  static byte[] endOfMessages(long mailboxId) {
+    return message(mailboxId + 1, 0);
+  }
+
+  static long uidOf(byte[] messageKey) {
+    return ByteBuffer.wrap(messageKey).getLong(8);
+  }
+
+  /** The smallest key greater than every key starting with {@code prefix}. */
+  static byte[] endOfPrefix(byte[] prefix) {
+    byte[] end = prefix.clone();
+    for (int i = end.length - 1; i >= 0; i--) {
+      if (end[i] != (byte) 0xff) {
+        end[i]++;
+        return Arrays.copyOf(end, i + 1);
+      }
+    }
+    throw new IllegalArgumentException("prefix of only 0xff bytes has no end");
+  }
+
+  private static byte[] tagged(byte tag, String name) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    byte[] key = new byte[n.length + 1];
+    key[0] = tag;
+    System.arraycopy(n, 0, key, 1, n.length);
+    return key;
+  }
+}

@@ -1,0 +1,199 @@
+package dev.quill.store;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Compact binary encoding of the store's records.
+ *
+ * <p>Every value starts with a format version byte and a kind byte, so that a later format can
+ * be read next to this one and a value read from the wrong column family is refused rather than
+ * misread. Strings are length-prefixed modified UTF-8 ({@link DataOutputStream#writeUTF}), times
+ * are epoch seconds plus nanoseconds. A value with bytes left over after decoding is refused.
+ */
+final class RecordCodec {
+  static final byte VERSION = 1;
+
+  private static final byte USER = 'U';
+  private static final byte MAILBOX = 'M';
+  private static final byte MESSAGE = 'm';
+  private static final byte ALIAS = 'A';
+  private static final byte DOMAIN = 'D';
+  private static final byte COUNTER = 'C';
+  private static final byte QUARANTINE = 'Q';
+
+  private RecordCodec() {}
+
+  static byte[] encodeUser(UserProfile user) {
+    return write(USER, out -> {
+      out.writeUTF(user.address());
+      out.writeUTF(user.passwordHash());
+      out.writeLong(user.quotaBytes());
+      writeInstant(out, user.created());
+    });
+  }
+
+  static UserProfile decodeUser(byte[] value) {
+    return read(USER, value, in -> new UserProfile(in.readUTF(), in.readUTF(), in.readLong(), readInstant(in)));
+  }
+
+  static byte[] encodeMailbox(MailboxInfo box) {
+    return write(MAILBOX, out -> {
+      out.writeLong(box.id());
+      out.writeUTF(box.user());
+      out.writeUTF(box.name());
+      out.writeLong(box.uidValidity());
+      out.writeLong(box.uidNext());
+      out.writeLong(box.highestModSeq());
+      out.writeInt(box.messageCount());
+      out.writeLong(box.totalBytes());
+    });
+  }
+
+  static MailboxInfo decodeMailbox(byte[] value) {
+    return read(MAILBOX, value, in -> new MailboxInfo(
+        in.readLong(), in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
+        in.readInt(), in.readLong()));
+  }
+
+  static byte[] encodeMessage(MessageMeta meta) {
+    return write(MESSAGE, out -> writeMeta(out, meta));
+  }
+
+  static MessageMeta decodeMessage(byte[] value) {
+    return read(MESSAGE, value, RecordCodec::readMeta);
+  }
+
+  static byte[] encodeAlias(String target) {
+    return write(ALIAS, out -> out.writeUTF(target));
+  }
+
+  static String decodeAlias(byte[] value) {
+    return read(ALIAS, value, in -> in.readUTF());
+  }
+
+  static byte[] encodeDomain(Instant created) {
+    return write(DOMAIN, out -> writeInstant(out, created));
+  }
+
+  static byte[] encodeCounter(long value) {
+    return write(COUNTER, out -> out.writeLong(value));
+  }
+
+  static long decodeCounter(byte[] value) {
+    return read(COUNTER, value, DataInputStream::readLong);
+  }
+
+  static byte[] encodeQuarantine(QuarantinedMessage q) {
+    return write(QUARANTINE, out -> {
+      out.writeUTF(q.user());
+      out.writeUTF(q.mailbox());
+      writeMeta(out, q.meta());
+      writeInstant(out, q.quarantinedAt());
+      out.writeUTF(q.reason());
+      if (q.body() == null) {
+        out.writeInt(-1);
+      } else {
+        out.writeInt(q.body().length);
+        out.write(q.body());
+      }
+    });
+  }
+
+  static QuarantinedMessage decodeQuarantine(byte[] value) {
+    return read(QUARANTINE, value, in -> {
+      String user = in.readUTF();
+      String mailbox = in.readUTF();
+      MessageMeta meta = readMeta(in);
+      Instant at = readInstant(in);
+      String reason = in.readUTF();
+      int length = in.readInt();
+      byte[] body = length < 0 ? null : in.readNBytes(length);
+      if (body != null && body.length != length) {
+        throw new IOException("body truncated");
+      }
+      return new QuarantinedMessage(user, mailbox, meta, body, at, reason);
+    });
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private static void writeMeta(DataOutputStream out, MessageMeta meta) throws IOException {
+    out.writeLong(meta.uid());
+    writeInstant(out, meta.internalDate());
+    out.writeLong(meta.size());
+    out.writeLong(meta.modSeq());
+    out.writeInt(meta.crc32c());
+    out.writeShort(meta.flags().size());
+    for (String flag : meta.flags()) {
+      out.writeUTF(flag);
+    }
+  }
+
+  private static MessageMeta readMeta(DataInputStream in) throws IOException {
+    long uid = in.readLong();
+    Instant date = readInstant(in);
+    long size = in.readLong();
+    long modSeq = in.readLong();
+    int crc = in.readInt();
+    int flagCount = in.readUnsignedShort();
+    Set<String> flags = new LinkedHashSet<>();
+    for (int i = 0; i < flagCount; i++) {
+      flags.add(in.readUTF());
+    }
+    return new MessageMeta(uid, date, size, Set.copyOf(flags), modSeq, crc);
+  }
+
+  private static void writeInstant(DataOutputStream out, Instant time) throws IOException {
+    out.writeLong(time.getEpochSecond());
+    out.writeInt(time.getNano());
+  }
+
+  private static Instant readInstant(DataInputStream in) throws IOException {
+    return Instant.ofEpochSecond(in.readLong(), in.readInt());
+  }
+
+  private interface Writer {
+    void write(DataOutputStream out) throws IOException;
+  }
+
+  private interface Reader<T> {
+    T read(DataInputStream in) throws IOException;
+  }
+
+  private static byte[] write(byte kind, Writer body) {
+    var bytes = new ByteArrayOutputStream(64);
+    try (var out = new DataOutputStream(bytes)) {
+      out.writeByte(VERSION);
+      out.writeByte(kind);
+      body.write(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot happen: writing to memory", e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static <T> T read(byte kind, byte[] value, Reader<T> body) {
+    if (value.length < 2 || value[0] != VERSION || value[1] != kind) {
+      throw new StoreException("unreadable record: expected version " + VERSION + " kind '" + (char) kind
+          + "', found " + (value.length < 2 ? value.length + " bytes" : "version " + value[0] + " kind '" + (char) value[1] + "'"));
+    }
+    var stream = new ByteArrayInputStream(value, 2, value.length - 2);
+    try (var in = new DataInputStream(stream)) {
+      T result = body.read(in);
+      if (stream.available() != 0) {
+        throw new StoreException("unreadable record of kind '" + (char) kind + "': " + stream.available() + " trailing bytes");
+      }
+      return result;
+    } catch (IOException | IllegalArgumentException | java.time.DateTimeException e) {
+      throw new StoreException("unreadable record of kind '" + (char) kind + "': " + e.getMessage(), e);
+    }
+  }
+}

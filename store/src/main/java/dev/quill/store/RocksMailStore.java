@@ -1,0 +1,910 @@
+package dev.quill.store;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link MailStore} of one node, on RocksDB in one data directory.
+ *
+ * <pre>
+ * try (var store = RocksMailStore.open(Path.of("/var/lib/quill/store"), StoreOptions.defaults())) {
+ *   store.addDomain("example.org");
+ *   store.addUser("ann@example.org", password);
+ *   store.deliver(List.of("ann@example.org"), MailStore.INBOX, bytes, Instant.now()).join();
+ * }
+ * </pre>
+ *
+ * <p><b>Writes</b> are built as RocksDB write batches and handed to the {@link GroupCommitter},
+ * whose one thread writes them and shares a WAL sync among all batches queued meanwhile. A
+ * delivery to several users is one batch, so all copies become durable together or not at all.
+ * UIDs are allocated under a per-mailbox lock that is held until the batch is queued, so batches
+ * reach the log in UID order, and the mailbox record (next UID, counters) is written in the same
+ * batch as the message.
+ *
+ * <p><b>Reads</b> of mailboxes and messages go through the newest {@link DurableView}: they show
+ * only what has been synced. Domain, user and alias changes are synchronous and serialized.
+ *
+ * <p><b>Integrity.</b> Besides RocksDB's block checksums, each message record holds the CRC32C of
+ * its bytes; {@link #readMessage} checks it and moves a failing message to quarantine.
+ *
+ * <p>A delivery to a mailbox the user does not have goes to the user's INBOX, as Sieve's implicit
+ * keep would. A user listed twice in one delivery gets one copy and one result.
+ */
+public final class RocksMailStore implements MailStore {
+  private static final Logger log = LoggerFactory.getLogger(RocksMailStore.class);
+
+  private final Path dir;
+  private final RocksEngine engine;
+  private final ExecutorService completer;
+  private final GroupCommitter committer;
+  private final PasswordHasher hasher;
+  private final CredentialCache credentials;
+
+  /** Cached user states; deleted users stay as tombstones until re-created. */
+  private final Map<String, UserState> userStates = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Serializes domain, user and alias changes, which check then act on the meta records. */
+  private final ReentrantLock metaLock = new ReentrantLock();
+  /** Read-held by every call, write-held by close, so close waits for calls in progress. */
+  private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+  private volatile boolean closed;
+
+  private long nextMailboxId; // guarded by metaLock
+  private long lastUidValidity; // guarded by metaLock
+
+  private final AtomicLong messagesStored = new AtomicLong();
+  private final AtomicLong quarantined = new AtomicLong();
+
+  private RocksMailStore(Path dir, RocksEngine engine, PasswordHasher hasher, StoreOptions options) {
+    this.dir = dir;
+    this.engine = engine;
+    this.hasher = hasher;
+    this.credentials = new CredentialCache(options.authCacheTtl(), options.authCacheSize());
+    this.completer = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quill-store-complete-", 0).factory());
+    this.committer = new GroupCommitter(engine.db, engine::publishView, completer);
+    byte[] id = engine.get(engine.meta, Keys.NEXT_MAILBOX_ID);
+    this.nextMailboxId = id == null ? 1 : RecordCodec.decodeCounter(id);
+    byte[] uv = engine.get(engine.meta, Keys.LAST_UID_VALIDITY);
+    this.lastUidValidity = uv == null ? 0 : RecordCodec.decodeCounter(uv);
+    this.quarantined.set(engine.count(engine.quarantine));
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dir}.
+   *
+   * @throws StoreException if the directory is in use by another process or cannot be opened
+   */
+  public static RocksMailStore open(Path dir, StoreOptions options) {
+    Objects.requireNonNull(options, "options");
+    RocksEngine engine = RocksEngine.open(dir, options);
+    try {
+      PasswordHasher hasher = options.hashIterations() > 0
+          ? PasswordHasher.withIterations(options.hashIterations())
+          : PasswordHasher.calibrated(options.minHashTime());
+      var store = new RocksMailStore(dir, engine, hasher, options);
+      log.info("store {} opened: PBKDF2 iterations {}", dir, hasher.iterations());
+      return store;
+    } catch (RuntimeException e) {
+      engine.close();
+      throw e;
+    }
+  }
+
+  /** Opens the store in {@code dir} with {@link StoreOptions#defaults()}. */
+  public static RocksMailStore open(Path dir) {
+    return open(dir, StoreOptions.defaults());
+  }
+
+  /** The PBKDF2 iteration count used for new password hashes. */
+  public int hashIterations() {
+    return hasher.iterations();
+  }
+
+  // ---- Domains -------------------------------------------------------------------------------
+
+  @Override
+  public boolean addDomain(String domain) {
+    String d = checkedDomain(domain);
+    return mutate(() -> {
+      if (engine.get(engine.meta, Keys.domain(d)) != null) {
+        return false;
+      }
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.domain(d), RecordCodec.encodeDomain(Instant.now()));
+      commitAndWait(batch);
+      return true;
+    });
+  }
+
+  @Override
+  public boolean deleteDomain(String domain) {
+    String d = Addresses.normalize(domain);
+    return mutate(() -> {
+      if (engine.get(engine.meta, Keys.domain(d)) == null) {
+        return false;
+      }
+      long users = metaNames(Keys.USER).stream().filter(a -> Addresses.domainOf(a).equals(d)).count();
+      long aliases = metaNames(Keys.ALIAS).stream().filter(a -> Addresses.domainOf(a).equals(d)).count();
+      if (users > 0 || aliases > 0) {
+        throw new StoreException("domain " + d + " still has " + users + " user(s) and " + aliases
+            + " alias(es); delete them first");
+      }
+      var batch = new WriteBatch();
+      delete(batch, engine.meta, Keys.domain(d));
+      commitAndWait(batch);
+      return true;
+    });
+  }
+
+  @Override
+  public List<String> domains() {
+    return read(() -> metaNames(Keys.DOMAIN));
+  }
+
+  @Override
+  public boolean hasDomain(String domain) {
+    String d = Addresses.normalize(domain);
+    return read(() -> engine.get(engine.meta, Keys.domain(d)) != null);
+  }
+
+  // ---- Users ---------------------------------------------------------------------------------
+
+  @Override
+  public UserProfile addUser(String address, char[] password) {
+    String a = checkedAddress(address);
+    String hash = hasher.hash(checkedPassword(password)); // the slow part, outside the lock
+    return mutate(() -> {
+      String domain = Addresses.domainOf(a);
+      if (engine.get(engine.meta, Keys.domain(domain)) == null) {
+        throw new StoreException("cannot add user " + a + ": unknown domain " + domain + "; add the domain first");
+      }
+      if (engine.get(engine.meta, Keys.user(a)) != null) {
+        throw new StoreException("cannot add user " + a + ": the user already exists");
+      }
+      byte[] alias = engine.get(engine.meta, Keys.alias(a));
+      if (alias != null) {
+        throw new StoreException("cannot add user " + a + ": it is an alias of " + RecordCodec.decodeAlias(alias)
+            + "; delete the alias first");
+      }
+      var profile = new UserProfile(a, hash, 0, Instant.now());
+      var inbox = new MailboxInfo(nextMailboxId++, a, INBOX, nextUidValidity(), 1, 1, 0, 0);
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.user(a), RecordCodec.encodeUser(profile));
+      put(batch, engine.mailboxes, Keys.mailbox(a, INBOX), RecordCodec.encodeMailbox(inbox));
+      put(batch, engine.meta, Keys.NEXT_MAILBOX_ID, RecordCodec.encodeCounter(nextMailboxId));
+      put(batch, engine.meta, Keys.LAST_UID_VALIDITY, RecordCodec.encodeCounter(lastUidValidity));
+      try {
+        commitAndWait(batch);
+      } finally {
+        userStates.remove(a); // drop a tombstone of an earlier user of this name; reload lazily
+      }
+      return profile;
+    });
+  }
+
+  @Override
+  public void setPassword(String address, char[] password) {
+    String a = Addresses.normalize(address);
+    String hash = hasher.hash(checkedPassword(password));
+    updateProfile(a, p -> new UserProfile(p.address(), hash, p.quotaBytes(), p.created()));
+    credentials.invalidate(a);
+  }
+
+  @Override
+  public void setQuota(String address, long quotaBytes) {
+    if (quotaBytes < 0) {
+      throw new StoreException("quota must be 0 (unlimited) or positive, was " + quotaBytes);
+    }
+    String a = Addresses.normalize(address);
+    updateProfile(a, p -> new UserProfile(p.address(), p.passwordHash(), quotaBytes, p.created()));
+  }
+
+  @Override
+  public boolean deleteUser(String address) {
+    String a = Addresses.normalize(address);
+    boolean deleted = mutate(() -> {
+      if (engine.get(engine.meta, Keys.user(a)) == null) {
+        return false;
+      }
+      UserState user = userStates.computeIfAbsent(a, this::loadUser);
+      List<MailboxState> boxes = user.mailboxes();
+      CompletableFuture<Void> done;
+      boxes.forEach(b -> b.lock.lock());
+      try {
+        var batch = new WriteBatch();
+        delete(batch, engine.meta, Keys.user(a));
+        for (MailboxState b : boxes) {
+          delete(batch, engine.mailboxes, Keys.mailbox(a, b.name));
+          deleteRange(batch, engine.messages, Keys.firstMessage(b.id), Keys.endOfMessages(b.id));
+          deleteRange(batch, engine.bodies, Keys.firstMessage(b.id), Keys.endOfMessages(b.id));
+          deleteRange(batch, engine.quarantine, Keys.firstMessage(b.id), Keys.endOfMessages(b.id));
+          b.deleted = true;
+        }
+        metaEntries(Keys.ALIAS).forEach((alias, value) -> {
+          if (RecordCodec.decodeAlias(value).equals(a)) {
+            delete(batch, engine.meta, Keys.alias(alias));
+          }
+        });
+        user.deleted = true;
+        done = committer.submit(batch, committer.epoch(), null);
+      } finally {
+        boxes.reversed().forEach(b -> b.lock.unlock());
+      }
+      try {
+        await(done);
+      } catch (StoreException e) {
+        userStates.remove(a); // not known to be deleted: reload from the store on next use
+        throw e;
+      }
+      return true;
+    });
+    credentials.invalidate(a);
+    return deleted;
+  }
+
+  @Override
+  public List<UserProfile> users() {
+    return read(() -> {
+      var users = new ArrayList<UserProfile>();
+      metaEntries(Keys.USER).values().forEach(v -> users.add(RecordCodec.decodeUser(v)));
+      users.sort(Comparator.comparing(UserProfile::address));
+      return users;
+    });
+  }
+
+  @Override
+  public Optional<UserProfile> user(String address) {
+    String a = Addresses.normalize(address);
+    return read(() -> Optional.ofNullable(engine.get(engine.meta, Keys.user(a))).map(RecordCodec::decodeUser));
+  }
+
+  @Override
+  public boolean authenticate(String address, char[] password) {
+    if (address == null || password == null) {
+      return false;
+    }
+    String a = Addresses.normalize(address);
+    return read(() -> {
+      byte[] record = engine.get(engine.meta, Keys.user(a));
+      if (record == null) {
+        return hasher.verifyAgainstDummy(password);
+      }
+      String hash = RecordCodec.decodeUser(record).passwordHash();
+      if (credentials.matches(a, hash, password)) {
+        return true;
+      }
+      boolean ok = hasher.verify(password, hash);
+      if (ok) {
+        credentials.remember(a, hash, password);
+      }
+      return ok;
+    });
+  }
+
+  // ---- Aliases -------------------------------------------------------------------------------
+
+  @Override
+  public void addAlias(String alias, String target) {
+    String al = checkedAddress(alias);
+    String t = checkedAddress(target);
+    mutate(() -> {
+      String domain = Addresses.domainOf(al);
+      if (engine.get(engine.meta, Keys.domain(domain)) == null) {
+        throw new StoreException("cannot add alias " + al + ": " + domain + " is not a local domain");
+      }
+      if (engine.get(engine.meta, Keys.user(al)) != null) {
+        throw new StoreException("cannot add alias " + al + ": it collides with the user " + al);
+      }
+      if (engine.get(engine.meta, Keys.user(t)) == null) {
+        throw new StoreException("cannot add alias " + al + ": its target " + t + " is not a local user");
+      }
+      byte[] existing = engine.get(engine.meta, Keys.alias(al));
+      if (existing != null) {
+        String old = RecordCodec.decodeAlias(existing);
+        if (old.equals(t)) {
+          return null;
+        }
+        throw new StoreException("cannot add alias " + al + ": it already points to " + old);
+      }
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.alias(al), RecordCodec.encodeAlias(t));
+      commitAndWait(batch);
+      return null;
+    });
+  }
+
+  @Override
+  public boolean deleteAlias(String alias) {
+    String al = Addresses.normalize(alias);
+    return mutate(() -> {
+      if (engine.get(engine.meta, Keys.alias(al)) == null) {
+        return false;
+      }
+      var batch = new WriteBatch();
+      delete(batch, engine.meta, Keys.alias(al));
+      commitAndWait(batch);
+      return true;
+    });
+  }
+
+  @Override
+  public Map<String, String> aliases() {
+    return read(() -> {
+      var aliases = new TreeMap<String, String>();
+      metaEntries(Keys.ALIAS).forEach((alias, value) -> aliases.put(alias, RecordCodec.decodeAlias(value)));
+      return aliases;
+    });
+  }
+
+  @Override
+  public Optional<String> resolveRecipient(String address) {
+    String a = Addresses.normalize(address);
+    return read(() -> {
+      if (engine.get(engine.meta, Keys.user(a)) != null) {
+        return Optional.of(a);
+      }
+      byte[] alias = engine.get(engine.meta, Keys.alias(a));
+      if (alias == null) {
+        return Optional.empty();
+      }
+      String target = RecordCodec.decodeAlias(alias);
+      return engine.get(engine.meta, Keys.user(target)) != null ? Optional.of(target) : Optional.empty();
+    });
+  }
+
+  // ---- Mail ----------------------------------------------------------------------------------
+
+  /** One recipient of a delivery, resolved to its state (null when unknown). */
+  private record Target(int index, String user, UserState state, MailboxState box) {}
+
+  @Override
+  public CompletableFuture<List<DeliveryResult>> deliver(
+      Collection<String> users, String mailbox, byte[] message, Instant internalDate) {
+    Objects.requireNonNull(users, "users");
+    Objects.requireNonNull(message, "message");
+    String name = mailboxName(mailbox);
+    Instant date = internalDate != null ? internalDate : Instant.now();
+    int crc = crc32c(message);
+    var recipients = new LinkedHashSet<String>();
+    users.forEach(u -> recipients.add(Addresses.normalize(u)));
+
+    enter();
+    try {
+      var targets = new ArrayList<Target>(recipients.size());
+      for (String user : recipients) {
+        UserState state = userState(user);
+        MailboxState box = state == null ? null : state.mailbox(name);
+        if (box == null && state != null) {
+          box = state.mailbox(INBOX);
+        }
+        targets.add(new Target(targets.size(), user, state, box));
+      }
+      List<MailboxState> locked = targets.stream().map(Target::box).filter(Objects::nonNull)
+          .sorted(Comparator.comparingLong(b -> b.id)).toList();
+      var results = new DeliveryResult[targets.size()];
+      int stored = 0;
+      CompletableFuture<Void> durable = null;
+      locked.forEach(b -> b.lock.lock());
+      try {
+        record Saved(MailboxInfo next, long epoch) {}
+        List<Saved> saved = locked.stream().map(b -> new Saved(b.next, b.loadedInEpoch)).toList();
+        long epoch = committer.epoch();
+        WriteBatch batch = new WriteBatch();
+        try {
+          for (Target t : targets) {
+            results[t.index] = deliverOne(batch, t, epoch, message, date, crc);
+            if (results[t.index].status() == DeliveryResult.Status.STORED) {
+              stored++;
+            }
+          }
+        } catch (RuntimeException e) {
+          batch.close();
+          for (int i = 0; i < locked.size(); i++) {
+            locked.get(i).next = saved.get(i).next; // nothing was queued: undo the allocations
+            locked.get(i).loadedInEpoch = saved.get(i).epoch;
+          }
+          throw e;
+        }
+        if (stored > 0) {
+          durable = committer.submit(batch, epoch, null);
+        } else {
+          batch.close();
+        }
+      } finally {
+        locked.reversed().forEach(b -> b.lock.unlock());
+      }
+      List<DeliveryResult> list = List.of(results);
+      if (durable == null) {
+        return CompletableFuture.completedFuture(list);
+      }
+      int count = stored;
+      return durable.thenApply(v -> {
+        messagesStored.addAndGet(count);
+        return list;
+      });
+    } finally {
+      exit();
+    }
+  }
+
+  /** Adds one recipient's copy to {@code batch}; the caller holds the mailbox lock. */
+  private DeliveryResult deliverOne(WriteBatch batch, Target t, long epoch, byte[] message, Instant date, int crc) {
+    MailboxState box = t.box;
+    if (box == null || t.state.deleted || !refresh(box, epoch)) {
+      return new DeliveryResult(t.user, DeliveryResult.Status.NO_SUCH_USER, 0);
+    }
+    long quota = t.state.profile.quotaBytes();
+    if (quota > 0 && t.state.reservedBytes() + message.length > quota) {
+      return new DeliveryResult(t.user, DeliveryResult.Status.OVER_QUOTA, 0);
+    }
+    MailboxInfo before = box.next;
+    long uid = before.uidNext();
+    long modSeq = before.highestModSeq() + 1;
+    var after = new MailboxInfo(before.id(), before.user(), before.name(), before.uidValidity(), uid + 1, modSeq,
+        before.messageCount() + 1, before.totalBytes() + message.length);
+    byte[] key = Keys.message(box.id, uid);
+    put(batch, engine.messages, key,
+        RecordCodec.encodeMessage(new MessageMeta(uid, date, message.length, Set.of(), modSeq, crc)));
+    put(batch, engine.bodies, key, message);
+    put(batch, engine.mailboxes, Keys.mailbox(box.user, box.name), RecordCodec.encodeMailbox(after));
+    box.next = after;
+    return new DeliveryResult(t.user, DeliveryResult.Status.STORED, uid);
+  }
+
+  @Override
+  public Optional<MailboxInfo> mailbox(String user, String mailbox) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    return inView(view -> Optional.ofNullable(mailboxRecord(view, a, name)));
+  }
+
+  @Override
+  public List<MessageMeta> messages(String user, String mailbox) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    return inView(view -> {
+      MailboxInfo box = mailboxRecord(view, a, name);
+      if (box == null) {
+        return List.of();
+      }
+      var list = new ArrayList<MessageMeta>(box.messageCount());
+      engine.scan(engine.messages, view, Keys.firstMessage(box.id()), Keys.endOfMessages(box.id()),
+          (k, v) -> list.add(RecordCodec.decodeMessage(v)));
+      return list;
+    });
+  }
+
+  @Override
+  public Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    record Read(MailboxInfo box, MessageMeta meta, byte[] body, String problem) {}
+    Read read = inView(view -> {
+      MailboxInfo box = mailboxRecord(view, a, name);
+      if (box == null) {
+        return null;
+      }
+      byte[] key = Keys.message(box.id(), uid);
+      byte[] metaBytes;
+      try {
+        metaBytes = engine.get(engine.messages, view, key);
+      } catch (RocksDBException e) {
+        throw new StoreException("reading message " + uid + " of " + a + "/" + name + " failed: " + e.getMessage(), e);
+      }
+      if (metaBytes == null) {
+        return null;
+      }
+      MessageMeta meta = RecordCodec.decodeMessage(metaBytes);
+      byte[] body;
+      try {
+        body = engine.get(engine.bodies, view, key);
+      } catch (RocksDBException e) {
+        if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
+          return new Read(box, meta, null, "body unreadable: " + e.getMessage());
+        }
+        throw new StoreException("reading message " + uid + " of " + a + "/" + name + " failed: " + e.getMessage(), e);
+      }
+      return new Read(box, meta, body, integrityProblem(meta, body));
+    });
+    if (read == null) {
+      return Optional.empty();
+    }
+    if (read.problem == null) {
+      return Optional.of(read.body);
+    }
+    quarantine(read.box, read.meta, read.body, read.problem);
+    throw new CorruptMessageException("message " + uid + " of " + a + "/" + name + " is corrupt ("
+        + read.problem + ") and has been quarantined");
+  }
+
+  @Override
+  public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    enter();
+    try {
+      UserState state = userState(a);
+      MailboxState box = state == null ? null : state.mailbox(name);
+      if (box == null) {
+        return CompletableFuture.failedFuture(new StoreException("no mailbox " + name + " for user " + a));
+      }
+      box.lock.lock();
+      try {
+        long epoch = committer.epoch();
+        if (box.deleted || !refresh(box, epoch)) {
+          return CompletableFuture.failedFuture(new StoreException("no mailbox " + name + " for user " + a));
+        }
+        var removed = new ArrayList<Long>();
+        long bytes = 0;
+        var batch = new WriteBatch();
+        for (long uid : new TreeSet<>(uids)) {
+          byte[] key = Keys.message(box.id, uid);
+          byte[] meta = box.pendingRemovals.contains(uid) ? null : engine.get(engine.messages, key);
+          if (meta != null) {
+            delete(batch, engine.messages, key);
+            delete(batch, engine.bodies, key);
+            bytes += RecordCodec.decodeMessage(meta).size();
+            removed.add(uid);
+          }
+        }
+        if (removed.isEmpty()) {
+          batch.close();
+          return CompletableFuture.completedFuture(null);
+        }
+        MailboxInfo after = withRemoved(box.next, removed.size(), bytes);
+        put(batch, engine.mailboxes, Keys.mailbox(a, name), RecordCodec.encodeMailbox(after));
+        box.next = after;
+        box.pendingRemovals.addAll(removed);
+        // A copy, so that a caller completing or cancelling it cannot touch the committer's own.
+        return committer.submit(batch, epoch, () -> removed.forEach(box.pendingRemovals::remove)).copy();
+      } finally {
+        box.lock.unlock();
+      }
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
+  public long usage(String user) {
+    String a = Addresses.normalize(user);
+    return inView(view -> {
+      long[] sum = {0};
+      byte[] prefix = Keys.mailboxesOf(a);
+      engine.scan(engine.mailboxes, view, prefix, Keys.endOfPrefix(prefix),
+          (k, v) -> sum[0] += RecordCodec.decodeMailbox(v).totalBytes());
+      return sum[0];
+    });
+  }
+
+  @Override
+  public StoreStats stats() {
+    return new StoreStats(committer.commits(), committer.syncs(), messagesStored.get(), quarantined.get());
+  }
+
+  @Override
+  public void close() {
+    closeLock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    } finally {
+      closeLock.writeLock().unlock();
+    }
+    try {
+      committer.close();
+      completer.close();
+    } finally {
+      engine.close();
+      log.info("store {} closed", dir);
+    }
+  }
+
+  // ---- Test hooks ----------------------------------------------------------------------------
+
+  /** Overwrites a message's stored bytes without touching its checksum: tests use it to corrupt. */
+  void overwriteBodyForTest(String user, String mailbox, long uid, byte[] bytes) {
+    MailboxInfo box = mailbox(user, mailbox).orElseThrow();
+    var batch = new WriteBatch();
+    put(batch, engine.bodies, Keys.message(box.id(), uid), bytes);
+    commitAndWait(batch);
+  }
+
+  /** Quarantined records as stored, for tests and inspection. */
+  List<QuarantinedMessage> quarantinedMessages() {
+    return read(() -> {
+      var list = new ArrayList<QuarantinedMessage>();
+      engine.scan(engine.quarantine, null, new byte[0], Keys.endOfMessages(Long.MAX_VALUE - 1),
+          (k, v) -> list.add(RecordCodec.decodeQuarantine(v)));
+      return list;
+    });
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** Moves a message that failed its integrity check to quarantine, once. */
+  private void quarantine(MailboxInfo record, MessageMeta meta, byte[] body, String problem) {
+    UserState state = userState(record.user());
+    MailboxState box = state == null ? null : state.mailbox(record.name());
+    if (box == null || box.id != record.id()) {
+      return; // the user or mailbox is gone meanwhile, and the message with it
+    }
+    CompletableFuture<Void> moved;
+    box.lock.lock();
+    try {
+      long epoch = committer.epoch();
+      byte[] key = Keys.message(box.id, meta.uid());
+      if (box.deleted || !refresh(box, epoch) || box.pendingRemovals.contains(meta.uid())
+          || engine.get(engine.messages, key) == null) {
+        return; // already expunged or being quarantined by another reader
+      }
+      var batch = new WriteBatch();
+      delete(batch, engine.messages, key);
+      delete(batch, engine.bodies, key);
+      put(batch, engine.quarantine, key, RecordCodec.encodeQuarantine(
+          new QuarantinedMessage(box.user, box.name, meta, body, Instant.now(), problem)));
+      MailboxInfo after = withRemoved(box.next, 1, meta.size());
+      put(batch, engine.mailboxes, Keys.mailbox(box.user, box.name), RecordCodec.encodeMailbox(after));
+      box.next = after;
+      box.pendingRemovals.add(meta.uid());
+      moved = committer.submit(batch, epoch, () -> box.pendingRemovals.remove(meta.uid()));
+    } finally {
+      box.lock.unlock();
+    }
+    try {
+      await(moved);
+      quarantined.incrementAndGet();
+      log.error("quarantined message uid {} of {}/{} (mailbox id {}): {}",
+          meta.uid(), box.user, box.name, box.id, problem);
+    } catch (StoreException e) {
+      log.error("message uid {} of {}/{} is corrupt ({}) but moving it to quarantine failed: {}",
+          meta.uid(), box.user, box.name, problem, e.getMessage());
+    }
+  }
+
+  /** Why {@code body} does not match {@code meta}, or null when it does. */
+  private static String integrityProblem(MessageMeta meta, byte[] body) {
+    if (body == null) {
+      return "body missing";
+    }
+    if (body.length != meta.size()) {
+      return "size " + body.length + " but " + meta.size() + " recorded";
+    }
+    int crc = crc32c(body);
+    if (crc != meta.crc32c()) {
+      return String.format("crc32c %08x but %08x recorded", crc, meta.crc32c());
+    }
+    return null;
+  }
+
+  private static MailboxInfo withRemoved(MailboxInfo box, int count, long bytes) {
+    return new MailboxInfo(box.id(), box.user(), box.name(), box.uidValidity(), box.uidNext(),
+        box.highestModSeq() + 1, box.messageCount() - count, box.totalBytes() - bytes);
+  }
+
+  /**
+   * Makes {@code box.next} current for {@code epoch}, reloading it after a failed commit; false
+   * when the mailbox no longer exists. The caller holds the mailbox lock.
+   */
+  private boolean refresh(MailboxState box, long epoch) {
+    if (box.loadedInEpoch != epoch) {
+      byte[] record = engine.get(engine.mailboxes, Keys.mailbox(box.user, box.name));
+      if (record == null) {
+        box.deleted = true;
+        return false;
+      }
+      box.next = RecordCodec.decodeMailbox(record);
+      box.loadedInEpoch = epoch;
+    }
+    return !box.deleted;
+  }
+
+  /** The cached state of a user, loaded on first use; null for an unknown user. */
+  private UserState userState(String address) {
+    return userStates.computeIfAbsent(address, this::loadUser);
+  }
+
+  private UserState loadUser(String address) {
+    long epoch = committer.epoch(); // read before the records: a later failure forces a reload
+    byte[] record = engine.get(engine.meta, Keys.user(address));
+    if (record == null) {
+      return null;
+    }
+    var boxes = new ArrayList<MailboxState>();
+    byte[] prefix = Keys.mailboxesOf(address);
+    engine.scan(engine.mailboxes, null, prefix, Keys.endOfPrefix(prefix),
+        (k, v) -> boxes.add(new MailboxState(RecordCodec.decodeMailbox(v), epoch)));
+    return new UserState(RecordCodec.decodeUser(record), boxes);
+  }
+
+  private void updateProfile(String address, java.util.function.UnaryOperator<UserProfile> change) {
+    mutate(() -> {
+      byte[] record = engine.get(engine.meta, Keys.user(address));
+      if (record == null) {
+        throw new StoreException("unknown user " + address);
+      }
+      UserProfile updated = change.apply(RecordCodec.decodeUser(record));
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.user(address), RecordCodec.encodeUser(updated));
+      commitAndWait(batch);
+      // Atomic with a concurrent first load, which then reads the committed profile anyway.
+      userStates.computeIfPresent(address, (k, s) -> {
+        s.profile = updated;
+        return s;
+      });
+      return null;
+    });
+  }
+
+  private MailboxInfo mailboxRecord(DurableView view, String user, String name) {
+    try {
+      byte[] record = engine.get(engine.mailboxes, view, Keys.mailbox(user, name));
+      return record == null ? null : RecordCodec.decodeMailbox(record);
+    } catch (RocksDBException e) {
+      throw new StoreException("reading mailbox " + user + "/" + name + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private long nextUidValidity() {
+    // Seconds since the epoch read well in logs, and the counter keeps a re-created mailbox
+    // from getting the same value within one second.
+    lastUidValidity = Math.max(Instant.now().getEpochSecond(), lastUidValidity + 1);
+    return lastUidValidity;
+  }
+
+  /** Names of the meta records of one kind, in key order. */
+  private List<String> metaNames(byte tag) {
+    var names = new ArrayList<String>();
+    byte[] prefix = Keys.kind(tag);
+    engine.scan(engine.meta, null, prefix, Keys.endOfPrefix(prefix), (k, v) -> names.add(Keys.nameOf(k)));
+    return names;
+  }
+
+  private Map<String, byte[]> metaEntries(byte tag) {
+    var entries = new TreeMap<String, byte[]>();
+    byte[] prefix = Keys.kind(tag);
+    engine.scan(engine.meta, null, prefix, Keys.endOfPrefix(prefix), (k, v) -> entries.put(Keys.nameOf(k), v));
+    return entries;
+  }
+
+  private void commitAndWait(WriteBatch batch) {
+    await(committer.submit(batch, committer.epoch(), null));
+  }
+
+  private static void await(CompletableFuture<Void> future) {
+    try {
+      future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof StoreException se) {
+        throw se;
+      }
+      throw new StoreException("store write failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private <T> T mutate(java.util.function.Supplier<T> body) {
+    enter();
+    metaLock.lock();
+    try {
+      return body.get();
+    } finally {
+      metaLock.unlock();
+      exit();
+    }
+  }
+
+  private <T> T read(java.util.function.Supplier<T> body) {
+    enter();
+    try {
+      return body.get();
+    } finally {
+      exit();
+    }
+  }
+
+  private <T> T inView(java.util.function.Function<DurableView, T> body) {
+    enter();
+    DurableView view = engine.acquireView();
+    try {
+      return body.apply(view);
+    } finally {
+      view.release();
+      exit();
+    }
+  }
+
+  private void enter() {
+    closeLock.readLock().lock();
+    if (closed) {
+      closeLock.readLock().unlock();
+      throw new StoreException("store " + dir + " is closed");
+    }
+  }
+
+  private void exit() {
+    closeLock.readLock().unlock();
+  }
+
+  private static void put(WriteBatch batch, org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) {
+    try {
+      batch.put(cf, key, value);
+    } catch (RocksDBException e) {
+      throw new StoreException("building a write failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void delete(WriteBatch batch, org.rocksdb.ColumnFamilyHandle cf, byte[] key) {
+    try {
+      batch.delete(cf, key);
+    } catch (RocksDBException e) {
+      throw new StoreException("building a write failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void deleteRange(WriteBatch batch, org.rocksdb.ColumnFamilyHandle cf, byte[] from, byte[] to) {
+    try {
+      batch.deleteRange(cf, from, to);
+    } catch (RocksDBException e) {
+      throw new StoreException("building a write failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static String checkedDomain(String domain) {
+    String d = Addresses.normalize(Objects.requireNonNull(domain, "domain"));
+    if (!Addresses.isValidDomain(d)) {
+      throw new StoreException("invalid domain name '" + domain + "'");
+    }
+    return d;
+  }
+
+  private static String checkedAddress(String address) {
+    String a = Addresses.normalize(Objects.requireNonNull(address, "address"));
+    if (!Addresses.isValidAddress(a)) {
+      throw new StoreException("invalid address '" + address + "'");
+    }
+    return a;
+  }
+
+  private static char[] checkedPassword(char[] password) {
+    if (password == null || password.length == 0) {
+      throw new StoreException("password must not be empty");
+    }
+    return password;
+  }
+
+  /** IMAP treats INBOX case-insensitively (RFC 9051 section 5.1); other names are kept as given. */
+  private static String mailboxName(String mailbox) {
+    return mailbox == null || mailbox.equalsIgnoreCase(INBOX) ? INBOX : mailbox;
+  }
+
+  static int crc32c(byte[] bytes) {
+    var crc = new CRC32C();
+    crc.update(bytes);
+    return (int) crc.getValue();
+  }
+}

@@ -1,0 +1,36 @@
+package dev.quill.store;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** Shared set-up for store tests: cheap hashing, one domain and a few users. */
+final class TestStores {
+  /** Few PBKDF2 iterations: tests check behaviour, not hashing cost. */
+  static final StoreOptions FAST = StoreOptions.defaults().withHashIterations(1_000);
+
+  private TestStores() {}
+
+  static RocksMailStore open(Path dir) {
+    return RocksMailStore.open(dir, FAST);
+  }
+
+  /** A store with the domain example.org and the given users (password "secret-" + local part). */
+  static RocksMailStore withUsers(Path dir, String... locals) {
+    RocksMailStore store = open(dir);
+    store.addDomain("example.org");
+    for (String local : locals) {
+      store.addUser(local + "@example.org", ("secret-" + local).toCharArray());
+    }
+    return store;
+  }
+
+  /** A small RFC 5322 message with CRLF line endings. */
+  static byte[] message(String subject, int bodyBytes) {
+    var sb = new StringBuilder("From: sender@example.net\r\nTo: someone@example.org\r\nSubject: ")
+        .append(subject).append("\r\n\r\n");
+    while (sb.length() < bodyBytes) {
+      sb.append("The quick brown fox jumps over the lazy dog.\r\n");
+    }
+    return sb.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+}

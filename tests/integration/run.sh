@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Integration tests against a really started node: the CLI (offline and through a running node),
+# curl's smtp:// and pop3://, and Python's smtplib/poplib (test_mail.py), including bad input,
+# a graceful stop and a restart that finds every message.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+quill="$root/quill"
+work="$(mktemp -d)"
+data="$work/data"
+log="$work/node.log"
+passed=0; failed=0
+node_pid=""
+
+cleanup() {
+  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then kill -9 "$node_pid" 2>/dev/null; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+check() { # check NAME COMMAND...: one named assertion
+  local name="$1"; shift
+  if "$@" >"$work/out" 2>&1; then passed=$((passed+1)); echo "ok   $name"
+  else failed=$((failed+1)); echo "FAIL $name"; sed 's/^/     /' "$work/out" | head -20; fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+SMTP=$(free_port); SUB=$(free_port); POP=$(free_port)
+export QUILL_SMTP=$SMTP QUILL_SUB=$SUB QUILL_POP=$POP
+
+start_node() {
+  "$quill" serve --data "$data" --hostname mx.example.test --smtp-port "$SMTP" --submission-port "$SUB" \
+    --pop3-port "$POP" >>"$log" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 1 100); do
+    if [ -f "$data/admin.json" ] && (exec 3<>"/dev/tcp/127.0.0.1/$POP") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "node did not start; log:"; cat "$log"; return 1
+}
+
+# --- CLI on a stopped node -------------------------------------------------------------------
+check "domain add (offline)" "$quill" domain add example.test --data "$data"
+check "user add reads password from stdin (offline)" bash -c "printf 'alice-pw\n' | '$quill' user add alice@example.test --data '$data'"
+check "user add refuses a duplicate" bash -c "! printf 'x\n' | '$quill' user add alice@example.test --data '$data'"
+check "user add refuses an unknown domain" bash -c "! printf 'x\n' | '$quill' user add carol@nowhere.test --data '$data'"
+check "alias add (offline)" "$quill" alias add postmaster@example.test alice@example.test --data "$data"
+
+# --- a running node --------------------------------------------------------------------------
+start_node || { echo "integration: 0 passed, 1 failed"; exit 1; }
+check "user add through the running node's admin channel" bash -c "printf 'bob-pw\n' | '$quill' user add bob@example.test --data '$data'"
+check "user list through the running node" bash -c "'$quill' user list --data '$data' | grep -q '^bob@example.test'"
+check "bad config is refused with key and line" bash -c "printf '[smtp]\nport = 99999\n' > '$work/bad.toml'; ! '$quill' serve --config '$work/bad.toml' --data '$work/other' 2>'$work/err'; grep -q 'bad.toml:2: smtp.port' '$work/err'"
+
+printf 'From: curl <curl@example.org>\r\nTo: alice@example.test\r\nSubject: via curl\r\n\r\nHello from curl.\r\n' > "$work/msg.eml"
+check "curl smtp:// delivers" curl -sS --fail "smtp://127.0.0.1:$SMTP" --mail-from curl@example.org \
+  --mail-rcpt alice@example.test --upload-file "$work/msg.eml"
+check "curl smtp:// to an unknown user is refused" bash -c "! curl -sS 'smtp://127.0.0.1:$SMTP' --mail-from a@example.org --mail-rcpt nobody@example.test --upload-file '$work/msg.eml'"
+check "curl smtp:// relay is refused" bash -c "! curl -sS 'smtp://127.0.0.1:$SMTP' --mail-from a@example.org --mail-rcpt someone@elsewhere.test --upload-file '$work/msg.eml'"
+check "curl pop3:// lists and retrieves" bash -c "curl -sS --fail 'pop3://127.0.0.1:$POP/1' -u 'alice@example.test:alice-pw' | grep -q 'Hello from curl.'"
+check "curl pop3:// with a wrong password fails" bash -c "! curl -sS 'pop3://127.0.0.1:$POP/' -u 'alice@example.test:wrong'"
+check "curl submission with STARTTLS and AUTH" curl -sS --fail --ssl-reqd --insecure "smtp://127.0.0.1:$SUB" \
+  -u 'bob@example.test:bob-pw' --mail-from bob@example.test --mail-rcpt alice@example.test --upload-file "$work/msg.eml"
+
+# Python clients: smtplib, poplib, bad input (prints its own counts; exit status = failures)
+if python3 "$root/tests/integration/test_mail.py" >"$work/py" 2>&1; then py_ok=1; else py_ok=0; fi
+cat "$work/py"
+py_passed=$(grep -oE '^Ran [0-9]+' "$work/py" | grep -oE '[0-9]+' || echo 0)
+if [ "$py_ok" = 1 ]; then passed=$((passed+py_passed)); else
+  py_failed=$(grep -oE '(failures|errors)=[0-9]+' "$work/py" | grep -oE '[0-9]+' | paste -sd+ | bc)
+  failed=$((failed+py_failed)); passed=$((passed+py_passed-py_failed)); fi
+
+# --- graceful stop and restart ---------------------------------------------------------------
+before=$("$quill" user list --data "$data" | grep '^alice@example.test' | grep -oE 'messages=[0-9]+')
+kill -TERM "$node_pid"
+check "SIGTERM stops the node" bash -c "for i in \$(seq 1 150); do kill -0 $node_pid 2>/dev/null || exit 0; sleep 0.2; done; exit 1"
+check "the admin endpoint is removed at stop" test ! -f "$data/admin.json"
+node_pid=""
+start_node || { failed=$((failed+1)); }
+after=$("$quill" user list --data "$data" | grep '^alice@example.test' | grep -oE 'messages=[0-9]+')
+check "a restart finds every message ($before)" test "$before" = "$after" -a -n "$before"
+kill -TERM "$node_pid"; wait "$node_pid" 2>/dev/null; node_pid=""
+
+echo
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
