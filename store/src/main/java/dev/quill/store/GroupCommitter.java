@@ -137,23 +137,27 @@ final class GroupCommitter implements AutoCloseable {
   private void commitGroup(List<Commit> group) {
     var written = new ArrayList<Commit>(group.size());
     for (Commit c : group) {
+      StoreException failure = null;
       try {
         if (c.epoch != epoch) {
-          fail(c, new StoreException("not written: an earlier write to the store failed; retry"));
-          continue;
+          failure = new StoreException("not written: an earlier write to the store failed; retry");
+        } else {
+          db.write(writeOptions, c.batch);
+          commits.incrementAndGet();
+          written.add(c);
         }
-        db.write(writeOptions, c.batch);
-        commits.incrementAndGet();
-        written.add(c);
       } catch (RocksDBException e) {
         epoch++;
         log.error("store write failed: {}", e.getMessage());
-        fail(c, new StoreException("store write failed: " + e.getMessage(), e));
+        failure = new StoreException("store write failed: " + e.getMessage(), e);
       } finally {
         c.batch.close();
         if (c.afterWrite != null) {
           c.afterWrite.run();
         }
+      }
+      if (failure != null) {
+        fail(c, failure); // after afterWrite, so a caller woken by the failure sees its effect
       }
     }
     if (written.isEmpty()) {

@@ -282,14 +282,4 @@ class DeliveryTest {
     store.deliver(List.of(ANN), "Archive", TestStores.message("x", 10), null).join();
     assertThat(store.messages(ANN, "INBOX")).hasSize(1);
   }
-
-  @Test
-  void futures_completeOffTheCallerThread() {
-    store = TestStores.withUsers(dir, "ann");
-    Thread caller = Thread.currentThread();
-    Thread completer = store.deliver(List.of(ANN), null, TestStores.message("x", 10), null)
-        .thenApply(r -> Thread.currentThread()).join();
-    assertThat(completer).isNotSameAs(caller);
-    assertThat(completer.getName()).doesNotContain("quill-store-commit");
-  }
 }

@@ -40,8 +40,9 @@ class PasswordHasherTest {
     long start = System.nanoTime();
     hasher.verify("pw".toCharArray(), hash);
     long took = System.nanoTime() - start;
-    // Allow some jitter below the target: calibration measures the best of several runs.
-    assertThat(Duration.ofNanos(took)).isGreaterThan(Duration.ofMillis(14));
+    // Loose on purpose: calibration and this measurement share the machine with other builds.
+    assertThat(Duration.ofNanos(took)).isGreaterThan(Duration.ofMillis(8));
+    assertThat((long) hasher.iterations()).isGreaterThanOrEqualTo(PasswordHasher.MIN_CALIBRATED_ITERATIONS);
   }
 
   @Test
