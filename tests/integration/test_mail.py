@@ -23,12 +23,26 @@ def message(subject, body="Hello.\r\n", to="alice@example.test"):
             f"Message-ID: <{uuid.uuid4()}@example.org>\r\n\r\n{body}")
 
 
+def pop_login(user, password):
+    """Logs in; retries briefly while a just-dropped session still holds the maildrop lock."""
+    deadline = time.monotonic() + 5
+    while True:
+        p = poplib.POP3(HOST, POP, timeout=10)
+        p.user(user)
+        try:
+            p.pass_(password)
+            return p
+        except poplib.error_proto as e:
+            p.quit()
+            if b"[IN-USE]" not in e.args[0] or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def pop_messages(user, password):
     """Logs in, returns the list of message texts, quits without deleting."""
-    p = poplib.POP3(HOST, POP, timeout=10)
+    p = pop_login(user, password)
     try:
-        p.user(user)
-        p.pass_(password)
         count, _ = p.stat()
         return [b"\r\n".join(p.retr(i)[1]).decode("utf-8", "replace") for i in range(1, count + 1)]
     finally:
@@ -262,9 +276,7 @@ class Pop3Test(unittest.TestCase):
         # Dropping the connection without QUIT must delete nothing.
         p.sock.close()
         self.assertTrue(any(subject in m for m in pop_messages("bob@example.test", "bob-pw")))
-        p = poplib.POP3(HOST, POP, timeout=10)
-        p.user("bob@example.test")
-        p.pass_("bob-pw")
+        p = pop_login("bob@example.test", "bob-pw")
         p.dele(idx)
         p.quit()
         self.assertFalse(any(subject in m for m in pop_messages("bob@example.test", "bob-pw")))

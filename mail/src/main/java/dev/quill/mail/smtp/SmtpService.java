@@ -157,6 +157,14 @@ public final class SmtpService implements ConnectionHandler {
         log.info("{} TLS failed after {} from {}: {}", c.id(), last, peer, LogText.escape(e.getMessage()));
       } catch (IOException e) {
         log.info("{} lost connection after {} from {}: {}", c.id(), last, peer, LogText.escape(e.toString()));
+      } catch (RuntimeException e) {
+        log.warn("{} internal error after {} from {}", c.id(), last, peer, e);
+        try {
+          write(List.of(SmtpReplies.internalError(config.hostname())));
+          c.flush();
+        } catch (IOException ignored) {
+          // the session ends either way
+        }
       }
     }
 

@@ -163,7 +163,7 @@ final class Der {
     return bitString(bytes, 0);
   }
 
-  /** A BIT STRING whose last {@code unusedBits} bits are padding (named-bit lists like keyUsage). */
+  /** A BIT STRING whose last {@code unusedBits} bits are padding (named bits, e.g. keyUsage). */
   static byte[] bitString(byte[] bytes, int unusedBits) {
     byte[] value = new byte[bytes.length + 1];
     value[0] = (byte) unusedBits;

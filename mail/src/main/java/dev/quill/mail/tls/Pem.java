@@ -54,7 +54,8 @@ final class Pem {
       }
       // The MIME decoder silently skips foreign characters, so re-check the alphabet ourselves.
       if (!base64.toString().matches("[A-Za-z0-9+/]*={0,2}")) {
-        throw new IllegalArgumentException("PEM block " + label + " contains non-base64 characters");
+        throw new IllegalArgumentException(
+            "PEM block " + label + " contains non-base64 characters");
       }
       if (der.length == 0) {
         throw new IllegalArgumentException("PEM block " + label + " is empty");

@@ -144,7 +144,7 @@ final class SelfSignedCertificate {
     return a;
   }
 
-  /** The address bytes if {@code host} is an IPv4/IPv6 literal; null for a name (no DNS look-up). */
+  /** The address bytes if {@code host} is an IPv4/IPv6 literal; null for a name (no look-up). */
   static byte[] addressLiteral(String host) {
     String h = host.startsWith("[") && host.endsWith("]")
         ? host.substring(1, host.length() - 1) : host;

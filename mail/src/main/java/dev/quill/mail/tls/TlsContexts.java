@@ -283,8 +283,9 @@ public final class TlsContexts {
       }
     }
     throw new TlsConfigException("private key " + keyFile + " (" + describe(key) + ") does not"
-        + " match the certificate in " + certFile + " (" + chain.getFirst().getSubjectX500Principal()
-        + ", " + describe(chain.getFirst().getPublicKey()) + ")");
+        + " match the certificate in " + certFile + " ("
+        + chain.getFirst().getSubjectX500Principal() + ", "
+        + describe(chain.getFirst().getPublicKey()) + ")");
   }
 
   private static boolean matches(PrivateKey key, PublicKey publicKey) {

@@ -77,10 +77,12 @@ class TlsContextsTest {
     for (List<?> san : cert.getSubjectAlternativeNames()) {
       sans.add(san.get(0) + ":" + san.get(1));
     }
-    assertThat(sans).containsExactly("2:" + HOST, "2:localhost", "7:127.0.0.1", "7:0:0:0:0:0:0:0:1");
+    assertThat(sans)
+        .containsExactly("2:" + HOST, "2:localhost", "7:127.0.0.1", "7:0:0:0:0:0:0:0:1");
 
     PrivateKey key = TlsContexts.readPrivateKey(dir.resolve("tls-key.pem"));
-    assertThat(Files.readString(dir.resolve("tls-key.pem"))).startsWith("-----BEGIN PRIVATE KEY-----");
+    assertThat(Files.readString(dir.resolve("tls-key.pem")))
+        .startsWith("-----BEGIN PRIVATE KEY-----");
     assertThat(key.getAlgorithm()).isEqualTo("EC");
     // Only the two files: temporary files were renamed or removed.
     try (var files = Files.list(dir)) {
@@ -276,13 +278,13 @@ class TlsContextsTest {
         .hasMessageContaining("no PEM '-----BEGIN CERTIFICATE-----' block")
         .hasMessageContaining("not PEM at all");
 
-    Files.writeString(garbage, "-----BEGIN CERTIFICATE-----\nMIIB!!!!\n-----END CERTIFICATE-----\n");
+    Files.writeString(garbage, pem("CERTIFICATE", "MIIB!!!!"));
     assertThatThrownBy(() -> TlsContexts.fromPem(garbage, key))
         .isInstanceOf(TlsConfigException.class)
         .hasMessageContaining(garbage.toString())
         .hasMessageContaining("base64");
 
-    Files.writeString(garbage, "-----BEGIN CERTIFICATE-----\nAAECAwQFBgc=\n-----END CERTIFICATE-----\n");
+    Files.writeString(garbage, pem("CERTIFICATE", "AAECAwQFBgc="));
     assertThatThrownBy(() -> TlsContexts.fromPem(garbage, key))
         .isInstanceOf(TlsConfigException.class)
         .hasMessageContaining(garbage.toString())
@@ -299,7 +301,7 @@ class TlsContextsTest {
         .hasMessageContaining(garbage.toString())
         .hasMessageContaining("truncated file?");
 
-    Files.writeString(garbage, "-----BEGIN PRIVATE KEY-----\nAAECAwQFBgc=\n-----END PRIVATE KEY-----\n");
+    Files.writeString(garbage, pem("PRIVATE KEY", "AAECAwQFBgc="));
     assertThatThrownBy(() -> TlsContexts.fromPem(cert, garbage))
         .isInstanceOf(TlsConfigException.class)
         .hasMessageContaining(garbage.toString())
@@ -344,7 +346,7 @@ class TlsContextsTest {
   @Test
   void pkcs1RsaKeyIsWrappedIntoPkcs8() throws Exception {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-    generator.initialize(2048);
+    generator.initialize(1024); // only the format matters here, and small keys generate fast
     PrivateKey original = generator.generateKeyPair().getPrivate();
     // A PKCS#8 RSA key's OCTET STRING is exactly the PKCS#1 RSAPrivateKey.
     byte[] pkcs1 = Der.readSingle(original.getEncoded()).children().get(2).value();
@@ -486,6 +488,10 @@ class TlsContextsTest {
         return new Handshake(socket.getSession().getProtocol(), (X509Certificate) peer[0]);
       }
     }
+  }
+
+  private static String pem(String label, String body) {
+    return "-----BEGIN " + label + "-----\n" + body + "\n-----END " + label + "-----\n";
   }
 
   private static boolean opensslAvailable() {

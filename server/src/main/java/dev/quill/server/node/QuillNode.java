@@ -6,7 +6,6 @@ import dev.quill.mail.net.ProtocolServer;
 import dev.quill.mail.pop3.MaildropLocks;
 import dev.quill.mail.pop3.Pop3Config;
 import dev.quill.mail.pop3.Pop3Service;
-import dev.quill.mail.smtp.SmtpConfig;
 import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
@@ -69,19 +68,15 @@ public final class QuillNode implements AutoCloseable {
     LoginThrottle throttle = new LoginThrottle(new LoginThrottle.Limits(a.failureDelay(), a.maxFailuresPerIp(),
         a.maxFailuresPerUser(), a.failureWindow()), Clock.systemUTC());
     NodeConfig.Smtp s = config.smtp();
-    String busy = "421 4.7.0 " + config.hostname() + " Too many connections, try again later";
-
-    SmtpConfig smtp = ServiceConfigs.smtp(config, false);
-    SmtpConfig submission = ServiceConfigs.smtp(config, true);
-    start(new ListenerConfig("smtp", bind, s.port(), false, s.maxConnections(), s.maxConnectionsPerIp(), busy,
-        config.gracePeriod()), tls, new SmtpService(smtp, store, tls, throttle, Clock.systemUTC()));
+    SmtpService smtp = new SmtpService(ServiceConfigs.smtp(config, false), store, tls, throttle, Clock.systemUTC());
+    SmtpService submission = new SmtpService(ServiceConfigs.smtp(config, true), store, tls, throttle, Clock.systemUTC());
+    start(new ListenerConfig("smtp", bind, s.port(), false, s.maxConnections(), s.maxConnectionsPerIp(),
+        smtp.busyReply(), config.gracePeriod()), tls, smtp);
     start(new ListenerConfig("submission", bind, config.submission().port(), false, s.maxConnections(),
-        s.maxConnectionsPerIp(), busy, config.gracePeriod()), tls,
-        new SmtpService(submission, store, tls, throttle, Clock.systemUTC()));
+        s.maxConnectionsPerIp(), submission.busyReply(), config.gracePeriod()), tls, submission);
     if (config.submission().implicitTlsPort() > 0) {
       start(new ListenerConfig("submissions", bind, config.submission().implicitTlsPort(), true, s.maxConnections(),
-          s.maxConnectionsPerIp(), busy, config.gracePeriod()), tls,
-          new SmtpService(submission, store, tls, throttle, Clock.systemUTC()));
+          s.maxConnectionsPerIp(), null, config.gracePeriod()), tls, submission);
     }
     NodeConfig.Pop3 p = config.pop3();
     Pop3Config pop3 = ServiceConfigs.pop3(config);

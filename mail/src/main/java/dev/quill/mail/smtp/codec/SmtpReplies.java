@@ -124,6 +124,11 @@ public final class SmtpReplies {
     return SmtpReply.of(421, "4.4.2", host + " Timeout exceeded, closing connection");
   }
 
+  /** 421: an unexpected failure in the server; the session ends. */
+  public static SmtpReply internalError(String host) {
+    return SmtpReply.of(421, "4.3.0", host + " Internal error, closing connection");
+  }
+
   /** 421: the session reached its error or junk-command limit. */
   public static SmtpReply tooManyErrors(String host) {
     return SmtpReply.of(421, "4.7.0", host + " Too many errors, closing connection");

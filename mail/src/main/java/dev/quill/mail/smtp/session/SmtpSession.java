@@ -72,6 +72,7 @@ public final class SmtpSession {
   private static final SmtpReply LOGIN_PASSWORD = SmtpReply.plain(334, "UGFzc3dvcmQ6");
   private static final SmtpReply EMPTY_CHALLENGE = SmtpReply.plain(334, "");
   private static final int INITIAL_BUFFER = 16 * 1024;
+  private static final int MAX_INITIAL_BUFFER = 1024 * 1024;
 
   /**
    * The client side of a connection.
@@ -320,19 +321,9 @@ public final class SmtpSession {
 
   // ==== state for the transport and tests =======================================================
 
-  /** The verb-independent session state, for tests and logs. */
-  State state() {
-    return state;
-  }
-
   /** The authenticated user, or null. */
   public String authenticatedUser() {
     return authenticatedUser;
-  }
-
-  /** Error replies sent so far. */
-  public int errors() {
-    return errors;
   }
 
   // ==== handlers ================================================================================
@@ -432,7 +423,7 @@ public final class SmtpSession {
     try {
       resolution = backend.resolveRecipient(address, tx.declaredSize);
     } catch (RuntimeException e) {
-      log.warn("session={} recipient lookup failed address={} error={}", peer.sessionId(), LogText.escape(address),
+      log.warn("{} recipient lookup failed address={} error={}", peer.sessionId(), LogText.escape(address),
           e.toString());
       return SmtpReplies.LOCAL_ERROR;
     }
@@ -600,7 +591,9 @@ public final class SmtpSession {
   /** Opens the message buffer with the trace headers: Return-Path and Received (RFC 5321 §4.4). */
   private void startMessage() {
     tx.id = peer.sessionId() + "." + Long.toString(++messages, 36);
-    int capacity = tx.declaredSize > 0 ? (int) Math.min(tx.declaredSize, config.maxMessageSize()) : INITIAL_BUFFER;
+    // A declared SIZE is only a hint: trust it up to a point, so that a claim alone cannot make
+    // every connection reserve the maximum message size.
+    int capacity = tx.declaredSize > 0 ? (int) Math.min(tx.declaredSize, MAX_INITIAL_BUFFER) : INITIAL_BUFFER;
     MessageBuffer buffer = new MessageBuffer(capacity + 512);
     buffer.writeText("Return-Path: <" + (tx.sender == null ? "" : tx.sender.address()) + ">");
     buffer.writeCrlf();
@@ -723,7 +716,6 @@ public final class SmtpSession {
   private Step error(SmtpReply reply) {
     errors++;
     if (errors >= config.maxErrors()) {
-      log.info("{} too many errors ({}) from [{}]", peer.sessionId(), errors, peer.address().getHostAddress());
       return new Step(List.of(reply, SmtpReplies.tooManyErrors(host)), Action.CLOSE, true);
     }
     return Step.reply(reply);
@@ -734,7 +726,6 @@ public final class SmtpSession {
   }
 
   private Step tooMuchJunk() {
-    log.info("{} too many junk commands ({}) from [{}]", peer.sessionId(), junk, peer.address().getHostAddress());
     return Step.close(SmtpReplies.tooManyErrors(host));
   }
 }

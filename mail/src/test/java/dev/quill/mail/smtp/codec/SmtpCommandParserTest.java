@@ -129,7 +129,7 @@ class SmtpCommandParserTest {
         arguments("User-Agent: curl/8", new SmtpCommand.NonSmtp("User-Agent: curl/8")));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "[{index}] {0}")
   @MethodSource("golden")
   void parse_goldenLine_expectedCommand(String line, SmtpCommand expected) {
     assertThat(parse(line)).isEqualTo(expected);

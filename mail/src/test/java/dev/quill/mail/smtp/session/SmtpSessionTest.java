@@ -590,7 +590,7 @@ class SmtpSessionTest {
 
     @Test
     void bdat_bareLfInContent_550() {
-      assertThat(bdat("BDAT 6 LAST", "a\nb\r\n").replies()).containsExactly(SmtpReplies.MESSAGE_BARE_LINE_END);
+      assertThat(bdat("BDAT 5 LAST", "a\nb\r\n").replies()).containsExactly(SmtpReplies.MESSAGE_BARE_LINE_END);
     }
 
     @Test
