@@ -102,7 +102,7 @@ cmd_start() {
     cmd_stop
   fi
   write_config "$mode"
-  dovecot -c "$DC_CONF"
+  dovecot -c "$DC_CONF" </dev/null >>"$DC_LOG" 2>&1 # the daemon must not keep our stdout open
   wait_port "$DOVECOT_PORT" 30 || die "dovecot did not listen on 127.0.0.1:$DOVECOT_PORT; see $DC_LOG"
   log "dovecot $(dovecot --version | cut -d' ' -f1) ($mode mode) serving POP3 on 127.0.0.1:$DOVECOT_PORT," \
     "$BENCH_USERS users @$BENCH_DOMAIN, password '$BENCH_PASSWORD', log $DC_LOG"

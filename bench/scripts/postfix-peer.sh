@@ -133,7 +133,7 @@ cmd_start() {
   fi
   write_config
   postfix -c "$PF_CONF" check >&2
-  postfix -c "$PF_CONF" start >&2
+  postfix -c "$PF_CONF" start </dev/null >>"$PF_LOG" 2>&1 # the daemon must not keep our stdout open
   wait_port "$POSTFIX_PORT" 30 || die "postfix did not listen on 127.0.0.1:$POSTFIX_PORT; see $PF_LOG"
   log "postfix $(postconf -c "$PF_CONF" -h mail_version) listening on 127.0.0.1:$POSTFIX_PORT," \
     "$BENCH_USERS users @$BENCH_DOMAIN, Maildirs in $MAIL_ROOT/$BENCH_DOMAIN, log $PF_LOG"

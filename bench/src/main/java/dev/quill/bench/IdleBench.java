@@ -53,8 +53,9 @@ public final class IdleBench implements Callable<Integer> {
     var limit = OpenFiles.softLimit();
     if (limit.isPresent() && limit.getAsLong() < connections + SPARE_DESCRIPTORS) {
       System.err.printf("error: the open-file limit is %d, but %d connections need at least %d descriptors;"
-          + " raise it first, e.g. `ulimit -n 65536` (as root) in the shell that runs the benchmark%n",
-          limit.getAsLong(), connections, connections + SPARE_DESCRIPTORS);
+          + " raise it first, e.g. `ulimit -n %d` (as root) in the shell that runs the benchmark%n",
+          limit.getAsLong(), connections, connections + SPARE_DESCRIPTORS,
+          Math.max(65536, connections + SPARE_DESCRIPTORS));
       return 2;
     }
     System.out.printf("idle benchmark: %s:%d, %d connections held %d s%n", host, port, connections, holdSeconds);

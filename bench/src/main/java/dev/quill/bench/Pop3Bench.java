@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  *
  * <p><b>Workload.</b> {@code --concurrency} clients, each on a virtual thread, repeat sessions until
  * {@code --duration} seconds pass or each has done {@code --rounds} sessions. A session picks a mailbox uniformly
- * from {@code <prefix>1..<prefix>U@domain}, logs in with USER/PASS, runs STAT, UIDL and LIST, retrieves every
+ * from {@code <prefix>1..<prefix>U@domain} ({@code --pick sequential} takes them in turn instead), logs in with USER/PASS, runs STAT, UIDL and LIST, retrieves every
  * message with RETR (and marks it with DELE under {@code --delete}), then QUITs. Mailboxes are filled beforehand
  * (Quill: {@code ./quill bench smtp}; Dovecot: {@code bench/scripts/dovecot-peer.sh populate}).
  *

@@ -48,6 +48,10 @@ public final class SmtpBench implements Callable<Integer> {
   String domain;
   @Option(names = "--user-prefix", defaultValue = "user", description = "Recipient local-part prefix.")
   String userPrefix;
+  @Option(names = "--sequential-rcpt",
+      description = "Recipients in turn (1, 2, ... N, 1, ...) instead of uniformly at random: fills every mailbox"
+          + " equally, e.g. before a POP3 run.")
+  boolean sequentialRcpt;
   @Option(names = "--from", defaultValue = "bench@bench.test", description = "Envelope sender.")
   String from;
   @Option(names = "--pipelining", description = "Send MAIL, RCPT and DATA in one write when PIPELINING is offered.")
@@ -128,7 +132,8 @@ public final class SmtpBench implements Callable<Integer> {
             pipeliningRefused = true;
           }
         }
-        String rcpt = userPrefix + (ThreadLocalRandom.current().nextInt(users) + 1) + "@" + domain;
+        long user = sequentialRcpt ? ticket % users + 1 : ThreadLocalRandom.current().nextInt(users) + 1;
+        String rcpt = userPrefix + user + "@" + domain;
         byte[] wire = DotStuffing.stuff(builder.build(MessageBuilder.envelope(from, rcpt, ticket, runId), size));
         long latency = transaction(client, rcpt, wire);
         if (ticket >= warmup) {
