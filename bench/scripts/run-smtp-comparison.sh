@@ -18,7 +18,7 @@ WARMUP=${WARMUP:-1000}
 SESSIONS=${SESSIONS:-32}
 SIZE=${SIZE:-4096}
 args=(--messages "$MESSAGES" --warmup "$WARMUP" --concurrency "$SESSIONS" --size "$SIZE" --users "$BENCH_USERS"
-  --domain "$BENCH_DOMAIN" --user-prefix "$BENCH_PREFIX")
+  --domain "$BENCH_DOMAIN" --user-prefix "$BENCH_PREFIX" ${SMTP_EXTRA:-})
 quill_build
 quill_result=""
 postfix_result=""

@@ -43,6 +43,39 @@ final class UserCommand {
     }
   }
 
+  @Command(name = "import", description = "Add many users: one 'ADDRESS PASSWORD' per line on standard input.")
+  int importUsers(@Mixin DataDirOption d) throws IOException {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    int added = 0;
+    int lineNo = 0;
+    try (AdminOps ops = Admin.open(d.data, false)) {
+      for (String line; (line = in.readLine()) != null; ) {
+        lineNo++;
+        String t = line.strip();
+        if (t.isEmpty() || t.startsWith("#")) {
+          continue;
+        }
+        String[] parts = t.split("\\s+", 2);
+        if (parts.length != 2) {
+          throw new IllegalArgumentException("standard input line " + lineNo + ": expected 'ADDRESS PASSWORD'; "
+              + added + " users were added before it");
+        }
+        char[] password = checked(parts[1].toCharArray());
+        try {
+          ops.addUser(parts[0], password);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException("standard input line " + lineNo + ": " + e.getMessage() + "; "
+              + added + " users were added before it");
+        } finally {
+          Arrays.fill(password, '\0');
+        }
+        added++;
+      }
+    }
+    System.out.println(added + " users added");
+    return 0;
+  }
+
   @Command(name = "list", description = "List users with their usage.")
   int list(@Mixin DataDirOption d) {
     try (AdminOps ops = Admin.open(d.data, false)) {
