@@ -36,6 +36,27 @@ class GroupCommitterTest {
   }
 
   @Test
+  void future_isNotCompleteUntilTheGroupIsSynced() throws Exception {
+    var gate = new CountDownLatch(1);
+    var hookRan = new CountDownLatch(1);
+    try (var engine = RocksEngine.open(dir, TestStores.FAST);
+        var completer = Executors.newVirtualThreadPerTaskExecutor()) {
+      // The hook runs right after syncWal() returned; holding it holds the whole group back.
+      var committer = new GroupCommitter(engine.db, () -> {
+        hookRan.countDown();
+        awaitQuietly(gate);
+      }, completer);
+      CompletableFuture<Void> durable = committer.submit(new WriteBatch(), committer.epoch(), null);
+      hookRan.await();
+      assertThat(committer.syncs()).isEqualTo(1);
+      assertThat(durable).as("acknowledged only after the sync and its hook").isNotDone();
+      gate.countDown();
+      durable.join();
+      committer.close();
+    }
+  }
+
+  @Test
   void submit_staleEpoch_refusedWithoutWriting() {
     try (var engine = RocksEngine.open(dir, TestStores.FAST);
         var completer = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -120,6 +120,48 @@ class QuillNodeEndToEndTest {
   }
 
   @Test
+  void implicitTlsListeners_serveSubmissionsAndPop3s() throws Exception {
+    node.close();
+    Path other = dir.resolve("implicit");
+    NodeConfig implicit = dev.quill.server.config.ConfigLoader.parse("implicit.toml", """
+        [submission]
+        implicit_tls_port = %d
+        [pop3]
+        implicit_tls_port = %d
+        """.formatted(freePort(), freePort()), config.withData(other));
+    node = QuillNode.start(implicit);
+    node.store().addDomain("example.test");
+    node.store().addUser("carol@example.test", "carol-pw".toCharArray());
+    assertThat(node.ports()).containsKeys("submissions", "pop3s");
+
+    SSLSocketFactory trusting = TlsContexts.clientTrusting(other.resolve(TlsContexts.SELF_SIGNED_CERT_FILE))
+        .getSocketFactory();
+    Properties p = new Properties();
+    p.put("mail.smtps.ssl.socketFactory", trusting);
+    p.put("mail.smtps.auth", "true");
+    p.put("mail.pop3s.ssl.socketFactory", trusting);
+    Session s = Session.getInstance(p);
+    try (Transport t = s.getTransport("smtps")) {
+      t.connect("localhost", node.ports().get("submissions"), "carol@example.test", "carol-pw");
+      MimeMessage m = message(s, "carol@example.test", "carol@example.test", "over implicit TLS");
+      t.sendMessage(m, m.getAllRecipients());
+    }
+    try (Store store = s.getStore("pop3s")) {
+      store.connect("localhost", node.ports().get("pop3s"), "carol@example.test", "carol-pw");
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(inbox.getMessages()).extracting(Message::getSubject).containsExactly("over implicit TLS");
+      inbox.close(false);
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket ss = new java.net.ServerSocket(0)) {
+      return ss.getLocalPort();
+    }
+  }
+
+  @Test
   void submissionWithWrongPassword_isRefused() throws Exception {
     Properties smtp = tlsProps("smtp");
     smtp.put("mail.smtp.starttls.enable", "true");
