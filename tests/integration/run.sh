@@ -50,7 +50,7 @@ check "alias add (offline)" "$quill" alias add postmaster@example.test alice@exa
 start_node || { echo "integration: 0 passed, 1 failed"; exit 1; }
 check "user add through the running node's admin channel" bash -c "printf 'bob-pw\n' | '$quill' user add bob@example.test --data '$data'"
 check "user import adds many users through the running node" bash -c "printf 'carol@example.test carol-pw\n# comment\ndave@example.test dave-pw\n' | '$quill' user import --data '$data' | grep -q '2 users added'"
-check "user import stops at a bad line and says which" bash -c "! printf 'erin@example.test\n' | '$quill' user import --data '$data' 2>&1 | grep -q 'line 1'"
+check "user import stops at a bad line and says which" bash -c "out=\$(printf 'erin@example.test\n' | '$quill' user import --data '$data' 2>&1); rc=\$?; echo \"\$out\"; [ \$rc -ne 0 ] && echo \"\$out\" | grep -q 'line 1'"
 check "user list through the running node" bash -c "'$quill' user list --data '$data' | grep -q '^bob@example.test'"
 check "bad config is refused with key and line" bash -c "printf '[smtp]\nport = 99999\n' > '$work/bad.toml'; ! '$quill' serve --config '$work/bad.toml' --data '$work/other' 2>'$work/err'; grep -q 'bad.toml:2: smtp.port' '$work/err'"
 
