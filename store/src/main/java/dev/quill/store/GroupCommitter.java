@@ -35,10 +35,14 @@ final class GroupCommitter implements AutoCloseable {
   /** Upper bound of batches per sync, so one round cannot hold memory without limit. */
   private static final int MAX_GROUP = 4096;
 
-  /** One queued batch; {@code afterWrite} runs once it has been written or refused. */
-  private record Commit(WriteBatch batch, long epoch, Runnable afterWrite, CompletableFuture<Void> durable) {}
+  /**
+   * One queued batch; {@code afterWrite} runs once it has been written or refused, {@code afterSync}
+   * once it is durable.
+   */
+  private record Commit(
+      WriteBatch batch, long epoch, Runnable afterWrite, Runnable afterSync, CompletableFuture<Void> durable) {}
 
-  private static final Commit STOP = new Commit(null, -1, null, null);
+  private static final Commit STOP = new Commit(null, -1, null, null, null);
 
   private final RocksDB db;
   private final WriteOptions writeOptions = new WriteOptions().setSync(false).setDisableWAL(false);
@@ -85,13 +89,34 @@ final class GroupCommitter implements AutoCloseable {
    * @param afterWrite run after the batch is written or refused, or null
    */
   CompletableFuture<Void> submit(WriteBatch batch, long builtInEpoch, Runnable afterWrite) {
-    var commit = new Commit(batch, builtInEpoch, afterWrite, new CompletableFuture<>());
+    return submit(batch, builtInEpoch, afterWrite, null);
+  }
+
+  /**
+   * Like {@link #submit(WriteBatch, long, Runnable)}, and runs {@code afterSync} on the commit
+   * thread once the batch is durable, in commit order, before its future completes. It must be
+   * quick and must not block (hand work to another thread); an exception it throws is logged.
+   */
+  CompletableFuture<Void> submit(WriteBatch batch, long builtInEpoch, Runnable afterWrite, Runnable afterSync) {
+    var commit = new Commit(batch, builtInEpoch, afterWrite, afterSync, new CompletableFuture<>());
     if (stopping) {
       refuse(commit, new StoreException("store is closed"));
     } else {
       queue.add(commit);
     }
     return commit.durable;
+  }
+
+  /** Waits for a commit's future, reporting its failure as {@link StoreException}. */
+  static void await(CompletableFuture<Void> durable) {
+    try {
+      durable.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof StoreException se) {
+        throw se;
+      }
+      throw new StoreException("store write failed: " + e.getCause(), e.getCause());
+    }
   }
 
   /** Writes and syncs everything queued, then stops the thread. */
@@ -177,6 +202,13 @@ final class GroupCommitter implements AutoCloseable {
     }
     onDurable.run();
     for (Commit c : written) {
+      if (c.afterSync != null) {
+        try {
+          c.afterSync.run();
+        } catch (RuntimeException e) {
+          log.error("store commit thread: after-sync action failed", e);
+        }
+      }
       completer.execute(() -> c.durable.complete(null));
     }
   }

@@ -12,10 +12,14 @@ import java.util.Arrays;
  *            'U' address                     -> user record
  *            'A' alias                       -> alias record (target address)
  *            'C' counter name                -> long
+ *            'S' address 0x00 mailbox-name   -> subscription marker (the mailbox need not exist)
  * mailboxes  address 0x00 mailbox-name       -> mailbox record
  * messages   mailbox-id(8, BE) uid(8, BE)    -> message record (meta, CRC32C)
  * bodies     mailbox-id(8, BE) uid(8, BE)    -> RFC 5322 bytes
+ * derived    mailbox-id(8, BE) uid(8, BE)    -> derived record (MIME structure, search text)
  * quarantine mailbox-id(8, BE) uid(8, BE)    -> quarantine record
+ * expunges   mailbox-id(8, BE)               -> expunge log header (count, pruned-up-to MODSEQ)
+ *            mailbox-id(8, BE) modseq(8, BE) uid(8, BE) -> empty: uid expunged at modseq
  * </pre>
  *
  * Big-endian ids and UIDs make byte order equal numeric order, so one mailbox is one contiguous
@@ -27,6 +31,7 @@ final class Keys {
   static final byte USER = 'U';
   static final byte ALIAS = 'A';
   static final byte COUNTER = 'C';
+  static final byte SUBSCRIPTION = 'S';
 
   static final byte[] NEXT_MAILBOX_ID = counter("next-mailbox-id");
   static final byte[] LAST_UID_VALIDITY = counter("last-uidvalidity");
@@ -71,6 +76,54 @@ final class Keys {
   static byte[] mailboxesOf(String user) {
     byte[] u = user.getBytes(StandardCharsets.UTF_8);
     return Arrays.copyOf(u, u.length + 1);
+  }
+
+  /** A subscription of {@code user} to {@code name}. */
+  static byte[] subscription(String user, String name) {
+    byte[] m = mailbox(user, name);
+    byte[] key = new byte[m.length + 1];
+    key[0] = SUBSCRIPTION;
+    System.arraycopy(m, 0, key, 1, m.length);
+    return key;
+  }
+
+  /** Prefix of all subscription keys of one user. */
+  static byte[] subscriptionsOf(String user) {
+    byte[] u = mailboxesOf(user);
+    byte[] key = new byte[u.length + 1];
+    key[0] = SUBSCRIPTION;
+    System.arraycopy(u, 0, key, 1, u.length);
+    return key;
+  }
+
+  /** The mailbox name of a subscription key of {@code user}. */
+  static String subscribedName(byte[] key, String user) {
+    int skip = 1 + user.getBytes(StandardCharsets.UTF_8).length + 1;
+    return new String(key, skip, key.length - skip, StandardCharsets.UTF_8);
+  }
+
+  /** The mailbox name of a mailbox key of {@code user}. */
+  static String mailboxNameOf(byte[] key, String user) {
+    int skip = user.getBytes(StandardCharsets.UTF_8).length + 1;
+    return new String(key, skip, key.length - skip, StandardCharsets.UTF_8);
+  }
+
+  /** A mailbox id alone: the expunge log header, and the start of everything keyed by that id. */
+  static byte[] mailboxId(long mailboxId) {
+    return ByteBuffer.allocate(8).putLong(mailboxId).array();
+  }
+
+  /** An expunge log entry. */
+  static byte[] expunged(long mailboxId, long modSeq, long uid) {
+    return ByteBuffer.allocate(24).putLong(mailboxId).putLong(modSeq).putLong(uid).array();
+  }
+
+  static long expungedModSeqOf(byte[] key) {
+    return ByteBuffer.wrap(key).getLong(8);
+  }
+
+  static long expungedUidOf(byte[] key) {
+    return ByteBuffer.wrap(key).getLong(16);
   }
 
   static byte[] message(long mailboxId, long uid) {

@@ -5,7 +5,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The node's hard state: domains, user profiles, aliases, mailboxes and messages.
@@ -111,6 +113,112 @@ public interface MailStore extends AutoCloseable {
 
   /** Removes messages atomically and durably; unknown UIDs are ignored. */
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids);
+
+  // ---- IMAP: mailboxes, flags, copies, changes ----------------------------------------------
+  // Calls that return a future report a refusal (no such mailbox, over quota, invalid flag) by
+  // failing it with StoreException; the others throw it.
+
+  /**
+   * The same as {@link #deliver(Collection, String, byte[], Instant)}, keeping {@code derived}
+   * (MIME structure and search text) with every copy; null stores none.
+   */
+  CompletableFuture<List<DeliveryResult>> deliver(
+      Collection<String> users, String mailbox, byte[] message, Instant internalDate, MessageDerived derived);
+
+  /**
+   * A user's mailboxes sorted by name (INBOX first); empty for an unknown user. A new user has
+   * INBOX, Sent, Drafts, Trash, Junk and Archive (the last five with the SPECIAL-USE attribute of
+   * their name, RFC 6154), all subscribed.
+   */
+  List<MailboxInfo> mailboxes(String user);
+
+  /**
+   * Creates a mailbox ({@code /} separates hierarchy levels; names are stored as given, UTF-8),
+   * and any missing superior mailboxes ({@code a} and {@code a/b} for {@code a/b/c}). A name is
+   * valid when it is not empty, has no empty level (no leading, trailing or double {@code /}), no
+   * control characters, no {@code *} or {@code %}, and at most 255 octets. INBOX in any case is
+   * INBOX, also as the first level ({@code inbox/x} is {@code INBOX/x}). The new mailbox is
+   * subscribed when a subscription of its name exists, and has a UIDVALIDITY never used before.
+   *
+   * @param specialUse SPECIAL-USE attributes such as {@code \Sent}; may be empty
+   * @throws StoreException if it exists (INBOX in any case counts), the name is invalid, or the user is unknown
+   */
+  MailboxInfo createMailbox(String user, String name, Set<String> specialUse);
+
+  /**
+   * Deletes a mailbox with its messages; its inferior mailboxes remain and its subscription
+   * stays (RFC 9051 section 6.3.4). Returns false when unknown.
+   *
+   * @throws StoreException for INBOX, which cannot be deleted, or an unknown user
+   */
+  boolean deleteMailbox(String user, String name);
+
+  /**
+   * Renames a mailbox and its inferior mailboxes ({@code a/b} moves with {@code a}), keeping their
+   * UIDVALIDITY, messages and subscriptions, and creating missing superiors of the new name.
+   * Renaming INBOX moves all its messages into a new mailbox of the new name (new UIDs in the
+   * same order, a new UIDVALIDITY) and leaves INBOX empty, its inferiors staying (RFC 9051).
+   *
+   * @throws StoreException if {@code from} does not exist, {@code to} or a resulting inferior
+   *     name exists or is invalid, or {@code to} is below {@code from}
+   */
+  void renameMailbox(String user, String from, String to);
+
+  /**
+   * Subscribes or unsubscribes; a subscription may name a mailbox that does not exist (RFC 9051
+   * section 6.3.7), and is kept when the mailbox is deleted. The mailbox's
+   * {@link MailboxInfo#subscribed()} follows.
+   *
+   * @throws StoreException for an unknown user, or an invalid name to subscribe to
+   */
+  void setSubscribed(String user, String name, boolean subscribed);
+
+  /** The names the user is subscribed to, existing or not, sorted. */
+  Set<String> subscriptions(String user);
+
+  /**
+   * APPEND: stores one message with flags and internal date (now when null), checking the quota:
+   * over quota, the result says not stored and nothing is written. Durable when complete.
+   * {@code \Recent} is not stored; see {@link #updateFlags} for how flags are kept.
+   */
+  CompletableFuture<AppendResult> append(
+      String user, String mailbox, byte[] message, Set<String> flags, Instant internalDate, MessageDerived derived);
+
+  /**
+   * STORE: changes flags of the given UIDs (unknown UIDs ignored). Flags are compared
+   * case-insensitively and kept as first given, system flags spelt as in RFC 9051 ({@code \Seen});
+   * {@code \Recent} is ignored. Every message whose flags change gets the same new MODSEQ, above
+   * the mailbox's previous HIGHESTMODSEQ; messages left as they were keep theirs.
+   */
+  CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update);
+
+  /**
+   * COPY, or MOVE when {@code move}: copies the messages (bytes, flags, internal date, derived
+   * data) to {@code to} with new UIDs, ascending in source UID order, atomically; a move also
+   * expunges them from {@code from}. Unknown UIDs are skipped; when none is found the result is empty.
+   * Fails with {@link StoreException} when a mailbox does not exist (IMAP: {@code NO [TRYCREATE]})
+   * or a copy would exceed the quota (a move does not change usage).
+   */
+  CompletableFuture<CopyResult> copy(String user, String from, Collection<Long> uids, String to, boolean move);
+
+  /** The stored derived data of a message, if any was given when it was stored. */
+  Optional<MessageDerived> derived(String user, String mailbox, long uid);
+
+  /**
+   * UIDs expunged from a mailbox with a MODSEQ above {@code modSeq}, in order (QRESYNC VANISHED,
+   * RFC 7162). RFC 7162 lets a server that no longer remembers old expunges answer with more UIDs
+   * than were expunged since then, never fewer; callers read the answer as "these are gone".
+   * Expunges, moves, quarantine and renaming INBOX are all recorded.
+   */
+  List<Long> expungedSince(String user, String mailbox, long modSeq);
+
+  /**
+   * Calls {@code listener} with every committed change to any mailbox of {@code user}, on a
+   * store thread (one for all listeners, in commit order), after the change is durable; the
+   * listener must not block. A listener that throws is logged and stays registered. Closing the
+   * handle stops it.
+   */
+  AutoCloseable watch(String user, Consumer<MailboxEvent> listener);
 
   /** Bytes of mail a user holds, over all mailboxes. */
   long usage(String user);

@@ -15,11 +15,14 @@ import java.util.Set;
  *
  * <p>Every value starts with a format version byte and a kind byte, so that a later format can
  * be read next to this one and a value read from the wrong column family is refused rather than
- * misread. Strings are length-prefixed modified UTF-8 ({@link DataOutputStream#writeUTF}), times
+ * misread. Versions are per kind: mailbox records are at version 2 (adding SPECIAL-USE and the
+ * subscribed flag); version 1 mailbox records still decode, with no special use and subscribed. Strings are length-prefixed modified UTF-8 ({@link DataOutputStream#writeUTF}), times
  * are epoch seconds plus nanoseconds. A value with bytes left over after decoding is refused.
  */
 final class RecordCodec {
   static final byte VERSION = 1;
+  /** Version 2 added SPECIAL-USE attributes and the subscribed flag. */
+  static final byte MAILBOX_VERSION = 2;
 
   private static final byte USER = 'U';
   private static final byte MAILBOX = 'M';
@@ -28,6 +31,9 @@ final class RecordCodec {
   private static final byte DOMAIN = 'D';
   private static final byte COUNTER = 'C';
   private static final byte QUARANTINE = 'Q';
+  private static final byte DERIVED = 'X';
+  private static final byte EXPUNGE_LOG = 'E';
+  private static final byte SUBSCRIPTION = 'S';
 
   private RecordCodec() {}
 
@@ -45,7 +51,47 @@ final class RecordCodec {
   }
 
   static byte[] encodeMailbox(MailboxInfo box) {
-    return write(MAILBOX, out -> {
+    return write(MAILBOX, MAILBOX_VERSION, out -> {
+      out.writeLong(box.id());
+      out.writeUTF(box.user());
+      out.writeUTF(box.name());
+      out.writeLong(box.uidValidity());
+      out.writeLong(box.uidNext());
+      out.writeLong(box.highestModSeq());
+      out.writeInt(box.messageCount());
+      out.writeLong(box.totalBytes());
+      writeStrings(out, box.specialUse());
+      out.writeBoolean(box.subscribed());
+    });
+  }
+
+  static MailboxInfo decodeMailbox(byte[] value) {
+    return read(MAILBOX, MAILBOX_VERSION, value, (in, version) -> {
+      long id = in.readLong();
+      String user = in.readUTF();
+      String name = in.readUTF();
+      long uidValidity = in.readLong();
+      long uidNext = in.readLong();
+      long modSeq = in.readLong();
+      int count = in.readInt();
+      long bytes = in.readLong();
+      if (version == 1) {
+        return new MailboxInfo(id, user, name, uidValidity, uidNext, modSeq, count, bytes, Set.of(), true);
+      }
+      Set<String> specialUse = readStrings(in);
+      boolean subscribed = in.readBoolean();
+      return new MailboxInfo(id, user, name, uidValidity, uidNext, modSeq, count, bytes, specialUse, subscribed);
+    });
+  }
+
+  /** Whether a mailbox record is in the version 1 format (before subscriptions were stored). */
+  static boolean isMailboxVersion1(byte[] value) {
+    return value.length >= 2 && value[0] == 1 && value[1] == MAILBOX;
+  }
+
+  /** Encodes a mailbox record in the version 1 format (tests check that old records still decode). */
+  static byte[] encodeMailboxV1(MailboxInfo box) {
+    return write(MAILBOX, (byte) 1, out -> {
       out.writeLong(box.id());
       out.writeUTF(box.user());
       out.writeUTF(box.name());
@@ -57,10 +103,32 @@ final class RecordCodec {
     });
   }
 
-  static MailboxInfo decodeMailbox(byte[] value) {
-    return read(MAILBOX, value, in -> new MailboxInfo(
-        in.readLong(), in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong(),
-        in.readInt(), in.readLong()));
+  /** Derived data; a null part is stored as empty. */
+  static byte[] encodeDerived(MessageDerived derived) {
+    return write(DERIVED, out -> {
+      writeBytes(out, derived.structure());
+      writeBytes(out, derived.searchText());
+    });
+  }
+
+  static MessageDerived decodeDerived(byte[] value) {
+    return read(DERIVED, value, in -> new MessageDerived(readBytes(in), readBytes(in)));
+  }
+
+  static byte[] encodeExpungeLog(ExpungeLog.Header header) {
+    return write(EXPUNGE_LOG, out -> {
+      out.writeLong(header.count());
+      out.writeLong(header.prunedUpTo());
+      out.writeLong(header.maxPrunedUid());
+    });
+  }
+
+  static ExpungeLog.Header decodeExpungeLog(byte[] value) {
+    return read(EXPUNGE_LOG, value, in -> new ExpungeLog.Header(in.readLong(), in.readLong(), in.readLong()));
+  }
+
+  static byte[] encodeSubscription() {
+    return write(SUBSCRIPTION, out -> {});
   }
 
   static byte[] encodeMessage(MessageMeta meta) {
@@ -151,6 +219,40 @@ final class RecordCodec {
     return new MessageMeta(uid, date, size, Set.copyOf(flags), modSeq, crc);
   }
 
+  private static void writeStrings(DataOutputStream out, Set<String> strings) throws IOException {
+    out.writeShort(strings.size());
+    for (String s : strings) {
+      out.writeUTF(s);
+    }
+  }
+
+  private static Set<String> readStrings(DataInputStream in) throws IOException {
+    int count = in.readUnsignedShort();
+    Set<String> strings = new LinkedHashSet<>();
+    for (int i = 0; i < count; i++) {
+      strings.add(in.readUTF());
+    }
+    return Set.copyOf(strings);
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+    byte[] b = bytes == null ? new byte[0] : bytes;
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length < 0) {
+      throw new IOException("negative length " + length);
+    }
+    byte[] b = in.readNBytes(length);
+    if (b.length != length) {
+      throw new IOException("bytes truncated");
+    }
+    return b;
+  }
+
   private static void writeInstant(DataOutputStream out, Instant time) throws IOException {
     out.writeLong(time.getEpochSecond());
     out.writeInt(time.getNano());
@@ -168,10 +270,18 @@ final class RecordCodec {
     T read(DataInputStream in) throws IOException;
   }
 
+  private interface VersionedReader<T> {
+    T read(DataInputStream in, int version) throws IOException;
+  }
+
   private static byte[] write(byte kind, Writer body) {
+    return write(kind, VERSION, body);
+  }
+
+  private static byte[] write(byte kind, byte version, Writer body) {
     var bytes = new ByteArrayOutputStream(64);
     try (var out = new DataOutputStream(bytes)) {
-      out.writeByte(VERSION);
+      out.writeByte(version);
       out.writeByte(kind);
       body.write(out);
     } catch (IOException e) {
@@ -181,13 +291,19 @@ final class RecordCodec {
   }
 
   private static <T> T read(byte kind, byte[] value, Reader<T> body) {
-    if (value.length < 2 || value[0] != VERSION || value[1] != kind) {
-      throw new StoreException("unreadable record: expected version " + VERSION + " kind '" + (char) kind
-          + "', found " + (value.length < 2 ? value.length + " bytes" : "version " + value[0] + " kind '" + (char) value[1] + "'"));
+    return read(kind, VERSION, value, (in, version) -> body.read(in));
+  }
+
+  /** Decodes a record of {@code kind} at any version from 1 to {@code maxVersion}. */
+  private static <T> T read(byte kind, byte maxVersion, byte[] value, VersionedReader<T> body) {
+    if (value.length < 2 || value[0] < 1 || value[0] > maxVersion || value[1] != kind) {
+      throw new StoreException("unreadable record: expected version " + (maxVersion == 1 ? "1" : "1.." + maxVersion)
+          + " kind '" + (char) kind + "', found "
+          + (value.length < 2 ? value.length + " bytes" : "version " + value[0] + " kind '" + (char) value[1] + "'"));
     }
     var stream = new ByteArrayInputStream(value, 2, value.length - 2);
     try (var in = new DataInputStream(stream)) {
-      T result = body.read(in);
+      T result = body.read(in, value[0]);
       if (stream.available() != 0) {
         throw new StoreException("unreadable record of kind '" + (char) kind + "': " + stream.available() + " trailing bytes");
       }

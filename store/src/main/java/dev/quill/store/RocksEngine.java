@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
  * The RocksDB instance of one data directory: its column families, the native objects that must
  * be closed with it, and the current {@link DurableView}.
  *
- * <p>Column families: {@code meta} (domains, users, aliases, counters), {@code mailboxes},
- * {@code messages} (per-message metadata), {@code bodies} (message bytes, large ones in blob
- * files so compaction does not rewrite them) and {@code quarantine}. See {@link Keys}.
+ * <p>Column families: {@code meta} (domains, users, aliases, counters, subscriptions),
+ * {@code mailboxes}, {@code messages} (per-message metadata), {@code bodies} (message bytes, large
+ * ones in blob files so compaction does not rewrite them), {@code quarantine}, {@code derived}
+ * (MIME structure and search text) and {@code expunges} (the QRESYNC expunge log). Column
+ * families added later are created when an older store is opened. See {@link Keys}.
  */
 final class RocksEngine implements AutoCloseable {
   static {
@@ -43,6 +45,8 @@ final class RocksEngine implements AutoCloseable {
   final ColumnFamilyHandle messages;
   final ColumnFamilyHandle bodies;
   final ColumnFamilyHandle quarantine;
+  final ColumnFamilyHandle derived;
+  final ColumnFamilyHandle expunges;
 
   /** Native objects to close after the database, in order. */
   private final List<AutoCloseable> resources;
@@ -58,6 +62,8 @@ final class RocksEngine implements AutoCloseable {
     this.messages = handles.get(3);
     this.bodies = handles.get(4);
     this.quarantine = handles.get(5);
+    this.derived = handles.get(6);
+    this.expunges = handles.get(7);
     this.view = new AtomicReference<>(new DurableView(db));
   }
 
@@ -92,7 +98,9 @@ final class RocksEngine implements AutoCloseable {
           new ColumnFamilyDescriptor(bytes("mailboxes"), plain),
           new ColumnFamilyDescriptor(bytes("messages"), plain),
           new ColumnFamilyDescriptor(bytes("bodies"), blobs),
-          new ColumnFamilyDescriptor(bytes("quarantine"), blobs));
+          new ColumnFamilyDescriptor(bytes("quarantine"), blobs),
+          new ColumnFamilyDescriptor(bytes("derived"), blobs),
+          new ColumnFamilyDescriptor(bytes("expunges"), plain));
       var handles = new ArrayList<ColumnFamilyHandle>();
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       return new RocksEngine(db, handles, resources);
@@ -152,6 +160,25 @@ final class RocksEngine implements AutoCloseable {
       try (RocksIterator it = db.newIterator(cf, options)) {
         for (it.seek(from); it.isValid(); it.next()) {
           visitor.accept(it.key(), it.value());
+        }
+        it.status();
+      }
+    } catch (RocksDBException e) {
+      throw new StoreException("store scan failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Visits keys in [from, to) in order while {@code visitor} returns true. */
+  void scanWhile(ColumnFamilyHandle cf, DurableView in, byte[] from, byte[] to,
+      java.util.function.BiPredicate<byte[], byte[]> visitor) {
+    try (var upper = new Slice(to);
+        var options = in == null ? new ReadOptions() : in.readOptions()) {
+      options.setIterateUpperBound(upper);
+      try (RocksIterator it = db.newIterator(cf, options)) {
+        for (it.seek(from); it.isValid(); it.next()) {
+          if (!visitor.test(it.key(), it.value())) {
+            return;
+          }
         }
         it.status();
       }

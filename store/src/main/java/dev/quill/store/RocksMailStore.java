@@ -1,5 +1,11 @@
 package dev.quill.store;
 
+import static dev.quill.store.Batches.delete;
+import static dev.quill.store.Batches.deleteRange;
+import static dev.quill.store.Batches.put;
+import static dev.quill.store.GroupCommitter.await;
+
+import dev.quill.store.MailboxEvent.Kind;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,12 +20,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.Status;
@@ -51,6 +58,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Integrity.</b> Besides RocksDB's block checksums, each message record holds the CRC32C of
  * its bytes; {@link #readMessage} checks it and moves a failing message to quarantine.
  *
+ * <p><b>IMAP.</b> The set of mailboxes and subscriptions is managed by the {@link MailboxCatalog},
+ * message parts by {@link MessageRecords}, the QRESYNC expunge log by {@link ExpungeLog}, and
+ * {@link #watch} listeners by the {@link ChangeNotifier}, which the commit thread feeds after each
+ * sync. Flag changes and removals queued but not yet written are kept in the {@link MailboxState}
+ * so that the next writer builds on them.
+ *
  * <p>A delivery to a mailbox the user does not have goes to the user's INBOX, as Sieve's implicit
  * keep would. A user listed twice in one delivery gets one copy and one result.
  */
@@ -72,23 +85,26 @@ public final class RocksMailStore implements MailStore {
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
-  private long nextMailboxId; // guarded by metaLock
-  private long lastUidValidity; // guarded by metaLock
+  private final MessageRecords records;
+  private final ExpungeLog expungeLog;
+  private final ChangeNotifier notifier = new ChangeNotifier();
+  /** Mailbox creation, deletion, renaming and subscriptions; called under {@link #metaLock}. */
+  private final MailboxCatalog catalog;
 
   private final AtomicLong messagesStored = new AtomicLong();
   private final AtomicLong quarantined = new AtomicLong();
 
-  private RocksMailStore(Path dir, RocksEngine engine, PasswordHasher hasher, StoreOptions options) {
+  private RocksMailStore(Path dir, RocksEngine engine, PasswordHasher hasher, StoreOptions options,
+      int expungeLogLimit) {
     this.dir = dir;
     this.engine = engine;
     this.hasher = hasher;
     this.credentials = new CredentialCache(options.authCacheTtl(), options.authCacheSize());
     this.completer = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quill-store-complete-", 0).factory());
     this.committer = new GroupCommitter(engine.db, engine::publishView, completer);
-    byte[] id = engine.get(engine.meta, Keys.NEXT_MAILBOX_ID);
-    this.nextMailboxId = id == null ? 1 : RecordCodec.decodeCounter(id);
-    byte[] uv = engine.get(engine.meta, Keys.LAST_UID_VALIDITY);
-    this.lastUidValidity = uv == null ? 0 : RecordCodec.decodeCounter(uv);
+    this.records = new MessageRecords(engine);
+    this.expungeLog = new ExpungeLog(engine, expungeLogLimit);
+    this.catalog = new MailboxCatalog(engine, committer, records, expungeLog, notifier, this::userState, this::invalidate);
     this.quarantined.set(engine.count(engine.quarantine));
   }
 
@@ -98,19 +114,31 @@ public final class RocksMailStore implements MailStore {
    * @throws StoreException if the directory is in use by another process or cannot be opened
    */
   public static RocksMailStore open(Path dir, StoreOptions options) {
+    return open(dir, options, ExpungeLog.DEFAULT_LIMIT);
+  }
+
+  /** Opens the store keeping at most about {@code expungeLogLimit} expunged UIDs per mailbox (tests). */
+  static RocksMailStore open(Path dir, StoreOptions options, int expungeLogLimit) {
     Objects.requireNonNull(options, "options");
     RocksEngine engine = RocksEngine.open(dir, options);
+    RocksMailStore store;
     try {
       PasswordHasher hasher = options.hashIterations() > 0
           ? PasswordHasher.withIterations(options.hashIterations())
           : PasswordHasher.calibrated(options.minHashTime());
-      var store = new RocksMailStore(dir, engine, hasher, options);
-      log.info("store {} opened: PBKDF2 iterations {}", dir, hasher.iterations());
-      return store;
+      store = new RocksMailStore(dir, engine, hasher, options, expungeLogLimit);
     } catch (RuntimeException e) {
       engine.close();
       throw e;
     }
+    try {
+      store.catalog.upgradeRecords();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    log.info("store {} opened: PBKDF2 iterations {}", dir, store.hasher.iterations());
+    return store;
   }
 
   /** Opens the store in {@code dir} with {@link StoreOptions#defaults()}. */
@@ -190,12 +218,9 @@ public final class RocksMailStore implements MailStore {
             + "; delete the alias first");
       }
       var profile = new UserProfile(a, hash, 0, Instant.now());
-      var inbox = new MailboxInfo(nextMailboxId++, a, INBOX, nextUidValidity(), 1, 1, 0, 0);
       var batch = new WriteBatch();
       put(batch, engine.meta, Keys.user(a), RecordCodec.encodeUser(profile));
-      put(batch, engine.mailboxes, Keys.mailbox(a, INBOX), RecordCodec.encodeMailbox(inbox));
-      put(batch, engine.meta, Keys.NEXT_MAILBOX_ID, RecordCodec.encodeCounter(nextMailboxId));
-      put(batch, engine.meta, Keys.LAST_UID_VALIDITY, RecordCodec.encodeCounter(lastUidValidity));
+      catalog.addDefaults(batch, a);
       try {
         commitAndWait(batch);
       } finally {
@@ -238,11 +263,12 @@ public final class RocksMailStore implements MailStore {
         delete(batch, engine.meta, Keys.user(a));
         for (MailboxState b : boxes) {
           delete(batch, engine.mailboxes, Keys.mailbox(a, b.name));
-          deleteRange(batch, engine.messages, Keys.firstMessage(b.id), Keys.endOfMessages(b.id));
-          deleteRange(batch, engine.bodies, Keys.firstMessage(b.id), Keys.endOfMessages(b.id));
-          deleteRange(batch, engine.quarantine, Keys.firstMessage(b.id), Keys.endOfMessages(b.id));
+          records.removeAll(batch, b.id);
+          expungeLog.deleteAll(batch, b.id);
           b.deleted = true;
         }
+        byte[] subscriptions = Keys.subscriptionsOf(a);
+        deleteRange(batch, engine.meta, subscriptions, Keys.endOfPrefix(subscriptions));
         metaEntries(Keys.ALIAS).forEach((alias, value) -> {
           if (RecordCodec.decodeAlias(value).equals(a)) {
             delete(batch, engine.meta, Keys.alias(alias));
@@ -383,9 +409,15 @@ public final class RocksMailStore implements MailStore {
   @Override
   public CompletableFuture<List<DeliveryResult>> deliver(
       Collection<String> users, String mailbox, byte[] message, Instant internalDate) {
+    return deliver(users, mailbox, message, internalDate, null);
+  }
+
+  @Override
+  public CompletableFuture<List<DeliveryResult>> deliver(
+      Collection<String> users, String mailbox, byte[] message, Instant internalDate, MessageDerived derived) {
     Objects.requireNonNull(users, "users");
     Objects.requireNonNull(message, "message");
-    String name = mailboxName(mailbox);
+    String name = mailbox == null ? INBOX : MailboxNames.canonical(mailbox);
     Instant date = internalDate != null ? internalDate : Instant.now();
     int crc = crc32c(message);
     var recipients = new LinkedHashSet<String>();
@@ -403,7 +435,7 @@ public final class RocksMailStore implements MailStore {
         targets.add(new Target(targets.size(), user, state, box));
       }
       List<MailboxState> locked = targets.stream().map(Target::box).filter(Objects::nonNull)
-          .sorted(Comparator.comparingLong(b -> b.id)).toList();
+          .distinct().sorted(Comparator.comparingLong(b -> b.id)).toList();
       var results = new DeliveryResult[targets.size()];
       int stored = 0;
       CompletableFuture<Void> durable = null;
@@ -413,9 +445,10 @@ public final class RocksMailStore implements MailStore {
         List<Saved> saved = locked.stream().map(b -> new Saved(b.next, b.loadedInEpoch)).toList();
         long epoch = committer.epoch();
         WriteBatch batch = new WriteBatch();
+        var events = new ArrayList<MailboxEvent>();
         try {
           for (Target t : targets) {
-            results[t.index] = deliverOne(batch, t, epoch, message, date, crc);
+            results[t.index] = deliverOne(batch, t, epoch, message, date, crc, derived, events);
             if (results[t.index].status() == DeliveryResult.Status.STORED) {
               stored++;
             }
@@ -429,7 +462,7 @@ public final class RocksMailStore implements MailStore {
           throw e;
         }
         if (stored > 0) {
-          durable = committer.submit(batch, epoch, null);
+          durable = committer.submit(batch, epoch, null, notifier.publisher(events));
         } else {
           batch.close();
         }
@@ -451,9 +484,10 @@ public final class RocksMailStore implements MailStore {
   }
 
   /** Adds one recipient's copy to {@code batch}; the caller holds the mailbox lock. */
-  private DeliveryResult deliverOne(WriteBatch batch, Target t, long epoch, byte[] message, Instant date, int crc) {
+  private DeliveryResult deliverOne(WriteBatch batch, Target t, long epoch, byte[] message, Instant date, int crc,
+      MessageDerived derived, List<MailboxEvent> events) {
     MailboxState box = t.box;
-    if (box == null || t.state.deleted || !refresh(box, epoch)) {
+    if (box == null || t.state.deleted || !box.refresh(engine, epoch)) {
       return new DeliveryResult(t.user, DeliveryResult.Status.NO_SUCH_USER, 0);
     }
     long quota = t.state.profile.quotaBytes();
@@ -463,15 +497,199 @@ public final class RocksMailStore implements MailStore {
     MailboxInfo before = box.next;
     long uid = before.uidNext();
     long modSeq = before.highestModSeq() + 1;
-    var after = new MailboxInfo(before.id(), before.user(), before.name(), before.uidValidity(), uid + 1, modSeq,
-        before.messageCount() + 1, before.totalBytes() + message.length);
-    byte[] key = Keys.message(box.id, uid);
-    put(batch, engine.messages, key,
-        RecordCodec.encodeMessage(new MessageMeta(uid, date, message.length, Set.of(), modSeq, crc)));
-    put(batch, engine.bodies, key, message);
+    MailboxInfo after = before.withCounters(uid + 1, modSeq, before.messageCount() + 1, before.totalBytes() + message.length);
+    records.put(batch, box.id, new MessageMeta(uid, date, message.length, Set.of(), modSeq, crc), message, derived);
     put(batch, engine.mailboxes, Keys.mailbox(box.user, box.name), RecordCodec.encodeMailbox(after));
     box.next = after;
+    events.add(new MailboxEvent(box.user, box.name, Kind.APPENDED, List.of(uid), modSeq));
     return new DeliveryResult(t.user, DeliveryResult.Status.STORED, uid);
+  }
+
+  @Override
+  public CompletableFuture<AppendResult> append(
+      String user, String mailbox, byte[] message, Set<String> flags, Instant internalDate, MessageDerived derived) {
+    Objects.requireNonNull(message, "message");
+    String a = Addresses.normalize(user);
+    String name = MailboxNames.canonical(mailbox);
+    Instant date = internalDate != null ? internalDate : Instant.now();
+    int crc = crc32c(message);
+    return writing(() -> {
+      Set<String> given = Set.copyOf(Flags.normalize(flags));
+      UserState state = userState(a);
+      MailboxState box = existing(state, a, name);
+      box.lock.lock();
+      try {
+        long epoch = committer.epoch();
+        if (state.deleted || !box.refresh(engine, epoch)) {
+          throw noSuchMailbox(a, name);
+        }
+        MailboxInfo before = box.next;
+        long quota = state.profile.quotaBytes();
+        if (quota > 0 && state.reservedBytes() + message.length > quota) {
+          return CompletableFuture.completedFuture(new AppendResult(false, before.uidValidity(), 0));
+        }
+        long uid = before.uidNext();
+        long modSeq = before.highestModSeq() + 1;
+        MailboxInfo after = before.withCounters(uid + 1, modSeq, before.messageCount() + 1,
+            before.totalBytes() + message.length);
+        var batch = new WriteBatch();
+        records.put(batch, box.id, new MessageMeta(uid, date, message.length, given, modSeq, crc), message, derived);
+        put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
+        box.next = after;
+        var event = new MailboxEvent(a, box.name, Kind.APPENDED, List.of(uid), modSeq);
+        return committer.submit(batch, epoch, null, notifier.publisher(List.of(event))).thenApply(v -> {
+          messagesStored.incrementAndGet();
+          return new AppendResult(true, after.uidValidity(), uid);
+        });
+      } finally {
+        box.lock.unlock();
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<FlagResult> updateFlags(
+      String user, String mailbox, Collection<Long> uids, FlagUpdate update) {
+    Objects.requireNonNull(uids, "uids");
+    Objects.requireNonNull(update, "update");
+    String a = Addresses.normalize(user);
+    String name = MailboxNames.canonical(mailbox);
+    return writing(() -> {
+      Set<String> given = Flags.normalize(update.flags());
+      UserState state = userState(a);
+      MailboxState box = existing(state, a, name);
+      box.lock.lock();
+      try {
+        long epoch = committer.epoch();
+        if (!box.refresh(engine, epoch)) {
+          throw noSuchMailbox(a, name);
+        }
+        long modSeq = box.next.highestModSeq() + 1;
+        var updated = new ArrayList<MessageMeta>();
+        var modified = new TreeSet<Long>();
+        var changed = new ArrayList<MessageMeta>();
+        var batch = new WriteBatch();
+        for (long uid : new TreeSet<>(uids)) {
+          MessageMeta m = records.current(box, uid);
+          if (m == null) {
+            continue;
+          }
+          if (update.unchangedSince() >= 0 && m.modSeq() > update.unchangedSince()) {
+            modified.add(uid);
+            continue;
+          }
+          Set<String> flags = Flags.apply(m.flags(), update.mode(), given);
+          if (Flags.same(flags, m.flags())) {
+            updated.add(m);
+            continue;
+          }
+          var now = new MessageMeta(uid, m.internalDate(), m.size(), Set.copyOf(flags), modSeq, m.crc32c());
+          records.putMeta(batch, box.id, now);
+          changed.add(now);
+          updated.add(now);
+        }
+        var result = new FlagResult(List.copyOf(updated), Set.copyOf(modified));
+        if (changed.isEmpty()) {
+          batch.close();
+          return CompletableFuture.completedFuture(result);
+        }
+        MailboxInfo after = box.next.withCounters(box.next.uidNext(), modSeq, box.next.messageCount(),
+            box.next.totalBytes());
+        put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
+        box.next = after;
+        changed.forEach(m -> box.pendingMeta.put(m.uid(), m));
+        var event = new MailboxEvent(a, box.name, Kind.FLAGS, changed.stream().map(MessageMeta::uid).toList(), modSeq);
+        return committer.submit(batch, epoch, () -> changed.forEach(m -> box.pendingMeta.remove(m.uid(), m)),
+            notifier.publisher(List.of(event))).thenApply(v -> result);
+      } finally {
+        box.lock.unlock();
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<CopyResult> copy(String user, String from, Collection<Long> uids, String to, boolean move) {
+    Objects.requireNonNull(uids, "uids");
+    String a = Addresses.normalize(user);
+    String fromName = MailboxNames.canonical(from);
+    String toName = MailboxNames.canonical(to);
+    return writing(() -> {
+      UserState state = userState(a);
+      MailboxState source = existing(state, a, fromName);
+      MailboxState target = existing(state, a, toName);
+      List<MailboxState> locked = source == target ? List.of(source)
+          : Stream.of(source, target).sorted(Comparator.comparingLong(b -> b.id)).toList();
+      locked.forEach(b -> b.lock.lock());
+      try {
+        long epoch = committer.epoch();
+        if (!source.refresh(engine, epoch)) {
+          throw noSuchMailbox(a, fromName);
+        }
+        if (!target.refresh(engine, epoch)) {
+          throw noSuchMailbox(a, toName);
+        }
+        record Found(MessageMeta meta, byte[] body) {}
+        var found = new ArrayList<Found>();
+        long bytes = 0;
+        for (long uid : new TreeSet<>(uids)) {
+          MessageMeta m = records.current(source, uid);
+          byte[] body = m == null ? null : records.body(source.id, uid);
+          if (body != null) {
+            found.add(new Found(m, body));
+            bytes += m.size();
+          }
+        }
+        if (found.isEmpty()) {
+          return CompletableFuture.completedFuture(new CopyResult(target.next.uidValidity(), List.of(), List.of()));
+        }
+        long quota = state.profile.quotaBytes();
+        if (!move && quota > 0 && state.reservedBytes() + bytes > quota) {
+          throw new StoreException("over quota: copying " + bytes + " bytes would exceed the quota of "
+              + quota + " bytes of " + a);
+        }
+        var batch = new WriteBatch();
+        MailboxInfo dst = target.next;
+        long modSeq = dst.highestModSeq() + 1;
+        long uid = dst.uidNext();
+        var sourceUids = new ArrayList<Long>();
+        var targetUids = new ArrayList<Long>();
+        for (Found f : found) {
+          MessageMeta m = f.meta;
+          records.put(batch, target.id, new MessageMeta(uid, m.internalDate(), m.size(), m.flags(), modSeq, m.crc32c()),
+              f.body, records.derived(source.id, m.uid()));
+          sourceUids.add(m.uid());
+          targetUids.add(uid++);
+        }
+        dst = dst.withCounters(uid, modSeq, dst.messageCount() + found.size(), dst.totalBytes() + bytes);
+        var events = new ArrayList<MailboxEvent>();
+        events.add(new MailboxEvent(a, target.name, Kind.APPENDED, List.copyOf(targetUids), modSeq));
+        MailboxInfo src = source == target ? dst : source.next;
+        if (move) {
+          src = src.withCounters(src.uidNext(), src.highestModSeq() + 1, src.messageCount() - found.size(),
+              src.totalBytes() - bytes);
+          sourceUids.forEach(u -> records.remove(batch, source.id, u));
+          expungeLog.record(batch, source, sourceUids, src.highestModSeq());
+          put(batch, engine.mailboxes, Keys.mailbox(a, source.name), RecordCodec.encodeMailbox(src));
+          events.add(new MailboxEvent(a, source.name, Kind.EXPUNGED, List.copyOf(sourceUids), src.highestModSeq()));
+        }
+        if (source != target || !move) {
+          put(batch, engine.mailboxes, Keys.mailbox(a, target.name), RecordCodec.encodeMailbox(dst));
+        }
+        target.next = dst;
+        if (move) {
+          source.next = src;
+          source.pendingRemovals.addAll(sourceUids);
+        }
+        var result = new CopyResult(dst.uidValidity(), List.copyOf(sourceUids), List.copyOf(targetUids));
+        Runnable afterWrite = move ? () -> sourceUids.forEach(source.pendingRemovals::remove) : null;
+        return committer.submit(batch, epoch, afterWrite, notifier.publisher(events)).thenApply(v -> {
+          messagesStored.addAndGet(found.size());
+          return result;
+        });
+      } finally {
+        locked.reversed().forEach(b -> b.lock.unlock());
+      }
+    });
   }
 
   @Override
@@ -554,19 +772,17 @@ public final class RocksMailStore implements MailStore {
       box.lock.lock();
       try {
         long epoch = committer.epoch();
-        if (box.deleted || !refresh(box, epoch)) {
+        if (!box.refresh(engine, epoch)) {
           return CompletableFuture.failedFuture(new StoreException("no mailbox " + name + " for user " + a));
         }
         var removed = new ArrayList<Long>();
         long bytes = 0;
         var batch = new WriteBatch();
         for (long uid : new TreeSet<>(uids)) {
-          byte[] key = Keys.message(box.id, uid);
-          byte[] meta = box.pendingRemovals.contains(uid) ? null : engine.get(engine.messages, key);
+          MessageMeta meta = records.current(box, uid);
           if (meta != null) {
-            delete(batch, engine.messages, key);
-            delete(batch, engine.bodies, key);
-            bytes += RecordCodec.decodeMessage(meta).size();
+            records.remove(batch, box.id, uid);
+            bytes += meta.size();
             removed.add(uid);
           }
         }
@@ -575,17 +791,104 @@ public final class RocksMailStore implements MailStore {
           return CompletableFuture.completedFuture(null);
         }
         MailboxInfo after = withRemoved(box.next, removed.size(), bytes);
-        put(batch, engine.mailboxes, Keys.mailbox(a, name), RecordCodec.encodeMailbox(after));
+        expungeLog.record(batch, box, removed, after.highestModSeq());
+        put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
         box.next = after;
         box.pendingRemovals.addAll(removed);
+        var event = new MailboxEvent(a, box.name, Kind.EXPUNGED, List.copyOf(removed), after.highestModSeq());
         // A copy, so that a caller completing or cancelling it cannot touch the committer's own.
-        return committer.submit(batch, epoch, () -> removed.forEach(box.pendingRemovals::remove)).copy();
+        return committer.submit(batch, epoch, () -> removed.forEach(box.pendingRemovals::remove),
+            notifier.publisher(List.of(event))).copy();
       } finally {
         box.lock.unlock();
       }
     } finally {
       exit();
     }
+  }
+
+  @Override
+  public List<MailboxInfo> mailboxes(String user) {
+    String a = Addresses.normalize(user);
+    return inView(view -> {
+      var list = new ArrayList<MailboxInfo>();
+      byte[] prefix = Keys.mailboxesOf(a);
+      engine.scan(engine.mailboxes, view, prefix, Keys.endOfPrefix(prefix),
+          (k, v) -> list.add(RecordCodec.decodeMailbox(v)));
+      list.sort(Comparator.comparing((MailboxInfo b) -> !b.name().equals(INBOX)).thenComparing(MailboxInfo::name));
+      return list;
+    });
+  }
+
+  @Override
+  public MailboxInfo createMailbox(String user, String name, Set<String> specialUse) {
+    String a = Addresses.normalize(user);
+    return mutate(() -> catalog.create(a, name, specialUse));
+  }
+
+  @Override
+  public boolean deleteMailbox(String user, String name) {
+    Objects.requireNonNull(name, "name");
+    String a = Addresses.normalize(user);
+    return mutate(() -> catalog.delete(a, name));
+  }
+
+  @Override
+  public void renameMailbox(String user, String from, String to) {
+    Objects.requireNonNull(from, "from");
+    String a = Addresses.normalize(user);
+    mutate(() -> {
+      catalog.rename(a, from, to);
+      return null;
+    });
+  }
+
+  @Override
+  public void setSubscribed(String user, String name, boolean subscribed) {
+    Objects.requireNonNull(name, "name");
+    String a = Addresses.normalize(user);
+    mutate(() -> {
+      catalog.setSubscribed(a, name, subscribed);
+      return null;
+    });
+  }
+
+  @Override
+  public Set<String> subscriptions(String user) {
+    String a = Addresses.normalize(user);
+    return inView(view -> {
+      var names = new TreeSet<String>();
+      byte[] prefix = Keys.subscriptionsOf(a);
+      engine.scan(engine.meta, view, prefix, Keys.endOfPrefix(prefix), (k, v) -> names.add(Keys.subscribedName(k, a)));
+      return java.util.Collections.unmodifiableSortedSet(names);
+    });
+  }
+
+  @Override
+  public Optional<MessageDerived> derived(String user, String mailbox, long uid) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    return inView(view -> {
+      MailboxInfo box = mailboxRecord(view, a, name);
+      return box == null ? Optional.<MessageDerived>empty() : records.derived(view, box.id(), uid);
+    });
+  }
+
+  @Override
+  public List<Long> expungedSince(String user, String mailbox, long modSeq) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    return inView(view -> {
+      MailboxInfo box = mailboxRecord(view, a, name);
+      return box == null ? List.<Long>of() : expungeLog.since(view, box, modSeq);
+    });
+  }
+
+  @Override
+  public AutoCloseable watch(String user, Consumer<MailboxEvent> listener) {
+    Objects.requireNonNull(listener, "listener");
+    String a = Addresses.normalize(user);
+    return read(() -> notifier.watch(a, listener));
   }
 
   @Override
@@ -619,6 +922,7 @@ public final class RocksMailStore implements MailStore {
     try {
       committer.close();
       completer.close();
+      notifier.close();
     } finally {
       engine.close();
       log.info("store {} closed", dir);
@@ -632,6 +936,13 @@ public final class RocksMailStore implements MailStore {
     MailboxInfo box = mailbox(user, mailbox).orElseThrow();
     var batch = new WriteBatch();
     put(batch, engine.bodies, Keys.message(box.id(), uid), bytes);
+    commitAndWait(batch);
+  }
+
+  /** Overwrites a mailbox record as stored: tests use it to write records of older versions. */
+  void putMailboxRecordForTest(String user, String mailbox, byte[] record) {
+    var batch = new WriteBatch();
+    put(batch, engine.mailboxes, Keys.mailbox(user, mailbox), record);
     commitAndWait(batch);
   }
 
@@ -659,20 +970,21 @@ public final class RocksMailStore implements MailStore {
     try {
       long epoch = committer.epoch();
       byte[] key = Keys.message(box.id, meta.uid());
-      if (box.deleted || !refresh(box, epoch) || box.pendingRemovals.contains(meta.uid())
-          || engine.get(engine.messages, key) == null) {
+      if (!box.refresh(engine, epoch) || records.current(box, meta.uid()) == null) {
         return; // already expunged or being quarantined by another reader
       }
       var batch = new WriteBatch();
-      delete(batch, engine.messages, key);
-      delete(batch, engine.bodies, key);
+      records.remove(batch, box.id, meta.uid());
       put(batch, engine.quarantine, key, RecordCodec.encodeQuarantine(
           new QuarantinedMessage(box.user, box.name, meta, body, Instant.now(), problem)));
       MailboxInfo after = withRemoved(box.next, 1, meta.size());
+      expungeLog.record(batch, box, List.of(meta.uid()), after.highestModSeq());
       put(batch, engine.mailboxes, Keys.mailbox(box.user, box.name), RecordCodec.encodeMailbox(after));
       box.next = after;
       box.pendingRemovals.add(meta.uid());
-      moved = committer.submit(batch, epoch, () -> box.pendingRemovals.remove(meta.uid()));
+      var event = new MailboxEvent(box.user, box.name, Kind.EXPUNGED, List.of(meta.uid()), after.highestModSeq());
+      moved = committer.submit(batch, epoch, () -> box.pendingRemovals.remove(meta.uid()),
+          notifier.publisher(List.of(event)));
     } finally {
       box.lock.unlock();
     }
@@ -702,26 +1014,59 @@ public final class RocksMailStore implements MailStore {
     return null;
   }
 
-  private static MailboxInfo withRemoved(MailboxInfo box, int count, long bytes) {
-    return new MailboxInfo(box.id(), box.user(), box.name(), box.uidValidity(), box.uidNext(),
-        box.highestModSeq() + 1, box.messageCount() - count, box.totalBytes() - bytes);
+  /** Runs a write that answers with a future; a refusal becomes a failed future. */
+  private <T> CompletableFuture<T> writing(java.util.function.Supplier<CompletableFuture<T>> body) {
+    enter();
+    try {
+      return body.get();
+    } catch (StoreException e) {
+      return CompletableFuture.failedFuture(e);
+    } finally {
+      exit();
+    }
+  }
+
+  /** The named mailbox of a known user, or a "no such mailbox" refusal. */
+  private static MailboxState existing(UserState state, String user, String name) {
+    MailboxState box = state == null || state.deleted ? null : state.mailbox(name);
+    if (box == null) {
+      throw noSuchMailbox(user, name);
+    }
+    return box;
+  }
+
+  private static StoreException noSuchMailbox(String user, String name) {
+    return new StoreException("no such mailbox " + name + " for user " + user);
   }
 
   /**
-   * Makes {@code box.next} current for {@code epoch}, reloading it after a failed commit; false
-   * when the mailbox no longer exists. The caller holds the mailbox lock.
+   * Drops a user's cached state after a failed commit, so that it is reloaded from the database:
+   * its mailbox states refuse further writes, and a barrier commit lets batches queued meanwhile
+   * be written before anyone reloads.
    */
-  private boolean refresh(MailboxState box, long epoch) {
-    if (box.loadedInEpoch != epoch) {
-      byte[] record = engine.get(engine.mailboxes, Keys.mailbox(box.user, box.name));
-      if (record == null) {
-        box.deleted = true;
-        return false;
-      }
-      box.next = RecordCodec.decodeMailbox(record);
-      box.loadedInEpoch = epoch;
+  private void invalidate(String user) {
+    UserState state = userStates.get(user);
+    if (state == null) {
+      return;
     }
-    return !box.deleted;
+    for (MailboxState b : state.mailboxes()) {
+      b.lock.lock();
+      try {
+        b.deleted = true;
+      } finally {
+        b.lock.unlock();
+      }
+    }
+    try {
+      committer.submit(new WriteBatch(), committer.epoch(), null).join();
+    } catch (RuntimeException e) {
+      log.debug("barrier after a failed mailbox change of {} failed too: {}", user, e.toString());
+    }
+    userStates.remove(user, state);
+  }
+
+  private static MailboxInfo withRemoved(MailboxInfo box, int count, long bytes) {
+    return box.withCounters(box.uidNext(), box.highestModSeq() + 1, box.messageCount() - count, box.totalBytes() - bytes);
   }
 
   /** The cached state of a user, loaded on first use; null for an unknown user. */
@@ -770,13 +1115,6 @@ public final class RocksMailStore implements MailStore {
     }
   }
 
-  private long nextUidValidity() {
-    // Seconds since the epoch read well in logs, and the counter keeps a re-created mailbox
-    // from getting the same value within one second.
-    lastUidValidity = Math.max(Instant.now().getEpochSecond(), lastUidValidity + 1);
-    return lastUidValidity;
-  }
-
   /** Names of the meta records of one kind, in key order. */
   private List<String> metaNames(byte tag) {
     var names = new ArrayList<String>();
@@ -794,17 +1132,6 @@ public final class RocksMailStore implements MailStore {
 
   private void commitAndWait(WriteBatch batch) {
     await(committer.submit(batch, committer.epoch(), null));
-  }
-
-  private static void await(CompletableFuture<Void> future) {
-    try {
-      future.join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof StoreException se) {
-        throw se;
-      }
-      throw new StoreException("store write failed: " + e.getCause(), e.getCause());
-    }
   }
 
   private <T> T mutate(java.util.function.Supplier<T> body) {
@@ -850,30 +1177,6 @@ public final class RocksMailStore implements MailStore {
     closeLock.readLock().unlock();
   }
 
-  private static void put(WriteBatch batch, org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) {
-    try {
-      batch.put(cf, key, value);
-    } catch (RocksDBException e) {
-      throw new StoreException("building a write failed: " + e.getMessage(), e);
-    }
-  }
-
-  private static void delete(WriteBatch batch, org.rocksdb.ColumnFamilyHandle cf, byte[] key) {
-    try {
-      batch.delete(cf, key);
-    } catch (RocksDBException e) {
-      throw new StoreException("building a write failed: " + e.getMessage(), e);
-    }
-  }
-
-  private static void deleteRange(WriteBatch batch, org.rocksdb.ColumnFamilyHandle cf, byte[] from, byte[] to) {
-    try {
-      batch.deleteRange(cf, from, to);
-    } catch (RocksDBException e) {
-      throw new StoreException("building a write failed: " + e.getMessage(), e);
-    }
-  }
-
   private static String checkedDomain(String domain) {
     String d = Addresses.normalize(Objects.requireNonNull(domain, "domain"));
     if (!Addresses.isValidDomain(d)) {
@@ -899,7 +1202,7 @@ public final class RocksMailStore implements MailStore {
 
   /** IMAP treats INBOX case-insensitively (RFC 9051 section 5.1); other names are kept as given. */
   private static String mailboxName(String mailbox) {
-    return mailbox == null || mailbox.equalsIgnoreCase(INBOX) ? INBOX : mailbox;
+    return mailbox == null ? INBOX : MailboxNames.canonical(mailbox);
   }
 
   static int crc32c(byte[] bytes) {

@@ -27,6 +27,16 @@ final class UserState {
     return mailboxes.get(name);
   }
 
+  /** Adds a mailbox created or renamed. */
+  void add(MailboxState box) {
+    mailboxes.put(box.name, box);
+  }
+
+  /** Forgets the mailbox {@code box} under {@code name} (deleted, or renamed away). */
+  void remove(String name, MailboxState box) {
+    mailboxes.remove(name, box);
+  }
+
   /** All mailboxes in id order, the order in which their locks are taken. */
   List<MailboxState> mailboxes() {
     return mailboxes.values().stream().sorted(Comparator.comparingLong(b -> b.id)).toList();

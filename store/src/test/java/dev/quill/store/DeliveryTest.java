@@ -279,7 +279,7 @@ class DeliveryTest {
   @Test
   void deliver_toUnknownMailbox_goesToInbox() {
     store = TestStores.withUsers(dir, "ann");
-    store.deliver(List.of(ANN), "Archive", TestStores.message("x", 10), null).join();
+    store.deliver(List.of(ANN), "Projects", TestStores.message("x", 10), null).join();
     assertThat(store.messages(ANN, "INBOX")).hasSize(1);
   }
 }

@@ -24,9 +24,29 @@ class RecordCodecPropertiesTest {
 
   @Property
   void mailbox_roundTrip(@ForAll long id, @ForAll String user, @ForAll String name, @ForAll long uidValidity,
-      @ForAll long uidNext, @ForAll long modSeq, @ForAll int count, @ForAll long bytes) {
-    var box = new MailboxInfo(id, user, name, uidValidity, uidNext, modSeq, count, bytes);
+      @ForAll long uidNext, @ForAll long modSeq, @ForAll int count, @ForAll long bytes,
+      @ForAll("specialUses") Set<String> specialUse, @ForAll boolean subscribed) {
+    var box = new MailboxInfo(id, user, name, uidValidity, uidNext, modSeq, count, bytes, specialUse, subscribed);
     assertThat(RecordCodec.decodeMailbox(RecordCodec.encodeMailbox(box))).isEqualTo(box);
+  }
+
+  @Property(tries = 50)
+  void mailboxVersion1_decodesWithDefaults(@ForAll long id, @ForAll String name, @ForAll int count) {
+    var box = new MailboxInfo(id, "ann@example.org", name, 7, 8, 9, count, 10, Set.of("\\Sent"), false);
+    assertThat(RecordCodec.decodeMailbox(RecordCodec.encodeMailboxV1(box)))
+        .isEqualTo(new MailboxInfo(id, "ann@example.org", name, 7, 8, 9, count, 10, Set.of(), true));
+  }
+
+  @Property(tries = 50)
+  void derived_roundTrip(@ForAll byte[] structure, @ForAll byte[] searchText) {
+    MessageDerived back = RecordCodec.decodeDerived(RecordCodec.encodeDerived(new MessageDerived(structure, searchText)));
+    assertThat(back.structure()).isEqualTo(structure);
+    assertThat(back.searchText()).isEqualTo(searchText);
+  }
+
+  @Provide
+  Arbitrary<Set<String>> specialUses() {
+    return Arbitraries.of("\\Sent", "\\Trash", "\\Junk", "\\Drafts", "\\Archive").set().ofMaxSize(3);
   }
 
   @Property
