@@ -1,5 +1,6 @@
 package dev.quill.mail.smtp;
 
+import dev.quill.mail.mime.MessageAnalysis;
 import dev.quill.mail.smtp.session.SmtpBackend;
 import dev.quill.store.Addresses;
 import dev.quill.store.DeliveryResult;
@@ -11,7 +12,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
-/** {@link SmtpBackend} over the node's {@link MailStore}: SMTP delivers to each user's INBOX. */
+/**
+ * {@link SmtpBackend} over the node's {@link MailStore}: SMTP delivers to each user's INBOX, with
+ * the message's MIME structure and search text ({@link MessageAnalysis}) computed once here and
+ * kept by the store beside every copy.
+ */
 final class StoreBackend implements SmtpBackend {
   private final MailStore store;
 
@@ -47,6 +52,6 @@ final class StoreBackend implements SmtpBackend {
 
   @Override
   public CompletableFuture<List<DeliveryResult>> deliver(Collection<String> users, byte[] message, Instant receivedAt) {
-    return store.deliver(users, MailStore.INBOX, message, receivedAt);
+    return store.deliver(users, MailStore.INBOX, message, receivedAt, MessageAnalysis.analyze(message).toDerived());
   }
 }
