@@ -25,12 +25,12 @@ check() { # check NAME COMMAND...: one named assertion
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-SMTP=$(free_port); SUB=$(free_port); POP=$(free_port)
-export QUILL_SMTP=$SMTP QUILL_SUB=$SUB QUILL_POP=$POP
+SMTP=$(free_port); SUB=$(free_port); POP=$(free_port); IMAP=$(free_port)
+export QUILL_SMTP=$SMTP QUILL_SUB=$SUB QUILL_POP=$POP QUILL_IMAP=$IMAP
 
 start_node() {
   "$quill" serve --data "$data" --hostname mx.example.test --smtp-port "$SMTP" --submission-port "$SUB" \
-    --pop3-port "$POP" >>"$log" 2>&1 &
+    --pop3-port "$POP" --imap-port "$IMAP" >>"$log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do
     if [ -f "$data/admin.json" ] && (exec 3<>"/dev/tcp/127.0.0.1/$POP") 2>/dev/null; then return 0; fi
@@ -61,16 +61,25 @@ check "curl smtp:// to an unknown user is refused" bash -c "! curl -sS 'smtp://1
 check "curl smtp:// relay is refused" bash -c "! curl -sS 'smtp://127.0.0.1:$SMTP' --mail-from a@example.org --mail-rcpt someone@elsewhere.test --upload-file '$work/msg.eml'"
 check "curl pop3:// lists and retrieves" bash -c "curl -sS --fail 'pop3://127.0.0.1:$POP/1' -u 'alice@example.test:alice-pw' | grep -q 'Hello from curl.'"
 check "curl pop3:// with a wrong password fails" bash -c "! curl -sS 'pop3://127.0.0.1:$POP/' -u 'alice@example.test:wrong'"
+check "curl imap:// lists mailboxes" bash -c "curl -sS --fail 'imap://127.0.0.1:$IMAP/' -u 'alice@example.test:alice-pw' | grep -q 'Sent'"
+check "curl imap:// fetches a message by UID" bash -c "curl -sS --fail 'imap://127.0.0.1:$IMAP/INBOX;UID=1' -u 'alice@example.test:alice-pw' | grep -q 'Hello from curl.'"
+check "curl imap:// searches" bash -c "curl -sS --fail 'imap://127.0.0.1:$IMAP/INBOX' -u 'alice@example.test:alice-pw' -X 'SEARCH SUBJECT \"via curl\"' | grep -qE '^\* (E)?SEARCH'"
+check "curl imap:// with a wrong password fails" bash -c "! curl -sS 'imap://127.0.0.1:$IMAP/' -u 'alice@example.test:wrong'"
 check "curl submission with STARTTLS and AUTH" curl -sS --fail --ssl-reqd --insecure "smtp://127.0.0.1:$SUB" \
   -u 'bob@example.test:bob-pw' --mail-from bob@example.test --mail-rcpt alice@example.test --upload-file "$work/msg.eml"
 
-# Python clients: smtplib, poplib, bad input (prints its own counts; exit status = failures)
-if python3 "$root/tests/integration/test_mail.py" >"$work/py" 2>&1; then py_ok=1; else py_ok=0; fi
-cat "$work/py"
-py_passed=$(grep -oE '^Ran [0-9]+' "$work/py" | grep -oE '[0-9]+' || echo 0)
-if [ "$py_ok" = 1 ]; then passed=$((passed+py_passed)); else
-  py_failed=$(grep -oE '(failures|errors)=[0-9]+' "$work/py" | grep -oE '[0-9]+' | paste -sd+ | bc)
-  failed=$((failed+py_failed)); passed=$((passed+py_passed-py_failed)); fi
+# Python clients: smtplib, poplib, imaplib, bad input (each prints unittest's counts)
+for py in test_mail.py test_imap.py; do
+  if python3 "$root/tests/integration/$py" >"$work/py" 2>&1; then py_ok=1; else py_ok=0; fi
+  cat "$work/py"
+  py_ran=$(grep -oE '^Ran [0-9]+' "$work/py" | grep -oE '[0-9]+' || echo 0)
+  py_failed=0
+  if [ "$py_ok" = 0 ]; then
+    py_failed=$(grep -oE '(failures|errors)=[0-9]+' "$work/py" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
+    [ "$py_failed" -gt 0 ] || py_failed=1 # crashed before unittest could count
+  fi
+  [ "$py_ran" -ge "$py_failed" ] && passed=$((passed+py_ran-py_failed)); failed=$((failed+py_failed))
+done
 
 # --- graceful stop and restart ---------------------------------------------------------------
 before=$("$quill" user list --data "$data" | grep '^alice@example.test' | grep -oE 'messages=[0-9]+')

@@ -37,6 +37,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--pop3-port", paramLabel = "N", description = "POP3 port (default: 2110).")
   Integer pop3Port;
 
+  @Option(names = "--imap-port", paramLabel = "N", description = "IMAP port (default: 2143).")
+  Integer imapPort;
+
   /** The configuration these flags describe. */
   NodeConfig resolve() {
     NodeConfig c = NodeConfig.defaults();
@@ -60,6 +63,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (pop3Port != null) {
       c = c.withPop3Port(checkPort("--pop3-port", pop3Port));
+    }
+    if (imapPort != null) {
+      c = c.withImapPort(checkPort("--imap-port", imapPort));
     }
     return c;
   }

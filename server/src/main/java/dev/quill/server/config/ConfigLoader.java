@@ -26,6 +26,8 @@ public final class ConfigLoader {
           "pregreet_wait", "idle_timeout", "data_timeout", "max_errors"),
       "submission", Set.of("port", "implicit_tls_port"),
       "pop3", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip"),
+      "imap", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip",
+          "max_literal_size"),
       "tls", Set.of("certificate", "private_key"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
@@ -66,6 +68,7 @@ public final class ConfigLoader {
     NodeConfig.Smtp s = d.smtp();
     NodeConfig.Submission sub = d.submission();
     NodeConfig.Pop3 p = d.pop3();
+    NodeConfig.Imap i = d.imap();
     NodeConfig.Tls t = d.tls();
     NodeConfig.Auth a = d.auth();
     return new NodeConfig(
@@ -91,6 +94,13 @@ public final class ConfigLoader {
             duration("pop3", "idle_timeout", p.idleTimeout()),
             count("pop3", "max_connections", p.maxConnections()),
             count("pop3", "max_connections_per_ip", p.maxConnectionsPerIp())),
+        new NodeConfig.Imap(
+            port("imap", "port", i.port()),
+            port("imap", "implicit_tls_port", i.implicitTlsPort()),
+            imapIdle(i.idleTimeout()),
+            count("imap", "max_connections", i.maxConnections()),
+            count("imap", "max_connections_per_ip", i.maxConnectionsPerIp()),
+            size("imap", "max_literal_size", i.maxLiteralSize())),
         tls(t),
         new NodeConfig.Auth(
             bool("auth", "allow_plaintext_on_loopback", a.allowPlaintextOnLoopback()),
@@ -100,6 +110,15 @@ public final class ConfigLoader {
             duration("auth", "failure_window", a.failureWindow()),
             hashTime(a.passwordHashTime())),
         duration("", "grace_period", d.gracePeriod()));
+  }
+
+  // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.
+  private Duration imapIdle(Duration dflt) {
+    Duration d = duration("imap", "idle_timeout", dflt);
+    if (d.compareTo(Duration.ofMinutes(30)) < 0) {
+      throw error("imap", "idle_timeout", "must be at least 30m (RFC 9051 autologout), found " + d.toSeconds() + "s");
+    }
+    return d;
   }
 
   // The hashing cost is a floor the operator may raise, never lower: 50 ms per guess is the point.

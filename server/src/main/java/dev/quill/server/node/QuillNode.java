@@ -1,6 +1,7 @@
 package dev.quill.server.node;
 
 import dev.quill.mail.auth.LoginThrottle;
+import dev.quill.mail.imap.ImapService;
 import dev.quill.mail.net.ListenerConfig;
 import dev.quill.mail.net.ProtocolServer;
 import dev.quill.mail.pop3.MaildropLocks;
@@ -27,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Quill node: opens the store, builds TLS, and runs the SMTP, submission, POP3 and admin
+ * One Quill node: opens the store, builds TLS, and runs the SMTP, submission, POP3, IMAP and admin
  * listeners over it. {@link #close()} stops accepting, lets sessions finish within the grace
  * period and closes the store cleanly.
  */
@@ -87,6 +88,15 @@ public final class QuillNode implements AutoCloseable {
     if (p.implicitTlsPort() > 0) {
       start(new ListenerConfig("pop3s", bind, p.implicitTlsPort(), true, p.maxConnections(), p.maxConnectionsPerIp(),
           popBusy, config.gracePeriod()), tls, new Pop3Service(pop3, store, tls, throttle, locks));
+    }
+    NodeConfig.Imap i = config.imap();
+    ImapService imap = new ImapService(ServiceConfigs.imap(config), store, tls, throttle, Clock.systemUTC());
+    String imapBusy = "* BYE [UNAVAILABLE] too many connections, try again later";
+    start(new ListenerConfig("imap", bind, i.port(), false, i.maxConnections(), i.maxConnectionsPerIp(), imapBusy,
+        config.gracePeriod()), tls, imap);
+    if (i.implicitTlsPort() > 0) {
+      start(new ListenerConfig("imaps", bind, i.implicitTlsPort(), true, i.maxConnections(), i.maxConnectionsPerIp(),
+          null, config.gracePeriod()), tls, imap);
     }
 
     String token = AdminEndpoint.newToken();

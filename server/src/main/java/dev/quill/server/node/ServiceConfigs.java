@@ -1,5 +1,6 @@
 package dev.quill.server.node;
 
+import dev.quill.mail.imap.ImapConfig;
 import dev.quill.mail.pop3.Pop3Config;
 import dev.quill.mail.smtp.SmtpConfig;
 import dev.quill.server.config.NodeConfig;
@@ -19,6 +20,14 @@ final class ServiceConfigs {
         .withDataBlockTimeout(s.dataTimeout())
         .withPregreetWait(submission ? base.pregreetWait() : s.pregreetWait())
         .withMaxErrors(s.maxErrors())
+        .withAllowPlaintextAuthOnLoopback(c.auth().allowPlaintextOnLoopback());
+  }
+
+  /** The IMAP settings. */
+  static ImapConfig imap(NodeConfig c) {
+    return ImapConfig.defaults(c.hostname())
+        .withIdleTimeout(c.imap().idleTimeout())
+        .withMaxLiteralSize(c.imap().maxLiteralSize())
         .withAllowPlaintextAuthOnLoopback(c.auth().allowPlaintextOnLoopback());
   }
 

@@ -28,7 +28,7 @@ class AdminChannelTest {
 
   @BeforeEach
   void start() throws Exception {
-    node = QuillNode.start(NodeConfig.defaults().withData(dir).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0));
+    node = QuillNode.start(NodeConfig.defaults().withData(dir).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0).withImapPort(0));
   }
 
   @AfterEach
@@ -89,6 +89,6 @@ class AdminChannelTest {
     assertThat(AdminEndpoint.file(dir)).doesNotExist();
     new AdminEndpoint(1, "stale").write(dir); // as if a killed node left it behind
     assertThat(RemoteAdminOps.connect(dir)).isEmpty();
-    node = QuillNode.start(NodeConfig.defaults().withData(dir).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0));
+    node = QuillNode.start(NodeConfig.defaults().withData(dir).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0).withImapPort(0));
   }
 }

@@ -101,7 +101,7 @@ class CrashDuringDeliveryTest {
     ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
         System.getProperty("java.class.path"), "dev.quill.server.cli.QuillCli", "serve", "--data", dir.toString(),
         "--smtp-port", Integer.toString(smtpPort), "--submission-port", Integer.toString(freePort()),
-        "--pop3-port", Integer.toString(freePort()));
+        "--pop3-port", Integer.toString(freePort()), "--imap-port", Integer.toString(freePort()));
     pb.redirectErrorStream(true);
     pb.redirectOutput(dir.resolve("node.log").toFile());
     return pb.start();

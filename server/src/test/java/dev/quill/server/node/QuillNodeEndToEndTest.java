@@ -37,7 +37,7 @@ class QuillNodeEndToEndTest {
   @BeforeEach
   void start() throws Exception {
     config = NodeConfig.defaults().withData(dir).withHostname("localhost").withSmtpPort(0).withSubmissionPort(0)
-        .withPop3Port(0);
+        .withPop3Port(0).withImapPort(0);
     node = QuillNode.start(config);
     node.store().addDomain("example.test");
     node.store().addUser("alice@example.test", "alice-pw".toCharArray());

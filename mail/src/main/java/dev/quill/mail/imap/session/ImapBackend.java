@@ -1,0 +1,84 @@
+package dev.quill.mail.imap.session;
+
+import dev.quill.store.AppendResult;
+import dev.quill.store.CopyResult;
+import dev.quill.store.CorruptMessageException;
+import dev.quill.store.FlagResult;
+import dev.quill.store.FlagUpdate;
+import dev.quill.store.MailboxEvent;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.MessageDerived;
+import dev.quill.store.MessageMeta;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * What an IMAP session needs from storage, synchronously (the session runs on a virtual thread).
+ * {@code dev.quill.mail.imap.StoreImapBackend} implements it over {@link dev.quill.store.MailStore};
+ * tests use an in-memory fake. Failures are {@link dev.quill.store.StoreException}s with a
+ * message saying why (answered NO).
+ */
+public interface ImapBackend {
+
+  /** Checks a password (constant time for unknown users). */
+  boolean authenticate(String user, char[] password);
+
+  /** The user's mailboxes, INBOX first. */
+  List<MailboxInfo> mailboxes(String user);
+
+  /** One mailbox's counters, empty when it does not exist. */
+  Optional<MailboxInfo> mailbox(String user, String name);
+
+  /** Creates a mailbox. */
+  MailboxInfo createMailbox(String user, String name, Set<String> specialUse);
+
+  /** Deletes a mailbox; false when unknown. */
+  boolean deleteMailbox(String user, String name);
+
+  /** Renames a mailbox with its inferiors. */
+  void renameMailbox(String user, String from, String to);
+
+  /** Subscribes or unsubscribes. */
+  void setSubscribed(String user, String name, boolean subscribed);
+
+  /** The subscribed names. */
+  Set<String> subscriptions(String user);
+
+  /** The messages of a mailbox in UID order. */
+  List<MessageMeta> messages(String user, String mailbox);
+
+  /** A message's bytes; empty when expunged meanwhile. */
+  Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException;
+
+  /** The stored derived data (structure and search text), if any. */
+  Optional<MessageDerived> derived(String user, String mailbox, long uid);
+
+  /** APPEND; {@code derived} may be null when the message could not be analysed. */
+  AppendResult append(String user, String mailbox, byte[] message, Set<String> flags, Instant internalDate,
+      MessageDerived derived);
+
+  /** STORE. */
+  FlagResult updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update);
+
+  /** COPY or MOVE. */
+  CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move);
+
+  /** EXPUNGE. */
+  void expunge(String user, String mailbox, Collection<Long> uids);
+
+  /** UIDs expunged after {@code modSeq} (QRESYNC). */
+  List<Long> expungedSince(String user, String mailbox, long modSeq);
+
+  /** Watches all mailboxes of a user; the listener must not block. */
+  AutoCloseable watch(String user, Consumer<MailboxEvent> listener);
+
+  /** Octets stored for the user. */
+  long usage(String user);
+
+  /** The user's quota in octets, 0 for unlimited. */
+  long quota(String user);
+}

@@ -1,0 +1,1087 @@
+package dev.quill.mail.imap.session;
+
+import dev.quill.mail.auth.LoginThrottle;
+import dev.quill.mail.auth.SaslCredentials;
+import dev.quill.mail.imap.codec.FetchAtt;
+import dev.quill.mail.imap.codec.ImapCommand;
+import dev.quill.mail.imap.codec.ImapWriter;
+import dev.quill.mail.imap.codec.ModifiedUtf7;
+import dev.quill.mail.imap.codec.SearchKey;
+import dev.quill.mail.imap.codec.SequenceSet;
+import dev.quill.mail.imap.session.CommandTable.State;
+import dev.quill.mail.mime.MessageAnalysis;
+import dev.quill.store.Addresses;
+import dev.quill.store.AppendResult;
+import dev.quill.store.CopyResult;
+import dev.quill.store.CorruptMessageException;
+import dev.quill.store.FlagResult;
+import dev.quill.store.FlagUpdate;
+import dev.quill.store.MailboxEvent;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.MessageDerived;
+import dev.quill.store.MessageMeta;
+import dev.quill.store.StoreException;
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The IMAP session state machine (RFC 9051 §3: not authenticated, authenticated, selected,
+ * logout) over {@link ImapCommand} records. It never sees the socket: responses go to an
+ * {@link ImapWriter}, storage is reached through {@link ImapBackend}, and what the connection must
+ * do next is the returned {@link Outcome}. IMAP4rev1 (RFC 3501) and IMAP4rev2 (RFC 9051) are
+ * served by the same session; ENABLE IMAP4REV2 switches to rev2 behaviour (ESEARCH answers, no
+ * \Recent, UTF-8 mailbox names).
+ *
+ * <p>Other sessions' changes arrive through {@link ImapBackend#watch}: the listener only marks
+ * the selected mailbox dirty; the session re-reads it at a command boundary and reports EXISTS,
+ * FETCH FLAGS and, where RFC 9051 §7.5.1 allows, EXPUNGE or VANISHED.
+ *
+ * <p>Security: LOGIN and AUTHENTICATE are refused on a connection without TLS unless it is
+ * loopback and the settings allow it; failed logins are delayed and counted by
+ * {@link LoginThrottle}; protocol errors are counted and the session ends with BYE at the limit.
+ * Methods are synchronized: the IDLE pusher thread calls {@link #idleSync} concurrently with the
+ * reading thread.
+ */
+public final class ImapSession {
+  private static final Logger log = LoggerFactory.getLogger(ImapSession.class);
+
+  /** What the connection does after a command's responses are written. */
+  public enum Outcome {
+    /** Read the next command. */
+    CONTINUE,
+    /** Flush and close the connection. */
+    CLOSE,
+    /** Flush, discard buffered input and start TLS. */
+    START_TLS,
+    /** IDLE: push changes until the client sends DONE ({@link #idleDone}). */
+    IDLE,
+    /** Send "+ " and pass the client's next line to {@link #saslResponse}. */
+    SASL
+  }
+
+  /** The client: session id for logs, address for the throttle, and whether the link is protected. */
+  public record Peer(String sessionId, InetAddress address, boolean tlsAvailable, boolean tlsActive) {}
+
+  /**
+   * Session settings taken from the service's config.
+   *
+   * @param hostname shown in the greeting
+   * @param maxErrors protocol errors before BYE
+   * @param allowPlaintextAuthOnLoopback whether logins without TLS are allowed from loopback
+   * @param clock the internal date of an APPEND that gives none
+   */
+  public record Settings(String hostname, int maxErrors, boolean allowPlaintextAuthOnLoopback, java.time.Clock clock) {}
+
+  private static final List<String> SYSTEM_FLAGS = List.of("\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft");
+  private static final Set<String> STATUS_ITEMS =
+      Set.of("MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "HIGHESTMODSEQ", "RECENT");
+
+  private final ImapBackend backend;
+  private final RecentTracker recentTracker;
+  private final LoginThrottle throttle;
+  private final Settings settings;
+  private final InetAddress address;
+  private final String sessionId;
+  private final boolean tlsAvailable;
+  private boolean tlsActive;
+
+  private State state = State.NOT_AUTHENTICATED;
+  private String user;
+  private AutoCloseable watch;
+  private volatile Runnable wakeup = () -> { };
+  private volatile SelectedMailbox selected; // read by the store's watch thread
+  private int errors;
+  private boolean rev2;
+  private boolean utf8Accept;
+  private boolean condstore;
+  private boolean qresync;
+  private String saslTag;
+  private String idleTag;
+
+  /**
+   * @param backend storage
+   * @param recentTracker the node's \Recent memory, shared by all sessions
+   * @param throttle the node's failed-login throttle
+   * @param settings tunables from the service's config
+   * @param peer the client
+   */
+  public ImapSession(ImapBackend backend, RecentTracker recentTracker, LoginThrottle throttle, Settings settings, Peer peer) {
+    this.backend = backend;
+    this.recentTracker = recentTracker;
+    this.throttle = throttle;
+    this.settings = settings;
+    this.address = peer.address();
+    this.sessionId = peer.sessionId();
+    this.tlsAvailable = peer.tlsAvailable();
+    this.tlsActive = peer.tlsActive();
+  }
+
+  // ---- Connection-level entry points ----------------------------------------------------------
+
+  /** Writes the greeting. */
+  public synchronized void greeting(ImapWriter out) {
+    out.text("* OK [CAPABILITY ").text(capabilities()).text("] ").text(settings.hostname()).text(" Quill IMAP ready").crlf();
+  }
+
+  /** Sets what to call when the selected mailbox changes (the IDLE pusher's signal). */
+  public void onChange(Runnable wakeup) {
+    this.wakeup = wakeup;
+  }
+
+  /** The logged-in user, or null. */
+  public synchronized String user() {
+    return user;
+  }
+
+  /** Whether a watched change waits to be reported. */
+  public boolean changesPending() {
+    SelectedMailbox s = selected;
+    return s != null && s.dirty;
+  }
+
+  /** After a STARTTLS handshake. */
+  public synchronized void tlsStarted() {
+    tlsActive = true;
+  }
+
+  /** A protocol-level error found before parsing (line or literal too long): counted like BAD. */
+  public synchronized Outcome rejected(String tag, String response, ImapWriter out) {
+    out.text(tag).sp().text(response).crlf();
+    return countError(out);
+  }
+
+  /** Ends the session because the server stops. */
+  public synchronized void shutdown(ImapWriter out) {
+    out.text("* BYE Server shutting down").crlf();
+    state = State.LOGOUT;
+  }
+
+  /** Ends the session after the idle timeout. */
+  public synchronized void autologout(ImapWriter out) {
+    out.text("* BYE Autologout; idle for too long").crlf();
+    state = State.LOGOUT;
+  }
+
+  /** Releases the store watch. */
+  public synchronized void close() {
+    if (watch != null) {
+      try {
+        watch.close();
+      } catch (Exception e) {
+        log.debug("session={} event=watch-close-failed error={}", sessionId, e.toString());
+      }
+      watch = null;
+    }
+    state = State.LOGOUT;
+  }
+
+  // ---- Commands -----------------------------------------------------------------------------
+
+  /** Runs one command, writing its responses (untagged, then the tagged completion). */
+  public synchronized Outcome handle(ImapCommand command, ImapWriter out) {
+    if (command instanceof ImapCommand.Invalid invalid) {
+      out.text(invalid.tag()).text(" BAD ").text(invalid.reason()).crlf();
+      return countError(out);
+    }
+    if (!CommandTable.allowed(command, state)) {
+      out.text(command.tag()).text(" BAD ").text(command.verb()).text(" not allowed now").crlf();
+      return countError(out);
+    }
+    Outcome outcome;
+    try {
+      if (state == State.SELECTED && selected != null && selected.dirty) {
+        // changes of other sessions, reported "during" this command as far as §7.5.1 allows
+        syncSelected(out, CommandTable.expungeAllowedAfter(command));
+      }
+      outcome = dispatch(command, out);
+    } catch (StoreException e) {
+      log.info("session={} event=store-refused command={} user={} error={}", sessionId, command.verb(), user, e.getMessage());
+      out.text(command.tag()).text(" NO ").text(storeCode(e)).text(printable(e.getMessage())).crlf();
+      outcome = Outcome.CONTINUE;
+    } catch (UnsupportedOperationException e) {
+      log.warn("session={} event=unsupported command={} error={}", sessionId, command.verb(), e.getMessage());
+      out.text(command.tag()).text(" NO [SERVERBUG] Not available on this server yet").crlf();
+      outcome = Outcome.CONTINUE;
+    } catch (RuntimeException e) {
+      log.warn("session={} event=command-failed command={} user={}", sessionId, command.verb(), user, e);
+      out.text(command.tag()).text(" NO [SERVERBUG] Internal error").crlf();
+      outcome = Outcome.CONTINUE;
+    }
+    return outcome;
+  }
+
+  private Outcome dispatch(ImapCommand command, ImapWriter out) {
+    String tag = command.tag();
+    return switch (command) {
+      case ImapCommand.Capability c -> {
+        out.text("* CAPABILITY ").text(capabilities()).crlf();
+        yield ok(tag, out, "CAPABILITY completed");
+      }
+      case ImapCommand.Noop n -> {
+        syncSelected(out, true);
+        yield ok(tag, out, "NOOP completed");
+      }
+      case ImapCommand.Check c -> {
+        syncSelected(out, true);
+        yield ok(tag, out, "CHECK completed");
+      }
+      case ImapCommand.Logout l -> {
+        out.text("* BYE Logging out").crlf();
+        out.text(tag).text(" OK LOGOUT completed").crlf();
+        close();
+        yield Outcome.CLOSE;
+      }
+      case ImapCommand.Id i -> {
+        out.text("* ID (\"name\" \"Quill\")").crlf();
+        yield ok(tag, out, "ID completed");
+      }
+      case ImapCommand.StartTls s -> startTls(tag, out);
+      case ImapCommand.Login l -> {
+        if (!plaintextAllowed()) {
+          out.text(tag).text(" NO [PRIVACYREQUIRED] LOGIN requires TLS; use STARTTLS").crlf();
+          yield Outcome.CONTINUE;
+        }
+        char[] pw = l.password().toCharArray();
+        try {
+          yield login(tag, l.user(), pw, out);
+        } finally {
+          Arrays.fill(pw, '\0');
+        }
+      }
+      case ImapCommand.Authenticate a -> authenticate(a, out);
+      case ImapCommand.Enable e -> enable(tag, e.capabilities(), out);
+      case ImapCommand.Select s -> select(s, out);
+      case ImapCommand.Create c -> create(c, out);
+      case ImapCommand.Delete d -> {
+        Optional<String> name = decodeName(d.mailbox());
+        if (name.isEmpty()) {
+          yield no(tag, out, "[CANNOT] Invalid mailbox name");
+        }
+        if (name.get().equals("INBOX")) {
+          yield no(tag, out, "[CANNOT] INBOX cannot be deleted");
+        }
+        if (selected != null && selected.name.equals(name.get())) {
+          selected = null;
+          state = State.AUTHENTICATED;
+        }
+        yield backend.deleteMailbox(user, name.get()) ? ok(tag, out, "DELETE completed")
+            : no(tag, out, "[NONEXISTENT] No such mailbox");
+      }
+      case ImapCommand.Rename r -> {
+        Optional<String> from = decodeName(r.from());
+        Optional<String> to = decodeName(r.to());
+        if (from.isEmpty() || to.isEmpty() || to.get().equals("INBOX")) {
+          yield no(tag, out, "[CANNOT] Invalid mailbox name");
+        }
+        if (backend.mailbox(user, from.get()).isEmpty()) {
+          yield no(tag, out, "[NONEXISTENT] No such mailbox");
+        }
+        if (backend.mailbox(user, to.get()).isPresent()) {
+          yield no(tag, out, "[ALREADYEXISTS] Mailbox exists");
+        }
+        backend.renameMailbox(user, from.get(), to.get());
+        yield ok(tag, out, "RENAME completed");
+      }
+      case ImapCommand.Subscribe s -> {
+        Optional<String> name = decodeName(s.mailbox());
+        if (name.isEmpty()) {
+          yield no(tag, out, "[CANNOT] Invalid mailbox name");
+        }
+        if (s.subscribe() && backend.mailbox(user, name.get()).isEmpty()) {
+          yield no(tag, out, "[NONEXISTENT] No such mailbox");
+        }
+        backend.setSubscribed(user, name.get(), s.subscribe());
+        yield ok(tag, out, command.verb() + " completed");
+      }
+      case ImapCommand.ListMailboxes l -> list(l, out);
+      case ImapCommand.Namespace n -> {
+        out.text("* NAMESPACE ((\"\" \"/\")) NIL NIL").crlf();
+        yield ok(tag, out, "NAMESPACE completed");
+      }
+      case ImapCommand.Status s -> status(s, out);
+      case ImapCommand.Append a -> append(a, out);
+      case ImapCommand.Idle i -> {
+        idleTag = tag;
+        out.text("+ idling").crlf();
+        syncSelected(out, true);
+        yield Outcome.IDLE;
+      }
+      case ImapCommand.Close c -> {
+        if (!selected.readOnly) {
+          List<Long> deleted = deletedUids(null);
+          if (!deleted.isEmpty()) {
+            backend.expunge(user, selected.name, deleted);
+          }
+        }
+        selected = null;
+        state = State.AUTHENTICATED;
+        yield ok(tag, out, "CLOSE completed");
+      }
+      case ImapCommand.Unselect u -> {
+        selected = null;
+        state = State.AUTHENTICATED;
+        yield ok(tag, out, "UNSELECT completed");
+      }
+      case ImapCommand.Expunge e -> expunge(e, out);
+      case ImapCommand.Search s -> search(s, out);
+      case ImapCommand.Fetch f -> fetch(f, out);
+      case ImapCommand.Store s -> store(s, out);
+      case ImapCommand.Copy c -> copy(c, out);
+      case ImapCommand.GetQuota g -> {
+        if (!g.root().isEmpty()) {
+          yield no(tag, out, "[NONEXISTENT] No such quota root");
+        }
+        writeQuota(out);
+        yield ok(tag, out, "GETQUOTA completed");
+      }
+      case ImapCommand.GetQuotaRoot g -> {
+        Optional<String> name = decodeName(g.mailbox());
+        if (name.isEmpty() || backend.mailbox(user, name.get()).isEmpty()) {
+          yield no(tag, out, "[NONEXISTENT] No such mailbox");
+        }
+        out.text("* QUOTAROOT ").mailbox(name.get(), utf8()).text(" \"\"").crlf();
+        writeQuota(out);
+        yield ok(tag, out, "GETQUOTAROOT completed");
+      }
+      case ImapCommand.SetQuota s -> no(tag, out, "[NOPERM] Quotas are set by the administrator");
+      case ImapCommand.Invalid i -> throw new IllegalStateException("handled above");
+    };
+  }
+
+  // ---- Authentication -------------------------------------------------------------------------
+
+  private Outcome startTls(String tag, ImapWriter out) {
+    if (!tlsAvailable || tlsActive) {
+      out.text(tag).text(" NO STARTTLS not available").crlf();
+      return Outcome.CONTINUE;
+    }
+    out.text(tag).text(" OK Begin TLS negotiation now").crlf();
+    return Outcome.START_TLS;
+  }
+
+  private Outcome authenticate(ImapCommand.Authenticate a, ImapWriter out) {
+    if (!a.mechanism().equals("PLAIN")) {
+      return no(a.tag(), out, "Unsupported authentication mechanism");
+    }
+    if (!plaintextAllowed()) {
+      return no(a.tag(), out, "[PRIVACYREQUIRED] Authentication requires TLS; use STARTTLS");
+    }
+    if (a.initialResponse() == null) {
+      saslTag = a.tag();
+      out.text("+ ").crlf();
+      return Outcome.SASL;
+    }
+    return plain(a.tag(), a.initialResponse(), out);
+  }
+
+  /** The client's answer to the "+ " of AUTHENTICATE PLAIN; null when the line was too long. */
+  public synchronized Outcome saslResponse(String line, ImapWriter out) {
+    String tag = saslTag;
+    saslTag = null;
+    if (line == null) {
+      out.text(tag).text(" BAD Response too long").crlf();
+      return countError(out);
+    }
+    if (line.equals("*")) {
+      out.text(tag).text(" BAD Authentication cancelled").crlf();
+      return Outcome.CONTINUE;
+    }
+    return plain(tag, line, out);
+  }
+
+  private Outcome plain(String tag, String base64, ImapWriter out) {
+    Optional<SaslCredentials> decoded = SaslCredentials.plain(base64);
+    if (decoded.isEmpty()) {
+      out.text(tag).text(" BAD Invalid PLAIN response").crlf();
+      return countError(out);
+    }
+    SaslCredentials c = decoded.get();
+    try {
+      if (!c.authzid().isEmpty() && !Addresses.normalize(c.authzid()).equals(Addresses.normalize(c.authcid()))) {
+        return failedLogin(tag, Addresses.normalize(c.authcid()), out);
+      }
+      return login(tag, c.authcid(), c.password(), out);
+    } finally {
+      Arrays.fill(c.password(), '\0');
+    }
+  }
+
+  private Outcome login(String tag, String name, char[] password, ImapWriter out) {
+    String canonical = Addresses.normalize(name);
+    if (!throttle.allowed(address, canonical)) {
+      log.info("session={} event=login-throttled user={} from={}", sessionId, printable(canonical), address.getHostAddress());
+      return no(tag, out, "[UNAVAILABLE] Too many failed logins; try again later");
+    }
+    if (!backend.authenticate(canonical, password)) {
+      return failedLogin(tag, canonical, out);
+    }
+    throttle.succeeded(address);
+    user = canonical;
+    state = State.AUTHENTICATED;
+    try {
+      watch = backend.watch(user, this::changed);
+    } catch (UnsupportedOperationException e) {
+      log.warn("session={} event=watch-unavailable error={}", sessionId, e.getMessage());
+    }
+    log.info("session={} event=login user={} from={} tls={}", sessionId, canonical, address.getHostAddress(), tlsActive);
+    out.text(tag).text(" OK [CAPABILITY ").text(capabilities()).text("] Logged in").crlf();
+    return Outcome.CONTINUE;
+  }
+
+  private Outcome failedLogin(String tag, String canonical, ImapWriter out) {
+    log.info("session={} event=login-failed user={} from={}", sessionId, printable(canonical), address.getHostAddress());
+    try {
+      throttle.failed(address, canonical);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.text("* BYE Server shutting down").crlf();
+      return Outcome.CLOSE;
+    }
+    out.text(tag).text(" NO [AUTHENTICATIONFAILED] Invalid credentials").crlf();
+    return countError(out);
+  }
+
+  private boolean plaintextAllowed() {
+    return tlsActive || (settings.allowPlaintextAuthOnLoopback() && address.isLoopbackAddress());
+  }
+
+  /** The capability list for the current state. */
+  public synchronized String capabilities() {
+    StringBuilder b = new StringBuilder("IMAP4rev1 IMAP4rev2");
+    if (state == State.NOT_AUTHENTICATED) {
+      if (tlsAvailable && !tlsActive) {
+        b.append(" STARTTLS");
+      }
+      b.append(plaintextAllowed() ? " AUTH=PLAIN SASL-IR" : " LOGINDISABLED");
+    }
+    b.append(" LITERAL+ ENABLE ID IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS")
+        .append(" ESEARCH CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE STATUS=SIZE UTF8=ACCEPT");
+    return b.toString();
+  }
+
+  // ---- Mailboxes ------------------------------------------------------------------------------
+
+  private Outcome enable(String tag, List<String> caps, ImapWriter out) {
+    List<String> enabled = new ArrayList<>();
+    for (String cap : caps) {
+      switch (cap) {
+        case "IMAP4REV2" -> { if (!rev2) { rev2 = true; enabled.add("IMAP4rev2"); } }
+        case "CONDSTORE" -> { if (!condstore) { condstore = true; enabled.add("CONDSTORE"); } }
+        case "QRESYNC" -> {
+          if (!qresync) {
+            qresync = true;
+            condstore = true;
+            enabled.add("QRESYNC");
+          }
+        }
+        case "UTF8=ACCEPT" -> { if (!utf8Accept) { utf8Accept = true; enabled.add("UTF8=ACCEPT"); } }
+        default -> { }
+      }
+    }
+    out.text("* ENABLED");
+    for (String e : enabled) {
+      out.sp().text(e);
+    }
+    out.crlf();
+    return ok(tag, out, "ENABLE completed");
+  }
+
+  private Outcome select(ImapCommand.Select s, ImapWriter out) {
+    if (selected != null) {
+      selected = null;
+      state = State.AUTHENTICATED;
+      out.text("* OK [CLOSED] Previous mailbox closed").crlf();
+    }
+    if (s.qresync() != null && !qresync) {
+      return bad(s.tag(), out, "QRESYNC must be enabled first");
+    }
+    Optional<String> name = decodeName(s.mailbox());
+    Optional<MailboxInfo> info = name.flatMap(n -> backend.mailbox(user, n));
+    if (info.isEmpty()) {
+      return no(s.tag(), out, "[NONEXISTENT] No such mailbox");
+    }
+    if (s.condstore()) {
+      condstore = true;
+    }
+    SelectedMailbox box = new SelectedMailbox(name.get(), s.readOnly(), info.get().uidValidity(), info.get().uidNext(),
+        info.get().highestModSeq(), backend.messages(user, name.get()));
+    // RFC 3501 §6.3.2: EXAMINE must not take \Recent away from other sessions, so it only looks
+    long before = s.readOnly() ? recentTracker.claimedUpTo(user, box.name)
+        : recentTracker.claim(user, box.name, box.lastUid());
+    box.markRecent(box.uids().stream().filter(u -> u > before).toList());
+    selected = box;
+    state = State.SELECTED;
+    Set<String> flags = new LinkedHashSet<>(SYSTEM_FLAGS);
+    flags.addAll(box.keywords());
+    out.text("* ").number(box.size()).text(" EXISTS").crlf();
+    if (!rev2) {
+      out.text("* ").number(box.recentCount()).text(" RECENT").crlf();
+      for (int seq = 1; seq <= box.size(); seq++) {
+        if (!box.meta(box.uidAt(seq)).flags().contains("\\Seen")) {
+          out.text("* OK [UNSEEN ").number(seq).text("] First unseen").crlf();
+          break;
+        }
+      }
+    }
+    out.text("* FLAGS ").flags(flags).crlf();
+    if (s.readOnly()) {
+      out.text("* OK [PERMANENTFLAGS ()] Read-only mailbox").crlf();
+    } else {
+      Set<String> perm = new LinkedHashSet<>(flags);
+      perm.add("\\*");
+      out.text("* OK [PERMANENTFLAGS ").flags(perm).text("] Flags permitted").crlf();
+    }
+    out.text("* OK [UIDVALIDITY ").number(box.uidValidity).text("] UIDs valid").crlf();
+    out.text("* OK [UIDNEXT ").number(box.uidNext).text("] Predicted next UID").crlf();
+    out.text("* OK [HIGHESTMODSEQ ").number(box.highestModSeq).text("] Highest").crlf();
+    if (rev2) { // RFC 9051 §6.3.2: the LIST response with the mailbox name
+      out.text("* LIST () \"/\" ").mailbox(box.name, true).crlf();
+    }
+    if (s.qresync() != null && s.qresync().uidValidity() == box.uidValidity) {
+      qresyncReplay(s.qresync(), box, out);
+    }
+    out.text(s.tag()).text(s.readOnly() ? " OK [READ-ONLY] " : " OK [READ-WRITE] ").text(s.verb()).text(" completed")
+        .crlf();
+    return Outcome.CONTINUE;
+  }
+
+  private void qresyncReplay(ImapCommand.Qresync q, SelectedMailbox box, ImapWriter out) {
+    List<Long> vanished = new ArrayList<>();
+    for (long uid : backend.expungedSince(user, box.name, q.modSeq())) {
+      if (uid < box.uidNext && (q.knownUids() == null || q.knownUids().contains(uid, box.lastUid())) && box.seqOf(uid) == 0) {
+        vanished.add(uid);
+      }
+    }
+    if (!vanished.isEmpty()) {
+      out.text("* VANISHED (EARLIER) ").text(SequenceSet.format(vanished, true)).crlf();
+    }
+    for (int seq = 1; seq <= box.size(); seq++) {
+      MessageMeta m = box.meta(box.uidAt(seq));
+      if (m.modSeq() > q.modSeq()) {
+        box.writeFlags(out, seq, m, true, true);
+      }
+    }
+  }
+
+  private Outcome create(ImapCommand.Create c, ImapWriter out) {
+    Optional<String> name = decodeName(c.mailbox());
+    if (name.isEmpty() || name.get().isEmpty()) {
+      return no(c.tag(), out, "[CANNOT] Invalid mailbox name");
+    }
+    String n = name.get().endsWith("/") ? name.get().substring(0, name.get().length() - 1) : name.get();
+    if (n.equalsIgnoreCase("INBOX") || backend.mailbox(user, n).isPresent()) {
+      return no(c.tag(), out, "[ALREADYEXISTS] Mailbox exists");
+    }
+    backend.createMailbox(user, n, c.specialUse());
+    return ok(c.tag(), out, "CREATE completed");
+  }
+
+  private static final Set<String> SELECTION_OPTIONS = Set.of("SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE");
+
+  private Outcome list(ImapCommand.ListMailboxes l, ImapWriter out) {
+    // RFC 5258 §3: unknown selection options, or RECURSIVEMATCH alone, are BAD
+    if (!SELECTION_OPTIONS.containsAll(l.selection())
+        || (l.selection().contains("RECURSIVEMATCH") && l.selection().size() == 1)) {
+      return bad(l.tag(), out, "Invalid LIST selection options");
+    }
+    boolean subscribedOnly = l.selection().contains("SUBSCRIBED");
+    boolean specialUseOnly = l.selection().contains("SPECIAL-USE");
+    boolean returnSubscribed = l.returns().contains("SUBSCRIBED") || (subscribedOnly && !l.lsub());
+    if (l.patterns().size() == 1 && l.patterns().get(0).isEmpty() && !l.lsub()) {
+      out.text("* LIST (\\Noselect) \"/\" \"\"").crlf();
+      return ok(l.tag(), out, "LIST completed");
+    }
+    List<MailboxInfo> boxes = backend.mailboxes(user);
+    Set<String> subscriptions = subscribedOnly || returnSubscribed ? backend.subscriptions(user) : Set.of();
+    List<MailboxPatterns.Entry> entries = MailboxPatterns.entries(boxes, subscribedOnly ? subscriptions : Set.of());
+    List<MailboxPatterns.Matcher> matchers = new ArrayList<>();
+    for (String pattern : l.patterns()) {
+      Optional<String> ref = decodeName(l.reference());
+      Optional<String> pat = decodeName(pattern);
+      if (ref.isEmpty() || pat.isEmpty()) {
+        return bad(l.tag(), out, "Invalid mailbox pattern");
+      }
+      matchers.add(MailboxPatterns.matcher(ref.get(), pat.get()));
+    }
+    for (MailboxPatterns.Entry e : entries) {
+      if (matchers.stream().noneMatch(m -> m.matches(e.name()))) {
+        continue;
+      }
+      boolean subscribed = subscriptions.contains(e.name());
+      if (subscribedOnly && !subscribed) {
+        continue;
+      }
+      if (specialUseOnly && (e.info() == null || e.info().specialUse().isEmpty())) {
+        continue;
+      }
+      List<String> attrs = new ArrayList<>();
+      if (e.info() == null) {
+        attrs.add(subscribedOnly ? "\\NonExistent" : "\\Noselect");
+      }
+      if (!l.lsub()) {
+        attrs.add(e.hasChildren() ? "\\HasChildren" : "\\HasNoChildren");
+      }
+      if (returnSubscribed && subscribed && !l.lsub()) {
+        attrs.add("\\Subscribed");
+      }
+      if (e.info() != null) { // SPECIAL-USE attributes are always shown (RFC 6154 §2 allows it)
+        attrs.addAll(e.info().specialUse());
+      }
+      out.text(l.lsub() ? "* LSUB " : "* LIST ").flags(attrs).text(" \"/\" ").mailbox(e.name(), utf8()).crlf();
+      if (l.statusItems() != null && e.info() != null) {
+        writeStatus(e.name(), l.statusItems(), out);
+      }
+    }
+    return ok(l.tag(), out, l.verb() + " completed");
+  }
+
+  private Outcome status(ImapCommand.Status s, ImapWriter out) {
+    for (String item : s.items()) {
+      if (!STATUS_ITEMS.contains(item)) {
+        return bad(s.tag(), out, "Unknown STATUS item " + printable(item));
+      }
+    }
+    Optional<String> name = decodeName(s.mailbox());
+    if (name.isEmpty() || backend.mailbox(user, name.get()).isEmpty()) {
+      return no(s.tag(), out, "[NONEXISTENT] No such mailbox");
+    }
+    writeStatus(name.get(), s.items(), out);
+    return ok(s.tag(), out, "STATUS completed");
+  }
+
+  private void writeStatus(String name, List<String> items, ImapWriter out) {
+    Optional<MailboxInfo> found = backend.mailbox(user, name);
+    if (found.isEmpty()) {
+      return;
+    }
+    MailboxInfo info = found.get();
+    List<MessageMeta> messages = items.contains("UNSEEN") || items.contains("DELETED") || items.contains("RECENT")
+        ? backend.messages(user, name) : List.of();
+    out.text("* STATUS ").mailbox(name, utf8()).text(" (");
+    boolean first = true;
+    for (String item : items) {
+      if (!first) {
+        out.sp();
+      }
+      first = false;
+      long value = switch (item) {
+        case "MESSAGES" -> info.messageCount();
+        case "UIDNEXT" -> info.uidNext();
+        case "UIDVALIDITY" -> info.uidValidity();
+        case "UNSEEN" -> messages.stream().filter(m -> !m.flags().contains("\\Seen")).count();
+        case "DELETED" -> messages.stream().filter(m -> m.flags().contains("\\Deleted")).count();
+        case "SIZE" -> info.totalBytes();
+        case "HIGHESTMODSEQ" -> info.highestModSeq();
+        case "RECENT" -> {
+          long claimed = recentTracker.claimedUpTo(user, name);
+          yield messages.stream().filter(m -> m.uid() > claimed).count();
+        }
+        default -> 0;
+      };
+      out.text(item).sp().number(value);
+    }
+    out.text(")").crlf();
+  }
+
+  private Outcome append(ImapCommand.Append a, ImapWriter out) {
+    Optional<String> name = decodeName(a.mailbox());
+    if (name.isEmpty() || backend.mailbox(user, name.get()).isEmpty()) {
+      return no(a.tag(), out, "[TRYCREATE] No such mailbox");
+    }
+    List<Long> uids = new ArrayList<>();
+    long validity = 0;
+    for (ImapCommand.AppendMessage m : a.messages()) {
+      Set<String> flags = new LinkedHashSet<>(m.flags());
+      flags.remove("\\Recent");
+      Instant date = m.internalDate() == null ? settings.clock().instant() : m.internalDate();
+      AppendResult r = backend.append(user, name.get(), m.message(), flags, date, analyse(m.message()));
+      if (!r.stored()) {
+        return no(a.tag(), out, "[OVERQUOTA] Quota exceeded");
+      }
+      validity = r.uidValidity();
+      uids.add(r.uid());
+    }
+    syncSelected(out, true);
+    out.text(a.tag()).text(" OK [APPENDUID ").number(validity).sp().text(SequenceSet.format(uids, false))
+        .text("] APPEND completed").crlf();
+    return Outcome.CONTINUE;
+  }
+
+  private MessageDerived analyse(byte[] message) {
+    try {
+      return MessageAnalysis.analyze(message).toDerived();
+    } catch (RuntimeException e) { // Safety: an analysis failure must not lose the message
+      log.warn("session={} event=analysis-failed error={}", sessionId, e.toString());
+      return null;
+    }
+  }
+
+  private void writeQuota(ImapWriter out) {
+    long quota = backend.quota(user);
+    if (quota > 0) {
+      out.text("* QUOTA \"\" (STORAGE ").number((backend.usage(user) + 1023) / 1024).sp().number(quota / 1024).text(")")
+          .crlf();
+    }
+  }
+
+  // ---- Selected state -------------------------------------------------------------------------
+
+  private Outcome expunge(ImapCommand.Expunge e, ImapWriter out) {
+    if (selected.readOnly) {
+      return no(e.tag(), out, "[READ-ONLY] Mailbox is read-only");
+    }
+    syncSelected(out, true);
+    List<Long> uids = deletedUids(e.uids());
+    if (!uids.isEmpty()) {
+      backend.expunge(user, selected.name, uids);
+      selected.expunged(uids, out, qresync);
+    }
+    return ok(e.tag(), out, "EXPUNGE completed");
+  }
+
+  private List<Long> deletedUids(SequenceSet within) {
+    List<Long> out = new ArrayList<>();
+    for (long uid : selected.uids()) {
+      if (!selected.isGone(uid) && selected.meta(uid).flags().contains("\\Deleted")
+          && (within == null || within.contains(uid, selected.lastUid()))) {
+        out.add(uid);
+      }
+    }
+    return out;
+  }
+
+  private Outcome search(ImapCommand.Search s, ImapWriter out) {
+    if (s.charset() != null && !s.charset().equalsIgnoreCase("UTF-8") && !s.charset().equalsIgnoreCase("US-ASCII")) {
+      return no(s.tag(), out, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+    }
+    for (String r : s.returns() == null ? List.<String>of() : s.returns()) {
+      if (!Set.of("MIN", "MAX", "ALL", "COUNT").contains(r)) {
+        return bad(s.tag(), out, "Unknown RETURN option");
+      }
+    }
+    boolean usesModSeq = s.key().usesModSeq();
+    if (usesModSeq) {
+      condstore = true;
+    }
+    SelectedMailbox box = selected;
+    SearchEvaluator eval = new SearchEvaluator(box.size(), box.lastUid());
+    List<Long> hits = new ArrayList<>();
+    long maxModSeq = 0;
+    for (int seq = 1; seq <= box.size(); seq++) {
+      long uid = box.uidAt(seq);
+      if (box.isGone(uid)) {
+        continue;
+      }
+      MessageView view = new MessageView(backend, user, box.name, box.meta(uid));
+      try {
+        if (eval.matches(s.key(), view, seq, box.isRecent(uid))) {
+          hits.add(s.uid() ? uid : seq);
+          maxModSeq = Math.max(maxModSeq, view.meta.modSeq());
+        }
+      } catch (CorruptMessageException e) {
+        log.warn("session={} event=corrupt-message mailbox={} uid={} error={}", sessionId, box.name, uid, e.getMessage());
+      }
+    }
+    if (s.returns() == null && !rev2) {
+      out.text("* SEARCH");
+      for (long n : hits) {
+        out.sp().number(n);
+      }
+      if (usesModSeq && !hits.isEmpty()) {
+        out.text(" (MODSEQ ").number(maxModSeq).text(")");
+      }
+      out.crlf();
+    } else {
+      List<String> returns = s.returns() == null || s.returns().isEmpty() ? List.of("ALL") : s.returns();
+      out.text("* ESEARCH (TAG ").string(s.tag()).text(")");
+      if (s.uid()) {
+        out.text(" UID");
+      }
+      if (!hits.isEmpty()) {
+        if (returns.contains("MIN")) {
+          out.text(" MIN ").number(hits.get(0));
+        }
+        if (returns.contains("MAX")) {
+          out.text(" MAX ").number(hits.get(hits.size() - 1));
+        }
+        if (returns.contains("ALL")) {
+          out.text(" ALL ").text(SequenceSet.format(hits, true));
+        }
+      }
+      if (returns.contains("COUNT")) {
+        out.text(" COUNT ").number(hits.size());
+      }
+      if (usesModSeq && !hits.isEmpty()) {
+        out.text(" MODSEQ ").number(maxModSeq);
+      }
+      out.crlf();
+    }
+    return ok(s.tag(), out, s.verb() + " completed");
+  }
+
+  private Outcome fetch(ImapCommand.Fetch f, ImapWriter out) {
+    boolean modSeqAsked = f.changedSince() >= 0 || f.items().stream().anyMatch(i -> i instanceof FetchAtt.ModSeq);
+    if (modSeqAsked) {
+      condstore = true;
+    }
+    if (f.vanished() && !qresync) {
+      return bad(f.tag(), out, "VANISHED needs QRESYNC enabled");
+    }
+    SelectedMailbox box = selected;
+    List<Long> uids = box.resolve(f.set(), f.uid());
+    if (uids == null) {
+      return bad(f.tag(), out, "Invalid message number");
+    }
+    if (f.vanished()) {
+      List<Long> vanished = new ArrayList<>();
+      for (long uid : backend.expungedSince(user, box.name, f.changedSince())) {
+        if (f.set().contains(uid, box.lastUid()) && box.seqOf(uid) == 0) {
+          vanished.add(uid);
+        }
+      }
+      if (!vanished.isEmpty()) {
+        out.text("* VANISHED (EARLIER) ").text(SequenceSet.format(vanished, true)).crlf();
+      }
+    }
+    boolean setsSeen = !box.readOnly && f.items().stream()
+        .anyMatch(i -> (i instanceof FetchAtt.Section s && !s.peek()) || (i instanceof FetchAtt.Binary b && !b.peek()));
+    int gone = 0;
+    int corrupt = 0;
+    boolean unknownCte = false;
+    for (long uid : uids) {
+      MessageMeta meta = box.meta(uid);
+      if (box.isGone(uid) || meta == null) {
+        gone++;
+        continue;
+      }
+      if (f.changedSince() >= 0 && meta.modSeq() <= f.changedSince()) {
+        continue;
+      }
+      boolean seenNow = false;
+      if (setsSeen && !meta.flags().contains("\\Seen")) {
+        FlagResult r = backend.updateFlags(user, box.name, List.of(uid),
+            new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
+        for (MessageMeta m : r.updated()) {
+          box.update(m);
+        }
+        meta = box.meta(uid);
+        seenNow = true;
+      }
+      MessageView view = new MessageView(backend, user, box.name, meta);
+      try {
+        FetchAssembler.Result r = FetchAssembler.write(out, box.seqOf(uid), view, f.items(), box.flagsOf(meta), f.uid(),
+            condstore && f.changedSince() >= 0, seenNow);
+        if (r == FetchAssembler.Result.GONE) {
+          gone++;
+        } else if (r == FetchAssembler.Result.UNKNOWN_CTE) {
+          unknownCte = true;
+        }
+      } catch (CorruptMessageException e) {
+        corrupt++;
+        log.warn("session={} event=corrupt-message mailbox={} uid={} error={}", sessionId, box.name, uid, e.getMessage());
+      }
+    }
+    if (corrupt > 0) {
+      return no(f.tag(), out, "[SERVERBUG] " + corrupt + " message(s) failed their integrity check and were skipped");
+    }
+    if (unknownCte) {
+      return no(f.tag(), out, "[UNKNOWN-CTE] Unknown content transfer encoding");
+    }
+    if (gone > 0) {
+      out.text(f.tag()).text(" OK [EXPUNGEISSUED] Some messages were expunged").crlf();
+      return Outcome.CONTINUE;
+    }
+    return ok(f.tag(), out, f.verb() + " completed");
+  }
+
+  private Outcome store(ImapCommand.Store s, ImapWriter out) {
+    if (selected.readOnly) {
+      return no(s.tag(), out, "[READ-ONLY] Mailbox is read-only");
+    }
+    if (s.unchangedSince() >= 0) {
+      condstore = true;
+    }
+    SelectedMailbox box = selected;
+    List<Long> uids = box.resolve(s.set(), s.uid());
+    if (uids == null) {
+      return bad(s.tag(), out, "Invalid message number");
+    }
+    uids.removeIf(box::isGone);
+    Set<String> flags = new LinkedHashSet<>(s.flags());
+    flags.remove("\\Recent");
+    FlagUpdate.Mode mode = switch (s.mode()) {
+      case REPLACE -> FlagUpdate.Mode.REPLACE;
+      case ADD -> FlagUpdate.Mode.ADD;
+      case REMOVE -> FlagUpdate.Mode.REMOVE;
+    };
+    FlagResult r = uids.isEmpty() ? new FlagResult(List.of(), Set.of())
+        : backend.updateFlags(user, box.name, uids, new FlagUpdate(mode, flags, s.unchangedSince()));
+    for (MessageMeta m : r.updated()) {
+      box.update(m);
+      int seq = box.seqOf(m.uid());
+      if (seq > 0 && (!s.silent() || s.unchangedSince() >= 0)) {
+        box.writeFlags(out, seq, box.meta(m.uid()), condstore, s.uid() || qresync);
+      }
+    }
+    if (!r.modified().isEmpty()) {
+      List<Long> modified = s.uid() ? new ArrayList<>(r.modified())
+          : r.modified().stream().map(u -> (long) box.seqOf(u)).filter(n -> n > 0).toList();
+      out.text(s.tag()).text(" OK [MODIFIED ").text(SequenceSet.format(modified, true)).text("] Conditional STORE failed")
+          .crlf();
+      return Outcome.CONTINUE;
+    }
+    return ok(s.tag(), out, s.verb() + " completed");
+  }
+
+  private Outcome copy(ImapCommand.Copy c, ImapWriter out) {
+    if (c.move() && selected.readOnly) {
+      return no(c.tag(), out, "[READ-ONLY] Mailbox is read-only");
+    }
+    SelectedMailbox box = selected;
+    List<Long> uids = box.resolve(c.set(), c.uid());
+    if (uids == null) {
+      return bad(c.tag(), out, "Invalid message number");
+    }
+    uids.removeIf(box::isGone);
+    Optional<String> to = decodeName(c.mailbox());
+    if (to.isEmpty() || backend.mailbox(user, to.get()).isEmpty()) {
+      return no(c.tag(), out, "[TRYCREATE] No such mailbox");
+    }
+    if (uids.isEmpty()) {
+      return ok(c.tag(), out, c.verb() + " completed");
+    }
+    CopyResult r = backend.copy(user, box.name, uids, to.get(), c.move());
+    String copyUid = "[COPYUID " + r.uidValidity() + " " + SequenceSet.format(r.sourceUids(), false) + " "
+        + SequenceSet.format(r.destinationUids(), false) + "]";
+    if (c.move()) {
+      out.text("* OK ").text(copyUid).text(" Moved").crlf();
+      box.expunged(r.sourceUids(), out, qresync);
+      return ok(c.tag(), out, c.verb() + " completed");
+    }
+    out.text(c.tag()).text(" OK ").text(copyUid).sp().text(c.verb()).text(" completed").crlf();
+    return Outcome.CONTINUE;
+  }
+
+  // ---- Change notification --------------------------------------------------------------------
+
+  private void changed(MailboxEvent event) {
+    SelectedMailbox s = selected;
+    if (s != null && event.mailbox().equals(s.name)) {
+      s.dirty = true;
+      wakeup.run();
+    }
+  }
+
+  /** During IDLE: reports pending changes of the selected mailbox (EXPUNGE included). */
+  public synchronized void idleSync(ImapWriter out) {
+    syncSelected(out, true);
+  }
+
+  /** The line that ends IDLE: "DONE" completes it, anything else is a BAD. */
+  public synchronized Outcome idleDone(String line, ImapWriter out) {
+    String tag = idleTag;
+    idleTag = null;
+    if (line == null || !line.equalsIgnoreCase("DONE")) {
+      out.text(tag).text(" BAD Expected DONE").crlf();
+      return countError(out);
+    }
+    syncSelected(out, true);
+    return ok(tag, out, "IDLE terminated");
+  }
+
+  private void syncSelected(ImapWriter out, boolean allowExpunge) {
+    SelectedMailbox box = selected;
+    if (box == null) {
+      return;
+    }
+    box.dirty = false;
+    Optional<MailboxInfo> info = backend.mailbox(user, box.name);
+    List<MessageMeta> messages = info.isPresent() ? backend.messages(user, box.name) : List.of();
+    box.sync(messages, info.map(MailboxInfo::highestModSeq).orElse(0L), info.map(MailboxInfo::uidNext).orElse(0L),
+        new SelectedMailbox.SyncMode(allowExpunge, qresync, condstore, !rev2), out,
+        added -> {
+          long before = box.readOnly ? recentTracker.claimedUpTo(user, box.name)
+              : recentTracker.claim(user, box.name, added.get(added.size() - 1));
+          return added.stream().filter(u -> u > before).toList();
+        });
+  }
+
+  // ---- Helpers --------------------------------------------------------------------------------
+
+  private boolean utf8() {
+    return rev2 || utf8Accept;
+  }
+
+  /** A mailbox name as sent, decoded: UTF-8 when enabled, else modified UTF-7; INBOX canonical. */
+  private Optional<String> decodeName(String wire) {
+    Optional<String> name = utf8() ? Optional.of(wire) : ModifiedUtf7.decode(wire);
+    return name.map(n -> {
+      if (n.equalsIgnoreCase("INBOX")) {
+        return "INBOX";
+      }
+      if (n.length() > 6 && n.substring(0, 6).equalsIgnoreCase("INBOX/")) {
+        return "INBOX" + n.substring(5);
+      }
+      return n;
+    });
+  }
+
+  private Outcome countError(ImapWriter out) {
+    errors++;
+    if (errors >= settings.maxErrors()) {
+      log.info("session={} event=too-many-errors user={} from={}", sessionId, user, address.getHostAddress());
+      out.text("* BYE Too many errors").crlf();
+      close();
+      return Outcome.CLOSE;
+    }
+    return Outcome.CONTINUE;
+  }
+
+  private static Outcome ok(String tag, ImapWriter out, String text) {
+    out.text(tag).text(" OK ").text(text).crlf();
+    return Outcome.CONTINUE;
+  }
+
+  private static Outcome no(String tag, ImapWriter out, String text) {
+    out.text(tag).text(" NO ").text(text).crlf();
+    return Outcome.CONTINUE;
+  }
+
+  private Outcome bad(String tag, ImapWriter out, String text) {
+    out.text(tag).text(" BAD ").text(text).crlf();
+    return countError(out);
+  }
+
+  private static String storeCode(StoreException e) {
+    String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+    if (m.contains("quota")) {
+      return "[OVERQUOTA] ";
+    }
+    if (m.contains("exist")) {
+      return m.contains("not") || m.contains("unknown") ? "[NONEXISTENT] " : "[ALREADYEXISTS] ";
+    }
+    return "";
+  }
+
+  private static String printable(String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length() && i < 100; i++) {
+      char c = s.charAt(i);
+      b.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return b.toString();
+  }
+}
