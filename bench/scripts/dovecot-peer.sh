@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # dovecot-peer.sh start [--high-performance] | stop | status | populate [MESSAGES [BYTES]]
 #
-# A private Dovecot instance for the POP3 comparison: POP3 on 127.0.0.1:2111 (plaintext, no TLS), serving the
-# Maildirs of <prefix>1..N@<domain> under $BENCH_ROOT/mail (the tree Postfix delivers into), as the vmail user.
-# passdb: a passwd-file with every user's password $BENCH_PASSWORD; userdb: static (vmail uid/gid, home = Maildir).
+# A private Dovecot instance for the POP3 and IMAP comparisons: POP3 on 127.0.0.1:2111 and IMAP on
+# 127.0.0.1:2144 (plaintext, no TLS), serving the Maildirs of <prefix>1..N@<domain> under $BENCH_ROOT/mail (the
+# tree Postfix delivers into), as the vmail user. passdb: a passwd-file with every user's password
+# $BENCH_PASSWORD; userdb: static (vmail uid/gid, home = Maildir). One inbox namespace (Maildir++ folders, such
+# as the Archive the IMAP benchmark creates, live in .Archive/ beside new/ cur/ tmp/).
 #
 # Modes (Dovecot 2.3 login processes, https://doc.dovecot.org/ "Login processes"):
-#   default             the compiled-in defaults: high-security mode, pop3-login service_count = 1 (one login
-#                       process per connection), process_min_avail = 0;
-#   --high-performance  the documented high-performance mode: pop3-login { service_count = 0;
+#   default             the compiled-in defaults: high-security mode, pop3-login and imap-login service_count = 1
+#                       (one login process per connection), process_min_avail = 0;
+#   --high-performance  the documented high-performance mode, for both login services: { service_count = 0;
 #                       process_min_avail = $(nproc) } (one long-lived login process per core serving many
 #                       connections). Dovecot 2.4 renames service_count to restart_request_count.
-# The pop3 service itself (one process per logged-in session) and the auth service keep their defaults.
+# The pop3 and imap services themselves (one process per logged-in session) and the auth service keep their
+# defaults.
 #
-# populate [M [BYTES]] empties the bench Maildirs and writes M messages (default 10) of BYTES bytes (default
-# 4096, counted with CRLF line ends as POP3 sends them) into each user's new/, as files a delivery agent would
-# write (LF line ends).
+# populate [M [BYTES]] empties the bench Maildirs (and drops any IMAP folders and Dovecot index files) and writes
+# M messages (default 10) of BYTES bytes (default 4096, counted with CRLF line ends as POP3 and IMAP send them)
+# into each user's new/, as files a delivery agent would write (LF line ends). Each message has its own Subject
+# and Message-ID; one awk process writes them all, so 1,000 users x 100 messages take seconds.
 #
 # Environment: BENCH_ROOT (/var/lib/quill-bench), BENCH_DOMAIN (example.test), BENCH_PREFIX (user),
-# BENCH_USERS (1000), BENCH_PASSWORD (pw), DOVECOT_PORT (2111). Run as root.
+# BENCH_USERS (1000), BENCH_PASSWORD (pw), DOVECOT_PORT (2111, POP3), DOVECOT_IMAP_PORT (2144). Run as root.
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/lib-peer.sh"
 
@@ -27,6 +31,7 @@ DC_CONF=$DC_ROOT/dovecot.conf
 DC_RUN=$DC_ROOT/run
 DC_LOG=$DC_ROOT/dovecot.log
 DOVECOT_PORT=${DOVECOT_PORT:-2111}
+DOVECOT_IMAP_PORT=${DOVECOT_IMAP_PORT:-2144}
 
 write_config() {
   local mode=$1
@@ -51,13 +56,17 @@ instance_name = quill-bench-dovecot
 base_dir = $DC_RUN
 state_dir = $DC_ROOT/state
 log_path = $DC_LOG
-protocols = pop3
+protocols = pop3 imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
 first_valid_uid = $VMAIL_UID
 mail_location = maildir:$MAIL_ROOT/%d/%n
+
+namespace inbox {
+  inbox = yes
+}
 
 passdb {
   driver = passwd-file
@@ -72,6 +81,14 @@ service pop3-login {
   inet_listener pop3 {
     address = 127.0.0.1
     port = $DOVECOT_PORT
+  }
+$login_tuning
+}
+
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_IMAP_PORT
   }
 $login_tuning
 }
@@ -91,12 +108,12 @@ cmd_start() {
     *) die "unknown option $1 (expected --high-performance)" ;;
   esac
   require_root
-  apt_install dovecot-core dovecot-pop3d
+  apt_install dovecot-core dovecot-pop3d dovecot-imapd
   ensure_vmail
   ensure_maildirs
   if running; then
     if grep -q "($mode mode)" "$DC_CONF"; then
-      log "already running in $mode mode on 127.0.0.1:$DOVECOT_PORT"
+      log "already running in $mode mode on 127.0.0.1:$DOVECOT_PORT (POP3) and :$DOVECOT_IMAP_PORT (IMAP)"
       return 0
     fi
     cmd_stop
@@ -104,7 +121,9 @@ cmd_start() {
   write_config "$mode"
   dovecot -c "$DC_CONF" </dev/null >>"$DC_LOG" 2>&1 # the daemon must not keep our stdout open
   wait_port "$DOVECOT_PORT" 30 || die "dovecot did not listen on 127.0.0.1:$DOVECOT_PORT; see $DC_LOG"
-  log "dovecot $(dovecot --version | cut -d' ' -f1) ($mode mode) serving POP3 on 127.0.0.1:$DOVECOT_PORT," \
+  wait_port "$DOVECOT_IMAP_PORT" 30 || die "dovecot did not listen on 127.0.0.1:$DOVECOT_IMAP_PORT; see $DC_LOG"
+  log "dovecot $(dovecot --version | cut -d' ' -f1) ($mode mode) serving POP3 on 127.0.0.1:$DOVECOT_PORT and" \
+    "IMAP on 127.0.0.1:$DOVECOT_IMAP_PORT," \
     "$BENCH_USERS users @$BENCH_DOMAIN, password '$BENCH_PASSWORD', log $DC_LOG"
 }
 
@@ -126,37 +145,12 @@ cmd_stop() {
 
 cmd_status() {
   if running; then
-    echo "running in $(grep -o '[a-z-]* mode' "$DC_CONF" | head -1) on 127.0.0.1:$DOVECOT_PORT"
+    echo "running in $(grep -o '[a-z-]* mode' "$DC_CONF" | head -1) on 127.0.0.1:$DOVECOT_PORT (POP3)" \
+      "and 127.0.0.1:$DOVECOT_IMAP_PORT (IMAP)"
   else
     echo "not running"
     return 1
   fi
-}
-
-# One message of exactly $2 bytes when sent with CRLF line ends (LF on disk), for user $1, number $3.
-make_message() {
-  local to=$1 size=$2 n=$3 hdr line body='' len
-  hdr="From: Quill Bench <bench@bench.test>
-To: <$to>
-Subject: quill bench pop3 message $n
-Date: $(date -R)
-Message-ID: <pop3.$n.$RANDOM@bench.quill.test>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=us-ascii
-
-"
-  # CRLF size = bytes + number of LFs.
-  local lfs=${hdr//[!$'\n']/}
-  len=$(( ${#hdr} + ${#lfs} ))
-  line='the quill bench fills pop3 mailboxes with plain text lines of words'
-  while (( len + ${#line} + 2 <= size - 2 )); do
-    body+="$line"$'\n'
-    len=$(( len + ${#line} + 2 ))
-  done
-  local rest=$(( size - len - 2 ))
-  (( rest < 0 )) && rest=0
-  body+="$(printf '%*s' "$rest" '' | tr ' ' 'x')"$'\n'
-  printf '%s%s' "$hdr" "$body"
 }
 
 cmd_populate() {
@@ -164,19 +158,43 @@ cmd_populate() {
   require_root
   ensure_vmail
   ensure_maildirs
-  find "$MAIL_ROOT/$BENCH_DOMAIN" -mindepth 2 -maxdepth 2 -name 'dovecot*' -exec rm -rf {} +
+  find "$MAIL_ROOT/$BENCH_DOMAIN" -mindepth 2 -maxdepth 2 \( -name 'dovecot*' -o -name '.?*' \) -exec rm -rf {} +
   find "$MAIL_ROOT/$BENCH_DOMAIN" -mindepth 3 -maxdepth 3 -type f \
     \( -path '*/new/*' -o -path '*/cur/*' -o -path '*/tmp/*' \) -delete
-  local message i j d now
-  now=$(date +%s)
-  for ((i = 1; i <= BENCH_USERS; i++)); do
-    d=$MAIL_ROOT/$BENCH_DOMAIN/$BENCH_PREFIX$i
-    message=$(make_message "$BENCH_PREFIX$i@$BENCH_DOMAIN" "$size" "$i"; printf x)
-    message=${message%x} # keep the final newline that $(...) would strip
-    for ((j = 1; j <= count; j++)); do
-      printf '%s' "$message" > "$d/new/$now.B${i}Q$j.bench"
-    done
-  done
+  # Message j of user i: headers, then copies of one line of words, then one line of x padding to the exact
+  # size; sizes count CRLF line ends (the file has LF, so CRLF size = bytes + lines).
+  awk -v users="$BENCH_USERS" -v count="$count" -v size="$size" -v dir="$MAIL_ROOT/$BENCH_DOMAIN" \
+      -v prefix="$BENCH_PREFIX" -v domain="$BENCH_DOMAIN" -v now="$(date +%s)" -v date="$(date -R)" '
+    function pad(n,   s) {
+      if (n <= 0) return ""
+      s = sprintf("%" n "s", "")
+      gsub(/ /, "x", s)
+      return s
+    }
+    BEGIN {
+      line = "the quill bench fills its mailboxes with plain text lines of words"
+      step = length(line) + 2
+      for (i = 1; i <= users; i++) {
+        for (j = 1; j <= count; j++) {
+          hdr = "From: Quill Bench <bench@bench.test>\nTo: <" prefix i "@" domain ">\n" \
+            "Subject: quill bench message " j " for " prefix i "\nDate: " date "\n" \
+            "Message-ID: <bench." now "." i "." j "@bench.quill.test>\nMIME-Version: 1.0\n" \
+            "Content-Type: text/plain; charset=us-ascii\n\n"
+          lfs = hdr
+          len = length(hdr) + gsub(/\n/, "", lfs) # one more byte per line with CRLF
+          full = int((size - 2 - len) / step)
+          if (full < 0) full = 0
+          if (!(full in bodies)) {
+            b = ""
+            for (k = 0; k < full; k++) b = b line "\n"
+            bodies[full] = b
+          }
+          file = dir "/" prefix i "/new/" now ".B" i "Q" j ".bench"
+          printf "%s%s%s\n", hdr, bodies[full], pad(size - len - full * step - 2) > file
+          close(file)
+        }
+      }
+    }' || die "writing the messages failed"
   chown -R "$VMAIL_USER:$VMAIL_USER" "$MAIL_ROOT/$BENCH_DOMAIN"
   log "wrote $count messages of $size bytes (CRLF) into each of $BENCH_USERS Maildirs"
 }
