@@ -56,7 +56,11 @@ if [ -z "${SKIP_DOVECOT:-}" ]; then
 fi
 
 if [ -z "${SKIP_QUILL:-}" ]; then
-  quill_start
+  # All sessions come from 127.0.0.1: raise Quill's per-client limit (default 100) above the session count,
+  # as Dovecot has no per-address connection limit by default.
+  config=$(mktemp /tmp/quill-bench-imap.XXXXXX.toml)
+  printf '[imap]\nmax_connections_per_ip = %d\n' $((SESSIONS + 100)) >"$config"
+  quill_start "" "$config"
   wait_port "$QUILL_IMAP_PORT" 30 || { tail -20 "$QUILL_DATA.log" >&2; die "Quill did not listen on $QUILL_IMAP_PORT"; }
   quill_users
   bench smtp --port "$QUILL_SMTP_PORT" --messages $((BENCH_USERS * MESSAGES_PER_BOX)) --size "$SIZE" \

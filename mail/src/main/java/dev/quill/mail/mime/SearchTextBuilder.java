@@ -89,12 +89,36 @@ final class SearchTextBuilder {
       if (decoded == null) {
         return;
       }
+      boolean html = "html".equalsIgnoreCase(p.subtype);
+      if (!html && asciiCompatible(p.param("charset")) && isAscii(decoded)) {
+        body.appendFoldedAscii(decoded); // the common case, in one pass: every ASCII-compatible charset reads it alike
+        return;
+      }
       String text = decodeText(decoded, p.param("charset"));
-      if ("html".equalsIgnoreCase(p.subtype)) {
+      if (html) {
         text = Html.strip(text);
       }
       body.append(SearchableText.fold(text.replace("\r\n", "\n")) + "\n");
     }
+  }
+
+  // Charsets in which bytes below 0x80 always mean ASCII (not UTF-16/32, UTF-7 or ISO-2022, for example).
+  private static boolean asciiCompatible(String charset) {
+    if (charset == null) {
+      return true;
+    }
+    String c = charset.strip().toLowerCase(java.util.Locale.ROOT);
+    return c.equals("us-ascii") || c.equals("ascii") || c.equals("utf-8") || c.equals("utf8")
+        || c.startsWith("iso-8859-") || c.startsWith("windows-125") || c.startsWith("cp125");
+  }
+
+  private static boolean isAscii(byte[] b) {
+    for (byte x : b) {
+      if (x < 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static String decodeHeaderValue(String latin1) {
@@ -172,6 +196,22 @@ final class SearchTextBuilder {
 
     boolean full() {
       return count >= limit;
+    }
+
+    /** Appends ASCII text folded to lower case, CRLF as LF, then a LF; as {@code append(fold(text) + "\n")}. */
+    void appendFoldedAscii(byte[] b) {
+      for (int i = 0; i < b.length && count < limit; i++) {
+        byte c = b[i];
+        if (c == '\r' && i + 1 < b.length && b[i + 1] == '\n') {
+          continue;
+        }
+        write(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      if (count < limit) {
+        write('\n');
+      } else {
+        limit = count; // once cut, stay full
+      }
     }
 
     void append(String s) {

@@ -32,6 +32,7 @@ public final class ProtocolServer implements AutoCloseable {
   private final Map<InetAddress, AtomicInteger> perIp = new ConcurrentHashMap<>();
   private final AtomicLong sessionCounter = new AtomicLong();
   private final AtomicInteger active = new AtomicInteger();
+  private final Object drained = new Object(); // notified when the last session of a stopping server ends
   private volatile ServerSocket serverSocket;
   private volatile Thread acceptor;
   private volatile boolean stopping;
@@ -116,7 +117,11 @@ public final class ProtocolServer implements AutoCloseable {
       // a client that vanishes mid-session is routine; log it quietly
       log.debug("session ended abnormally session={} peer={} error={}", id, ip.getHostAddress(), e.toString());
     } finally {
-      active.decrementAndGet();
+      if (active.decrementAndGet() == 0 && stopping) {
+        synchronized (drained) {
+          drained.notifyAll();
+        }
+      }
       if (fromIp.decrementAndGet() == 0) {
         perIp.remove(ip, fromIp);
       }
@@ -150,12 +155,15 @@ public final class ProtocolServer implements AutoCloseable {
       // closing the listener
     }
     long deadline = System.nanoTime() + config.gracePeriod().toNanos();
-    while (active.get() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(50); // XXX polling: sessions end at their own pace, 50 ms granularity is plenty at shutdown
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+    synchronized (drained) {
+      long left;
+      while (active.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          drained.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
       }
     }
     for (Connection c : open) {
