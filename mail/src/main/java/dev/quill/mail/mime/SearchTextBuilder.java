@@ -200,16 +200,21 @@ final class SearchTextBuilder {
 
     /** Appends ASCII text folded to lower case, CRLF as LF, then a LF; as {@code append(fold(text) + "\n")}. */
     void appendFoldedAscii(byte[] b) {
-      for (int i = 0; i < b.length && count < limit; i++) {
+      // Fold into a local array and write once: ByteArrayOutputStream.write(int) locks per byte.
+      byte[] out = new byte[Math.min(b.length + 1, remaining())];
+      int n = 0;
+      for (int i = 0; i < b.length && n < out.length; i++) {
         byte c = b[i];
         if (c == '\r' && i + 1 < b.length && b[i + 1] == '\n') {
           continue;
         }
-        write(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        out[n++] = c >= 'A' && c <= 'Z' ? (byte) (c + 32) : c;
       }
-      if (count < limit) {
-        write('\n');
-      } else {
+      if (n < out.length) {
+        out[n++] = '\n';
+      }
+      write(out, 0, n);
+      if (full()) {
         limit = count; // once cut, stay full
       }
     }
