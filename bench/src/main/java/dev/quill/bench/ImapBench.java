@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,7 +34,7 @@ import picocli.CommandLine.Option;
  *   <li>{@code headers} (25): the message-list view, {@code UID FETCH a:b (UID FLAGS RFC822.SIZE
  *       BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE MESSAGE-ID)])} on the latest {@code --fetch-headers} (50)
  *       messages, the request a client sends when a folder is opened or scrolled. The issue's latency target
- *       (p99 under 50 ms at 200 sessions on 1,000 users x 100 messages) is on this command.</li>
+ *       (p99 under 50 ms at 200 sessions on 1,000 mailboxes.users x 100 messages) is on this command.</li>
  *   <li>{@code body} (25): opening a message, {@code UID FETCH u (UID RFC822.SIZE BODY.PEEK[])} on one of the
  *       latest 50 (readers open recent mail); the body size is checked against RFC822.SIZE.</li>
  *   <li>{@code store} (15): {@code UID STORE u +FLAGS (\Seen)} or {@code -FLAGS}, and a quarter of the time
@@ -76,26 +75,14 @@ import picocli.CommandLine.Option;
 public final class ImapBench implements Callable<Integer> {
   static final String DEFAULT_MIX = "headers=25,body=25,store=15,search=10,append=5,idle=10,switch=10";
 
+  @picocli.CommandLine.Mixin
+  MailboxOptions mailboxes = new MailboxOptions();
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Server address (default: ${DEFAULT-VALUE}).")
   String host;
   @Option(names = "--port", defaultValue = "2143", description = "Server port (default: ${DEFAULT-VALUE}).")
   int port;
   @Option(names = {"--concurrency", "-c"}, defaultValue = "200", description = "Concurrent IMAP sessions.")
   int concurrency;
-  @Option(names = "--users", defaultValue = "1000", description = "Mailboxes are <prefix>1..<prefix>N@domain.")
-  int users;
-  @Option(names = "--password", required = true, description = "Password of every bench mailbox.")
-  String password;
-  @Option(names = "--domain", defaultValue = "example.test", description = "Mailbox domain.")
-  String domain;
-  @Option(names = "--user-prefix", defaultValue = "user", description = "Mailbox local-part prefix.")
-  String userPrefix;
-  @Option(names = "--bare-login", description = "Log in as <prefix>N instead of <prefix>N@domain.")
-  boolean bareLogin;
-  @Option(names = "--pick", defaultValue = "random",
-      description = "How sessions choose mailboxes: random (uniform) or sequential (1, 2, ... N, 1, ... shared by"
-          + " all clients; with --rounds N/C and --reconnect-every 1 it visits each mailbox once, to warm up).")
-  Pick pick;
   @Option(names = "--mode", defaultValue = "mixed", converter = ModeConverter.class,
       description = "mixed (the --mix workload) or fetch-full (only UID FETCH BODY.PEEK[] of random messages).")
   Mode mode;
@@ -159,7 +146,6 @@ public final class ImapBench implements Callable<Integer> {
   }
 
   /** How a session chooses its mailbox. */
-  enum Pick { random, sequential }
 
   /** The operations of the mixed workload, in --mix names. */
   enum Op { headers, body, store, search, append, idle, switch_ }
@@ -179,7 +165,6 @@ public final class ImapBench implements Callable<Integer> {
     }
   }
 
-  private final AtomicLong nextMailbox = new AtomicLong();
   private final LongAdder sessions = new LongAdder();
   private final LongAdder ops = new LongAdder();
   private final LongAdder commands = new LongAdder();
@@ -200,7 +185,7 @@ public final class ImapBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (concurrency < 1 || users < 1 || (rounds != null && rounds < 1) || reconnectEvery < 1 || fetchHeaders < 1
+    if (concurrency < 1 || mailboxes.users < 1 || (rounds != null && rounds < 1) || reconnectEvery < 1 || fetchHeaders < 1
         || (durationSeconds != null && durationSeconds < 1) || idleMillis < 0 || appendSize < 64
         || !(rampUpSeconds >= 0)) {
       System.err.println("error: --concurrency, --users, --rounds, --duration, --reconnect-every and"
@@ -222,7 +207,7 @@ public final class ImapBench implements Callable<Integer> {
     int seconds = durationSeconds != null ? durationSeconds : rounds != null ? maxDurationSeconds : 30;
     int sessionsPerClient = rounds != null ? rounds : Integer.MAX_VALUE;
     System.out.printf("IMAP benchmark: %s:%d, %s, %d sessions, %d mailboxes @%s, %s, %d operations per login%s%n",
-        host, port, mode == Mode.MIXED ? "mix " + mix : "fetch-full", concurrency, users, domain,
+        host, port, mode == Mode.MIXED ? "mix " + mix : "fetch-full", concurrency, mailboxes.users, mailboxes.domain,
         rounds != null ? rounds + " sessions per client" : seconds + " s", reconnectEvery,
         mode == Mode.MIXED ? ", headers of " + fetchHeaders : "");
 
@@ -318,17 +303,16 @@ public final class ImapBench implements Callable<Integer> {
 
   private void client(Session s, int sessionsPerClient) {
     for (int n = 0; n < sessionsPerClient && !stop && System.nanoTime() - deadline < 0; n++) {
-      long user = pick == Pick.sequential ? nextMailbox.getAndIncrement() % users + 1
-          : ThreadLocalRandom.current().nextInt(users) + 1;
-      s.user = userPrefix + user + "@" + domain;
-      String login = bareLogin ? userPrefix + user : s.user;
+      long user = mailboxes.next();
+      s.user = mailboxes.address(user);
+      String login = mailboxes.login(user);
       long t = System.nanoTime();
       try (var imap = ImapClient.connect(host, port, timeoutSeconds * 1000)) {
         s.imap = imap;
         imap.syncLiteralsOnly(syncLiterals);
         s.timing.get(Cmd.CONNECT).record(System.nanoTime() - t);
         t = System.nanoTime();
-        imap.login(login, password);
+        imap.login(login, mailboxes.password);
         s.timing.get(Cmd.LOGIN).record(System.nanoTime() - t);
         commands.increment();
         select(s, "INBOX");
@@ -596,7 +580,7 @@ public final class ImapBench implements Callable<Integer> {
         + " store_p99_ms=" + p(all, Cmd.STORE, 99) + " search_unseen_p99_ms=" + p(all, Cmd.SEARCH_UNSEEN, 99)
         + " append_p99_ms=" + p(all, Cmd.APPEND, 99) + " select_p99_ms=" + p(all, Cmd.SELECT, 99)
         + " login_p99_ms=" + p(all, Cmd.LOGIN, 99) + " connect_p99_ms=" + p(all, Cmd.CONNECT, 99) + " commands=" + commands.sum() + " sessions=" + sessions.sum()
-        + " size_mismatches=" + sizeMismatches.sum() + " concurrency=" + concurrency + " users=" + users);
+        + " size_mismatches=" + sizeMismatches.sum() + " concurrency=" + concurrency + " users=" + mailboxes.users);
     out.flush();
     boolean failed = errors.total() > 0 || ops.sum() == 0;
     return failed && !allowErrors ? 1 : 0;

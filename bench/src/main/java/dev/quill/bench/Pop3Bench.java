@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,26 +32,14 @@ import picocli.CommandLine.Option;
 @Command(name = "pop3", mixinStandardHelpOptions = true,
     description = "Download every message of random mailboxes over POP3; report rate and login/RETR latency.")
 public final class Pop3Bench implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  MailboxOptions mailboxes = new MailboxOptions();
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Server address (default: ${DEFAULT-VALUE}).")
   String host;
   @Option(names = "--port", defaultValue = "2110", description = "Server port (default: ${DEFAULT-VALUE}).")
   int port;
   @Option(names = {"--concurrency", "-c"}, defaultValue = "8", description = "Concurrent POP3 clients.")
   int concurrency;
-  @Option(names = "--users", defaultValue = "1000", description = "Mailboxes are <prefix>1..<prefix>N@domain.")
-  int users;
-  @Option(names = "--password", required = true, description = "Password of every bench mailbox.")
-  String password;
-  @Option(names = "--domain", defaultValue = "example.test", description = "Mailbox domain.")
-  String domain;
-  @Option(names = "--user-prefix", defaultValue = "user", description = "Mailbox local-part prefix.")
-  String userPrefix;
-  @Option(names = "--pick", defaultValue = "random",
-      description = "How sessions choose mailboxes: random (uniform) or sequential (1, 2, ... N, 1, ... shared by"
-          + " all clients; with --rounds N/C it visits each mailbox once, e.g. to warm a server up).")
-  Pick pick;
-  @Option(names = "--bare-login", description = "Log in as <prefix>N instead of <prefix>N@domain.")
-  boolean bareLogin;
   @Option(names = "--duration", description = "Seconds to run (default 30 unless --rounds is given).")
   Integer durationSeconds;
   @Option(names = "--rounds", description = "Sessions per client; the run still ends at --max-duration.")
@@ -69,7 +55,6 @@ public final class Pop3Bench implements Callable<Integer> {
   @Option(names = "--allow-errors", description = "Exit 0 even if some operations failed.")
   boolean allowErrors;
 
-  private final AtomicLong nextMailbox = new java.util.concurrent.atomic.AtomicLong();
   private final LongAdder sessions = new LongAdder();
   private final LongAdder retrieved = new LongAdder();
   private final LongAdder bytes = new LongAdder();
@@ -82,7 +67,7 @@ public final class Pop3Bench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (concurrency < 1 || users < 1 || (rounds != null && rounds < 1)
+    if (concurrency < 1 || mailboxes.users < 1 || (rounds != null && rounds < 1)
         || (durationSeconds != null && durationSeconds < 1)) {
       System.err.println("error: --concurrency, --users, --rounds and --duration must be at least 1");
       return 2;
@@ -90,8 +75,8 @@ public final class Pop3Bench implements Callable<Integer> {
     int seconds = durationSeconds != null ? durationSeconds : rounds != null ? maxDurationSeconds : 30;
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
     int sessionsPerClient = rounds != null ? rounds : Integer.MAX_VALUE;
-    System.out.printf("POP3 benchmark: %s:%d, %d clients, %d mailboxes @%s, %s%s%n", host, port, concurrency, users,
-        domain, rounds != null ? rounds + " sessions per client" : seconds + " s", delete ? ", deleting" : "");
+    System.out.printf("POP3 benchmark: %s:%d, %d clients, %d mailboxes @%s, %s%s%n", host, port, concurrency, mailboxes.users,
+        mailboxes.domain, rounds != null ? rounds + " sessions per client" : seconds + " s", delete ? ", deleting" : "");
 
     var logins = new ArrayList<LatencyHistogram>();
     var retrs = new ArrayList<LatencyHistogram>();
@@ -113,9 +98,8 @@ public final class Pop3Bench implements Callable<Integer> {
 
   private void client(LatencyHistogram login, LatencyHistogram retr, int sessionsPerClient, long deadline) {
     for (int n = 0; n < sessionsPerClient && !stop && System.nanoTime() - deadline < 0; n++) {
-      long user = pick == Pick.sequential ? nextMailbox.getAndIncrement() % users + 1
-          : ThreadLocalRandom.current().nextInt(users) + 1;
-      String name = userPrefix + user + (bareLogin ? "" : "@" + domain);
+      long user = mailboxes.next();
+      String name = mailboxes.login(user);
       try (var pop = Pop3Client.connect(host, port, timeoutSeconds * 1000)) {
         session(pop, name, login, retr);
         sessions.increment();
@@ -139,7 +123,7 @@ public final class Pop3Bench implements Callable<Integer> {
       throws IOException {
     long t0 = System.nanoTime();
     pop.expectOk("USER", "USER " + name);
-    pop.expectOk("PASS", "PASS " + password);
+    pop.expectOk("PASS", "PASS " + mailboxes.password);
     login.record(System.nanoTime() - t0);
 
     String stat = pop.expectOk("STAT", "STAT");
@@ -182,7 +166,6 @@ public final class Pop3Bench implements Callable<Integer> {
   }
 
   /** How a session chooses its mailbox. */
-  enum Pick { random, sequential }
 
   private static int parseFirstNumber(String status) throws ProtocolException {
     String[] parts = status.split(" +");
@@ -235,7 +218,7 @@ public final class Pop3Bench implements Callable<Integer> {
         + " login_p99_ms=" + Format.ms(login.percentileNanos(99)) + " retr_p50_ms="
         + Format.ms(retr.percentileNanos(50)) + " retr_p99_ms=" + Format.ms(retr.percentileNanos(99))
         + " sessions=" + sessions.sum() + " size_mismatches=" + sizeMismatches.sum()
-        + " concurrency=" + concurrency + " users=" + users);
+        + " concurrency=" + concurrency + " users=" + mailboxes.users);
     out.flush();
     boolean failed = errors.total() > 0 || retrieved.sum() == 0;
     return failed && !allowErrors ? 1 : 0;

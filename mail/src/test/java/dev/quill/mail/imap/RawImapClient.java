@@ -1,57 +1,16 @@
 package dev.quill.mail.imap;
 
-import java.io.ByteArrayOutputStream;
+import dev.quill.mail.RawLineClient;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 
 /** A bare IMAP client for tests: writes exactly what it is given and reads responses line by line. */
-final class RawImapClient implements AutoCloseable {
-  private Socket socket;
-  private InputStream in;
-  private OutputStream out;
+final class RawImapClient extends RawLineClient {
 
   RawImapClient(int port) throws IOException {
-    socket = new Socket(InetAddress.getLoopbackAddress(), port);
-    socket.setSoTimeout(15_000); // a hung server fails the test instead of hanging it
-    in = socket.getInputStream();
-    out = socket.getOutputStream();
-  }
-
-  /** Sends {@code text} as is, in one write. */
-  RawImapClient write(String text) throws IOException {
-    out.write(text.getBytes(StandardCharsets.UTF_8));
-    out.flush();
-    return this;
-  }
-
-  /** Sends one line with CRLF. */
-  RawImapClient send(String line) throws IOException {
-    return write(line + "\r\n");
-  }
-
-  /** Reads one CRLF-terminated line without CRLF; null at end of stream. */
-  String line() throws IOException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    int c;
-    while ((c = in.read()) != -1) {
-      if (c == '\n') {
-        byte[] bytes = b.toByteArray();
-        if (bytes.length == 0 || bytes[bytes.length - 1] != '\r') {
-          throw new IOException("line not ended by CRLF: " + b);
-        }
-        return new String(bytes, 0, bytes.length - 1, StandardCharsets.UTF_8);
-      }
-      b.write(c);
-    }
-    return b.size() == 0 ? null : b.toString(StandardCharsets.UTF_8);
+    super(port, StandardCharsets.UTF_8);
   }
 
   /** Reads lines up to and including the one starting with {@code tag + " "}. */
@@ -79,20 +38,5 @@ final class RawImapClient implements AutoCloseable {
   String completion(String tag, String command) throws IOException {
     List<String> lines = command(tag, command);
     return lines.get(lines.size() - 1);
-  }
-
-  /** Upgrades to TLS as a client. */
-  void startTls(SSLContext context) throws IOException {
-    SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
-    ssl.setUseClientMode(true);
-    ssl.startHandshake();
-    socket = ssl;
-    in = ssl.getInputStream();
-    out = ssl.getOutputStream();
-  }
-
-  @Override
-  public void close() throws IOException {
-    socket.close();
   }
 }
