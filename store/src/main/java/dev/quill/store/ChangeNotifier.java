@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +21,10 @@ final class ChangeNotifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ChangeNotifier.class);
   private static final List<MailboxEvent> STOP = List.of();
 
-  private final Map<String, List<Consumer<MailboxEvent>>> listeners = new ConcurrentHashMap<>();
+  /** A watched user's listeners and commit counter; removed with the last listener. */
+  private record Watchers(List<Consumer<MailboxEvent>> listeners, AtomicLong commits) {}
+
+  private final Map<String, Watchers> watched = new ConcurrentHashMap<>();
   private final LinkedBlockingQueue<List<MailboxEvent>> queue = new LinkedBlockingQueue<>();
   private final Thread dispatcher;
 
@@ -29,19 +33,57 @@ final class ChangeNotifier implements AutoCloseable {
   }
 
   /** Registers {@code listener} for the changes of {@code user}; closing the handle removes it. */
-  AutoCloseable watch(String user, Consumer<MailboxEvent> listener) {
-    listeners.computeIfAbsent(user, u -> new CopyOnWriteArrayList<>()).add(listener);
-    return () -> listeners.computeIfPresent(user, (u, list) -> {
-      list.remove(listener);
-      return list.isEmpty() ? null : list;
+  MailboxWatch watch(String user, Consumer<MailboxEvent> listener) {
+    Watchers w = watched.compute(user, (u, old) -> {
+      Watchers now = old != null ? old : new Watchers(new CopyOnWriteArrayList<>(), new AtomicLong());
+      now.listeners().add(listener);
+      return now;
     });
+    return new MailboxWatch() {
+      @Override
+      public long commits() {
+        return w.commits().get();
+      }
+
+      @Override
+      public void close() {
+        watched.computeIfPresent(user, (u, now) -> {
+          now.listeners().remove(listener);
+          return now.listeners().isEmpty() ? null : now;
+        });
+      }
+    };
   }
 
-  /** Queues events of one durable commit; never blocks. */
+  /**
+   * Counts the commit for its users and queues its events; never blocks. Runs on the commit
+   * thread before the writers' futures complete, which is what makes {@link MailboxWatch#commits}
+   * exact.
+   */
   void publish(List<MailboxEvent> events) {
-    if (!events.isEmpty() && events.stream().anyMatch(e -> listeners.containsKey(e.user()))) {
+    boolean anyWatched = false;
+    for (int i = 0; i < events.size(); i++) {
+      if (!firstOfItsUser(events, i)) {
+        continue; // one commit counts once per user, however many mailboxes it touched
+      }
+      Watchers w = watched.get(events.get(i).user());
+      if (w != null) {
+        w.commits().incrementAndGet();
+        anyWatched = true;
+      }
+    }
+    if (anyWatched) {
       queue.add(events);
     }
+  }
+
+  private static boolean firstOfItsUser(List<MailboxEvent> events, int i) {
+    for (int j = 0; j < i; j++) {
+      if (events.get(j).user().equals(events.get(i).user())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** An after-sync action publishing {@code events}, or null when there are none. */
@@ -72,7 +114,8 @@ final class ChangeNotifier implements AutoCloseable {
         return;
       }
       for (MailboxEvent event : events) {
-        for (Consumer<MailboxEvent> listener : listeners.getOrDefault(event.user(), List.of())) {
+        Watchers w = watched.get(event.user());
+        for (Consumer<MailboxEvent> listener : w == null ? List.<Consumer<MailboxEvent>>of() : w.listeners()) {
           try {
             listener.accept(event);
           } catch (RuntimeException e) {

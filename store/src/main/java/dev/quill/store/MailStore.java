@@ -111,6 +111,18 @@ public interface MailStore extends AutoCloseable {
    */
   Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException;
 
+  /**
+   * Several messages of one mailbox read in one consistent view: metadata always, bytes and
+   * derived data when {@code parts} asks. Made for FETCH and SEARCH, which touch many messages
+   * per command: one call (and one RPC, once mailboxes spread over nodes) per batch instead of
+   * several per message. Bytes are verified as {@link #readMessage} does; a corrupt message is
+   * quarantined and returned with its {@code problem} set and no body.
+   *
+   * @return the messages found, in the order of {@code uids}; unknown UIDs are left out, and
+   *     an unknown mailbox gives an empty list
+   */
+  List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts);
+
   /** Removes messages atomically and durably; unknown UIDs are ignored. */
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids);
 
@@ -216,9 +228,10 @@ public interface MailStore extends AutoCloseable {
    * Calls {@code listener} with every committed change to any mailbox of {@code user}, on a
    * store thread (one for all listeners, in commit order), after the change is durable; the
    * listener must not block. A listener that throws is logged and stays registered. Closing the
-   * handle stops it.
+   * handle stops it; its {@link MailboxWatch#commits} tells whether anything changed since a
+   * given moment, without waiting for the listener.
    */
-  AutoCloseable watch(String user, Consumer<MailboxEvent> listener);
+  MailboxWatch watch(String user, Consumer<MailboxEvent> listener);
 
   /** Bytes of mail a user holds, over all mailboxes. */
   long usage(String user);

@@ -1,8 +1,6 @@
 package dev.quill.store;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +14,8 @@ import java.util.Set;
  * <p>Every value starts with a format version byte and a kind byte, so that a later format can
  * be read next to this one and a value read from the wrong column family is refused rather than
  * misread. Versions are per kind: mailbox records are at version 2 (adding SPECIAL-USE and the
- * subscribed flag); version 1 mailbox records still decode, with no special use and subscribed. Strings are length-prefixed modified UTF-8 ({@link DataOutputStream#writeUTF}), times
+ * subscribed flag); version 1 mailbox records still decode, with no special use and subscribed. Strings are length-prefixed modified UTF-8 ({@link DataOutputStream#writeUTF}; read back by
+ * {@link RecordInput}), times
  * are epoch seconds plus nanoseconds. A value with bytes left over after decoding is refused.
  */
 final class RecordCodec {
@@ -156,7 +155,7 @@ final class RecordCodec {
   }
 
   static long decodeCounter(byte[] value) {
-    return read(COUNTER, value, DataInputStream::readLong);
+    return read(COUNTER, value, RecordInput::readLong);
   }
 
   static byte[] encodeQuarantine(QuarantinedMessage q) {
@@ -205,18 +204,18 @@ final class RecordCodec {
     }
   }
 
-  private static MessageMeta readMeta(DataInputStream in) throws IOException {
+  private static MessageMeta readMeta(RecordInput in) throws IOException {
     long uid = in.readLong();
     Instant date = readInstant(in);
     long size = in.readLong();
     long modSeq = in.readLong();
     int crc = in.readInt();
     int flagCount = in.readUnsignedShort();
-    Set<String> flags = new LinkedHashSet<>();
+    String[] flags = new String[flagCount];
     for (int i = 0; i < flagCount; i++) {
-      flags.add(in.readUTF());
+      flags[i] = in.readUTF();
     }
-    return new MessageMeta(uid, date, size, Set.copyOf(flags), modSeq, crc);
+    return new MessageMeta(uid, date, size, Set.copyOf(java.util.Arrays.asList(flags)), modSeq, crc);
   }
 
   private static void writeStrings(DataOutputStream out, Set<String> strings) throws IOException {
@@ -226,7 +225,7 @@ final class RecordCodec {
     }
   }
 
-  private static Set<String> readStrings(DataInputStream in) throws IOException {
+  private static Set<String> readStrings(RecordInput in) throws IOException {
     int count = in.readUnsignedShort();
     Set<String> strings = new LinkedHashSet<>();
     for (int i = 0; i < count; i++) {
@@ -241,7 +240,7 @@ final class RecordCodec {
     out.write(b);
   }
 
-  private static byte[] readBytes(DataInputStream in) throws IOException {
+  private static byte[] readBytes(RecordInput in) throws IOException {
     int length = in.readInt();
     if (length < 0) {
       throw new IOException("negative length " + length);
@@ -258,7 +257,7 @@ final class RecordCodec {
     out.writeInt(time.getNano());
   }
 
-  private static Instant readInstant(DataInputStream in) throws IOException {
+  private static Instant readInstant(RecordInput in) throws IOException {
     return Instant.ofEpochSecond(in.readLong(), in.readInt());
   }
 
@@ -267,11 +266,11 @@ final class RecordCodec {
   }
 
   private interface Reader<T> {
-    T read(DataInputStream in) throws IOException;
+    T read(RecordInput in) throws IOException;
   }
 
   private interface VersionedReader<T> {
-    T read(DataInputStream in, int version) throws IOException;
+    T read(RecordInput in, int version) throws IOException;
   }
 
   private static byte[] write(byte kind, Writer body) {
@@ -301,11 +300,11 @@ final class RecordCodec {
           + " kind '" + (char) kind + "', found "
           + (value.length < 2 ? value.length + " bytes" : "version " + value[0] + " kind '" + (char) value[1] + "'"));
     }
-    var stream = new ByteArrayInputStream(value, 2, value.length - 2);
-    try (var in = new DataInputStream(stream)) {
+    var in = new RecordInput(value, 2);
+    try {
       T result = body.read(in, value[0]);
-      if (stream.available() != 0) {
-        throw new StoreException("unreadable record of kind '" + (char) kind + "': " + stream.available() + " trailing bytes");
+      if (in.remaining() != 0) {
+        throw new StoreException("unreadable record of kind '" + (char) kind + "': " + in.remaining() + " trailing bytes");
       }
       return result;
     } catch (IOException | IllegalArgumentException | java.time.DateTimeException e) {

@@ -152,6 +152,16 @@ final class RocksEngine implements AutoCloseable {
     }
   }
 
+  /** Several values of one column family as durable in {@code in}, in key order of the request; null where absent. */
+  List<byte[]> multiGet(ColumnFamilyHandle cf, DurableView in, List<byte[]> keys) throws RocksDBException {
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    try (ReadOptions read = in.readOptions()) {
+      return db.multiGetAsList(read, java.util.Collections.nCopies(keys.size(), cf), keys);
+    }
+  }
+
   /** Visits keys in [from, to) in order, in the live state ({@code in} null) or in a view. */
   void scan(ColumnFamilyHandle cf, DurableView in, byte[] from, byte[] to, BiConsumer<byte[], byte[]> visitor) {
     try (var upper = new Slice(to);

@@ -759,6 +759,58 @@ public final class RocksMailStore implements MailStore {
   }
 
   @Override
+  public List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    record Corrupt(MessageMeta meta, byte[] body, String problem) {}
+    record Batch(MailboxInfo box, List<LoadedMessage> messages, List<Corrupt> corrupt) {}
+    Batch batch = inView(view -> {
+      MailboxInfo box = mailboxRecord(view, a, name);
+      if (box == null || uids.isEmpty()) {
+        return new Batch(box, List.of(), List.of());
+      }
+      try {
+        List<byte[]> keys = new ArrayList<>(uids.size());
+        for (long uid : uids) {
+          keys.add(Keys.message(box.id(), uid));
+        }
+        List<byte[]> metas = engine.multiGet(engine.messages, view, keys);
+        List<byte[]> found = new ArrayList<>(keys.size());
+        List<MessageMeta> metaFound = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+          if (metas.get(i) != null) {
+            found.add(keys.get(i));
+            metaFound.add(RecordCodec.decodeMessage(metas.get(i)));
+          }
+        }
+        List<byte[]> bodies = parts.contains(LoadedMessage.Part.BODY) ? engine.multiGet(engine.bodies, view, found) : null;
+        List<byte[]> derived = parts.contains(LoadedMessage.Part.DERIVED)
+            ? engine.multiGet(engine.derived, view, found) : null;
+        List<LoadedMessage> out = new ArrayList<>(found.size());
+        List<Corrupt> corrupt = new ArrayList<>(0);
+        for (int i = 0; i < found.size(); i++) {
+          MessageMeta meta = metaFound.get(i);
+          byte[] body = bodies == null ? null : bodies.get(i);
+          String problem = bodies == null ? null : integrityProblem(meta, body);
+          byte[] d = derived == null ? null : derived.get(i);
+          if (problem != null) {
+            corrupt.add(new Corrupt(meta, body, problem));
+          }
+          out.add(new LoadedMessage(meta, problem == null ? body : null,
+              d == null ? null : RecordCodec.decodeDerived(d), problem));
+        }
+        return new Batch(box, out, corrupt);
+      } catch (RocksDBException e) {
+        throw new StoreException("reading messages of " + a + "/" + name + " failed: " + e.getMessage(), e);
+      }
+    });
+    for (Corrupt c : batch.corrupt()) {
+      quarantine(batch.box(), c.meta(), c.body(), c.problem());
+    }
+    return batch.messages();
+  }
+
+  @Override
   public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
     String a = Addresses.normalize(user);
     String name = mailboxName(mailbox);
@@ -885,7 +937,7 @@ public final class RocksMailStore implements MailStore {
   }
 
   @Override
-  public AutoCloseable watch(String user, Consumer<MailboxEvent> listener) {
+  public MailboxWatch watch(String user, Consumer<MailboxEvent> listener) {
     Objects.requireNonNull(listener, "listener");
     String a = Addresses.normalize(user);
     return read(() -> notifier.watch(a, listener));

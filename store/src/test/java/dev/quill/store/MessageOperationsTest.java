@@ -7,6 +7,7 @@ import dev.quill.store.FlagUpdate.Mode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** APPEND, STORE (CONDSTORE), COPY/MOVE (UIDPLUS) and derived data. */
+/** APPEND, STORE (CONDSTORE), COPY/MOVE (UIDPLUS), derived data and batch loads. */
 class MessageOperationsTest {
   static final String ANN = "ann@example.org";
   static final Instant DATE = Instant.parse("2025-12-24T18:00:00Z");
@@ -262,5 +263,70 @@ class MessageOperationsTest {
     assertThat(store.mailboxes(ANN)).isEqualTo(before);
     assertThat(store.usage(ANN)).isEqualTo(usage);
     assertThat(append("INBOX", "c", Set.of()).uid()).isEqualTo(3);
+  }
+
+  // ---- load: several messages in one consistent read, verified like readMessage ----------------
+
+  private byte[] appendForLoad(String subject, boolean withDerived) {
+    byte[] m = TestStores.message(subject, 100);
+    store.append(ANN, "INBOX", m, Set.of("\\Seen"), Instant.EPOCH, withDerived ? derived(subject) : null).join();
+    return m;
+  }
+
+  @Test
+  void load_readsWhatIsAsked_inRequestOrder_skippingUnknownUids() {
+    store = TestStores.withUsers(dir, "ann");
+    byte[] one = appendForLoad("one", true);
+    byte[] two = appendForLoad("two", false);
+    byte[] three = appendForLoad("three", true);
+
+    List<LoadedMessage> all = store.load(ANN, "INBOX", List.of(3L, 99L, 1L, 2L),
+        EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED));
+    assertThat(all).extracting(m -> m.meta().uid()).containsExactly(3L, 1L, 2L);
+    assertThat(all.get(0).body()).isEqualTo(three);
+    assertThat(all.get(1).body()).isEqualTo(one);
+    assertThat(all.get(2).body()).isEqualTo(two);
+    assertThat(all.get(0).derived().structure()).isEqualTo(derived("three").structure());
+    assertThat(all.get(1).derived().searchText()).isEqualTo(derived("one").searchText());
+    assertThat(all.get(2).derived()).as("stored without derived data").isNull();
+    assertThat(all).allSatisfy(m -> {
+      assertThat(m.problem()).isNull();
+      assertThat(m.meta().flags()).containsExactly("\\Seen");
+    });
+
+    List<LoadedMessage> metaOnly = store.load(ANN, "INBOX", List.of(1L, 2L), LoadedMessage.META_ONLY);
+    assertThat(metaOnly).extracting(m -> m.meta().uid()).containsExactly(1L, 2L);
+    assertThat(metaOnly).allSatisfy(m -> {
+      assertThat(m.body()).isNull();
+      assertThat(m.derived()).isNull();
+    });
+    assertThat(store.load(ANN, "INBOX", List.of(1L), EnumSet.of(LoadedMessage.Part.DERIVED)).getFirst().body()).isNull();
+  }
+
+  @Test
+  void load_unknownMailboxOrNoUids_isEmpty() {
+    store = TestStores.withUsers(dir, "ann");
+    appendForLoad("one", false);
+    assertThat(store.load(ANN, "Nowhere", List.of(1L), EnumSet.of(LoadedMessage.Part.BODY))).isEmpty();
+    assertThat(store.load(ANN, "INBOX", List.of(), EnumSet.of(LoadedMessage.Part.BODY))).isEmpty();
+  }
+
+  @Test
+  void load_corruptBody_isReportedAndQuarantined_othersStillRead() throws Exception {
+    store = TestStores.withUsers(dir, "ann");
+    byte[] good = appendForLoad("good", false);
+    appendForLoad("bad", false);
+    byte[] damaged = store.readMessage(ANN, "INBOX", 2).orElseThrow().clone();
+    damaged[10] ^= 0x20;
+    store.overwriteBodyForTest(ANN, "INBOX", 2, damaged);
+
+    List<LoadedMessage> loaded = store.load(ANN, "INBOX", List.of(1L, 2L), EnumSet.of(LoadedMessage.Part.BODY));
+    assertThat(loaded).hasSize(2);
+    assertThat(loaded.get(0).body()).isEqualTo(good);
+    assertThat(loaded.get(1).body()).isNull();
+    assertThat(loaded.get(1).problem()).startsWith("crc32c");
+    assertThat(store.stats().quarantined()).isEqualTo(1);
+    assertThat(store.quarantinedMessages().getFirst().body()).isEqualTo(damaged);
+    assertThat(store.messages(ANN, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L);
   }
 }

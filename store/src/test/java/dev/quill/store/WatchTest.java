@@ -115,4 +115,22 @@ class WatchTest {
     take(marker, 1); // events are dispatched in order, so uid 3's event has been handled by now
     assertThat(good).isEmpty();
   }
+
+  @Test
+  void commits_countEachCommitOfTheUser_beforeItsFutureCompletes() throws Exception {
+    store = TestStores.withUsers(dir, "ann", "bob");
+    try (MailboxWatch ann = store.watch(ANN, e -> { }); MailboxWatch bob = store.watch(BOB, e -> { })) {
+      assertThat(ann.commits()).isZero();
+      store.append(ANN, "INBOX", TestStores.message("a", 50), Set.of(), Instant.EPOCH, null).join();
+      assertThat(ann.commits()).as("counted by the time the writer is answered").isEqualTo(1);
+      store.updateFlags(ANN, "INBOX", List.of(1L), new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1)).join();
+      assertThat(ann.commits()).isEqualTo(2);
+      store.copy(ANN, "INBOX", List.of(1L), "Trash", true).join(); // two mailboxes, one commit
+      assertThat(ann.commits()).isEqualTo(3);
+      assertThat(bob.commits()).as("another user's changes").isZero();
+      store.deliver(List.of(ANN, BOB), "INBOX", TestStores.message("b", 50), Instant.EPOCH).join();
+      assertThat(ann.commits()).isEqualTo(4);
+      assertThat(bob.commits()).isEqualTo(1);
+    }
+  }
 }

@@ -6,9 +6,11 @@ import dev.quill.store.CopyResult;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
+import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
@@ -81,6 +83,11 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
+  public List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+    return store.load(user, mailbox, uids, parts);
+  }
+
+  @Override
   public Optional<MessageDerived> derived(String user, String mailbox, long uid) {
     return store.derived(user, mailbox, uid);
   }
@@ -112,7 +119,7 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
-  public AutoCloseable watch(String user, Consumer<MailboxEvent> listener) {
+  public MailboxWatch watch(String user, Consumer<MailboxEvent> listener) {
     return store.watch(user, listener);
   }
 

@@ -7,10 +7,7 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,6 +135,34 @@ public final class MessageAnalysis {
     };
   }
 
+  /** Whether {@link #topLevelSection} can answer this section (no part path, not MIME). */
+  public static boolean isTopLevel(SectionSpec section) {
+    return (section.part() == null || section.part().length == 0) && section.kind() != SectionSpec.Kind.MIME;
+  }
+
+  /**
+   * A section of the message itself (BODY[], BODY[HEADER], BODY[HEADER.FIELDS (...)],
+   * BODY[HEADER.FIELDS.NOT (...)], BODY[TEXT]) found by one scan of the top-level header, as the
+   * parser would find it, without the stored structure: the common header-list FETCH of mail
+   * clients then needs no decoding. Null for sections inside parts, which need the structure.
+   */
+  public static byte[] topLevelSection(byte[] message, SectionSpec section) {
+    if (!isTopLevel(section)) {
+      return null;
+    }
+    SectionSpec.Kind kind = section.kind() == null ? SectionSpec.Kind.ALL : section.kind();
+    return switch (kind) {
+      case ALL -> message.clone();
+      default -> {
+        MimePart root = new MimePart();
+        root.headerStart = 0;
+        root.bodyStart = HeaderField.scan(message, 0, message.length, new ArrayList<>(), false, false);
+        root.bodyEnd = message.length;
+        yield messageSection(message, root, kind, section.fields());
+      }
+    };
+  }
+
   /**
    * The content of BINARY[part] (RFC 3516 / RFC 9051): the part's body with its
    * Content-Transfer-Encoding undone; empty when the encoding is unknown (the server answers NO [UNKNOWN-CTE]).
@@ -209,23 +234,34 @@ public final class MessageAnalysis {
 
   /** The header lines (folded lines kept) whose names are (or, with {@code not}, are not) in the list, then CRLF. */
   private static byte[] headerFields(byte[] m, MimePart msg, List<String> names, boolean not) {
-    Set<String> wanted = (names == null ? List.<String>of() : names).stream()
-        .map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+    List<String> wanted = names == null ? List.of() : names;
     List<HeaderField> fields = new ArrayList<>();
     int from = clamp(msg.headerStart, m.length);
-    HeaderField.scan(m, from, Math.max(from, clamp(msg.bodyStart, m.length)), fields, false);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    HeaderField.scan(m, from, Math.max(from, clamp(msg.bodyStart, m.length)), fields, false, false);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     for (HeaderField f : fields) {
-      if (f.name() == null || wanted.contains(f.name().toLowerCase(Locale.ROOT)) == not) {
+      if (f.name() == null || named(wanted, f.name()) == not) {
         continue;
       }
       out.write(m, f.start(), f.end() - f.start());
       if (m[f.end() - 1] != '\n') {
-        out.writeBytes(new byte[] {'\r', '\n'});
+        out.write('\r');
+        out.write('\n');
       }
     }
-    out.writeBytes(new byte[] {'\r', '\n'});
+    out.write('\r');
+    out.write('\n');
     return out.toByteArray();
+  }
+
+  /** Whether {@code name} is in the list, ignoring case (lists are a few names: no set, no lower-casing). */
+  private static boolean named(List<String> wanted, String name) {
+    for (String w : wanted) {
+      if (w.equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static byte[] slice(byte[] m, int from, int to) {

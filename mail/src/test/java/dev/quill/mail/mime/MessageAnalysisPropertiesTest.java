@@ -17,7 +17,7 @@ import net.jqwik.api.constraints.Size;
 /**
  * Whatever the bytes, analysis returns; ENVELOPE and BODYSTRUCTURE are well-formed IMAP by the
  * RFC 9051 grammar ({@link ImapSyntax}); the stored structure reads back to the same answers; no
- * section or BINARY request throws.
+ * section or BINARY request throws; top-level sections found without the structure are the same bytes.
  */
 class MessageAnalysisPropertiesTest {
   private static final List<byte[]> SEEDS = List.of(Fixtures.SIMPLE, Fixtures.ALTERNATIVE, Fixtures.MIXED_BASE64,
@@ -135,6 +135,13 @@ class MessageAnalysisPropertiesTest {
         assertThat(s).isEqualTo(a.section(message, new SectionSpec(path, kind, List.of("subject", "content-type"))));
         if (kind == Kind.ALL && path.length == 0) {
           assertThat(s).isEqualTo(message);
+        }
+        SectionSpec spec = new SectionSpec(path, kind, List.of("subject", "Content-Type"));
+        byte[] direct = MessageAnalysis.topLevelSection(message, spec);
+        if (MessageAnalysis.isTopLevel(spec)) {
+          assertThat(direct).as("top-level %s without the structure", kind).isEqualTo(a.section(message, spec));
+        } else {
+          assertThat(direct).isNull();
         }
       }
       assertThat(back.binary(message, path).map(b -> b.length)).isEqualTo(a.binary(message, path).map(b -> b.length));

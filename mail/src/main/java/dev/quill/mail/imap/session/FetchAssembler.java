@@ -4,11 +4,14 @@ import dev.quill.mail.imap.codec.FetchAtt;
 import dev.quill.mail.imap.codec.ImapWriter;
 import dev.quill.mail.mime.MessageAnalysis;
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.LoadedMessage;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Writes one message's FETCH response (RFC 9051 §7.5.2) for a list of items. The response is
@@ -79,11 +82,17 @@ final class FetchAssembler {
         }
         case FetchAtt.Section s -> {
           byte[] bytes = m.bytes();
-          MessageAnalysis a = bytes == null ? null : m.analysis();
-          if (a == null) {
+          if (bytes == null) {
             return Result.GONE;
           }
-          byte[] content = a.section(bytes, s.section());
+          byte[] content = MessageAnalysis.topLevelSection(bytes, s.section());
+          if (content == null) {
+            MessageAnalysis a = m.analysis();
+            if (a == null) {
+              return Result.GONE;
+            }
+            content = a.section(bytes, s.section());
+          }
           writePartial(w, s.label(), content, s.offset(), s.length(), false);
         }
         case FetchAtt.Binary b -> {
@@ -125,6 +134,40 @@ final class FetchAssembler {
       throw new java.io.UncheckedIOException(e);
     }
     return Result.OK;
+  }
+
+  /**
+   * What the items need loaded besides metadata: bytes for any section or BINARY, the stored
+   * structure for ENVELOPE, BODYSTRUCTURE and sections inside parts (top-level sections are
+   * found by scanning the bytes, see {@link MessageAnalysis#topLevelSection}).
+   */
+  static Set<LoadedMessage.Part> partsNeeded(List<FetchAtt> items) {
+    boolean body = false;
+    boolean derived = false;
+    for (FetchAtt item : items) {
+      switch (item) {
+        case FetchAtt.Envelope e -> derived = true;
+        case FetchAtt.Structure s -> derived = true;
+        case FetchAtt.Section s -> {
+          body = true;
+          derived |= !MessageAnalysis.isTopLevel(s.section());
+        }
+        case FetchAtt.Binary b -> {
+          body = true;
+          derived |= b.part() != null && b.part().length > 0;
+        }
+        case FetchAtt.BinarySize b -> {
+          body = true;
+          derived |= b.part() != null && b.part().length > 0;
+        }
+        default -> { }
+      }
+    }
+    if (body && derived) {
+      return EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED);
+    }
+    return body ? EnumSet.of(LoadedMessage.Part.BODY) : derived ? EnumSet.of(LoadedMessage.Part.DERIVED)
+        : LoadedMessage.META_ONLY;
   }
 
   private static void writePartial(ImapWriter w, String label, byte[] content, long offset, long length, boolean binary) {

@@ -5,8 +5,10 @@ import dev.quill.store.CopyResult;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
+import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import java.time.Instant;
@@ -54,6 +56,12 @@ public interface ImapBackend {
   /** A message's bytes; empty when expunged meanwhile. */
   Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException;
 
+  /**
+   * Several messages read together (metadata, and bytes or derived data as {@code parts} asks);
+   * unknown UIDs are left out. A corrupt message comes back with its problem set and no bytes.
+   */
+  List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts);
+
   /** The stored derived data (structure and search text), if any. */
   Optional<MessageDerived> derived(String user, String mailbox, long uid);
 
@@ -74,7 +82,7 @@ public interface ImapBackend {
   List<Long> expungedSince(String user, String mailbox, long modSeq);
 
   /** Watches all mailboxes of a user; the listener must not block. */
-  AutoCloseable watch(String user, Consumer<MailboxEvent> listener);
+  MailboxWatch watch(String user, Consumer<MailboxEvent> listener);
 
   /** Octets stored for the user. */
   long usage(String user);

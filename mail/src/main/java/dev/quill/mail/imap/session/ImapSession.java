@@ -16,8 +16,10 @@ import dev.quill.store.CopyResult;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
+import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
@@ -25,6 +27,8 @@ import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -42,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * served by the same session; ENABLE IMAP4REV2 switches to rev2 behaviour (ESEARCH answers, no
  * \Recent, UTF-8 mailbox names).
  *
- * <p>Other sessions' changes arrive through {@link ImapBackend#watch}: the listener only marks
- * the selected mailbox dirty; the session re-reads it at a command boundary and reports EXISTS,
- * FETCH FLAGS and, where RFC 9051 §7.5.1 allows, EXPUNGE or VANISHED.
+ * <p>Other sessions' changes arrive through {@link ImapBackend#watch}: its commit counter tells,
+ * at each command boundary, whether anything changed since the session last read its selected
+ * mailbox; only then does it re-read it and report EXISTS, FETCH FLAGS and, where RFC 9051
+ * §7.5.1 allows, EXPUNGE or VANISHED. The session's own STORE and EXPUNGE update its view
+ * directly, so they cost no re-read. The listener only wakes an IDLE.
  *
  * <p>Security: LOGIN and AUTHENTICATE are refused on a connection without TLS unless it is
  * loopback and the settings allow it; failed logins are delayed and counted by
@@ -97,7 +103,9 @@ public final class ImapSession {
 
   private State state = State.NOT_AUTHENTICATED;
   private String user;
-  private AutoCloseable watch;
+  private volatile MailboxWatch watch;
+  /** The watch's commit count when the selected mailbox was last read (or brought up to date by an own write). */
+  private volatile long syncedCommits;
   private volatile Runnable wakeup = () -> { };
   private volatile SelectedMailbox selected; // read by the store's watch thread
   private int errors;
@@ -145,8 +153,28 @@ public final class ImapSession {
 
   /** Whether a watched change waits to be reported. */
   public boolean changesPending() {
-    SelectedMailbox s = selected;
-    return s != null && s.dirty;
+    return selected != null && changedSinceSync();
+  }
+
+  private boolean changedSinceSync() {
+    MailboxWatch w = watch;
+    return w == null || w.commits() != syncedCommits;
+  }
+
+  private long commitsNow() {
+    MailboxWatch w = watch;
+    return w == null ? 0 : w.commits();
+  }
+
+  /**
+   * After an own write to the selected mailbox whose effect the view already shows: when that
+   * write is the only commit since the last sync, the view is current without a re-read.
+   */
+  private void ownWriteApplied(long commitsBefore) {
+    MailboxWatch w = watch;
+    if (w != null && syncedCommits == commitsBefore && w.commits() == commitsBefore + 1) {
+      syncedCommits = commitsBefore + 1;
+    }
   }
 
   /** After a STARTTLS handshake. */
@@ -199,7 +227,7 @@ public final class ImapSession {
     }
     Outcome outcome;
     try {
-      if (state == State.SELECTED && selected != null && selected.dirty) {
+      if (state == State.SELECTED && selected != null && changedSinceSync()) {
         // changes of other sessions, reported "during" this command as far as §7.5.1 allows
         syncSelected(out, CommandTable.expungeAllowedAfter(command));
       }
@@ -506,6 +534,7 @@ public final class ImapSession {
       return bad(s.tag(), out, "QRESYNC must be enabled first");
     }
     Optional<String> name = decodeName(s.mailbox());
+    long commits = commitsNow(); // taken before reading, so that a change in between is seen at the next command
     Optional<MailboxInfo> info = name.flatMap(n -> backend.mailbox(user, n));
     if (info.isEmpty()) {
       return no(s.tag(), out, "[NONEXISTENT] No such mailbox");
@@ -515,6 +544,7 @@ public final class ImapSession {
     }
     SelectedMailbox box = new SelectedMailbox(name.get(), s.readOnly(), info.get().uidValidity(), info.get().uidNext(),
         info.get().highestModSeq(), backend.messages(user, name.get()));
+    syncedCommits = commits;
     // RFC 3501 §6.3.2: EXAMINE must not take \Recent away from other sessions, so it only looks
     long before = s.readOnly() ? recentTracker.claimedUpTo(user, box.name)
         : recentTracker.claim(user, box.name, box.lastUid());
@@ -743,8 +773,10 @@ public final class ImapSession {
     syncSelected(out, true);
     List<Long> uids = deletedUids(e.uids());
     if (!uids.isEmpty()) {
+      long before = commitsNow();
       backend.expunge(user, selected.name, uids);
       selected.expunged(uids, out, qresync);
+      ownWriteApplied(before);
     }
     return ok(e.tag(), out, "EXPUNGE completed");
   }
@@ -777,20 +809,30 @@ public final class ImapSession {
     SearchEvaluator eval = new SearchEvaluator(box.size(), box.lastUid());
     List<Long> hits = new ArrayList<>();
     long maxModSeq = 0;
+    Set<LoadedMessage.Part> parts = SearchEvaluator.needsDerived(s.key())
+        ? EnumSet.of(LoadedMessage.Part.DERIVED) : LoadedMessage.META_ONLY;
+    List<MessageMeta> batch = new ArrayList<>(MessageView.BATCH);
     for (int seq = 1; seq <= box.size(); seq++) {
       long uid = box.uidAt(seq);
-      if (box.isGone(uid)) {
+      if (!box.isGone(uid)) {
+        batch.add(box.meta(uid));
+      }
+      if (batch.size() < MessageView.BATCH && seq < box.size()) {
         continue;
       }
-      MessageView view = new MessageView(backend, user, box.name, box.meta(uid));
-      try {
-        if (eval.matches(s.key(), view, seq, box.isRecent(uid))) {
-          hits.add(s.uid() ? uid : seq);
-          maxModSeq = Math.max(maxModSeq, view.meta.modSeq());
+      for (MessageView view : MessageView.load(backend, user, box.name, batch, parts)) {
+        long u = view.meta.uid();
+        int n = box.seqOf(u);
+        try {
+          if (eval.matches(s.key(), view, n, box.isRecent(u))) {
+            hits.add(s.uid() ? u : n);
+            maxModSeq = Math.max(maxModSeq, view.meta.modSeq());
+          }
+        } catch (CorruptMessageException e) {
+          log.warn("session={} event=corrupt-message mailbox={} uid={} error={}", sessionId, box.name, u, e.getMessage());
         }
-      } catch (CorruptMessageException e) {
-        log.warn("session={} event=corrupt-message mailbox={} uid={} error={}", sessionId, box.name, uid, e.getMessage());
       }
+      batch.clear();
     }
     if (s.returns() == null && !rev2) {
       out.text("* SEARCH");
@@ -858,38 +900,40 @@ public final class ImapSession {
     int gone = 0;
     int corrupt = 0;
     boolean unknownCte = false;
-    for (long uid : uids) {
+    Set<LoadedMessage.Part> parts = FetchAssembler.partsNeeded(f.items());
+    List<Long> batch = new ArrayList<>(MessageView.BATCH);
+    for (int i = 0; i < uids.size(); i++) {
+      long uid = uids.get(i);
       MessageMeta meta = box.meta(uid);
       if (box.isGone(uid) || meta == null) {
         gone++;
+      } else if (f.changedSince() < 0 || meta.modSeq() > f.changedSince()) {
+        batch.add(uid);
+      }
+      if (batch.size() < MessageView.BATCH && i < uids.size() - 1) {
         continue;
       }
-      if (f.changedSince() >= 0 && meta.modSeq() <= f.changedSince()) {
-        continue;
+      Set<Long> seenNow = setsSeen ? markSeen(box, batch) : Set.of();
+      List<MessageMeta> metas = new ArrayList<>(batch.size());
+      for (long u : batch) {
+        metas.add(box.meta(u));
       }
-      boolean seenNow = false;
-      if (setsSeen && !meta.flags().contains("\\Seen")) {
-        FlagResult r = backend.updateFlags(user, box.name, List.of(uid),
-            new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
-        for (MessageMeta m : r.updated()) {
-          box.update(m);
+      for (MessageView view : MessageView.load(backend, user, box.name, metas, parts)) {
+        long u = view.meta.uid();
+        try {
+          FetchAssembler.Result r = FetchAssembler.write(out, box.seqOf(u), view, f.items(), box.flagsOf(view.meta),
+              f.uid(), condstore && f.changedSince() >= 0, seenNow.contains(u));
+          if (r == FetchAssembler.Result.GONE) {
+            gone++;
+          } else if (r == FetchAssembler.Result.UNKNOWN_CTE) {
+            unknownCte = true;
+          }
+        } catch (CorruptMessageException e) {
+          corrupt++;
+          log.warn("session={} event=corrupt-message mailbox={} uid={} error={}", sessionId, box.name, u, e.getMessage());
         }
-        meta = box.meta(uid);
-        seenNow = true;
       }
-      MessageView view = new MessageView(backend, user, box.name, meta);
-      try {
-        FetchAssembler.Result r = FetchAssembler.write(out, box.seqOf(uid), view, f.items(), box.flagsOf(meta), f.uid(),
-            condstore && f.changedSince() >= 0, seenNow);
-        if (r == FetchAssembler.Result.GONE) {
-          gone++;
-        } else if (r == FetchAssembler.Result.UNKNOWN_CTE) {
-          unknownCte = true;
-        }
-      } catch (CorruptMessageException e) {
-        corrupt++;
-        log.warn("session={} event=corrupt-message mailbox={} uid={} error={}", sessionId, box.name, uid, e.getMessage());
-      }
+      batch.clear();
     }
     if (corrupt > 0) {
       return no(f.tag(), out, "[SERVERBUG] " + corrupt + " message(s) failed their integrity check and were skipped");
@@ -902,6 +946,26 @@ public final class ImapSession {
       return Outcome.CONTINUE;
     }
     return ok(f.tag(), out, f.verb() + " completed");
+  }
+
+  /** Sets \\Seen, in one store call, on those of {@code uids} without it (FETCH of a body without PEEK). */
+  private Set<Long> markSeen(SelectedMailbox box, List<Long> uids) {
+    List<Long> unseen = new ArrayList<>();
+    for (long uid : uids) {
+      if (!box.meta(uid).flags().contains("\\Seen")) {
+        unseen.add(uid);
+      }
+    }
+    if (unseen.isEmpty()) {
+      return Set.of();
+    }
+    long before = commitsNow();
+    FlagResult r = backend.updateFlags(user, box.name, unseen, new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
+    for (MessageMeta m : r.updated()) {
+      box.update(m);
+    }
+    ownWriteApplied(before);
+    return new HashSet<>(unseen);
   }
 
   private Outcome store(ImapCommand.Store s, ImapWriter out) {
@@ -924,6 +988,7 @@ public final class ImapSession {
       case ADD -> FlagUpdate.Mode.ADD;
       case REMOVE -> FlagUpdate.Mode.REMOVE;
     };
+    long before = commitsNow();
     FlagResult r = uids.isEmpty() ? new FlagResult(List.of(), Set.of())
         : backend.updateFlags(user, box.name, uids, new FlagUpdate(mode, flags, s.unchangedSince()));
     for (MessageMeta m : r.updated()) {
@@ -940,6 +1005,7 @@ public final class ImapSession {
           .crlf();
       return Outcome.CONTINUE;
     }
+    ownWriteApplied(before);
     return ok(s.tag(), out, s.verb() + " completed");
   }
 
@@ -977,7 +1043,6 @@ public final class ImapSession {
   private void changed(MailboxEvent event) {
     SelectedMailbox s = selected;
     if (s != null && event.mailbox().equals(s.name)) {
-      s.dirty = true;
       wakeup.run();
     }
   }
@@ -1004,7 +1069,15 @@ public final class ImapSession {
     if (box == null) {
       return;
     }
-    box.dirty = false;
+    if (!changedSinceSync()) {
+      // nothing committed since the view was last read: re-reading would find the same; only
+      // expunges seen at a boundary where they could not be reported may still be due
+      if (allowExpunge && box.hasUnreportedExpunges()) {
+        box.expunged(List.of(), out, qresync);
+      }
+      return;
+    }
+    syncedCommits = commitsNow();
     Optional<MailboxInfo> info = backend.mailbox(user, box.name);
     List<MessageMeta> messages = info.isPresent() ? backend.messages(user, box.name) : List.of();
     box.sync(messages, info.map(MailboxInfo::highestModSeq).orElse(0L), info.map(MailboxInfo::uidNext).orElse(0L),

@@ -3,23 +3,35 @@ package dev.quill.mail.imap.session;
 import dev.quill.mail.mime.MessageAnalysis;
 import dev.quill.mail.mime.SearchableText;
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One message as a FETCH or SEARCH sees it, loaded lazily and at most once per command: its
  * metadata, its bytes, its MIME structure and its searchable text. The structure and text come
  * from the store's derived data; when a message has none (stored before analysis existed), the
- * bytes are analysed once for this command and not kept.
+ * bytes are analysed once for this command and not kept. A command that touches many messages
+ * loads them in batches ({@link #load}) so that each costs one store round trip per batch, not
+ * several per message.
  */
 final class MessageView {
+  /** How many messages one store round trip loads; bounds the memory a FETCH of large messages holds. */
+  static final int BATCH = 32;
+
   private final ImapBackend backend;
   private final String user;
   private final String mailbox;
   final MessageMeta meta;
   private byte[] bytes;
   private boolean missing;
+  private String corrupt;
   private MessageAnalysis analysis;
   private SearchableText text;
   private Optional<MessageDerived> derived;
@@ -31,8 +43,51 @@ final class MessageView {
     this.meta = meta;
   }
 
+  /**
+   * Views of the given messages with what {@code parts} asks already loaded, in one store call;
+   * a message the store no longer has reads as gone.
+   */
+  static List<MessageView> load(ImapBackend backend, String user, String mailbox, List<MessageMeta> metas,
+      Set<LoadedMessage.Part> parts) {
+    List<MessageView> views = new ArrayList<>(metas.size());
+    Map<Long, LoadedMessage> loaded = new HashMap<>();
+    if (!parts.isEmpty() && !metas.isEmpty()) {
+      List<Long> uids = new ArrayList<>(metas.size());
+      for (MessageMeta m : metas) {
+        uids.add(m.uid());
+      }
+      for (LoadedMessage l : backend.load(user, mailbox, uids, parts)) {
+        loaded.put(l.meta().uid(), l);
+      }
+    }
+    for (MessageMeta m : metas) {
+      MessageView v = new MessageView(backend, user, mailbox, m);
+      if (!parts.isEmpty()) {
+        LoadedMessage l = loaded.get(m.uid());
+        if (l == null) {
+          v.missing = true;
+          v.derived = Optional.empty();
+        } else {
+          if (l.problem() != null) {
+            v.corrupt = l.problem();
+          } else if (parts.contains(LoadedMessage.Part.BODY)) {
+            v.bytes = l.body();
+          }
+          if (parts.contains(LoadedMessage.Part.DERIVED)) {
+            v.derived = Optional.ofNullable(l.derived());
+          }
+        }
+      }
+      views.add(v);
+    }
+    return views;
+  }
+
   /** The message's octets; null when it was expunged meanwhile. */
   byte[] bytes() throws CorruptMessageException {
+    if (corrupt != null) {
+      throw new CorruptMessageException("message " + meta.uid() + " is corrupt (" + corrupt + ") and has been quarantined");
+    }
     if (bytes == null && !missing) {
       Optional<byte[]> b = backend.readMessage(user, mailbox, meta.uid());
       missing = b.isEmpty();

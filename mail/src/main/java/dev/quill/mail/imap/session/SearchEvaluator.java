@@ -23,6 +23,20 @@ final class SearchEvaluator {
     this.maxUid = maxUid;
   }
 
+  /** Whether evaluating {@code key} reads the stored search text or structure (so a SEARCH loads them in batches). */
+  static boolean needsDerived(SearchKey key) {
+    return switch (key) {
+      case SearchKey.Header h -> true;
+      case SearchKey.Body b -> true;
+      case SearchKey.Text t -> true;
+      case SearchKey.Date d -> d.sent();
+      case SearchKey.Not n -> needsDerived(n.key());
+      case SearchKey.Or o -> needsDerived(o.left()) || needsDerived(o.right());
+      case SearchKey.And a -> a.keys().stream().anyMatch(SearchEvaluator::needsDerived);
+      default -> false;
+    };
+  }
+
   boolean matches(SearchKey key, MessageView m, int seq, boolean recent) throws CorruptMessageException {
     return switch (key) {
       case SearchKey.All a -> true;

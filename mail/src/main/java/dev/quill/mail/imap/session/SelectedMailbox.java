@@ -30,8 +30,6 @@ final class SelectedMailbox {
   private final Set<Long> recent = new HashSet<>();
   long highestModSeq;
   long uidNext;
-  /** Set by the store watcher when the mailbox changed; cleared before re-reading it. */
-  volatile boolean dirty;
 
   SelectedMailbox(String name, boolean readOnly, long uidValidity, long uidNext, long highestModSeq,
       List<MessageMeta> messages) {
@@ -66,6 +64,11 @@ final class SelectedMailbox {
 
   boolean isGone(long uid) {
     return gone.contains(uid);
+  }
+
+  /** Whether expunges of other sessions wait to be reported (seen where §7.5.1 forbade EXPUNGE). */
+  boolean hasUnreportedExpunges() {
+    return !gone.isEmpty();
   }
 
   boolean isRecent(long uid) {

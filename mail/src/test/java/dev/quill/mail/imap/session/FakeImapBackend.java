@@ -5,8 +5,10 @@ import dev.quill.store.CopyResult;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
+import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
@@ -22,7 +24,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /** An in-memory {@link ImapBackend} for session and service tests: one user's mailboxes, no derived data. */
@@ -48,6 +52,10 @@ public final class FakeImapBackend implements ImapBackend {
   private final Map<String, TreeMap<String, Box>> boxes = new HashMap<>();
   private final Map<String, Set<String>> subscriptions = new HashMap<>();
   private final List<Consumer<MailboxEvent>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<String, AtomicLong> commits = new ConcurrentHashMap<>();
+  /** How often a whole mailbox listing and a batch load were asked for (tests check reads are not repeated). */
+  final AtomicLong messagesCalls = new AtomicLong();
+  final AtomicLong loadCalls = new AtomicLong();
   private final Set<Long> corrupt = new TreeSet<>();
   private long nextValidity = 1000;
   private long quota;
@@ -85,6 +93,7 @@ public final class FakeImapBackend implements ImapBackend {
 
   private void publish(String user, String mailbox, MailboxEvent.Kind kind, List<Long> uids, long modSeq) {
     MailboxEvent e = new MailboxEvent(user, mailbox, kind, uids, modSeq);
+    commits.computeIfAbsent(user, u -> new AtomicLong()).incrementAndGet();
     for (Consumer<MailboxEvent> l : listeners) {
       l.accept(e);
     }
@@ -165,6 +174,7 @@ public final class FakeImapBackend implements ImapBackend {
 
   @Override
   public synchronized List<MessageMeta> messages(String user, String mailbox) {
+    messagesCalls.incrementAndGet();
     return box(user, mailbox).messages.values().stream().map(Stored::meta).toList();
   }
 
@@ -175,6 +185,23 @@ public final class FakeImapBackend implements ImapBackend {
     }
     Stored s = box(user, mailbox).messages.get(uid);
     return Optional.ofNullable(s).map(Stored::bytes);
+  }
+
+  @Override
+  public synchronized List<LoadedMessage> load(String user, String mailbox, List<Long> uids,
+      Set<LoadedMessage.Part> parts) {
+    loadCalls.incrementAndGet();
+    List<LoadedMessage> out = new ArrayList<>();
+    for (long uid : uids) {
+      Stored st = box(user, mailbox).messages.get(uid);
+      if (st == null) {
+        continue;
+      }
+      boolean bad = corrupt.contains(uid) && parts.contains(LoadedMessage.Part.BODY);
+      byte[] body = parts.contains(LoadedMessage.Part.BODY) && !bad ? st.bytes() : null;
+      out.add(new LoadedMessage(st.meta(), body, null, bad ? "checksum mismatch (injected by test)" : null));
+    }
+    return out;
   }
 
   @Override
@@ -289,14 +316,25 @@ public final class FakeImapBackend implements ImapBackend {
   }
 
   @Override
-  public AutoCloseable watch(String user, Consumer<MailboxEvent> listener) {
+  public MailboxWatch watch(String user, Consumer<MailboxEvent> listener) {
     Consumer<MailboxEvent> filtered = e -> {
       if (e.user().equals(user)) {
         listener.accept(e);
       }
     };
     listeners.add(filtered);
-    return () -> listeners.remove(filtered);
+    AtomicLong count = commits.computeIfAbsent(user, u -> new AtomicLong());
+    return new MailboxWatch() {
+      @Override
+      public long commits() {
+        return count.get();
+      }
+
+      @Override
+      public void close() {
+        listeners.remove(filtered);
+      }
+    };
   }
 
   @Override

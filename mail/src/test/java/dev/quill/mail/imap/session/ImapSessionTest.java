@@ -261,4 +261,51 @@ class ImapSessionTest {
     assertThat(client().login().send("s SELECT INBOX")).contains("* 3 RECENT");
     assertThat(client().login().send("x EXAMINE INBOX")).contains("* 0 RECENT");
   }
+
+  @Test
+  void ownStoreAndExpunge_needNoReread_othersChangesStillReported() {
+    SessionDriver a = client().login();
+    a.send("s SELECT INBOX");
+    long reads = backend.messagesCalls.get();
+    assertThat(a.send("st STORE 1 +FLAGS (\\Flagged)")).startsWith("* 1 FETCH (FLAGS (\\Flagged \\Recent))");
+    assertThat(a.send("n NOOP")).isEqualTo("n OK NOOP completed\r\n");
+    a.send("st2 STORE 3 +FLAGS.SILENT (\\Deleted)");
+    assertThat(a.send("e EXPUNGE")).isEqualTo("* 3 EXPUNGE\r\ne OK EXPUNGE completed\r\n");
+    assertThat(a.send("n2 NOOP")).isEqualTo("n2 OK NOOP completed\r\n");
+    assertThat(backend.messagesCalls.get()).as("the session's own writes updated its view directly").isEqualTo(reads);
+
+    SessionDriver b = client().login();
+    b.send("s SELECT INBOX");
+    b.send("st STORE 2 +FLAGS.SILENT (\\Seen)");
+    assertThat(a.send("n3 NOOP")).isEqualTo("* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent))\r\nn3 OK NOOP completed\r\n");
+    assertThat(backend.messagesCalls.get()).isGreaterThan(reads + 1);
+  }
+
+  @Test
+  void fetch_manyMessages_loadedInBatches_everyOneAnswered_corruptOneSkipped() {
+    for (int i = 4; i <= 75; i++) {
+      backend.deliver(ALICE, "INBOX", "Subject: message " + i + "\r\n\r\nbody " + i + "\r\n");
+    }
+    backend.corrupt(40);
+    SessionDriver a = client().login();
+    a.send("s SELECT INBOX");
+    long loads = backend.loadCalls.get();
+    String out = a.send("f UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+    for (int i = 4; i <= 75; i++) {
+      if (i == 40) {
+        assertThat(out).doesNotContain("* 40 FETCH");
+      } else {
+        assertThat(out).contains("* " + i + " FETCH (UID " + i + " BODY[HEADER.FIELDS (SUBJECT)] {"
+            + ("Subject: message " + i + "\r\n\r\n").length() + "}\r\nSubject: message " + i + "\r\n\r\n)");
+      }
+    }
+    assertThat(out).endsWith("f NO [SERVERBUG] 1 message(s) failed their integrity check and were skipped\r\n");
+    assertThat(backend.loadCalls.get() - loads).as("75 messages in batches of %d", MessageView.BATCH)
+        .isEqualTo((75 + MessageView.BATCH - 1) / MessageView.BATCH);
+
+    String seen = a.send("f2 FETCH 50:75 BODY[TEXT]");
+    assertThat(seen.lines().filter(l -> l.contains("FLAGS (\\Seen \\Recent)"))).hasSize(26);
+    assertThat(a.send("f3 FETCH 50,75 FLAGS")).contains("* 50 FETCH (FLAGS (\\Seen \\Recent))")
+        .contains("* 75 FETCH (FLAGS (\\Seen \\Recent))");
+  }
 }
