@@ -107,9 +107,16 @@ public final class RpcEndpoint implements AutoCloseable {
     // Registered before the view is read: a view change after this point finds the call and fails it.
     Pending<R> call = new Pending<>(node, type, future);
     pending.put(id, call);
-    ScheduledFuture<?> expiry = timer.schedule(() -> future.completeExceptionally(new RpcException(
-        RpcException.Code.TIMEOUT, node + " did not answer " + type + " within " + timeout.toMillis() + " ms")),
-        timeout.toNanos(), TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> expiry;
+    try {
+      expiry = timer.schedule(() -> future.completeExceptionally(new RpcException(
+          RpcException.Code.TIMEOUT, node + " did not answer " + type + " within " + timeout.toMillis() + " ms")),
+          timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      pending.remove(id, call);
+      future.completeExceptionally(new RpcException(RpcException.Code.CLOSED, self + " is closed"));
+      return future;
+    }
     future.whenComplete((r, e) -> {
       pending.remove(id, call);
       expiry.cancel(false);

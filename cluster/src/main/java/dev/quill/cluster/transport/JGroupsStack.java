@@ -45,6 +45,10 @@ final class JGroupsStack {
 
   static List<Protocol> build(ClusterSettings settings) throws UnknownHostException {
     InetAddress bind = InetAddress.getByName(settings.bindHost());
+    if (bind.isAnyLocalAddress()) {
+      // The bind address is also the address peers are told to connect to (and our own TCPPING entry).
+      throw new IllegalArgumentException("cluster bind host must be a concrete address, not " + settings.bindHost());
+    }
     ClusterSettings.Timeouts t = settings.timeouts();
 
     TCP tcp = new TCP();

@@ -1,6 +1,7 @@
 package dev.quill.cluster.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.TestNodes;
@@ -20,6 +21,19 @@ class ClusterTransportTest {
       assertThat(n1.view().members()).containsExactly("n1");
       assertThat(n1.view().coordinator()).isEqualTo("n1");
     }
+  }
+
+  @Test
+  void portAlreadyTaken_orWildcardBindHost_failsWithAClearError() throws Exception {
+    try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(TestNodes.HOST))) {
+      ClusterSettings busy = ClusterSettings.of("busy", "n1", TestNodes.HOST, taken.getLocalPort(), List.of())
+          .withTimeouts(TestNodes.FAST);
+      assertThatThrownBy(() -> ClusterTransport.start(busy)).isInstanceOf(ClusterException.class)
+          .hasMessageContaining("n1").hasMessageContaining(String.valueOf(taken.getLocalPort()));
+    }
+    ClusterSettings wildcard = ClusterSettings.of("any", "n1", "0.0.0.0", 7800, List.of());
+    assertThatThrownBy(() -> ClusterTransport.start(wildcard)).isInstanceOf(ClusterException.class)
+        .hasMessageContaining("concrete address");
   }
 
   @Test
