@@ -1,0 +1,22 @@
+package dev.quill.cluster.rpc;
+
+/**
+ * Every message type id, in one place so that two services never pick the same one. An id is
+ * never reused for a different meaning, even after its type is retired.
+ *
+ * <pre>
+ *     1 ..    99  cluster internals (load gossip, status)
+ *   100 ..   199  user map and manager soft state (mail maps, reconstruction)
+ *   200 ..   299  delivery and retrieval of mailbox fragments
+ *   300 ..   399  replication
+ * 60000 .. 65535  tests
+ * </pre>
+ */
+public final class TypeIds {
+  /** {@code LoadReport} broadcast, one-way. */
+  public static final int LOAD_REPORT = 1;
+  /** First id tests may use freely. */
+  public static final int FIRST_TEST_ID = 60_000;
+
+  private TypeIds() {}
+}

@@ -1,0 +1,74 @@
+package dev.quill.cluster;
+
+import dev.quill.cluster.transport.ClusterException;
+import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.ClusterTransport;
+import dev.quill.cluster.transport.HostPort;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * In-JVM cluster nodes for tests, each with its own real JGroups TCP transport on 127.0.0.1 and
+ * timing shortened so that views form and change within a second or two.
+ */
+public final class TestNodes implements AutoCloseable {
+  public static final String HOST = "127.0.0.1";
+  public static final ClusterSettings.Timeouts FAST = new ClusterSettings.Timeouts(
+      Duration.ofMillis(500), Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofMillis(500),
+      Duration.ofMillis(1000), Duration.ofMillis(2000));
+
+  private final String clusterName;
+  private final List<Integer> ports = new ArrayList<>();
+  private final List<ClusterTransport> started = new ArrayList<>();
+
+  public TestNodes(String clusterName) {
+    this.clusterName = clusterName;
+  }
+
+  /** Starts a node named {@code name}; every node started before it is a seed. */
+  public ClusterTransport start(String name) throws ClusterException {
+    return start(name, clusterName);
+  }
+
+  /** Starts a node of another cluster name with the same seeds (isolation tests). */
+  public ClusterTransport start(String name, String cluster) throws ClusterException {
+    int port = freePort();
+    List<HostPort> seeds = ports.stream().map(p -> new HostPort(HOST, p)).toList();
+    ClusterTransport node = ClusterTransport.start(
+        ClusterSettings.of(cluster, name, HOST, port, seeds).withTimeouts(FAST));
+    ports.add(port);
+    started.add(node);
+    return node;
+  }
+
+  /** A port that was free a moment ago, and whose FD_SOCK2 neighbour (port + 100) is free too. */
+  private static int freePort() {
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+        int port = socket.getLocalPort();
+        if (port + 100 > 65_535) {
+          continue;
+        }
+        try (ServerSocket neighbour = new ServerSocket(port + 100, 1, InetAddress.getByName(HOST))) {
+          return port;
+        } catch (IOException taken) {
+          // try another
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (ClusterTransport node : started.reversed()) {
+      node.close();
+    }
+  }
+}
