@@ -1,6 +1,7 @@
 package dev.quill.cluster.usermap;
 
-import dev.quill.store.Addresses;
+import dev.quill.store.HashRange;
+import dev.quill.store.UserHash;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -13,7 +14,10 @@ import java.util.TreeSet;
  * Which node manages which users: a fixed number of hash buckets, each assigned to one member by
  * rendezvous (highest-random-weight) hashing.
  *
- * <p>A user's bucket is a stable 64-bit hash of the normalised address modulo the bucket count.
+ * <p>A user's bucket is {@code floor(h * B / 2^64)}, where {@code h} is the store's hash of the
+ * normalised address ({@link UserHash}) and {@code B} the bucket count, so that each bucket is one
+ * contiguous range of hashes ({@link #hashRange}) and a node finds the users of a bucket with one
+ * range scan of its store's hash index, whatever {@code B} is.
  * A bucket's manager is the member whose name gives the highest weight {@code mix(hash(name) ^
  * seed(bucket))}. So the map is a pure function of the set of member <em>names</em>: every node
  * computes the same map from the same view whatever the order, and a restarted node (same name,
@@ -46,14 +50,14 @@ public final class UserMap {
     if (sorted.isEmpty()) {
       throw new IllegalArgumentException("a user map needs at least one member");
     }
-    long[] nodeHashes = sorted.stream().mapToLong(StableHash::of).toArray();
+    long[] nodeHashes = sorted.stream().mapToLong(UserHash::ofText).toArray();
     String[] managers = new String[buckets];
     for (int b = 0; b < buckets; b++) {
       long seed = bucketSeed(b);
       int best = 0;
-      long bestWeight = StableHash.mix(nodeHashes[0] ^ seed);
+      long bestWeight = UserHash.mix(nodeHashes[0] ^ seed);
       for (int i = 1; i < nodeHashes.length; i++) {
-        long weight = StableHash.mix(nodeHashes[i] ^ seed);
+        long weight = UserHash.mix(nodeHashes[i] ^ seed);
         // Ties (2^-64 per pair) go to the first name in sorted order, so they too are the same everywhere.
         if (Long.compareUnsigned(weight, bestWeight) > 0) {
           best = i;
@@ -67,7 +71,12 @@ public final class UserMap {
 
   /** The bucket of {@code user} in a map of {@code buckets} buckets; the address is normalised as the store does. */
   public static int bucketOf(String user, int buckets) {
-    return (int) Long.remainderUnsigned(StableHash.of(Addresses.normalize(user)), buckets);
+    return UserHash.bucketOf(UserHash.of(user), buckets);
+  }
+
+  /** The user hashes of bucket {@code bucket} in a map of {@code buckets} buckets. */
+  public static HashRange hashRange(int bucket, int buckets) {
+    return UserHash.bucketRange(bucket, buckets);
   }
 
   /** The buckets whose manager differs between two maps of the same bucket count, in bucket order. */
@@ -96,6 +105,11 @@ public final class UserMap {
 
   public int bucketOf(String user) {
     return bucketOf(user, managers.length);
+  }
+
+  /** The user hashes of one of this map's buckets: what a node scans in its store for that bucket. */
+  public HashRange hashRange(int bucket) {
+    return hashRange(bucket, managers.length);
   }
 
   public String managerOf(String user) {
@@ -130,7 +144,7 @@ public final class UserMap {
 
   /** Each bucket's own random-looking seed, so that neighbouring bucket numbers weigh nodes independently. */
   private static long bucketSeed(int bucket) {
-    return StableHash.mix((bucket + 1) * 0x9e3779b97f4a7c15L);
+    return UserHash.mix((bucket + 1) * 0x9e3779b97f4a7c15L);
   }
 
   @Override

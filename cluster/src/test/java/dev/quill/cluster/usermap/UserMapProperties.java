@@ -81,6 +81,12 @@ class UserMapProperties {
         .isBetween(0, BUCKETS - 1);
   }
 
+  @Property(tries = 300)
+  void bucketOf_agreesWithTheBucketsHashRange(@ForAll("addresses") String address, @ForAll @IntRange(min = 1, max = 4096) int buckets) {
+    int bucket = UserMap.bucketOf(address, buckets);
+    assertThat(UserMap.hashRange(bucket, buckets).contains(dev.quill.store.UserHash.of(address))).isTrue();
+  }
+
   @Provide
   Arbitrary<String> addresses() {
     Arbitrary<String> word = Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(10);

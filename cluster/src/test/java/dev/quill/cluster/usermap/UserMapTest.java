@@ -3,6 +3,7 @@ package dev.quill.cluster.usermap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quill.store.UserHash;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,11 +21,37 @@ class UserMapTest {
   @Test
   void bucketOf_isStableAcrossReleases() {
     // Fixed values: if these change, every user moves to another bucket on a rolling upgrade.
-    assertThat(UserMap.bucketOf("alice@example.com", 1024)).isEqualTo(952);
-    assertThat(UserMap.bucketOf("ALICE@Example.com", 1024)).isEqualTo(952);
-    assertThat(UserMap.bucketOf("bob@example.com", 1024)).isEqualTo(145);
+    assertThat(UserMap.bucketOf("alice@example.com", 1024)).isEqualTo(380);
+    assertThat(UserMap.bucketOf("ALICE@Example.com", 1024)).isEqualTo(380);
+    assertThat(UserMap.bucketOf("bob@example.com", 1024)).isEqualTo(154);
     assertThat(UserMap.of(List.of("n1", "n2", "n3"), 1024).bucketCounts()).containsExactlyEntriesOf(
         new java.util.TreeMap<>(java.util.Map.of("n1", 329, "n2", 331, "n3", 364)));
+  }
+
+  @Test
+  void bucket_isOneContiguousRangeOfUserHashes() {
+    UserMap map = UserMap.of(List.of("n1", "n2"), 1024);
+    long alice = UserHash.of("alice@example.com");
+    assertThat(map.hashRange(map.bucketOf("alice@example.com")).contains(alice)).isTrue();
+    assertThat(map.hashRange(0).from()).isZero();
+    assertThat(map.hashRange(1023).toExclusive()).as("the last bucket ends at 2^64").isZero();
+    for (int b = 1; b < 1024; b++) {
+      assertThat(map.hashRange(b).from()).isEqualTo(map.hashRange(b - 1).toExclusive());
+    }
+  }
+
+  /**
+   * Users over buckets are binomial like buckets over nodes: 102,400 addresses in 1,024 buckets
+   * give 100 ± 10 each; 5 standard deviations is [50, 150].
+   */
+  @Test
+  void users_spreadEvenlyOverBuckets() {
+    int[] counts = new int[1024];
+    for (int i = 0; i < 102_400; i++) {
+      counts[UserMap.bucketOf("user" + i + "@example.org", 1024)]++;
+    }
+    assertThat(java.util.Arrays.stream(counts).min().orElseThrow()).isGreaterThanOrEqualTo(50);
+    assertThat(java.util.Arrays.stream(counts).max().orElseThrow()).isLessThanOrEqualTo(150);
   }
 
   @Test
