@@ -13,6 +13,7 @@ import java.util.Arrays;
  *            'A' alias                       -> alias record (target address)
  *            'C' counter name                -> long
  *            'S' address 0x00 mailbox-name   -> subscription marker (the mailbox need not exist)
+ *            'F' feature name                -> format marker: "hash-index" = layout version, once built
  * mailboxes  address 0x00 mailbox-name       -> mailbox record
  * messages   mailbox-id(8, BE) uid(8, BE)    -> message record (meta, CRC32C)
  * bodies     mailbox-id(8, BE) uid(8, BE)    -> RFC 5322 bytes
@@ -20,11 +21,15 @@ import java.util.Arrays;
  * quarantine mailbox-id(8, BE) uid(8, BE)    -> quarantine record
  * expunges   mailbox-id(8, BE)               -> expunge log header (count, pruned-up-to MODSEQ)
  *            mailbox-id(8, BE) modseq(8, BE) uid(8, BE) -> empty: uid expunged at modseq
+ * hashindex  user-hash(8, BE) address 0x00 'P'                -> empty: the user's profile is here
+ *            user-hash(8, BE) address 0x00 'M' mailbox-name   -> empty: a mailbox (fragment) of the user is here
  * </pre>
  *
  * Big-endian ids and UIDs make byte order equal numeric order, so one mailbox is one contiguous
  * range iterated in UID order. Addresses never contain 0x00, so a user's mailboxes form a prefix
- * range, which is what IMAP LIST will iterate once users have more than INBOX.
+ * range, which is what IMAP LIST will iterate once users have more than INBOX. The hash index
+ * ({@link HashIndex}) starts with the big-endian {@link UserHash}, so a range of hashes (a cluster
+ * bucket) is one key range, and all entries of one user are one prefix within it.
  */
 final class Keys {
   static final byte DOMAIN = 'D';
@@ -32,9 +37,15 @@ final class Keys {
   static final byte ALIAS = 'A';
   static final byte COUNTER = 'C';
   static final byte SUBSCRIPTION = 'S';
+  static final byte FORMAT = 'F';
+
+  /** Index entry kinds, after the address and its 0x00. */
+  static final byte INDEX_PROFILE = 'P';
+  static final byte INDEX_MAILBOX = 'M';
 
   static final byte[] NEXT_MAILBOX_ID = counter("next-mailbox-id");
   static final byte[] LAST_UID_VALIDITY = counter("last-uidvalidity");
+  static final byte[] HASH_INDEX_FORMAT = tagged(FORMAT, "hash-index");
 
   private Keys() {}
 
@@ -142,6 +153,32 @@ final class Keys {
 
   static long uidOf(byte[] messageKey) {
     return ByteBuffer.wrap(messageKey).getLong(8);
+  }
+
+  /** The first index key of hash {@code hash}: an unsigned hash bound as an index key bound. */
+  static byte[] indexHash(long hash) {
+    return ByteBuffer.allocate(8).putLong(hash).array();
+  }
+
+  /** Prefix of all index entries of one user. */
+  static byte[] indexOf(String user) {
+    byte[] u = user.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(8 + u.length + 1).putLong(UserHash.of(user)).put(u).put((byte) 0).array();
+  }
+
+  /** The index entry saying the user's profile is here. */
+  static byte[] indexProfile(String user) {
+    byte[] prefix = indexOf(user);
+    byte[] key = Arrays.copyOf(prefix, prefix.length + 1);
+    key[prefix.length] = INDEX_PROFILE;
+    return key;
+  }
+
+  /** The index entry saying a mailbox of the user is here. */
+  static byte[] indexMailbox(String user, String name) {
+    byte[] prefix = indexOf(user);
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(prefix.length + 1 + n.length).put(prefix).put(INDEX_MAILBOX).put(n).array();
   }
 
   /** The smallest key greater than every key starting with {@code prefix}. */

@@ -233,6 +233,35 @@ public interface MailStore extends AutoCloseable {
    */
   MailboxWatch watch(String user, Consumer<MailboxEvent> listener);
 
+  // ---- Cluster support ---------------------------------------------------------------------
+  // A node holds user profiles and mailbox fragments (the part of a mailbox stored on one node);
+  // the user's manager allocates UIDs and MODSEQs and gathers what the nodes report. See CLUSTER.md.
+
+  /**
+   * What this node holds of every user whose {@link UserHash} lies in {@code [hashFrom,
+   * hashToExclusive)}, both read as unsigned, and {@code hashToExclusive == 0} meaning 2^64 (the
+   * end of the hash space, see {@link HashRange}; {@code fragments(0, 0)} is every user): whether
+   * the profile is here and, per mailbox fragment here, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and
+   * counters. Sorted by unsigned hash, then address. Only durable state is reported. Costs one
+   * index range scan and a point read per profile and fragment, never a message read.
+   *
+   * @throws IllegalArgumentException when {@code hashFrom} is above {@code hashToExclusive}
+   */
+  List<UserFragments> fragments(long hashFrom, long hashToExclusive);
+
+  /**
+   * Stores one message under the UID and MODSEQ its manager allocated, durably when the future
+   * completes. Creates the local fragment of the mailbox (with the given UIDVALIDITY, no profile
+   * needed on this node) when absent, raises its UIDNEXT to at least {@code uid + 1} and its
+   * HIGHESTMODSEQ to at least {@code modSeq}. UIDs may arrive out of order and with gaps. Over
+   * the quota of a profile held here, nothing is stored and the result says so. Watchers see the
+   * same {@code APPENDED} event as for {@link #append}.
+   *
+   * <p>Fails with {@link StoreException} when the UID is already stored in the fragment, the
+   * fragment has another UIDVALIDITY, or the mailbox name is invalid.
+   */
+  CompletableFuture<AppendResult> storeAssigned(AssignedMessage message);
+
   /** Bytes of mail a user holds, over all mailboxes. */
   long usage(String user);
 

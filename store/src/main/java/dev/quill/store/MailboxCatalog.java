@@ -35,6 +35,7 @@ final class MailboxCatalog {
   private final GroupCommitter committer;
   private final MessageRecords messages;
   private final ExpungeLog expunges;
+  private final HashIndex index;
   private final ChangeNotifier notifier;
   private final Function<String, UserState> users;
   private final Consumer<String> invalidate;
@@ -47,11 +48,12 @@ final class MailboxCatalog {
    * @param invalidate drops a user's cached state after a failed commit
    */
   MailboxCatalog(RocksEngine engine, GroupCommitter committer, MessageRecords messages, ExpungeLog expunges,
-      ChangeNotifier notifier, Function<String, UserState> users, Consumer<String> invalidate) {
+      HashIndex index, ChangeNotifier notifier, Function<String, UserState> users, Consumer<String> invalidate) {
     this.engine = engine;
     this.committer = committer;
     this.messages = messages;
     this.expunges = expunges;
+    this.index = index;
     this.notifier = notifier;
     this.users = users;
     this.invalidate = invalidate;
@@ -61,11 +63,43 @@ final class MailboxCatalog {
     this.lastUidValidity = uv == null ? 0 : RecordCodec.decodeCounter(uv);
   }
 
-  /** Adds a new user's INBOX and default mailboxes, all subscribed, to {@code batch}. */
-  void addDefaults(WriteBatch batch, String user) {
-    newMailbox(batch, user, MailStore.INBOX, Set.of(), true);
-    DEFAULTS.forEach((name, use) -> newMailbox(batch, user, name, Set.of(use), true));
+  /**
+   * Adds a new user's INBOX and default mailboxes, all subscribed, to {@code batch}, except those in
+   * {@code existing}: fragments this node already holds for a user whose profile was elsewhere.
+   */
+  List<MailboxInfo> addDefaults(WriteBatch batch, String user, Set<String> existing) {
+    var created = new ArrayList<MailboxInfo>();
+    if (!existing.contains(MailStore.INBOX)) {
+      created.add(newMailbox(batch, user, MailStore.INBOX, Set.of(), true));
+    }
+    DEFAULTS.forEach((name, use) -> {
+      if (!existing.contains(name)) {
+        created.add(newMailbox(batch, user, name, Set.of(use), true));
+      }
+    });
     putCounters(batch);
+    return created;
+  }
+
+  /**
+   * Creates the local fragment of a mailbox whose UIDs a cluster manager allocates: an empty
+   * mailbox record with the manager's UIDVALIDITY, without superiors (the mailbox's hierarchy is
+   * the union of all fragments) and subscribed as a subscription here says. The user's profile may
+   * live on another node. Waits until durable.
+   *
+   * @param state the user's live state, or null when this node holds nothing of the user yet
+   * @return the fragment's record
+   */
+  MailboxInfo createFragment(UserState state, String user, String name, long uidValidity) {
+    var batch = new WriteBatch();
+    MailboxInfo box = newMailbox(batch, user, name, Set.of(), null, uidValidity);
+    putCounters(batch);
+    long epoch = committer.epoch();
+    if (state != null) {
+      state.add(new MailboxState(box, epoch));
+    }
+    commit(user, committer.submit(batch, epoch, null, notifier.publisher(List.of(event(box, Kind.CREATED)))));
+    return box;
   }
 
   /**
@@ -135,6 +169,7 @@ final class MailboxCatalog {
       }
       var batch = new WriteBatch();
       Batches.delete(batch, engine.mailboxes, Keys.mailbox(user, n));
+      index.deleteMailbox(batch, user, n);
       messages.removeAll(batch, box.id);
       expunges.deleteAll(batch, box.id);
       box.deleted = true;
@@ -198,7 +233,9 @@ final class MailboxCatalog {
         boolean wasSubscribed = subscribed(user, oldName);
         MailboxInfo record = b.next.withName(newName).withSubscribed(wasSubscribed || subscribed(user, newName));
         Batches.delete(batch, engine.mailboxes, Keys.mailbox(user, oldName));
+        index.deleteMailbox(batch, user, oldName);
         put(batch, engine.mailboxes, Keys.mailbox(user, newName), RecordCodec.encodeMailbox(record));
+        index.putMailbox(batch, user, newName);
         if (wasSubscribed) {
           Batches.delete(batch, engine.meta, Keys.subscription(user, oldName));
           put(batch, engine.meta, Keys.subscription(user, newName), RecordCodec.encodeSubscription());
@@ -333,9 +370,15 @@ final class MailboxCatalog {
    * subscription of its name exists.
    */
   private MailboxInfo newMailbox(WriteBatch batch, String user, String name, Set<String> specialUse, Boolean subscribed) {
+    return newMailbox(batch, user, name, specialUse, subscribed, nextUidValidity());
+  }
+
+  private MailboxInfo newMailbox(WriteBatch batch, String user, String name, Set<String> specialUse, Boolean subscribed,
+      long uidValidity) {
     boolean sub = subscribed != null ? subscribed : subscribed(user, name);
-    var box = new MailboxInfo(nextMailboxId++, user, name, nextUidValidity(), 1, 1, 0, 0, specialUse, sub);
+    var box = new MailboxInfo(nextMailboxId++, user, name, uidValidity, 1, 1, 0, 0, specialUse, sub);
     put(batch, engine.mailboxes, Keys.mailbox(user, name), RecordCodec.encodeMailbox(box));
+    index.putMailbox(batch, user, name);
     if (subscribed != null && subscribed) {
       put(batch, engine.meta, Keys.subscription(user, name), RecordCodec.encodeSubscription());
     }

@@ -29,6 +29,8 @@ final class MailboxState {
   boolean deleted;
   /** UIDs removed by batches queued but not yet written, so they are not removed twice. */
   final Set<Long> pendingRemovals = ConcurrentHashMap.newKeySet();
+  /** Manager-assigned UIDs stored by batches queued but not yet written, so they are not stored twice. */
+  final Set<Long> pendingAppends = ConcurrentHashMap.newKeySet();
   /** Message records changed (flags) by batches queued but not yet written. */
   final Map<Long, MessageMeta> pendingMeta = new ConcurrentHashMap<>();
   /** The expunge log header including queued batches; null until loaded. Guarded by {@link #lock}. */

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p>Column families: {@code meta} (domains, users, aliases, counters, subscriptions),
  * {@code mailboxes}, {@code messages} (per-message metadata), {@code bodies} (message bytes, large
  * ones in blob files so compaction does not rewrite them), {@code quarantine}, {@code derived}
- * (MIME structure and search text) and {@code expunges} (the QRESYNC expunge log). Column
+ * (MIME structure and search text), {@code expunges} (the QRESYNC expunge log) and
+ * {@code hashindex} (users and mailboxes by user hash, {@link HashIndex}). Column
  * families added later are created when an older store is opened. See {@link Keys}.
  */
 final class RocksEngine implements AutoCloseable {
@@ -47,6 +48,7 @@ final class RocksEngine implements AutoCloseable {
   final ColumnFamilyHandle quarantine;
   final ColumnFamilyHandle derived;
   final ColumnFamilyHandle expunges;
+  final ColumnFamilyHandle hashIndex;
 
   /** Native objects to close after the database, in order. */
   private final List<AutoCloseable> resources;
@@ -64,6 +66,7 @@ final class RocksEngine implements AutoCloseable {
     this.quarantine = handles.get(5);
     this.derived = handles.get(6);
     this.expunges = handles.get(7);
+    this.hashIndex = handles.get(8);
     this.view = new AtomicReference<>(new DurableView(db));
   }
 
@@ -100,7 +103,8 @@ final class RocksEngine implements AutoCloseable {
           new ColumnFamilyDescriptor(bytes("bodies"), blobs),
           new ColumnFamilyDescriptor(bytes("quarantine"), blobs),
           new ColumnFamilyDescriptor(bytes("derived"), blobs),
-          new ColumnFamilyDescriptor(bytes("expunges"), plain));
+          new ColumnFamilyDescriptor(bytes("expunges"), plain),
+          new ColumnFamilyDescriptor(bytes("hashindex"), plain));
       var handles = new ArrayList<ColumnFamilyHandle>();
       RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
       return new RocksEngine(db, handles, resources);

@@ -87,6 +87,8 @@ public final class RocksMailStore implements MailStore {
 
   private final MessageRecords records;
   private final ExpungeLog expungeLog;
+  /** Users and mailboxes by user hash, for {@link #fragments}; maintained in the batches of the records. */
+  private final HashIndex index;
   private final ChangeNotifier notifier = new ChangeNotifier();
   /** Mailbox creation, deletion, renaming and subscriptions; called under {@link #metaLock}. */
   private final MailboxCatalog catalog;
@@ -104,7 +106,9 @@ public final class RocksMailStore implements MailStore {
     this.committer = new GroupCommitter(engine.db, engine::publishView, completer);
     this.records = new MessageRecords(engine);
     this.expungeLog = new ExpungeLog(engine, expungeLogLimit);
-    this.catalog = new MailboxCatalog(engine, committer, records, expungeLog, notifier, this::userState, this::invalidate);
+    this.index = new HashIndex(engine);
+    this.catalog = new MailboxCatalog(engine, committer, records, expungeLog, index, notifier, this::userState,
+        this::invalidate);
     this.quarantined.set(engine.count(engine.quarantine));
   }
 
@@ -133,6 +137,7 @@ public final class RocksMailStore implements MailStore {
     }
     try {
       store.catalog.upgradeRecords();
+      store.index.buildIfMissing(store.committer);
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -218,14 +223,31 @@ public final class RocksMailStore implements MailStore {
             + "; delete the alias first");
       }
       var profile = new UserProfile(a, hash, 0, Instant.now());
+      // Fragments of this user may be here already, stored for a manager while the profile was elsewhere.
+      UserState held = userState(a);
+      UserState live = held == null || held.deleted ? null : held;
       var batch = new WriteBatch();
       put(batch, engine.meta, Keys.user(a), RecordCodec.encodeUser(profile));
-      catalog.addDefaults(batch, a);
-      try {
-        commitAndWait(batch);
-      } finally {
-        userStates.remove(a); // drop a tombstone of an earlier user of this name; reload lazily
+      index.putProfile(batch, a);
+      List<MailboxInfo> created = catalog.addDefaults(batch, a, live == null ? Set.of() : live.mailboxNames());
+      if (live == null) {
+        try {
+          commitAndWait(batch);
+        } finally {
+          userStates.remove(a); // drop a tombstone of an earlier user of this name; reload lazily
+        }
+        return profile;
       }
+      // Its fragments' states are in use: keep them (one lock per mailbox) and add the new mailboxes.
+      long epoch = committer.epoch();
+      try {
+        await(committer.submit(batch, epoch, null));
+      } catch (StoreException e) {
+        invalidate(a);
+        throw e;
+      }
+      created.forEach(b -> live.add(new MailboxState(b, epoch)));
+      live.profile = profile;
       return profile;
     });
   }
@@ -251,16 +273,18 @@ public final class RocksMailStore implements MailStore {
   public boolean deleteUser(String address) {
     String a = Addresses.normalize(address);
     boolean deleted = mutate(() -> {
-      if (engine.get(engine.meta, Keys.user(a)) == null) {
+      // The profile, or only fragments of the user's mailboxes held here for a cluster manager.
+      UserState user = userState(a);
+      if (user == null || user.deleted) {
         return false;
       }
-      UserState user = userStates.computeIfAbsent(a, this::loadUser);
       List<MailboxState> boxes = user.mailboxes();
       CompletableFuture<Void> done;
       boxes.forEach(b -> b.lock.lock());
       try {
         var batch = new WriteBatch();
         delete(batch, engine.meta, Keys.user(a));
+        index.deleteUser(batch, a);
         for (MailboxState b : boxes) {
           delete(batch, engine.mailboxes, Keys.mailbox(a, b.name));
           records.removeAll(batch, b.id);
@@ -487,10 +511,12 @@ public final class RocksMailStore implements MailStore {
   private DeliveryResult deliverOne(WriteBatch batch, Target t, long epoch, byte[] message, Instant date, int crc,
       MessageDerived derived, List<MailboxEvent> events) {
     MailboxState box = t.box;
-    if (box == null || t.state.deleted || !box.refresh(engine, epoch)) {
+    // Without a profile here the user is not local: fragments held for a cluster manager take
+    // only manager-allocated UIDs (storeAssigned), never UIDs allocated here.
+    if (box == null || t.state.deleted || t.state.profile == null || !box.refresh(engine, epoch)) {
       return new DeliveryResult(t.user, DeliveryResult.Status.NO_SUCH_USER, 0);
     }
-    long quota = t.state.profile.quotaBytes();
+    long quota = t.state.quotaBytes();
     if (quota > 0 && t.state.reservedBytes() + message.length > quota) {
       return new DeliveryResult(t.user, DeliveryResult.Status.OVER_QUOTA, 0);
     }
@@ -524,7 +550,7 @@ public final class RocksMailStore implements MailStore {
           throw noSuchMailbox(a, name);
         }
         MailboxInfo before = box.next;
-        long quota = state.profile.quotaBytes();
+        long quota = state.quotaBytes();
         if (quota > 0 && state.reservedBytes() + message.length > quota) {
           return CompletableFuture.completedFuture(new AppendResult(false, before.uidValidity(), 0));
         }
@@ -642,7 +668,7 @@ public final class RocksMailStore implements MailStore {
         if (found.isEmpty()) {
           return CompletableFuture.completedFuture(new CopyResult(target.next.uidValidity(), List.of(), List.of()));
         }
-        long quota = state.profile.quotaBytes();
+        long quota = state.quotaBytes();
         if (!move && quota > 0 && state.reservedBytes() + bytes > quota) {
           throw new StoreException("over quota: copying " + bytes + " bytes would exceed the quota of "
               + quota + " bytes of " + a);
@@ -690,6 +716,101 @@ public final class RocksMailStore implements MailStore {
         locked.reversed().forEach(b -> b.lock.unlock());
       }
     });
+  }
+
+  // ---- Cluster support: fragments and manager-allocated UIDs ---------------------------------
+
+  @Override
+  public List<UserFragments> fragments(long hashFrom, long hashToExclusive) {
+    var range = new HashRange(hashFrom, hashToExclusive);
+    return inView(view -> index.summaries(view, range));
+  }
+
+  @Override
+  public CompletableFuture<AppendResult> storeAssigned(AssignedMessage m) {
+    Objects.requireNonNull(m, "m");
+    String a = Addresses.normalize(m.user());
+    Instant date = m.internalDate() != null ? m.internalDate() : Instant.now();
+    byte[] message = m.message();
+    int crc = crc32c(message);
+    long uid = m.uid();
+    return writing(() -> {
+      String name = MailboxNames.checked(m.mailbox());
+      Set<String> flags = Set.copyOf(Flags.normalize(m.flags()));
+      MailboxState box = fragment(a, name, m.uidValidity());
+      UserState state = userState(a);
+      box.lock.lock();
+      try {
+        long epoch = committer.epoch();
+        if (state == null || state.deleted || state.mailbox(name) != box || !box.refresh(engine, epoch)) {
+          throw new StoreException("cannot store UID " + uid + " in " + a + "/" + name
+              + ": the mailbox was deleted meanwhile");
+        }
+        MailboxInfo before = box.next;
+        if (before.uidValidity() != m.uidValidity()) {
+          throw new StoreException("cannot store UID " + uid + " in " + a + "/" + name + ": UIDVALIDITY "
+              + m.uidValidity() + " given, but the fragment here has " + before.uidValidity());
+        }
+        // Assigned UIDs may arrive out of order, so a UID below UIDNEXT is fine unless it is taken;
+        // a queued batch not yet written is in pendingAppends, not yet in the database.
+        if (box.pendingAppends.contains(uid) || records.current(box, uid) != null) {
+          throw new StoreException("cannot store UID " + uid + " in " + a + "/" + name
+              + " (UIDVALIDITY " + before.uidValidity() + "): that UID is already stored here");
+        }
+        long quota = state.quotaBytes();
+        if (quota > 0 && state.reservedBytes() + message.length > quota) {
+          return CompletableFuture.completedFuture(new AppendResult(false, before.uidValidity(), 0));
+        }
+        MailboxInfo after = before.withCounters(Math.max(before.uidNext(), uid + 1),
+            Math.max(before.highestModSeq(), m.modSeq()), before.messageCount() + 1, before.totalBytes() + message.length);
+        var batch = new WriteBatch();
+        records.put(batch, box.id, new MessageMeta(uid, date, message.length, flags, m.modSeq(), crc), message, m.derived());
+        put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
+        box.next = after;
+        box.pendingAppends.add(uid);
+        var event = new MailboxEvent(a, box.name, Kind.APPENDED, List.of(uid), m.modSeq());
+        return committer.submit(batch, epoch, () -> box.pendingAppends.remove(uid), notifier.publisher(List.of(event)))
+            .thenApply(v -> {
+              messagesStored.incrementAndGet();
+              return new AppendResult(true, after.uidValidity(), uid);
+            });
+      } finally {
+        box.lock.unlock();
+      }
+    });
+  }
+
+  /**
+   * The state of a user's mailbox fragment, creating it (durably, with the manager's UIDVALIDITY)
+   * when absent. Creation takes the meta lock, which guards the mailbox id counter, and costs one
+   * sync of its own; it happens once per fragment, so storing stays off the meta lock.
+   */
+  private MailboxState fragment(String user, String name, long uidValidity) {
+    UserState state = userState(user);
+    MailboxState box = state == null || state.deleted ? null : state.mailbox(name);
+    if (box != null) {
+      return box;
+    }
+    metaLock.lock();
+    try {
+      UserState held = userState(user);
+      boolean live = held != null && !held.deleted;
+      if (live && held.mailbox(name) != null) {
+        return held.mailbox(name); // created meanwhile
+      }
+      catalog.createFragment(live ? held : null, user, name, uidValidity);
+      if (held != null && !live) {
+        userStates.remove(user, held); // the tombstone of a deleted user; reload with the new fragment
+      }
+      UserState now = userState(user);
+      MailboxState created = now == null ? null : now.mailbox(name);
+      if (created == null) {
+        throw new StoreException("creating the fragment " + user + "/" + name + " failed");
+      }
+      return created;
+    } finally {
+      metaLock.unlock();
+    }
   }
 
   @Override
@@ -998,6 +1119,19 @@ public final class RocksMailStore implements MailStore {
     commitAndWait(batch);
   }
 
+  /** Removes the hash index and its format marker, as in a store written before they existed (tests). */
+  void dropHashIndexForTest() {
+    read(() -> {
+      index.dropForTest(committer);
+      return null;
+    });
+  }
+
+  /** The hash index entries as written, for tests. */
+  List<HashIndex.Entry> hashIndexForTest() {
+    return inView(view -> index.entries(view, HashRange.ALL));
+  }
+
   /** Quarantined records as stored, for tests and inspection. */
   List<QuarantinedMessage> quarantinedMessages() {
     return read(() -> {
@@ -1121,7 +1255,7 @@ public final class RocksMailStore implements MailStore {
     return box.withCounters(box.uidNext(), box.highestModSeq() + 1, box.messageCount() - count, box.totalBytes() - bytes);
   }
 
-  /** The cached state of a user, loaded on first use; null for an unknown user. */
+  /** The cached state of a user (profile, fragments or both), loaded on first use; null when nothing is held. */
   private UserState userState(String address) {
     return userStates.computeIfAbsent(address, this::loadUser);
   }
@@ -1129,14 +1263,14 @@ public final class RocksMailStore implements MailStore {
   private UserState loadUser(String address) {
     long epoch = committer.epoch(); // read before the records: a later failure forces a reload
     byte[] record = engine.get(engine.meta, Keys.user(address));
-    if (record == null) {
-      return null;
-    }
     var boxes = new ArrayList<MailboxState>();
     byte[] prefix = Keys.mailboxesOf(address);
     engine.scan(engine.mailboxes, null, prefix, Keys.endOfPrefix(prefix),
         (k, v) -> boxes.add(new MailboxState(RecordCodec.decodeMailbox(v), epoch)));
-    return new UserState(RecordCodec.decodeUser(record), boxes);
+    if (record == null && boxes.isEmpty()) {
+      return null;
+    }
+    return new UserState(address, record == null ? null : RecordCodec.decodeUser(record), boxes);
   }
 
   private void updateProfile(String address, java.util.function.UnaryOperator<UserProfile> change) {

@@ -7,19 +7,33 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The in-memory state of one user: profile and mailboxes, loaded from the store on first use.
+ * In a cluster a node may hold mailbox fragments of a user whose profile lives on another node;
+ * then {@link #profile} is null.
  * A deleted user's state stays cached with {@link #deleted} set, so that a delivery that raced
  * with the deletion finds out, and no stale copy can be loaded back in its place.
  */
 final class UserState {
   final String address;
+  /** The profile, or null when this node holds only fragments of the user's mailboxes. */
   volatile UserProfile profile;
   volatile boolean deleted;
   private final Map<String, MailboxState> mailboxes = new ConcurrentHashMap<>();
 
-  UserState(UserProfile profile, List<MailboxState> boxes) {
-    this.address = profile.address();
+  UserState(String address, UserProfile profile, List<MailboxState> boxes) {
+    this.address = address;
     this.profile = profile;
     boxes.forEach(b -> mailboxes.put(b.name, b));
+  }
+
+  /** The quota in bytes, 0 (unlimited) when the profile, which holds it, is elsewhere. */
+  long quotaBytes() {
+    UserProfile p = profile;
+    return p == null ? 0 : p.quotaBytes();
+  }
+
+  /** Names of the mailboxes held. */
+  java.util.Set<String> mailboxNames() {
+    return java.util.Set.copyOf(mailboxes.keySet());
   }
 
   /** The named mailbox, or null. */

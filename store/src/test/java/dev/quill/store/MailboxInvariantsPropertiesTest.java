@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quill.store.FlagUpdate.Mode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -59,7 +56,7 @@ class MailboxInvariantsPropertiesTest {
         store.close();
       }
     } finally {
-      deleteTree(dir);
+      TestStores.deleteTree(dir);
     }
   }
 
@@ -116,19 +113,5 @@ class MailboxInvariantsPropertiesTest {
             net.jqwik.api.Tuple.of(3, deliver), net.jqwik.api.Tuple.of(3, append), net.jqwik.api.Tuple.of(2, flags),
             net.jqwik.api.Tuple.of(2, copy), net.jqwik.api.Tuple.of(2, expunge))
         .list().ofMinSize(1).ofMaxSize(25);
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

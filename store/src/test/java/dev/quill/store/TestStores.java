@@ -1,7 +1,12 @@
 package dev.quill.store;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /** Shared set-up for store tests: cheap hashing, one domain and a few users. */
 final class TestStores {
@@ -22,6 +27,21 @@ final class TestStores {
       store.addUser(local + "@example.org", ("secret-" + local).toCharArray());
     }
     return store;
+  }
+
+  /** Deletes a directory tree made outside JUnit's @TempDir (jqwik properties make their own per try). */
+  static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.delete(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** A small RFC 5322 message with CRLF line endings. */
