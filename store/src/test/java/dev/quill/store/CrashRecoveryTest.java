@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kills a delivering process with SIGKILL and checks what the reopened store holds: every copy
+ * Kills a storing process (local delivery, or manager-assigned UIDs) with SIGKILL and checks what the reopened store holds: every copy
  * the store acknowledged as durable is there with its checksum, and nothing is half-written.
  */
 class CrashRecoveryTest {
@@ -31,12 +31,36 @@ class CrashRecoveryTest {
       store.addDomain("example.org");
       USERS.forEach(u -> store.addUser(u, "pw".toCharArray()));
     }
+    checkSurvivors(data, runUntilKilled(data, "deliver"));
+  }
 
+  /** The same for a node storing manager-allocated UIDs in fragments of users whose profiles are elsewhere. */
+  @Test
+  void sigkill_duringAssignedUidStores_everyAcknowledgedMessageSurvivesIntact() throws Exception {
+    Path data = dir.resolve("store");
+    TestStores.open(data).close();
+    List<Ack> acks = runUntilKilled(data, "assigned");
+    checkSurvivors(data, acks);
+    try (var store = TestStores.open(data)) {
+      for (UserFragments user : store.fragments(0, 0)) {
+        assertThat(user.holdsProfile()).isFalse();
+        assertThat(user.fragments()).singleElement().extracting(FragmentSummary::uidValidity).isEqualTo(CrashChild.UIDVALIDITY);
+      }
+      // A UID acknowledged before the kill stays taken after it.
+      Ack first = acks.getFirst();
+      var again = new AssignedMessage(first.user, MailStore.INBOX, CrashChild.UIDVALIDITY, first.uid, first.uid,
+          new byte[10], null, null, null);
+      assertThatThrownBy(() -> store.storeAssigned(again).join()).hasMessageContaining("already stored");
+    }
+  }
+
+  /** Runs {@link CrashChild} in {@code mode} on {@code data} and SIGKILLs it after enough acknowledgements. */
+  private List<Ack> runUntilKilled(Path data, String mode) throws Exception {
     var command = new ArrayList<String>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED",
         "-cp", System.getProperty("java.class.path"),
-        CrashChild.class.getName(), data.toString(), "8"));
+        CrashChild.class.getName(), data.toString(), mode, "8"));
     command.addAll(USERS);
     Path stderr = dir.resolve("child.err");
     Path stdout = dir.resolve("child.out"); // a file, not a pipe: the kill closes pipes, and lines must survive it
@@ -60,8 +84,12 @@ class CrashRecoveryTest {
     }
     // Every complete line, including those printed while the kill landed, is an acknowledgement.
     List<Ack> acks = acksIn(stdout);
-    assertThat(acks).as("acknowledged deliveries; child stderr: %s", stderrOf(stderr)).hasSizeGreaterThanOrEqualTo(ACKS_BEFORE_KILL);
+    assertThat(acks).as("acknowledged stores; child stderr: %s", stderrOf(stderr)).hasSizeGreaterThanOrEqualTo(ACKS_BEFORE_KILL);
+    return acks;
+  }
 
+  /** Reopens the store: every acknowledged message is there with its checksum, and counters match the messages. */
+  private static void checkSurvivors(Path data, List<Ack> acks) throws Exception {
     try (var store = TestStores.open(data)) {
       for (Ack ack : acks) {
         Optional<byte[]> bytes = store.readMessage(ack.user, MailStore.INBOX, ack.uid);
