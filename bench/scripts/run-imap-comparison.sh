@@ -7,7 +7,8 @@
 # Quill over SMTP (`quill bench smtp --sequential-rcpt`, IMAP on QUILL_IMAP_PORT, its default 2143). Each server
 # then gets a warm-up pass, WARM_SESSIONS (50) sessions that open every mailbox once and fetch its header list
 # (`--pick sequential --reconnect-every 1 --mix headers=1`), so Dovecot's index and cache files exist and
-# messages are in cur/; then two measured runs of DURATION (30) seconds with SESSIONS (200) concurrent sessions
+# messages are in cur/, followed by WARM_SECONDS (20) of the measured mixed load itself, so that Quill's JVM has
+# compiled its hot paths (a mail server runs warm for days; Dovecot gets the same pass); then two measured runs of DURATION (30) seconds with SESSIONS (200) concurrent sessions
 # on random mailboxes, their first connections spread over RAMP_UP (5) seconds (Dovecot's default mode listens
 # with a backlog of 100, its imap-login process_limit, and 200 simultaneous connects overflow it):
 #   mixed       the default `quill bench imap` mix (header lists of 50, bodies, flag changes, searches, APPEND
@@ -27,6 +28,7 @@ SESSIONS=${SESSIONS:-200}
 WARM_SESSIONS=${WARM_SESSIONS:-50}
 RAMP_UP=${RAMP_UP:-5}
 DURATION=${DURATION:-30}
+WARM_SECONDS=${WARM_SECONDS:-20}
 QUILL_IMAP_PORT=${QUILL_IMAP_PORT:-2143}
 DOVECOT_IMAP_PORT=${DOVECOT_IMAP_PORT:-2144}
 common=(--users "$BENCH_USERS" --domain "$BENCH_DOMAIN" --user-prefix "$BENCH_PREFIX" --password "$BENCH_PASSWORD")
@@ -41,6 +43,8 @@ declare -A results
 run_side() {
   local name=$1 port=$2
   bench imap --port "$port" "${warm[@]}" | grep '^RESULT' | sed 's/^/warm-up: /' >&2
+  bench imap --port "$port" "${common[@]}" --concurrency "$SESSIONS" --duration "$WARM_SECONDS" --ramp-up "$RAMP_UP" \
+    | grep '^RESULT' | sed 's/^/warm-up (mixed): /' >&2
   results[$name-mixed]=$(bench_result imap --port "$port" "${measure[@]}")
   results[$name-fetch-full]=$(bench_result imap --port "$port" "${measure[@]}" --mode fetch-full)
 }
