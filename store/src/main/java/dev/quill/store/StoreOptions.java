@@ -14,7 +14,7 @@ import java.time.Duration;
  * @param authCacheSize the most users remembered by the credentials cache (default 10,000)
  * @param minBlobBytes message bodies of at least this many bytes go to RocksDB blob files
  *     instead of the LSM tree, so compaction does not rewrite them (default 64 KiB)
- * @param blockCacheBytes the shared RocksDB block cache, in bytes (default 64 MiB)
+ * @param blockCacheBytes the shared RocksDB block cache, in bytes (default 256 MiB: a node's recent mail; the OS page cache holds the rest, compressed)
  */
 public record StoreOptions(
     Duration minHashTime,
@@ -44,7 +44,7 @@ public record StoreOptions(
 
   /** Production defaults: 50 ms hashes, a 5-minute auth cache, 64 KiB blob threshold. */
   public static StoreOptions defaults() {
-    return new StoreOptions(Duration.ofMillis(50), 0, Duration.ofMinutes(5), 10_000, 64 * 1024, 64L << 20);
+    return new StoreOptions(Duration.ofMillis(50), 0, Duration.ofMinutes(5), 10_000, 64 * 1024, 256L << 20);
   }
 
   /** These options with a fixed PBKDF2 iteration count instead of calibration. */
