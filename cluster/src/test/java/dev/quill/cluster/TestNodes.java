@@ -47,7 +47,7 @@ public final class TestNodes implements AutoCloseable {
   }
 
   /** A port that was free a moment ago, and whose FD_SOCK2 neighbour (port + 100) is free too. */
-  private static int freePort() {
+  public static int freePort() {
     while (true) {
       try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
         int port = socket.getLocalPort();

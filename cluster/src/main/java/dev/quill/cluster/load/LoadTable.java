@@ -44,6 +44,13 @@ public final class LoadTable {
     return entry != null && fresh(entry, nanoClock.getAsLong()) ? Optional.of(entry.report()) : Optional.empty();
   }
 
+  /** How long ago the node's report arrived, if it is fresh. */
+  public Optional<Duration> age(String node) {
+    Entry entry = entries.get(node);
+    long now = nanoClock.getAsLong();
+    return entry != null && fresh(entry, now) ? Optional.of(Duration.ofNanos(now - entry.receivedNanos())) : Optional.empty();
+  }
+
   /** Every fresh report, by node name; stale ones are dropped on the way. */
   public Map<String, LoadReport> current() {
     long now = nanoClock.getAsLong();

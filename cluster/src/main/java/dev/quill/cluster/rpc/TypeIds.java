@@ -15,6 +15,8 @@ package dev.quill.cluster.rpc;
 public final class TypeIds {
   /** {@code LoadReport} broadcast, one-way. */
   public static final int LOAD_REPORT = 1;
+  /** {@code NodeStats} of one node (its local users, mailboxes, messages, bytes), asked by {@code cluster status}. */
+  public static final int NODE_STATS = 2;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

@@ -132,9 +132,13 @@ public final class ClusterTransport implements AutoCloseable {
     }
   }
 
-  /** Leaves the cluster (a graceful leave: the others install a new view at once). */
+  /**
+   * Leaves the cluster (a graceful leave: the coordinator installs a view without this node at
+   * once, so the others need not wait for failure detection), then releases the channel.
+   */
   @Override
   public void close() {
+    channel.disconnect();
     channel.close();
     viewEvents.shutdown();
   }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +29,20 @@ public final class AdminService implements ConnectionHandler {
   private static final int MAX_LINE = 64 * 1024;
 
   private final AdminOps ops;
+  private final Supplier<ClusterReport> clusterStatus;
   private final byte[] token;
 
+  /** An admin service without {@code cluster.status} (refused as an unknown operation). */
   public AdminService(AdminOps ops, String token) {
+    this(ops, () -> {
+      throw new IllegalArgumentException("this node does not report cluster status");
+    }, token);
+  }
+
+  /** @param clusterStatus assembles the node's cluster report; may block for the members' answers */
+  public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, String token) {
     this.ops = ops;
+    this.clusterStatus = clusterStatus;
     this.token = token.getBytes(StandardCharsets.US_ASCII);
   }
 
@@ -109,6 +120,7 @@ public final class AdminService implements ConnectionHandler {
         }
         yield obj;
       }
+      case "cluster.status" -> JSON.valueToTree(clusterStatus.get());
       default -> throw new IllegalArgumentException("unknown admin operation '" + op + "'");
     };
   }

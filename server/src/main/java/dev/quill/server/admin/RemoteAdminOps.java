@@ -139,6 +139,15 @@ public final class RemoteAdminOps implements AdminOps {
     return m;
   }
 
+  /** The running node's cluster report (it asks every member, so this may take the node's stats timeout). */
+  public ClusterReport clusterStatus() {
+    try {
+      return JSON.treeToValue(call("cluster.status", args()), ClusterReport.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("admin channel: cluster status did not decode: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void close() {
     try {

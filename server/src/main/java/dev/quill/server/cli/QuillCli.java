@@ -1,12 +1,14 @@
 package dev.quill.server.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code quill} command: {@code serve}, and domain, user and alias administration. */
+/** The {@code quill} command: {@code serve}, domain, user and alias administration, and cluster status. */
 @Command(name = "quill", mixinStandardHelpOptions = true, version = "Quill 0.1.0",
     description = "Quill: a scalable, secure, cluster-based mail service.",
-    subcommands = {ServeCommand.class, DomainCommand.class, UserCommand.class, AliasCommand.class})
+    subcommands = {ServeCommand.class, DomainCommand.class, UserCommand.class, AliasCommand.class,
+        ClusterCommand.class})
 public final class QuillCli implements Runnable {
 
   @CommandLine.Spec
@@ -18,7 +20,15 @@ public final class QuillCli implements Runnable {
 
   /** Runs the CLI and returns the exit code: 0 done, 1 refused or failed, 2 bad usage. */
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new QuillCli());
+    return run(new CommandLine(new QuillCli()), args);
+  }
+
+  /** Runs the CLI with its output and errors going to the given writers (commands that print through picocli). */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    return run(new CommandLine(new QuillCli()).setOut(out).setErr(err), args);
+  }
+
+  private static int run(CommandLine cli, String... args) {
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("quill: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 1;

@@ -4,6 +4,8 @@ import dev.quill.server.config.ConfigLoader;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.server.node.QuillNode;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,6 +42,26 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--imap-port", paramLabel = "N", description = "IMAP port (default: 2143).")
   Integer imapPort;
 
+  @Option(names = "--node-name", paramLabel = "NAME",
+      description = "This node's name in the cluster; must be stable across restarts (default: the host name).")
+  String nodeName;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT",
+      description = "Cluster transport port (PORT + 100 is used for failure detection); 0: no cluster (default: 0).")
+  Integer clusterPort;
+
+  @Option(names = "--cluster-bind", paramLabel = "ADDR",
+      description = "Address of the cluster transport, reachable by the other nodes (default: --bind).")
+  String clusterBind;
+
+  @Option(names = "--join", paramLabel = "HOST:PORT", split = ",",
+      description = "Cluster nodes to join (comma-separated); none: form a cluster of one that others can join.")
+  List<String> join;
+
+  @Option(names = "--cluster-name", paramLabel = "NAME",
+      description = "Cluster name; nodes join only a cluster of the same name (default: quill).")
+  String clusterName;
+
   /** The configuration these flags describe. */
   NodeConfig resolve() {
     NodeConfig c = NodeConfig.defaults();
@@ -67,7 +89,34 @@ final class ServeCommand implements Callable<Integer> {
     if (imapPort != null) {
       c = c.withImapPort(checkPort("--imap-port", imapPort));
     }
-    return c;
+    return c.withCluster(cluster(c.cluster()));
+  }
+
+  private NodeConfig.Cluster cluster(NodeConfig.Cluster k) {
+    if (clusterPort != null) {
+      k = k.withPort(flag("--cluster-port", NodeConfig.Cluster::checkPort, clusterPort));
+    }
+    if (nodeName != null) {
+      k = k.withNodeName(flag("--node-name", NodeConfig.Cluster::checkName, nodeName));
+    }
+    if (clusterBind != null) {
+      k = k.withBind(clusterBind);
+    }
+    if (join != null) {
+      k = k.withJoin(flag("--join", NodeConfig.Cluster::parseJoin, join));
+    }
+    if (clusterName != null) {
+      k = k.withName(flag("--cluster-name", NodeConfig.Cluster::checkName, clusterName));
+    }
+    return k;
+  }
+
+  private static <T, R> R flag(String flag, Function<T, R> check, T value) {
+    try {
+      return check.apply(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(flag + ": " + e.getMessage());
+    }
   }
 
   private static int checkPort(String flag, int port) {

@@ -3,6 +3,7 @@ package dev.quill.server.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import dev.quill.cluster.transport.HostPort;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ public final class ConfigLoader {
       "imap", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip",
           "max_literal_size"),
       "tls", Set.of("certificate", "private_key"),
+      "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -109,7 +111,54 @@ public final class ConfigLoader {
             count("auth", "max_failures_per_user", a.maxFailuresPerUser()),
             duration("auth", "failure_window", a.failureWindow()),
             hashTime(a.passwordHashTime())),
-        duration("", "grace_period", d.gracePeriod()));
+        duration("", "grace_period", d.gracePeriod()),
+        cluster(d.cluster()));
+  }
+
+  private NodeConfig.Cluster cluster(NodeConfig.Cluster c) {
+    return new NodeConfig.Cluster(
+        checked("cluster", "port", NodeConfig.Cluster::checkPort, (int) integer("cluster", "port", c.port(), 0, 65535, "a TCP port")),
+        checked("cluster", "node_name", NodeConfig.Cluster::checkName, str("cluster", "node_name", c.nodeName())),
+        str("cluster", "bind", c.bind()),
+        join(c),
+        checked("cluster", "name", NodeConfig.Cluster::checkName, str("cluster", "name", c.name())),
+        checked("cluster", "buckets", NodeConfig.Cluster::checkBuckets,
+            (int) integer("cluster", "buckets", c.buckets(), 1, Integer.MAX_VALUE, "a bucket count")),
+        c.timeouts());
+  }
+
+  private List<HostPort> join(NodeConfig.Cluster c) {
+    JsonNode n = node("cluster", "join");
+    if (n == null) {
+      return c.join();
+    }
+    if (!n.isArray()) {
+      throw error("cluster", "join", "expected a list of \"HOST:PORT\" strings, found " + n);
+    }
+    List<String> seeds = new ArrayList<>();
+    for (JsonNode seed : n) {
+      if (!seed.isTextual()) {
+        throw error("cluster", "join", "expected \"HOST:PORT\" strings, found " + seed);
+      }
+      seeds.add(seed.asText());
+    }
+    try {
+      return NodeConfig.Cluster.parseJoin(seeds);
+    } catch (IllegalArgumentException e) {
+      throw error("cluster", "join", e.getMessage());
+    }
+  }
+
+  // A value that passed its type check but fails the record's own rule (null means "not set": kept).
+  private <T> T checked(String section, String key, Function<T, T> check, T value) {
+    if (value == null || node(section, key) == null) {
+      return value;
+    }
+    try {
+      return check.apply(value);
+    } catch (IllegalArgumentException e) {
+      throw error(section, key, e.getMessage());
+    }
   }
 
   // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.

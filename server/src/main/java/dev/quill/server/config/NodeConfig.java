@@ -1,7 +1,11 @@
 package dev.quill.server.config;
 
+import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.HostPort;
+import dev.quill.cluster.usermap.UserMap;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A node's resolved configuration: the embedded defaults, overridden by the TOML file, overridden
@@ -9,7 +13,7 @@ import java.time.Duration;
  */
 public record NodeConfig(
     String hostname, Path data, String bind, Smtp smtp, Submission submission, Pop3 pop3, Imap imap, Tls tls,
-    Auth auth, Duration gracePeriod) {
+    Auth auth, Duration gracePeriod, Cluster cluster) {
 
   /** The public SMTP listener (port 25 role: mail from other servers to local users). */
   public record Smtp(
@@ -34,6 +38,89 @@ public record NodeConfig(
       boolean allowPlaintextOnLoopback, Duration failureDelay, int maxFailuresPerIp, int maxFailuresPerUser,
       Duration failureWindow, Duration passwordHashTime) {}
 
+  /**
+   * Cluster membership. {@code port} 0 means standalone: no JGroups at all, the node runs as before.
+   *
+   * @param port the cluster transport's TCP port (its failure-detection socket uses port + 100); 0 = off
+   * @param nodeName the node's stable name in the cluster; null = the machine's host name
+   * @param bind the address the cluster transport listens on; null = the node's {@code bind}
+   * @param join seeds asked at start-up; empty = form a cluster of one that others can join
+   * @param name the cluster name; nodes join only a cluster of the same name
+   * @param buckets the user map's bucket count, the same on every node
+   * @param timeouts failure detection and merge timing; not in the file (tests shorten it)
+   */
+  public record Cluster(
+      int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
+      ClusterSettings.Timeouts timeouts) {
+    public Cluster {
+      join = List.copyOf(join);
+    }
+
+    /** Highest cluster port: JGroups' failure-detection socket listens on port + 100. */
+    public static final int MAX_PORT = 65_535 - 100;
+
+    public boolean enabled() {
+      return port > 0;
+    }
+
+    /** Checks a cluster port: 0 (off) or 1..{@link #MAX_PORT}. */
+    public static int checkPort(int port) {
+      if (port < 0 || port > MAX_PORT) {
+        throw new IllegalArgumentException("expected 0 (no cluster) or a TCP port from 1 to " + MAX_PORT
+            + " (port + 100 is the failure-detection port), found " + port);
+      }
+      return port;
+    }
+
+    /** Checks a node or cluster name: the user map hashes node names, so they must be plain and stable. */
+    public static String checkName(String name) {
+      if (name == null || name.isEmpty() || name.length() > 200) {
+        throw new IllegalArgumentException("must be 1 to 200 characters, found '" + (name == null ? "" : name) + "'");
+      }
+      if (name.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+        throw new IllegalArgumentException("must not contain spaces or control characters, found '" + name + "'");
+      }
+      return name;
+    }
+
+    /** Checks a bucket count: 1..{@link UserMap#MAX_BUCKETS}. */
+    public static int checkBuckets(int buckets) {
+      if (buckets < 1 || buckets > UserMap.MAX_BUCKETS) {
+        throw new IllegalArgumentException("expected a bucket count from 1 to " + UserMap.MAX_BUCKETS + ", found " + buckets);
+      }
+      return buckets;
+    }
+
+    /** Parses a seed list {@code HOST:PORT[,HOST:PORT...]}. */
+    public static List<HostPort> parseJoin(List<String> seeds) {
+      return seeds.stream().map(String::strip).filter(s -> !s.isEmpty()).map(HostPort::parse).toList();
+    }
+
+    public Cluster withPort(int p) {
+      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts);
+    }
+
+    public Cluster withNodeName(String n) {
+      return new Cluster(port, n, bind, join, name, buckets, timeouts);
+    }
+
+    public Cluster withBind(String b) {
+      return new Cluster(port, nodeName, b, join, name, buckets, timeouts);
+    }
+
+    public Cluster withJoin(List<HostPort> seeds) {
+      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts);
+    }
+
+    public Cluster withName(String n) {
+      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts);
+    }
+
+    public Cluster withTimeouts(ClusterSettings.Timeouts t) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, t);
+    }
+  }
+
   /** The embedded default configuration: a single node on loopback, safe limits. */
   public static NodeConfig defaults() {
     return new NodeConfig(
@@ -46,44 +133,49 @@ public record NodeConfig(
         new Imap(2143, 0, Duration.ofMinutes(30), 10_000, 100, 50L << 20),
         new Tls(null, null),
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults()));
+  }
+
+  public NodeConfig withCluster(Cluster c) {
+    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, c);
   }
 
   public NodeConfig withData(Path d) {
-    return new NodeConfig(hostname, d, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod);
+    return new NodeConfig(hostname, d, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster);
   }
 
   public NodeConfig withBind(String b) {
-    return new NodeConfig(hostname, data, b, smtp, submission, pop3, imap, tls, auth, gracePeriod);
+    return new NodeConfig(hostname, data, b, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster);
   }
 
   public NodeConfig withHostname(String h) {
-    return new NodeConfig(h, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod);
+    return new NodeConfig(h, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster);
   }
 
   public NodeConfig withSmtpPort(int p) {
     Smtp s = smtp;
     return new NodeConfig(hostname, data, bind, new Smtp(p, s.maxMessageSize(), s.maxRecipients(), s.maxConnections(),
         s.maxConnectionsPerIp(), s.pregreetWait(), s.idleTimeout(), s.dataTimeout(), s.maxErrors()),
-        submission, pop3, imap, tls, auth, gracePeriod);
+        submission, pop3, imap, tls, auth, gracePeriod, cluster);
   }
 
   public NodeConfig withSubmissionPort(int p) {
     return new NodeConfig(hostname, data, bind, smtp, new Submission(p, submission.implicitTlsPort()), pop3, imap, tls, auth,
-        gracePeriod);
+        gracePeriod, cluster);
   }
 
   public NodeConfig withPop3Port(int p) {
     Pop3 o = pop3;
     return new NodeConfig(hostname, data, bind, smtp, submission,
         new Pop3(p, o.implicitTlsPort(), o.idleTimeout(), o.maxConnections(), o.maxConnectionsPerIp()), imap, tls,
-        auth, gracePeriod);
+        auth, gracePeriod, cluster);
   }
 
   public NodeConfig withImapPort(int p) {
     Imap i = imap;
     return new NodeConfig(hostname, data, bind, smtp, submission, pop3,
         new Imap(p, i.implicitTlsPort(), i.idleTimeout(), i.maxConnections(), i.maxConnectionsPerIp(),
-            i.maxLiteralSize()), tls, auth, gracePeriod);
+            i.maxLiteralSize()), tls, auth, gracePeriod, cluster);
   }
 }

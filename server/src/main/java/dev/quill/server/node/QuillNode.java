@@ -1,5 +1,8 @@
 package dev.quill.server.node;
 
+import dev.quill.cluster.node.ClusterNode;
+import dev.quill.cluster.transport.ClusterException;
+import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.mail.auth.LoginThrottle;
 import dev.quill.mail.imap.ImapService;
 import dev.quill.mail.net.ListenerConfig;
@@ -11,6 +14,7 @@ import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
+import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.StoreAdminOps;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
@@ -28,16 +32,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Quill node: opens the store, builds TLS, and runs the SMTP, submission, POP3, IMAP and admin
- * listeners over it. {@link #close()} stops accepting, lets sessions finish within the grace
- * period and closes the store cleanly.
+ * One Quill node: opens the store, joins the cluster when a cluster port is configured, builds TLS,
+ * and runs the SMTP, submission, POP3, IMAP and admin listeners over the store. {@link #close()}
+ * stops accepting, lets sessions finish within the grace period, leaves the cluster and closes the
+ * store cleanly.
+ *
+ * <p>The cluster gives membership, the user map and status only: the mail services still use the
+ * local store (cross-node delivery and retrieval are the next part of issue 4).
  */
 public final class QuillNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(QuillNode.class);
 
+  /** How long {@code cluster status} waits for each member's counts before showing it unreachable. */
+  static final Duration STATS_TIMEOUT = Duration.ofSeconds(2);
+
   private final NodeConfig config;
   private final MailStore store;
   private final Map<String, ProtocolServer> servers = new LinkedHashMap<>();
+  private ClusterNode cluster;
   private ProtocolServer admin;
   private boolean closed;
 
@@ -46,18 +58,57 @@ public final class QuillNode implements AutoCloseable {
     this.store = store;
   }
 
-  /** Opens the data directory and starts every listener; on failure nothing stays open. */
+  /**
+   * Opens the data directory, joins the cluster if one is configured, and starts every listener;
+   * on failure nothing stays open.
+   */
   public static QuillNode start(NodeConfig config) throws IOException {
     Files.createDirectories(config.data());
     MailStore store = StoreFactory.open(config);
     QuillNode node = new QuillNode(config, store);
     try {
+      if (config.cluster().enabled()) {
+        node.joinCluster(clusterSettings(config));
+      }
       node.startListeners();
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;
     }
     return node;
+  }
+
+  /** The cluster settings a configuration describes (cluster port set); defaults resolved here, once. */
+  static ClusterSettings clusterSettings(NodeConfig config) throws IOException {
+    NodeConfig.Cluster c = config.cluster();
+    String name = c.nodeName() != null ? c.nodeName() : NodeConfig.Cluster.checkName(InetAddress.getLocalHost().getHostName());
+    String bind = c.bind() != null ? c.bind() : config.bind();
+    if (InetAddress.getByName(bind).isAnyLocalAddress()) {
+      // Peers connect to the address the transport binds to, so it must be one they can reach.
+      throw new IllegalArgumentException("cluster.bind: the cluster transport needs a concrete address that the other"
+          + " nodes can reach, not " + bind + "; set cluster.bind or --cluster-bind");
+    }
+    return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts());
+  }
+
+  private void joinCluster(ClusterSettings settings) throws IOException {
+    try {
+      // XXX The disk queue is reported as 0: the store does not expose its group committer's queue depth yet.
+      cluster = ClusterNode.start(settings, config.cluster().buckets(), () -> 0, () -> LocalCounts.of(store));
+    } catch (ClusterException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    cluster.addMapListener((view, map, moves) -> log.info(
+        "event=view id={} members={} coordinator={} buckets={} moved={}", view.id(), view.members(),
+        view.coordinator(), map.bucketsOf(settings.nodeName()).length, moves.size()));
+  }
+
+  /** What {@code cluster status} shows: this node's view of the cluster and every member's counts. */
+  public ClusterReport clusterReport() {
+    if (cluster == null) {
+      return ClusterReports.standalone(config.hostname(), LocalCounts.of(store));
+    }
+    return ClusterReports.clustered(cluster.status(), cluster.memberStats(STATS_TIMEOUT));
   }
 
   private void startListeners() throws IOException {
@@ -101,10 +152,11 @@ public final class QuillNode implements AutoCloseable {
 
     String token = AdminEndpoint.newToken();
     admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
-        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(store, false), token));
+        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(store, false), this::clusterReport, token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
-    log.info("node started hostname={} data={} ports={}", config.hostname(), config.data().toAbsolutePath(), ports());
+    log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
+        ports(), cluster == null ? "none" : cluster.name() + "@" + config.cluster().port());
   }
 
   private void start(ListenerConfig listener, SSLContext tls, dev.quill.mail.net.ConnectionHandler handler)
@@ -126,7 +178,15 @@ public final class QuillNode implements AutoCloseable {
     return store;
   }
 
-  /** Stops all listeners (sessions get the grace period), then closes the store. Idempotent. */
+  /** The node's cluster membership, or null when no cluster port is configured. */
+  public ClusterNode cluster() {
+    return cluster;
+  }
+
+  /**
+   * Stops all listeners (sessions get the grace period), then leaves the cluster (the others see a
+   * graceful leave at once, not a failure), then closes the store. Idempotent.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -151,6 +211,10 @@ public final class QuillNode implements AutoCloseable {
     }
     if (admin != null) {
       admin.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+      log.info("event=leave node={}", cluster.name());
     }
     store.close();
     log.info("node stopped data={}", config.data().toAbsolutePath());

@@ -1,0 +1,175 @@
+package dev.quill.cluster.node;
+
+import dev.quill.cluster.load.LoadGossip;
+import dev.quill.cluster.load.LoadTable;
+import dev.quill.cluster.rpc.Codecs;
+import dev.quill.cluster.rpc.MessageType;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.cluster.transport.ClusterException;
+import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.ClusterTransport;
+import dev.quill.cluster.transport.ClusterView;
+import dev.quill.cluster.usermap.BucketMove;
+import dev.quill.cluster.usermap.UserMap;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * A node's membership in the cluster, as the rest of the node uses it: the transport, the RPC
+ * endpoint, load gossip, and the user map of the current view.
+ *
+ * <p>The user map is recomputed on the view thread for every view, and every {@link MapListener}
+ * is told the view, the map and the buckets that moved, in view order. A listener added later is
+ * first told the current view (with no moves), under the same lock, so it never misses or repeats
+ * a view.
+ *
+ * <p>The node also serves {@link #NODE_STATS}: its local counts, computed by a supplier from the
+ * mail layer (which this module does not depend on).
+ */
+public final class ClusterNode implements AutoCloseable {
+  /** A node's local counts; the request has no body. */
+  public static final MessageType<Void, NodeStats> NODE_STATS =
+      new MessageType<>(TypeIds.NODE_STATS, 1, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC);
+
+  /** The current view and its map, replaced together. */
+  private record Current(ClusterView view, UserMap map) {}
+
+  private final ClusterTransport transport;
+  private final RpcEndpoint rpc;
+  private final LoadGossip gossip;
+  private final int buckets;
+  private final List<MapListener> listeners = new CopyOnWriteArrayList<>();
+  // Orders view installation against listener registration: a new listener sees exactly one "current" view.
+  private final ReentrantLock mapLock = new ReentrantLock();
+  private volatile Current current;
+
+  private ClusterNode(ClusterTransport transport, int buckets, IntSupplier diskQueueDepth,
+      Supplier<NodeStats> localStats) {
+    this.transport = transport;
+    this.buckets = buckets;
+    this.current = new Current(transport.view(), UserMap.of(transport.view().members(), buckets));
+    this.rpc = new RpcEndpoint(transport);
+    rpc.register(NODE_STATS, (from, none) -> localStats.get());
+    this.gossip = new LoadGossip(rpc, transport.nodeName(), diskQueueDepth, new LoadTable(), LoadGossip.DEFAULT_INTERVAL);
+    transport.addViewListener(this::install);
+  }
+
+  /**
+   * Joins (or forms) the cluster the settings name.
+   *
+   * @param buckets the user map's bucket count, the same on every node (1..{@link UserMap#MAX_BUCKETS})
+   * @param diskQueueDepth how many writes wait for this node's store right now (load gossip)
+   * @param localStats this node's local counts, computed when a member asks
+   */
+  public static ClusterNode start(ClusterSettings settings, int buckets, IntSupplier diskQueueDepth,
+      Supplier<NodeStats> localStats) throws ClusterException {
+    if (buckets < 1 || buckets > UserMap.MAX_BUCKETS) {
+      throw new IllegalArgumentException("bucket count " + buckets + " is outside 1.." + UserMap.MAX_BUCKETS);
+    }
+    ClusterTransport transport = ClusterTransport.start(settings);
+    try {
+      return new ClusterNode(transport, buckets, diskQueueDepth, localStats);
+    } catch (RuntimeException e) {
+      transport.close();
+      throw e;
+    }
+  }
+
+  public String name() {
+    return transport.nodeName();
+  }
+
+  public ClusterView view() {
+    return current.view();
+  }
+
+  public UserMap map() {
+    return current.map();
+  }
+
+  /** The endpoint the node's services register their message types on. */
+  public RpcEndpoint rpc() {
+    return rpc;
+  }
+
+  /** Tells {@code listener} the current view now, then every later one. */
+  public void addMapListener(MapListener listener) {
+    mapLock.lock();
+    try {
+      listeners.add(listener);
+      Current now = current;
+      listener.mapChanged(now.view(), now.map(), List.of());
+    } finally {
+      mapLock.unlock();
+    }
+  }
+
+  private void install(ClusterView view) {
+    mapLock.lock();
+    try {
+      Current before = current;
+      if (view.id().equals(before.view().id())) {
+        return; // the transport's first call repeats the view the constructor already used
+      }
+      UserMap map = UserMap.of(view.members(), buckets);
+      List<BucketMove> moves = UserMap.movedBuckets(before.map(), map);
+      current = new Current(view, map);
+      for (MapListener listener : listeners) {
+        listener.mapChanged(view, map, moves);
+      }
+    } finally {
+      mapLock.unlock();
+    }
+  }
+
+  /** The view, buckets per member and each member's latest load, as this node sees them now. */
+  public ClusterStatus status() {
+    Current now = current;
+    Map<String, Integer> counts = now.map().bucketCounts();
+    LoadTable loads = gossip.table();
+    List<ClusterStatus.Member> members = new ArrayList<>();
+    for (String member : now.view().members()) {
+      members.add(new ClusterStatus.Member(member, counts.getOrDefault(member, 0), loads.get(member),
+          loads.age(member)));
+    }
+    return new ClusterStatus(name(), transport.clusterName(), now.view().id(), now.view().coordinator(), buckets,
+        members);
+  }
+
+  /**
+   * Asks every member (this node included) for its local counts, in parallel; a member that does
+   * not answer within {@code timeout} is {@link MemberStats.Unreachable}. In view order.
+   */
+  public List<MemberStats> memberStats(Duration timeout) {
+    Map<String, CompletableFuture<NodeStats>> calls = rpc.callAll(NODE_STATS, null, timeout);
+    List<MemberStats> answers = new ArrayList<>(calls.size());
+    for (Map.Entry<String, CompletableFuture<NodeStats>> call : calls.entrySet()) {
+      try {
+        answers.add(new MemberStats.Answered(call.getKey(), call.getValue().get()));
+      } catch (ExecutionException e) {
+        answers.add(new MemberStats.Unreachable(call.getKey(), String.valueOf(e.getCause().getMessage())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        answers.add(new MemberStats.Unreachable(call.getKey(), "interrupted"));
+      }
+    }
+    return answers;
+  }
+
+  /** Stops gossip and requests, then leaves the cluster gracefully (disconnect, then close). */
+  @Override
+  public void close() {
+    gossip.close();
+    rpc.close();
+    transport.close();
+  }
+}

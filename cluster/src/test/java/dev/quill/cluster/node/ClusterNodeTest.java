@@ -1,0 +1,110 @@
+package dev.quill.cluster.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.cluster.TestNodes;
+import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.ClusterView;
+import dev.quill.cluster.transport.HostPort;
+import dev.quill.cluster.usermap.BucketMove;
+import dev.quill.cluster.usermap.UserMap;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Three in-JVM cluster nodes, each with its own JGroups TCP transport on 127.0.0.1. */
+class ClusterNodeTest {
+  private static final int BUCKETS = 1024;
+
+  private record Event(ClusterView view, UserMap map, List<BucketMove> moves) {}
+
+  private final List<Integer> ports = new ArrayList<>();
+  private final List<ClusterNode> started = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    started.reversed().forEach(ClusterNode::close);
+  }
+
+  private ClusterNode start(String name, int diskQueue, Supplier<NodeStats> stats) throws Exception {
+    int port = TestNodes.freePort();
+    List<HostPort> seeds = ports.stream().map(p -> new HostPort(TestNodes.HOST, p)).toList();
+    ClusterNode node = ClusterNode.start(
+        ClusterSettings.of("node-test", name, TestNodes.HOST, port, seeds).withTimeouts(TestNodes.FAST),
+        BUCKETS, () -> diskQueue, stats);
+    ports.add(port);
+    started.add(node);
+    return node;
+  }
+
+  @Test
+  void threeNodes_computeOneMap_tellListenersTheMoves_andReportStatusAndStats() throws Exception {
+    ClusterNode n1 = start("n1", 1, () -> new NodeStats(1, 2, 3, 4));
+    List<Event> events = new CopyOnWriteArrayList<>();
+    n1.addMapListener((view, map, moves) -> events.add(new Event(view, map, moves)));
+    assertThat(events).hasSize(1);
+    assertThat(events.getFirst().moves()).isEmpty();
+    assertThat(events.getFirst().map().bucketCounts()).containsEntry("n1", BUCKETS);
+
+    ClusterNode n2 = start("n2", 2, () -> new NodeStats(10, 20, 30, 40));
+    ClusterNode n3 = start("n3", 3, () -> new NodeStats(100, 200, 300, 400));
+    await().atMost(Duration.ofSeconds(15)).until(() -> started.stream().allMatch(n -> n.view().size() == 3));
+
+    UserMap expected = UserMap.of(List.of("n1", "n2", "n3"), BUCKETS);
+    assertThat(n1.map()).isEqualTo(expected);
+    assertThat(n2.map()).isEqualTo(expected);
+    assertThat(n3.map()).isEqualTo(expected);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events.getLast().map().equals(expected));
+    // Every join moved buckets only to the newcomer.
+    for (Event e : events.subList(1, events.size())) {
+      String newest = e.view().members().getLast();
+      assertThat(e.moves()).isNotEmpty().allSatisfy(m -> assertThat(m.to()).isEqualTo(newest));
+    }
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> n2.status().members().stream().allMatch(m -> m.load().isPresent()));
+    ClusterStatus status = n2.status();
+    assertThat(status.self()).isEqualTo("n2");
+    assertThat(status.viewId()).isEqualTo(n1.view().id());
+    assertThat(status.coordinator()).isEqualTo("n1");
+    assertThat(status.members()).extracting(ClusterStatus.Member::name).containsExactly("n1", "n2", "n3");
+    assertThat(status.members().stream().mapToInt(ClusterStatus.Member::buckets).sum()).isEqualTo(BUCKETS);
+    assertThat(status.members()).allSatisfy(m -> assertThat(m.loadAge().orElseThrow()).isLessThan(Duration.ofSeconds(3)));
+    assertThat(status.members().get(2).load().orElseThrow().diskQueueDepth()).isEqualTo(3);
+
+    assertThat(n3.memberStats(Duration.ofSeconds(5))).containsExactly(
+        new MemberStats.Answered("n1", new NodeStats(1, 2, 3, 4)),
+        new MemberStats.Answered("n2", new NodeStats(10, 20, 30, 40)),
+        new MemberStats.Answered("n3", new NodeStats(100, 200, 300, 400)));
+
+    int[] n3Buckets = n3.map().bucketsOf("n3");
+    n3.close(); // graceful: the others install the smaller view without waiting for failure detection
+    await().atMost(Duration.ofSeconds(3)).until(() -> n1.view().size() == 2 && n2.view().size() == 2);
+    await().atMost(Duration.ofSeconds(3)).until(() -> events.getLast().view().size() == 2);
+    assertThat(events.getLast().moves()).hasSize(n3Buckets.length)
+        .allSatisfy(m -> assertThat(m.from()).isEqualTo("n3"));
+    assertThat(n1.map().bucketsOf("n3")).isEmpty();
+  }
+
+  @Test
+  void memberThatDoesNotAnswerInTime_isUnreachable() throws Exception {
+    ClusterNode n1 = start("s1", 0, () -> new NodeStats(0, 0, 0, 0));
+    start("s2", 0, () -> {
+      try {
+        Thread.sleep(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return new NodeStats(0, 0, 0, 0);
+    });
+    await().atMost(Duration.ofSeconds(15)).until(() -> n1.view().size() == 2);
+    List<MemberStats> answers = n1.memberStats(Duration.ofMillis(500));
+    assertThat(answers.get(0)).isEqualTo(new MemberStats.Answered("s1", new NodeStats(0, 0, 0, 0)));
+    assertThat(answers.get(1)).isInstanceOfSatisfying(MemberStats.Unreachable.class,
+        u -> assertThat(u.reason()).contains("did not answer"));
+  }
+}

@@ -1,0 +1,112 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.HostPort;
+import dev.quill.cluster.usermap.UserMap;
+import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.cli.QuillCli;
+import dev.quill.server.config.NodeConfig;
+import dev.quill.server.node.QuillNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whole {@link QuillNode}s in this JVM, each with its own JGroups TCP transport on 127.0.0.1 and
+ * shortened timing: faster than the JVM suite for what does not need a process boundary.
+ */
+class InJvmClusterTest {
+  /** Joins, heartbeats and checks in half a second; suspicion after 3 s; merges every 1 to 2 s. */
+  private static final ClusterSettings.Timeouts FAST = new ClusterSettings.Timeouts(Duration.ofMillis(500),
+      Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2));
+
+  @TempDir
+  Path dir;
+
+  private final List<Integer> seeds = new ArrayList<>();
+  private final List<QuillNode> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    nodes.reversed().forEach(QuillNode::close);
+  }
+
+  private QuillNode start(String name) throws Exception {
+    int port = ClusterHarness.freePort();
+    NodeConfig.Cluster cluster = NodeConfig.defaults().cluster().withPort(port).withNodeName(name)
+        .withBind(ClusterHarness.HOST).withJoin(seeds.stream().map(p -> new HostPort(ClusterHarness.HOST, p)).toList())
+        .withName("injvm").withTimeouts(FAST);
+    QuillNode node = QuillNode.start(config(name).withCluster(cluster));
+    seeds.add(port);
+    nodes.add(node);
+    return node;
+  }
+
+  private NodeConfig config(String name) {
+    return NodeConfig.defaults().withData(dir.resolve(name)).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0)
+        .withImapPort(0);
+  }
+
+  @Test
+  void threeNodes_shareOneMap_reportEveryMember_andAGracefulLeaveMovesOnlyItsBuckets() throws Exception {
+    QuillNode a = start("a");
+    QuillNode b = start("b");
+    QuillNode c = start("c");
+    await().atMost(Duration.ofSeconds(15)).until(() -> nodes.stream().allMatch(n -> n.cluster().view().size() == 3));
+    a.store().addDomain("example.test");
+    a.store().addUser("u1@example.test", "pw".toCharArray());
+    a.store().addUser("u2@example.test", "pw".toCharArray());
+
+    UserMap three = UserMap.of(List.of("a", "b", "c"), 1024);
+    assertThat(nodes).allSatisfy(n -> assertThat(n.cluster().map()).isEqualTo(three));
+    ClusterReport report = c.clusterReport();
+    assertThat(report.clustered()).isTrue();
+    assertThat(report.clusterName()).isEqualTo("injvm");
+    assertThat(report.nodes()).extracting(ClusterReport.Node::name).containsExactly("a", "b", "c");
+    assertThat(report.nodes().getFirst().counts()).isEqualTo(new ClusterReport.Counts(2, 12, 0, 0));
+    assertThat(report.nodes().get(1).counts()).isEqualTo(new ClusterReport.Counts(0, 0, 0, 0));
+
+    int[] before = a.cluster().map().bucketsOf("a");
+    c.close(); // SIGTERM path: listeners, then a graceful leave, then the store
+    await().atMost(Duration.ofSeconds(2)).until(() -> a.cluster().view().size() == 2 && b.cluster().view().size() == 2);
+    UserMap two = a.cluster().map();
+    assertThat(two).isEqualTo(UserMap.of(List.of("a", "b"), 1024));
+    assertThat(two.bucketsOf("a")).contains(before); // a keeps its buckets and takes some of c's
+    assertThat(b.clusterReport().nodes()).extracting(ClusterReport.Node::name).containsExactly("a", "b");
+  }
+
+  @Test
+  void nodeWithoutClusterPort_runsWithoutJGroups_andStatusSaysStandalone() throws Exception {
+    QuillNode solo = QuillNode.start(config("solo"));
+    nodes.add(solo);
+    solo.store().addDomain("example.test");
+    solo.store().addUser("u@example.test", "pw".toCharArray());
+    assertThat(solo.cluster()).isNull();
+
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = QuillCli.run(new PrintWriter(out), new PrintWriter(err), "cluster", "status", "--data",
+        dir.resolve("solo").toString());
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(out.toString()).startsWith("standalone (no cluster configured)");
+    assertThat(out.toString().lines().skip(2).findFirst().orElseThrow()).matches("localhost\\s+-\\s+-\\s+-\\s+-\\s+1\\s+6\\s+0\\s+0");
+  }
+
+  @Test
+  void statusWithoutARunningNode_saysSo() {
+    StringWriter err = new StringWriter();
+    int code = QuillCli.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "cluster", "status", "--data",
+        dir.resolve("nothing").toString());
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString()).contains("no running node on");
+  }
+}

@@ -1,0 +1,69 @@
+package dev.quill.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quill.cluster.transport.HostPort;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The {@code [cluster]} section: defaults, values, and each refusal with its file, line and key. */
+class ClusterConfigTest {
+  private static final NodeConfig D = NodeConfig.defaults();
+
+  @Test
+  void defaults_areStandalone() {
+    assertThat(D.cluster().enabled()).isFalse();
+    assertThat(D.cluster().name()).isEqualTo("quill");
+    assertThat(D.cluster().buckets()).isEqualTo(1024);
+    assertThat(D.cluster().join()).isEmpty();
+  }
+
+  @Test
+  void section_setsEveryKey() {
+    NodeConfig c = ConfigLoader.parse("q.toml", """
+        [cluster]
+        node_name = "n1"
+        port = 7800
+        bind = "10.0.0.5"
+        join = ["10.0.0.6:7800", "[fd00::7]:7801"]
+        name = "prod"
+        buckets = 4096
+        """, D);
+    assertThat(c.cluster().enabled()).isTrue();
+    assertThat(c.cluster().nodeName()).isEqualTo("n1");
+    assertThat(c.cluster().port()).isEqualTo(7800);
+    assertThat(c.cluster().bind()).isEqualTo("10.0.0.5");
+    assertThat(c.cluster().join()).containsExactly(new HostPort("10.0.0.6", 7800), new HostPort("fd00::7", 7801));
+    assertThat(c.cluster().name()).isEqualTo("prod");
+    assertThat(c.cluster().buckets()).isEqualTo(4096);
+    assertThat(c.cluster().timeouts()).isEqualTo(D.cluster().timeouts());
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "port = 70000                 | q.toml:3: cluster.port",
+      "port = 65500                 | q.toml:3: cluster.port: expected 0 (no cluster) or a TCP port from 1 to 65435",
+      "node_name = \"\"             | q.toml:3: cluster.node_name",
+      "node_name = \"a b\"          | q.toml:3: cluster.node_name: must not contain spaces",
+      "join = [\"host-without-port\"] | q.toml:3: cluster.join: expected HOST:PORT",
+      "join = [\"h:99999\"]         | q.toml:3: cluster.join: port 99999 is outside 1..65535",
+      "join = \"h:7800\"            | q.toml:3: cluster.join: expected a list",
+      "buckets = 0                  | q.toml:3: cluster.buckets",
+      "buckets = 2000000            | q.toml:3: cluster.buckets: expected a bucket count from 1 to 1048576",
+      "name = \"\"                  | q.toml:3: cluster.name",
+      "nodes = 3                    | q.toml:3: cluster.nodes: unknown key"})
+  void badValue_refusedWithFileLineAndKey(String line, String message) {
+    assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "# cluster\n[cluster]\n" + line + "\n", D))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(message);
+  }
+
+  @Test
+  void joinParsing_skipsEmptyEntries() {
+    assertThat(NodeConfig.Cluster.parseJoin(List.of("a:1", " ", "b:2 "))).containsExactly(
+        new HostPort("a", 1), new HostPort("b", 2));
+  }
+}
