@@ -81,6 +81,11 @@ final class GroupCommitter implements AutoCloseable {
     return syncs.get();
   }
 
+  /** Commits waiting for the commit thread: the node's disk queue, for load balancing. */
+  int queued() {
+    return queue.size();
+  }
+
   /**
    * Queues {@code batch} (which this committer now owns and closes) and returns a future that
    * completes when it is durable.

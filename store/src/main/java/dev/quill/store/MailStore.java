@@ -268,6 +268,9 @@ public interface MailStore extends AutoCloseable {
   /** Counters for the admin API and benchmarks. */
   StoreStats stats();
 
+  /** Writes queued for the disk and not yet durable: the load a cluster's balancer compares. */
+  int pendingWrites();
+
   /** Flushes and closes the engine; further calls throw {@link StoreException}. */
   @Override
   void close();

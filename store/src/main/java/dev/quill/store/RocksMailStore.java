@@ -1077,6 +1077,11 @@ public final class RocksMailStore implements MailStore {
   }
 
   @Override
+  public int pendingWrites() {
+    return committer.queued();
+  }
+
+  @Override
   public StoreStats stats() {
     return new StoreStats(committer.commits(), committer.syncs(), messagesStored.get(), quarantined.get());
   }

@@ -224,6 +224,7 @@ class DeliveryTest {
         });
       }
     }
+    assertThat(store.pendingWrites()).as("every acknowledged write has left the disk queue").isZero();
     for (String user : all) {
       List<MessageMeta> messages = store.messages(user, "INBOX");
       MailboxInfo box = store.mailbox(user, "INBOX").orElseThrow();

@@ -94,7 +94,7 @@ public final class QuillNode implements AutoCloseable {
   private void joinCluster(ClusterSettings settings) throws IOException {
     try {
       // XXX The disk queue is reported as 0: the store does not expose its group committer's queue depth yet.
-      cluster = ClusterNode.start(settings, config.cluster().buckets(), () -> 0, () -> LocalCounts.of(store));
+      cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, () -> LocalCounts.of(store));
     } catch (ClusterException e) {
       throw new IOException(e.getMessage(), e);
     }
