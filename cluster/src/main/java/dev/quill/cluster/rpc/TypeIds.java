@@ -17,6 +17,8 @@ public final class TypeIds {
   public static final int LOAD_REPORT = 1;
   /** {@code NodeStats} of one node (its local users, mailboxes, messages, bytes), asked by {@code cluster status}. */
   public static final int NODE_STATS = 2;
+  /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
+  public static final int STORE_MESSAGE = 200;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

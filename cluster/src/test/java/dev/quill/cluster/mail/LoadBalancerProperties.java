@@ -1,0 +1,95 @@
+package dev.quill.cluster.mail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quill.cluster.load.LoadReport;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+/** Porcupine's choice of a storing node: fragment holders first, at least {@code spread} candidates, least loaded. */
+class LoadBalancerProperties {
+
+  record Case(List<String> live, Set<String> holders, Map<String, Integer> queues, String self) {}
+
+  @Provide
+  Arbitrary<Case> cases() {
+    Arbitrary<List<String>> live = Arbitraries.of("n1", "n2", "n3", "n4", "n5", "n6").list().uniqueElements().ofMinSize(1);
+    return live.flatMap(members -> Combinators.combine(
+            Arbitraries.of("n1", "n2", "n3", "n4", "n5", "n6", "gone").set().ofMaxSize(4),
+            Arbitraries.integers().between(0, 20).list().ofSize(members.size()),
+            Arbitraries.of(members))
+        .as((holders, queues, self) -> {
+          Map<String, Integer> q = new HashMap<>();
+          for (int i = 0; i < members.size(); i++) {
+            q.put(members.get(i), queues.get(i));
+          }
+          return new Case(members, holders, q, self);
+        }));
+  }
+
+  private static Optional<LoadReport> load(Case c, String node) {
+    Integer q = c.queues().get(node);
+    return q == null ? Optional.empty() : Optional.of(new LoadReport(node, q, 0.5, 0));
+  }
+
+  @Property
+  void choosesALiveNode_fromTheHoldersWhenAtLeastSpreadAreAlive(@ForAll("cases") Case c, @ForAll @IntRange(min = 1, max = 4) int spread) {
+    String chosen = new LoadBalancer(spread).choose(c.holders(), c.live(), c.self(), n -> load(c, n));
+    assertThat(c.live()).contains(chosen);
+    Set<String> liveHolders = new HashSet<>(c.holders());
+    liveHolders.retainAll(c.live());
+    if (liveHolders.size() >= spread) {
+      assertThat(liveHolders).as("enough holders: the mailbox does not spread further").contains(chosen);
+    }
+  }
+
+  @Property
+  void neverChoosesANodeBusierThanAnotherCandidate(@ForAll("cases") Case c, @ForAll @IntRange(min = 1, max = 4) int spread) {
+    String chosen = new LoadBalancer(spread).choose(c.holders(), c.live(), c.self(), n -> load(c, n));
+    Set<String> liveHolders = new HashSet<>(c.holders());
+    liveHolders.retainAll(c.live());
+    for (String holder : liveHolders) {
+      assertThat(c.queues().get(chosen)).as("chosen %s vs holder %s", chosen, holder)
+          .isLessThanOrEqualTo(c.queues().get(holder));
+    }
+  }
+
+  @Property
+  void everyNodeDecidesAlike_exceptForItsOwnTieBreak(@ForAll("cases") Case c) {
+    LoadBalancer lb = new LoadBalancer(2);
+    Map<String, Integer> distinct = new HashMap<>();
+    for (int i = 0; i < c.live().size(); i++) {
+      distinct.put(c.live().get(i), i); // all loads differ: no tie, so the caller must not matter
+    }
+    Case unique = new Case(c.live(), c.holders(), distinct, c.self());
+    String first = lb.choose(c.holders(), c.live(), c.live().getFirst(), n -> load(unique, n));
+    for (String self : c.live()) {
+      assertThat(lb.choose(c.holders(), c.live(), self, n -> load(unique, n))).isEqualTo(first);
+    }
+  }
+
+  @Example
+  void equalLoads_preferSelf_andASilentNodeIsNotPreferred() {
+    LoadBalancer lb = new LoadBalancer(2);
+    Map<String, LoadReport> loads = Map.of(
+        "n1", new LoadReport("n1", 3, 0.2, 0), "n2", new LoadReport("n2", 3, 0.2, 0), "n3", new LoadReport("n3", 9, 0.9, 0));
+    assertThat(lb.choose(Set.of("n1", "n2"), List.of("n1", "n2", "n3"), "n2", n -> Optional.ofNullable(loads.get(n))))
+        .isEqualTo("n2");
+    assertThat(lb.choose(Set.of(), List.of("n1", "n2", "n3", "n4"), "n4", n -> Optional.ofNullable(loads.get(n))))
+        .as("n4 has no report: counted as busy as n3").isIn("n1", "n2");
+    assertThat(lb.choose(Set.of("n3"), List.of("n1", "n3"), "n1", n -> Optional.ofNullable(loads.get(n))))
+        .as("one holder, spread 2: the idle non-holder is a candidate too").isEqualTo("n1");
+  }
+}
