@@ -15,6 +15,12 @@ package dev.quill.cluster.rpc;
 public final class TypeIds {
   /** {@code LoadReport} broadcast, one-way. */
   public static final int LOAD_REPORT = 1;
+  /** A node's fragments and profiles of the buckets a manager took over, after a view change. */
+  public static final int FRAGMENT_REPORT = 100;
+  /** A user's mail map, from the user's manager. */
+  public static final int MAIL_MAP = 101;
+  /** UIDs and MODSEQs for new messages of one mailbox, from the user's manager. */
+  public static final int ALLOCATE_UIDS = 102;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 
