@@ -4,6 +4,7 @@ import dev.quill.cluster.manager.FragmentReport.ReportedFragment;
 import dev.quill.cluster.manager.FragmentReport.ReportedUser;
 import dev.quill.cluster.manager.ManagerService.Epoch;
 import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.transport.ClusterView;
 import dev.quill.cluster.usermap.BucketMove;
 import dev.quill.cluster.usermap.UserMap;
@@ -146,8 +147,12 @@ final class FragmentReporter implements AutoCloseable {
       try {
         answer = call.getValue().join();
       } catch (RuntimeException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        if (cause instanceof RpcException r && r.code() == RpcException.Code.CLOSED) {
+          return false; // shutting down
+        }
         log.info("{} --> {}: fragment report in view {} failed, will retry: {}", self, manager, epoch.view().id(),
-            e.getCause() == null ? e.toString() : e.getCause().getMessage());
+            cause.getMessage());
         allAccepted = false;
         continue;
       }
