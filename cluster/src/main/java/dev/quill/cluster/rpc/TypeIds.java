@@ -17,6 +17,12 @@ public final class TypeIds {
   public static final int LOAD_REPORT = 1;
   /** {@code NodeStats} of one node (its local users, mailboxes, messages, bytes), asked by {@code cluster status}. */
   public static final int NODE_STATS = 2;
+  /** A node's fragments and profiles of the buckets a manager took over, after a view change. */
+  public static final int FRAGMENT_REPORT = 100;
+  /** A user's mail map, from the user's manager. */
+  public static final int MAIL_MAP = 101;
+  /** UIDs and MODSEQs for new messages of one mailbox, from the user's manager. */
+  public static final int ALLOCATE_UIDS = 102;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
   /** First id tests may use freely. */

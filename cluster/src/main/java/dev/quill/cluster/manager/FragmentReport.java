@@ -1,0 +1,83 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.cluster.rpc.Codec;
+import dev.quill.cluster.rpc.WireException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one node holds of the buckets it reports to one manager after a view change: every listed
+ * bucket, even one of which it holds nothing (so that the manager knows this member has reported it),
+ * and per user of those buckets whether the profile is here and each mailbox fragment's
+ * UIDVALIDITY, highest UID and HIGHESTMODSEQ.
+ *
+ * <pre>
+ * string  view id (at most 200 bytes)      varint  view sequence
+ * varint  bucket count of the user map     varint  n, then n bucket numbers, ascending
+ * varint  users, each: string address, boolean profile held here,
+ *         varint fragments, each: string mailbox, varint UIDVALIDITY, varint highest UID, varint HIGHESTMODSEQ
+ * </pre>
+ *
+ * @param viewId the view the reporter computed the managers from; a manager in another view ignores the report
+ * @param bucketCount the user map's bucket count; managers with another count refuse the report
+ */
+public record FragmentReport(String viewId, long viewSequence, int bucketCount, List<Integer> buckets,
+    List<ReportedUser> users) {
+  public FragmentReport {
+    buckets = List.copyOf(buckets);
+    users = List.copyOf(users);
+  }
+
+  /** One user of a reported bucket as the reporter holds it. */
+  public record ReportedUser(String user, boolean holdsProfile, List<ReportedFragment> fragments) {
+    public ReportedUser {
+      fragments = List.copyOf(fragments);
+    }
+  }
+
+  /** One mailbox fragment held by the reporter; {@code highestUid} is 0 when it never held a message. */
+  public record ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq) {}
+
+  static final Codec<FragmentReport> CODEC = Codec.of(
+      (out, r) -> {
+        out.writeString(r.viewId()).writeVarLong(r.viewSequence()).writeVarInt(r.bucketCount());
+        out.writeVarInt(r.buckets().size());
+        r.buckets().forEach(out::writeVarInt);
+        out.writeVarInt(r.users().size());
+        for (ReportedUser u : r.users()) {
+          out.writeString(u.user()).writeBoolean(u.holdsProfile()).writeVarInt(u.fragments().size());
+          for (ReportedFragment f : u.fragments()) {
+            out.writeString(f.mailbox()).writeVarLong(f.uidValidity()).writeVarLong(f.highestUid())
+                .writeVarLong(f.highestModSeq());
+          }
+        }
+      },
+      in -> {
+        String viewId = in.readString(Wire.MAX_NAME);
+        long sequence = Wire.readNonNegative(in, "view sequence");
+        int bucketCount = in.readVarInt();
+        int n = Wire.count(in, "bucket");
+        List<Integer> buckets = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          int bucket = in.readVarInt();
+          if (bucket >= bucketCount || (i > 0 && bucket <= buckets.getLast())) {
+            throw new WireException("bucket " + bucket + " is out of order or not below the count " + bucketCount);
+          }
+          buckets.add(bucket);
+        }
+        int userCount = Wire.count(in, "user");
+        List<ReportedUser> users = new ArrayList<>(userCount);
+        for (int i = 0; i < userCount; i++) {
+          String user = in.readString(Wire.MAX_USER);
+          boolean profile = in.readBoolean();
+          int fragmentCount = Wire.count(in, "fragment");
+          List<ReportedFragment> fragments = new ArrayList<>(fragmentCount);
+          for (int j = 0; j < fragmentCount; j++) {
+            fragments.add(new ReportedFragment(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
+                Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "HIGHESTMODSEQ")));
+          }
+          users.add(new ReportedUser(user, profile, fragments));
+        }
+        return new FragmentReport(viewId, sequence, bucketCount, buckets, users);
+      });
+}

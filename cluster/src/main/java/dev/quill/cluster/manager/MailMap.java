@@ -1,0 +1,70 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.cluster.rpc.Codec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A user's mail map as the manager knows it: where the profile lives and, per mailbox, the nodes
+ * holding a fragment with the mailbox's UIDVALIDITY, highest UID and highest MODSEQ known or given.
+ * Complete only when every current member has reported the user's bucket; until then it lists
+ * what has been reported so far.
+ *
+ * <pre>
+ * string  user        varint n + strings: members not yet reported (empty: complete)
+ * varint n + strings: nodes holding the profile
+ * varint  mailboxes, each: string name, varint UIDVALIDITY, varint highest UID, varint highest MODSEQ,
+ *         boolean UIDVALIDITY conflict, varint n + strings: nodes holding a fragment
+ * </pre>
+ */
+public record MailMap(String user, List<String> waitingFor, List<String> profileNodes, List<MailboxLocation> mailboxes) {
+  public MailMap {
+    waitingFor = List.copyOf(waitingFor);
+    profileNodes = List.copyOf(profileNodes);
+    mailboxes = List.copyOf(mailboxes);
+  }
+
+  /** One mailbox of the user; {@code conflict} when fragments disagree about UIDVALIDITY. */
+  public record MailboxLocation(String name, long uidValidity, long highestUid, long highestModSeq, boolean conflict,
+      List<String> nodes) {
+    public MailboxLocation {
+      nodes = List.copyOf(nodes);
+    }
+  }
+
+  /** Whether every member has reported this user's bucket, so the map is the whole truth. */
+  public boolean complete() {
+    return waitingFor.isEmpty();
+  }
+
+  /** Whether any mailbox's fragments disagree about UIDVALIDITY. */
+  public boolean conflict() {
+    return mailboxes.stream().anyMatch(MailboxLocation::conflict);
+  }
+
+  static final Codec<MailMap> CODEC = Codec.of(
+      (out, m) -> {
+        out.writeString(m.user());
+        Wire.writeNames(out, m.waitingFor());
+        Wire.writeNames(out, m.profileNodes());
+        out.writeVarInt(m.mailboxes().size());
+        for (MailboxLocation b : m.mailboxes()) {
+          out.writeString(b.name()).writeVarLong(b.uidValidity()).writeVarLong(b.highestUid())
+              .writeVarLong(b.highestModSeq()).writeBoolean(b.conflict());
+          Wire.writeNames(out, b.nodes());
+        }
+      },
+      in -> {
+        String user = in.readString(Wire.MAX_USER);
+        List<String> waiting = Wire.readNames(in, "waiting members");
+        List<String> profiles = Wire.readNames(in, "profile nodes");
+        int n = Wire.count(in, "mailbox");
+        List<MailboxLocation> mailboxes = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          mailboxes.add(new MailboxLocation(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
+              Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "highest MODSEQ"), in.readBoolean(),
+              Wire.readNames(in, "fragment nodes")));
+        }
+        return new MailMap(user, waiting, profiles, mailboxes);
+      });
+}

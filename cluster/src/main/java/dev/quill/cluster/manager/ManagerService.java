@@ -1,0 +1,236 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.cluster.manager.FragmentReport.ReportedUser;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.transport.ClusterView;
+import dev.quill.cluster.usermap.UserMap;
+import dev.quill.store.Addresses;
+import dev.quill.store.MailStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The manager role of one node: soft state for the users of the buckets this node manages in the
+ * current user map, rebuilt after every view change from the members' {@link FragmentReport}s,
+ * and the answers built on it ({@code MAIL_MAP}, {@code ALLOCATE_UIDS}). It also runs this node's
+ * side of reconstruction ({@link FragmentReporter}): telling the managers what this node holds.
+ *
+ * <p>Completeness: a bucket that became this node's starts empty and waits for a report from every
+ * member; a bucket it kept forgets the departed members and waits for the joined ones. Until every
+ * current member has reported a bucket, mail maps of its users say so and UID allocation is refused
+ * ({@link Answer.Incomplete}), because an unreported fragment may hold higher UIDs. A report made
+ * under another view is ignored ({@link Answer.Stale}); the reporter sends it again under its newer view.
+ *
+ * <p>See "Managers and reconstruction" in docs/CLUSTER.md.
+ */
+public final class ManagerService implements AutoCloseable {
+  /** How long a report made under a view this node has not installed yet waits for it. */
+  static final Duration VIEW_CATCH_UP = Duration.ofMillis(1500);
+
+  private static final Logger log = LoggerFactory.getLogger(ManagerService.class);
+
+  private final String self;
+  private final int buckets;
+  private final Clock clock;
+  private final FragmentReporter reporter;
+  /** Guards {@link #current} changes and report application, so a report applies to exactly one view. */
+  private final Object viewLock = new Object();
+  private volatile Epoch current;
+  private final Map<Integer, BucketState> managed = new ConcurrentHashMap<>();
+  /** The highest UIDVALIDITY given to a new mailbox, so that none is ever lower than an earlier one. */
+  private final AtomicLong lastUidValidity = new AtomicLong();
+  /** Whether all managed buckets of the current view were complete when last checked (to log it once). */
+  private boolean allCompleteLogged;
+  private long viewInstalledNanos;
+
+  /**
+   * Registers the manager's handlers on {@code rpc}; the node tells it of views with {@link #viewChanged}.
+   *
+   * @param store this node's store, scanned for the buckets to report
+   * @param buckets the user map's bucket count, the same on every node
+   * @param clock gives the seconds of fresh UIDVALIDITY values
+   */
+  public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock) {
+    this.self = node;
+    this.buckets = buckets;
+    this.clock = clock;
+    this.reporter = new FragmentReporter(node, rpc, store, buckets);
+    rpc.register(ManagerMessages.FRAGMENT_REPORT, this::onReport);
+    rpc.register(ManagerMessages.MAIL_MAP, (from, user) -> mailMap(user));
+    rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
+  }
+
+  /**
+   * Installs a new view: adjusts the managed buckets, then reports this node's fragments of the
+   * buckets that moved (all of them on the first view) to their managers, in the background.
+   *
+   * @param before the map of the previous view; null for this node's first view
+   */
+  public void viewChanged(ClusterView view, UserMap before, UserMap after) {
+    if (after.buckets() != buckets) {
+      throw new IllegalArgumentException("user map has " + after.buckets() + " buckets, the manager " + buckets);
+    }
+    int taken = 0;
+    int kept = 0;
+    synchronized (viewLock) {
+      Set<String> departed = new HashSet<>(before == null ? List.of() : before.members());
+      departed.removeAll(after.members());
+      Set<String> joined = new HashSet<>(after.members());
+      if (before != null) {
+        joined.removeAll(before.members());
+      }
+      for (int b = 0; b < buckets; b++) {
+        if (!after.managerOfBucket(b).equals(self)) {
+          managed.remove(b);
+          continue;
+        }
+        BucketState state = managed.get(b);
+        if (before != null && state != null && before.managerOfBucket(b).equals(self)) {
+          state.membersChanged(departed, joined);
+          kept++;
+        } else {
+          managed.put(b, new BucketState(self, b, after.members()));
+          taken++;
+        }
+      }
+      current = new Epoch(view, after);
+      allCompleteLogged = false;
+      viewInstalledNanos = System.nanoTime();
+      viewLock.notifyAll();
+    }
+    log.info("{}: view {}: managing {} buckets ({} new, {} kept)", self, view.id(), taken + kept, taken, kept);
+    reporter.viewChanged(view, before, after);
+  }
+
+  /** The buckets this node manages in its current view, with how many are complete and how many users they hold. */
+  public ManagerStatus status() {
+    Epoch epoch = current;
+    int complete = 0;
+    int users = 0;
+    for (BucketState state : managed.values()) {
+      complete += state.complete() ? 1 : 0;
+      users += state.userCount();
+    }
+    return new ManagerStatus(epoch == null ? "" : epoch.view().id(), managed.size(), complete, users);
+  }
+
+  @Override
+  public void close() {
+    reporter.close();
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  private Answer<Void> onReport(String from, FragmentReport report) throws InterruptedException {
+    if (report.bucketCount() != buckets) {
+      // Not retryable: the nodes are configured differently.
+      throw new IllegalArgumentException("report from " + from + " is for " + report.bucketCount()
+          + " buckets, " + self + " has " + buckets);
+    }
+    synchronized (viewLock) {
+      // The reporter may have installed the view a moment before this node.
+      long deadline = System.nanoTime() + VIEW_CATCH_UP.toNanos();
+      while (current == null || current.view().sequence() < report.viewSequence()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        viewLock.wait(Math.max(1, left / 1_000_000));
+      }
+      Epoch epoch = current;
+      if (epoch == null) {
+        return new Answer.Stale<>("none");
+      }
+      if (epoch.view().sequence() != report.viewSequence() || !epoch.view().id().equals(report.viewId())
+          || !epoch.view().contains(from)) {
+        log.debug("{} <-- {}: report for view {} ignored, this node is in view {}", self, from, report.viewId(),
+            epoch.view().id());
+        return new Answer.Stale<>(epoch.view().id());
+      }
+      for (int b : report.buckets()) {
+        if (!epoch.map().managerOfBucket(b).equals(self)) {
+          return new Answer.NotManager<>(epoch.map().managerOfBucket(b), epoch.view().id());
+        }
+      }
+      Map<Integer, List<ReportedUser>> byBucket = new HashMap<>();
+      report.buckets().forEach(b -> byBucket.put(b, new ArrayList<>()));
+      for (ReportedUser user : report.users()) {
+        List<ReportedUser> list = byBucket.get(epoch.map().bucketOf(user.user()));
+        if (list == null) {
+          log.warn("{} <-- {}: report lists {} outside its buckets; ignored", self, from, user.user());
+        } else {
+          list.add(user);
+        }
+      }
+      byBucket.forEach((b, users) -> managed.get(b).apply(from, users));
+      log.debug("{} <-- {}: report of {} buckets, {} users in view {}", self, from, byBucket.size(),
+          report.users().size(), epoch.view().id());
+      logWhenAllComplete(epoch);
+      return new Answer.Ok<>(null);
+    }
+  }
+
+  private Answer<MailMap> mailMap(String address) {
+    String user = Addresses.normalize(address);
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    return new Answer.Ok<>(state.mailMap(user));
+  }
+
+  private Answer<UidGrant> allocate(UidRequest request) {
+    String user = Addresses.normalize(request.user());
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    Answer<UidGrant> answer = state.allocate(user, request.mailbox(), request.count(), this::freshUidValidity);
+    if (answer instanceof Answer.Incomplete<UidGrant> incomplete) {
+      log.debug("{}: UIDs for {}/{} refused: {}", self, user, request.mailbox(), incomplete.describe());
+    }
+    return answer;
+  }
+
+  /** The bucket state of {@code user} if this node manages it in {@code epoch}, else null. */
+  private BucketState managedState(Epoch epoch, String user) {
+    int bucket = epoch.map().bucketOf(user);
+    return epoch.map().managerOfBucket(bucket).equals(self) ? managed.get(bucket) : null;
+  }
+
+  private <T> Answer<T> notManager(Epoch epoch, String user) {
+    return epoch == null ? new Answer.NotManager<>("", "none")
+        : new Answer.NotManager<>(epoch.map().managerOf(user), epoch.view().id());
+  }
+
+  /** Seconds since the epoch, but never below a UIDVALIDITY given before (the clock may step back). */
+  private long freshUidValidity() {
+    long now = Math.max(1, clock.millis() / 1000);
+    return lastUidValidity.accumulateAndGet(now, Math::max);
+  }
+
+  /** Logs once per view when every managed bucket is complete: the end of reconstruction here. */
+  private void logWhenAllComplete(Epoch epoch) {
+    if (allCompleteLogged || !managed.values().stream().allMatch(BucketState::complete)) {
+      return;
+    }
+    allCompleteLogged = true;
+    log.info("{}: all {} managed buckets complete in view {} after {} ms", self, managed.size(), epoch.view().id(),
+        (System.nanoTime() - viewInstalledNanos) / 1_000_000);
+  }
+
+  /** A view and the user map computed from it. */
+  record Epoch(ClusterView view, UserMap map) {}
+}

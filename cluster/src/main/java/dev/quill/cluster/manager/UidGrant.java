@@ -1,0 +1,37 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.cluster.rpc.Codec;
+import java.util.List;
+
+/**
+ * UIDs {@code firstUid .. firstUid + count - 1} and MODSEQs {@code firstModSeq .. firstModSeq + count - 1}
+ * of a mailbox, given to one caller: message i of the batch takes the i-th of each. A UID that is
+ * never stored is a gap, never given again. {@code fragmentNodes} are the nodes that held a fragment
+ * of the mailbox when the UIDs were given (empty for a mailbox's first delivery).
+ *
+ * <pre>
+ * string mailbox   varint UIDVALIDITY   varint first UID   varint count   varint first MODSEQ
+ * varint n + strings: fragment nodes
+ * </pre>
+ */
+public record UidGrant(String mailbox, long uidValidity, long firstUid, int count, long firstModSeq,
+    List<String> fragmentNodes) {
+  public UidGrant {
+    fragmentNodes = List.copyOf(fragmentNodes);
+  }
+
+  /** The highest UID of the grant. */
+  public long lastUid() {
+    return firstUid + count - 1;
+  }
+
+  static final Codec<UidGrant> CODEC = Codec.of(
+      (out, g) -> {
+        out.writeString(g.mailbox()).writeVarLong(g.uidValidity()).writeVarLong(g.firstUid()).writeVarInt(g.count())
+            .writeVarLong(g.firstModSeq());
+        Wire.writeNames(out, g.fragmentNodes());
+      },
+      in -> new UidGrant(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
+          Wire.readUint32(in, "first UID"), in.readVarInt(), Wire.readNonNegative(in, "first MODSEQ"),
+          Wire.readNames(in, "fragment nodes")));
+}

@@ -1,0 +1,56 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.cluster.rpc.WireException;
+import dev.quill.cluster.rpc.WireReader;
+import dev.quill.cluster.rpc.WireWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Field encodings shared by the manager's message bodies: bounded names and lists. */
+final class Wire {
+  /** Longest node name or view id on the wire, in UTF-8 bytes. */
+  static final int MAX_NAME = 200;
+  /** Longest user address (RFC 5321 allows 254 for a path; some slack for what the store accepts). */
+  static final int MAX_USER = 512;
+  /** Longest mailbox name (the store allows 255 octets). */
+  static final int MAX_MAILBOX = 1024;
+
+  private Wire() {}
+
+  /** Reads a list count, which cannot exceed the bytes left since every element takes at least one. */
+  static int count(WireReader in, String what) throws WireException {
+    return in.readLength(Integer.MAX_VALUE, what + " count");
+  }
+
+  static void writeNames(WireWriter out, List<String> names) {
+    out.writeVarInt(names.size());
+    names.forEach(out::writeString);
+  }
+
+  static List<String> readNames(WireReader in, String what) throws WireException {
+    int n = count(in, what);
+    List<String> names = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      names.add(in.readString(MAX_NAME));
+    }
+    return names;
+  }
+
+  /** An unsigned varint that must be a 32-bit IMAP number (UID, UIDVALIDITY), 0 allowed. */
+  static long readUint32(WireReader in, String what) throws WireException {
+    long value = in.readVarLong();
+    if (value < 0 || value > 0xffff_ffffL) {
+      throw new WireException(what + " " + Long.toUnsignedString(value) + " is not a 32-bit unsigned number");
+    }
+    return value;
+  }
+
+  /** An unsigned varint that must be a non-negative long (MODSEQ, view sequence). */
+  static long readNonNegative(WireReader in, String what) throws WireException {
+    long value = in.readVarLong();
+    if (value < 0) {
+      throw new WireException(what + " " + Long.toUnsignedString(value) + " exceeds " + Long.MAX_VALUE);
+    }
+    return value;
+  }
+}

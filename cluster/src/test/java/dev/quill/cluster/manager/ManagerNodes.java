@@ -1,0 +1,135 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.cluster.TestNodes;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.transport.ClusterException;
+import dev.quill.cluster.transport.ClusterTransport;
+import dev.quill.cluster.usermap.UserMap;
+import dev.quill.store.AssignedMessage;
+import dev.quill.store.FragmentSummary;
+import dev.quill.store.HashRange;
+import dev.quill.store.RocksMailStore;
+import dev.quill.store.StoreOptions;
+import dev.quill.store.UserFragments;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * In-JVM nodes for manager tests: each with its own {@link RocksMailStore} in a temporary directory
+ * and, once joined, its own real JGroups TCP transport on 127.0.0.1, RPC endpoint and
+ * {@link ManagerService}, told of views by a transport view listener as the node wiring will.
+ */
+final class ManagerNodes implements AutoCloseable {
+  static final int BUCKETS = 64;
+  /** Fresh UIDVALIDITY values are the seconds of this clock. */
+  static final Clock CLOCK = Clock.fixed(Instant.ofEpochSecond(1_700_000_000L), ZoneOffset.UTC);
+  private static final StoreOptions FAST = StoreOptions.defaults().withHashIterations(1_000);
+
+  private final TestNodes transports;
+  private final Path root;
+  private final List<Node> nodes = new ArrayList<>();
+
+  ManagerNodes(String cluster, Path root) {
+    this.transports = new TestNodes(cluster);
+    this.root = root;
+  }
+
+  /** A node with a store and nothing else yet: tests fill the store before it joins. */
+  Node create(String name) {
+    RocksMailStore store = RocksMailStore.open(root.resolve(name), FAST);
+    store.addDomain("example.org");
+    Node node = new Node(name, store);
+    nodes.add(node);
+    return node;
+  }
+
+  /** Starts the node's transport and endpoint, and its manager service when {@code withService}. */
+  Node join(Node node, boolean withService) throws ClusterException {
+    node.transport = transports.start(node.name);
+    node.rpc = new RpcEndpoint(node.transport);
+    if (withService) {
+      startService(node);
+    }
+    return node;
+  }
+
+  void startService(Node node) {
+    node.service = new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK);
+    node.client = new ManagerClient(node.rpc, () -> node.map, Duration.ofSeconds(10), 20, Duration.ofMillis(50));
+    node.transport.addViewListener(view -> {
+      UserMap after = UserMap.of(view.members(), BUCKETS);
+      UserMap before = node.map;
+      node.map = after;
+      node.service.viewChanged(view, before, after);
+    });
+  }
+
+  /** Leaves the cluster gracefully and closes the node's store. */
+  void leave(Node node) {
+    if (node.service != null) {
+      node.service.close();
+    }
+    if (node.rpc != null) {
+      node.rpc.close();
+    }
+    if (node.transport != null) {
+      node.transport.close();
+    }
+    node.store.close();
+    nodes.remove(node);
+  }
+
+  /** Whether every joined node sees exactly {@code names} and has installed that view's map. */
+  boolean viewsAre(Set<String> names) {
+    return nodes.stream().filter(n -> n.transport != null).allMatch(n -> Set.copyOf(n.transport.view().members())
+        .equals(names) && (n.service == null || (n.map != null && Set.copyOf(n.map.members()).equals(names))));
+  }
+
+  @Override
+  public void close() {
+    for (Node node : List.copyOf(nodes).reversed()) {
+      leave(node);
+    }
+    transports.close();
+  }
+
+  /** One node of the test cluster. */
+  static final class Node {
+    final String name;
+    final RocksMailStore store;
+    ClusterTransport transport;
+    RpcEndpoint rpc;
+    ManagerService service;
+    ManagerClient client;
+    volatile UserMap map;
+
+    Node(String name, RocksMailStore store) {
+      this.name = name;
+      this.store = store;
+    }
+
+    /** Stores one small message in the user's mailbox fragment here under a manager-style UID. */
+    void storeAssigned(String user, String mailbox, long uidValidity, long uid) {
+      byte[] body = ("Subject: " + uid + "\r\n\r\nbody\r\n").getBytes(StandardCharsets.US_ASCII);
+      store.storeAssigned(new AssignedMessage(user, mailbox, uidValidity, uid, uid, body, Set.of(), null, null)).join();
+    }
+
+    /** The UIDVALIDITY of a mailbox fragment held here. */
+    long uidValidity(String user, String mailbox) {
+      return store.fragments(HashRange.ALL.from(), HashRange.ALL.toExclusive()).stream()
+          .filter(u -> u.user().equals(user)).flatMap(u -> u.fragments().stream())
+          .filter(f -> f.mailbox().equals(mailbox)).mapToLong(FragmentSummary::uidValidity).findFirst().orElseThrow();
+    }
+
+    List<UserFragments> held() {
+      return store.fragments(0, 0);
+    }
+  }
+}
