@@ -123,6 +123,15 @@ final class BucketState {
     return new Answer.Ok<>(grant);
   }
 
+  /** A node now holds a fragment of a mailbox this manager numbered (a delivery was stored there). */
+  synchronized void fragmentStored(String user, String mailbox, String node) {
+    UserEntry entry = users.get(user);
+    MailboxEntry box = entry == null ? null : entry.mailboxes.get(mailbox);
+    if (box != null) { // unknown: numbered by an earlier manager; the next report brings it
+      box.nodes.add(node);
+    }
+  }
+
   /** What the manager knows of one user. */
   private static final class UserEntry {
     final Set<String> profileNodes = new TreeSet<>();

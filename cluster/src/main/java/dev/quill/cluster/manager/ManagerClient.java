@@ -51,6 +51,11 @@ public final class ManagerClient {
     return call(user, ManagerMessages.ALLOCATE_UIDS, new UidRequest(user, mailbox, count));
   }
 
+  /** Records at the user's manager that {@code node} holds a fragment of the mailbox. */
+  public CompletableFuture<Void> fragmentStored(String user, String mailbox, String node) {
+    return call(user, ManagerMessages.FRAGMENT_STORED, new StoredFragment(user, mailbox, node));
+  }
+
   private <Q, R> CompletableFuture<R> call(String user, MessageType<Q, Answer<R>> type, Q request) {
     return attempt(user, type, request, 1, System.nanoTime() + timeout.toNanos());
   }

@@ -20,5 +20,9 @@ public final class ManagerMessages {
   public static final MessageType<UidRequest, Answer<UidGrant>> ALLOCATE_UIDS = new MessageType<>(
       TypeIds.ALLOCATE_UIDS, 1, "ALLOCATE_UIDS", UidRequest.CODEC, Answer.codec(UidGrant.CODEC));
 
+  /** any node → the user's manager: a fragment of a mailbox the manager numbered is now on a node. */
+  public static final MessageType<StoredFragment, Answer<Void>> FRAGMENT_STORED = new MessageType<>(
+      TypeIds.FRAGMENT_STORED, 1, "FRAGMENT_STORED", StoredFragment.CODEC, Answer.codec(Codecs.EMPTY));
+
   private ManagerMessages() {}
 }

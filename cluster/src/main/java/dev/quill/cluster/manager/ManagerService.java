@@ -68,6 +68,7 @@ public final class ManagerService implements AutoCloseable {
     rpc.register(ManagerMessages.FRAGMENT_REPORT, this::onReport);
     rpc.register(ManagerMessages.MAIL_MAP, (from, user) -> mailMap(user));
     rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
+    rpc.register(ManagerMessages.FRAGMENT_STORED, (from, stored) -> fragmentStored(stored));
   }
 
   /**
@@ -202,6 +203,19 @@ public final class ManagerService implements AutoCloseable {
       log.debug("{}: UIDs for {}/{} refused: {}", self, user, request.mailbox(), incomplete.describe());
     }
     return answer;
+  }
+
+  private Answer<Void> fragmentStored(StoredFragment stored) {
+    String user = Addresses.normalize(stored.user());
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    if (epoch.view().contains(stored.node())) {
+      state.fragmentStored(user, stored.mailbox(), stored.node());
+    }
+    return new Answer.Ok<>(null);
   }
 
   /** The bucket state of {@code user} if this node manages it in {@code epoch}, else null. */

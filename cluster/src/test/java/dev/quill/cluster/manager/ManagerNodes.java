@@ -26,8 +26,8 @@ import java.util.Set;
  * and, once joined, its own real JGroups TCP transport on 127.0.0.1, RPC endpoint and
  * {@link ManagerService}, told of views by a transport view listener as the node wiring will.
  */
-final class ManagerNodes implements AutoCloseable {
-  static final int BUCKETS = 64;
+public final class ManagerNodes implements AutoCloseable {
+  public static final int BUCKETS = 64;
   /** Fresh UIDVALIDITY values are the seconds of this clock. */
   static final Clock CLOCK = Clock.fixed(Instant.ofEpochSecond(1_700_000_000L), ZoneOffset.UTC);
   private static final StoreOptions FAST = StoreOptions.defaults().withHashIterations(1_000);
@@ -36,13 +36,13 @@ final class ManagerNodes implements AutoCloseable {
   private final Path root;
   private final List<Node> nodes = new ArrayList<>();
 
-  ManagerNodes(String cluster, Path root) {
+  public ManagerNodes(String cluster, Path root) {
     this.transports = new TestNodes(cluster);
     this.root = root;
   }
 
   /** A node with a store and nothing else yet: tests fill the store before it joins. */
-  Node create(String name) {
+  public Node create(String name) {
     RocksMailStore store = RocksMailStore.open(root.resolve(name), FAST);
     store.addDomain("example.org");
     Node node = new Node(name, store);
@@ -51,7 +51,7 @@ final class ManagerNodes implements AutoCloseable {
   }
 
   /** Starts the node's transport and endpoint, and its manager service when {@code withService}. */
-  Node join(Node node, boolean withService) throws ClusterException {
+  public Node join(Node node, boolean withService) throws ClusterException {
     node.transport = transports.start(node.name);
     node.rpc = new RpcEndpoint(node.transport);
     if (withService) {
@@ -87,7 +87,7 @@ final class ManagerNodes implements AutoCloseable {
   }
 
   /** Whether every joined node sees exactly {@code names} and has installed that view's map. */
-  boolean viewsAre(Set<String> names) {
+  public boolean viewsAre(Set<String> names) {
     return nodes.stream().filter(n -> n.transport != null).allMatch(n -> Set.copyOf(n.transport.view().members())
         .equals(names) && (n.service == null || (n.map != null && Set.copyOf(n.map.members()).equals(names))));
   }
@@ -101,14 +101,14 @@ final class ManagerNodes implements AutoCloseable {
   }
 
   /** One node of the test cluster. */
-  static final class Node {
-    final String name;
-    final RocksMailStore store;
-    ClusterTransport transport;
-    RpcEndpoint rpc;
-    ManagerService service;
-    ManagerClient client;
-    volatile UserMap map;
+  public static final class Node {
+    public final String name;
+    public final RocksMailStore store;
+    public ClusterTransport transport;
+    public RpcEndpoint rpc;
+    public ManagerService service;
+    public ManagerClient client;
+    public volatile UserMap map;
 
     Node(String name, RocksMailStore store) {
       this.name = name;
