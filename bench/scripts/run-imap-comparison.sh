@@ -43,7 +43,7 @@ declare -A results
 run_side() {
   local name=$1 port=$2
   bench imap --port "$port" "${warm[@]}" | grep '^RESULT' | sed 's/^/warm-up: /' >&2
-  bench imap --port "$port" "${common[@]}" --concurrency "$SESSIONS" --duration "$WARM_SECONDS" --ramp-up "$RAMP_UP" \
+  bench imap --port "$port" "${common[@]}" --concurrency "$SESSIONS" --duration "$WARM_SECONDS" --ramp-up "$RAMP_UP" --allow-errors \
     | grep '^RESULT' | sed 's/^/warm-up (mixed): /' >&2
   results[$name-mixed]=$(bench_result imap --port "$port" "${measure[@]}")
   results[$name-fetch-full]=$(bench_result imap --port "$port" "${measure[@]}" --mode fetch-full)
