@@ -57,7 +57,7 @@ public final class ClusterNode implements AutoCloseable {
     this.transport = transport;
     this.buckets = buckets;
     this.current = new Current(transport.view(), UserMap.of(transport.view().members(), buckets));
-    this.rpc = new RpcEndpoint(transport);
+    this.rpc = new RpcEndpoint(transport, false);
     rpc.register(NODE_STATS, (from, none) -> localStats.get());
     this.gossip = new LoadGossip(rpc, transport.nodeName(), diskQueueDepth, new LoadTable(), LoadGossip.DEFAULT_INTERVAL);
     transport.addViewListener(this::install);
@@ -72,12 +72,24 @@ public final class ClusterNode implements AutoCloseable {
    */
   public static ClusterNode start(ClusterSettings settings, int buckets, IntSupplier diskQueueDepth,
       Supplier<NodeStats> localStats) throws ClusterException {
+    return start(settings, buckets, diskQueueDepth, localStats, node -> { });
+  }
+
+  /**
+   * As {@link #start(ClusterSettings, int, IntSupplier, Supplier)}, calling {@code services} to
+   * register the node's services on {@link #rpc()} before any request from another node is read.
+   */
+  public static ClusterNode start(ClusterSettings settings, int buckets, IntSupplier diskQueueDepth,
+      Supplier<NodeStats> localStats, java.util.function.Consumer<ClusterNode> services) throws ClusterException {
     if (buckets < 1 || buckets > UserMap.MAX_BUCKETS) {
       throw new IllegalArgumentException("bucket count " + buckets + " is outside 1.." + UserMap.MAX_BUCKETS);
     }
     ClusterTransport transport = ClusterTransport.start(settings);
     try {
-      return new ClusterNode(transport, buckets, diskQueueDepth, localStats);
+      ClusterNode node = new ClusterNode(transport, buckets, diskQueueDepth, localStats);
+      services.accept(node);
+      node.rpc.listen();
+      return node;
     } catch (RuntimeException e) {
       transport.close();
       throw e;

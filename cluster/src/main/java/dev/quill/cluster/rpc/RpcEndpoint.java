@@ -56,6 +56,15 @@ public final class RpcEndpoint implements AutoCloseable {
   private volatile boolean closed;
 
   public RpcEndpoint(ClusterTransport transport) {
+    this(transport, true);
+  }
+
+  /**
+   * An endpoint that, unless {@code listenNow}, receives nothing until {@link #listen}: register
+   * every service first, so that no early request is answered "unknown type" (the transport keeps
+   * frames that arrive meanwhile).
+   */
+  public RpcEndpoint(ClusterTransport transport, boolean listenNow) {
     this.transport = transport;
     this.self = transport.nodeName();
     this.rejects = new RejectLog(log, self);
@@ -63,8 +72,15 @@ public final class RpcEndpoint implements AutoCloseable {
     // high call rate with long timeouts does not pile up dead tasks.
     this.timer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("quill-rpc-timeouts").daemon(true).factory());
     timer.setRemoveOnCancelPolicy(true);
-    transport.setFrameListener(this::receive);
     transport.addViewListener(this::failCallsToDeparted);
+    if (listenNow) {
+      listen();
+    }
+  }
+
+  /** Starts receiving requests and answers (and the frames that arrived before). */
+  public void listen() {
+    transport.setFrameListener(this::receive);
   }
 
   /**

@@ -39,7 +39,11 @@ public final class ClusterTransport implements AutoCloseable {
       Executors.newSingleThreadExecutor(Thread.ofVirtual().name("quill-cluster-view").factory());
   private final List<ViewSubscriber> subscribers = new CopyOnWriteArrayList<>();
   private volatile Members members;
-  private volatile FrameListener frames = (from, buffer, offset, length) -> {};
+  /** Null until the RPC endpoint listens; frames arriving before are kept in {@link #early}. */
+  private volatile FrameListener frames;
+  /** Frames that arrived before a listener was set (a request from a faster peer while this node starts). */
+  private final java.util.ArrayDeque<Object[]> early = new java.util.ArrayDeque<>();
+  private static final int MAX_EARLY_FRAMES = 10_000;
 
   private ClusterTransport(ClusterSettings settings, JChannel channel) {
     this.settings = settings;
@@ -105,9 +109,28 @@ public final class ClusterTransport implements AutoCloseable {
     viewEvents.execute(() -> subscriber.deliver(members.view()));
   }
 
-  /** Sets the one receiver of frames from other nodes (the RPC endpoint). */
+  /**
+   * Sets the one receiver of frames from other nodes (the RPC endpoint) and hands it, in order, the
+   * frames that arrived before it was set: a peer may ask this node something the moment the view
+   * includes it, before its services are registered.
+   */
   public void setFrameListener(FrameListener listener) {
-    this.frames = listener;
+    synchronized (early) {
+      for (Object[] f : early) {
+        deliver(listener, (String) f[0], (byte[]) f[1], (int) f[2], (int) f[3]);
+      }
+      early.clear();
+      this.frames = listener;
+    }
+  }
+
+  private void deliver(FrameListener listener, String from, byte[] buffer, int offset, int length) {
+    try {
+      listener.onFrame(from, buffer, offset, length);
+    } catch (RuntimeException e) {
+      // A listener bug must not reach JGroups' receiver thread, which would drop the rest of a batch.
+      log.error("{} <-- {}: frame listener failed", nodeName(), from, e);
+    }
   }
 
   /** Sends {@code frame} to the member named {@code node}; the array must not change afterwards. */
@@ -204,12 +227,25 @@ public final class ClusterTransport implements AutoCloseable {
         log.warn("{} <-- {}: dropped a message without a byte payload", nodeName(), nameOf(message.getSrc()));
         return;
       }
-      try {
-        frames.onFrame(nameOf(message.getSrc()), message.getArray(), message.getOffset(), message.getLength());
-      } catch (RuntimeException e) {
-        // A listener bug must not reach JGroups' receiver thread, which would drop the rest of a batch.
-        log.error("{} <-- {}: frame listener failed", nodeName(), nameOf(message.getSrc()), e);
+      String from = nameOf(message.getSrc());
+      FrameListener listener = frames;
+      if (listener != null) { // the usual case: no lock once the endpoint listens
+        deliver(listener, from, message.getArray(), message.getOffset(), message.getLength());
+        return;
       }
+      synchronized (early) {
+        listener = frames;
+        if (listener == null) {
+          if (early.size() < MAX_EARLY_FRAMES) {
+            early.add(new Object[] {from, message.getArray(), message.getOffset(), message.getLength()});
+          } else {
+            log.warn("{} <-- {}: dropped a frame, {} already wait for this node's services to start", nodeName(), from,
+                MAX_EARLY_FRAMES);
+          }
+          return;
+        }
+      }
+      deliver(listener, from, message.getArray(), message.getOffset(), message.getLength());
     }
   }
 }

@@ -24,6 +24,24 @@ class ClusterTransportTest {
   }
 
   @Test
+  void framesArrivingBeforeAListenerIsSet_areKeptAndHandedOverInOrder() throws Exception {
+    try (TestNodes nodes = new TestNodes("early")) {
+      ClusterTransport n1 = nodes.start("n1");
+      ClusterTransport n2 = nodes.start("n2");
+      await().atMost(VIEW_WAIT).until(() -> n1.view().size() == 2 && n2.view().size() == 2);
+      for (int i = 0; i < 50; i++) {
+        n1.send("n2", new byte[] {(byte) i});
+      }
+      Thread.sleep(300); // let them arrive while n2 has no listener (the point of the test)
+      List<Integer> got = new CopyOnWriteArrayList<>();
+      n2.setFrameListener((from, buffer, offset, length) -> got.add((int) buffer[offset]));
+      n1.send("n2", new byte[] {50});
+      await().atMost(Duration.ofSeconds(5)).until(() -> got.size() == 51);
+      assertThat(got).isEqualTo(java.util.stream.IntStream.rangeClosed(0, 50).boxed().toList());
+    }
+  }
+
+  @Test
   void portAlreadyTaken_orWildcardBindHost_failsWithAClearError() throws Exception {
     try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(TestNodes.HOST))) {
       ClusterSettings busy = ClusterSettings.of("busy", "n1", TestNodes.HOST, taken.getLocalPort(), List.of())

@@ -1,8 +1,12 @@
 package dev.quill.server.node;
 
+import dev.quill.cluster.mail.FragmentService;
+import dev.quill.cluster.manager.ManagerService;
+import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.node.ClusterNode;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.usermap.UserMap;
 import dev.quill.mail.auth.LoginThrottle;
 import dev.quill.mail.imap.ImapService;
 import dev.quill.mail.net.ListenerConfig;
@@ -27,6 +31,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +55,8 @@ public final class QuillNode implements AutoCloseable {
   private final MailStore store;
   private final Map<String, ProtocolServer> servers = new LinkedHashMap<>();
   private ClusterNode cluster;
+  /** This node's share of the managers' soft state (mail maps, UID allocation); null when standalone. */
+  private ManagerService managers;
   private ProtocolServer admin;
   private boolean closed;
 
@@ -93,14 +100,31 @@ public final class QuillNode implements AutoCloseable {
 
   private void joinCluster(ClusterSettings settings) throws IOException {
     try {
-      // XXX The disk queue is reported as 0: the store does not expose its group committer's queue depth yet.
-      cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, () -> LocalCounts.of(store));
+      cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, () -> LocalCounts.of(store),
+          this::startClusterServices);
     } catch (ClusterException e) {
       throw new IOException(e.getMessage(), e);
     }
     cluster.addMapListener((view, map, moves) -> log.info(
         "event=view id={} members={} coordinator={} buckets={} moved={}", view.id(), view.members(),
         view.coordinator(), map.bucketsOf(settings.nodeName()).length, moves.size()));
+  }
+
+  /**
+   * Registers the node's cluster services before any other node's request is read: the managers
+   * (told of every view with the map before it, to find the moved buckets) and the storing side of
+   * deliveries. SMTP, POP3 and IMAP do not use them yet.
+   */
+  private void startClusterServices(ClusterNode node) {
+    managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
+    new FragmentService(node.rpc(), store);
+    AtomicReference<UserMap> previous = new AtomicReference<>();
+    node.addMapListener((view, map, moves) -> managers.viewChanged(view, previous.getAndSet(map), map));
+  }
+
+  /** The managers' state on this node, for status and tests; empty when standalone. */
+  public java.util.Optional<ManagerStatus> managerStatus() {
+    return java.util.Optional.ofNullable(managers).map(ManagerService::status);
   }
 
   /** What {@code cluster status} shows: this node's view of the cluster and every member's counts. */
@@ -211,6 +235,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (admin != null) {
       admin.close();
+    }
+    if (managers != null) {
+      managers.close();
     }
     if (cluster != null) {
       cluster.close();
