@@ -132,6 +132,18 @@ final class BucketState {
     }
   }
 
+  /** A node created the user's profile ({@code present}) or deleted it. */
+  synchronized void profileStored(String user, String node, boolean present) {
+    if (present) {
+      users.computeIfAbsent(user, u -> new UserEntry()).profileNodes.add(node);
+    } else {
+      UserEntry entry = users.get(user);
+      if (entry != null) {
+        entry.profileNodes.remove(node);
+      }
+    }
+  }
+
   /** What the manager knows of one user. */
   private static final class UserEntry {
     final Set<String> profileNodes = new TreeSet<>();

@@ -56,6 +56,11 @@ public final class ManagerClient {
     return call(user, ManagerMessages.FRAGMENT_STORED, new StoredFragment(user, mailbox, node));
   }
 
+  /** Records at the user's manager that {@code node} holds the user's profile, or no longer does. */
+  public CompletableFuture<Void> profileStored(String user, String node, boolean present) {
+    return call(user, ManagerMessages.PROFILE_STORED, new StoredProfile(user, node, present));
+  }
+
   private <Q, R> CompletableFuture<R> call(String user, MessageType<Q, Answer<R>> type, Q request) {
     return attempt(user, type, request, 1, System.nanoTime() + timeout.toNanos());
   }

@@ -24,5 +24,9 @@ public final class ManagerMessages {
   public static final MessageType<StoredFragment, Answer<Void>> FRAGMENT_STORED = new MessageType<>(
       TypeIds.FRAGMENT_STORED, 1, "FRAGMENT_STORED", StoredFragment.CODEC, Answer.codec(Codecs.EMPTY));
 
+  /** any node → the user's manager: the user's profile was created on, or deleted from, a node. */
+  public static final MessageType<StoredProfile, Answer<Void>> PROFILE_STORED = new MessageType<>(
+      TypeIds.PROFILE_STORED, 1, "PROFILE_STORED", StoredProfile.CODEC, Answer.codec(Codecs.EMPTY));
+
   private ManagerMessages() {}
 }

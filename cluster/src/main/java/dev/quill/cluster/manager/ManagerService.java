@@ -69,6 +69,7 @@ public final class ManagerService implements AutoCloseable {
     rpc.register(ManagerMessages.MAIL_MAP, (from, user) -> mailMap(user));
     rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
     rpc.register(ManagerMessages.FRAGMENT_STORED, (from, stored) -> fragmentStored(stored));
+    rpc.register(ManagerMessages.PROFILE_STORED, (from, stored) -> profileStored(stored));
   }
 
   /**
@@ -206,14 +207,23 @@ public final class ManagerService implements AutoCloseable {
   }
 
   private Answer<Void> fragmentStored(StoredFragment stored) {
-    String user = Addresses.normalize(stored.user());
+    return onManagedUser(stored.user(), stored.node(), (state, user) -> state.fragmentStored(user, stored.mailbox(), stored.node()));
+  }
+
+  private Answer<Void> profileStored(StoredProfile stored) {
+    return onManagedUser(stored.user(), stored.node(), (state, user) -> state.profileStored(user, stored.node(), stored.present()));
+  }
+
+  /** Applies a node's news about a user this node manages (ignored when the node is not a member). */
+  private Answer<Void> onManagedUser(String address, String node, java.util.function.BiConsumer<BucketState, String> change) {
+    String user = Addresses.normalize(address);
     Epoch epoch = current;
     BucketState state = epoch == null ? null : managedState(epoch, user);
     if (state == null) {
       return notManager(epoch, user);
     }
-    if (epoch.view().contains(stored.node())) {
-      state.fragmentStored(user, stored.mailbox(), stored.node());
+    if (epoch.view().contains(node)) {
+      change.accept(state, user);
     }
     return new Answer.Ok<>(null);
   }

@@ -25,6 +25,8 @@ public final class TypeIds {
   public static final int ALLOCATE_UIDS = 102;
   /** A node tells a user's manager it now holds a fragment of a mailbox (after storing a delivery there). */
   public static final int FRAGMENT_STORED = 103;
+  /** A node tells a user's manager it now holds (or no longer holds) the user's profile. */
+  public static final int PROFILE_STORED = 104;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
   /** First id tests may use freely. */

@@ -9,11 +9,18 @@ import java.util.Map;
 public final class StoreAdminOps implements AdminOps {
   private final MailStore store;
   private final boolean ownsStore;
+  private final ProfileEvents profiles;
 
   /** @param ownsStore whether {@link #close()} closes the store too */
   public StoreAdminOps(MailStore store, boolean ownsStore) {
+    this(store, ownsStore, ProfileEvents.NONE);
+  }
+
+  /** @param profiles told of every profile created or deleted here */
+  public StoreAdminOps(MailStore store, boolean ownsStore, ProfileEvents profiles) {
     this.store = store;
     this.ownsStore = ownsStore;
+    this.profiles = profiles;
   }
 
   @Override
@@ -33,7 +40,7 @@ public final class StoreAdminOps implements AdminOps {
 
   @Override
   public void addUser(String address, char[] password) {
-    store.addUser(address, password);
+    profiles.created(store.addUser(address, password).address());
   }
 
   @Override
@@ -43,7 +50,11 @@ public final class StoreAdminOps implements AdminOps {
 
   @Override
   public boolean deleteUser(String address) {
-    return store.deleteUser(address);
+    boolean deleted = store.deleteUser(address);
+    if (deleted) {
+      profiles.deleted(dev.quill.store.Addresses.normalize(address));
+    }
+    return deleted;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.quill.server.node;
 
 import dev.quill.cluster.mail.FragmentService;
+import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
 import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.node.ClusterNode;
@@ -19,6 +20,7 @@ import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
 import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.ProfileEvents;
 import dev.quill.server.admin.StoreAdminOps;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
@@ -122,6 +124,37 @@ public final class QuillNode implements AutoCloseable {
     node.addMapListener((view, map, moves) -> managers.viewChanged(view, previous.getAndSet(map), map));
   }
 
+  /**
+   * On a clustered node, a profile created or deleted through the admin channel is reported to
+   * the user's manager at once (fire and forget: the next view change's reports would bring it anyway).
+   */
+  private ProfileEvents profileEvents() {
+    if (cluster == null) {
+      return ProfileEvents.NONE;
+    }
+    ManagerClient client = new ManagerClient(cluster.rpc(), cluster::map, Duration.ofSeconds(5), 5, Duration.ofMillis(100));
+    String self = cluster.name();
+    return new ProfileEvents() {
+      @Override
+      public void created(String address) {
+        tell(client.profileStored(address, self, true), address);
+      }
+
+      @Override
+      public void deleted(String address) {
+        tell(client.profileStored(address, self, false), address);
+      }
+
+      private void tell(java.util.concurrent.CompletableFuture<Void> sent, String address) {
+        sent.whenComplete((ok, e) -> {
+          if (e != null) {
+            log.warn("event=profile-not-reported user={} error={}", address, e.toString());
+          }
+        });
+      }
+    };
+  }
+
   /** The managers' state on this node, for status and tests; empty when standalone. */
   public java.util.Optional<ManagerStatus> managerStatus() {
     return java.util.Optional.ofNullable(managers).map(ManagerService::status);
@@ -176,7 +209,7 @@ public final class QuillNode implements AutoCloseable {
 
     String token = AdminEndpoint.newToken();
     admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
-        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(store, false), this::clusterReport, token));
+        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(store, false, profileEvents()), this::clusterReport, token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),

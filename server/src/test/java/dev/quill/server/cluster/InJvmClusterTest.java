@@ -3,6 +3,7 @@ package dev.quill.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.store.RocksMailStore;
@@ -10,6 +11,7 @@ import dev.quill.store.StoreOptions;
 import dev.quill.cluster.transport.HostPort;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.cli.QuillCli;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.server.node.QuillNode;
@@ -134,5 +136,18 @@ class InJvmClusterTest {
     assertThat(status.stream().mapToInt(ManagerStatus::users).sum())
         .as("each user's profile on a is known to exactly one manager").isEqualTo(20);
     assertThat(status).extracting(ManagerStatus::viewId).containsOnly(a.cluster().view().id());
+
+    // a profile created through b's admin channel is known to its manager at once, and so is its deletion
+    ManagerClient client = new ManagerClient(a.cluster().rpc(), a.cluster()::map, Duration.ofSeconds(5), 5,
+        Duration.ofMillis(100));
+    try (var ops = RemoteAdminOps.connect(dir.resolve("b")).orElseThrow()) {
+      ops.addDomain("example.test");
+      ops.addUser("new@example.test", "pw".toCharArray());
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> client.mailMap("new@example.test").get().profileNodes().equals(List.of("b")));
+      assertThat(ops.deleteUser("new@example.test")).isTrue();
+      await().atMost(Duration.ofSeconds(5))
+          .until(() -> client.mailMap("new@example.test").get().profileNodes().isEmpty());
+    }
   }
 }
