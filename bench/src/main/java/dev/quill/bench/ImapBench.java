@@ -97,6 +97,10 @@ public final class ImapBench implements Callable<Integer> {
   int reconnectEvery;
   @Option(names = "--idle-ms", defaultValue = "100", description = "Milliseconds between IDLE and DONE.")
   int idleMillis;
+  @Option(names = "--think-ms", defaultValue = "0",
+      description = "Mean pause between a session's operations, ms, exponentially distributed (a person reading); 0 = none, "
+          + "a closed loop that saturates the server.")
+  long thinkMs;
   @Option(names = "--append-size", defaultValue = "4096", description = "Size of APPENDed messages, bytes.")
   int appendSize;
   @Option(names = "--no-expunge", description = "Keep APPENDed messages (mailboxes grow).")
@@ -186,10 +190,10 @@ public final class ImapBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (concurrency < 1 || mailboxes.users < 1 || (rounds != null && rounds < 1) || reconnectEvery < 1 || fetchHeaders < 1
-        || (durationSeconds != null && durationSeconds < 1) || idleMillis < 0 || appendSize < 64
+        || (durationSeconds != null && durationSeconds < 1) || idleMillis < 0 || thinkMs < 0 || appendSize < 64
         || !(rampUpSeconds >= 0)) {
       System.err.println("error: --concurrency, --users, --rounds, --duration, --reconnect-every and"
-          + " --fetch-headers must be at least 1, --idle-ms and --ramp-up at least 0, --append-size at least 64");
+          + " --fetch-headers must be at least 1, --idle-ms, --think-ms and --ramp-up at least 0, --append-size at least 64");
       return 2;
     }
     try {
@@ -331,6 +335,7 @@ public final class ImapBench implements Callable<Integer> {
             } else {
               late.increment();
             }
+            think();
           } catch (ImapClient.ImapException e) {
             errors.reply(e.getMessage());
             checkStop();
@@ -461,6 +466,14 @@ public final class ImapBench implements Callable<Integer> {
     }
   }
 
+  /** The --think-ms pause: exponential, so sessions do not fall into step; never past the run's end by much. */
+  private void think() {
+    if (thinkMs > 0) {
+      double u = ThreadLocalRandom.current().nextDouble();
+      pause((long) Math.min(-Math.log(1 - u) * thinkMs, 10.0 * thinkMs));
+    }
+  }
+
   /** UID FETCH BODY.PEEK[] of a random message among the latest {@code among}. */
   private void fetchBody(Session s, int among) throws IOException {
     if (among <= 0) {
@@ -580,7 +593,8 @@ public final class ImapBench implements Callable<Integer> {
         + " store_p99_ms=" + p(all, Cmd.STORE, 99) + " search_unseen_p99_ms=" + p(all, Cmd.SEARCH_UNSEEN, 99)
         + " append_p99_ms=" + p(all, Cmd.APPEND, 99) + " select_p99_ms=" + p(all, Cmd.SELECT, 99)
         + " login_p99_ms=" + p(all, Cmd.LOGIN, 99) + " connect_p99_ms=" + p(all, Cmd.CONNECT, 99) + " commands=" + commands.sum() + " sessions=" + sessions.sum()
-        + " size_mismatches=" + sizeMismatches.sum() + " concurrency=" + concurrency + " users=" + mailboxes.users);
+        + " size_mismatches=" + sizeMismatches.sum() + " concurrency=" + concurrency + " users=" + mailboxes.users
+        + " think_ms=" + thinkMs);
     out.flush();
     boolean failed = errors.total() > 0 || ops.sum() == 0;
     return failed && !allowErrors ? 1 : 0;
