@@ -77,6 +77,15 @@ public final class ClusterTransport implements AutoCloseable {
           + settings.clusterName() + " on " + settings.bindHost() + ":" + settings.bindPort() + ": "
           + e.getMessage(), e);
     }
+    // Node names must be unique (the user map hashes them, requests are addressed by them): a node
+    // that finds its name taken by another live member leaves at once instead of taking over its work.
+    for (Address member : channel.getView().getMembers()) {
+      if (!member.equals(channel.getAddress()) && settings.nodeName().equals(nameOf(member))) {
+        transport.close();
+        throw new ClusterException("node name " + settings.nodeName() + " is already used by a live member of cluster "
+            + settings.clusterName() + "; give every node its own name (--node-name)");
+      }
+    }
     log.info("{} joined cluster {} on {}:{}, view {}", settings.nodeName(), settings.clusterName(),
         settings.bindHost(), settings.bindPort(), transport.view().members());
     return transport;
@@ -172,10 +181,10 @@ public final class ClusterTransport implements AutoCloseable {
     for (Address address : view.getMembers()) {
       String name = nameOf(address);
       names.add(name);
-      // XXX Two live nodes with the same name: the older keeps the name, the newer cannot be
-      // addressed. Refusing the join needs a membership policy in GMS; for now an error line.
+      // Two live nodes with one name: seen for a moment while a newcomer with a taken name finds
+      // out and leaves (see start); the older keeps the name.
       if (addresses.putIfAbsent(name, address) != null) {
-        log.error("{}: two members are named {} in view {}; the newer one is unreachable",
+        log.warn("{}: two members are named {} in view {}; the newer one leaves",
             nodeName(), name, view.getViewId());
       }
     }

@@ -42,6 +42,19 @@ class ClusterTransportTest {
   }
 
   @Test
+  void aNodeWhoseNameIsTaken_refusesToJoin_andTheOthersKeepTheirView() throws Exception {
+    try (TestNodes nodes = new TestNodes("names")) {
+      ClusterTransport n1 = nodes.start("n1");
+      ClusterTransport n2 = nodes.start("n2");
+      await().atMost(VIEW_WAIT).until(() -> n1.view().size() == 2 && n2.view().size() == 2);
+      assertThatThrownBy(() -> nodes.start("n2")).isInstanceOf(ClusterException.class)
+          .hasMessageContaining("node name n2 is already used");
+      await().atMost(VIEW_WAIT).until(() -> n1.view().members().equals(List.of("n1", "n2")));
+      assertThat(n2.view().members()).containsExactly("n1", "n2");
+    }
+  }
+
+  @Test
   void portAlreadyTaken_orWildcardBindHost_failsWithAClearError() throws Exception {
     try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(TestNodes.HOST))) {
       ClusterSettings busy = ClusterSettings.of("busy", "n1", TestNodes.HOST, taken.getLocalPort(), List.of())
