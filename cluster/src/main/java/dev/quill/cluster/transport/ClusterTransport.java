@@ -78,12 +78,23 @@ public final class ClusterTransport implements AutoCloseable {
           + e.getMessage(), e);
     }
     // Node names must be unique (the user map hashes them, requests are addressed by them): a node
-    // that finds its name taken by another live member leaves at once instead of taking over its work.
-    for (Address member : channel.getView().getMembers()) {
-      if (!member.equals(channel.getAddress()) && settings.nodeName().equals(nameOf(member))) {
+    // that finds its name taken by another member leaves instead of taking over its work. The other
+    // may be this node's own previous run, killed a moment ago and not yet excluded, so it waits as
+    // long as failure detection takes before deciding.
+    long deadline = System.nanoTime() + settings.timeouts().suspect().plus(settings.timeouts().verifySuspect())
+        .plusSeconds(1).toNanos();
+    while (nameTakenByAnother(channel, settings.nodeName())) {
+      if (System.nanoTime() - deadline > 0) {
         transport.close();
         throw new ClusterException("node name " + settings.nodeName() + " is already used by a live member of cluster "
             + settings.clusterName() + "; give every node its own name (--node-name)");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        transport.close();
+        throw new ClusterException("interrupted while joining cluster " + settings.clusterName(), e);
       }
     }
     log.info("{} joined cluster {} on {}:{}, view {}", settings.nodeName(), settings.clusterName(),
@@ -194,6 +205,15 @@ public final class ClusterTransport implements AutoCloseable {
     members = new Members(installed, Map.copyOf(addresses));
     log.debug("{}: view {} {}", nodeName(), installed.id(), names);
     viewEvents.execute(() -> subscribers.forEach(s -> s.deliver(installed)));
+  }
+
+  private static boolean nameTakenByAnother(JChannel channel, String name) {
+    for (Address member : channel.getView().getMembers()) {
+      if (!member.equals(channel.getAddress()) && name.equals(nameOf(member))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String nameOf(Address address) {
