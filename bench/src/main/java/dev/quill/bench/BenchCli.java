@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "quill bench", mixinStandardHelpOptions = true, version = "quill-bench 0.1.0",
     description = "Load generators for Quill and its peers (Postfix, Dovecot). See docs/BENCHMARKS.md.",
-    subcommands = {SmtpBench.class, Pop3Bench.class, ImapBench.class, IdleBench.class, CommandLine.HelpCommand.class})
+    subcommands = {SmtpBench.class, Pop3Bench.class, ImapBench.class, IdleBench.class, ReconstructionBench.class,
+        CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
   @Override
   public void run() {
