@@ -154,11 +154,15 @@ public final class MessageAnalysis {
     return switch (kind) {
       case ALL -> message.clone();
       default -> {
-        MimePart root = new MimePart();
-        root.headerStart = 0;
-        root.bodyStart = HeaderField.scan(message, 0, message.length, new ArrayList<>(), false, false);
-        root.bodyEnd = message.length;
-        yield messageSection(message, root, kind, section.fields());
+        List<HeaderField> fields = new ArrayList<>();
+        int bodyStart = HeaderField.scan(message, 0, message.length, fields, false, false);
+        yield switch (kind) {
+          case HEADER -> Arrays.copyOfRange(message, 0, bodyStart);
+          case TEXT -> Arrays.copyOfRange(message, bodyStart, message.length);
+          case HEADER_FIELDS, HEADER_FIELDS_NOT -> // the one scan's fields: the hot header-list FETCH
+              copyFields(message, fields, section.fields(), kind == SectionSpec.Kind.HEADER_FIELDS_NOT);
+          default -> new byte[0];
+        };
       }
     };
   }
@@ -234,10 +238,15 @@ public final class MessageAnalysis {
 
   /** The header lines (folded lines kept) whose names are (or, with {@code not}, are not) in the list, then CRLF. */
   private static byte[] headerFields(byte[] m, MimePart msg, List<String> names, boolean not) {
-    List<String> wanted = names == null ? List.of() : names;
     List<HeaderField> fields = new ArrayList<>();
     int from = clamp(msg.headerStart, m.length);
     HeaderField.scan(m, from, Math.max(from, clamp(msg.bodyStart, m.length)), fields, false, false);
+    return copyFields(m, fields, names, not);
+  }
+
+  /** The fields whose names are (or, with {@code not}, are not) in the list, as written, then CRLF. */
+  private static byte[] copyFields(byte[] m, List<HeaderField> fields, List<String> names, boolean not) {
+    List<String> wanted = names == null ? List.of() : names;
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     for (HeaderField f : fields) {
       if (f.name() == null || named(wanted, f.name()) == not) {
