@@ -17,6 +17,10 @@ public final class TypeIds {
   public static final int LOAD_REPORT = 1;
   /** {@code NodeStats} of one node (its local users, mailboxes, messages, bytes), asked by {@code cluster status}. */
   public static final int NODE_STATS = 2;
+  /** A domain or alias added or deleted on one node, sent to every member ({@code cluster.directory.Directory}). */
+  public static final int DIRECTORY_CHANGE = 10;
+  /** A node's whole list of domains and aliases, sent to members that joined ({@code cluster.directory.Directory}). */
+  public static final int DIRECTORY_SYNC = 11;
   /** A node's fragments and profiles of the buckets a manager took over, after a view change. */
   public static final int FRAGMENT_REPORT = 100;
   /** A user's mail map, from the user's manager. */
@@ -27,8 +31,56 @@ public final class TypeIds {
   public static final int FRAGMENT_STORED = 103;
   /** A node tells a user's manager it now holds (or no longer holds) the user's profile. */
   public static final int PROFILE_STORED = 104;
+  /** A MODSEQ for a flag change or expunge of one mailbox, from the user's manager. */
+  public static final int ALLOCATE_MODSEQ = 105;
+  /** A node tells a user's manager it created a mailbox with a UIDVALIDITY (IMAP CREATE, a new user's mailboxes). */
+  public static final int MAILBOX_CREATED = 106;
+  /** A node tells a user's manager it no longer holds a fragment of a mailbox (deleted). */
+  public static final int FRAGMENT_DROPPED = 107;
+  /** A user's mailbox and its inferiors were renamed; the manager moves their entries. */
+  public static final int MAILBOX_RENAMED = 108;
+  /** A node starts or stops watching a user's changes (its sessions have the user's mailboxes open). */
+  public static final int WATCH = 109;
+  /** A committed change to a user's mailbox, sent to the user's manager by the node that made it. */
+  public static final int CHANGE_NOTICE = 110;
+  /** A change forwarded by the manager to every node that watches the user. */
+  public static final int CHANGED = 111;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
+  /** A mailbox fragment's counters and message list ({@code cluster.mail.FragmentAccess}, 201..209). */
+  public static final int FRAGMENT_LIST = 201;
+  /** The mailboxes (fragments) a node holds of a user; on the profile node, the user's whole mailbox list. */
+  public static final int FRAGMENT_MAILBOXES = 202;
+  /** Metadata, bytes and derived data of several messages of one fragment. */
+  public static final int FRAGMENT_LOAD = 203;
+  /** A flag change on messages of one fragment under a manager-allocated MODSEQ. */
+  public static final int FRAGMENT_FLAGS = 204;
+  /** An expunge of messages of one fragment under a manager-allocated MODSEQ. */
+  public static final int FRAGMENT_EXPUNGE = 205;
+  /** UIDs expunged from one fragment above a MODSEQ (QRESYNC). */
+  public static final int FRAGMENT_EXPUNGED_SINCE = 206;
+  /** Deletes one fragment of a mailbox. */
+  public static final int FRAGMENT_DELETE = 207;
+  /** Renames one node's fragments of a mailbox and its inferiors. */
+  public static final int FRAGMENT_RENAME = 208;
+  /** Bytes of a user's mail on one node. */
+  public static final int FRAGMENT_USAGE = 209;
+  /** Checks a user's password on the node holding the profile ({@code cluster.directory.ProfileAccess}, 210..219). */
+  public static final int PROFILE_AUTHENTICATE = 210;
+  /** A user's profile, from the node holding it. */
+  public static final int PROFILE_USER = 211;
+  /** Creates a mailbox in the user's catalog on the profile node. */
+  public static final int PROFILE_CREATE_MAILBOX = 212;
+  /** Subscribes or unsubscribes, on the profile node. */
+  public static final int PROFILE_SUBSCRIBE = 213;
+  /** A user's subscriptions, from the profile node. */
+  public static final int PROFILE_SUBSCRIPTIONS = 214;
+  /** Sets a user's password on the profile node. */
+  public static final int PROFILE_PASSWORD = 215;
+  /** Sets a user's quota on the profile node. */
+  public static final int PROFILE_QUOTA = 216;
+  /** Deletes a user's profile (and its local mail) on the profile node. */
+  public static final int PROFILE_DELETE_USER = 217;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 
