@@ -262,6 +262,15 @@ public interface MailStore extends AutoCloseable {
    */
   CompletableFuture<AppendResult> storeAssigned(AssignedMessage message);
 
+  /**
+   * The nodes holding part of the mailbox that this node's latest read of it could not reach (in a
+   * cluster, a node that is down): their messages were left out of {@link #messages}. Empty when the
+   * read was whole, and always for a store on one node.
+   */
+  default List<String> unreachable(String user, String mailbox) {
+    return List.of();
+  }
+
   /** Bytes of mail a user holds, over all mailboxes. */
   long usage(String user);
 

@@ -9,7 +9,7 @@ import java.util.List;
  * compared exactly, except INBOX, which is case-insensitive, also as the first level of a
  * hierarchy ({@code inbox/x} is {@code INBOX/x}; RFC 9051 section 5.1).
  */
-final class MailboxNames {
+public final class MailboxNames {
   /** The hierarchy delimiter. */
   static final char DELIMITER = '/';
   /** The longest name accepted, in UTF-8 octets. */
@@ -18,7 +18,7 @@ final class MailboxNames {
   private MailboxNames() {}
 
   /** The stored form of {@code name}: INBOX in any case becomes {@code INBOX}; null stays null. */
-  static String canonical(String name) {
+  public static String canonical(String name) {
     if (name == null) {
       return null;
     }

@@ -78,6 +78,11 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
+  public List<String> unreachable(String user, String mailbox) {
+    return store.unreachable(user, mailbox);
+  }
+
+  @Override
   public Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException {
     return store.readMessage(user, mailbox, uid);
   }

@@ -35,7 +35,7 @@ public final class StoreMaildrops implements MaildropStore {
     for (MessageMeta m : metas) {
       entries.add(new Entry(m.uid(), m.size()));
     }
-    return new Snapshot(inbox.uidValidity(), entries);
+    return new Snapshot(inbox.uidValidity(), entries, store.unreachable(user, MailStore.INBOX));
   }
 
   @Override

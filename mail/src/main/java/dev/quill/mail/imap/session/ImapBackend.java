@@ -53,6 +53,14 @@ public interface ImapBackend {
   /** The messages of a mailbox in UID order. */
   List<MessageMeta> messages(String user, String mailbox);
 
+  /**
+   * The cluster nodes holding part of the mailbox that the latest {@link #messages} call could not
+   * reach, so that the session can warn the client; empty when the listing is whole.
+   */
+  default List<String> unreachable(String user, String mailbox) {
+    return List.of();
+  }
+
   /** A message's bytes; empty when expunged meanwhile. */
   Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException;
 

@@ -104,6 +104,8 @@ public final class ImapSession {
   private State state = State.NOT_AUTHENTICATED;
   private String user;
   private volatile MailboxWatch watch;
+  /** The unreachable nodes the client was last told of for the selected mailbox. */
+  private List<String> warnedUnreachable = List.of();
   /** The watch's commit count when the selected mailbox was last read (or brought up to date by an own write). */
   private volatile long syncedCommits;
   private volatile Runnable wakeup = () -> { };
@@ -554,6 +556,8 @@ public final class ImapSession {
     Set<String> flags = new LinkedHashSet<>(SYSTEM_FLAGS);
     flags.addAll(box.keywords());
     out.text("* ").number(box.size()).text(" EXISTS").crlf();
+    warnedUnreachable = List.of();
+    warnIfPartial(box.name, out);
     if (!rev2) {
       out.text("* ").number(box.recentCount()).text(" RECENT").crlf();
       for (int seq = 1; seq <= box.size(); seq++) {
@@ -1087,6 +1091,27 @@ public final class ImapSession {
               : recentTracker.claim(user, box.name, added.get(added.size() - 1));
           return added.stream().filter(u -> u > before).toList();
         });
+    warnIfPartial(box.name, out);
+  }
+
+  /**
+   * Tells the client, as an untagged warning (RFC 9051 section 7.1.2), when part of the selected
+   * mailbox is on cluster nodes that cannot be reached, and again when that changes; the messages
+   * it already knows from them stay listed, and fetching them fails until the nodes return.
+   */
+  private void warnIfPartial(String mailbox, ImapWriter out) {
+    List<String> missing = backend.unreachable(user, mailbox);
+    if (missing.equals(warnedUnreachable)) {
+      return;
+    }
+    warnedUnreachable = missing;
+    if (missing.isEmpty()) {
+      out.text("* OK All of this mailbox is reachable again").crlf();
+    } else {
+      out.text("* NO [UNAVAILABLE] Part of this mailbox is stored on ").text(printable(String.join(", ", missing)))
+          .text(", unreachable now: its messages cannot be fetched, and may be missing from the listing, until ")
+          .text(missing.size() == 1 ? "it returns" : "they return").crlf();
+    }
   }
 
   // ---- Helpers --------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package dev.quill.mail.pop3.codec;
 
+import java.util.List;
+
 /**
  * The POP3 status lines Quill sends, as named constants and small formatters. Each is short,
  * plain text and never contains a stack trace or client input.
@@ -69,6 +71,16 @@ public final class Pop3Replies {
   /** The login and RSET summary. */
   public static String maildrop(int count, long octets) {
     return OK + " maildrop has " + count + " messages (" + octets + " octets)";
+  }
+
+  /**
+   * The login summary of a maildrop that is only partly listed: in a cluster, messages stored on
+   * nodes that are down are left out until they return, and the client is told so rather than
+   * shown a maildrop that looks whole.
+   */
+  public static String partialMaildrop(int count, long octets, List<String> unreachable) {
+    return maildrop(count, octets) + "; messages stored on " + String.join(", ", unreachable)
+        + " are unreachable and not listed until " + (unreachable.size() == 1 ? "it returns" : "they return");
   }
 
   /** The first line of a LIST scan listing or a UIDL listing. */

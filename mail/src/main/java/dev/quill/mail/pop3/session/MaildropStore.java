@@ -24,7 +24,17 @@ public interface MaildropStore {
    * @param uidValidity the INBOX's UIDVALIDITY; with a UID it makes the UIDL unique id
    * @param messages the messages in UID order; their positions + 1 are the POP3 message numbers
    */
-  record Snapshot(long uidValidity, List<Entry> messages) {}
+  record Snapshot(long uidValidity, List<Entry> messages, List<String> unreachable) {
+    public Snapshot {
+      messages = List.copyOf(messages);
+      unreachable = List.copyOf(unreachable);
+    }
+
+    /** A whole maildrop: every message listed. */
+    public Snapshot(long uidValidity, List<Entry> messages) {
+      this(uidValidity, messages, List.of());
+    }
+  }
 
   /** Whether {@code password} is {@code user}'s; slow on purpose for unknown users and misses. */
   boolean authenticate(String user, char[] password);

@@ -366,7 +366,8 @@ public final class Pop3Session {
     enterTransaction(canonical, locked.get(), snapshot);
     log.info("session={} event=login user={} messages={} octets={} from={} tls={}", peer.sessionId(), canonical,
         uids.length, totalOctets, peer.address().getHostAddress(), tlsActive);
-    return new Pop3Reply.Line(Pop3Replies.maildrop(uids.length, totalOctets));
+    return new Pop3Reply.Line(snapshot.unreachable().isEmpty() ? Pop3Replies.maildrop(uids.length, totalOctets)
+        : Pop3Replies.partialMaildrop(uids.length, totalOctets, snapshot.unreachable()));
   }
 
   /** A refused login: counts it, and delays and records it with the throttle if the password was checked. */

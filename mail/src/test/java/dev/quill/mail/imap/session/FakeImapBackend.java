@@ -55,6 +55,8 @@ public final class FakeImapBackend implements ImapBackend {
   private final Map<String, AtomicLong> commits = new ConcurrentHashMap<>();
   /** How often a whole mailbox listing and a batch load were asked for (tests check reads are not repeated). */
   final AtomicLong messagesCalls = new AtomicLong();
+  /** Cluster nodes the listings pretend they could not reach. */
+  volatile List<String> unreachable = List.of();
   final AtomicLong loadCalls = new AtomicLong();
   private final Set<Long> corrupt = new TreeSet<>();
   private long nextValidity = 1000;
@@ -97,6 +99,11 @@ public final class FakeImapBackend implements ImapBackend {
     for (Consumer<MailboxEvent> l : listeners) {
       l.accept(e);
     }
+  }
+
+  @Override
+  public List<String> unreachable(String user, String mailbox) {
+    return unreachable;
   }
 
   @Override

@@ -68,6 +68,21 @@ class ImapSessionTest {
   }
 
   @Test
+  void partOfTheMailboxUnreachable_selectWarns_andTheReturnIsReportedOnce() {
+    backend.unreachable = List.of("node-c");
+    SessionDriver c = client().login();
+    assertThat(c.send("s SELECT INBOX")).contains("* 3 EXISTS\r\n* NO [UNAVAILABLE] Part of this mailbox is stored on"
+        + " node-c, unreachable now: its messages cannot be fetched, and may be missing from the listing, until it"
+        + " returns\r\n").endsWith("s OK [READ-WRITE] SELECT completed\r\n");
+    backend.unreachable = List.of();
+    backend.deliver(ALICE, "INBOX", M1);
+    String noop = c.send("n NOOP");
+    assertThat(noop).contains("* 4 EXISTS", "* OK All of this mailbox is reachable again").doesNotContain("UNAVAILABLE");
+    backend.deliver(ALICE, "INBOX", M2);
+    assertThat(c.send("n2 NOOP")).contains("* 5 EXISTS").doesNotContain("reachable");
+  }
+
+  @Test
   void recent_onlyTheFirstSessionSeesIt() {
     assertThat(client().login().send("s SELECT INBOX")).contains("* 3 RECENT");
     SessionDriver second = client().login();

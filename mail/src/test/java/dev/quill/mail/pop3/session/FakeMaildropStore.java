@@ -23,6 +23,8 @@ final class FakeMaildropStore implements MaildropStore {
   boolean failExpunge;
   boolean failReads;
   boolean failOpen;
+  /** Cluster nodes the listing pretends it could not reach. */
+  List<String> unreachable = List.of();
   int authentications;
   private long nextUid = 1;
 
@@ -51,7 +53,7 @@ final class FakeMaildropStore implements MaildropStore {
     }
     List<Entry> entries = new ArrayList<>();
     inboxes.get(user).forEach((uid, bytes) -> entries.add(new Entry(uid, bytes.length)));
-    return new Snapshot(UID_VALIDITY, entries);
+    return new Snapshot(UID_VALIDITY, entries, unreachable);
   }
 
   @Override

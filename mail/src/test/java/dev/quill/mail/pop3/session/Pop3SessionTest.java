@@ -98,6 +98,16 @@ class Pop3SessionTest {
   }
 
   @Test
+  void partialMaildrop_loginSaysWhichNodesAreMissing() {
+    store.unreachable = List.of("node-c");
+    Pop3Session s = session();
+    send(s, "USER " + ALICE);
+    assertThat(status(s, "PASS secret")).startsWith("+OK maildrop has 3 messages")
+        .endsWith("; messages stored on node-c are unreachable and not listed until it returns");
+    assertThat(status(s, "STAT")).startsWith("+OK 3 ");
+  }
+
+  @Test
   void pass_wrong_authErrorAndBackToUser() {
     Pop3Session s = session();
     send(s, "USER " + ALICE);
