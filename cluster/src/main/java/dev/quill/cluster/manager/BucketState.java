@@ -17,13 +17,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A manager's soft state for one bucket: the members it still waits for, and per user the profile
- * locations and per mailbox the fragment nodes and allocation watermarks. Every method holds the
- * bucket's monitor, which is what serializes UID allocation per mailbox.
+ * A manager's soft state for one bucket: the members it still waits for, per user the profile
+ * locations and the nodes watching the user's changes, and per mailbox the fragment nodes and
+ * allocation watermarks. Every method holds the bucket's monitor, which is what serializes UID and
+ * MODSEQ allocation per mailbox.
  *
  * <p>Watermarks (UIDVALIDITY, highest UID, highest MODSEQ) only rise, also when the node that held
  * the highest UID leaves: UIDs are never given twice, and a mailbox whose fragments are all gone
- * keeps its entry (not shown in mail maps) so that its next delivery continues above them.
+ * keeps its entry (not shown in mail maps) so that its next delivery continues above them. The one
+ * exception is a mailbox created again under a new UIDVALIDITY: its UIDs start over, its MODSEQs do not.
  */
 final class BucketState {
   private static final Logger log = LoggerFactory.getLogger(BucketState.class);
