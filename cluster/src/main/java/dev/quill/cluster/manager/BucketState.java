@@ -3,6 +3,7 @@ package dev.quill.cluster.manager;
 import dev.quill.cluster.manager.FragmentReport.ReportedFragment;
 import dev.quill.cluster.manager.FragmentReport.ReportedUser;
 import dev.quill.store.Addresses;
+import dev.quill.store.MailStore;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -16,13 +17,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A manager's soft state for one bucket: the members it still waits for, and per user the profile
- * locations and per mailbox the fragment nodes and allocation watermarks. Every method holds the
- * bucket's monitor, which is what serializes UID allocation per mailbox.
+ * A manager's soft state for one bucket: the members it still waits for, per user the profile
+ * locations and the nodes watching the user's changes, and per mailbox the fragment nodes and
+ * allocation watermarks. Every method holds the bucket's monitor, which is what serializes UID and
+ * MODSEQ allocation per mailbox.
  *
  * <p>Watermarks (UIDVALIDITY, highest UID, highest MODSEQ) only rise, also when the node that held
  * the highest UID leaves: UIDs are never given twice, and a mailbox whose fragments are all gone
- * keeps its entry (not shown in mail maps) so that its next delivery continues above them.
+ * keeps its entry (not shown in mail maps) so that its next delivery continues above them. The one
+ * exception is a mailbox created again under a new UIDVALIDITY: its UIDs start over, its MODSEQs do not.
  */
 final class BucketState {
   private static final Logger log = LoggerFactory.getLogger(BucketState.class);
@@ -32,6 +35,8 @@ final class BucketState {
   private final int bucket;
   private final Set<String> waitingFor;
   private final Map<String, UserEntry> users = new HashMap<>();
+  /** Per user, the nodes whose sessions watch the user's changes; soft, re-registered by the nodes. */
+  private final Map<String, Set<String>> watchers = new HashMap<>();
 
   BucketState(String self, int bucket, Collection<String> waitingFor) {
     this.self = self;
@@ -47,6 +52,8 @@ final class BucketState {
       user.profileNodes.removeAll(departed);
       user.mailboxes.values().forEach(m -> m.nodes.removeAll(departed));
     }
+    watchers.values().forEach(nodes -> nodes.removeAll(departed));
+    watchers.values().removeIf(Set::isEmpty);
   }
 
   /** Replaces what {@code node} said of this bucket before by {@code reported}, and marks it reported. */
@@ -65,7 +72,7 @@ final class BucketState {
         if (box == null) {
           user.mailboxes.put(f.mailbox(), new MailboxEntry(f.uidValidity(), f.highestUid(), f.highestModSeq(), node));
         } else {
-          box.merge(node, f, r.user());
+          box.merge(node, f.uidValidity(), f.highestUid(), f.highestModSeq(), r.user(), f.mailbox());
         }
       }
     }
@@ -123,10 +130,116 @@ final class BucketState {
     return new Answer.Ok<>(grant);
   }
 
+  /**
+   * Gives one MODSEQ above every MODSEQ known or given in the mailbox, or refuses while some member
+   * has not reported (its fragment may hold higher MODSEQs).
+   *
+   * @throws IllegalArgumentException for a mailbox this manager does not know
+   */
+  synchronized Answer<ModSeqGrant> allocateModSeq(String user, String mailbox) {
+    if (!waitingFor.isEmpty()) {
+      return new Answer.Incomplete<>(bucket, List.copyOf(waitingFor));
+    }
+    MailboxEntry box = mailbox(user, mailbox);
+    if (box == null) {
+      throw new IllegalArgumentException("mailbox " + user + "/" + mailbox + " is unknown to its manager " + self
+          + " (bucket " + bucket + "): no MODSEQ given");
+    }
+    box.highestModSeq++;
+    return new Answer.Ok<>(new ModSeqGrant(box.uidValidity, box.highestModSeq, List.copyOf(box.nodes)));
+  }
+
+  /**
+   * A node created a fragment of a mailbox with {@code uidValidity}. A mailbox without other holders
+   * takes that UIDVALIDITY; when it changes (the mailbox was deleted and created again) the UIDs
+   * start again at 1 while MODSEQs continue above the old ones. Another UIDVALIDITY while other nodes
+   * hold fragments is a conflict, as in a report.
+   */
+  synchronized void mailboxCreated(String user, String mailbox, long uidValidity, String node) {
+    Map<String, MailboxEntry> boxes = users.computeIfAbsent(user, u -> new UserEntry()).mailboxes;
+    MailboxEntry box = boxes.get(mailbox);
+    if (box == null) {
+      boxes.put(mailbox, new MailboxEntry(uidValidity, 0, 0, node));
+    } else if (box.uidValidity == uidValidity) {
+      box.nodes.add(node);
+    } else if (box.nodes.isEmpty() || box.nodes.equals(Set.of(node))) {
+      // Created again: a node holds one fragment per mailbox, so its own old one is gone too.
+      box.uidValidity = uidValidity;
+      box.highestUid = 0;
+      box.conflict = false;
+      box.nodes.clear();
+      box.nodes.add(node);
+    } else {
+      box.merge(node, uidValidity, 0, 0, user, mailbox);
+    }
+  }
+
+  /** A node deleted its fragment of a mailbox; the watermarks stay. */
+  synchronized void fragmentDropped(String user, String mailbox, String node) {
+    MailboxEntry box = mailbox(user, mailbox);
+    if (box != null) {
+      box.nodes.remove(node);
+    }
+  }
+
+  /**
+   * Moves the entries of {@code from} and its inferiors to the new names, with their nodes and
+   * watermarks. All or nothing: a target entry without fragment nodes is replaced, one with nodes
+   * fails the whole rename.
+   *
+   * @throws IllegalStateException when a target mailbox has fragments
+   * @throws IllegalArgumentException when {@code from} is INBOX, whose rename is a creation
+   */
+  synchronized void mailboxRenamed(String user, String from, String to) {
+    if (from.equals(MailStore.INBOX)) {
+      // RENAME INBOX moves INBOX's messages into a new mailbox and leaves INBOX (and its inferiors) in place.
+      throw new IllegalArgumentException("renaming INBOX of " + user + " creates " + to
+          + ": register that mailbox as created instead");
+    }
+    UserEntry entry = users.get(user);
+    if (entry == null || from.equals(to)) {
+      return;
+    }
+    Set<String> sources = new TreeSet<>();
+    for (String name : entry.mailboxes.keySet()) {
+      if (name.equals(from) || (name.startsWith(from) && name.charAt(from.length()) == '/')) {
+        sources.add(name);
+      }
+    }
+    for (String source : sources) {
+      String target = to + source.substring(from.length());
+      MailboxEntry existing = entry.mailboxes.get(target);
+      // A source in the way moves away in the same step (a mailbox renamed into its own inferior).
+      if (existing != null && !sources.contains(target) && !existing.nodes.isEmpty()) {
+        throw new IllegalStateException("cannot rename " + user + "/" + from + " to " + to + ": " + target
+            + " exists with fragments on " + String.join(", ", existing.nodes));
+      }
+    }
+    Map<String, MailboxEntry> moved = new HashMap<>();
+    sources.forEach(source -> moved.put(to + source.substring(from.length()), entry.mailboxes.remove(source)));
+    entry.mailboxes.putAll(moved);
+  }
+
+  /** Registers ({@code on}) or unregisters {@code node} as watching the user's changes. */
+  synchronized void watch(String user, String node, boolean on) {
+    if (on) {
+      watchers.computeIfAbsent(user, u -> new TreeSet<>()).add(node);
+    } else {
+      Set<String> nodes = watchers.get(user);
+      if (nodes != null && nodes.remove(node) && nodes.isEmpty()) {
+        watchers.remove(user);
+      }
+    }
+  }
+
+  /** The nodes watching the user's changes, in name order. */
+  synchronized List<String> watchers(String user) {
+    return List.copyOf(watchers.getOrDefault(user, Set.of()));
+  }
+
   /** A node now holds a fragment of a mailbox this manager numbered (a delivery was stored there). */
   synchronized void fragmentStored(String user, String mailbox, String node) {
-    UserEntry entry = users.get(user);
-    MailboxEntry box = entry == null ? null : entry.mailboxes.get(mailbox);
+    MailboxEntry box = mailbox(user, mailbox);
     if (box != null) { // unknown: numbered by an earlier manager; the next report brings it
       box.nodes.add(node);
     }
@@ -142,6 +255,11 @@ final class BucketState {
         entry.profileNodes.remove(node);
       }
     }
+  }
+
+  private MailboxEntry mailbox(String user, String mailbox) {
+    UserEntry entry = users.get(user);
+    return entry == null ? null : entry.mailboxes.get(mailbox);
   }
 
   /** What the manager knows of one user. */
@@ -167,19 +285,21 @@ final class BucketState {
       }
     }
 
-    void merge(String node, ReportedFragment f, String user) {
+    /** Adds what {@code node} holds of this mailbox (from a report or a creation). */
+    void merge(String node, long otherUidValidity, long otherHighestUid, long otherHighestModSeq, String user,
+        String mailbox) {
       nodes.add(node);
-      if (f.uidValidity() != uidValidity) {
+      if (otherUidValidity != uidValidity) {
         // XXX Fragments of one mailbox with different UIDVALIDITY: renumbering is not built. Keep the
         // higher UIDVALIDITY (the same whatever order reports come in) and the higher highest UID.
         log.warn("{}: UIDVALIDITY conflict in bucket {} for {}/{}: {} reports {}, known {}; keeping {} and highest UID {}",
-            self, bucket, user, f.mailbox(), node, f.uidValidity(), uidValidity, Math.max(uidValidity, f.uidValidity()),
-            Math.max(highestUid, f.highestUid()));
+            self, bucket, user, mailbox, node, otherUidValidity, uidValidity, Math.max(uidValidity, otherUidValidity),
+            Math.max(highestUid, otherHighestUid));
         conflict = true;
-        uidValidity = Math.max(uidValidity, f.uidValidity());
+        uidValidity = Math.max(uidValidity, otherUidValidity);
       }
-      highestUid = Math.max(highestUid, f.highestUid());
-      highestModSeq = Math.max(highestModSeq, f.highestModSeq());
+      highestUid = Math.max(highestUid, otherHighestUid);
+      highestModSeq = Math.max(highestModSeq, otherHighestModSeq);
     }
   }
 }

@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Asks users' managers for mail maps and UIDs, routed by this node's current user map. Refusals
- * that pass once views agree or reconstruction ends ("not manager", "incomplete", the manager left)
- * are retried a few times with a short, doubling backoff, within one overall timeout; then the
+ * Asks users' managers for mail maps, UIDs and MODSEQs, and tells them of mailboxes created, dropped
+ * and renamed, routed by this node's current user map. Refusals that pass once views agree or
+ * reconstruction ends ("not manager", "incomplete", the manager left) are retried a few times with a short, doubling backoff, within one overall timeout; then the
  * future fails with {@link ManagerException} (or the {@link RpcException} of the last call).
  */
 public final class ManagerClient {
@@ -59,6 +59,38 @@ public final class ManagerClient {
   /** Records at the user's manager that {@code node} holds the user's profile, or no longer does. */
   public CompletableFuture<Void> profileStored(String user, String node, boolean present) {
     return call(user, ManagerMessages.PROFILE_STORED, new StoredProfile(user, node, present));
+  }
+
+  /**
+   * One MODSEQ of a known mailbox, above every MODSEQ known or given there, for a flag change or an
+   * expunge. Fails with {@link RpcException} ({@code HANDLER_FAILED}) when the manager does not know
+   * the mailbox.
+   */
+  public CompletableFuture<ModSeqGrant> allocateModSeq(String user, String mailbox) {
+    return call(user, ManagerMessages.ALLOCATE_MODSEQ, new ModSeqRequest(user, mailbox));
+  }
+
+  /**
+   * Records at the user's manager that {@code node} created a fragment of the mailbox with
+   * {@code uidValidity}; its UIDs continue in that UIDVALIDITY (from 1 when it replaces another one
+   * of a deleted mailbox).
+   */
+  public CompletableFuture<Void> mailboxCreated(String user, String mailbox, long uidValidity, String node) {
+    return call(user, ManagerMessages.MAILBOX_CREATED, new CreatedMailbox(user, mailbox, uidValidity, node));
+  }
+
+  /** Records at the user's manager that {@code node} deleted its fragment of the mailbox. */
+  public CompletableFuture<Void> fragmentDropped(String user, String mailbox, String node) {
+    return call(user, ManagerMessages.FRAGMENT_DROPPED, new DroppedFragment(user, mailbox, node));
+  }
+
+  /**
+   * Moves the manager's entries of mailbox {@code from} and its inferiors to {@code to}. Fails with
+   * {@link RpcException} ({@code HANDLER_FAILED}) when a target mailbox has fragments, or for INBOX
+   * (its rename creates a mailbox: use {@link #mailboxCreated}).
+   */
+  public CompletableFuture<Void> mailboxRenamed(String user, String from, String to) {
+    return call(user, ManagerMessages.MAILBOX_RENAMED, new RenamedMailbox(user, from, to));
   }
 
   private <Q, R> CompletableFuture<R> call(String user, MessageType<Q, Answer<R>> type, Q request) {

@@ -5,8 +5,9 @@ import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.cluster.rpc.WireWriter;
+import dev.quill.store.MailboxEvent;
 
-/** The message types managers serve; ids in {@link TypeIds}, layouts in each body's javadoc. */
+/** The message types managers (and {@link ChangeNotices}) serve; ids in {@link TypeIds}, layouts in each body's javadoc. */
 public final class ManagerMessages {
   /** node → manager: what it holds of the manager's moved buckets; answered Ok, Stale or NotManager. */
   public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT = new MessageType<>(
@@ -27,6 +28,34 @@ public final class ManagerMessages {
   /** any node → the user's manager: the user's profile was created on, or deleted from, a node. */
   public static final MessageType<StoredProfile, Answer<Void>> PROFILE_STORED = new MessageType<>(
       TypeIds.PROFILE_STORED, 1, "PROFILE_STORED", StoredProfile.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** any node → the user's manager: one MODSEQ of a known mailbox (flag change, expunge); Incomplete until complete. */
+  public static final MessageType<ModSeqRequest, Answer<ModSeqGrant>> ALLOCATE_MODSEQ = new MessageType<>(
+      TypeIds.ALLOCATE_MODSEQ, 1, "ALLOCATE_MODSEQ", ModSeqRequest.CODEC, Answer.codec(ModSeqGrant.CODEC));
+
+  /** any node → the user's manager: a node created a fragment of a mailbox with a UIDVALIDITY. */
+  public static final MessageType<CreatedMailbox, Answer<Void>> MAILBOX_CREATED = new MessageType<>(
+      TypeIds.MAILBOX_CREATED, 1, "MAILBOX_CREATED", CreatedMailbox.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** any node → the user's manager: a node deleted its fragment of a mailbox. */
+  public static final MessageType<DroppedFragment, Answer<Void>> FRAGMENT_DROPPED = new MessageType<>(
+      TypeIds.FRAGMENT_DROPPED, 1, "FRAGMENT_DROPPED", DroppedFragment.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** any node → the user's manager: a mailbox and its inferiors were renamed; fails when a target has fragments. */
+  public static final MessageType<RenamedMailbox, Answer<Void>> MAILBOX_RENAMED = new MessageType<>(
+      TypeIds.MAILBOX_RENAMED, 1, "MAILBOX_RENAMED", RenamedMailbox.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** a node → the users' manager: the caller starts or stops watching the users' changes. */
+  public static final MessageType<WatchRequest, Answer<Void>> WATCH = new MessageType<>(
+      TypeIds.WATCH, 1, "WATCH", WatchRequest.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** the node that made a change → the user's manager, which forwards it as {@link #CHANGED}; nobody waits. */
+  public static final MessageType<MailboxEvent, Answer<Void>> CHANGE_NOTICE = new MessageType<>(
+      TypeIds.CHANGE_NOTICE, 1, "CHANGE_NOTICE", MailboxEventCodec.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** the user's manager → each node watching the user but the publisher (served by {@link ChangeNotices}). */
+  public static final MessageType<MailboxEvent, Void> CHANGED = new MessageType<>(
+      TypeIds.CHANGED, 1, "CHANGED", MailboxEventCodec.CODEC, Codecs.EMPTY);
 
   private ManagerMessages() {}
 }

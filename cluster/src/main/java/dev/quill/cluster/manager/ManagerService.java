@@ -6,6 +6,7 @@ import dev.quill.cluster.transport.ClusterView;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.store.Addresses;
 import dev.quill.store.MailStore;
+import dev.quill.store.MailboxEvent;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The manager role of one node: soft state for the users of the buckets this node manages in the
  * current user map, rebuilt after every view change from the members' {@link FragmentReport}s,
- * and the answers built on it ({@code MAIL_MAP}, {@code ALLOCATE_UIDS}). It also runs this node's
+ * and the answers built on it ({@code MAIL_MAP}, {@code ALLOCATE_UIDS}, {@code ALLOCATE_MODSEQ}), the
+ * nodes' news of mailboxes created, dropped and renamed, and the forwarding of change notices to the
+ * nodes that watch a user ({@link ChangeNotices}). It also runs this node's
  * side of reconstruction ({@link FragmentReporter}): telling the managers what this node holds.
  *
  * <p>Completeness: a bucket that became this node's starts empty and waits for a report from every
@@ -39,7 +42,11 @@ public final class ManagerService implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ManagerService.class);
 
+  /** How long a forwarded change notice may take to reach a watching node before it is given up. */
+  static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(5);
+
   private final String self;
+  private final RpcEndpoint rpc;
   private final int buckets;
   private final Clock clock;
   private final FragmentReporter reporter;
@@ -62,6 +69,7 @@ public final class ManagerService implements AutoCloseable {
    */
   public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock) {
     this.self = node;
+    this.rpc = rpc;
     this.buckets = buckets;
     this.clock = clock;
     this.reporter = new FragmentReporter(node, rpc, store, buckets);
@@ -70,6 +78,15 @@ public final class ManagerService implements AutoCloseable {
     rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
     rpc.register(ManagerMessages.FRAGMENT_STORED, (from, stored) -> fragmentStored(stored));
     rpc.register(ManagerMessages.PROFILE_STORED, (from, stored) -> profileStored(stored));
+    rpc.register(ManagerMessages.ALLOCATE_MODSEQ, (from, request) -> allocateModSeq(request));
+    rpc.register(ManagerMessages.MAILBOX_CREATED, (from, created) -> onManagedUser(created.user(), created.node(),
+        (state, user) -> state.mailboxCreated(user, created.mailbox(), created.uidValidity(), created.node())));
+    rpc.register(ManagerMessages.FRAGMENT_DROPPED, (from, dropped) -> onManagedUser(dropped.user(), dropped.node(),
+        (state, user) -> state.fragmentDropped(user, dropped.mailbox(), dropped.node())));
+    rpc.register(ManagerMessages.MAILBOX_RENAMED, (from, renamed) -> onManagedUser(renamed.user(), from,
+        (state, user) -> state.mailboxRenamed(user, renamed.from(), renamed.to())));
+    rpc.register(ManagerMessages.WATCH, this::watch);
+    rpc.register(ManagerMessages.CHANGE_NOTICE, this::forward);
   }
 
   /**
@@ -204,6 +221,64 @@ public final class ManagerService implements AutoCloseable {
       log.debug("{}: UIDs for {}/{} refused: {}", self, user, request.mailbox(), incomplete.describe());
     }
     return answer;
+  }
+
+  private Answer<ModSeqGrant> allocateModSeq(ModSeqRequest request) {
+    String user = Addresses.normalize(request.user());
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    return state.allocateModSeq(user, request.mailbox());
+  }
+
+  /** Registers the caller as watching users; all of them must be this node's, else nothing changes. */
+  private Answer<Void> watch(String from, WatchRequest request) {
+    Epoch epoch = current;
+    List<String> users = request.users().stream().map(Addresses::normalize).toList();
+    List<BucketState> states = new ArrayList<>(users.size());
+    for (String user : users) {
+      BucketState state = epoch == null ? null : managedState(epoch, user);
+      if (state == null) {
+        return notManager(epoch, user);
+      }
+      states.add(state);
+    }
+    if (epoch.view().contains(from)) {
+      for (int i = 0; i < users.size(); i++) {
+        states.get(i).watch(users.get(i), from, request.on());
+      }
+    }
+    return new Answer.Ok<>(null);
+  }
+
+  /** Forwards a change to every node watching its user but the one that made it; nobody waits for them. */
+  private Answer<Void> forward(String from, MailboxEvent event) {
+    String user = Addresses.normalize(event.user());
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    for (String node : state.watchers(user)) {
+      if (!node.equals(from)) {
+        rpc.call(node, ManagerMessages.CHANGED, event, FORWARD_TIMEOUT).whenComplete((ok, failure) -> {
+          if (failure != null) {
+            log.debug("{} --> {}: CHANGED({} {}) lost: {}", self, node, event.kind(), user, failure.getMessage());
+          }
+        });
+      }
+    }
+    return new Answer.Ok<>(null);
+  }
+
+  /** The nodes watching {@code address} at this manager (for tests and status); empty if not managed here. */
+  List<String> watchers(String address) {
+    String user = Addresses.normalize(address);
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    return state == null ? List.of() : state.watchers(user);
   }
 
   private Answer<Void> fragmentStored(StoredFragment stored) {

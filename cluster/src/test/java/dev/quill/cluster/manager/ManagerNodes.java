@@ -24,7 +24,8 @@ import java.util.Set;
 /**
  * In-JVM nodes for manager tests: each with its own {@link RocksMailStore} in a temporary directory
  * and, once joined, its own real JGroups TCP transport on 127.0.0.1, RPC endpoint and
- * {@link ManagerService}, told of views by a transport view listener as the node wiring will.
+ * {@link ManagerService} and {@link ChangeNotices}, told of views by a transport view listener as the
+ * node wiring will.
  */
 public final class ManagerNodes implements AutoCloseable {
   public static final int BUCKETS = 64;
@@ -63,16 +64,21 @@ public final class ManagerNodes implements AutoCloseable {
   void startService(Node node) {
     node.service = new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK);
     node.client = new ManagerClient(node.rpc, () -> node.map, Duration.ofSeconds(10), 20, Duration.ofMillis(50));
+    node.notices = new ChangeNotices(node.name, node.rpc, () -> node.map);
     node.transport.addViewListener(view -> {
       UserMap after = UserMap.of(view.members(), BUCKETS);
       UserMap before = node.map;
       node.map = after;
       node.service.viewChanged(view, before, after);
+      node.notices.viewChanged(after);
     });
   }
 
   /** Leaves the cluster gracefully and closes the node's store. */
   void leave(Node node) {
+    if (node.notices != null) {
+      node.notices.close();
+    }
     if (node.service != null) {
       node.service.close();
     }
@@ -108,6 +114,7 @@ public final class ManagerNodes implements AutoCloseable {
     public RpcEndpoint rpc;
     public ManagerService service;
     public ManagerClient client;
+    public ChangeNotices notices;
     public volatile UserMap map;
 
     Node(String name, RocksMailStore store) {

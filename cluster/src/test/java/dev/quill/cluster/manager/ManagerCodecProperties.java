@@ -1,0 +1,167 @@
+package dev.quill.cluster.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quill.cluster.rpc.Codec;
+import dev.quill.cluster.rpc.WireException;
+import dev.quill.cluster.rpc.WireReader;
+import dev.quill.cluster.rpc.WireWriter;
+import dev.quill.store.MailboxEvent;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.From;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+
+/** The wire forms of the manager's MODSEQ, mailbox, watch and change-notice bodies. */
+class ManagerCodecProperties {
+  @Provide
+  Arbitrary<String> names() {
+    return Arbitraries.strings().withCharRange('a', 'z').withChars('@', '.', '/', 'é', '✉').ofMaxLength(30);
+  }
+
+  @Provide
+  Arbitrary<Long> uidValidities() {
+    return Arbitraries.longs().between(1, 0xffff_ffffL);
+  }
+
+  @Provide
+  Arbitrary<Long> modSeqs() {
+    return Arbitraries.longs().between(0, Long.MAX_VALUE);
+  }
+
+  @Provide
+  Arbitrary<List<String>> nodeLists() {
+    return names().list().ofMaxSize(5);
+  }
+
+  @Provide
+  Arbitrary<MailboxEvent> events() {
+    return Combinators.combine(names(), names(), Arbitraries.of(MailboxEvent.Kind.class),
+        Arbitraries.longs().between(0, 0xffff_ffffL).list().ofMaxSize(40), modSeqs()).as(MailboxEvent::new);
+  }
+
+  @Property
+  void modSeqRequest_roundTrips(@ForAll("names") String user, @ForAll("names") String mailbox) throws WireException {
+    roundTrip(ModSeqRequest.CODEC, new ModSeqRequest(user, mailbox));
+  }
+
+  @Property
+  void modSeqGrant_roundTrips(@ForAll("uidValidities") long uidValidity, @ForAll("modSeqs") long modSeq,
+      @ForAll("nodeLists") List<String> nodes) throws WireException {
+    roundTrip(ModSeqGrant.CODEC, new ModSeqGrant(uidValidity, modSeq, nodes));
+  }
+
+  @Property
+  void createdMailbox_roundTrips(@ForAll("names") String user, @ForAll("names") String mailbox,
+      @ForAll("uidValidities") long uidValidity, @ForAll("names") String node) throws WireException {
+    roundTrip(CreatedMailbox.CODEC, new CreatedMailbox(user, mailbox, uidValidity, node));
+  }
+
+  @Property
+  void droppedFragment_roundTrips(@ForAll("names") String user, @ForAll("names") String mailbox,
+      @ForAll("names") String node) throws WireException {
+    roundTrip(DroppedFragment.CODEC, new DroppedFragment(user, mailbox, node));
+  }
+
+  @Property
+  void renamedMailbox_roundTrips(@ForAll("names") String user, @ForAll("names") String from,
+      @ForAll("names") String to) throws WireException {
+    roundTrip(RenamedMailbox.CODEC, new RenamedMailbox(user, from, to));
+  }
+
+  @Property
+  void watchRequest_roundTrips(@ForAll boolean on, @ForAll @Size(min = 1, max = 20) List<@From("names") String> users)
+      throws WireException {
+    roundTrip(WatchRequest.CODEC, new WatchRequest(on, users));
+  }
+
+  @Property
+  void mailboxEvent_roundTrips(@ForAll("events") MailboxEvent event) throws WireException {
+    roundTrip(MailboxEventCodec.CODEC, event);
+    roundTrip(ManagerMessages.CHANGE_NOTICE.response(), new Answer.Ok<>(null));
+  }
+
+  @Property
+  void modSeqAnswer_roundTrips(@ForAll("uidValidities") long uidValidity, @ForAll("modSeqs") long modSeq,
+      @ForAll("nodeLists") List<String> nodes, @ForAll @IntRange(max = 1000) int bucket) throws WireException {
+    Codec<Answer<ModSeqGrant>> codec = ManagerMessages.ALLOCATE_MODSEQ.response();
+    roundTrip(codec, new Answer.Ok<>(new ModSeqGrant(uidValidity, modSeq, nodes)));
+    roundTrip(codec, new Answer.Incomplete<>(bucket, nodes));
+  }
+
+  /** Whatever the bytes, each decoder gives a value or a WireException, nothing else. */
+  @Property
+  void arbitraryBytes_decodeOrThrowWireException(@ForAll @Size(max = 80) byte[] input) {
+    for (Codec<?> codec : List.of(ModSeqRequest.CODEC, ModSeqGrant.CODEC, CreatedMailbox.CODEC, DroppedFragment.CODEC,
+        RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response())) {
+      try {
+        WireReader in = new WireReader(input);
+        assertThat((Object) codec.read(in)).isNotNull();
+        in.expectEnd();
+      } catch (WireException expected) {
+        // the decoder's own, declared failure
+      }
+    }
+  }
+
+  /** Valid encodings cut short or with one byte changed still decode or fail only with WireException. */
+  @Property
+  void damagedEvent_decodesOrThrowsWireException(@ForAll("events") MailboxEvent event, @ForAll int cut,
+      @ForAll int position, @ForAll byte value) {
+    byte[] bytes = encode(MailboxEventCodec.CODEC, event);
+    bytes[Math.floorMod(position, bytes.length)] = value;
+    int length = Math.floorMod(cut, bytes.length + 1);
+    try {
+      WireReader in = new WireReader(bytes, 0, length);
+      MailboxEventCodec.CODEC.read(in);
+      in.expectEnd();
+    } catch (WireException expected) {
+      // declared failure
+    }
+  }
+
+  @Property(tries = 20)
+  void hostileUidCount_isRefusedBeforeAllocating(@ForAll @IntRange(min = 1_000_001) int claimed) {
+    byte[] input = new WireWriter().writeString("u@example.org").writeString("INBOX").writeByte(0).writeVarInt(claimed)
+        .toByteArray();
+    assertThatThrownBy(() -> MailboxEventCodec.CODEC.read(new WireReader(input)))
+        .isInstanceOf(WireException.class).hasMessageContaining("exceeds the maximum 1000000");
+  }
+
+  @Property(tries = 20)
+  void uidBeyond32Bits_andUidValidityZero_areRefused(@ForAll @IntRange(min = 1) int excess) {
+    byte[] uid = new WireWriter().writeString("u").writeString("INBOX").writeByte(1).writeVarInt(1)
+        .writeVarLong(0xffff_ffffL + excess).writeVarLong(1).toByteArray();
+    assertThatThrownBy(() -> MailboxEventCodec.CODEC.read(new WireReader(uid))).isInstanceOf(WireException.class);
+    byte[] zero = new WireWriter().writeString("u").writeString("INBOX").writeVarLong(0).writeString("n1").toByteArray();
+    assertThatThrownBy(() -> CreatedMailbox.CODEC.read(new WireReader(zero))).isInstanceOf(WireException.class)
+        .hasMessageContaining("UIDVALIDITY 0");
+  }
+
+  @Property(tries = 20)
+  void unknownEventKind_isRefused(@ForAll @IntRange(min = 6, max = 255) int kind) {
+    byte[] input = new WireWriter().writeString("u").writeString("INBOX").writeByte(kind).writeVarInt(0)
+        .writeVarLong(1).toByteArray();
+    assertThatThrownBy(() -> MailboxEventCodec.CODEC.read(new WireReader(input))).isInstanceOf(WireException.class)
+        .hasMessageContaining("event kind " + kind);
+  }
+
+  private static <T> void roundTrip(Codec<T> codec, T value) throws WireException {
+    WireReader in = new WireReader(encode(codec, value));
+    assertThat(codec.read(in)).isEqualTo(value);
+    in.expectEnd();
+  }
+
+  private static <T> byte[] encode(Codec<T> codec, T value) {
+    WireWriter out = new WireWriter();
+    codec.write(out, value);
+    return out.toByteArray();
+  }
+}
