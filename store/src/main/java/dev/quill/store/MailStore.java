@@ -74,6 +74,19 @@ public interface MailStore extends AutoCloseable {
   /** Makes {@code alias} deliver to the user {@code target}; both must be in local domains. */
   void addAlias(String alias, String target);
 
+  /**
+   * Stores {@code alias} → {@code target} where the target may be a user of another node (a cluster
+   * replicating its aliases): only the alias's domain must be local and no local user may have the
+   * alias's name. Storing the same target again is a no-op.
+   *
+   * @throws StoreException if the domain is not local, a user has that name, or the alias already
+   *     points to another target
+   */
+  void putAlias(String alias, String target);
+
+  /** The target stored for {@code alias}, whether or not it is a local user; empty when no such alias. */
+  Optional<String> aliasTarget(String alias);
+
   /** Removes an alias; returns false when unknown. */
   boolean deleteAlias(String alias);
 

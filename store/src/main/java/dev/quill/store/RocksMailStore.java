@@ -387,6 +387,42 @@ public final class RocksMailStore implements MailStore {
   }
 
   @Override
+  public void putAlias(String alias, String target) {
+    String al = checkedAddress(alias);
+    String t = checkedAddress(target);
+    mutate(() -> {
+      String domain = Addresses.domainOf(al);
+      if (engine.get(engine.meta, Keys.domain(domain)) == null) {
+        throw new StoreException("cannot add alias " + al + ": " + domain + " is not a local domain");
+      }
+      if (engine.get(engine.meta, Keys.user(al)) != null) {
+        throw new StoreException("cannot add alias " + al + ": it collides with the user " + al);
+      }
+      byte[] existing = engine.get(engine.meta, Keys.alias(al));
+      if (existing != null) {
+        String old = RecordCodec.decodeAlias(existing);
+        if (old.equals(t)) {
+          return null;
+        }
+        throw new StoreException("cannot add alias " + al + ": it already points to " + old);
+      }
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.alias(al), RecordCodec.encodeAlias(t));
+      commitAndWait(batch);
+      return null;
+    });
+  }
+
+  @Override
+  public Optional<String> aliasTarget(String alias) {
+    String al = Addresses.normalize(alias);
+    return read(() -> {
+      byte[] target = engine.get(engine.meta, Keys.alias(al));
+      return target == null ? Optional.empty() : Optional.of(RecordCodec.decodeAlias(target));
+    });
+  }
+
+  @Override
   public boolean deleteAlias(String alias) {
     String al = Addresses.normalize(alias);
     return mutate(() -> {

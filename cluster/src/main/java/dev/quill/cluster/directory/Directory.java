@@ -1,0 +1,231 @@
+package dev.quill.cluster.directory;
+
+import dev.quill.cluster.directory.DirectoryChange.AliasAdded;
+import dev.quill.cluster.directory.DirectoryChange.AliasDeleted;
+import dev.quill.cluster.directory.DirectoryChange.DomainAdded;
+import dev.quill.cluster.directory.DirectoryChange.DomainDeleted;
+import dev.quill.cluster.rpc.Codecs;
+import dev.quill.cluster.rpc.MessageType;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.store.MailStore;
+import dev.quill.store.StoreException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Domains and aliases, the same on every node: {@code domain add} or {@code alias add} on any node
+ * makes SMTP on every node accept mail for them. A change is made in the local store first (its
+ * refusal is thrown to the caller and goes nowhere), then sent to every other member without
+ * waiting; reads stay local ({@link MailStore#domains}, {@link MailStore#hasDomain},
+ * {@link MailStore#aliases}, {@link MailStore#aliasTarget}) since every node holds the same lists.
+ *
+ * <p>Changes to one member are sent one after the other, each after the previous one was answered,
+ * so a member applies them in the order they were made here (an alias never arrives before its
+ * domain); a change a member did not apply (refused, timed out, left) is logged as a WARN line and
+ * not sent again. Receivers apply changes idempotently: adding a domain or alias they have is no
+ * error; a domain they still have users or aliases in is kept, with a WARN line; an alias that
+ * points elsewhere there is refused (the sender logs it).
+ *
+ * <p>After a view change, {@link #membersJoined} sends this node's whole list to each new member
+ * (DIRECTORY_SYNC), which adds what it lacks and never deletes; wired on every node, that copies
+ * lists both ways between the old members and the new one.
+ *
+ * <p>XXX Known limits: deletes have no tombstones, so a node that was away during a delete brings
+ * the domain or alias back to everyone with its sync; a member that missed a change while staying
+ * in the view (a timeout) stays without it until the next sync. Inter-node traffic is not
+ * authenticated yet (a later issue): anyone reaching the cluster port can add domains and aliases.
+ *
+ * <p>Wire: {@link TypeIds#DIRECTORY_CHANGE} and {@link TypeIds#DIRECTORY_SYNC}, version 1, layouts in
+ * {@link DirectoryCodecs}; both are requests answered with an empty body.
+ */
+public final class Directory {
+  private static final Logger log = LoggerFactory.getLogger(Directory.class);
+
+  static final MessageType<DirectoryChange, Void> CHANGE = new MessageType<>(
+      TypeIds.DIRECTORY_CHANGE, 1, "DIRECTORY_CHANGE", DirectoryCodecs.CHANGE, Codecs.EMPTY);
+  static final MessageType<DirectoryList, Void> SYNC = new MessageType<>(
+      TypeIds.DIRECTORY_SYNC, 1, "DIRECTORY_SYNC", DirectoryCodecs.LIST, Codecs.EMPTY);
+  /** How long a member has to apply one change or sync before it is logged as missed. */
+  static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private final String self;
+  private final RpcEndpoint endpoint;
+  private final MailStore store;
+  private final Supplier<List<String>> members;
+  /** Per member, the last message sent to it; the next one is sent when it completes. Guarded by itself. */
+  private final Map<String, CompletableFuture<Void>> queues = new HashMap<>();
+
+  /**
+   * Registers the DIRECTORY_CHANGE and DIRECTORY_SYNC handlers on {@code endpoint} (call before it
+   * listens).
+   *
+   * @param self this node's name, never sent to
+   * @param members the current members (this node may be among them)
+   */
+  public Directory(String self, RpcEndpoint endpoint, MailStore store, Supplier<List<String>> members) {
+    this.self = self;
+    this.endpoint = endpoint;
+    this.store = store;
+    this.members = members;
+    endpoint.register(CHANGE, (from, change) -> {
+      apply(from, change);
+      return null;
+    });
+    endpoint.register(SYNC, (from, list) -> {
+      merge(from, list);
+      return null;
+    });
+  }
+
+  /** Adds a domain here, then on every other member; false when this node had it already. */
+  public boolean addDomain(String domain) {
+    boolean added = store.addDomain(domain);
+    sendToOthers(new DomainAdded(domain));
+    return added;
+  }
+
+  /**
+   * Deletes a domain here, then on every other member; false when this node did not have it.
+   *
+   * @throws StoreException (and nothing is sent) while users or aliases remain in it here
+   */
+  public boolean deleteDomain(String domain) {
+    boolean deleted = store.deleteDomain(domain);
+    sendToOthers(new DomainDeleted(domain));
+    return deleted;
+  }
+
+  /**
+   * Makes {@code alias} deliver to {@code target}, here and then on every other member. Checked on
+   * this node only: the alias's domain is local and no user here has its name; the target may be a
+   * user of any node ({@link MailStore#putAlias}). Adding the same alias again is no error.
+   *
+   * @throws StoreException (and nothing is sent) when this node refuses it
+   */
+  public void addAlias(String alias, String target) {
+    store.putAlias(alias, target);
+    sendToOthers(new AliasAdded(alias, target));
+  }
+
+  /** Deletes an alias here, then on every other member; false when this node did not have it. */
+  public boolean deleteAlias(String alias) {
+    boolean deleted = store.deleteAlias(alias);
+    sendToOthers(new AliasDeleted(alias));
+    return deleted;
+  }
+
+  /** Sends this node's whole list of domains and aliases to each of {@code joined} but itself, without waiting. */
+  public void membersJoined(Collection<String> joined) {
+    DirectoryList list = new DirectoryList(store.domains(), store.aliases());
+    for (String member : joined) {
+      if (!member.equals(self)) {
+        send(member, SYNC, list);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private void apply(String from, DirectoryChange change) {
+    switch (change) {
+      case DomainAdded(String domain) -> {
+        if (store.addDomain(domain)) {
+          log.info("{} <-- {}: domain {} added", self, from, domain);
+        }
+      }
+      case DomainDeleted(String domain) -> {
+        try {
+          if (store.deleteDomain(domain)) {
+            log.info("{} <-- {}: domain {} deleted", self, from, domain);
+          }
+        } catch (StoreException e) {
+          log.warn("{} <-- {}: keeps domain {} deleted there: {}", self, from, domain, e.getMessage());
+        }
+      }
+      case AliasAdded(String alias, String target) -> store.putAlias(alias, target);
+      case AliasDeleted(String alias) -> store.deleteAlias(alias);
+    }
+  }
+
+  /** Adds what this node lacks of another node's list; conflicts are logged and skipped, nothing is deleted. */
+  private void merge(String from, DirectoryList list) {
+    int domains = 0;
+    int aliases = 0;
+    for (String domain : list.domains()) {
+      try {
+        domains += store.addDomain(domain) ? 1 : 0;
+      } catch (StoreException e) {
+        log.warn("{} <-- {}: domain {} not added: {}", self, from, Names.abbreviate(domain), e.getMessage());
+      }
+    }
+    for (Map.Entry<String, String> alias : list.aliases().entrySet()) {
+      Optional<String> held = store.aliasTarget(alias.getKey());
+      if (held.isPresent()) {
+        if (!held.get().equals(alias.getValue())) {
+          log.warn("{} <-- {}: alias {} points to {} there, kept pointing to {} here", self, from, alias.getKey(),
+              alias.getValue(), held.get());
+        }
+        continue;
+      }
+      try {
+        store.putAlias(alias.getKey(), alias.getValue());
+        aliases++;
+      } catch (StoreException e) {
+        log.warn("{} <-- {}: alias {} not added: {}", self, from, Names.abbreviate(alias.getKey()), e.getMessage());
+      }
+    }
+    if (domains + aliases > 0) {
+      log.info("{} <-- {}: DIRECTORY_SYNC added {} domain(s) and {} alias(es)", self, from, domains, aliases);
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private void sendToOthers(DirectoryChange change) {
+    for (String member : members.get()) {
+      if (!member.equals(self)) {
+        send(member, CHANGE, change);
+      }
+    }
+  }
+
+  /** Queues {@code body} for {@code member} behind what was sent to it before; failures are logged. */
+  private <Q> void send(String member, MessageType<Q, Void> type, Q body) {
+    synchronized (queues) {
+      CompletableFuture<Void> previous = queues.getOrDefault(member, CompletableFuture.completedFuture(null));
+      // previous never fails: each link below turns its failure into a log line
+      CompletableFuture<Void> next = previous
+          .thenCompose(done -> endpoint.call(member, type, body, TIMEOUT))
+          .handle((done, failure) -> {
+            if (failure != null) {
+              log.warn("{} --> {}: {} not applied: {}", self, member, describe(body),
+                  failure.getCause() != null ? failure.getCause().getMessage() : failure.getMessage());
+            }
+            return null;
+          });
+      queues.put(member, next);
+      next.whenComplete((done, failure) -> {
+        synchronized (queues) {
+          queues.remove(member, next);
+        }
+      });
+    }
+  }
+
+  private static String describe(Object body) {
+    return switch (body) {
+      case DirectoryList list -> "DIRECTORY_SYNC(" + list.domains().size() + " domains, " + list.aliases().size()
+          + " aliases)";
+      default -> "DIRECTORY_CHANGE " + body;
+    };
+  }
+}
