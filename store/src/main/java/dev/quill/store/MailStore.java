@@ -153,7 +153,8 @@ public interface MailStore extends AutoCloseable {
   /**
    * A user's mailboxes sorted by name (INBOX first); empty for an unknown user. A new user has
    * INBOX, Sent, Drafts, Trash, Junk and Archive (the last five with the SPECIAL-USE attribute of
-   * their name, RFC 6154), all subscribed.
+   * their name, RFC 6154), all subscribed. For a user whose profile is on another node, the
+   * mailbox fragments held here.
    */
   List<MailboxInfo> mailboxes(String user);
 
@@ -172,7 +173,8 @@ public interface MailStore extends AutoCloseable {
 
   /**
    * Deletes a mailbox with its messages; its inferior mailboxes remain and its subscription
-   * stays (RFC 9051 section 6.3.4). Returns false when unknown.
+   * stays (RFC 9051 section 6.3.4). Returns false when unknown. For a user whose profile is on
+   * another node, deletes the fragment held here.
    *
    * @throws StoreException for INBOX, which cannot be deleted, or an unknown user
    */
@@ -183,6 +185,11 @@ public interface MailStore extends AutoCloseable {
    * UIDVALIDITY, messages and subscriptions, and creating missing superiors of the new name.
    * Renaming INBOX moves all its messages into a new mailbox of the new name (new UIDs in the
    * same order, a new UIDVALIDITY) and leaves INBOX empty, its inferiors staying (RFC 9051).
+   *
+   * <p>For a user whose profile is on another node, renames the fragments held here: {@code from}'s
+   * own fragment if held and those of its inferiors (at least one must be held), keeping their
+   * UIDVALIDITY and creating no superiors; INBOX is refused ("cannot rename INBOX fragment"), as its
+   * messages would need UIDs from the user's manager.
    *
    * @throws StoreException if {@code from} does not exist, {@code to} or a resulting inferior
    *     name exists or is invalid, or {@code to} is below {@code from}
@@ -274,6 +281,28 @@ public interface MailStore extends AutoCloseable {
    * fragment has another UIDVALIDITY, or the mailbox name is invalid.
    */
   CompletableFuture<AppendResult> storeAssigned(AssignedMessage message);
+
+  /**
+   * {@link #updateFlags(String, String, Collection, FlagUpdate)} under a MODSEQ the user's manager
+   * allocated: every message whose flags change gets exactly {@code modSeq}, and the fragment's
+   * HIGHESTMODSEQ becomes {@code modSeq} when anything changed. Works on a fragment whose user has
+   * no profile here.
+   *
+   * <p>Fails with {@link StoreException} ("stale MODSEQ") and changes nothing when {@code modSeq}
+   * is not above the fragment's HIGHESTMODSEQ, also when no message would change: the caller
+   * allocates a fresh MODSEQ and tries again.
+   */
+  CompletableFuture<FlagResult> updateFlags(
+      String user, String mailbox, Collection<Long> uids, FlagUpdate update, long modSeq);
+
+  /**
+   * {@link #expunge(String, String, Collection)} under a MODSEQ the user's manager allocated: the
+   * expunge is recorded at {@code modSeq} (so {@link #expungedSince} reports the UIDs to anyone
+   * asking from a lower MODSEQ), which becomes the fragment's HIGHESTMODSEQ when a message was
+   * removed. Works on a fragment whose user has no profile here. The same "stale MODSEQ" refusal as
+   * {@link #updateFlags(String, String, Collection, FlagUpdate, long)}.
+   */
+  CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq);
 
   /**
    * The nodes holding part of the mailbox that this node's latest read of it could not reach (in a

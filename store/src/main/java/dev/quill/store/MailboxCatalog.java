@@ -182,12 +182,23 @@ final class MailboxCatalog {
     return true;
   }
 
+  /**
+   * RENAME. For a user whose profile is on another node, only the fragments held here move: the
+   * mailbox's own fragment when held (it may not be, while inferior fragments are), its inferior
+   * fragments, no superiors are created (the hierarchy is the profile node's), and INBOX cannot be
+   * renamed here (its messages would need UIDs from the user's manager).
+   */
   void rename(String user, String from, String to) {
     UserState state = knownUser(user);
     String f = MailboxNames.canonical(from);
     String t = MailboxNames.checked(to);
+    boolean fragmentsOnly = state.profile == null;
+    if (fragmentsOnly && f.equals(MailStore.INBOX)) {
+      throw new StoreException("cannot rename INBOX fragment of " + user
+          + " here: the profile is on another node, and INBOX's messages need UIDs from the user's manager");
+    }
     MailboxState source = state.mailbox(f);
-    if (source == null) {
+    if (source == null && !fragmentsOnly) {
       throw new StoreException("no such mailbox " + f);
     }
     if (state.mailbox(t) != null) {
@@ -206,6 +217,9 @@ final class MailboxCatalog {
         moving.add(b); // in id order, the locking order
       }
     }
+    if (moving.isEmpty()) {
+      throw new StoreException("no such mailbox " + f);
+    }
     var newNames = new LinkedHashMap<MailboxState, String>();
     for (MailboxState b : moving) {
       String newName = MailboxNames.checked(t + b.name.substring(f.length()));
@@ -218,7 +232,7 @@ final class MailboxCatalog {
     moving.forEach(b -> b.lock.lock());
     try {
       long epoch = committer.epoch();
-      if (!source.refresh(engine, epoch)) {
+      if (source != null && !source.refresh(engine, epoch)) {
         throw new StoreException("no such mailbox " + f);
       }
       var batch = new WriteBatch();
@@ -245,7 +259,7 @@ final class MailboxCatalog {
         renamed.put(b, record);
       }
       var created = new ArrayList<MailboxInfo>();
-      for (String superior : MailboxNames.superiors(t)) {
+      for (String superior : fragmentsOnly ? List.<String>of() : MailboxNames.superiors(t)) {
         if (state.mailbox(superior) == null) {
           created.add(newMailbox(batch, user, superior, Set.of(), null));
         }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -612,6 +613,18 @@ public final class RocksMailStore implements MailStore {
   @Override
   public CompletableFuture<FlagResult> updateFlags(
       String user, String mailbox, Collection<Long> uids, FlagUpdate update) {
+    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.empty());
+  }
+
+  @Override
+  public CompletableFuture<FlagResult> updateFlags(
+      String user, String mailbox, Collection<Long> uids, FlagUpdate update, long modSeq) {
+    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.of(modSeq));
+  }
+
+  /** A flag change under the {@code assigned} MODSEQ, or when empty under the next one allocated here. */
+  private CompletableFuture<FlagResult> updateFlagsAt(
+      String user, String mailbox, Collection<Long> uids, FlagUpdate update, OptionalLong assigned) {
     Objects.requireNonNull(uids, "uids");
     Objects.requireNonNull(update, "update");
     String a = Addresses.normalize(user);
@@ -626,7 +639,7 @@ public final class RocksMailStore implements MailStore {
         if (!box.refresh(engine, epoch)) {
           throw noSuchMailbox(a, name);
         }
-        long modSeq = box.next.highestModSeq() + 1;
+        long modSeq = nextModSeq(box, assigned);
         var updated = new ArrayList<MessageMeta>();
         var modified = new TreeSet<Long>();
         var changed = new ArrayList<MessageMeta>();
@@ -969,6 +982,17 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
+    return expungeAt(user, mailbox, uids, OptionalLong.empty());
+  }
+
+  @Override
+  public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq) {
+    return expungeAt(user, mailbox, uids, OptionalLong.of(modSeq));
+  }
+
+  /** An expunge recorded under the {@code assigned} MODSEQ, or when empty under the next one allocated here. */
+  private CompletableFuture<Void> expungeAt(String user, String mailbox, Collection<Long> uids, OptionalLong assigned) {
+    Objects.requireNonNull(uids, "uids");
     String a = Addresses.normalize(user);
     String name = mailboxName(mailbox);
     enter();
@@ -983,6 +1007,12 @@ public final class RocksMailStore implements MailStore {
         long epoch = committer.epoch();
         if (!box.refresh(engine, epoch)) {
           return CompletableFuture.failedFuture(new StoreException("no mailbox " + name + " for user " + a));
+        }
+        long modSeq;
+        try {
+          modSeq = nextModSeq(box, assigned);
+        } catch (StoreException e) {
+          return CompletableFuture.failedFuture(e);
         }
         var removed = new ArrayList<Long>();
         long bytes = 0;
@@ -999,7 +1029,8 @@ public final class RocksMailStore implements MailStore {
           batch.close();
           return CompletableFuture.completedFuture(null);
         }
-        MailboxInfo after = withRemoved(box.next, removed.size(), bytes);
+        MailboxInfo after = box.next.withCounters(box.next.uidNext(), modSeq, box.next.messageCount() - removed.size(),
+            box.next.totalBytes() - bytes);
         expungeLog.record(batch, box, removed, after.highestModSeq());
         put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
         box.next = after;
@@ -1251,6 +1282,24 @@ public final class RocksMailStore implements MailStore {
     } finally {
       exit();
     }
+  }
+
+  /**
+   * The MODSEQ of a change: the next one when allocated here, else the one the user's manager
+   * allocated if it is above the fragment's HIGHESTMODSEQ (queued changes included), else the
+   * "stale MODSEQ" refusal, after which the caller allocates again. The caller holds the mailbox lock.
+   */
+  private static long nextModSeq(MailboxState box, OptionalLong assigned) {
+    long highest = box.next.highestModSeq();
+    if (assigned.isEmpty()) {
+      return highest + 1;
+    }
+    long modSeq = assigned.getAsLong();
+    if (modSeq <= highest) {
+      throw new StoreException("stale MODSEQ " + modSeq + " for " + box.user + "/" + box.name
+          + ": the fragment here is at HIGHESTMODSEQ " + highest + "; allocate a fresh one");
+    }
+    return modSeq;
   }
 
   /** The named mailbox of a known user, or a "no such mailbox" refusal. */

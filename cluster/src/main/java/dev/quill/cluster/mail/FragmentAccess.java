@@ -1,0 +1,210 @@
+package dev.quill.cluster.mail;
+
+import dev.quill.cluster.mail.FragmentAccessCodecs.ExpungeRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.FlagsRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.LoadRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.MailboxRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.RenameRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.SinceRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.UserRequest;
+import dev.quill.cluster.rpc.Codecs;
+import dev.quill.cluster.rpc.Frame;
+import dev.quill.cluster.rpc.MessageType;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.store.FlagResult;
+import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
+import dev.quill.store.MailStore;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.MessageMeta;
+import dev.quill.store.StoreException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Requests a node serves on its own fragments, for the nodes that gather mailboxes.
+ *
+ * <p>Each request runs one {@link MailStore} call on the serving node and answers with its result;
+ * a refusal by the store (no such mailbox, stale MODSEQ, ...) reaches the caller as
+ * {@link dev.quill.cluster.rpc.RpcException.Code#HANDLER_FAILED} carrying the store's message, so a
+ * caller can tell "stale MODSEQ" (allocate again) from other failures. Writes are answered once
+ * durable on the serving node. Bodies are laid out in {@link FragmentAccessCodecs}.
+ *
+ * <table>
+ * <caption>Message types (all version 1)</caption>
+ * <tr><th>id</th><th>name</th><th>request</th><th>answer</th></tr>
+ * <tr><td>201</td><td>FRAGMENT_LIST</td><td>user, mailbox</td><td>{@link FragmentListing}</td></tr>
+ * <tr><td>202</td><td>FRAGMENT_MAILBOXES</td><td>user</td><td>mailboxes</td></tr>
+ * <tr><td>203</td><td>FRAGMENT_LOAD</td><td>user, mailbox, UIDs, parts</td><td>loaded messages</td></tr>
+ * <tr><td>204</td><td>FRAGMENT_FLAGS</td><td>user, mailbox, UIDs, update, MODSEQ</td><td>flag result</td></tr>
+ * <tr><td>205</td><td>FRAGMENT_EXPUNGE</td><td>user, mailbox, UIDs, MODSEQ</td><td>none</td></tr>
+ * <tr><td>206</td><td>FRAGMENT_EXPUNGED_SINCE</td><td>user, mailbox, MODSEQ</td><td>UIDs</td></tr>
+ * <tr><td>207</td><td>FRAGMENT_DELETE</td><td>user, mailbox</td><td>boolean</td></tr>
+ * <tr><td>208</td><td>FRAGMENT_RENAME</td><td>user, from, to</td><td>none</td></tr>
+ * <tr><td>209</td><td>FRAGMENT_USAGE</td><td>user</td><td>bytes</td></tr>
+ * </table>
+ */
+public final class FragmentAccess {
+  static final MessageType<MailboxRequest, FragmentListing> LIST = new MessageType<>(
+      TypeIds.FRAGMENT_LIST, 1, "FRAGMENT_LIST", FragmentAccessCodecs.MAILBOX, FragmentAccessCodecs.LISTING);
+  static final MessageType<UserRequest, List<MailboxInfo>> MAILBOXES = new MessageType<>(
+      TypeIds.FRAGMENT_MAILBOXES, 1, "FRAGMENT_MAILBOXES", FragmentAccessCodecs.USER, FragmentAccessCodecs.MAILBOXES);
+  static final MessageType<LoadRequest, List<LoadedMessage>> LOAD = new MessageType<>(
+      TypeIds.FRAGMENT_LOAD, 1, "FRAGMENT_LOAD", FragmentAccessCodecs.LOAD, FragmentAccessCodecs.LOADED);
+  static final MessageType<FlagsRequest, FlagResult> FLAGS = new MessageType<>(
+      TypeIds.FRAGMENT_FLAGS, 1, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
+  static final MessageType<ExpungeRequest, Void> EXPUNGE = new MessageType<>(
+      TypeIds.FRAGMENT_EXPUNGE, 1, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE, Codecs.EMPTY);
+  static final MessageType<SinceRequest, List<Long>> EXPUNGED_SINCE = new MessageType<>(
+      TypeIds.FRAGMENT_EXPUNGED_SINCE, 1, "FRAGMENT_EXPUNGED_SINCE", FragmentAccessCodecs.SINCE, FragmentAccessCodecs.UIDS);
+  static final MessageType<MailboxRequest, Boolean> DELETE = new MessageType<>(
+      TypeIds.FRAGMENT_DELETE, 1, "FRAGMENT_DELETE", FragmentAccessCodecs.MAILBOX, FragmentAccessCodecs.BOOLEAN);
+  static final MessageType<RenameRequest, Void> RENAME = new MessageType<>(
+      TypeIds.FRAGMENT_RENAME, 1, "FRAGMENT_RENAME", FragmentAccessCodecs.RENAME, Codecs.EMPTY);
+  static final MessageType<UserRequest, Long> USAGE = new MessageType<>(
+      TypeIds.FRAGMENT_USAGE, 1, "FRAGMENT_USAGE", FragmentAccessCodecs.USER, FragmentAccessCodecs.BYTES_USED);
+
+  /** Listing attempts before giving up on a fragment that changes under every read. */
+  static final int LIST_ATTEMPTS = 20;
+
+  private final RpcEndpoint endpoint;
+  private final MailStore store;
+
+  /** Serves this node's {@code store} on {@code endpoint}; register before the endpoint listens. */
+  public FragmentAccess(RpcEndpoint endpoint, MailStore store) {
+    this.endpoint = endpoint;
+    this.store = store;
+    endpoint.register(LIST, (from, r) -> listing(r.user(), r.mailbox()));
+    endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
+    endpoint.register(LOAD, (from, r) -> loaded(r));
+    endpoint.register(FLAGS, (from, r) -> done(store.updateFlags(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq())));
+    endpoint.register(EXPUNGE, (from, r) -> done(store.expunge(r.user(), r.mailbox(), r.uids(), r.modSeq())));
+    endpoint.register(EXPUNGED_SINCE, (from, r) -> store.expungedSince(r.user(), r.mailbox(), r.modSeq()));
+    // A node holding nothing of the user answers false rather than the store's "unknown user":
+    // a caller's mail map may name a node whose fragment is already gone.
+    endpoint.register(DELETE, (from, r) ->
+        store.mailbox(r.user(), r.mailbox()).isPresent() && store.deleteMailbox(r.user(), r.mailbox()));
+    endpoint.register(RENAME, (from, r) -> {
+      store.renameMailbox(r.user(), r.from(), r.to());
+      return null;
+    });
+    endpoint.register(USAGE, (from, r) -> store.usage(r.user()));
+  }
+
+  /**
+   * The counters and message list of {@code node}'s fragment of a mailbox, read consistently: the
+   * list is exactly the messages the counters describe. Empty when the node holds no such fragment.
+   */
+  public CompletableFuture<FragmentListing> list(String node, String user, String mailbox, Duration timeout) {
+    return endpoint.call(node, LIST, new MailboxRequest(user, mailbox), timeout);
+  }
+
+  /** The fragments {@code node} holds of a user (on the profile node: all the user's mailboxes), INBOX first. */
+  public CompletableFuture<List<MailboxInfo>> mailboxes(String node, String user, Duration timeout) {
+    return endpoint.call(node, MAILBOXES, new UserRequest(user), timeout);
+  }
+
+  /**
+   * {@link MailStore#load} on {@code node}: the messages found, in the order of {@code uids}; a
+   * corrupt one is quarantined there and comes back with its problem and no body. Fails when the
+   * answer would not fit one frame ({@link Frame#MAX_PAYLOAD}): load in batches.
+   */
+  public CompletableFuture<List<LoadedMessage>> load(String node, String user, String mailbox, List<Long> uids,
+      Set<LoadedMessage.Part> parts, Duration timeout) {
+    return endpoint.call(node, LOAD, new LoadRequest(user, mailbox, uids, parts), timeout);
+  }
+
+  /**
+   * {@link MailStore#updateFlags(String, String, Collection, FlagUpdate, long)} on {@code node};
+   * fails with the store's "stale MODSEQ" refusal when {@code modSeq} is not above the fragment's.
+   */
+  public CompletableFuture<FlagResult> updateFlags(String node, String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, long modSeq, Duration timeout) {
+    return endpoint.call(node, FLAGS, new FlagsRequest(user, mailbox, List.copyOf(uids), update, modSeq), timeout);
+  }
+
+  /** {@link MailStore#expunge(String, String, Collection, long)} on {@code node}; completes when durable there. */
+  public CompletableFuture<Void> expunge(String node, String user, String mailbox, Collection<Long> uids, long modSeq,
+      Duration timeout) {
+    return endpoint.call(node, EXPUNGE, new ExpungeRequest(user, mailbox, List.copyOf(uids), modSeq), timeout);
+  }
+
+  /** UIDs expunged from {@code node}'s fragment above {@code modSeq} (possibly a superset, see {@link MailStore#expungedSince}). */
+  public CompletableFuture<List<Long>> expungedSince(String node, String user, String mailbox, long modSeq,
+      Duration timeout) {
+    return endpoint.call(node, EXPUNGED_SINCE, new SinceRequest(user, mailbox, modSeq), timeout);
+  }
+
+  /** Deletes {@code node}'s fragment of a mailbox; false when the node holds none. INBOX is refused. */
+  public CompletableFuture<Boolean> deleteFragment(String node, String user, String mailbox, Duration timeout) {
+    return endpoint.call(node, DELETE, new MailboxRequest(user, mailbox), timeout);
+  }
+
+  /** {@link MailStore#renameMailbox} on {@code node}: its fragments of {@code from} and its inferiors move. */
+  public CompletableFuture<Void> renameFragment(String node, String user, String from, String to, Duration timeout) {
+    return endpoint.call(node, RENAME, new RenameRequest(user, from, to), timeout);
+  }
+
+  /** Bytes of the user's mail held on {@code node}. */
+  public CompletableFuture<Long> usage(String node, String user, Duration timeout) {
+    return endpoint.call(node, USAGE, new UserRequest(user), timeout);
+  }
+
+  // ---- serving -------------------------------------------------------------------------------
+
+  /**
+   * The fragment's record, its messages, and the record again, until both records agree: every
+   * change to a fragment changes its record (UIDNEXT, HIGHESTMODSEQ or the counters, and removals
+   * always raise HIGHESTMODSEQ), so an unchanged record means no change came between the reads.
+   */
+  private FragmentListing listing(String user, String mailbox) {
+    for (int attempt = 1; attempt <= LIST_ATTEMPTS; attempt++) {
+      Optional<MailboxInfo> before = store.mailbox(user, mailbox);
+      if (before.isEmpty()) {
+        return new FragmentListing(Optional.empty(), List.of());
+      }
+      List<MessageMeta> messages = store.messages(user, mailbox);
+      if (store.mailbox(user, mailbox).equals(before)) {
+        return new FragmentListing(before, messages);
+      }
+    }
+    throw new StoreException("fragment " + user + "/" + mailbox + " changed during each of " + LIST_ATTEMPTS
+        + " attempts to list it; try again");
+  }
+
+  /** {@link MailStore#load}, refusing an answer too big for one frame before encoding it. */
+  private List<LoadedMessage> loaded(LoadRequest r) {
+    List<LoadedMessage> messages = store.load(r.user(), r.mailbox(), r.uids(), r.parts());
+    long bytes = 0;
+    for (LoadedMessage m : messages) {
+      bytes += length(m.body());
+      if (m.derived() != null) {
+        bytes += length(m.derived().structure()) + length(m.derived().searchText());
+      }
+    }
+    if (bytes > Frame.MAX_PAYLOAD) {
+      throw new StoreException("loading " + messages.size() + " messages of " + r.user() + "/" + r.mailbox() + " gives "
+          + bytes + " bytes, more than the " + Frame.MAX_PAYLOAD + " of one frame; load fewer at once");
+    }
+    return messages;
+  }
+
+  private static long length(byte[] bytes) {
+    return bytes == null ? 0 : bytes.length;
+  }
+
+  /** Waits for a store write; its refusal becomes the handler's failure, so the caller gets the store's message. */
+  private static <T> T done(CompletableFuture<T> write) throws Exception {
+    try {
+      return write.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+}
