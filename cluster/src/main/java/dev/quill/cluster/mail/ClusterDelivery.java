@@ -2,7 +2,6 @@ package dev.quill.cluster.mail;
 
 import dev.quill.cluster.load.LoadReport;
 import dev.quill.cluster.manager.ManagerClient;
-import dev.quill.cluster.manager.UidGrant;
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.DeliveryResult;
@@ -53,35 +52,52 @@ public final class ClusterDelivery {
       Instant internalDate, MessageDerived derived) {
     List<CompletableFuture<DeliveryResult>> copies = new ArrayList<>();
     for (String user : users) {
-      copies.add(deliverOne(user, mailbox, message, internalDate, derived, Set.of()));
+      copies.add(storeOne(user, mailbox, new Copy(message, Set.of(), internalDate, derived), Set.of())
+          .thenApply(r -> result(user, r)));
     }
     return CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new))
         .thenApply(v -> copies.stream().map(CompletableFuture::join).toList());
   }
 
-  private CompletableFuture<DeliveryResult> deliverOne(String user, String mailbox, byte[] message, Instant date,
-      MessageDerived derived, Set<String> failed) {
+  /**
+   * Stores messages in one user's mailbox (APPEND, COPY): each is numbered by the manager and
+   * stored on the node the balancer picks; completes with the results in the order given, when
+   * every one is durable, or fails with the first failure (the UIDs given to the others stay).
+   */
+  public CompletableFuture<List<AppendResult>> store(String user, String mailbox, List<Copy> messages) {
+    List<CompletableFuture<AppendResult>> stored = new ArrayList<>();
+    for (Copy copy : messages) {
+      stored.add(storeOne(user, mailbox, copy, Set.of()));
+    }
+    return CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new))
+        .thenApply(v -> stored.stream().map(CompletableFuture::join).toList());
+  }
+
+  /** One message to store: bytes, flags, internal date (now when null) and derived data (may be null). */
+  public record Copy(byte[] message, Set<String> flags, Instant internalDate, MessageDerived derived) {}
+
+  private CompletableFuture<AppendResult> storeOne(String user, String mailbox, Copy c, Set<String> failed) {
     return managers.allocateUids(user, mailbox, 1).thenCompose(grant -> {
       List<String> live = new ArrayList<>(members.get());
       live.removeAll(failed);
       String node = balancer.choose(new HashSet<>(grant.fragmentNodes()), live, self, loads);
       var copy = new AssignedMessage(user, grant.mailbox(), grant.uidValidity(), grant.firstUid(), grant.firstModSeq(),
-          message, Set.of(), date, derived);
+          c.message(), c.flags(), c.internalDate(), c.derived());
       return fragments.store(node, copy, timeout)
           .thenApply(r -> {
             if (r.stored() && !grant.fragmentNodes().contains(node)) {
               // not part of the durability promise: a lost notice only delays the map until the next report
               managers.fragmentStored(user, grant.mailbox(), node);
             }
-            return result(user, r);
+            return r;
           })
           .exceptionallyCompose(e -> {
-            if (!failed.isEmpty() || live.size() < 2 || !unreachable(e)) {
+            if (!failed.isEmpty() || live.size() < 2 || !Remote.unreachable(e)) {
               return CompletableFuture.failedFuture(e);
             }
             Set<String> now = new HashSet<>(failed);
             now.add(node);
-            return deliverOne(user, mailbox, message, date, derived, now);
+            return storeOne(user, mailbox, c, now);
           });
     });
   }
@@ -89,14 +105,5 @@ public final class ClusterDelivery {
   private static DeliveryResult result(String user, AppendResult r) {
     return r.stored() ? new DeliveryResult(user, DeliveryResult.Status.STORED, r.uid())
         : new DeliveryResult(user, DeliveryResult.Status.OVER_QUOTA, 0);
-  }
-
-  /** Whether the storing node did not answer (as opposed to refusing), so another node may take the copy. */
-  private static boolean unreachable(Throwable e) {
-    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-    return cause instanceof dev.quill.cluster.rpc.RpcException r && switch (r.code()) {
-      case TIMEOUT, MEMBER_LEFT, NOT_A_MEMBER, SEND_FAILED -> true;
-      default -> false;
-    };
   }
 }

@@ -108,6 +108,11 @@ public final class ClusterNode implements AutoCloseable {
     return current.map();
   }
 
+  /** The members' loads as last gossiped (at most a couple of seconds old), for the load balancer. */
+  public LoadTable loads() {
+    return gossip.table();
+  }
+
   /** The endpoint the node's services register their message types on. */
   public RpcEndpoint rpc() {
     return rpc;

@@ -9,18 +9,15 @@ import java.util.Map;
 public final class StoreAdminOps implements AdminOps {
   private final MailStore store;
   private final boolean ownsStore;
-  private final ProfileEvents profiles;
 
-  /** @param ownsStore whether {@link #close()} closes the store too */
+  /**
+   * @param store a node's own store, or on a running clustered node the cluster's (which tells
+   *     managers of new and deleted profiles and spreads domains and aliases to every node)
+   * @param ownsStore whether {@link #close()} closes the store too
+   */
   public StoreAdminOps(MailStore store, boolean ownsStore) {
-    this(store, ownsStore, ProfileEvents.NONE);
-  }
-
-  /** @param profiles told of every profile created or deleted here */
-  public StoreAdminOps(MailStore store, boolean ownsStore, ProfileEvents profiles) {
     this.store = store;
     this.ownsStore = ownsStore;
-    this.profiles = profiles;
   }
 
   @Override
@@ -40,7 +37,7 @@ public final class StoreAdminOps implements AdminOps {
 
   @Override
   public void addUser(String address, char[] password) {
-    profiles.created(store.addUser(address, password).address());
+    store.addUser(address, password);
   }
 
   @Override
@@ -50,11 +47,7 @@ public final class StoreAdminOps implements AdminOps {
 
   @Override
   public boolean deleteUser(String address) {
-    boolean deleted = store.deleteUser(address);
-    if (deleted) {
-      profiles.deleted(dev.quill.store.Addresses.normalize(address));
-    }
-    return deleted;
+    return store.deleteUser(address);
   }
 
   @Override

@@ -30,7 +30,7 @@ public final class ConfigLoader {
       "imap", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip",
           "max_literal_size"),
       "tls", Set.of("certificate", "private_key"),
-      "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets"),
+      "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -124,7 +124,9 @@ public final class ConfigLoader {
         checked("cluster", "name", NodeConfig.Cluster::checkName, str("cluster", "name", c.name())),
         checked("cluster", "buckets", NodeConfig.Cluster::checkBuckets,
             (int) integer("cluster", "buckets", c.buckets(), 1, Integer.MAX_VALUE, "a bucket count")),
-        c.timeouts());
+        c.timeouts(),
+        checked("cluster", "spread", NodeConfig.Cluster::checkSpread,
+            (int) integer("cluster", "spread", c.spread(), 1, Integer.MAX_VALUE, "a node count")));
   }
 
   private List<HostPort> join(NodeConfig.Cluster c) {

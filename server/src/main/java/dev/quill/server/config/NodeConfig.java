@@ -1,5 +1,6 @@
 package dev.quill.server.config;
 
+import dev.quill.cluster.mail.LoadBalancer;
 import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.cluster.transport.HostPort;
 import dev.quill.cluster.usermap.UserMap;
@@ -51,7 +52,7 @@ public record NodeConfig(
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
-      ClusterSettings.Timeouts timeouts) {
+      ClusterSettings.Timeouts timeouts, int spread) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -91,33 +92,45 @@ public record NodeConfig(
       return buckets;
     }
 
+    /** Checks a load-balancing spread: 1..1000 candidate nodes per mailbox. */
+    public static int checkSpread(int spread) {
+      if (spread < 1 || spread > 1000) {
+        throw new IllegalArgumentException("expected a spread from 1 to 1000 nodes, found " + spread);
+      }
+      return spread;
+    }
+
     /** Parses a seed list {@code HOST:PORT[,HOST:PORT...]}. */
     public static List<HostPort> parseJoin(List<String> seeds) {
       return seeds.stream().map(String::strip).filter(s -> !s.isEmpty()).map(HostPort::parse).toList();
     }
 
     public Cluster withPort(int p) {
-      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts);
+      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread);
     }
 
     public Cluster withNodeName(String n) {
-      return new Cluster(port, n, bind, join, name, buckets, timeouts);
+      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread);
     }
 
     public Cluster withBind(String b) {
-      return new Cluster(port, nodeName, b, join, name, buckets, timeouts);
+      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
-      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts);
+      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread);
     }
 
     public Cluster withName(String n) {
-      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts);
+      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread);
+    }
+
+    public Cluster withSpread(int n) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n));
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, t);
+      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread);
     }
   }
 
@@ -134,7 +147,8 @@ public record NodeConfig(
         new Tls(null, null),
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
-        new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults()));
+        new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
+            LoadBalancer.DEFAULT_SPREAD));
   }
 
   public NodeConfig withCluster(Cluster c) {

@@ -1,6 +1,13 @@
 package dev.quill.server.node;
 
+import dev.quill.cluster.directory.Directory;
+import dev.quill.cluster.directory.ProfileAccess;
+import dev.quill.cluster.mail.ClusterDelivery;
+import dev.quill.cluster.mail.ClusterMailStore;
+import dev.quill.cluster.mail.FragmentAccess;
 import dev.quill.cluster.mail.FragmentService;
+import dev.quill.cluster.mail.LoadBalancer;
+import dev.quill.cluster.manager.ChangeNotices;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
 import dev.quill.cluster.manager.ManagerStatus;
@@ -20,7 +27,6 @@ import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
 import dev.quill.server.admin.ClusterReport;
-import dev.quill.server.admin.ProfileEvents;
 import dev.quill.server.admin.StoreAdminOps;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
@@ -44,17 +50,22 @@ import org.slf4j.LoggerFactory;
  * stops accepting, lets sessions finish within the grace period, leaves the cluster and closes the
  * store cleanly.
  *
- * <p>The cluster gives membership, the user map and status only: the mail services still use the
- * local store (cross-node delivery and retrieval are the next part of issue 4).
+ * <p>In a cluster the mail services and the admin channel use a {@link ClusterMailStore}: any user's
+ * mail on any node, gathered from and routed to the nodes holding it. Standalone, they use the
+ * local store directly, exactly as before clustering existed.
  */
 public final class QuillNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(QuillNode.class);
 
   /** How long {@code cluster status} waits for each member's counts before showing it unreachable. */
   static final Duration STATS_TIMEOUT = Duration.ofSeconds(2);
+  /** How long a mail operation waits for another node (a manager, a fragment, a profile). */
+  static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
 
   private final NodeConfig config;
   private final MailStore store;
+  /** What the mail services and the admin channel use: the local store, or the cluster's. */
+  private MailStore mail;
   private final Map<String, ProtocolServer> servers = new LinkedHashMap<>();
   private ClusterNode cluster;
   /** This node's share of the managers' soft state (mail maps, UID allocation); null when standalone. */
@@ -65,6 +76,7 @@ public final class QuillNode implements AutoCloseable {
   private QuillNode(NodeConfig config, MailStore store) {
     this.config = config;
     this.store = store;
+    this.mail = store;
   }
 
   /**
@@ -114,45 +126,34 @@ public final class QuillNode implements AutoCloseable {
 
   /**
    * Registers the node's cluster services before any other node's request is read: the managers
-   * (told of every view with the map before it, to find the moved buckets) and the storing side of
-   * deliveries. SMTP, POP3 and IMAP do not use them yet.
+   * (told of every view with the map before it, to find the moved buckets), the storing side of
+   * deliveries, access to this node's fragments and profiles, the directory of domains and aliases,
+   * and change notices; then builds the cluster-wide store the mail services use.
    */
   private void startClusterServices(ClusterNode node) {
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
-    new FragmentService(node.rpc(), store);
+    FragmentService storing = new FragmentService(node.rpc(), store);
+    FragmentAccess fragments = new FragmentAccess(node.rpc(), store);
+    ProfileAccess profiles = new ProfileAccess(node.rpc(), store);
+    Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
+    ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
     AtomicReference<UserMap> previous = new AtomicReference<>();
-    node.addMapListener((view, map, moves) -> managers.viewChanged(view, previous.getAndSet(map), map));
-  }
-
-  /**
-   * On a clustered node, a profile created or deleted through the admin channel is reported to
-   * the user's manager at once (fire and forget: the next view change's reports would bring it anyway).
-   */
-  private ProfileEvents profileEvents() {
-    if (cluster == null) {
-      return ProfileEvents.NONE;
-    }
-    ManagerClient client = new ManagerClient(cluster.rpc(), cluster::map, Duration.ofSeconds(5), 5, Duration.ofMillis(100));
-    String self = cluster.name();
-    return new ProfileEvents() {
-      @Override
-      public void created(String address) {
-        tell(client.profileStored(address, self, true), address);
-      }
-
-      @Override
-      public void deleted(String address) {
-        tell(client.profileStored(address, self, false), address);
-      }
-
-      private void tell(java.util.concurrent.CompletableFuture<Void> sent, String address) {
-        sent.whenComplete((ok, e) -> {
-          if (e != null) {
-            log.warn("event=profile-not-reported user={} error={}", address, e.toString());
-          }
-        });
-      }
-    };
+    node.addMapListener((view, map, moves) -> {
+      UserMap before = previous.getAndSet(map);
+      managers.viewChanged(view, before, map);
+      notices.viewChanged(map);
+      // The newcomers get this node's domains and aliases; on its first view, everybody else does.
+      List<String> joined = new ArrayList<>(map.members());
+      joined.removeAll(before == null ? List.of(node.name()) : before.members());
+      directory.membersJoined(joined);
+    });
+    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
+    ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
+        new LoadBalancer(config.cluster().spread()), () -> node.view().members(), node.loads()::get, CLUSTER_TIMEOUT);
+    ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
+        delivery, notices, () -> node.view().members(), CLUSTER_TIMEOUT);
+    node.addMapListener((view, map, moves) -> clustered.membershipChanged());
+    mail = clustered;
   }
 
   /** The managers' state on this node, for status and tests; empty when standalone. */
@@ -177,8 +178,8 @@ public final class QuillNode implements AutoCloseable {
     LoginThrottle throttle = new LoginThrottle(new LoginThrottle.Limits(a.failureDelay(), a.maxFailuresPerIp(),
         a.maxFailuresPerUser(), a.failureWindow()), Clock.systemUTC());
     NodeConfig.Smtp s = config.smtp();
-    SmtpService smtp = new SmtpService(ServiceConfigs.smtp(config, false), store, tls, throttle, Clock.systemUTC());
-    SmtpService submission = new SmtpService(ServiceConfigs.smtp(config, true), store, tls, throttle, Clock.systemUTC());
+    SmtpService smtp = new SmtpService(ServiceConfigs.smtp(config, false), mail, tls, throttle, Clock.systemUTC());
+    SmtpService submission = new SmtpService(ServiceConfigs.smtp(config, true), mail, tls, throttle, Clock.systemUTC());
     start(new ListenerConfig("smtp", bind, s.port(), false, s.maxConnections(), s.maxConnectionsPerIp(),
         smtp.busyReply(), config.gracePeriod()), tls, smtp);
     start(new ListenerConfig("submission", bind, config.submission().port(), false, s.maxConnections(),
@@ -192,13 +193,13 @@ public final class QuillNode implements AutoCloseable {
     MaildropLocks locks = new MaildropLocks();
     String popBusy = "-ERR [SYS/TEMP] too many connections, try again later";
     start(new ListenerConfig("pop3", bind, p.port(), false, p.maxConnections(), p.maxConnectionsPerIp(), popBusy,
-        config.gracePeriod()), tls, new Pop3Service(pop3, store, tls, throttle, locks));
+        config.gracePeriod()), tls, new Pop3Service(pop3, mail, tls, throttle, locks));
     if (p.implicitTlsPort() > 0) {
       start(new ListenerConfig("pop3s", bind, p.implicitTlsPort(), true, p.maxConnections(), p.maxConnectionsPerIp(),
-          popBusy, config.gracePeriod()), tls, new Pop3Service(pop3, store, tls, throttle, locks));
+          popBusy, config.gracePeriod()), tls, new Pop3Service(pop3, mail, tls, throttle, locks));
     }
     NodeConfig.Imap i = config.imap();
-    ImapService imap = new ImapService(ServiceConfigs.imap(config), store, tls, throttle, Clock.systemUTC());
+    ImapService imap = new ImapService(ServiceConfigs.imap(config), mail, tls, throttle, Clock.systemUTC());
     String imapBusy = "* BYE [UNAVAILABLE] too many connections, try again later";
     start(new ListenerConfig("imap", bind, i.port(), false, i.maxConnections(), i.maxConnectionsPerIp(), imapBusy,
         config.gracePeriod()), tls, imap);
@@ -209,7 +210,7 @@ public final class QuillNode implements AutoCloseable {
 
     String token = AdminEndpoint.newToken();
     admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
-        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(store, false, profileEvents()), this::clusterReport, token));
+        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport, token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
@@ -230,9 +231,14 @@ public final class QuillNode implements AutoCloseable {
     return m;
   }
 
-  /** The node's store (for the admin API and tests). */
+  /** The node's own store (its share of the cluster's mail; all of it when standalone). */
   public MailStore store() {
     return store;
+  }
+
+  /** The store the mail services use: the cluster's when clustered, else {@link #store()}. */
+  public MailStore mailStore() {
+    return mail;
   }
 
   /** The node's cluster membership, or null when no cluster port is configured. */

@@ -5,10 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerStatus;
-import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.store.RocksMailStore;
 import dev.quill.store.StoreOptions;
-import dev.quill.cluster.transport.HostPort;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.RemoteAdminOps;
@@ -19,46 +17,40 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Whole {@link QuillNode}s in this JVM, each with its own JGroups TCP transport on 127.0.0.1 and
- * shortened timing: faster than the JVM suite for what does not need a process boundary.
+ * Whole {@link QuillNode}s in this JVM ({@link InJvmCluster}): membership, managers and status,
+ * faster than the JVM suite for what does not need a process boundary.
  */
 class InJvmClusterTest {
-  /** Joins, heartbeats and checks in half a second; suspicion after 3 s; merges every 1 to 2 s. */
-  private static final ClusterSettings.Timeouts FAST = new ClusterSettings.Timeouts(Duration.ofMillis(500),
-      Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2));
-
   @TempDir
   Path dir;
 
-  private final List<Integer> seeds = new ArrayList<>();
-  private final List<QuillNode> nodes = new ArrayList<>();
+  private InJvmCluster cluster;
+  private List<QuillNode> nodes;
+
+  @BeforeEach
+  void setUp() {
+    cluster = new InJvmCluster(dir, "injvm");
+    nodes = cluster.nodes();
+  }
 
   @AfterEach
   void stop() {
-    nodes.reversed().forEach(QuillNode::close);
+    cluster.close();
   }
 
   private QuillNode start(String name) throws Exception {
-    int port = ClusterHarness.freePort();
-    NodeConfig.Cluster cluster = NodeConfig.defaults().cluster().withPort(port).withNodeName(name)
-        .withBind(ClusterHarness.HOST).withJoin(seeds.stream().map(p -> new HostPort(ClusterHarness.HOST, p)).toList())
-        .withName("injvm").withTimeouts(FAST);
-    QuillNode node = QuillNode.start(config(name).withCluster(cluster));
-    seeds.add(port);
-    nodes.add(node);
-    return node;
+    return cluster.start(name);
   }
 
   private NodeConfig config(String name) {
-    return NodeConfig.defaults().withData(dir.resolve(name)).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0)
-        .withImapPort(0);
+    return cluster.config(name);
   }
 
   @Test

@@ -18,6 +18,7 @@ class ClusterConfigTest {
     assertThat(D.cluster().enabled()).isFalse();
     assertThat(D.cluster().name()).isEqualTo("quill");
     assertThat(D.cluster().buckets()).isEqualTo(1024);
+    assertThat(D.cluster().spread()).isEqualTo(2);
     assertThat(D.cluster().join()).isEmpty();
   }
 
@@ -31,6 +32,7 @@ class ClusterConfigTest {
         join = ["10.0.0.6:7800", "[fd00::7]:7801"]
         name = "prod"
         buckets = 4096
+        spread = 3
         """, D);
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().nodeName()).isEqualTo("n1");
@@ -39,6 +41,7 @@ class ClusterConfigTest {
     assertThat(c.cluster().join()).containsExactly(new HostPort("10.0.0.6", 7800), new HostPort("fd00::7", 7801));
     assertThat(c.cluster().name()).isEqualTo("prod");
     assertThat(c.cluster().buckets()).isEqualTo(4096);
+    assertThat(c.cluster().spread()).isEqualTo(3);
     assertThat(c.cluster().timeouts()).isEqualTo(D.cluster().timeouts());
   }
 
@@ -53,6 +56,7 @@ class ClusterConfigTest {
       "join = \"h:7800\"            | q.toml:3: cluster.join: expected a list",
       "buckets = 0                  | q.toml:3: cluster.buckets",
       "buckets = 2000000            | q.toml:3: cluster.buckets: expected a bucket count from 1 to 1048576",
+      "spread = 0                   | q.toml:3: cluster.spread: expected a spread from 1 to 1000 nodes, found 0",
       "name = \"\"                  | q.toml:3: cluster.name",
       "nodes = 3                    | q.toml:3: cluster.nodes: unknown key"})
   void badValue_refusedWithFileLineAndKey(String line, String message) {

@@ -1,0 +1,910 @@
+package dev.quill.cluster.mail;
+
+import dev.quill.cluster.directory.Directory;
+import dev.quill.cluster.directory.ProfileAccess;
+import dev.quill.cluster.manager.MailMap;
+import dev.quill.cluster.manager.ManagerClient;
+import dev.quill.cluster.manager.ModSeqGrant;
+import dev.quill.store.Addresses;
+import dev.quill.store.AppendResult;
+import dev.quill.store.AssignedMessage;
+import dev.quill.store.CopyResult;
+import dev.quill.store.CorruptMessageException;
+import dev.quill.store.DeliveryResult;
+import dev.quill.store.FlagResult;
+import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
+import dev.quill.store.MailStore;
+import dev.quill.store.MailboxEvent;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.MailboxNames;
+import dev.quill.store.MailboxWatch;
+import dev.quill.store.MessageDerived;
+import dev.quill.store.MessageMeta;
+import dev.quill.store.StoreException;
+import dev.quill.store.StoreStats;
+import dev.quill.store.UserFragments;
+import dev.quill.store.UserProfile;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The mail store of a clustered node: the whole cluster's mail behind the {@link MailStore}
+ * interface, so SMTP, POP3 and IMAP serve any user on any node unchanged (Porcupine's "every node
+ * runs every service").
+ *
+ * <p>Where each part lives: a user's profile and mailbox catalog (names, SPECIAL-USE,
+ * subscriptions) on the node that created the user; messages in mailbox fragments on the nodes the
+ * load balancer picked; domains and aliases on every node ({@link Directory}). The user's manager
+ * says where the profile and the fragments are ({@link MailMap}) and numbers everything
+ * mailbox-wide: UIDs of new messages, MODSEQs of flag changes and expunges. Reads gather a mailbox
+ * from all its fragments ({@link MailboxLayout}); operations on messages go to the node holding each.
+ * A fragment node that does not answer leaves its messages out of the read, and
+ * {@link #unreachable} says which nodes were missed, so that sessions can tell the client.
+ *
+ * <p>Changes made through any node reach sessions on every node: the local store's watch, and the
+ * manager's forwarding of change notices ({@link ClusterWatches}).
+ *
+ * <p>Not atomic across nodes: a COPY or MOVE whose messages lie on several nodes is done per
+ * message; a failure midway leaves the messages copied so far (MOVE expunges only after every copy
+ * is stored, so nothing is lost). Renaming INBOX is refused in a cluster.
+ */
+public final class ClusterMailStore implements MailStore {
+  /** How long a profile's location and content are reused without asking again. */
+  private static final long PROFILE_TTL_NANOS = Duration.ofSeconds(1).toNanos();
+  /** Gathered layouts kept for routing message operations, at most. */
+  private static final int MAX_LAYOUTS = 10_000;
+  /** Retries of a flag change or expunge whose MODSEQ a fragment found stale (a newer one got there first). */
+  private static final int MODSEQ_ATTEMPTS = 4;
+
+  private final String self;
+  private final MailStore local;
+  private final ManagerClient managers;
+  private final FragmentAccess fragments;
+  private final ProfileAccess profiles;
+  private final Directory directory;
+  private final ClusterDelivery delivery;
+  private final ClusterWatches watches;
+  private final Supplier<List<String>> members;
+  private final Duration timeout;
+  private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
+  private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
+
+  /**
+   * @param local this node's own store, which this store does not close
+   * @param members the current view's members
+   * @param timeout for each call to another node
+   */
+  public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
+      ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
+      dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Duration timeout) {
+    this.self = self;
+    this.local = local;
+    this.managers = managers;
+    this.fragments = fragments;
+    this.profiles = profiles;
+    this.directory = directory;
+    this.delivery = delivery;
+    this.watches = new ClusterWatches(local, notices);
+    this.members = members;
+    this.timeout = timeout;
+  }
+
+  /** After a view change: every watching session re-reads its mailbox (a holder may have left or returned). */
+  public void membershipChanged() {
+    watches.membershipChanged();
+  }
+
+  // ---- Domains and aliases: the same on every node -------------------------------------------
+
+  @Override
+  public boolean addDomain(String domain) {
+    return directory.addDomain(domain);
+  }
+
+  @Override
+  public boolean deleteDomain(String domain) {
+    return directory.deleteDomain(domain);
+  }
+
+  @Override
+  public List<String> domains() {
+    return local.domains();
+  }
+
+  @Override
+  public boolean hasDomain(String domain) {
+    return local.hasDomain(domain);
+  }
+
+  @Override
+  public void addAlias(String alias, String target) {
+    String t = Addresses.normalize(target);
+    if (profileNode(t).isEmpty()) {
+      throw new StoreException("cannot add alias " + Addresses.normalize(alias) + ": its target " + t
+          + " is not a user of this cluster");
+    }
+    directory.addAlias(alias, t);
+  }
+
+  @Override
+  public boolean deleteAlias(String alias) {
+    return directory.deleteAlias(alias);
+  }
+
+  @Override
+  public Map<String, String> aliases() {
+    return local.aliases();
+  }
+
+  @Override
+  public Optional<String> resolveRecipient(String address) {
+    String a = Addresses.normalize(address);
+    if (profileNode(a).isPresent()) {
+      return Optional.of(a);
+    }
+    return local.aliasTarget(a).filter(target -> profileNode(target).isPresent());
+  }
+
+  // ---- Users: on their profile node -----------------------------------------------------------
+
+  /**
+   * Creates the user on this node, which becomes its profile node, after making sure no other
+   * node holds a profile of that name; the manager learns of the profile and its mailboxes before
+   * this returns, so the first delivery numbers them under the UIDVALIDITY they have here.
+   */
+  @Override
+  public UserProfile addUser(String address, char[] password) {
+    String a = Addresses.normalize(address);
+    MailMap map = map(a);
+    if (!map.profileNodes().isEmpty()) {
+      throw new StoreException("cannot add user " + a + ": it already exists on " + map.profileNodes().getFirst());
+    }
+    if (!map.complete()) {
+      throw new StoreException("cannot add user " + a + ": the cluster is reconfiguring and "
+          + map.waitingFor() + " may hold it; try again");
+    }
+    UserProfile profile = local.addUser(a, password);
+    profileCache.remove(a);
+    Remote.join(managers.profileStored(a, self, true), "registering the profile of " + a);
+    for (MailboxInfo box : local.mailboxes(a)) {
+      Remote.join(managers.mailboxCreated(a, box.name(), box.uidValidity(), self), "registering " + box.name());
+    }
+    return profile;
+  }
+
+  @Override
+  public void setPassword(String address, char[] password) {
+    String a = Addresses.normalize(address);
+    String node = requireProfileNode(a);
+    at(node, () -> {
+      local.setPassword(a, password);
+      return null;
+    }, n -> profiles.setPassword(n, a, password, timeout), "setting the password of " + a);
+    profileCache.remove(a);
+  }
+
+  @Override
+  public void setQuota(String address, long quotaBytes) {
+    String a = Addresses.normalize(address);
+    String node = requireProfileNode(a);
+    at(node, () -> {
+      local.setQuota(a, quotaBytes);
+      return null;
+    }, n -> profiles.setQuota(n, a, quotaBytes, timeout), "setting the quota of " + a);
+    profileCache.remove(a);
+  }
+
+  /** Deletes the profile on its node and every fragment of the user's mailboxes elsewhere. */
+  @Override
+  public boolean deleteUser(String address) {
+    String a = Addresses.normalize(address);
+    Optional<String> node = profileNode(a);
+    if (node.isEmpty()) {
+      return false;
+    }
+    MailMap map = map(a);
+    boolean deleted = at(node.get(), () -> local.deleteUser(a), n -> profiles.deleteUser(n, a, timeout),
+        "deleting " + a);
+    profileCache.remove(a);
+    Remote.join(managers.profileStored(a, node.get(), false), "unregistering the profile of " + a);
+    local.aliases().forEach((alias, target) -> {
+      if (target.equals(a)) {
+        directory.deleteAlias(alias); // everywhere: the profile node removed only its own copy
+      }
+    });
+    for (MailMap.MailboxLocation box : map.mailboxes()) {
+      for (String holder : box.nodes()) {
+        if (!holder.equals(node.get())) {
+          at(holder, () -> local.deleteMailbox(a, box.name()), n -> fragments.deleteFragment(n, a, box.name(), timeout),
+              "deleting " + a + "'s fragment of " + box.name() + " on " + holder);
+        }
+        managers.fragmentDropped(a, box.name(), holder);
+      }
+    }
+    return deleted;
+  }
+
+  /** The profiles held on this node (a cluster-wide listing would ask every node). */
+  @Override
+  public List<UserProfile> users() {
+    return local.users();
+  }
+
+  @Override
+  public Optional<UserProfile> user(String address) {
+    String a = Addresses.normalize(address);
+    return cachedProfile(a).profile();
+  }
+
+  @Override
+  public boolean authenticate(String address, char[] password) {
+    String a = Addresses.normalize(address);
+    Optional<String> node = profileNode(a);
+    if (node.isEmpty() || node.get().equals(self)) {
+      return local.authenticate(a, password); // an unknown user costs the same hashing time here
+    }
+    return Remote.join(profiles.authenticate(node.get(), a, password, timeout), "checking the password of " + a);
+  }
+
+  // ---- Delivery -----------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<List<DeliveryResult>> deliver(Collection<String> users, String mailbox, byte[] message,
+      Instant internalDate) {
+    return deliver(users, mailbox, message, internalDate, null);
+  }
+
+  /**
+   * Delivers through the cluster: each copy numbered by its user's manager and stored durably on
+   * the node the balancer picked; a user over quota gets no copy.
+   */
+  @Override
+  public CompletableFuture<List<DeliveryResult>> deliver(Collection<String> users, String mailbox, byte[] message,
+      Instant internalDate, MessageDerived derived) {
+    String box = MailboxNames.canonical(mailbox);
+    List<String> within = new ArrayList<>();
+    List<DeliveryResult> over = new ArrayList<>();
+    for (String user : users) {
+      String u = Addresses.normalize(user);
+      if (overQuota(u, message.length)) {
+        over.add(new DeliveryResult(u, DeliveryResult.Status.OVER_QUOTA, 0));
+      } else {
+        within.add(u);
+      }
+    }
+    return delivery.deliver(within, box, message, internalDate, derived).thenApply(results -> {
+      for (DeliveryResult r : results) {
+        if (r.status() == DeliveryResult.Status.STORED) {
+          watches.changed(new MailboxEvent(r.user(), box, MailboxEvent.Kind.APPENDED, List.of(r.uid()), 0), false);
+        }
+      }
+      List<DeliveryResult> all = new ArrayList<>(results);
+      all.addAll(over);
+      return all;
+    });
+  }
+
+  // ---- Reading a mailbox: gathered from its fragments ------------------------------------------
+
+  @Override
+  public Optional<MailboxInfo> mailbox(String user, String mailbox) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    MailMap map = map(u);
+    Optional<String> profileNode = profileNodeIn(map, u);
+    if (profileNode.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodesOf(map, box, profileNode.get()));
+    Optional<MailboxInfo> catalog = find(byNode.getOrDefault(profileNode.get(), List.of()), box);
+    return catalog.map(c -> combine(c, byNode, location(map, box)));
+  }
+
+  @Override
+  public List<MailboxInfo> mailboxes(String user) {
+    String u = Addresses.normalize(user);
+    MailMap map = map(u);
+    Optional<String> profileNode = profileNodeIn(map, u);
+    if (profileNode.isEmpty()) {
+      return List.of();
+    }
+    Set<String> nodes = new LinkedHashSet<>();
+    nodes.add(profileNode.get());
+    map.mailboxes().forEach(b -> nodes.addAll(b.nodes()));
+    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
+    List<MailboxInfo> result = new ArrayList<>();
+    for (MailboxInfo c : byNode.getOrDefault(profileNode.get(), List.of())) {
+      result.add(combine(c, byNode, location(map, c.name())));
+    }
+    return result;
+  }
+
+  @Override
+  public List<MessageMeta> messages(String user, String mailbox) {
+    return gather(Addresses.normalize(user), MailboxNames.canonical(mailbox)).messages();
+  }
+
+  @Override
+  public List<String> unreachable(String user, String mailbox) {
+    MailboxLayout layout = layouts.get(key(Addresses.normalize(user), MailboxNames.canonical(mailbox)));
+    return layout == null ? List.of() : layout.unreachable();
+  }
+
+  @Override
+  public Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException {
+    List<LoadedMessage> loaded = load(user, mailbox, List.of(uid), EnumSet.of(LoadedMessage.Part.BODY));
+    if (loaded.isEmpty()) {
+      return Optional.empty();
+    }
+    LoadedMessage m = loaded.getFirst();
+    if (m.problem() != null) {
+      throw new CorruptMessageException(m.problem());
+    }
+    return Optional.ofNullable(m.body());
+  }
+
+  @Override
+  public List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    MailboxLayout layout = layoutFor(u, box, uids);
+    Map<Long, LoadedMessage> found = new HashMap<>();
+    Map<String, CompletableFuture<List<LoadedMessage>>> calls = new LinkedHashMap<>();
+    layout.byHolder(uids).forEach((node, group) -> calls.put(node, node.equals(self)
+        ? CompletableFuture.completedFuture(local.load(u, box, group, parts))
+        : fragments.load(node, u, box, group, parts, timeout)));
+    calls.forEach((node, call) -> {
+      for (LoadedMessage m : Remote.join(call, "reading messages of " + u + "/" + box + " on " + node)) {
+        found.put(m.meta().uid(), m);
+      }
+    });
+    List<LoadedMessage> result = new ArrayList<>(found.size());
+    for (Long uid : uids) {
+      LoadedMessage m = found.get(uid);
+      if (m != null) {
+        result.add(m);
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public Optional<MessageDerived> derived(String user, String mailbox, long uid) {
+    List<LoadedMessage> loaded = load(user, mailbox, List.of(uid), EnumSet.of(LoadedMessage.Part.DERIVED));
+    return loaded.isEmpty() ? Optional.empty() : Optional.ofNullable(loaded.getFirst().derived());
+  }
+
+  @Override
+  public List<Long> expungedSince(String user, String mailbox, long modSeq) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    TreeSet<Long> all = new TreeSet<>();
+    for (String node : nodesOf(map(u), box, null)) {
+      all.addAll(at(node, () -> local.expungedSince(u, box, modSeq),
+          n -> fragments.expungedSince(n, u, box, modSeq, timeout), "reading expunges of " + u + "/" + box));
+    }
+    return List.copyOf(all);
+  }
+
+  @Override
+  public long usage(String user) {
+    String u = Addresses.normalize(user);
+    Set<String> nodes = new LinkedHashSet<>();
+    MailMap map = map(u);
+    map.mailboxes().forEach(b -> nodes.addAll(b.nodes()));
+    long sum = 0;
+    for (String node : nodes) {
+      sum += at(node, () -> local.usage(u), n -> fragments.usage(n, u, timeout), "reading the usage of " + u);
+    }
+    return sum;
+  }
+
+  // ---- Changing messages: on the nodes that hold them ------------------------------------------
+
+  @Override
+  public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    try {
+      MailboxLayout layout = layoutFor(u, box, uids);
+      Map<String, List<Long>> groups = layout.byHolder(uids);
+      if (groups.isEmpty()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      // One MODSEQ for the whole expunge, so VANISHED (EARLIER) finds all of it above older ones.
+      long modSeq = withModSeq(u, box, seq -> {
+        for (var group : groups.entrySet()) {
+          at(group.getKey(), () -> Remote.join(local.expunge(u, box, group.getValue(), seq), "expunging"),
+              n -> fragments.expunge(n, u, box, group.getValue(), seq, timeout), "expunging on " + group.getKey());
+        }
+        return null;
+      });
+      layouts.remove(key(u, box));
+      List<Long> gone = groups.values().stream().flatMap(List::stream).sorted().toList();
+      watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.EXPUNGED, gone, modSeq), onlyHere(groups.keySet()));
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    try {
+      MailboxLayout layout = layoutFor(u, box, uids);
+      Map<String, List<Long>> groups = layout.byHolder(uids);
+      if (groups.isEmpty()) {
+        return CompletableFuture.completedFuture(new FlagResult(List.of(), Set.of()));
+      }
+      // One MODSEQ for the whole STORE (RFC 7162: one per command), given by the manager.
+      List<MessageMeta> updated = new ArrayList<>();
+      Set<Long> modified = new TreeSet<>();
+      long[] chosen = {0};
+      withModSeq(u, box, seq -> {
+        updated.clear();
+        modified.clear();
+        for (var group : groups.entrySet()) {
+          FlagResult r = at(group.getKey(),
+              () -> Remote.join(local.updateFlags(u, box, group.getValue(), update, seq), "changing flags"),
+              n -> fragments.updateFlags(n, u, box, group.getValue(), update, seq, timeout),
+              "changing flags on " + group.getKey());
+          updated.addAll(r.updated());
+          modified.addAll(r.modified());
+        }
+        chosen[0] = seq;
+        return null;
+      });
+      updated.sort(Comparator.comparingLong(MessageMeta::uid));
+      List<Long> changed = updated.stream().filter(m -> m.modSeq() == chosen[0]).map(MessageMeta::uid).toList();
+      if (!changed.isEmpty()) {
+        watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.FLAGS, changed, chosen[0]),
+            onlyHere(groups.keySet()));
+      }
+      return CompletableFuture.completedFuture(new FlagResult(List.copyOf(updated), Set.copyOf(modified)));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<AppendResult> append(String user, String mailbox, byte[] message, Set<String> flags,
+      Instant internalDate, MessageDerived derived) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    try {
+      if (mailbox(u, box).isEmpty()) {
+        throw new StoreException("no mailbox " + box + " for user " + u);
+      }
+      if (overQuota(u, message.length)) {
+        return CompletableFuture.completedFuture(new AppendResult(false, 0, 0));
+      }
+      AppendResult r = Remote.join(delivery.store(u, box,
+          List.of(new ClusterDelivery.Copy(message, flags, internalDate, derived))), "appending to " + box).getFirst();
+      watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.APPENDED, List.of(r.uid()), 0), false);
+      return CompletableFuture.completedFuture(r);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Reads the messages from their nodes, stores copies through the managers' numbering, and for a
+   * MOVE expunges the originals once every copy is durable.
+   */
+  @Override
+  public CompletableFuture<CopyResult> copy(String user, String from, Collection<Long> uids, String to, boolean move) {
+    String u = Addresses.normalize(user);
+    String source = MailboxNames.canonical(from);
+    String target = MailboxNames.canonical(to);
+    try {
+      if (mailbox(u, source).isEmpty()) {
+        throw new StoreException("no mailbox " + source + " for user " + u);
+      }
+      Optional<MailboxInfo> destination = mailbox(u, target);
+      if (destination.isEmpty()) {
+        throw new StoreException("no mailbox " + target + " for user " + u);
+      }
+      List<Long> ordered = uids.stream().distinct().sorted().toList();
+      List<LoadedMessage> loaded = new ArrayList<>();
+      for (int i = 0; i < ordered.size(); i += 32) {
+        loaded.addAll(load(u, source, ordered.subList(i, Math.min(ordered.size(), i + 32)),
+            EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED)));
+      }
+      loaded.removeIf(m -> m.body() == null);
+      if (loaded.isEmpty()) {
+        return CompletableFuture.completedFuture(new CopyResult(destination.get().uidValidity(), List.of(), List.of()));
+      }
+      if (!move && overQuota(u, loaded.stream().mapToLong(m -> m.body().length).sum())) {
+        throw new StoreException("copy to " + target + " would exceed the quota of " + u);
+      }
+      List<ClusterDelivery.Copy> copies = loaded.stream().map(m -> new ClusterDelivery.Copy(m.body(),
+          m.meta().flags(), m.meta().internalDate(), m.derived())).toList();
+      List<AppendResult> stored = Remote.join(delivery.store(u, target, copies), "copying to " + target);
+      List<Long> sourceUids = loaded.stream().map(m -> m.meta().uid()).toList();
+      List<Long> targetUids = stored.stream().map(AppendResult::uid).toList();
+      watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.APPENDED, targetUids.stream().sorted().toList(), 0),
+          false);
+      if (move) {
+        Remote.join(expunge(u, source, sourceUids), "removing moved messages from " + source);
+      }
+      return CompletableFuture.completedFuture(new CopyResult(stored.getFirst().uidValidity(), sourceUids, targetUids));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  // ---- Mailboxes: the catalog on the profile node, fragments everywhere ------------------------
+
+  @Override
+  public MailboxInfo createMailbox(String user, String name, Set<String> specialUse) {
+    String u = Addresses.normalize(user);
+    String node = requireProfileNode(u);
+    MailboxInfo created = at(node, () -> local.createMailbox(u, name, specialUse),
+        n -> profiles.createMailbox(n, u, name, specialUse, timeout), "creating " + name);
+    // The manager must know the UIDVALIDITY (also of superiors created on the way) before a delivery.
+    List<MailboxInfo> catalog = at(node, () -> local.mailboxes(u), n -> fragments.mailboxes(n, u, timeout),
+        "listing the mailboxes of " + u);
+    for (MailboxInfo box : catalog) {
+      if (box.name().equals(created.name()) || created.name().startsWith(box.name() + "/")) {
+        Remote.join(managers.mailboxCreated(u, box.name(), box.uidValidity(), node), "registering " + box.name());
+      }
+    }
+    watches.changed(new MailboxEvent(u, created.name(), MailboxEvent.Kind.CREATED, List.of(), 0),
+        node.equals(self));
+    return created;
+  }
+
+  @Override
+  public boolean deleteMailbox(String user, String name) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(name);
+    String node = requireProfileNode(u);
+    MailMap map = map(u);
+    boolean deleted = at(node, () -> local.deleteMailbox(u, box), n -> fragments.deleteFragment(n, u, box, timeout),
+        "deleting " + box);
+    if (!deleted) {
+      return false;
+    }
+    Set<String> holders = new LinkedHashSet<>(location(map, box).map(MailMap.MailboxLocation::nodes).orElse(List.of()));
+    holders.add(node);
+    for (String holder : holders) {
+      if (!holder.equals(node)) {
+        at(holder, () -> local.deleteMailbox(u, box), n -> fragments.deleteFragment(n, u, box, timeout),
+            "deleting the fragment of " + box + " on " + holder);
+      }
+      Remote.join(managers.fragmentDropped(u, box, holder), "unregistering " + box);
+    }
+    layouts.remove(key(u, box));
+    watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.DELETED, List.of(), 0), onlyHere(holders));
+    return true;
+  }
+
+  @Override
+  public void renameMailbox(String user, String from, String to) {
+    String u = Addresses.normalize(user);
+    String source = MailboxNames.canonical(from);
+    String target = MailboxNames.canonical(to);
+    if (source.equals(INBOX)) {
+      throw new StoreException("renaming INBOX is not supported in a cluster yet; copy its messages instead");
+    }
+    String node = requireProfileNode(u);
+    MailMap map = map(u);
+    at(node, () -> {
+      local.renameMailbox(u, source, target);
+      return null;
+    }, n -> fragments.renameFragment(n, u, source, target, timeout), "renaming " + source);
+    // Other fragment holders rename the mailbox and its inferiors, deepest first, so that each
+    // rename finds its name still there (a rename also moves the holder's inferiors).
+    List<MailMap.MailboxLocation> moved = map.mailboxes().stream()
+        .filter(b -> b.name().equals(source) || b.name().startsWith(source + "/"))
+        .sorted(Comparator.comparingInt((MailMap.MailboxLocation b) -> b.name().length()).reversed())
+        .toList();
+    Set<String> touched = new LinkedHashSet<>(List.of(node));
+    for (MailMap.MailboxLocation b : moved) {
+      String newName = target + b.name().substring(source.length());
+      for (String holder : b.nodes()) {
+        if (!holder.equals(node)) {
+          touched.add(holder);
+          at(holder, () -> {
+            local.renameMailbox(u, b.name(), newName);
+            return null;
+          }, n -> fragments.renameFragment(n, u, b.name(), newName, timeout), "renaming on " + holder);
+        }
+      }
+    }
+    Remote.join(managers.mailboxRenamed(u, source, target), "renaming " + source + " at the manager");
+    List<MailboxInfo> catalog = at(node, () -> local.mailboxes(u), n -> fragments.mailboxes(n, u, timeout),
+        "listing the mailboxes of " + u);
+    for (MailboxInfo box : catalog) {
+      if (target.equals(box.name()) || target.startsWith(box.name() + "/")) {
+        // superiors of the new name that the rename created
+        Remote.join(managers.mailboxCreated(u, box.name(), box.uidValidity(), node), "registering " + box.name());
+      }
+    }
+    layouts.keySet().removeIf(k -> k.startsWith(u + "\0"));
+    watches.changed(new MailboxEvent(u, source, MailboxEvent.Kind.RENAMED, List.of(), 0), onlyHere(touched));
+    watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.CREATED, List.of(), 0), onlyHere(touched));
+  }
+
+  @Override
+  public void setSubscribed(String user, String name, boolean subscribed) {
+    String u = Addresses.normalize(user);
+    at(requireProfileNode(u), () -> {
+      local.setSubscribed(u, name, subscribed);
+      return null;
+    }, n -> profiles.setSubscribed(n, u, name, subscribed, timeout), "subscribing");
+  }
+
+  @Override
+  public Set<String> subscriptions(String user) {
+    String u = Addresses.normalize(user);
+    Optional<String> node = profileNode(u);
+    if (node.isEmpty()) {
+      return Set.of();
+    }
+    return at(node.get(), () -> local.subscriptions(u), n -> profiles.subscriptions(n, u, timeout),
+        "reading subscriptions");
+  }
+
+  @Override
+  public MailboxWatch watch(String user, Consumer<MailboxEvent> listener) {
+    return watches.watch(Addresses.normalize(user), listener);
+  }
+
+  // ---- This node's own share -------------------------------------------------------------------
+
+  @Override
+  public List<UserFragments> fragments(long hashFrom, long hashToExclusive) {
+    return local.fragments(hashFrom, hashToExclusive);
+  }
+
+  @Override
+  public CompletableFuture<AppendResult> storeAssigned(AssignedMessage message) {
+    return local.storeAssigned(message);
+  }
+
+  @Override
+  public CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, long modSeq) {
+    return local.updateFlags(user, mailbox, uids, update, modSeq);
+  }
+
+  @Override
+  public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq) {
+    return local.expunge(user, mailbox, uids, modSeq);
+  }
+
+  @Override
+  public Optional<String> aliasTarget(String alias) {
+    return local.aliasTarget(alias);
+  }
+
+  @Override
+  public void putAlias(String alias, String target) {
+    local.putAlias(alias, target);
+  }
+
+  @Override
+  public StoreStats stats() {
+    return local.stats();
+  }
+
+  @Override
+  public int pendingWrites() {
+    return local.pendingWrites();
+  }
+
+  /** Closes nothing: the node closes its own store after the services that use this one. */
+  @Override
+  public void close() {}
+
+  // ---- Helpers --------------------------------------------------------------------------------
+
+  private MailMap map(String user) {
+    return Remote.join(managers.mailMap(user), "asking the manager of " + user);
+  }
+
+  /** The node holding the user's profile, if any: this node when it holds it, else what the manager says. */
+  private Optional<String> profileNode(String user) {
+    return cachedProfile(user).node();
+  }
+
+  private String requireProfileNode(String user) {
+    return profileNode(user).orElseThrow(() -> new StoreException("unknown user " + user));
+  }
+
+  private Optional<String> profileNodeIn(MailMap map, String user) {
+    if (local.user(user).isPresent()) {
+      return Optional.of(self);
+    }
+    return map.profileNodes().stream().findFirst();
+  }
+
+  private CachedProfile cachedProfile(String user) {
+    long now = System.nanoTime();
+    CachedProfile cached = profileCache.get(user);
+    if (cached != null && now - cached.readNanos() < PROFILE_TTL_NANOS) {
+      return cached;
+    }
+    Optional<UserProfile> here = local.user(user);
+    CachedProfile fresh;
+    if (here.isPresent()) {
+      fresh = new CachedProfile(Optional.of(self), here, now);
+    } else {
+      Optional<String> node = map(user).profileNodes().stream().findFirst();
+      Optional<UserProfile> profile = node.isEmpty() ? Optional.empty()
+          : Remote.join(profiles.user(node.get(), user, timeout), "reading the profile of " + user);
+      fresh = new CachedProfile(profile.isPresent() ? node : Optional.empty(), profile, now);
+    }
+    if (profileCache.size() > MAX_LAYOUTS) {
+      profileCache.clear();
+    }
+    profileCache.put(user, fresh);
+    return fresh;
+  }
+
+  private boolean overQuota(String user, long adding) {
+    long quota = user(user).map(UserProfile::quotaBytes).orElse(0L);
+    return quota > 0 && usage(user) + adding > quota;
+  }
+
+  /** Runs {@code here} when {@code node} is this node, else the remote call, waiting for it. */
+  private <T> T at(String node, Supplier<T> here, Function<String, CompletableFuture<T>> there, String what) {
+    return node.equals(self) ? here.get() : Remote.join(there.apply(node), what);
+  }
+
+  /** Gathers the mailbox from every fragment node and keeps the layout for routing. */
+  private MailboxLayout gather(String user, String box) {
+    Set<String> nodes = nodesOf(map(user), box, null);
+    MailboxLayout previous = layouts.get(key(user, box));
+    if (previous != null) {
+      // A holder that left the view is no longer in the map; it still holds its messages.
+      List<String> live = members.get();
+      previous.holders().values().stream().filter(n -> !live.contains(n)).forEach(nodes::add);
+    }
+    Map<String, CompletableFuture<FragmentListing>> calls = new LinkedHashMap<>();
+    for (String node : nodes) {
+      calls.put(node, node.equals(self)
+          ? CompletableFuture.completedFuture(new FragmentListing(local.mailbox(user, box), local.messages(user, box)))
+          : fragments.list(node, user, box, timeout));
+    }
+    Map<String, List<MessageMeta>> byNode = new LinkedHashMap<>();
+    List<String> unreachable = new ArrayList<>();
+    calls.forEach((node, call) -> {
+      try {
+        byNode.put(node, call.join().messages());
+      } catch (RuntimeException e) {
+        if (!Remote.unreachable(e)) {
+          throw Remote.failure(e, "reading " + user + "/" + box + " on " + node);
+        }
+        unreachable.add(node);
+        if (previous != null) {
+          // What this node last saw there stays listed: a node being down is not an expunge.
+          byNode.put(node, previous.messages().stream().filter(m -> node.equals(previous.holders().get(m.uid()))).toList());
+        }
+      }
+    });
+    MailboxLayout layout = MailboxLayout.merge(byNode, unreachable);
+    if (layouts.size() > MAX_LAYOUTS) {
+      layouts.clear();
+    }
+    layouts.put(key(user, box), layout);
+    return layout;
+  }
+
+  /** The latest layout when it knows every UID asked for, else a fresh gather. */
+  private MailboxLayout layoutFor(String user, String box, Collection<Long> uids) {
+    MailboxLayout layout = layouts.get(key(user, box));
+    return layout != null && layout.knowsAll(uids) ? layout : gather(user, box);
+  }
+
+  /** Nodes holding a fragment of the mailbox per the map, plus this node when it holds one, plus {@code also}. */
+  private Set<String> nodesOf(MailMap map, String box, String also) {
+    Set<String> nodes = new LinkedHashSet<>();
+    if (also != null) {
+      nodes.add(also);
+    }
+    location(map, box).ifPresent(l -> nodes.addAll(l.nodes()));
+    if (!nodes.contains(self) && local.mailbox(map.user(), box).isPresent()) {
+      nodes.add(self); // held here but not (yet) in the map: the map is rebuilt after views
+    }
+    return nodes;
+  }
+
+  private Map<String, List<MailboxInfo>> fragmentLists(String user, Collection<String> nodes) {
+    Map<String, CompletableFuture<List<MailboxInfo>>> calls = new LinkedHashMap<>();
+    for (String node : nodes) {
+      calls.put(node, node.equals(self) ? CompletableFuture.completedFuture(local.mailboxes(user))
+          : fragments.mailboxes(node, user, timeout));
+    }
+    Map<String, List<MailboxInfo>> result = new LinkedHashMap<>();
+    calls.forEach((node, call) -> {
+      try {
+        result.put(node, call.join());
+      } catch (RuntimeException e) {
+        if (!Remote.unreachable(e)) {
+          throw Remote.failure(e, "listing " + user + "'s mailboxes on " + node);
+        }
+      }
+    });
+    return result;
+  }
+
+  /** The catalog entry with counters summed over the fragments and UIDNEXT above every UID given. */
+  private static MailboxInfo combine(MailboxInfo catalog, Map<String, List<MailboxInfo>> byNode,
+      Optional<MailMap.MailboxLocation> location) {
+    int count = 0;
+    long bytes = 0;
+    long uidNext = catalog.uidNext();
+    long modSeq = catalog.highestModSeq();
+    for (List<MailboxInfo> list : byNode.values()) {
+      Optional<MailboxInfo> f = find(list, catalog.name());
+      if (f.isPresent() && f.get().uidValidity() == catalog.uidValidity()) {
+        count += f.get().messageCount();
+        bytes += f.get().totalBytes();
+        uidNext = Math.max(uidNext, f.get().uidNext());
+        modSeq = Math.max(modSeq, f.get().highestModSeq());
+      }
+    }
+    if (location.isPresent() && location.get().uidValidity() == catalog.uidValidity()) {
+      uidNext = Math.max(uidNext, location.get().highestUid() + 1);
+    }
+    return new MailboxInfo(catalog.id(), catalog.user(), catalog.name(), catalog.uidValidity(), uidNext, modSeq, count,
+        bytes, catalog.specialUse(), catalog.subscribed());
+  }
+
+  private static Optional<MailboxInfo> find(List<MailboxInfo> list, String name) {
+    return list.stream().filter(b -> b.name().equals(name)).findFirst();
+  }
+
+  private static Optional<MailMap.MailboxLocation> location(MailMap map, String box) {
+    return map.mailboxes().stream().filter(b -> b.name().equals(box)).findFirst();
+  }
+
+  /** Runs {@code change} under a MODSEQ from the manager, again with a fresh one if a fragment found it stale. */
+  private long withModSeq(String user, String box, java.util.function.LongFunction<?> change) {
+    for (int attempt = 1; ; attempt++) {
+      ModSeqGrant grant = Remote.join(managers.allocateModSeq(user, box), "numbering a change of " + box);
+      try {
+        change.apply(grant.modSeq());
+        return grant.modSeq();
+      } catch (StoreException e) {
+        if (attempt >= MODSEQ_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("stale MODSEQ")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private boolean onlyHere(Collection<String> nodes) {
+    return nodes.size() == 1 && nodes.contains(self);
+  }
+
+  private static String key(String user, String box) {
+    return user + "\0" + box;
+  }
+
+  /** A user's profile and where it lives, as last read. */
+  private record CachedProfile(Optional<String> node, Optional<UserProfile> profile, long readNanos) {}
+}

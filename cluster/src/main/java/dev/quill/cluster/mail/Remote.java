@@ -1,0 +1,65 @@
+package dev.quill.cluster.mail;
+
+import dev.quill.cluster.manager.ManagerException;
+import dev.quill.cluster.rpc.RpcException;
+import dev.quill.store.StoreException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Turns the outcome of a cluster call into what a {@code MailStore} caller expects: the value, or
+ * a {@link StoreException}. A refusal by the serving node's store (a handler failure) keeps the
+ * store's own words, so the protocol layers answer exactly as they would on one node ("no mailbox
+ * ...", "... already exists", over quota); anything else says which part of the cluster failed.
+ */
+final class Remote {
+  private Remote() {}
+
+  /** Waits for {@code call} and returns its value, or throws the {@link StoreException} it amounts to. */
+  static <T> T join(CompletableFuture<T> call, String what) {
+    try {
+      return call.join();
+    } catch (CompletionException e) {
+      throw failure(e.getCause() == null ? e : e.getCause(), what);
+    }
+  }
+
+  /** The {@link StoreException} a failed call amounts to. */
+  static RuntimeException failure(Throwable cause, String what) {
+    if (cause instanceof CompletionException c && c.getCause() != null) {
+      cause = c.getCause();
+    }
+    return switch (cause) {
+      case StoreException s -> s;
+      case RpcException r when r.code() == RpcException.Code.HANDLER_FAILED -> new StoreException(handlerMessage(r));
+      case RpcException r -> new StoreException(what + ": " + r.getMessage() + "; try again", r);
+      case ManagerException m -> new StoreException(what + ": the cluster is reconfiguring (" + m.getMessage()
+          + "); try again", m);
+      case RuntimeException r -> r;
+      default -> new StoreException(what + ": " + cause, cause);
+    };
+  }
+
+  /** Whether a call failed because the node did not answer (as opposed to refusing). */
+  static boolean unreachable(Throwable e) {
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    return cause instanceof RpcException r && switch (r.code()) {
+      case TIMEOUT, MEMBER_LEFT, NOT_A_MEMBER, SEND_FAILED, CLOSED -> true;
+      default -> false;
+    };
+  }
+
+  /** The serving store's message out of "HANDLER_FAILED: node: message". */
+  private static String handlerMessage(RpcException r) {
+    String m = r.getMessage();
+    String prefix = RpcException.Code.HANDLER_FAILED + ": ";
+    if (m.startsWith(prefix)) {
+      m = m.substring(prefix.length());
+      int colon = m.indexOf(": ");
+      if (colon >= 0) {
+        m = m.substring(colon + 2);
+      }
+    }
+    return m;
+  }
+}

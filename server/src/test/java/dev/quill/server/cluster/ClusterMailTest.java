@@ -1,0 +1,284 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.server.admin.RemoteAdminOps;
+import dev.quill.server.node.QuillNode;
+import dev.quill.store.MailStore;
+import jakarta.mail.Flags;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import jakarta.mail.Transport;
+import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The mail services of a four-node cluster in this JVM, used with Angus Mail and a raw IMAP
+ * socket: a user whose manager, profile and mail live on different nodes is served the same way
+ * on every node.
+ */
+class ClusterMailTest {
+  private static final String DOMAIN = "example.test";
+  private static final String PASSWORD = "secret-pw";
+
+  @TempDir
+  Path dir;
+
+  private InJvmCluster cluster;
+  private QuillNode a;
+  private QuillNode b;
+  private QuillNode c;
+  private QuillNode d;
+
+  @BeforeEach
+  void start() throws Exception {
+    cluster = new InJvmCluster(dir, "mail");
+    // spread 1: a mailbox's mail stays on the nodes already holding it, so the test knows where it is
+    a = cluster.start("a", cl -> cl.withSpread(1));
+    b = cluster.start("b", cl -> cl.withSpread(1));
+    c = cluster.start("c", cl -> cl.withSpread(1));
+    d = cluster.start("d", cl -> cl.withSpread(1));
+    cluster.awaitComplete(4, Duration.ofSeconds(30));
+    try (var ops = RemoteAdminOps.connect(dir.resolve("c")).orElseThrow()) {
+      ops.addDomain(DOMAIN);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(DOMAIN)));
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+  }
+
+  /** A user managed by {@code manager}, created (profile and INBOX) through {@code home}'s admin channel. */
+  private String user(String manager, String home) throws Exception {
+    String user = IntStream.range(0, 10_000).mapToObj(i -> "user" + i + "@" + DOMAIN)
+        .filter(u -> a.cluster().map().managerOf(u).equals(manager) && !a.store().user(u).isPresent()
+            && cluster.nodes().stream().noneMatch(n -> n.store().user(u).isPresent()))
+        .findFirst().orElseThrow();
+    try (var ops = RemoteAdminOps.connect(dir.resolve(home)).orElseThrow()) {
+      ops.addUser(user, PASSWORD.toCharArray());
+    }
+    return user;
+  }
+
+  private static void send(QuillNode via, String to, String subject) throws MessagingException {
+    Properties p = new Properties();
+    p.put("mail.smtp.host", "127.0.0.1");
+    p.put("mail.smtp.port", String.valueOf(via.ports().get("smtp")));
+    Session s = Session.getInstance(p);
+    MimeMessage m = new MimeMessage(s);
+    m.setFrom(new InternetAddress("sender@elsewhere.example"));
+    m.setRecipients(Message.RecipientType.TO, to);
+    m.setSubject(subject);
+    m.setText("Body of " + subject + "\n");
+    Transport.send(m);
+  }
+
+  private static Store connect(QuillNode node, String protocol, String user) throws MessagingException {
+    Properties p = new Properties();
+    p.put("mail." + protocol + ".connectiontimeout", "10000");
+    p.put("mail." + protocol + ".timeout", "20000");
+    Store store = Session.getInstance(p).getStore(protocol);
+    store.connect("127.0.0.1", node.ports().get(protocol), user, PASSWORD);
+    return store;
+  }
+
+  private static List<String> subjects(Folder folder) throws MessagingException {
+    return Arrays.stream(folder.getMessages()).map(m -> {
+      try {
+        return m.getSubject();
+      } catch (MessagingException e) {
+        throw new IllegalStateException(e);
+      }
+    }).toList();
+  }
+
+  @Test
+  void smtpOnA_forAUserManagedByB_storedOnC_isReadByPop3AndImapOnD() throws Exception {
+    String user = user("b", "c");
+    assertThat(c.store().user(user)).as("profile on c").isPresent();
+
+    send(a, user, "first");
+    send(b, user, "second");
+
+    assertThat(c.store().messages(user, MailStore.INBOX)).as("stored on c, the INBOX's only holder").hasSize(2);
+    for (QuillNode other : List.of(a, b, d)) {
+      assertThat(other.store().messages(user, MailStore.INBOX)).as("nothing stored on " + other.cluster().name()).isEmpty();
+    }
+
+    try (Store pop = connect(d, "pop3", user)) {
+      Folder inbox = pop.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(subjects(inbox)).containsExactly("first", "second");
+      assertThat(((String) inbox.getMessage(2).getContent()).strip()).isEqualTo("Body of second");
+      inbox.close(false);
+    }
+    try (Store imap = connect(d, "imap", user)) {
+      Folder inbox = imap.getFolder("INBOX");
+      inbox.open(Folder.READ_WRITE);
+      assertThat(subjects(inbox)).containsExactly("first", "second");
+      long[] uids = Arrays.stream(inbox.getMessages()).mapToLong(m -> {
+        try {
+          return ((UIDFolder) inbox).getUID(m);
+        } catch (MessagingException e) {
+          throw new IllegalStateException(e);
+        }
+      }).toArray();
+      assertThat(uids[1]).isGreaterThan(uids[0]);
+      inbox.getMessage(1).setFlag(Flags.Flag.FLAGGED, true);
+      inbox.close(false);
+    }
+    // the flag change made through d is stored on c, under a MODSEQ the manager gave
+    assertThat(c.store().messages(user, MailStore.INBOX).getFirst().flags()).contains("\\Flagged");
+    assertThat(c.store().mailbox(user, MailStore.INBOX).orElseThrow().highestModSeq()).isGreaterThan(2);
+  }
+
+  @Test
+  void foldersFlagsAndExpunges_madeOnOneNode_areSeenOnAnother() throws Exception {
+    String user = user("a", "b");
+    send(c, user, "one");
+    send(c, user, "two");
+    send(c, user, "three");
+
+    try (Store onA = connect(a, "imap", user); Store onD = connect(d, "imap", user)) {
+      Folder project = onA.getFolder("Projects/Quill");
+      assertThat(project.create(Folder.HOLDS_MESSAGES)).isTrue();
+      assertThat(Arrays.stream(onD.getDefaultFolder().list("*")).map(Folder::getFullName))
+          .contains("Projects", "Projects/Quill", "INBOX", "Sent", "Trash");
+
+      Folder inboxA = onA.getFolder("INBOX");
+      inboxA.open(Folder.READ_WRITE);
+      inboxA.copyMessages(new Message[] {inboxA.getMessage(1)}, project);
+      inboxA.getMessage(2).setFlag(Flags.Flag.DELETED, true);
+      inboxA.expunge();
+      assertThat(subjects(inboxA)).containsExactly("one", "three");
+
+      Folder projectD = onD.getFolder("Projects/Quill");
+      projectD.open(Folder.READ_WRITE);
+      assertThat(subjects(projectD)).containsExactly("one");
+      projectD.appendMessages(new Message[] {message("appended on d")});
+      assertThat(projectD.getMessageCount()).isEqualTo(2);
+
+      Folder inboxD = onD.getFolder("INBOX");
+      inboxD.open(Folder.READ_ONLY);
+      assertThat(subjects(inboxD)).containsExactly("one", "three");
+      inboxD.close(false);
+      projectD.close(false);
+
+      Folder renamed = onA.getFolder("Archive/Quill");
+      assertThat(project.renameTo(renamed)).isTrue();
+      Folder renamedD = onD.getFolder("Archive/Quill");
+      renamedD.open(Folder.READ_ONLY);
+      assertThat(subjects(renamedD)).containsExactly("one", "appended on d");
+      renamedD.close(false);
+      assertThat(onD.getFolder("Projects/Quill").exists()).isFalse();
+      assertThat(renamedD.delete(false)).isTrue();
+      assertThat(onA.getFolder("Archive/Quill").exists()).isFalse();
+      inboxA.close(false);
+    }
+    // the POP3 view on b is the same INBOX; a deletion there is gone from IMAP on c
+    try (Store pop = connect(b, "pop3", user)) {
+      Folder inbox = pop.getFolder("INBOX");
+      inbox.open(Folder.READ_WRITE);
+      assertThat(subjects(inbox)).containsExactly("one", "three");
+      inbox.getMessage(1).setFlag(Flags.Flag.DELETED, true);
+      inbox.close(true);
+    }
+    try (Store imap = connect(c, "imap", user)) {
+      Folder inbox = imap.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(subjects(inbox)).containsExactly("three");
+    }
+  }
+
+  @Test
+  void idleOnD_seesADeliveryThroughA_storedOnB() throws Exception {
+    String user = user("c", "b");
+    send(a, user, "before idle");
+    try (Socket socket = new Socket("127.0.0.1", d.ports().get("imap"))) {
+      socket.setSoTimeout(15_000);
+      var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      OutputStream out = socket.getOutputStream();
+      assertThat(in.readLine()).startsWith("* OK");
+      command(out, in, "a1 LOGIN " + user + " " + PASSWORD, "a1 OK");
+      command(out, in, "a2 SELECT INBOX", "a2 OK");
+      out.write("a3 IDLE\r\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).startsWith("+ ");
+
+      send(a, user, "during idle");
+      assertThat(b.store().messages(user, MailStore.INBOX)).hasSize(2);
+      assertThat(in.readLine()).as("pushed by the manager's change notice").isEqualTo("* 2 EXISTS");
+      out.write("DONE\r\n".getBytes(StandardCharsets.US_ASCII));
+      String line;
+      do {
+        line = in.readLine();
+      } while (!line.startsWith("a3 "));
+      assertThat(line).startsWith("a3 OK");
+    }
+  }
+
+  @Test
+  void usersAndAliases_workFromAnyNode() throws Exception {
+    String user = user("d", "a");
+    try (var ops = RemoteAdminOps.connect(dir.resolve("b")).orElseThrow()) {
+      assertThatThrownBy(() -> ops.addUser(user, "other".toCharArray())).hasMessageContaining("already exists on a");
+      ops.addAlias("alias@" + DOMAIN, user);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> c.store().aliasTarget("alias@" + DOMAIN).isPresent());
+    send(c, "alias@" + DOMAIN, "via alias");
+    try (Store imap = connect(b, "imap", user)) {
+      Folder inbox = imap.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(subjects(inbox)).containsExactly("via alias");
+    }
+    assertThatThrownBy(() -> send(c, "nobody@" + DOMAIN, "x")).isInstanceOf(MessagingException.class);
+    try (var ops = RemoteAdminOps.connect(dir.resolve("c")).orElseThrow()) {
+      ops.setPassword(user, "changed-pw".toCharArray());
+    }
+    Properties p = new Properties();
+    Store store = Session.getInstance(p).getStore("imap");
+    store.connect("127.0.0.1", d.ports().get("imap"), user, "changed-pw");
+    store.close();
+    assertThat(a.store().authenticate(user, "changed-pw".toCharArray())).as("changed on the profile node").isTrue();
+  }
+
+  private static MimeMessage message(String subject) throws MessagingException {
+    MimeMessage m = new MimeMessage(Session.getInstance(new Properties()));
+    m.setFrom(new InternetAddress("me@" + DOMAIN));
+    m.setSubject(subject);
+    m.setText("text\n");
+    return m;
+  }
+
+  private static void command(OutputStream out, BufferedReader in, String command, String expected) throws Exception {
+    out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    String tag = command.substring(0, command.indexOf(' ') + 1);
+    String line;
+    do {
+      line = in.readLine();
+    } while (line != null && !line.startsWith(tag));
+    assertThat(line).startsWith(expected);
+  }
+}

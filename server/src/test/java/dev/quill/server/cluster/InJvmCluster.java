@@ -1,0 +1,80 @@
+package dev.quill.server.cluster;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.cluster.manager.ManagerStatus;
+import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.HostPort;
+import dev.quill.server.config.NodeConfig;
+import dev.quill.server.node.QuillNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * Whole {@link QuillNode}s in this JVM, each with its own data directory, mail listeners on free
+ * ports and JGroups TCP transport on 127.0.0.1 with shortened timing; every node started before
+ * another is its seed.
+ */
+final class InJvmCluster implements AutoCloseable {
+  /** Joins, heartbeats and checks in half a second; suspicion after 3 s; merges every 1 to 2 s. */
+  static final ClusterSettings.Timeouts FAST = new ClusterSettings.Timeouts(Duration.ofMillis(500),
+      Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2));
+
+  private final Path dir;
+  private final String clusterName;
+  private final List<Integer> seeds = new ArrayList<>();
+  private final List<QuillNode> nodes = new ArrayList<>();
+
+  InJvmCluster(Path dir, String clusterName) {
+    this.dir = dir;
+    this.clusterName = clusterName;
+  }
+
+  QuillNode start(String name) throws Exception {
+    return start(name, UnaryOperator.identity());
+  }
+
+  /** Starts a node whose cluster settings {@code tweak} may change (spread, ...). */
+  QuillNode start(String name, UnaryOperator<NodeConfig.Cluster> tweak) throws Exception {
+    int port = ClusterHarness.freePort();
+    NodeConfig.Cluster cluster = NodeConfig.defaults().cluster().withPort(port).withNodeName(name)
+        .withBind(ClusterHarness.HOST).withJoin(seeds.stream().map(p -> new HostPort(ClusterHarness.HOST, p)).toList())
+        .withName(clusterName).withTimeouts(FAST);
+    QuillNode node = QuillNode.start(config(name).withCluster(tweak.apply(cluster)));
+    seeds.add(port);
+    nodes.add(node);
+    return node;
+  }
+
+  /** A standalone node's configuration with its data under this cluster's directory. */
+  NodeConfig config(String name) {
+    return NodeConfig.defaults().withData(dir.resolve(name)).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0)
+        .withImapPort(0);
+  }
+
+  /** Tracks a node started otherwise, so that {@link #close} stops it. */
+  QuillNode add(QuillNode node) {
+    nodes.add(node);
+    return node;
+  }
+
+  List<QuillNode> nodes() {
+    return nodes;
+  }
+
+  /** Waits until every node sees {@code size} members and has heard from all of them about its buckets. */
+  void awaitComplete(int size, Duration within) {
+    await().atMost(within).until(() -> nodes.stream().filter(n -> n.cluster() != null).allMatch(n -> {
+      ManagerStatus s = n.managerStatus().orElseThrow();
+      return n.cluster().view().size() == size && s.completeBuckets() == s.managedBuckets();
+    }));
+  }
+
+  @Override
+  public void close() {
+    nodes.reversed().forEach(QuillNode::close);
+  }
+}
