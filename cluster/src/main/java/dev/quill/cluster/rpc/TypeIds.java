@@ -45,6 +45,8 @@ public final class TypeIds {
   public static final int CHANGE_NOTICE = 110;
   /** A change forwarded by the manager to every node that watches the user. */
   public static final int CHANGED = 111;
+  /** A manager makes UID and MODSEQ reservations of a mailbox durable on the user's profile node. */
+  public static final int RESERVE_WATERMARKS = 112;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
   /** A mailbox fragment's counters and message list ({@code cluster.mail.FragmentAccess}, 201..209). */
