@@ -83,6 +83,7 @@ public final class ClusterMailStore implements MailStore {
   private final ClusterDelivery delivery;
   private final ClusterWatches watches;
   private final Supplier<List<String>> members;
+  private final Supplier<Set<String>> missing;
   private final Duration timeout;
   private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
@@ -90,11 +91,13 @@ public final class ClusterMailStore implements MailStore {
   /**
    * @param local this node's own store, which this store does not close
    * @param members the current view's members
+   * @param missing members that left without a graceful leave and have not returned (presumed down)
    * @param timeout for each call to another node
    */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
-      dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Duration timeout) {
+      dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
+      Duration timeout) {
     this.self = self;
     this.local = local;
     this.managers = managers;
@@ -104,6 +107,7 @@ public final class ClusterMailStore implements MailStore {
     this.delivery = delivery;
     this.watches = new ClusterWatches(local, notices);
     this.members = members;
+    this.missing = missing;
     this.timeout = timeout;
   }
 
@@ -160,7 +164,17 @@ public final class ClusterMailStore implements MailStore {
     if (profileNode(a).isPresent()) {
       return Optional.of(a);
     }
-    return local.aliasTarget(a).filter(target -> profileNode(target).isPresent());
+    Optional<String> target = local.aliasTarget(a).filter(t -> profileNode(t).isPresent());
+    if (target.isPresent()) {
+      return target;
+    }
+    Set<String> down = missing.get();
+    if (!down.isEmpty()) {
+      // The profile may be on a node that is down: "unknown" now would bounce mail for good.
+      throw new StoreException("cannot tell whether " + a + " exists while " + String.join(", ", down)
+          + " is down; try again later");
+    }
+    return Optional.empty();
   }
 
   // ---- Users: on their profile node -----------------------------------------------------------

@@ -16,7 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,6 +42,10 @@ public final class ClusterNode implements AutoCloseable {
   public static final MessageType<Void, NodeStats> NODE_STATS =
       new MessageType<>(TypeIds.NODE_STATS, 1, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC);
 
+  /** A graceful leave, announced before the node disconnects; the body is unused. */
+  static final MessageType<Void, Void> NODE_LEAVING =
+      new MessageType<>(TypeIds.NODE_LEAVING, 1, "NODE_LEAVING", Codecs.EMPTY, Codecs.EMPTY);
+
   /** The current view and its map, replaced together. */
   private record Current(ClusterView view, UserMap map) {}
 
@@ -51,6 +57,10 @@ public final class ClusterNode implements AutoCloseable {
   // Orders view installation against listener registration: a new listener sees exactly one "current" view.
   private final ReentrantLock mapLock = new ReentrantLock();
   private volatile Current current;
+  /** Members that announced a graceful leave and have not yet left the view. */
+  private final Set<String> leaving = ConcurrentHashMap.newKeySet();
+  /** Members that left a view without announcing it (crashed, killed, cut off) and have not returned. */
+  private final Set<String> missing = ConcurrentHashMap.newKeySet();
 
   private ClusterNode(ClusterTransport transport, int buckets, IntSupplier diskQueueDepth,
       Supplier<NodeStats> localStats) {
@@ -59,6 +69,13 @@ public final class ClusterNode implements AutoCloseable {
     this.current = new Current(transport.view(), UserMap.of(transport.view().members(), buckets));
     this.rpc = new RpcEndpoint(transport, false);
     rpc.register(NODE_STATS, (from, none) -> localStats.get());
+    rpc.register(NODE_LEAVING, (from, none) -> {
+      leaving.add(from);
+      if (!current.view().members().contains(from)) {
+        missing.remove(from); // the notice came after the view without it
+      }
+      return null;
+    });
     this.gossip = new LoadGossip(rpc, transport.nodeName(), diskQueueDepth, new LoadTable(), LoadGossip.DEFAULT_INTERVAL);
     transport.addViewListener(this::install);
   }
@@ -137,6 +154,12 @@ public final class ClusterNode implements AutoCloseable {
       if (view.id().equals(before.view().id())) {
         return; // the transport's first call repeats the view the constructor already used
       }
+      for (String member : before.view().members()) {
+        if (!view.members().contains(member) && !leaving.remove(member)) {
+          missing.add(member);
+        }
+      }
+      missing.removeAll(view.members());
       UserMap map = UserMap.of(view.members(), buckets);
       List<BucketMove> moves = UserMap.movedBuckets(before.map(), map);
       current = new Current(view, map);
@@ -146,6 +169,14 @@ public final class ClusterNode implements AutoCloseable {
     } finally {
       mapLock.unlock();
     }
+  }
+
+  /**
+   * Members that left this node's view without announcing a graceful leave, since this node
+   * started, and have not come back: nodes presumed down, whose data is unreachable for now.
+   */
+  public Set<String> missingMembers() {
+    return Set.copyOf(missing);
   }
 
   /** The view, buckets per member and each member's latest load, as this node sees them now. */
@@ -185,6 +216,7 @@ public final class ClusterNode implements AutoCloseable {
   /** Stops gossip and requests, then leaves the cluster gracefully (disconnect, then close). */
   @Override
   public void close() {
+    rpc.broadcast(NODE_LEAVING, null);
     gossip.close();
     rpc.close();
     transport.close();

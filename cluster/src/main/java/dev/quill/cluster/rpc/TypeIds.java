@@ -17,6 +17,8 @@ public final class TypeIds {
   public static final int LOAD_REPORT = 1;
   /** {@code NodeStats} of one node (its local users, mailboxes, messages, bytes), asked by {@code cluster status}. */
   public static final int NODE_STATS = 2;
+  /** A node announces it is leaving gracefully (one-way, to every member), so the others do not count it as failed. */
+  public static final int NODE_LEAVING = 3;
   /** A domain or alias added or deleted on one node, sent to every member ({@code cluster.directory.Directory}). */
   public static final int DIRECTORY_CHANGE = 10;
   /** A node's whole list of domains and aliases, sent to members that joined ({@code cluster.directory.Directory}). */

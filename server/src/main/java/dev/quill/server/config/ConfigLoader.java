@@ -125,8 +125,7 @@ public final class ConfigLoader {
         checked("cluster", "buckets", NodeConfig.Cluster::checkBuckets,
             (int) integer("cluster", "buckets", c.buckets(), 1, Integer.MAX_VALUE, "a bucket count")),
         c.timeouts(),
-        checked("cluster", "spread", NodeConfig.Cluster::checkSpread,
-            (int) integer("cluster", "spread", c.spread(), 1, Integer.MAX_VALUE, "a node count")));
+        (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"));
   }
 
   private List<HostPort> join(NodeConfig.Cluster c) {

@@ -92,10 +92,13 @@ public record NodeConfig(
       return buckets;
     }
 
-    /** Checks a load-balancing spread: 1..1000 candidate nodes per mailbox. */
+    /** The largest load-balancing spread (candidate nodes per mailbox). */
+    public static final int MAX_SPREAD = 1000;
+
+    /** Checks a load-balancing spread: 1..{@link #MAX_SPREAD}. */
     public static int checkSpread(int spread) {
-      if (spread < 1 || spread > 1000) {
-        throw new IllegalArgumentException("expected a spread from 1 to 1000 nodes, found " + spread);
+      if (spread < 1 || spread > MAX_SPREAD) {
+        throw new IllegalArgumentException("expected a spread from 1 to " + MAX_SPREAD + " nodes, found " + spread);
       }
       return spread;
     }

@@ -151,7 +151,7 @@ public final class QuillNode implements AutoCloseable {
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
         new LoadBalancer(config.cluster().spread()), () -> node.view().members(), node.loads()::get, CLUSTER_TIMEOUT);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
-        delivery, notices, () -> node.view().members(), CLUSTER_TIMEOUT);
+        delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     mail = clustered;
   }

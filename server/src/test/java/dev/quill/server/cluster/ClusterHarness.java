@@ -36,14 +36,16 @@ final class ClusterHarness implements AutoCloseable {
     final int clusterPort;
     final String clusterName;
     final List<Integer> seeds;
+    final List<String> extraArgs;
     Process process;
 
-    Node(String name, Path dir, int clusterPort, String clusterName, List<Integer> seeds) {
+    Node(String name, Path dir, int clusterPort, String clusterName, List<Integer> seeds, List<String> extraArgs) {
       this.name = name;
       this.dir = dir;
       this.clusterPort = clusterPort;
       this.clusterName = clusterName;
       this.seeds = List.copyOf(seeds);
+      this.extraArgs = List.copyOf(extraArgs);
     }
 
     Path log() {
@@ -60,8 +62,13 @@ final class ClusterHarness implements AutoCloseable {
 
   /** Reserves a cluster port for {@code name} now, so that nodes started together can name each other as seeds. */
   Node define(String name, String clusterName, List<String> seedNames) {
+    return define(name, clusterName, seedNames, List.of());
+  }
+
+  /** As {@link #define(String, String, List)}, with more {@code serve} arguments (a {@code --config} file, ...). */
+  Node define(String name, String clusterName, List<String> seedNames, List<String> extraArgs) {
     List<Integer> seeds = seedNames.stream().map(s -> nodes.get(s).clusterPort).toList();
-    Node node = new Node(name, root.resolve(name), freePort(), clusterName, seeds);
+    Node node = new Node(name, root.resolve(name), freePort(), clusterName, seeds, extraArgs);
     nodes.put(name, node);
     return node;
   }
@@ -83,6 +90,7 @@ final class ClusterHarness implements AutoCloseable {
         "--data", node.dir.toString(), "--smtp-port", "0", "--submission-port", "0", "--pop3-port", "0",
         "--imap-port", "0", "--node-name", node.name, "--cluster-port", Integer.toString(node.clusterPort),
         "--cluster-bind", HOST, "--cluster-name", node.clusterName));
+    cmd.addAll(node.extraArgs);
     if (!node.seeds.isEmpty()) {
       cmd.add("--join");
       cmd.add(String.join(",", node.seeds.stream().map(p -> HOST + ":" + p).toList()));
@@ -107,6 +115,27 @@ final class ClusterHarness implements AutoCloseable {
       Thread.sleep(100);
     }
     throw new AssertionError(node.name + " not ready within " + timeoutSeconds + " s:\n" + Files.readString(node.log()));
+  }
+
+  /**
+   * The node's listener ports (smtp, submission, pop3, imap, ...), from the "node started" line of
+   * its current run's log: the listeners bind ephemeral ports.
+   */
+  Map<String, Integer> ports(Node node) throws IOException {
+    List<String> started = Files.readAllLines(node.log()).stream().filter(l -> l.contains("node started")).toList();
+    if (started.isEmpty()) {
+      throw new AssertionError(node.name + " has not logged its ports yet");
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("ports=\\{([^}]*)}").matcher(started.getLast());
+    if (!m.find()) {
+      throw new AssertionError("no ports in: " + started.getLast());
+    }
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (String pair : m.group(1).split(",\\s*")) {
+      String[] kv = pair.split("=");
+      ports.put(kv[0], Integer.parseInt(kv[1]));
+    }
+    return ports;
   }
 
   /** SIGKILL (Process.destroyForcibly is SIGKILL on Linux): no graceful leave, no shutdown hook. */

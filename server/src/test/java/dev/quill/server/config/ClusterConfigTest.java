@@ -56,7 +56,7 @@ class ClusterConfigTest {
       "join = \"h:7800\"            | q.toml:3: cluster.join: expected a list",
       "buckets = 0                  | q.toml:3: cluster.buckets",
       "buckets = 2000000            | q.toml:3: cluster.buckets: expected a bucket count from 1 to 1048576",
-      "spread = 0                   | q.toml:3: cluster.spread: expected a spread from 1 to 1000 nodes, found 0",
+      "spread = 0                   | q.toml:3: cluster.spread: expected a node count (1 to 1000), found 0",
       "name = \"\"                  | q.toml:3: cluster.name",
       "nodes = 3                    | q.toml:3: cluster.nodes: unknown key"})
   void badValue_refusedWithFileLineAndKey(String line, String message) {
