@@ -85,6 +85,10 @@ public final class TypeIds {
   public static final int PROFILE_QUOTA = 216;
   /** Deletes a user's profile (and its local mail) on the profile node. */
   public static final int PROFILE_DELETE_USER = 217;
+  /** Asks a node to move some of its mailbox fragments to another node ({@code cluster rebalance}). */
+  public static final int REBALANCE_MOVE = 220;
+  /** A node's progress in moving fragments for a rebalance. */
+  public static final int REBALANCE_STATUS = 221;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 
