@@ -264,6 +264,54 @@ class ClusterMailTest {
     assertThat(a.store().authenticate(user, "changed-pw".toCharArray())).as("changed on the profile node").isTrue();
   }
 
+  @Test
+  void aNodeJoinsDuringLoad_bucketsMove_andEveryAcceptedMessageIsThere() throws Exception {
+    d.close(); // start with three; d joins again under load
+    cluster.nodes().remove(d);
+    cluster.awaitComplete(3, Duration.ofSeconds(20));
+    List<String> users = new java.util.ArrayList<>();
+    for (String home : List.of("a", "b", "c", "a", "b", "c")) {
+      users.add(user(List.of("a", "b", "c").get(users.size() % 3), home));
+    }
+    List<QuillNode> entry = List.of(a, b, c);
+    java.util.Map<String, List<String>> accepted = new java.util.concurrent.ConcurrentHashMap<>();
+    List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+    List<Thread> senders = new java.util.ArrayList<>();
+    for (int t = 0; t < 3; t++) {
+      int id = t;
+      senders.add(Thread.ofVirtual().start(() -> {
+        for (int i = 0; running.get(); i++) {
+          String to = users.get((id + i) % users.size());
+          String subject = "load " + id + "-" + i;
+          try {
+            send(entry.get((id + i) % entry.size()), to, subject);
+            accepted.computeIfAbsent(to, u -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(subject);
+          } catch (MessagingException e) {
+            failures.add(subject + ": " + e);
+          }
+        }
+      }));
+    }
+    Thread.sleep(1500);
+    QuillNode joined = cluster.start("d", cl -> cl.withSpread(1));
+    cluster.awaitComplete(4, Duration.ofSeconds(30));
+    Thread.sleep(1500);
+    running.set(false);
+    for (Thread t : senders) {
+      t.join();
+    }
+    assertThat(failures).as("nothing fails while buckets move").isEmpty();
+    assertThat(accepted.values().stream().mapToInt(List::size).sum()).isGreaterThan(30);
+    for (String user : users) {
+      try (Store imap = connect(joined, "imap", user)) {
+        Folder inbox = imap.getFolder("INBOX");
+        inbox.open(Folder.READ_ONLY);
+        assertThat(subjects(inbox)).as(user).containsExactlyInAnyOrderElementsOf(accepted.getOrDefault(user, List.of()));
+      }
+    }
+  }
+
   private static MimeMessage message(String subject) throws MessagingException {
     MimeMessage m = new MimeMessage(Session.getInstance(new Properties()));
     m.setFrom(new InternetAddress("me@" + DOMAIN));
