@@ -172,6 +172,21 @@ public final class ClusterNode implements AutoCloseable {
   }
 
   /**
+   * Tells every member this node is about to leave, so that their load balancers stop choosing it
+   * and they do not count it as failed when it goes. {@link #close} announces it too.
+   */
+  public void announceLeaving() {
+    rpc.broadcast(NODE_LEAVING, null);
+  }
+
+  /** Members that announced they are leaving and are still in the view: not to be given new work. */
+  public Set<String> leavingMembers() {
+    Set<String> now = new java.util.HashSet<>(leaving);
+    now.retainAll(current.view().members());
+    return now;
+  }
+
+  /**
    * Members that left this node's view without announcing a graceful leave, since this node
    * started, and have not come back: nodes presumed down, whose data is unreachable for now.
    */
@@ -216,7 +231,12 @@ public final class ClusterNode implements AutoCloseable {
   /** Stops gossip and requests, then leaves the cluster gracefully (disconnect, then close). */
   @Override
   public void close() {
-    rpc.broadcast(NODE_LEAVING, null);
+    announceLeaving();
+    closeSilently();
+  }
+
+  /** Leaves without announcing it: to the others this looks like a crash (tests of failure handling). */
+  void closeSilently() {
     gossip.close();
     rpc.close();
     transport.close();

@@ -12,6 +12,7 @@ import dev.quill.cluster.usermap.UserMap;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -106,5 +107,30 @@ class ClusterNodeTest {
     assertThat(answers.get(0)).isEqualTo(new MemberStats.Answered("s1", new NodeStats(0, 0, 0, 0)));
     assertThat(answers.get(1)).isInstanceOfSatisfying(MemberStats.Unreachable.class,
         u -> assertThat(u.reason()).contains("did not answer"));
+  }
+
+  @Test
+  void aCrashedMemberIsMissingUntilItReturns_aGracefulLeaveIsNot() throws Exception {
+    ClusterNode n1 = start("n1", 0, () -> new NodeStats(0, 0, 0, 0));
+    ClusterNode n2 = start("n2", 0, () -> new NodeStats(0, 0, 0, 0));
+    ClusterNode n3 = start("n3", 0, () -> new NodeStats(0, 0, 0, 0));
+    await().atMost(Duration.ofSeconds(15)).until(() -> started.stream().allMatch(n -> n.view().size() == 3));
+
+    n3.announceLeaving();
+    await().atMost(Duration.ofSeconds(5)).until(() -> n1.leavingMembers().equals(Set.of("n3")));
+    n3.close();
+    started.remove(n3);
+    await().atMost(Duration.ofSeconds(10)).until(() -> n1.view().size() == 2);
+    assertThat(n1.missingMembers()).as("a graceful leave is not a failure").isEmpty();
+    assertThat(n1.leavingMembers()).isEmpty();
+
+    n2.closeSilently();
+    started.remove(n2);
+    await().atMost(Duration.ofSeconds(15)).until(() -> n1.view().size() == 1);
+    assertThat(n1.missingMembers()).containsExactly("n2");
+
+    start("n2", 0, () -> new NodeStats(0, 0, 0, 0));
+    await().atMost(Duration.ofSeconds(15)).until(() -> n1.view().size() == 2);
+    assertThat(n1.missingMembers()).as("back").isEmpty();
   }
 }

@@ -149,11 +149,18 @@ public final class QuillNode implements AutoCloseable {
     });
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
-        new LoadBalancer(config.cluster().spread()), () -> node.view().members(), node.loads()::get, CLUSTER_TIMEOUT);
+        new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
         delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     mail = clustered;
+  }
+
+  /** Members that may store new mail: the view without the nodes that announced they are leaving. */
+  private static List<String> storingCandidates(ClusterNode node) {
+    List<String> members = new ArrayList<>(node.view().members());
+    members.removeAll(node.leavingMembers());
+    return members;
   }
 
   /** The managers' state on this node, for status and tests; empty when standalone. */
@@ -247,8 +254,9 @@ public final class QuillNode implements AutoCloseable {
   }
 
   /**
-   * Stops all listeners (sessions get the grace period), then leaves the cluster (the others see a
-   * graceful leave at once, not a failure), then closes the store. Idempotent.
+   * Announces the leave to the cluster (its balancers stop choosing this node), stops all listeners
+   * (sessions get the grace period), then leaves the cluster (the others see a graceful leave at
+   * once, not a failure), then closes the store. Idempotent.
    */
   @Override
   public synchronized void close() {
@@ -256,6 +264,9 @@ public final class QuillNode implements AutoCloseable {
       return;
     }
     closed = true;
+    if (cluster != null) {
+      cluster.announceLeaving(); // the others stop storing new mail here while sessions finish
+    }
     try {
       Files.deleteIfExists(AdminEndpoint.file(config.data()));
     } catch (IOException e) {
