@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.TestNodes;
+import dev.quill.cluster.rpc.Frame;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.RpcException;
+import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.cluster.transport.ClusterTransport;
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
@@ -18,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -97,6 +101,44 @@ class FragmentServiceTest {
     store2.close();
     store2 = RocksMailStore.open(dir.resolve("n2"), fast);
     assertThat(store2.messages(ANN, "INBOX")).extracting(MessageMeta::uid).as("durable before the answer").containsExactly(41L);
+  }
+
+  @Test
+  void truncatedGarbledOrUnknownVersionStoreRequests_areRefused_andNothingIsStored() throws Exception {
+    StoreOptions fast = StoreOptions.defaults().withHashIterations(1_000);
+    store1 = RocksMailStore.open(dir.resolve("n1"), fast);
+    store2 = RocksMailStore.open(dir.resolve("n2"), fast);
+    nodes = new TestNodes("fragments-bad");
+    ClusterTransport t1 = nodes.start("n1");
+    ClusterTransport t2 = nodes.start("n2");
+    await().atMost(Duration.ofSeconds(15)).until(() -> t1.view().size() == 2 && t2.view().size() == 2);
+    rpc1 = new RpcEndpoint(t1);
+    rpc2 = new RpcEndpoint(t2);
+    FragmentService service1 = new FragmentService(rpc1, store1);
+    new FragmentService(rpc2, store2);
+
+    WireWriter body = new WireWriter();
+    FragmentCodecs.ASSIGNED.write(body, assigned(43, message("never stored")));
+    byte[] valid = body.toByteArray();
+    long rejectedBefore = rpc2.stats().framesRejected();
+    long errorsBefore = rpc2.stats().errorsSent();
+    // a body cut short, a body with a byte changed in its length prefix, and a version n2 does not serve
+    t1.send("n2", new Frame(Frame.Kind.REQUEST, 1L << 41, TypeIds.STORE_MESSAGE, 1,
+        Arrays.copyOf(valid, valid.length / 2)).encode());
+    byte[] bent = valid.clone();
+    bent[0] = (byte) 0x7f;
+    t1.send("n2", new Frame(Frame.Kind.REQUEST, (1L << 41) + 1, TypeIds.STORE_MESSAGE, 1, bent).encode());
+    t1.send("n2", new Frame(Frame.Kind.REQUEST, (1L << 41) + 2, TypeIds.STORE_MESSAGE, 9, valid).encode());
+    byte[] frame = new Frame(Frame.Kind.REQUEST, (1L << 41) + 3, TypeIds.STORE_MESSAGE, 1, valid).encode();
+    frame[frame.length - 3] ^= 0x01; // the checksum no longer matches
+    t1.send("n2", frame);
+
+    // n2 still serves, after the bad requests (one sender's frames arrive in order)
+    assertThat(service1.store("n2", assigned(44, message("after")), TIMEOUT).join().uid()).isEqualTo(44);
+    assertThat(store2.messages(ANN, "INBOX")).extracting(MessageMeta::uid).as("only the good request stored")
+        .containsExactly(44L);
+    assertThat(rpc2.stats().errorsSent() - errorsBefore).as("typed errors for the decodable frames").isEqualTo(3);
+    assertThat(rpc2.stats().framesRejected() - rejectedBefore).as("all four counted (and logged) as rejected").isEqualTo(4);
   }
 
   @Test
