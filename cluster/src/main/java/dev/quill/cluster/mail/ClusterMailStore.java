@@ -64,7 +64,7 @@ import java.util.function.Supplier;
  *
  * <p>Not atomic across nodes: a COPY or MOVE whose messages lie on several nodes is done per
  * message; a failure midway leaves the messages copied so far (MOVE expunges only after every copy
- * is stored, so nothing is lost). Renaming INBOX is refused in a cluster.
+ * is stored, so nothing is lost). Renaming INBOX moves its messages as a MOVE does.
  */
 public final class ClusterMailStore implements MailStore {
   /** How long a profile's location and content are reused without asking again. */
@@ -620,7 +620,8 @@ public final class ClusterMailStore implements MailStore {
     String source = MailboxNames.canonical(from);
     String target = MailboxNames.canonical(to);
     if (source.equals(INBOX)) {
-      throw new StoreException("renaming INBOX is not supported in a cluster yet; copy its messages instead");
+      renameInbox(u, target);
+      return;
     }
     String node = requireProfileNode(u);
     MailMap map = map(u);
@@ -659,6 +660,23 @@ public final class ClusterMailStore implements MailStore {
     layouts.keySet().removeIf(k -> k.startsWith(u + "\0"));
     watches.changed(new MailboxEvent(u, source, MailboxEvent.Kind.RENAMED, List.of(), 0), onlyHere(touched));
     watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.CREATED, List.of(), 0), onlyHere(touched));
+  }
+
+  /**
+   * RFC 9051 section 6.3.6: renaming INBOX moves its messages into a new mailbox of the new name and
+   * leaves INBOX empty (its inferiors stay). In a cluster the messages get new UIDs from the manager
+   * under the new mailbox's UIDVALIDITY, like a MOVE.
+   */
+  private void renameInbox(String user, String target) {
+    if (mailbox(user, target).isPresent()) {
+      throw new StoreException("mailbox " + target + " already exists");
+    }
+    createMailbox(user, target, Set.of());
+    List<Long> uids = messages(user, INBOX).stream().map(MessageMeta::uid).toList();
+    for (int i = 0; i < uids.size(); i += 1000) {
+      Remote.join(copy(user, INBOX, uids.subList(i, Math.min(uids.size(), i + 1000)), target, true),
+          "moving INBOX's messages to " + target);
+    }
   }
 
   @Override

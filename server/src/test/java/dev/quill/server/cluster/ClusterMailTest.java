@@ -197,19 +197,32 @@ class ClusterMailTest {
       assertThat(renamedD.delete(false)).isTrue();
       assertThat(onA.getFolder("Archive/Quill").exists()).isFalse();
       inboxA.close(false);
+
+      // RFC 9051: renaming INBOX moves its messages to the new mailbox and leaves INBOX empty
+      assertThat(onD.getFolder("INBOX").renameTo(onD.getFolder("Old Inbox"))).isTrue();
+      Folder old = onA.getFolder("Old Inbox");
+      old.open(Folder.READ_ONLY);
+      assertThat(subjects(old)).containsExactly("one", "three");
+      old.close(false);
+      Folder emptied = onA.getFolder("INBOX");
+      emptied.open(Folder.READ_ONLY);
+      assertThat(emptied.getMessageCount()).isZero();
+      emptied.close(false);
     }
+    send(c, user, "one again");
+    send(c, user, "three again");
     // the POP3 view on b is the same INBOX; a deletion there is gone from IMAP on c
     try (Store pop = connect(b, "pop3", user)) {
       Folder inbox = pop.getFolder("INBOX");
       inbox.open(Folder.READ_WRITE);
-      assertThat(subjects(inbox)).containsExactly("one", "three");
+      assertThat(subjects(inbox)).containsExactly("one again", "three again");
       inbox.getMessage(1).setFlag(Flags.Flag.DELETED, true);
       inbox.close(true);
     }
     try (Store imap = connect(c, "imap", user)) {
       Folder inbox = imap.getFolder("INBOX");
       inbox.open(Folder.READ_ONLY);
-      assertThat(subjects(inbox)).containsExactly("three");
+      assertThat(subjects(inbox)).containsExactly("three again");
     }
   }
 
