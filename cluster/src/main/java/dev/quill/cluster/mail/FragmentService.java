@@ -21,9 +21,11 @@ public final class FragmentService {
       TypeIds.STORE_MESSAGE, 1, "STORE_MESSAGE", FragmentCodecs.ASSIGNED, FragmentCodecs.RESULT);
 
   private final RpcEndpoint endpoint;
+  private final MailStore store;
 
   public FragmentService(RpcEndpoint endpoint, MailStore store) {
     this.endpoint = endpoint;
+    this.store = store;
     endpoint.register(STORE_MESSAGE, (from, message) -> {
       try {
         return store.storeAssigned(message).join();
@@ -36,6 +38,10 @@ public final class FragmentService {
 
   /** Stores {@code message} on {@code node} (this node included); completes when it is durable there. */
   public CompletableFuture<AppendResult> store(String node, AssignedMessage message, Duration timeout) {
+    if (node.equals(endpoint.self())) {
+      // no encoding and copying of the message for a store on this very node
+      return store.storeAssigned(message);
+    }
     return endpoint.call(node, STORE_MESSAGE, message, timeout);
   }
 }

@@ -178,6 +178,11 @@ public final class RpcEndpoint implements AutoCloseable {
     }
   }
 
+  /** This node's name, as calls address it. */
+  public String self() {
+    return self;
+  }
+
   public RpcStats stats() {
     return new RpcStats(callsSent.get(), requestsServed.get(), errorsSent.get(), rejects.total());
   }
