@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  *       the outcome ({@link #reserved}) and tries again. One reservation per mailbox is in flight;
  *       other requests for it get {@link Step.Wait}. With no known profile node, or when the call
  *       fails, the answer is {@link Answer.Unreserved} and nothing is given.</li>
+ *   <li>A profile node takes reservations only from the user's manager in its own view, and a
+ *       view switch waits for the reservations in progress ({@code ManagerService}): an old manager
+ *       cannot make numbers durable after the profile node's report to the new one.</li>
  *   <li>Hence every UID and MODSEQ ever given is at or below what the profile node reports, and a
  *       rebuilt manager continues above it. The cost: after each rebuild the numbers jump to the
  *       reservation (gaps of up to a block), and one synced write on the profile node per block.</li>
@@ -435,7 +438,7 @@ final class BucketState {
     /** The answer to send. */
     record Done<T>(Answer<T> answer) implements Step<T> {}
 
-    /** Reserve on the profile nodes first, then report the outcome with {@link #reserved} and try again. */
+    /** Reserve on the profile nodes first, then report the outcome with {@link BucketState#reserved} and try again. */
     record Reserve<T>(Reservation reservation) implements Step<T> {}
 
     /** Another request is reserving the mailbox's numbers: wait for {@code done}, then try again. */

@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,13 @@ public final class ManagerService implements AutoCloseable {
   /** Guards {@link #current} changes and report application, so a report applies to exactly one view. */
   private final Object viewLock = new Object();
   private volatile Epoch current;
+  /**
+   * Held (read) by a reservation from its manager check until it is durable, and (write) by a view
+   * switch: a reservation from a node that is no longer the user's manager is refused once this node
+   * has switched, and one taken before is in every report this node makes of the new view. So an
+   * old manager cannot make numbers durable that the new one does not hear of.
+   */
+  private final ReentrantReadWriteLock reservationGate = new ReentrantReadWriteLock();
   private final Map<Integer, BucketState> managed = new ConcurrentHashMap<>();
   /** The highest UIDVALIDITY given to a new mailbox, so that none is ever lower than an earlier one. */
   private final AtomicLong lastUidValidity = new AtomicLong();
@@ -144,7 +152,13 @@ public final class ManagerService implements AutoCloseable {
           taken++;
         }
       }
-      current = new Epoch(view, after);
+      // Reservations checked under the old view are durable before the switch, hence in the reports made after it.
+      reservationGate.writeLock().lock();
+      try {
+        current = new Epoch(view, after);
+      } finally {
+        reservationGate.writeLock().unlock();
+      }
       allCompleteLogged = false;
       viewInstalledNanos = System.nanoTime();
       viewLock.notifyAll();
@@ -308,12 +322,25 @@ public final class ManagerService implements AutoCloseable {
     return null;
   }
 
-  /** Serves RESERVE_WATERMARKS: answers once the reservation is durable in this node's store. */
+  /**
+   * Serves RESERVE_WATERMARKS: answers once the reservation is durable in this node's store. Only
+   * the user's manager in this node's view may reserve (see {@link #reservationGate}).
+   */
   private Void reserveHere(String from, ReservedWatermarks r) throws Exception {
+    String user = Addresses.normalize(r.user());
+    reservationGate.readLock().lock();
     try {
-      store.reserveWatermarks(r.user(), r.mailbox(), r.uidValidity(), r.uid(), r.modSeq()).join();
+      Epoch epoch = current;
+      String manager = epoch == null ? "" : epoch.map().managerOf(user);
+      if (!manager.equals(from)) {
+        throw new IllegalStateException(self + " takes reservations of " + user + " only from its manager in view "
+            + (epoch == null ? "none" : epoch.view().id()) + ", " + manager + ", not " + from);
+      }
+      store.reserveWatermarks(user, r.mailbox(), r.uidValidity(), r.uid(), r.modSeq()).join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
+    } finally {
+      reservationGate.readLock().unlock();
     }
     log.debug("{} <-- {}: reserved {}/{} up to UID {} MODSEQ {}", self, from, r.user(), r.mailbox(), r.uid(), r.modSeq());
     return null;

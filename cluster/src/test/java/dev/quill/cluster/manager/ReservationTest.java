@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.manager.ManagerNodes.Node;
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.FragmentSummary;
@@ -189,6 +190,18 @@ class ReservationTest {
       // The manager's mail map shows what it gave, not what it reserved.
       assertThat(inbox(m, user)).extracting(MailMap.MailboxLocation::highestUid, MailMap.MailboxLocation::highestModSeq)
           .containsExactly(1_200L, modSeq0 + 1_200 + 5);
+
+      // Only the user's manager may reserve: an old manager must not make numbers durable unheard.
+      FragmentSummary before = reported(p, user, MailStore.INBOX);
+      var bogus = new ReservedWatermarks(user, MailStore.INBOX, visibleBefore.uidValidity(), 50_000, 50_000);
+      assertThatThrownBy(() -> p.rpc.call("p", ManagerMessages.RESERVE_WATERMARKS, bogus, Duration.ofSeconds(5)).get())
+          .isInstanceOf(ExecutionException.class).cause().isInstanceOf(RpcException.class)
+          .hasMessageContaining("only from its manager")
+          .extracting(e -> ((RpcException) e).code()).isEqualTo(RpcException.Code.HANDLER_FAILED);
+      assertThat(reported(p, user, MailStore.INBOX)).isEqualTo(before);
+      m.rpc.call("p", ManagerMessages.RESERVE_WATERMARKS, bogus, Duration.ofSeconds(5)).get();
+      assertThat(reported(p, user, MailStore.INBOX)).extracting(FragmentSummary::highestUid,
+          FragmentSummary::highestModSeq).containsExactly(50_000L, 50_000L);
     }
   }
 
