@@ -16,7 +16,7 @@ record WatermarkReservation(long uidValidity, long uid, long modSeq) {
     return other.uidValidity != uidValidity || other.uid > uid || other.modSeq > modSeq;
   }
 
-  /** This reservation raised to {@code other}'s numbers, which are for the same UIDVALIDITY; never lower. */
+  /** This reservation raised to {@code other}'s numbers, never lowered; one of another UIDVALIDITY replaces it. */
   WatermarkReservation max(WatermarkReservation other) {
     if (other.uidValidity != uidValidity) {
       return other;
