@@ -158,7 +158,8 @@ final class HashIndex {
 
   /**
    * What this node holds of each user in the range: an index scan, then the profile and mailbox
-   * records by batched point reads; never a message.
+   * records and the mailboxes' watermark reservations (folded into the summaries) by batched point
+   * reads; never a message.
    */
   List<UserFragments> summaries(DurableView view, HashRange range) {
     List<Entry> entries = entries(view, range);
@@ -167,6 +168,12 @@ final class HashIndex {
     for (int from = 0; from < entries.size(); from += READ_CHUNK) {
       List<Entry> chunk = entries.subList(from, Math.min(entries.size(), from + READ_CHUNK));
       List<byte[]> records = read(view, chunk);
+      var boxes = new ArrayList<MailboxInfo>(chunk.size());
+      for (int i = 0; i < chunk.size(); i++) {
+        boolean found = chunk.get(i).mailbox() != null && records.get(i) != null;
+        boxes.add(found ? RecordCodec.decodeMailbox(records.get(i)) : null);
+      }
+      List<WatermarkReservation> reservations = reservations(view, boxes);
       for (int i = 0; i < chunk.size(); i++) {
         Entry e = chunk.get(i);
         if (current == null || current.hash != e.hash() || !current.user.equals(e.user())) {
@@ -182,9 +189,9 @@ final class HashIndex {
         if (e.mailbox() == null) {
           current.created = RecordCodec.decodeUser(record).created();
         } else {
-          MailboxInfo box = RecordCodec.decodeMailbox(record);
-          current.fragments.add(new FragmentSummary(box.name(), box.uidValidity(), box.uidNext(),
-              box.highestModSeq(), box.messageCount(), box.totalBytes()));
+          MailboxInfo box = boxes.get(i);
+          current.fragments.add(reservations.get(i).applyTo(new FragmentSummary(box.name(), box.uidValidity(),
+              box.uidNext(), box.highestModSeq(), box.messageCount(), box.totalBytes())));
         }
       }
     }
@@ -218,6 +225,28 @@ final class HashIndex {
     } catch (RocksDBException e) {
       throw new StoreException("reading fragment records failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The watermark reservation of each mailbox record in {@code boxes} (null for profile entries), by
+   * one batched read of the meta records keyed by mailbox id; {@link WatermarkReservation#NONE} where none.
+   */
+  private List<WatermarkReservation> reservations(DurableView view, List<MailboxInfo> boxes) {
+    var keys = new ArrayList<byte[]>();
+    boxes.stream().filter(java.util.Objects::nonNull).forEach(b -> keys.add(Keys.reservation(b.id())));
+    List<byte[]> found;
+    try {
+      found = keys.isEmpty() ? List.of() : engine.multiGet(engine.meta, view, keys);
+    } catch (RocksDBException e) {
+      throw new StoreException("reading watermark reservations failed: " + e.getMessage(), e);
+    }
+    var out = new ArrayList<WatermarkReservation>(boxes.size());
+    int k = 0;
+    for (MailboxInfo box : boxes) {
+      byte[] record = box == null ? null : found.get(k++);
+      out.add(record == null ? WatermarkReservation.NONE : RecordCodec.decodeReservation(record));
+    }
+    return out;
   }
 
   /** One user's summary while its entries are read. */

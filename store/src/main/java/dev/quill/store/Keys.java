@@ -14,6 +14,7 @@ import java.util.Arrays;
  *            'C' counter name                -> long
  *            'S' address 0x00 mailbox-name   -> subscription marker (the mailbox need not exist)
  *            'F' feature name                -> format marker: "hash-index" = layout version, once built
+ *            'W' mailbox-id(8, BE)           -> watermark reservation of a cluster manager (UIDVALIDITY, UID, MODSEQ)
  * mailboxes  address 0x00 mailbox-name       -> mailbox record
  * messages   mailbox-id(8, BE) uid(8, BE)    -> message record (meta, CRC32C)
  * bodies     mailbox-id(8, BE) uid(8, BE)    -> RFC 5322 bytes
@@ -38,6 +39,7 @@ final class Keys {
   static final byte COUNTER = 'C';
   static final byte SUBSCRIPTION = 'S';
   static final byte FORMAT = 'F';
+  static final byte RESERVATION = 'W';
 
   /** Index entry kinds, after the address and its 0x00. */
   static final byte INDEX_PROFILE = 'P';
@@ -63,6 +65,14 @@ final class Keys {
 
   static byte[] counter(String name) {
     return tagged(COUNTER, name);
+  }
+
+  /**
+   * The watermark reservation of a mailbox. Keyed by id rather than name, so that it moves with a
+   * rename and a mailbox created again (a new id) starts without one.
+   */
+  static byte[] reservation(long mailboxId) {
+    return ByteBuffer.allocate(9).put(RESERVATION).putLong(mailboxId).array();
   }
 
   /** The one-byte prefix shared by all meta keys of a kind. */

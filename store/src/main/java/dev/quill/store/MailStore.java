@@ -262,8 +262,10 @@ public interface MailStore extends AutoCloseable {
    * hashToExclusive)}, both read as unsigned, and {@code hashToExclusive == 0} meaning 2^64 (the
    * end of the hash space, see {@link HashRange}; {@code fragments(0, 0)} is every user): whether
    * the profile is here and, per mailbox fragment here, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and
-   * counters. Sorted by unsigned hash, then address. Only durable state is reported. Costs one
-   * index range scan and a point read per profile and fragment, never a message read.
+   * counters. Sorted by unsigned hash, then address. Only durable state is reported. A fragment's
+   * highest UID and HIGHESTMODSEQ include its {@link #reserveWatermarks reservation} of the same
+   * UIDVALIDITY, if any: this is what managers see, never clients. Costs one index range scan and
+   * two point reads per fragment (record and reservation) and one per profile, never a message read.
    *
    * @throws IllegalArgumentException when {@code hashFrom} is above {@code hashToExclusive}
    */
@@ -281,6 +283,28 @@ public interface MailStore extends AutoCloseable {
    * fragment has another UIDVALIDITY, or the mailbox name is invalid.
    */
   CompletableFuture<AppendResult> storeAssigned(AssignedMessage message);
+
+  /**
+   * Durably records, on the node holding the user's profile, that the user's manager may have given
+   * out UIDs up to {@code uidReserved} and MODSEQs up to {@code modSeqReserved} of the mailbox under
+   * {@code uidValidity}: every later rebuild of the manager hears it from {@link #fragments}, whose
+   * highest UID and HIGHESTMODSEQ of this fragment are at least the reserved ones, so a new manager
+   * never gives those numbers again even when the fragments holding them are down. Creates the
+   * local fragment (empty, with {@code uidValidity}) when absent, as {@link #storeAssigned} does.
+   * A reservation only rises: lower numbers are ignored (the future still completes once the higher
+   * one is durable). It is kept apart from what clients see: {@link #mailbox} and
+   * {@link #mailboxes} show the fragment's own UIDNEXT and HIGHESTMODSEQ. Deleting the mailbox (or
+   * the user) drops it, a rename keeps it, and a mailbox created again starts without one.
+   *
+   * <p>Fails with {@link StoreException} when the user's profile is not on this node, the fragment
+   * here has another UIDVALIDITY, or a number is out of range (UIDVALIDITY 1..2^32-1, UID
+   * 0..2^32-1, MODSEQ non-negative). A store that keeps no reservations (one that forwards to
+   * other nodes) refuses every call.
+   */
+  default CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
+      long modSeqReserved) {
+    return CompletableFuture.failedFuture(new StoreException("this store keeps no watermark reservations"));
+  }
 
   /**
    * {@link #updateFlags(String, String, Collection, FlagUpdate)} under a MODSEQ the user's manager

@@ -172,6 +172,7 @@ final class MailboxCatalog {
       index.deleteMailbox(batch, user, n);
       messages.removeAll(batch, box.id);
       expunges.deleteAll(batch, box.id);
+      Batches.delete(batch, engine.meta, Keys.reservation(box.id));
       box.deleted = true;
       state.remove(n, box);
       done = committer.submit(batch, epoch, null, notifier.publisher(List.of(event(box.next, Kind.DELETED))));

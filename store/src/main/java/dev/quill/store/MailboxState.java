@@ -35,6 +35,8 @@ final class MailboxState {
   final Map<Long, MessageMeta> pendingMeta = new ConcurrentHashMap<>();
   /** The expunge log header including queued batches; null until loaded. Guarded by {@link #lock}. */
   ExpungeLog.Header expungeLog;
+  /** The watermark reservation including queued batches; null until loaded. Guarded by {@link #lock}. */
+  WatermarkReservation reservation;
 
   MailboxState(MailboxInfo record, long epoch) {
     this.id = record.id();
@@ -57,6 +59,7 @@ final class MailboxState {
       }
       next = RecordCodec.decodeMailbox(record);
       expungeLog = null;
+      reservation = null;
       loadedInEpoch = epoch;
     }
     return !deleted;

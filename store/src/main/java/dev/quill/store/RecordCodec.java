@@ -33,6 +33,7 @@ final class RecordCodec {
   private static final byte DERIVED = 'X';
   private static final byte EXPUNGE_LOG = 'E';
   private static final byte SUBSCRIPTION = 'S';
+  private static final byte RESERVATION = 'W';
 
   private RecordCodec() {}
 
@@ -124,6 +125,18 @@ final class RecordCodec {
 
   static ExpungeLog.Header decodeExpungeLog(byte[] value) {
     return read(EXPUNGE_LOG, value, in -> new ExpungeLog.Header(in.readLong(), in.readLong(), in.readLong()));
+  }
+
+  static byte[] encodeReservation(WatermarkReservation r) {
+    return write(RESERVATION, out -> {
+      out.writeLong(r.uidValidity());
+      out.writeLong(r.uid());
+      out.writeLong(r.modSeq());
+    });
+  }
+
+  static WatermarkReservation decodeReservation(byte[] value) {
+    return read(RESERVATION, value, in -> new WatermarkReservation(in.readLong(), in.readLong(), in.readLong()));
   }
 
   static byte[] encodeSubscription() {

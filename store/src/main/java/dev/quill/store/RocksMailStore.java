@@ -290,6 +290,7 @@ public final class RocksMailStore implements MailStore {
           delete(batch, engine.mailboxes, Keys.mailbox(a, b.name));
           records.removeAll(batch, b.id);
           expungeLog.deleteAll(batch, b.id);
+          delete(batch, engine.meta, Keys.reservation(b.id));
           b.deleted = true;
         }
         byte[] subscriptions = Keys.subscriptionsOf(a);
@@ -823,6 +824,52 @@ public final class RocksMailStore implements MailStore {
               messagesStored.incrementAndGet();
               return new AppendResult(true, after.uidValidity(), uid);
             });
+      } finally {
+        box.lock.unlock();
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
+      long modSeqReserved) {
+    String a = Addresses.normalize(user);
+    return writing(() -> {
+      String name = MailboxNames.checked(mailbox);
+      if (uidValidity < 1 || uidValidity > 0xffff_ffffL || uidReserved < 0 || uidReserved > 0xffff_ffffL
+          || modSeqReserved < 0) {
+        throw new StoreException("cannot reserve in " + a + "/" + name + ": UIDVALIDITY " + uidValidity + ", UID "
+            + uidReserved + " or MODSEQ " + modSeqReserved + " out of range");
+      }
+      UserState held = userState(a);
+      if (held == null || held.deleted || held.profile == null) {
+        // Only the profile node is heard by every rebuild of the user's manager; elsewhere it would be lost.
+        throw new StoreException("cannot reserve UIDs of " + a + "/" + name + " here: the user's profile is not on this node");
+      }
+      MailboxState box = fragment(a, name, uidValidity);
+      UserState state = userState(a);
+      box.lock.lock();
+      try {
+        long epoch = committer.epoch();
+        if (state == null || state.deleted || state.mailbox(name) != box || !box.refresh(engine, epoch)) {
+          throw new StoreException("cannot reserve UIDs of " + a + "/" + name + ": the mailbox was deleted meanwhile");
+        }
+        if (box.next.uidValidity() != uidValidity) {
+          throw new StoreException("cannot reserve UIDs of " + a + "/" + name + ": UIDVALIDITY " + uidValidity
+              + " given, but the fragment here has " + box.next.uidValidity());
+        }
+        if (box.reservation == null) {
+          byte[] record = engine.get(engine.meta, Keys.reservation(box.id));
+          box.reservation = record == null ? WatermarkReservation.NONE : RecordCodec.decodeReservation(record);
+        }
+        var wanted = new WatermarkReservation(uidValidity, uidReserved, modSeqReserved);
+        var batch = new WriteBatch();
+        if (box.reservation.raisedBy(wanted)) {
+          box.reservation = box.reservation.max(wanted);
+          put(batch, engine.meta, Keys.reservation(box.id), RecordCodec.encodeReservation(box.reservation));
+        }
+        // An empty batch still completes only after the queued ones, which may hold the reservation.
+        return committer.submit(batch, epoch, null);
       } finally {
         box.lock.unlock();
       }

@@ -71,6 +71,14 @@ class RecordCodecPropertiesTest {
   }
 
   @Property
+  void reservation_roundTrip(@ForAll long uidValidity, @ForAll long uid, @ForAll long modSeq) {
+    var r = new WatermarkReservation(uidValidity, uid, modSeq);
+    assertThat(RecordCodec.decodeReservation(RecordCodec.encodeReservation(r))).isEqualTo(r);
+    assertThatThrownBy(() -> RecordCodec.decodeCounter(RecordCodec.encodeReservation(r)))
+        .isInstanceOf(StoreException.class).hasMessageContaining("unreadable record");
+  }
+
+  @Property
   void truncatedOrExtended_refused(@ForAll("messages") MessageMeta meta, @ForAll @LongRange(min = 1, max = 8) long cut) {
     byte[] full = RecordCodec.encodeMessage(meta);
     byte[] truncated = java.util.Arrays.copyOf(full, full.length - (int) cut);

@@ -10,11 +10,12 @@ import java.util.List;
  * parsing messages, and retry exactly these.
  *
  * <pre>
- * byte    kind: 0 ok, 1 not manager, 2 incomplete, 3 stale view
+ * byte    kind: 0 ok, 1 not manager, 2 incomplete, 3 stale view, 4 unreserved
  * ok:          the value's body
  * not manager: string manager (the one this node believes in), string view id
  * incomplete:  varint bucket, varint count + strings (members not yet reported)
  * stale view:  string the manager's view id
+ * unreserved:  string why (at most 1,000 bytes)
  * </pre>
  */
 public sealed interface Answer<T> {
@@ -34,6 +35,12 @@ public sealed interface Answer<T> {
   /** A report was made under another view than the manager's, {@code viewId}; it was ignored. */
   record Stale<T>(String viewId) implements Answer<T> {}
 
+  /**
+   * The manager could not make the numbers it would give durable on the user's profile node (no
+   * live member holds the profile, or the node did not answer), so it gave none; retry later.
+   */
+  record Unreserved<T>(String reason) implements Answer<T> {}
+
   /** A one-line description of a refusal, for logs and exceptions. */
   default String describe() {
     return switch (this) {
@@ -42,6 +49,7 @@ public sealed interface Answer<T> {
       case Incomplete<T> i -> "mail map of bucket " + i.bucket() + " not complete: waiting for "
           + String.join(", ", i.waitingFor());
       case Stale<T> s -> "report ignored: the manager is in view " + s.viewId();
+      case Unreserved<T> u -> "numbers not reserved on the profile node: " + u.reason();
     };
   }
 
@@ -60,6 +68,7 @@ public sealed interface Answer<T> {
               Wire.writeNames(out, i.waitingFor());
             }
             case Stale<T> s -> out.writeByte(3).writeString(s.viewId());
+            case Unreserved<T> u -> out.writeByte(4).writeString(Wire.truncate(u.reason(), Wire.MAX_REASON));
           }
         },
         in -> {
@@ -69,7 +78,8 @@ public sealed interface Answer<T> {
             case 1 -> new NotManager<>(in.readString(Wire.MAX_NAME), in.readString(Wire.MAX_NAME));
             case 2 -> new Incomplete<>(in.readVarInt(), Wire.readNames(in, "waiting members"));
             case 3 -> new Stale<>(in.readString(Wire.MAX_NAME));
-            default -> throw new WireException("answer kind " + kind + " is not 0..3");
+            case 4 -> new Unreserved<>(in.readString(Wire.MAX_REASON));
+            default -> throw new WireException("answer kind " + kind + " is not 0..4");
           };
         });
   }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,10 +27,40 @@ import org.slf4j.LoggerFactory;
  * the highest UID leaves: UIDs are never given twice, and a mailbox whose fragments are all gone
  * keeps its entry (not shown in mail maps) so that its next delivery continues above them. The one
  * exception is a mailbox created again under a new UIDVALIDITY: its UIDs start over, its MODSEQs do not.
+ *
+ * <p><b>Reservations</b> (issue 4, "UIDs are never reused"). Watermarks are soft: a manager rebuilt
+ * while the node holding a mailbox's highest UIDs is down would not know them. So no UID or MODSEQ
+ * is given before it is durable on the user's profile node, whose report every rebuild hears
+ * (allocation waits for all members, and is refused while no live member holds the profile):
+ * <ul>
+ *   <li>Per mailbox, {@code reservedUid}/{@code reservedModSeq} are what is known durable on every
+ *       current profile node: from a profile node's report (its fragment's numbers include its
+ *       reservation, {@code MailStore.fragments}) and from successful {@code RESERVE_WATERMARKS}
+ *       answers. A node that becomes a profile node lowers them to what it reported (0 when it
+ *       reported nothing, as after {@code PROFILE_STORED}); a departed one changes nothing (the
+ *       rest still hold them). A new UIDVALIDITY, or the profile node dropping its fragment, resets
+ *       them to 0.</li>
+ *   <li>An allocation that would go above them returns {@link Step.Reserve}: the caller reserves a
+ *       block ahead ({@link #UID_BLOCK} UIDs, {@link #MODSEQ_BLOCK} MODSEQs beyond the need) on
+ *       every profile node, outside this monitor so other users' allocations go on, then reports
+ *       the outcome ({@link #reserved}) and tries again. One reservation per mailbox is in flight;
+ *       other requests for it get {@link Step.Wait}. With no known profile node, or when the call
+ *       fails, the answer is {@link Answer.Unreserved} and nothing is given.</li>
+ *   <li>A profile node takes reservations only from the user's manager in its own view, and a
+ *       view switch waits for the reservations in progress ({@code ManagerService}): an old manager
+ *       cannot make numbers durable after the profile node's report to the new one.</li>
+ *   <li>Hence every UID and MODSEQ ever given is at or below what the profile node reports, and a
+ *       rebuilt manager continues above it. The cost: after each rebuild the numbers jump to the
+ *       reservation (gaps of up to a block), and one synced write on the profile node per block.</li>
+ * </ul>
  */
 final class BucketState {
   private static final Logger log = LoggerFactory.getLogger(BucketState.class);
   private static final long MAX_UID = 0xffff_ffffL;
+  /** UIDs reserved beyond what an allocation needs: one reservation (one synced write) per this many. */
+  static final long UID_BLOCK = 1_000;
+  /** MODSEQs reserved beyond what an allocation needs; more than UIDs, as flag changes take MODSEQs too. */
+  static final long MODSEQ_BLOCK = 10_000;
 
   private final String self;
   private final int bucket;
@@ -64,16 +95,27 @@ final class BucketState {
     }
     for (ReportedUser r : reported) {
       UserEntry user = users.computeIfAbsent(Addresses.normalize(r.user()), u -> new UserEntry());
+      boolean onlyProfileNode = user.profileNodes.isEmpty();
       if (r.holdsProfile()) {
         user.profileNodes.add(node);
       }
+      Map<String, ReportedFragment> held = new HashMap<>();
       for (ReportedFragment f : r.fragments()) {
+        held.put(f.mailbox(), f);
         MailboxEntry box = user.mailboxes.get(f.mailbox());
         if (box == null) {
           user.mailboxes.put(f.mailbox(), new MailboxEntry(f.uidValidity(), f.highestUid(), f.highestModSeq(), node));
         } else {
           box.merge(node, f.uidValidity(), f.highestUid(), f.highestModSeq(), r.user(), f.mailbox());
         }
+      }
+      if (r.holdsProfile()) {
+        // What this profile node holds is durable there; the reservation must hold on every profile node.
+        user.mailboxes.forEach((name, box) -> {
+          ReportedFragment f = held.get(name);
+          boolean same = f != null && f.uidValidity() == box.uidValidity;
+          box.durableOnNewProfileNode(same ? f.highestUid() : 0, same ? f.highestModSeq() : 0, onlyProfileNode);
+        });
       }
     }
     waitingFor.remove(node);
@@ -110,43 +152,98 @@ final class BucketState {
   /**
    * Gives {@code count} UIDs above every UID known or given in the mailbox, or refuses while some
    * member has not reported (its fragment may hold higher UIDs). A mailbox never seen gets a fresh
-   * UIDVALIDITY from {@code freshUidValidity}.
+   * UIDVALIDITY from {@code freshUidValidity}. When the numbers are not reserved yet, asks the caller
+   * to reserve them first ({@link Step.Reserve}, {@link Step.Wait}), or refuses with
+   * {@link Answer.Unreserved} when no live member holds the user's profile.
    */
-  synchronized Answer<UidGrant> allocate(String user, String mailbox, int count, LongSupplier freshUidValidity) {
+  synchronized Step<UidGrant> allocate(String user, String mailbox, int count, LongSupplier freshUidValidity) {
     if (!waitingFor.isEmpty()) {
-      return new Answer.Incomplete<>(bucket, List.copyOf(waitingFor));
+      return new Step.Done<>(new Answer.Incomplete<>(bucket, List.copyOf(waitingFor)));
     }
-    MailboxEntry box = users.computeIfAbsent(user, u -> new UserEntry()).mailboxes
+    UserEntry entry = users.computeIfAbsent(user, u -> new UserEntry());
+    MailboxEntry box = entry.mailboxes
         .computeIfAbsent(mailbox, name -> new MailboxEntry(freshUidValidity.getAsLong(), 0, 0, null));
     if (box.highestUid + count > MAX_UID) {
       // XXX UIDs of this UIDVALIDITY are used up; needs the UIDVALIDITY change of a renumbering.
       throw new IllegalStateException("mailbox " + user + "/" + mailbox + " has no UIDs left above "
           + box.highestUid + " for " + count + " more (UIDVALIDITY " + box.uidValidity + ")");
     }
+    Step<UidGrant> first = reserveFirst(user, mailbox, entry, box, box.highestUid + count, box.highestModSeq + count);
+    if (first != null) {
+      return first;
+    }
     var grant = new UidGrant(mailbox, box.uidValidity, box.highestUid + 1, count, box.highestModSeq + 1,
         List.copyOf(box.nodes));
     box.highestUid += count;
     box.highestModSeq += count;
-    return new Answer.Ok<>(grant);
+    return new Step.Done<>(new Answer.Ok<>(grant));
   }
 
   /**
    * Gives one MODSEQ above every MODSEQ known or given in the mailbox, or refuses while some member
-   * has not reported (its fragment may hold higher MODSEQs).
+   * has not reported (its fragment may hold higher MODSEQs); reserved first as for {@link #allocate}.
    *
    * @throws IllegalArgumentException for a mailbox this manager does not know
    */
-  synchronized Answer<ModSeqGrant> allocateModSeq(String user, String mailbox) {
+  synchronized Step<ModSeqGrant> allocateModSeq(String user, String mailbox) {
     if (!waitingFor.isEmpty()) {
-      return new Answer.Incomplete<>(bucket, List.copyOf(waitingFor));
+      return new Step.Done<>(new Answer.Incomplete<>(bucket, List.copyOf(waitingFor)));
     }
     MailboxEntry box = mailbox(user, mailbox);
     if (box == null) {
       throw new IllegalArgumentException("mailbox " + user + "/" + mailbox + " is unknown to its manager " + self
           + " (bucket " + bucket + "): no MODSEQ given");
     }
+    Step<ModSeqGrant> first = reserveFirst(user, mailbox, users.get(user), box, 0, box.highestModSeq + 1);
+    if (first != null) {
+      return first;
+    }
     box.highestModSeq++;
-    return new Answer.Ok<>(new ModSeqGrant(box.uidValidity, box.highestModSeq, List.copyOf(box.nodes)));
+    return new Step.Done<>(new Answer.Ok<>(new ModSeqGrant(box.uidValidity, box.highestModSeq, List.copyOf(box.nodes))));
+  }
+
+  /**
+   * Null when UIDs up to {@code uidNeeded} and MODSEQs up to {@code modSeqNeeded} are reserved;
+   * otherwise what the caller must do first. Starts a reservation of a block beyond the need when
+   * none is in flight for the mailbox.
+   */
+  private <T> Step<T> reserveFirst(String user, String mailbox, UserEntry entry, MailboxEntry box, long uidNeeded,
+      long modSeqNeeded) {
+    if (uidNeeded <= box.reservedUid && modSeqNeeded <= box.reservedModSeq) {
+      return null;
+    }
+    if (box.reserving != null) {
+      return new Step.Wait<>(box.reserving.done);
+    }
+    if (entry.profileNodes.isEmpty()) {
+      return new Step.Done<>(new Answer.Unreserved<>("no live member holds the profile of " + user
+          + ", so " + self + " cannot reserve numbers of " + mailbox));
+    }
+    long uid = uidNeeded <= box.reservedUid ? box.reservedUid : Math.min(MAX_UID, uidNeeded + UID_BLOCK);
+    long modSeq = modSeqNeeded <= box.reservedModSeq ? box.reservedModSeq : modSeqNeeded + MODSEQ_BLOCK;
+    box.reserving = new Reservation(new ReservedWatermarks(user, mailbox, box.uidValidity, uid, modSeq),
+        List.copyOf(entry.profileNodes), entry, box);
+    return new Step.Reserve<>(box.reserving);
+  }
+
+  /**
+   * The outcome of a reservation this state handed out: when every node took it ({@code ok}), the
+   * numbers count as reserved (and those nodes now hold a fragment of the mailbox), unless the
+   * mailbox changed meanwhile (another UIDVALIDITY, renamed, or a new profile node that does not
+   * hold them). Either way the mailbox may start another one, and those waiting try again.
+   */
+  synchronized void reserved(Reservation r, boolean ok) {
+    if (r.box.reserving == r) {
+      r.box.reserving = null;
+    }
+    ReservedWatermarks q = r.request;
+    if (ok && r.box.uidValidity == q.uidValidity() && mailbox(q.user(), q.mailbox()) == r.box
+        && r.nodes.containsAll(r.user.profileNodes)) {
+      r.box.reservedUid = Math.max(r.box.reservedUid, q.uid());
+      r.box.reservedModSeq = Math.max(r.box.reservedModSeq, q.modSeq());
+      r.box.nodes.addAll(r.user.profileNodes);
+    }
+    r.done.complete(null);
   }
 
   /**
@@ -166,6 +263,7 @@ final class BucketState {
       // Created again: a node holds one fragment per mailbox, so its own old one is gone too.
       box.uidValidity = uidValidity;
       box.highestUid = 0;
+      box.forgetReservation();
       box.conflict = false;
       box.nodes.clear();
       box.nodes.add(node);
@@ -174,11 +272,17 @@ final class BucketState {
     }
   }
 
-  /** A node deleted its fragment of a mailbox; the watermarks stay. */
+  /**
+   * A node deleted its fragment of a mailbox; the watermarks stay. A profile node's fragment took
+   * its reservation with it, so nothing counts as reserved any more.
+   */
   synchronized void fragmentDropped(String user, String mailbox, String node) {
     MailboxEntry box = mailbox(user, mailbox);
     if (box != null) {
       box.nodes.remove(node);
+      if (users.get(user).profileNodes.contains(node)) {
+        box.forgetReservation();
+      }
     }
   }
 
@@ -248,7 +352,11 @@ final class BucketState {
   /** A node created the user's profile ({@code present}) or deleted it. */
   synchronized void profileStored(String user, String node, boolean present) {
     if (present) {
-      users.computeIfAbsent(user, u -> new UserEntry()).profileNodes.add(node);
+      UserEntry entry = users.computeIfAbsent(user, u -> new UserEntry());
+      if (entry.profileNodes.add(node)) {
+        // A new profile node holds no reservation yet: the next allocation of each mailbox makes one.
+        entry.mailboxes.values().forEach(MailboxEntry::forgetReservation);
+      }
     } else {
       UserEntry entry = users.get(user);
       if (entry != null) {
@@ -273,6 +381,11 @@ final class BucketState {
     long uidValidity;
     long highestUid;
     long highestModSeq;
+    /** UIDs and MODSEQs up to these are durable on every current profile node (see the class javadoc). */
+    long reservedUid;
+    long reservedModSeq;
+    /** The reservation in flight for this mailbox, if any. */
+    Reservation reserving;
     boolean conflict;
     final Set<String> nodes = new TreeSet<>();
 
@@ -289,6 +402,9 @@ final class BucketState {
     void merge(String node, long otherUidValidity, long otherHighestUid, long otherHighestModSeq, String user,
         String mailbox) {
       nodes.add(node);
+      if (otherUidValidity > uidValidity) {
+        forgetReservation(); // it was made under the UIDVALIDITY now given up
+      }
       if (otherUidValidity != uidValidity) {
         // XXX Fragments of one mailbox with different UIDVALIDITY: renumbering is not built. Keep the
         // higher UIDVALIDITY (the same whatever order reports come in) and the higher highest UID.
@@ -300,6 +416,57 @@ final class BucketState {
       }
       highestUid = Math.max(highestUid, otherHighestUid);
       highestModSeq = Math.max(highestModSeq, otherHighestModSeq);
+    }
+
+    /**
+     * A profile node reported holding {@code uid}/{@code modSeq} (stored or reserved) durably. When it
+     * is the only profile node that is the reservation; otherwise it holds only where all of them do.
+     */
+    void durableOnNewProfileNode(long uid, long modSeq, boolean only) {
+      reservedUid = only ? uid : Math.min(reservedUid, uid);
+      reservedModSeq = only ? modSeq : Math.min(reservedModSeq, modSeq);
+    }
+
+    void forgetReservation() {
+      reservedUid = 0;
+      reservedModSeq = 0;
+    }
+  }
+
+  /** What an allocation needs next. */
+  sealed interface Step<T> {
+    /** The answer to send. */
+    record Done<T>(Answer<T> answer) implements Step<T> {}
+
+    /** Reserve on the profile nodes first, then report the outcome with {@link BucketState#reserved} and try again. */
+    record Reserve<T>(Reservation reservation) implements Step<T> {}
+
+    /** Another request is reserving the mailbox's numbers: wait for {@code done}, then try again. */
+    record Wait<T>(CompletableFuture<Void> done) implements Step<T> {}
+  }
+
+  /** One reservation in flight: the request for each profile node, and where its outcome goes. */
+  final class Reservation {
+    private final ReservedWatermarks request;
+    private final List<String> nodes;
+    private final UserEntry user;
+    private final MailboxEntry box;
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    private Reservation(ReservedWatermarks request, List<String> nodes, UserEntry user, MailboxEntry box) {
+      this.request = request;
+      this.nodes = nodes;
+      this.user = user;
+      this.box = box;
+    }
+
+    ReservedWatermarks request() {
+      return request;
+    }
+
+    /** The profile nodes, each of which must take the reservation. */
+    List<String> nodes() {
+      return nodes;
     }
   }
 }

@@ -35,7 +35,10 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
     }
   }
 
-  /** One mailbox fragment held by the reporter; {@code highestUid} is 0 when it never held a message. */
+  /**
+   * One mailbox fragment held by the reporter; {@code highestUid} is 0 when it never held a message.
+   * On the user's profile node, both numbers include the managers' reservation there.
+   */
   public record ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq) {}
 
   static final Codec<FragmentReport> CODEC = Codec.of(

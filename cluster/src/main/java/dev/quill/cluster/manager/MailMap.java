@@ -8,7 +8,9 @@ import java.util.List;
  * A user's mail map as the manager knows it: where the profile lives and, per mailbox, the nodes
  * holding a fragment with the mailbox's UIDVALIDITY, highest UID and highest MODSEQ known or given.
  * Complete only when every current member has reported the user's bucket; until then it lists
- * what has been reported so far.
+ * what has been reported so far. The highest UID and MODSEQ may include the profile node's
+ * reservation (a block above what was given, after the manager was rebuilt): a bound for UIDNEXT,
+ * never a client's HIGHESTMODSEQ.
  *
  * <pre>
  * string  user        varint n + strings: members not yet reported (empty: complete)

@@ -13,9 +13,11 @@ import java.util.function.Supplier;
 
 /**
  * Asks users' managers for mail maps, UIDs and MODSEQs, and tells them of mailboxes created, dropped
- * and renamed, routed by this node's current user map. Refusals that pass once views agree or
- * reconstruction ends ("not manager", "incomplete", the manager left) are retried a few times with a short, doubling backoff, within one overall timeout; then the
- * future fails with {@link ManagerException} (or the {@link RpcException} of the last call).
+ * and renamed, routed by this node's current user map. Refusals that pass once views agree,
+ * reconstruction ends or the user's profile node is back ("not manager", "incomplete",
+ * "unreserved", the manager left) are retried a few times with a short, doubling backoff, within
+ * one overall timeout; then the future fails with {@link ManagerException} (or the
+ * {@link RpcException} of the last call).
  */
 public final class ManagerClient {
   private final RpcEndpoint rpc;
@@ -114,6 +116,8 @@ public final class ManagerClient {
             new ManagerException(ManagerException.Reason.NOT_MANAGER, manager + ": " + n.describe()), true);
         case Answer.Incomplete<R> i -> new Refusal(
             new ManagerException(ManagerException.Reason.INCOMPLETE, manager + ": " + i.describe()), true);
+        case Answer.Unreserved<R> u -> new Refusal(
+            new ManagerException(ManagerException.Reason.UNRESERVED, manager + ": " + u.describe()), true);
         case Answer.Stale<R> s -> new Refusal(
             new IllegalStateException(manager + " answered " + type + " with: " + s.describe()), false);
         case Answer.Ok<R> ok -> throw new AssertionError("handled above");

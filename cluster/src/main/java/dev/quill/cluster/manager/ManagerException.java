@@ -7,7 +7,9 @@ public final class ManagerException extends RuntimeException {
     /** The node asked does not manage the user in its view (views still differ after the retries). */
     NOT_MANAGER,
     /** The user's bucket has not heard from every member yet. */
-    INCOMPLETE
+    INCOMPLETE,
+    /** The manager could not reserve the numbers on the user's profile node (down, unknown or not answering). */
+    UNRESERVED
   }
 
   private final Reason reason;

@@ -53,6 +53,14 @@ public final class ManagerMessages {
   public static final MessageType<MailboxEvent, Answer<Void>> CHANGE_NOTICE = new MessageType<>(
       TypeIds.CHANGE_NOTICE, 1, "CHANGE_NOTICE", MailboxEventCodec.CODEC, Answer.codec(Codecs.EMPTY));
 
+  /**
+   * a user's manager → each node holding the user's profile: make these UIDs and MODSEQs durable
+   * before they are given (served by every node's {@link ManagerService}); answered once the write
+   * is synced, refused ({@code HANDLER_FAILED}) when the profile is not there.
+   */
+  public static final MessageType<ReservedWatermarks, Void> RESERVE_WATERMARKS = new MessageType<>(
+      TypeIds.RESERVE_WATERMARKS, 1, "RESERVE_WATERMARKS", ReservedWatermarks.CODEC, Codecs.EMPTY);
+
   /** the user's manager → each node watching the user but the publisher (served by {@link ChangeNotices}). */
   public static final MessageType<MailboxEvent, Void> CHANGED = new MessageType<>(
       TypeIds.CHANGED, 1, "CHANGED", MailboxEventCodec.CODEC, Codecs.EMPTY);

@@ -15,8 +15,16 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * ({@link Answer.Incomplete}), because an unreported fragment may hold higher UIDs. A report made
  * under another view is ignored ({@link Answer.Stale}); the reporter sends it again under its newer view.
  *
+ * <p>Durability: no UID or MODSEQ is given before the user's profile node has made it durable
+ * ({@code RESERVE_WATERMARKS}, served here for the profiles this node holds), a block at a time, so
+ * that a manager rebuilt while fragment holders are down still continues above every number given
+ * (see {@link BucketState}). Without a live profile node, allocation is refused ({@link Answer.Unreserved}).
+ *
  * <p>See "Managers and reconstruction" in docs/CLUSTER.md.
  */
 public final class ManagerService implements AutoCloseable {
@@ -45,14 +58,28 @@ public final class ManagerService implements AutoCloseable {
   /** How long a forwarded change notice may take to reach a watching node before it is given up. */
   static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(5);
 
+  /** How long a profile node has to make a reservation durable; one synced write, so short. */
+  static final Duration RESERVE_TIMEOUT = Duration.ofSeconds(3);
+
+  /** Reservation rounds one allocation may go through (waiting for another's, then its own) before it gives up. */
+  private static final int RESERVE_ROUNDS = 4;
+
   private final String self;
   private final RpcEndpoint rpc;
+  private final MailStore store;
   private final int buckets;
   private final Clock clock;
   private final FragmentReporter reporter;
   /** Guards {@link #current} changes and report application, so a report applies to exactly one view. */
   private final Object viewLock = new Object();
   private volatile Epoch current;
+  /**
+   * Held (read) by a reservation from its manager check until it is durable, and (write) by a view
+   * switch: a reservation from a node that is no longer the user's manager is refused once this node
+   * has switched, and one taken before is in every report this node makes of the new view. So an
+   * old manager cannot make numbers durable that the new one does not hear of.
+   */
+  private final ReentrantReadWriteLock reservationGate = new ReentrantReadWriteLock();
   private final Map<Integer, BucketState> managed = new ConcurrentHashMap<>();
   /** The highest UIDVALIDITY given to a new mailbox, so that none is ever lower than an earlier one. */
   private final AtomicLong lastUidValidity = new AtomicLong();
@@ -63,13 +90,15 @@ public final class ManagerService implements AutoCloseable {
   /**
    * Registers the manager's handlers on {@code rpc}; the node tells it of views with {@link #viewChanged}.
    *
-   * @param store this node's store, scanned for the buckets to report
+   * @param store this node's store: scanned for the buckets to report, and keeping the reservations of the
+   *     mailboxes of profiles held here
    * @param buckets the user map's bucket count, the same on every node
    * @param clock gives the seconds of fresh UIDVALIDITY values
    */
   public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock) {
     this.self = node;
     this.rpc = rpc;
+    this.store = store;
     this.buckets = buckets;
     this.clock = clock;
     this.reporter = new FragmentReporter(node, rpc, store, buckets);
@@ -87,6 +116,7 @@ public final class ManagerService implements AutoCloseable {
         (state, user) -> state.mailboxRenamed(user, renamed.from(), renamed.to())));
     rpc.register(ManagerMessages.WATCH, this::watch);
     rpc.register(ManagerMessages.CHANGE_NOTICE, this::forward);
+    rpc.register(ManagerMessages.RESERVE_WATERMARKS, this::reserveHere);
   }
 
   /**
@@ -122,7 +152,13 @@ public final class ManagerService implements AutoCloseable {
           taken++;
         }
       }
-      current = new Epoch(view, after);
+      // Reservations checked under the old view are durable before the switch, hence in the reports made after it.
+      reservationGate.writeLock().lock();
+      try {
+        current = new Epoch(view, after);
+      } finally {
+        reservationGate.writeLock().unlock();
+      }
       allCompleteLogged = false;
       viewInstalledNanos = System.nanoTime();
       viewLock.notifyAll();
@@ -209,28 +245,105 @@ public final class ManagerService implements AutoCloseable {
     return new Answer.Ok<>(state.mailMap(user));
   }
 
-  private Answer<UidGrant> allocate(UidRequest request) {
+  private Answer<UidGrant> allocate(UidRequest request) throws InterruptedException {
     String user = Addresses.normalize(request.user());
-    Epoch epoch = current;
-    BucketState state = epoch == null ? null : managedState(epoch, user);
-    if (state == null) {
-      return notManager(epoch, user);
-    }
-    Answer<UidGrant> answer = state.allocate(user, request.mailbox(), request.count(), this::freshUidValidity);
-    if (answer instanceof Answer.Incomplete<UidGrant> incomplete) {
-      log.debug("{}: UIDs for {}/{} refused: {}", self, user, request.mailbox(), incomplete.describe());
+    Answer<UidGrant> answer = reserving(user, state -> state.allocate(user, request.mailbox(), request.count(),
+        this::freshUidValidity));
+    if (!(answer instanceof Answer.Ok<UidGrant>) && !(answer instanceof Answer.NotManager<UidGrant>)) {
+      log.debug("{}: UIDs for {}/{} refused: {}", self, user, request.mailbox(), answer.describe());
     }
     return answer;
   }
 
-  private Answer<ModSeqGrant> allocateModSeq(ModSeqRequest request) {
+  private Answer<ModSeqGrant> allocateModSeq(ModSeqRequest request) throws InterruptedException {
     String user = Addresses.normalize(request.user());
-    Epoch epoch = current;
-    BucketState state = epoch == null ? null : managedState(epoch, user);
-    if (state == null) {
-      return notManager(epoch, user);
+    return reserving(user, state -> state.allocateModSeq(user, request.mailbox()));
+  }
+
+  /**
+   * Runs an allocation on the user's bucket state, making its reservation on the profile nodes
+   * first when the state asks for one. Runs on the handler's virtual thread, outside the bucket's
+   * monitor, so that other users' allocations go on meanwhile; re-reads the view each round.
+   */
+  private <T> Answer<T> reserving(String user, Function<BucketState, BucketState.Step<T>> allocation)
+      throws InterruptedException {
+    for (int round = 1; ; round++) {
+      Epoch epoch = current;
+      BucketState state = epoch == null ? null : managedState(epoch, user);
+      if (state == null) {
+        return notManager(epoch, user);
+      }
+      switch (allocation.apply(state)) {
+        case BucketState.Step.Done<T> done -> {
+          return done.answer();
+        }
+        case BucketState.Step.Reserve<T> reserve -> {
+          String failure = "interrupted";
+          try {
+            failure = reserve(reserve.reservation());
+          } finally {
+            // Always, or the mailbox would wait for this reservation forever.
+            state.reserved(reserve.reservation(), failure == null);
+          }
+          if (failure != null) {
+            return new Answer.Unreserved<>(failure);
+          }
+        }
+        case BucketState.Step.Wait<T> wait -> {
+          try {
+            wait.done().get(RESERVE_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+          } catch (ExecutionException | TimeoutException e) {
+            // The other request's reservation failed or hangs: the next round tries its own, or gives up.
+          }
+        }
+      }
+      if (round >= RESERVE_ROUNDS) {
+        return new Answer.Unreserved<>(self + " gave up after " + round + " reservation rounds for " + user);
+      }
     }
-    return state.allocateModSeq(user, request.mailbox());
+  }
+
+  /** Makes a reservation durable on every profile node; null when all took it, else why not. */
+  private String reserve(BucketState.Reservation reservation) throws InterruptedException {
+    ReservedWatermarks r = reservation.request();
+    Map<String, CompletableFuture<Void>> calls = new TreeMap<>();
+    for (String node : reservation.nodes()) {
+      calls.put(node, rpc.call(node, ManagerMessages.RESERVE_WATERMARKS, r, RESERVE_TIMEOUT));
+    }
+    for (var call : calls.entrySet()) {
+      try {
+        call.getValue().get();
+      } catch (ExecutionException e) {
+        log.info("{} --> {}: reservation of {}/{} up to UID {} MODSEQ {} failed: {}", self, call.getKey(), r.user(),
+            r.mailbox(), r.uid(), r.modSeq(), e.getCause().getMessage());
+        return call.getKey() + " did not reserve " + r.user() + "/" + r.mailbox() + ": " + e.getCause().getMessage();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Serves RESERVE_WATERMARKS: answers once the reservation is durable in this node's store. Only
+   * the user's manager in this node's view may reserve (see {@link #reservationGate}).
+   */
+  private Void reserveHere(String from, ReservedWatermarks r) throws Exception {
+    String user = Addresses.normalize(r.user());
+    reservationGate.readLock().lock();
+    try {
+      Epoch epoch = current;
+      String manager = epoch == null ? "" : epoch.map().managerOf(user);
+      if (!manager.equals(from)) {
+        throw new IllegalStateException(self + " takes reservations of " + user + " only from its manager in view "
+            + (epoch == null ? "none" : epoch.view().id()) + ", " + manager + ", not " + from);
+      }
+      store.reserveWatermarks(user, r.mailbox(), r.uidValidity(), r.uid(), r.modSeq()).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    } finally {
+      reservationGate.readLock().unlock();
+    }
+    log.debug("{} <-- {}: reserved {}/{} up to UID {} MODSEQ {}", self, from, r.user(), r.mailbox(), r.uid(), r.modSeq());
+    return null;
   }
 
   /** Registers the caller as watching users; all of them must be this node's, else nothing changes. */

@@ -14,8 +14,23 @@ final class Wire {
   static final int MAX_USER = 512;
   /** Longest mailbox name (the store allows 255 octets). */
   static final int MAX_MAILBOX = 1024;
+  /** Longest reason text of a refusal, in UTF-8 bytes. */
+  static final int MAX_REASON = 1000;
 
   private Wire() {}
+
+  /** {@code text} cut to fit {@code maxBytes} of UTF-8 (at most 3 bytes a char), never inside a surrogate pair. */
+  static String truncate(String text, int maxBytes) {
+    int max = maxBytes / 3;
+    if (text.length() <= max) {
+      return text;
+    }
+    int cut = max - 1;
+    if (Character.isHighSurrogate(text.charAt(cut - 1))) {
+      cut--;
+    }
+    return text.substring(0, cut) + "…";
+  }
 
   /** Reads a list count, which cannot exceed the bytes left since every element takes at least one. */
   static int count(WireReader in, String what) throws WireException {

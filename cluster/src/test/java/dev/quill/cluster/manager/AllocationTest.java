@@ -8,6 +8,7 @@ import dev.quill.cluster.manager.FragmentReport.ReportedFragment;
 import dev.quill.cluster.manager.FragmentReport.ReportedUser;
 import dev.quill.cluster.manager.ManagerNodes.Node;
 import dev.quill.cluster.transport.ClusterView;
+import dev.quill.cluster.usermap.UserMap;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,13 +106,16 @@ class AllocationTest {
   @Test
   void allocation_isRefusedWhileAMemberHasNotReported_andSucceedsOnceItHas() throws Exception {
     try (ManagerNodes cluster = new ManagerNodes("mgr-incomplete", dir)) {
-      Node n1 = cluster.join(cluster.create("n1"), true);
+      UserMap both = UserMap.of(List.of("n1", "n2"), ManagerNodes.BUCKETS);
+      String user = userManagedBy(both, "n1");
+      String other = userManagedBy(both, "n2");
+      Node n1 = cluster.create("n1");
+      n1.store.addUser(user, "secret".toCharArray()); // the profile node, where allocations are reserved
+      cluster.join(n1, true);
       // n2 is a member without a manager service yet: it reports nothing, so n1's buckets stay incomplete.
       Node n2 = cluster.join(cluster.create("n2"), false);
       n2.store.addUser("late@example.org", "secret".toCharArray());
       await().atMost(Duration.ofSeconds(15)).until(() -> cluster.viewsAre(Set.of("n1", "n2")));
-      String user = userManagedBy(n1, "n1");
-      String other = userManagedBy(n1, "n2");
 
       Answer<UidGrant> refused = n1.rpc.call("n1", ManagerMessages.ALLOCATE_UIDS, new UidRequest(user, "INBOX", 1),
           Duration.ofSeconds(5)).get();
@@ -131,7 +135,7 @@ class AllocationTest {
           .isEqualTo(new Answer.NotManager<MailMap>("n2", n1.transport.view().id()));
 
       // A patient client started now succeeds once n2 runs its service and reports.
-      CompletableFuture<UidGrant> waiting = n1.client.allocateUids(user, "INBOX", 1);
+      CompletableFuture<UidGrant> waiting = n1.client.allocateUids(user, "Fresh", 1);
       cluster.startService(n2);
       UidGrant grant = waiting.get(15, TimeUnit.SECONDS);
       assertThat(grant.firstUid()).isEqualTo(1);
@@ -144,11 +148,11 @@ class AllocationTest {
     }
   }
 
-  /** Some test user whose bucket {@code manager} manages in {@code node}'s map. */
-  private static String userManagedBy(Node node, String manager) {
+  /** Some test user whose bucket {@code manager} manages in {@code map}. */
+  private static String userManagedBy(UserMap map, String manager) {
     for (int i = 0; ; i++) {
       String user = "probe" + i + "@example.org";
-      if (node.map.managerOf(user).equals(manager)) {
+      if (map.managerOf(user).equals(manager)) {
         return user;
       }
     }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.manager.ManagerNodes.Node;
 import dev.quill.cluster.rpc.RpcException;
+import dev.quill.cluster.usermap.UserMap;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,17 +85,19 @@ class MailboxRegistrationTest {
   @Test
   void allocateModSeq_isRefusedWhileAMemberHasNotReported() throws Exception {
     try (ManagerNodes cluster = new ManagerNodes("mgr-modseq-incomplete", dir)) {
-      Node n1 = cluster.join(cluster.create("n1"), true);
+      String user = userManagedBy(UserMap.of(List.of("n1", "n2"), ManagerNodes.BUCKETS), "n1");
+      Node n1 = cluster.create("n1");
+      n1.store.addUser(user, "secret".toCharArray()); // the profile node, where allocations are reserved
+      cluster.join(n1, true);
       Node n2 = cluster.join(cluster.create("n2"), false); // never reports
       await().atMost(Duration.ofSeconds(15)).until(() -> cluster.viewsAre(Set.of("n1", "n2")));
-      String user = userManagedBy(n1, "n1");
-      n1.client.mailboxCreated(user, "INBOX", 77, "n1").get(10, TimeUnit.SECONDS);
+      n1.client.mailboxCreated(user, "Box", 77, "n1").get(10, TimeUnit.SECONDS);
 
-      Answer<ModSeqGrant> refused = n1.rpc.call("n1", ManagerMessages.ALLOCATE_MODSEQ, new ModSeqRequest(user, "INBOX"),
+      Answer<ModSeqGrant> refused = n1.rpc.call("n1", ManagerMessages.ALLOCATE_MODSEQ, new ModSeqRequest(user, "Box"),
           Duration.ofSeconds(5)).get();
       assertThat(refused).isEqualTo(new Answer.Incomplete<ModSeqGrant>(n1.map.bucketOf(user), List.of("n2")));
 
-      CompletableFuture<ModSeqGrant> waiting = n1.client.allocateModSeq(user, "INBOX");
+      CompletableFuture<ModSeqGrant> waiting = n1.client.allocateModSeq(user, "Box");
       cluster.startService(n2);
       ModSeqGrant grant = waiting.get(15, TimeUnit.SECONDS);
       assertThat(grant).isEqualTo(new ModSeqGrant(77, 1, List.of("n1")));
@@ -105,6 +108,7 @@ class MailboxRegistrationTest {
   void mailboxCreated_givesItsUidValidityToAllocation_andDeleteThenCreateStartsANewUidSpace() throws Exception {
     try (ManagerNodes cluster = new ManagerNodes("mgr-created", dir)) {
       List<Node> nodes = List.of(cluster.create("n1"), cluster.create("n2"), cluster.create("n3"));
+      nodes.get(1).store.addUser(USER, "secret".toCharArray()); // the profile node, where allocations are reserved
       for (Node node : nodes) {
         cluster.join(node, true);
       }
@@ -122,24 +126,28 @@ class MailboxRegistrationTest {
       assertThat(location(client, "Projects")).isEqualTo(
           new MailMap.MailboxLocation("Projects", 4242, 5, 5, false, List.of("n2", "n3")));
 
-      // Deleted on both nodes: gone from the map, watermarks kept.
+      // Deleted on both nodes: gone from the map, watermarks kept. (The reservation had created a fragment
+      // on the profile node n2; its deletion takes the reservation with it.)
+      nodes.get(1).store.deleteMailbox(USER, "Projects");
       client.fragmentDropped(USER, "Projects", "n2").get(10, TimeUnit.SECONDS);
       client.fragmentDropped(USER, "Projects", "n3").get(10, TimeUnit.SECONDS);
       assertThat(client.mailMap(USER).get(5, TimeUnit.SECONDS).mailboxes())
           .extracting(MailMap.MailboxLocation::name).doesNotContain("Projects");
 
-      // Created again with a higher UIDVALIDITY: UIDs start over, MODSEQs continue.
+      // Created again with a higher UIDVALIDITY: UIDs start over, MODSEQs continue; reserved again on the
+      // profile node under the new UIDVALIDITY, which creates the fragment there.
       client.mailboxCreated(USER, "Projects", 5000, "n1").get(10, TimeUnit.SECONDS);
       UidGrant again = nodes.get(2).client.allocateUids(USER, "Projects", 1).get(10, TimeUnit.SECONDS);
       assertThat(again.uidValidity()).isEqualTo(5000);
       assertThat(again.firstUid()).isEqualTo(1);
       assertThat(again.firstModSeq()).isEqualTo(6);
-      assertThat(again.fragmentNodes()).containsExactly("n1");
+      assertThat(again.fragmentNodes()).containsExactly("n1", "n2");
+      assertThat(nodes.get(1).uidValidity(USER, "Projects")).isEqualTo(5000);
 
       // Another UIDVALIDITY while n1 holds a fragment is a conflict: the higher one is kept.
       client.mailboxCreated(USER, "Projects", 4999, "n3").get(10, TimeUnit.SECONDS);
       assertThat(location(client, "Projects")).isEqualTo(
-          new MailMap.MailboxLocation("Projects", 5000, 1, 6, true, List.of("n1", "n3")));
+          new MailMap.MailboxLocation("Projects", 5000, 1, 6, true, List.of("n1", "n2", "n3")));
     }
   }
 
@@ -147,6 +155,7 @@ class MailboxRegistrationTest {
   void mailboxRenamed_movesTheMailboxAndItsInferiors_withTheirWatermarks() throws Exception {
     try (ManagerNodes cluster = new ManagerNodes("mgr-renamed", dir)) {
       List<Node> nodes = List.of(cluster.create("n1"), cluster.create("n2"));
+      nodes.get(1).store.addUser(USER, "secret".toCharArray()); // the profile node, where allocations are reserved
       for (Node node : nodes) {
         cluster.join(node, true);
       }
@@ -162,7 +171,7 @@ class MailboxRegistrationTest {
       client.fragmentDropped(USER, "Archive/Work", "n2").get(10, TimeUnit.SECONDS);
 
       nodes.get(1).client.mailboxRenamed(USER, "Work", "Archive/Work").get(10, TimeUnit.SECONDS);
-      assertThat(client.mailMap(USER).get(5, TimeUnit.SECONDS).mailboxes()).containsExactly(
+      assertThat(workMailboxes(client)).containsExactly(
           new MailMap.MailboxLocation("Archive/Work", 10, 0, 0, false, List.of("n1")),
           new MailMap.MailboxLocation("Archive/Work/A", 11, 3, 3, false, List.of("n2")),
           new MailMap.MailboxLocation("Archive/Work/A/B", 12, 0, 0, false, List.of("n1")),
@@ -179,12 +188,18 @@ class MailboxRegistrationTest {
           .hasMessageContaining("Archive/Work exists with fragments on n1");
       assertThatThrownBy(() -> client.mailboxRenamed(USER, "INBOX", "Old").get(10, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class).cause().hasMessageContaining("renaming INBOX");
-      assertThat(client.mailMap(USER).get(5, TimeUnit.SECONDS).mailboxes()).containsExactly(
+      assertThat(workMailboxes(client)).containsExactly(
           new MailMap.MailboxLocation("Archive/Work", 10, 0, 0, false, List.of("n1")),
           new MailMap.MailboxLocation("Archive/Work/A/B", 11, 4, 4, false, List.of("n2")),
           new MailMap.MailboxLocation("Archive/Work/A/B/B", 12, 0, 0, false, List.of("n1")),
           new MailMap.MailboxLocation("Workshop", 13, 0, 0, false, List.of("n2")));
     }
+  }
+
+  /** The mailboxes the rename test made, without the profile's default ones. */
+  private static List<MailMap.MailboxLocation> workMailboxes(ManagerClient client) throws Exception {
+    return client.mailMap(USER).get(5, TimeUnit.SECONDS).mailboxes().stream()
+        .filter(m -> m.name().startsWith("Archive/") || m.name().startsWith("Work")).toList();
   }
 
   private static MailMap.MailboxLocation location(ManagerClient client, String mailbox) throws Exception {
@@ -198,11 +213,11 @@ class MailboxRegistrationTest {
         .complete());
   }
 
-  /** Some test user whose bucket {@code manager} manages in {@code node}'s map. */
-  private static String userManagedBy(Node node, String manager) {
+  /** Some test user whose bucket {@code manager} manages in {@code map}. */
+  private static String userManagedBy(UserMap map, String manager) {
     for (int i = 0; ; i++) {
       String user = "probe" + i + "@example.org";
-      if (node.map.managerOf(user).equals(manager)) {
+      if (map.managerOf(user).equals(manager)) {
         return user;
       }
     }

@@ -18,8 +18,9 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import net.jqwik.api.constraints.StringLength;
 
-/** The wire forms of the manager's MODSEQ, mailbox, watch and change-notice bodies. */
+/** The wire forms of the manager's MODSEQ, mailbox, watch, change-notice and reservation bodies. */
 class ManagerCodecProperties {
   @Provide
   Arbitrary<String> names() {
@@ -29,6 +30,11 @@ class ManagerCodecProperties {
   @Provide
   Arbitrary<Long> uidValidities() {
     return Arbitraries.longs().between(1, 0xffff_ffffL);
+  }
+
+  @Provide
+  Arbitrary<Long> uids() {
+    return Arbitraries.longs().between(0, 0xffff_ffffL);
   }
 
   @Provide
@@ -96,11 +102,48 @@ class ManagerCodecProperties {
     roundTrip(codec, new Answer.Incomplete<>(bucket, nodes));
   }
 
+  @Property
+  void reservedWatermarks_roundTrip(@ForAll("names") String user, @ForAll("names") String mailbox,
+      @ForAll("uidValidities") long uidValidity, @ForAll("uids") long uid, @ForAll("modSeqs") long modSeq)
+      throws WireException {
+    roundTrip(ReservedWatermarks.CODEC, new ReservedWatermarks(user, mailbox, uidValidity, uid, modSeq));
+    roundTrip(ManagerMessages.RESERVE_WATERMARKS.response(), null);
+  }
+
+  @Property
+  void unreservedAnswer_roundTrips(@ForAll @StringLength(max = 300) String reason) throws WireException {
+    roundTrip(ManagerMessages.ALLOCATE_UIDS.response(), new Answer.Unreserved<>(reason.replaceAll("\\p{Cs}", "")));
+  }
+
+  @Property(tries = 50)
+  void longUnreservedReason_isCutToTheLimit(@ForAll @StringLength(min = 334, max = 5_000) String reason) throws WireException {
+    String clean = reason.replaceAll("\\p{Cs}", "x");
+    Codec<Answer<UidGrant>> codec = ManagerMessages.ALLOCATE_UIDS.response();
+    Answer<UidGrant> read = codec.read(new WireReader(encode(codec, new Answer.Unreserved<>(clean))));
+    assertThat(read).isInstanceOfSatisfying(Answer.Unreserved.class, u -> {
+      assertThat(u.reason()).endsWith("…");
+      assertThat(clean).startsWith(u.reason().substring(0, u.reason().length() - 1));
+    });
+  }
+
+  @Property(tries = 20)
+  void reservationBeyond32BitUids_orWithUidValidityZero_isRefused(@ForAll @IntRange(min = 1) int excess) {
+    byte[] uid = new WireWriter().writeString("u").writeString("INBOX").writeVarLong(7).writeVarLong(0xffff_ffffL + excess)
+        .writeVarLong(1).toByteArray();
+    assertThatThrownBy(() -> ReservedWatermarks.CODEC.read(new WireReader(uid))).isInstanceOf(WireException.class)
+        .hasMessageContaining("reserved UID");
+    byte[] zero = new WireWriter().writeString("u").writeString("INBOX").writeVarLong(0).writeVarLong(1).writeVarLong(1)
+        .toByteArray();
+    assertThatThrownBy(() -> ReservedWatermarks.CODEC.read(new WireReader(zero))).isInstanceOf(WireException.class)
+        .hasMessageContaining("UIDVALIDITY 0");
+  }
+
   /** Whatever the bytes, each decoder gives a value or a WireException, nothing else. */
   @Property
   void arbitraryBytes_decodeOrThrowWireException(@ForAll @Size(max = 80) byte[] input) {
     for (Codec<?> codec : List.of(ModSeqRequest.CODEC, ModSeqGrant.CODEC, CreatedMailbox.CODEC, DroppedFragment.CODEC,
-        RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response())) {
+        RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response(),
+        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response())) {
       try {
         WireReader in = new WireReader(input);
         assertThat((Object) codec.read(in)).isNotNull();
