@@ -738,6 +738,12 @@ public final class ClusterMailStore implements MailStore {
   }
 
   @Override
+  public CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
+      long modSeqReserved) {
+    return local.reserveWatermarks(user, mailbox, uidValidity, uidReserved, modSeqReserved);
+  }
+
+  @Override
   public StoreStats stats() {
     return local.stats();
   }
@@ -808,7 +814,10 @@ public final class ClusterMailStore implements MailStore {
 
   /** Gathers the mailbox from every fragment node and keeps the layout for routing. */
   private MailboxLayout gather(String user, String box) {
-    Set<String> nodes = nodesOf(map(user), box, null);
+    MailMap map = map(user);
+    Set<String> nodes = nodesOf(map, box, null);
+    // Holders that left the view: asking them fails at once, which marks them unreachable.
+    location(map, box).ifPresent(l -> nodes.addAll(l.missing()));
     MailboxLayout previous = layouts.get(key(user, box));
     if (previous != null) {
       // A holder that left the view is no longer in the map; it still holds its messages.

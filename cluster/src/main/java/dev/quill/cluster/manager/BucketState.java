@@ -81,7 +81,13 @@ final class BucketState {
     waitingFor.addAll(joined);
     for (UserEntry user : users.values()) {
       user.profileNodes.removeAll(departed);
-      user.mailboxes.values().forEach(m -> m.nodes.removeAll(departed));
+      user.mailboxes.values().forEach(m -> {
+        for (String node : departed) {
+          if (m.nodes.remove(node)) {
+            m.missing.add(node); // its fragment still exists; reads must say it is out of reach
+          }
+        }
+      });
     }
     watchers.values().forEach(nodes -> nodes.removeAll(departed));
     watchers.values().removeIf(Set::isEmpty);
@@ -91,7 +97,10 @@ final class BucketState {
   synchronized void apply(String node, List<ReportedUser> reported) {
     for (UserEntry user : users.values()) {
       user.profileNodes.remove(node);
-      user.mailboxes.values().forEach(m -> m.nodes.remove(node));
+      user.mailboxes.values().forEach(m -> {
+        m.nodes.remove(node);
+        m.missing.remove(node); // back: what it holds now is in this report
+      });
     }
     for (ReportedUser r : reported) {
       UserEntry user = users.computeIfAbsent(Addresses.normalize(r.user()), u -> new UserEntry());
@@ -141,9 +150,9 @@ final class BucketState {
     }
     List<MailMap.MailboxLocation> boxes = new ArrayList<>();
     entry.mailboxes.forEach((name, m) -> {
-      if (!m.nodes.isEmpty()) {
+      if (!m.nodes.isEmpty() || !m.missing.isEmpty()) {
         boxes.add(new MailMap.MailboxLocation(name, m.uidValidity, m.highestUid, m.highestModSeq, m.conflict,
-            List.copyOf(m.nodes)));
+            List.copyOf(m.nodes), List.copyOf(m.missing)));
       }
     });
     return new MailMap(user, List.copyOf(waitingFor), List.copyOf(entry.profileNodes), boxes);
@@ -280,6 +289,7 @@ final class BucketState {
     MailboxEntry box = mailbox(user, mailbox);
     if (box != null) {
       box.nodes.remove(node);
+      box.missing.remove(node);
       if (users.get(user).profileNodes.contains(node)) {
         box.forgetReservation();
       }
@@ -388,6 +398,8 @@ final class BucketState {
     Reservation reserving;
     boolean conflict;
     final Set<String> nodes = new TreeSet<>();
+    /** Holders that left the view since this manager has had the bucket: their fragments are out of reach. */
+    final Set<String> missing = new TreeSet<>();
 
     MailboxEntry(long uidValidity, long highestUid, long highestModSeq, String node) {
       this.uidValidity = uidValidity;

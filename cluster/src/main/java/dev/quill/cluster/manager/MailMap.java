@@ -16,7 +16,8 @@ import java.util.List;
  * string  user        varint n + strings: members not yet reported (empty: complete)
  * varint n + strings: nodes holding the profile
  * varint  mailboxes, each: string name, varint UIDVALIDITY, varint highest UID, varint highest MODSEQ,
- *         boolean UIDVALIDITY conflict, varint n + strings: nodes holding a fragment
+ *         boolean UIDVALIDITY conflict, varint n + strings: nodes holding a fragment,
+ *         varint n + strings: holders that left the view (version 2)
  * </pre>
  */
 public record MailMap(String user, List<String> waitingFor, List<String> profileNodes, List<MailboxLocation> mailboxes) {
@@ -26,11 +27,22 @@ public record MailMap(String user, List<String> waitingFor, List<String> profile
     mailboxes = List.copyOf(mailboxes);
   }
 
-  /** One mailbox of the user; {@code conflict} when fragments disagree about UIDVALIDITY. */
+  /**
+   * One mailbox of the user; {@code conflict} when fragments disagree about UIDVALIDITY;
+   * {@code missing}: nodes that held a fragment and left the view (down, or leaving for good) since
+   * this manager took the bucket — their messages are out of reach until they return.
+   */
   public record MailboxLocation(String name, long uidValidity, long highestUid, long highestModSeq, boolean conflict,
-      List<String> nodes) {
+      List<String> nodes, List<String> missing) {
     public MailboxLocation {
       nodes = List.copyOf(nodes);
+      missing = List.copyOf(missing);
+    }
+
+    /** A location with no missing holders. */
+    public MailboxLocation(String name, long uidValidity, long highestUid, long highestModSeq, boolean conflict,
+        List<String> nodes) {
+      this(name, uidValidity, highestUid, highestModSeq, conflict, nodes, List.of());
     }
   }
 
@@ -54,6 +66,7 @@ public record MailMap(String user, List<String> waitingFor, List<String> profile
           out.writeString(b.name()).writeVarLong(b.uidValidity()).writeVarLong(b.highestUid())
               .writeVarLong(b.highestModSeq()).writeBoolean(b.conflict());
           Wire.writeNames(out, b.nodes());
+          Wire.writeNames(out, b.missing());
         }
       },
       in -> {
@@ -65,7 +78,7 @@ public record MailMap(String user, List<String> waitingFor, List<String> profile
         for (int i = 0; i < n; i++) {
           mailboxes.add(new MailboxLocation(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
               Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "highest MODSEQ"), in.readBoolean(),
-              Wire.readNames(in, "fragment nodes")));
+              Wire.readNames(in, "fragment nodes"), Wire.readNames(in, "missing fragment nodes")));
         }
         return new MailMap(user, waiting, profiles, mailboxes);
       });

@@ -15,7 +15,7 @@ public final class ManagerMessages {
 
   /** any node → the user's manager: the user's mail map (request: the address, at most 512 bytes) (never Incomplete: the map says complete or not). */
   public static final MessageType<String, Answer<MailMap>> MAIL_MAP = new MessageType<>(
-      TypeIds.MAIL_MAP, 1, "MAIL_MAP", Codec.of(WireWriter::writeString, in -> in.readString(Wire.MAX_USER)), Answer.codec(MailMap.CODEC));
+      TypeIds.MAIL_MAP, 2, "MAIL_MAP", Codec.of(WireWriter::writeString, in -> in.readString(Wire.MAX_USER)), Answer.codec(MailMap.CODEC));
 
   /** any node → the user's manager: new UIDs of a mailbox; Incomplete until the bucket is complete. */
   public static final MessageType<UidRequest, Answer<UidGrant>> ALLOCATE_UIDS = new MessageType<>(

@@ -54,6 +54,16 @@ class ManagerCodecProperties {
   }
 
   @Property
+  void mailMap_withMissingHolders_roundTrips(@ForAll("names") String user, @ForAll("nodeLists") List<String> waiting,
+      @ForAll("nodeLists") List<String> profiles, @ForAll("names") String mailbox,
+      @ForAll("uidValidities") long uidValidity, @ForAll("uids") long uid, @ForAll("modSeqs") long modSeq,
+      @ForAll boolean conflict, @ForAll("nodeLists") List<String> nodes, @ForAll("nodeLists") List<String> missing)
+      throws WireException {
+    roundTrip(MailMap.CODEC, new MailMap(user, waiting, profiles,
+        List.of(new MailMap.MailboxLocation(mailbox, uidValidity, uid, modSeq, conflict, nodes, missing))));
+  }
+
+  @Property
   void modSeqRequest_roundTrips(@ForAll("names") String user, @ForAll("names") String mailbox) throws WireException {
     roundTrip(ModSeqRequest.CODEC, new ModSeqRequest(user, mailbox));
   }
