@@ -66,8 +66,9 @@ final class ReconstructionBench implements Callable<Integer> {
   int messagesPerUser;
   @Option(names = "--message-size", defaultValue = "300", description = "Size of each stored message in bytes.")
   int messageSize;
-  @Option(names = "--fill-batch", defaultValue = "256",
-      description = "Users per delivery while filling: one write batch each (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--fill-batch", defaultValue = "64",
+      description = "Users per delivery while filling, one write batch each; well below users per node, so that"
+          + " deliveries to different users overlap (default: ${DEFAULT-VALUE}).")
   int fillBatch;
   @Option(names = "--check", defaultValue = "200", description = "Mail maps checked after reconstruction.")
   int check;
@@ -143,40 +144,55 @@ final class ReconstructionBench implements Callable<Integer> {
       store.addDomain(plan.domain());
       stores.add(store);
     }
-    long fillStart = System.nanoTime();
+    long usersStart = System.nanoTime();
+    onEveryNode(node -> {
+      for (String user : plan.usersOf(node)) {
+        stores.get(node).addUser(user, "pw".toCharArray());
+      }
+    });
+    long messagesStart = System.nanoTime();
     AtomicLong refused = new AtomicLong();
+    onEveryNode(node -> deliverAll(plan, node, stores.get(node), refused));
+    if (refused.get() > 0) {
+      throw new IllegalStateException(refused.get() + " messages were not stored while filling");
+    }
+    long end = System.nanoTime();
+    long stored = stores.stream().mapToLong(st -> st.stats().messagesStored()).sum();
+    double messageSecs = (end - messagesStart) / 1e9;
+    System.out.printf("  stores filled: %,d users (%,d mailboxes) in %.1f s, %,d messages in %.1f s (%,.0f msgs/s), over %d"
+        + " nodes%n", users, users * 6L, (messagesStart - usersStart) / 1e9, stored, messageSecs,
+        stored / Math.max(messageSecs, 1e-3), nodes);
+  }
+
+  /** A filling step that may throw. */
+  private interface NodeTask {
+    void run(int node) throws Exception;
+  }
+
+  /** Runs {@code task} for every node at once, each on its own virtual thread; rethrows the first failure. */
+  private void onEveryNode(NodeTask task) throws InterruptedException {
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    List<Thread> fillers = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
     for (int n = 0; n < nodes; n++) {
       int node = n;
-      fillers.add(Thread.ofVirtual().start(() -> {
+      threads.add(Thread.ofVirtual().start(() -> {
         try {
-          fillNode(plan, node, stores.get(node), refused);
+          task.run(node);
         } catch (Throwable t) {
           failure.compareAndSet(null, t);
         }
       }));
     }
-    for (Thread t : fillers) {
+    for (Thread t : threads) {
       t.join();
     }
     if (failure.get() != null) {
       throw new IllegalStateException("filling the stores failed: " + failure.get(), failure.get());
     }
-    if (refused.get() > 0) {
-      throw new IllegalStateException(refused.get() + " messages were not stored while filling");
-    }
-    double secs = (System.nanoTime() - fillStart) / 1e9;
-    long stored = stores.stream().mapToLong(st -> st.stats().messagesStored()).sum();
-    System.out.printf("  stores filled: %,d users (%,d mailboxes), %,d messages over %d nodes in %.1f s%n", users,
-        users * 6L, stored, nodes, secs);
   }
 
-  /** Adds the node's users, then delivers one message to each of them per round, a batch of users per call. */
-  private void fillNode(FillPlan plan, int node, RocksMailStore store, AtomicLong refused) throws InterruptedException {
-    for (String user : plan.usersOf(node)) {
-      store.addUser(user, "pw".toCharArray());
-    }
+  /** Delivers one message to each of the node's users per round, a batch of users per call, a window in flight. */
+  private void deliverAll(FillPlan plan, int node, RocksMailStore store, AtomicLong refused) throws InterruptedException {
     if (plan.messagesPerUser() == 0) {
       return;
     }

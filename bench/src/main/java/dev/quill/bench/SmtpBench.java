@@ -135,16 +135,14 @@ public final class SmtpBench implements Callable<Integer> {
   /** The endpoints from {@code --target}, or the one from {@code --host} and {@code --port}. */
   SmtpTargets targets() {
     var parsed = spec.commandLine().getParseResult();
-    if (target == null) {
-      return SmtpTargets.of(host, port);
-    }
-    if (parsed.hasMatchedOption("--host") || parsed.hasMatchedOption("--port")) {
+    if (target != null && (parsed.hasMatchedOption("--host") || parsed.hasMatchedOption("--port"))) {
       throw new ParameterException(spec.commandLine(), "--target replaces --host and --port; give one or the other");
     }
     try {
-      return SmtpTargets.parse(target);
+      return target == null ? SmtpTargets.of(host, port) : SmtpTargets.parse(target);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--target: " + e.getMessage());
+      throw new ParameterException(spec.commandLine(), (target == null ? "--host/--port: " : "--target: ")
+          + e.getMessage());
     }
   }
 

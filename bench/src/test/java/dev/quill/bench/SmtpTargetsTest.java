@@ -42,6 +42,8 @@ class SmtpTargetsTest {
     var bench = parse("--host", "10.0.0.5", "--port", "2600");
     assertThat(bench.targets().endpoints()).containsExactly(new HostPort("10.0.0.5", 2600));
     assertThat(parse().targets()).hasToString("127.0.0.1:2525");
+    assertThatThrownBy(() -> parse("--port", "0").targets())
+        .isInstanceOf(ParameterException.class).hasMessageContaining("--host/--port: port 0");
   }
 
   @Test
