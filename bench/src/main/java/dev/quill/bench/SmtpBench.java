@@ -9,7 +9,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * SMTP delivery benchmark: how many messages per second a server accepts for local mailboxes, and how long the
@@ -20,7 +23,8 @@ import picocli.CommandLine.Option;
  * {@code <prefix>1..<prefix>U@domain}, DATA, and a {@code --size}-byte text message (RFC 5322 headers, CRLF lines,
  * some lines needing dot-stuffing; see {@link MessageBuilder}). A session says QUIT and reconnects after
  * {@code --per-connection} messages and after any error. With {@code --pipelining} (and the server advertising it)
- * MAIL, RCPT and DATA go out in one write (RFC 2920).
+ * MAIL, RCPT and DATA go out in one write (RFC 2920). With {@code --target} listing several endpoints (the nodes of
+ * a cluster), the run's connections go to them in turn, so each endpoint gets an equal share of the sessions.
  *
  * <p><b>Measured.</b> Latency runs from writing the end-of-data line to reading the reply, and only a 2xx reply
  * counts as delivered. Throughput is delivered messages over the wall time from the first measured message (after
@@ -28,6 +32,8 @@ import picocli.CommandLine.Option;
  *
  * <p><b>Command</b> (the comparison in docs/BENCHMARKS.md):
  * <pre>./quill bench smtp --port 2525 --messages 20000 --concurrency 32 --size 4096 --users 1000 --warmup 1000</pre>
+ * and, against three cluster nodes (bench/scripts/run-cluster-comparison.sh):
+ * <pre>./quill bench smtp --target 127.0.0.1:2525,127.0.0.1:3525,127.0.0.1:4525 --messages 20000 ...</pre>
  */
 @Command(name = "smtp", mixinStandardHelpOptions = true,
     description = "Send messages over SMTP as fast as the server accepts them; report rate and latency after DATA.")
@@ -36,6 +42,10 @@ public final class SmtpBench implements Callable<Integer> {
   String host;
   @Option(names = "--port", defaultValue = "2525", description = "Server port (default: ${DEFAULT-VALUE}).")
   int port;
+  @Option(names = "--target", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "SMTP endpoints, e.g. the nodes of a cluster; connections go to them in turn (round-robin per"
+          + " connection). Instead of --host/--port.")
+  String target;
   @Option(names = {"--messages", "-n"}, defaultValue = "10000", description = "Measured messages to send.")
   long messages;
   @Option(names = {"--concurrency", "-c"}, defaultValue = "32", description = "Concurrent SMTP sessions.")
@@ -71,6 +81,13 @@ public final class SmtpBench implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the message text.")
   long seed;
 
+  @Spec
+  CommandSpec spec;
+
+  private SmtpTargets targets;
+  /** Delivered measured messages per endpoint, in the order of {@link #targets}. */
+  private LongAdder[] deliveredAt;
+  private final AtomicLong connectionSeq = new AtomicLong();
   private final AtomicLong tickets = new AtomicLong();
   private final AtomicLong measureStart = new AtomicLong();
   private final LongAdder delivered = new LongAdder();
@@ -85,11 +102,16 @@ public final class SmtpBench implements Callable<Integer> {
       System.err.println("error: --messages, --concurrency, --users, --size and --per-connection must be at least 1");
       return 2;
     }
+    targets = targets();
+    deliveredAt = new LongAdder[targets.size()];
+    for (int i = 0; i < deliveredAt.length; i++) {
+      deliveredAt[i] = new LongAdder();
+    }
     long total = warmup + messages;
     long deadline = System.nanoTime() + maxDurationSeconds * 1_000_000_000L;
     String runId = Long.toString(System.currentTimeMillis(), 36);
-    System.out.printf("SMTP benchmark: %s:%d, %d messages (+%d warm-up) of %d bytes, %d sessions, %d users @%s%s%n",
-        host, port, messages, warmup, size, concurrency, users, domain, pipelining ? ", pipelining" : "");
+    System.out.printf("SMTP benchmark: %s, %d messages (+%d warm-up) of %d bytes, %d sessions, %d users @%s%s%n",
+        targets, messages, warmup, size, concurrency, users, domain, pipelining ? ", pipelining" : "");
 
     var histograms = new ArrayList<LatencyHistogram>();
     long start = System.nanoTime();
@@ -110,9 +132,24 @@ public final class SmtpBench implements Callable<Integer> {
     return report(histograms, start, end, deadline);
   }
 
+  /** The endpoints from {@code --target}, or the one from {@code --host} and {@code --port}. */
+  SmtpTargets targets() {
+    var parsed = spec.commandLine().getParseResult();
+    if (target != null && (parsed.hasMatchedOption("--host") || parsed.hasMatchedOption("--port"))) {
+      throw new ParameterException(spec.commandLine(), "--target replaces --host and --port; give one or the other");
+    }
+    try {
+      return target == null ? SmtpTargets.of(host, port) : SmtpTargets.parse(target);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), (target == null ? "--host/--port: " : "--target: ")
+          + e.getMessage());
+    }
+  }
+
   private void worker(int id, LatencyHistogram histogram, long total, long deadline, String runId) {
     var builder = new MessageBuilder(seed * 31 + id);
     SmtpClient client = null;
+    int endpoint = 0;
     int onConnection = 0;
     while (!stop) {
       long ticket = tickets.getAndIncrement();
@@ -124,7 +161,9 @@ public final class SmtpBench implements Callable<Integer> {
       }
       try {
         if (client == null) {
-          client = SmtpClient.connect(host, port, timeoutSeconds * 1000);
+          endpoint = targets.indexFor(connectionSeq.getAndIncrement());
+          var to = targets.get(endpoint);
+          client = SmtpClient.connect(to.host(), to.port(), timeoutSeconds * 1000);
           connections.increment();
           client.ehlo("bench" + id + ".quill.test");
           onConnection = 0;
@@ -139,6 +178,7 @@ public final class SmtpBench implements Callable<Integer> {
         if (ticket >= warmup) {
           histogram.record(latency);
           delivered.increment();
+          deliveredAt[endpoint].increment();
         }
         if (++onConnection >= perConnection) {
           client.quietQuit();
@@ -233,6 +273,13 @@ public final class SmtpBench implements Callable<Integer> {
     out.println("  errors:      " + errors.total() + " (" + errors.replyErrors() + " negative replies, "
         + errors.ioErrors() + " I/O)");
     out.println("  connections: " + connections.sum());
+    if (targets.size() > 1) {
+      var per = new StringBuilder();
+      for (int i = 0; i < targets.size(); i++) {
+        per.append(i == 0 ? "" : ", ").append(targets.get(i)).append('=').append(deliveredAt[i].sum());
+      }
+      out.println("  per target:  " + per + " measured messages");
+    }
     out.println("  time:        " + Format.secs(elapsed) + " s measured, " + Format.secs(end - start) + " s total");
     out.println("  rate:        " + Format.one(rate) + " msgs/s, " + Format.one(rate * size / 1e6) + " MB/s");
     out.println("  latency after DATA (ms): " + Format.percentiles(all));
@@ -240,7 +287,7 @@ public final class SmtpBench implements Callable<Integer> {
       out.println("  note: --pipelining asked for, but the server did not advertise PIPELINING");
     }
     errors.print(out);
-    out.println("RESULT smtp target=" + host + ":" + port + " msgs=" + ok + " errors=" + errors.total()
+    out.println("RESULT smtp target=" + targets + " msgs=" + ok + " errors=" + errors.total()
         + " secs=" + Format.secs(elapsed) + " rate=" + Format.one(rate)
         + " p50_ms=" + Format.ms(all.percentileNanos(50)) + " p99_ms=" + Format.ms(all.percentileNanos(99))
         + " max_ms=" + Format.ms(all.maxNanos()) + " size=" + size + " concurrency=" + concurrency

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# run-cluster-comparison.sh: SMTP delivery on one standalone node vs a 3-node cluster, in one run on this machine
+# (issue 4: the cluster should deliver at least 0.8x what one node does, the same hardware carrying both).
+#
+# (a) single: a fresh standalone node (./quill serve, no cluster port), BENCH_USERS (1,000) users added through
+#     its admin channel with `quill user import`; the load sent to 127.0.0.1:2525.
+# (b) cluster: three JVMs n1, n2, n3 on 127.0.0.1 (own data directories, SMTP 2525/3525/4525, cluster ports
+#     7800-7802; n2 and n3 join n1), the same users added through the three admin channels in parallel
+#     (user i on node (i-1) mod 3, so each node holds a third of the profiles and INBOXes); the load spread over
+#     the three SMTP ports, connections round-robin (`quill bench smtp --target ...`). Default cluster settings:
+#     spread 2, so a mailbox's new mail may go to a second node.
+# Both get the same `quill bench smtp` load as Quill gets in run-smtp-comparison.sh: MESSAGES (20,000) measured
+# messages after WARMUP (20,000), SESSIONS (32) sessions, SIZE (4,096) bytes, recipients uniform over the users.
+# Afterwards each side's INBOXes are counted (`quill user list` on every node): every accepted message must be there.
+# Prints the exact commands, the machine, both RESULT lines and RATIO cluster/single for rate and p99.
+# SKIP_SINGLE=1 / SKIP_CLUSTER=1 run one side only; KEEP_DATA=1 keeps the data directories and logs.
+set -euo pipefail
+here=$(dirname "$(readlink -f "$0")")
+source "$here/lib-peer.sh"
+source "$here/lib-quill.sh"
+source "$here/lib-cluster.sh"
+
+MESSAGES=${MESSAGES:-20000}
+WARMUP=${WARMUP:-20000}
+SESSIONS=${SESSIONS:-32}
+SIZE=${SIZE:-4096}
+NODES=3
+args=(--messages "$MESSAGES" --warmup "$WARMUP" --concurrency "$SESSIONS" --size "$SIZE" --users "$BENCH_USERS"
+  --domain "$BENCH_DOMAIN" --user-prefix "$BENCH_PREFIX" ${SMTP_EXTRA:-})
+nodes_trap
+machine_facts | sed 's/^/# /' >&2
+nodes_build
+single_result=""
+cluster_result=""
+
+# check_stored EXPECTED LABEL: the users' INBOXes together must hold EXPECTED messages (warm-up included); also
+# logs how many each node stores for the users whose profile it holds (the rest went to other nodes: spread).
+check_stored() {
+  local want=$1 label=$2 total=0 i n local_counts=""
+  for i in "${!NODE_PIDS[@]}"; do
+    n=$(inbox_messages "$i")
+    total=$((total + n))
+    local_counts+=" ${NODE_NAMES[i]}=$(node_messages "$i")"
+  done
+  log "$label: $total messages in the users' INBOXes (accepted $want); stored on the profile's node:$local_counts"
+  [ "$total" -eq "$want" ] || die "$label: $want messages were accepted but the INBOXes hold $total"
+}
+
+# accepted RESULT_LINE: warm-up plus measured messages of a run without errors.
+accepted() {
+  echo $((WARMUP + $(result_field "$1" msgs)))
+}
+
+if [ -z "${SKIP_SINGLE:-}" ]; then
+  log "(a) one standalone node"
+  node_start 0 standalone
+  domain_add_everywhere
+  users_import 0 "$BENCH_PREFIX" 1 "$BENCH_USERS"
+  printf '+ %s bench smtp --port %s %s\n' "$QUILL" "$(node_smtp_port 0)" "${args[*]}" >&2
+  single_result=$(bench_result smtp --port "$(node_smtp_port 0)" "${args[@]}")
+  [ -n "$single_result" ] || die "single: the load generator printed no RESULT line"
+  [ "$(result_field "$single_result" errors)" = 0 ] && check_stored "$(accepted "$single_result")" single
+  nodes_stop_all
+fi
+
+if [ -z "${SKIP_CLUSTER:-}" ]; then
+  log "(b) a cluster of $NODES nodes"
+  seeds=""
+  targets=""
+  for ((i = 0; i < NODES; i++)); do
+    node_start "$i" "n$((i + 1))" "$seeds"
+    seeds+="${seeds:+,}127.0.0.1:$(node_cluster_port "$i")"
+    targets+="${targets:+,}127.0.0.1:$(node_smtp_port "$i")"
+  done
+  nodes_await_members "$NODES"
+  domain_add_everywhere
+  pids=()
+  for ((i = 0; i < NODES; i++)); do
+    users_import "$i" "$BENCH_PREFIX" $((i + 1)) "$BENCH_USERS" "$NODES" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || die "adding users failed"; done
+  printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
+  cluster_result=$(bench_result smtp --target "$targets" "${args[@]}")
+  [ -n "$cluster_result" ] || die "cluster: the load generator printed no RESULT line"
+  [ "$(result_field "$cluster_result" errors)" = 0 ] && check_stored "$(accepted "$cluster_result")" cluster
+  nodes_stop_all
+fi
+
+echo
+echo "== SMTP, one node vs $NODES-node cluster: $MESSAGES x $SIZE B after $WARMUP warm-up, $SESSIONS sessions,"\
+  "$BENCH_USERS users, $(nproc) cores"
+machine_facts
+[ -n "$single_result" ] && echo "single:  $single_result"
+[ -n "$cluster_result" ] && echo "cluster: $cluster_result"
+if [ -n "$single_result" ] && [ -n "$cluster_result" ]; then
+  awk -v s="$(result_field "$single_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
+    -v sp="$(result_field "$single_result" p99_ms)" -v cp="$(result_field "$cluster_result" p99_ms)" 'BEGIN {
+      printf "RATIO smtp cluster/single=%.2f (%s vs %s msgs/s; target >= 0.80) p99 %s vs %s ms\n", c / s, c, s, cp, sp
+    }'
+fi
