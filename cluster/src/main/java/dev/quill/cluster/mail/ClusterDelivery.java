@@ -5,6 +5,7 @@ import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.DeliveryResult;
+import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageDerived;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +36,7 @@ public final class ClusterDelivery {
   private final Supplier<List<String>> members;
   private final Function<String, Optional<LoadReport>> loads;
   private final Duration timeout;
+  private StoredListener onStored = (event, watched) -> { };
 
   public ClusterDelivery(String self, ManagerClient managers, FragmentService fragments, LoadBalancer balancer,
       Supplier<List<String>> members, Function<String, Optional<LoadReport>> loads, Duration timeout) {
@@ -45,6 +47,20 @@ public final class ClusterDelivery {
     this.members = members;
     this.loads = loads;
     this.timeout = timeout;
+  }
+
+  /** Told of every copy stored, before the caller's future completes. */
+  @FunctionalInterface
+  public interface StoredListener {
+    /**
+     * @param watched whether some node's sessions watch the user (the manager says so with the
+     *     UIDs): only then is the copy worth a change notice to other nodes
+     */
+    void stored(MailboxEvent event, boolean watched);
+  }
+
+  public void onStored(StoredListener listener) {
+    this.onStored = listener;
   }
 
   /** One copy per user; completes when every copy is durable on its node, or fails with the first failure. */
@@ -88,6 +104,10 @@ public final class ClusterDelivery {
             if (r.stored() && !grant.fragmentNodes().contains(node)) {
               // not part of the durability promise: a lost notice only delays the map until the next report
               managers.fragmentStored(user, grant.mailbox(), node);
+            }
+            if (r.stored()) {
+              onStored.stored(new MailboxEvent(user, grant.mailbox(), MailboxEvent.Kind.APPENDED, List.of(r.uid()),
+                  grant.firstModSeq()), grant.watched());
             }
             return r;
           })

@@ -106,6 +106,8 @@ public final class ClusterMailStore implements MailStore {
     this.directory = directory;
     this.delivery = delivery;
     this.watches = new ClusterWatches(local, notices);
+    // New mail is announced to other nodes only for users someone watches (the manager says so).
+    delivery.onStored((event, watched) -> watches.changed(event, false, watched));
     this.members = members;
     this.missing = missing;
     this.timeout = timeout;
@@ -305,11 +307,6 @@ public final class ClusterMailStore implements MailStore {
       }
     }
     return delivery.deliver(within, box, message, internalDate, derived).thenApply(results -> {
-      for (DeliveryResult r : results) {
-        if (r.status() == DeliveryResult.Status.STORED) {
-          watches.changed(new MailboxEvent(r.user(), box, MailboxEvent.Kind.APPENDED, List.of(r.uid()), 0), false);
-        }
-      }
       List<DeliveryResult> all = new ArrayList<>(results);
       all.addAll(over);
       return all;
@@ -515,7 +512,6 @@ public final class ClusterMailStore implements MailStore {
       }
       AppendResult r = Remote.join(delivery.store(u, box,
           List.of(new ClusterDelivery.Copy(message, flags, internalDate, derived))), "appending to " + box).getFirst();
-      watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.APPENDED, List.of(r.uid()), 0), false);
       return CompletableFuture.completedFuture(r);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -557,8 +553,6 @@ public final class ClusterMailStore implements MailStore {
       List<AppendResult> stored = Remote.join(delivery.store(u, target, copies), "copying to " + target);
       List<Long> sourceUids = loaded.stream().map(m -> m.meta().uid()).toList();
       List<Long> targetUids = stored.stream().map(AppendResult::uid).toList();
-      watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.APPENDED, targetUids.stream().sorted().toList(), 0),
-          false);
       if (move) {
         Remote.join(expunge(u, source, sourceUids), "removing moved messages from " + source);
       }

@@ -70,13 +70,20 @@ final class ClusterWatches {
    * change did not land in this node's store (whose own watch already counts it), this node's.
    */
   void changed(MailboxEvent event, boolean committedHere) {
+    changed(event, committedHere, true);
+  }
+
+  /** As {@link #changed(MailboxEvent, boolean)}; {@code publish} false when no other node watches the user. */
+  void changed(MailboxEvent event, boolean committedHere, boolean publish) {
     if (!committedHere) {
       UserWatch w = users.get(event.user());
       if (w != null) {
         w.apply(event);
       }
     }
-    notices.publish(event);
+    if (publish) {
+      notices.publish(event);
+    }
   }
 
   /** Makes every watched user's counter move, so sessions re-read at their next command. */

@@ -19,7 +19,7 @@ public final class ManagerMessages {
 
   /** any node → the user's manager: new UIDs of a mailbox; Incomplete until the bucket is complete. */
   public static final MessageType<UidRequest, Answer<UidGrant>> ALLOCATE_UIDS = new MessageType<>(
-      TypeIds.ALLOCATE_UIDS, 1, "ALLOCATE_UIDS", UidRequest.CODEC, Answer.codec(UidGrant.CODEC));
+      TypeIds.ALLOCATE_UIDS, 2, "ALLOCATE_UIDS", UidRequest.CODEC, Answer.codec(UidGrant.CODEC));
 
   /** any node → the user's manager: a fragment of a mailbox the manager numbered is now on a node. */
   public static final MessageType<StoredFragment, Answer<Void>> FRAGMENT_STORED = new MessageType<>(
