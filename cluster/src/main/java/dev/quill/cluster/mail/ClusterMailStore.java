@@ -67,8 +67,12 @@ import java.util.function.Supplier;
  * is stored, so nothing is lost). Renaming INBOX moves its messages as a MOVE does.
  */
 public final class ClusterMailStore implements MailStore {
-  /** How long a profile's location and content are reused without asking again. */
-  private static final long PROFILE_TTL_NANOS = Duration.ofSeconds(1).toNanos();
+  /**
+   * How long a profile's location and content (quota) are reused without asking again; forgotten at
+   * every view change and at this node's own changes. A change made through another node (a new
+   * quota, a deleted user) is seen here within this time.
+   */
+  private static final long PROFILE_TTL_NANOS = Duration.ofSeconds(5).toNanos();
   /** Gathered layouts kept for routing message operations, at most. */
   private static final int MAX_LAYOUTS = 10_000;
   /** Retries of a flag change or expunge whose MODSEQ a fragment found stale (a newer one got there first). */
@@ -115,6 +119,7 @@ public final class ClusterMailStore implements MailStore {
 
   /** After a view change: every watching session re-reads its mailbox (a holder may have left or returned). */
   public void membershipChanged() {
+    profileCache.clear(); // profiles may have become unreachable, or reachable again
     watches.membershipChanged();
   }
 

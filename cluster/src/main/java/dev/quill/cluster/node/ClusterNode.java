@@ -181,6 +181,9 @@ public final class ClusterNode implements AutoCloseable {
 
   /** Members that announced they are leaving and are still in the view: not to be given new work. */
   public Set<String> leavingMembers() {
+    if (leaving.isEmpty()) {
+      return Set.of(); // the common case, asked for every delivery
+    }
     Set<String> now = new java.util.HashSet<>(leaving);
     now.retainAll(current.view().members());
     return now;
