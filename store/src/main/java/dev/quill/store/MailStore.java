@@ -146,8 +146,8 @@ public interface MailStore extends AutoCloseable {
    * durable when the future completes.
    *
    * <p>Not an expunge: IMAP clients still see the messages (on the other node), so nothing is
-   * recorded for {@link #expungedSince}, watchers are told nothing, and HIGHESTMODSEQ stays; the
-   * counters fall. A fragment left empty, of a user whose profile is on another node, is removed
+   * recorded for {@link #expungedSince} and HIGHESTMODSEQ stays; the counters fall. Watchers get
+   * one {@code FLAGS} event naming no UID, which tells sessions to read the mailbox again. A fragment left empty, of a user whose profile is on another node, is removed
    * with its index entry (so reports stop listing it), unless its expunge log holds entries, which
    * QRESYNC still needs.
    *

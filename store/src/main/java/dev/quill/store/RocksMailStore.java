@@ -1097,9 +1097,11 @@ public final class RocksMailStore implements MailStore {
           box.next = after;
           box.pendingRemovals.addAll(removed);
           List<Long> result = List.copyOf(removed);
-          // No event: the messages still exist for IMAP clients, on the node they moved to.
+          // The messages still exist for IMAP clients, on the node they moved to: no EXPUNGED, only an
+          // event naming no message, so that sessions here read the mailbox again (and find them there).
+          var reread = new MailboxEvent(a, box.name, Kind.FLAGS, List.of(), after.highestModSeq());
           CompletableFuture<Void> written = committer.submit(batch, epoch,
-              () -> removed.forEach(box.pendingRemovals::remove));
+              () -> removed.forEach(box.pendingRemovals::remove), notifier.publisher(List.of(reread)));
           if (dropRecord) {
             // The cached state no longer has the record: reload it from the database if the write failed.
             written = written.whenComplete((v, e) -> {
