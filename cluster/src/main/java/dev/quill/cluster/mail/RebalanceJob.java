@@ -128,12 +128,11 @@ final class RebalanceJob implements Runnable {
           + (e.getMessage() == null ? e.toString() : e.getMessage()));
     }
     switch (outcome) {
-      case FragmentMover.Outcome.Moved m -> {
-        fragmentsMoved.incrementAndGet();
-        if (m.failure() != null) {
-          error = m.failure();
-        }
+      case FragmentMover.Outcome.Moved m when m.failure() != null -> {
+        fragmentsFailed.incrementAndGet(); // in part: what was not copied stays here
+        error = m.failure();
       }
+      case FragmentMover.Outcome.Moved m -> fragmentsMoved.incrementAndGet();
       case FragmentMover.Outcome.Skipped s -> {
         fragmentsPlanned.decrementAndGet();
         messagesPlanned.addAndGet(-p.messages());

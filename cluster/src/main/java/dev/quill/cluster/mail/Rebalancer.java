@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Rebalancer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
+  /** How long {@link #close} waits for a stopping move to finish the fragment it copied. */
+  static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   static final MessageType<MoveRequest, Void> MOVE = new MessageType<>(
       TypeIds.REBALANCE_MOVE, 1, "REBALANCE_MOVE", RebalanceCodecs.MOVE, Codecs.EMPTY);
@@ -62,6 +64,8 @@ public final class Rebalancer implements AutoCloseable {
   private final Duration timeout;
   /** The latest job, running or done; null until asked. Guarded by {@code this}. */
   private RebalanceJob job;
+  /** The thread running {@link #job}. Guarded by {@code this}. */
+  private Thread worker;
   private boolean closed;
 
   /**
@@ -155,12 +159,29 @@ public final class Rebalancer implements AutoCloseable {
     return job == null ? RebalanceProgress.idle(self) : job.progress();
   }
 
-  /** Stops a running move after its current batch (what it copied is still moved) and refuses new ones. */
+  /**
+   * Stops a running move after its current batch and waits (at most {@link #CLOSE_WAIT}) while it
+   * moves what it copied, so that a node shutting down leaves no fragment half moved; refuses new moves.
+   */
   @Override
-  public synchronized void close() {
-    closed = true;
-    if (job != null) {
-      job.stop();
+  public void close() {
+    Thread running;
+    synchronized (this) {
+      closed = true;
+      if (job != null) {
+        job.stop();
+      }
+      running = worker;
+    }
+    if (running != null) {
+      try {
+        if (!running.join(CLOSE_WAIT)) {
+          log.warn("{}: rebalance still finishing a fragment after {} s; closing anyway (both copies stay)", self,
+              CLOSE_WAIT.toSeconds());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -177,6 +198,6 @@ public final class Rebalancer implements AutoCloseable {
           + ")");
     }
     job = new RebalanceJob(self, r.run(), r.target(), r.fraction(), store, fragments, mover, members, timeout);
-    Thread.ofVirtual().name("quill-rebalance-" + r.run()).start(job);
+    worker = Thread.ofVirtual().name("quill-rebalance-" + r.run()).start(job);
   }
 }
