@@ -26,6 +26,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import org.slf4j.Logger;
@@ -49,6 +51,9 @@ import org.slf4j.LoggerFactory;
  *     changed under a later MODSEQ. Every UID whose copy here is unchanged since the comparison is
  *     then dropped here ({@link MailStore#dropMoved}, which checks the MODSEQ under the mailbox lock);
  *     one changed meanwhile is compared again in the next round.</li>
+ * <li><b>Leave.</b> When the fragment here is gone (the store removes an emptied one of a user whose
+ *     profile is elsewhere), the manager is told ({@code FRAGMENT_DROPPED}); a late delivery that
+ *     stores here again is reported back ({@link #leave}).</li>
  * </ol>
  *
  * Messages that arrive here during the move stay here. A failure leaves both copies of what was not
@@ -68,6 +73,8 @@ final class FragmentMover {
   private static final int MODSEQ_ATTEMPTS = 4;
   /** How long to wait for the user's mail map to be complete (reconstruction after a view change). */
   private static final Duration MAP_WAIT = Duration.ofSeconds(30);
+  /** When to look again for a fragment a delivery may have created here after it moved. */
+  static final Duration RECHECK_FIRST = Duration.ofMillis(200);
   private static final Set<LoadedMessage.Part> ALL = EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED);
 
   /** How a move ended. */
@@ -187,11 +194,7 @@ final class FragmentMover {
             + " changed during each of " + RECONCILE_ROUNDS + " comparisons; both copies stay");
       }
       if (store.mailbox(user, box).isEmpty()) {
-        managers.fragmentDropped(user, box, self).exceptionally(e -> {
-          log.info("{}: telling the manager that {}/{} left here failed ({}); its next report says so", self, user,
-              box, e.getMessage());
-          return null;
-        });
+        leave(user, box);
       }
       return new Outcome.Moved(copied, copyFailure);
     } catch (RuntimeException e) {
@@ -317,6 +320,41 @@ final class FragmentMover {
     }
   }
 
+  /**
+   * Tells the manager this node no longer holds the mailbox (the store removed the emptied fragment).
+   * A delivery numbered before the manager heard it may still pick this node and create the fragment
+   * again without telling the manager (its grant named this node): so the store is looked at again
+   * at once, after {@link #RECHECK_FIRST} and later after the store timeout, and a fragment found
+   * here again is reported, so that its messages are read.
+   */
+  private void leave(String user, String box) {
+    try {
+      Remote.join(managers.fragmentDropped(user, box, self), "telling the manager of " + user);
+    } catch (RuntimeException e) {
+      log.info("{}: telling the manager that {}/{} left here failed ({}); its next report says so", self, user, box,
+          e.getMessage());
+      return;
+    }
+    recheck(user, box);
+    pause(RECHECK_FIRST);
+    recheck(user, box);
+    Executor later = CompletableFuture.delayedExecutor(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    CompletableFuture.runAsync(() -> recheck(user, box), later);
+  }
+
+  /** Reports the fragment to the manager if it is here (again). */
+  private void recheck(String user, String box) {
+    try {
+      if (store.mailbox(user, box).isPresent()) {
+        Remote.join(managers.fragmentStored(user, box, self), "telling the manager of " + user);
+        log.info("{}: {}/{} was stored here again after it moved; the manager lists {} again", self, user, box, self);
+      }
+    } catch (RuntimeException e) {
+      log.warn("{}: could not tell the manager that {}/{} is here again ({}); its next report does", self, user, box,
+          e.getMessage());
+    }
+  }
+
   /** Makes sure the manager lists the target before anything is dropped: a view change may have rebuilt it. */
   private void ensureListed(String user, String box, String target) {
     MailMap map = completeMap(user);
@@ -385,8 +423,12 @@ final class FragmentMover {
 
   /** Waits a little longer each round (10 ms doubling to 320 ms): a client changing the same messages settles. */
   private static void pause(int round) {
+    pause(Duration.ofMillis(10L << Math.min(round - 1, 5)));
+  }
+
+  private static void pause(Duration wait) {
     try {
-      Thread.sleep(10L << Math.min(round - 1, 5));
+      Thread.sleep(wait);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted");

@@ -46,6 +46,8 @@ class RebalanceTest {
   private ManagerNodes cluster;
   private final List<ManagerNodes.Node> nodes = new ArrayList<>();
   private final Map<String, FragmentMover> movers = new HashMap<>();
+  private final Map<String, FragmentService> storing = new HashMap<>();
+  private final Map<String, FragmentAccess> access = new HashMap<>();
   private final Map<String, Rebalancer> rebalancers = new HashMap<>();
 
   @BeforeEach
@@ -66,11 +68,12 @@ class RebalanceTest {
   private void join() throws Exception {
     for (ManagerNodes.Node n : nodes) {
       cluster.join(n, true);
-      FragmentService storing = new FragmentService(n.rpc, n.store);
-      FragmentAccess access = new FragmentAccess(n.rpc, n.store);
-      movers.put(n.name, new FragmentMover(n.name, n.store, storing, access, n.client, n.notices, TIMEOUT));
-      rebalancers.put(n.name, new Rebalancer(n.name, n.rpc, n.store, storing, access, n.client, n.notices,
-          () -> n.transport.view().members(), TIMEOUT));
+      storing.put(n.name, new FragmentService(n.rpc, n.store));
+      access.put(n.name, new FragmentAccess(n.rpc, n.store));
+      movers.put(n.name, new FragmentMover(n.name, n.store, storing.get(n.name), access.get(n.name), n.client,
+          n.notices, TIMEOUT));
+      rebalancers.put(n.name, new Rebalancer(n.name, n.rpc, n.store, storing.get(n.name), access.get(n.name), n.client,
+          n.notices, () -> n.transport.view().members(), TIMEOUT));
     }
     await().atMost(Duration.ofSeconds(20)).until(() -> cluster.viewsAre(Set.of("n1", "n2", "n3")));
   }
@@ -132,6 +135,30 @@ class RebalanceTest {
     assertThat(uids(n1, CAROL, "Lists/quill")).as("the other fragment stays").containsExactly(9L);
     await().atMost(TIMEOUT).until(() -> node("n2").client.mailMap(CAROL).join().mailboxes().stream()
         .filter(b -> b.name().equals(MailStore.INBOX)).findFirst().orElseThrow().nodes().equals(List.of("n3")));
+  }
+
+  @Test
+  void move_aDeliveryNumberedBeforeTheSourceLeft_isStoredThereAgain_andTheManagerListsItAgain() throws Exception {
+    ManagerNodes.Node n1 = node("n1");
+    put(n1.store, CAROL, MailStore.INBOX, 1, Set.of());
+    join();
+    UidGrant stale = n1.client.allocateUids(CAROL, MailStore.INBOX, 1).join();
+    assertThat(stale.fragmentNodes()).containsExactly("n1");
+    // a short timeout, so that the late look at the store comes after 3 s
+    FragmentMover mover = new FragmentMover("n1", n1.store, storing.get("n1"), access.get("n1"), n1.client,
+        n1.notices, Duration.ofSeconds(2));
+
+    assertThat(mover.move(CAROL, MailStore.INBOX, "n3", b -> { }, () -> false))
+        .isEqualTo(new FragmentMover.Outcome.Moved(1, null));
+    await().atMost(TIMEOUT).until(() -> n1.client.mailMap(CAROL).join().mailboxes().getFirst().nodes()
+        .equals(List.of("n3")));
+    // the delivery's grant named n1, so it stores there without telling the manager
+    n1.store.storeAssigned(new AssignedMessage(CAROL, MailStore.INBOX, UIDVALIDITY, stale.firstUid(),
+        stale.firstModSeq(), "Subject: late\r\n\r\nlate\r\n".getBytes(StandardCharsets.US_ASCII), Set.of(), null,
+        null)).join();
+
+    await().atMost(TIMEOUT).until(() -> n1.client.mailMap(CAROL).join().mailboxes().getFirst().nodes()
+        .equals(List.of("n1", "n3")));
   }
 
   @Test
