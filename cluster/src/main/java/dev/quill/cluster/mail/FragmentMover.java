@@ -113,6 +113,7 @@ final class FragmentMover {
   private final ManagerClient managers;
   private final ChangeNotices notices;
   private final Duration timeout;
+  private volatile boolean closed;
 
   /**
    * @param store this node's own store (not the cluster's)
@@ -128,6 +129,11 @@ final class FragmentMover {
     this.managers = managers;
     this.notices = notices;
     this.timeout = timeout;
+  }
+
+  /** The node is closing: late looks at the store are skipped. */
+  void close() {
+    closed = true;
   }
 
   /**
@@ -338,12 +344,16 @@ final class FragmentMover {
     recheck(user, box);
     pause(RECHECK_FIRST);
     recheck(user, box);
-    Executor later = CompletableFuture.delayedExecutor(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    Executor later = CompletableFuture.delayedExecutor(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS,
+        task -> Thread.ofVirtual().name("quill-rebalance-recheck").start(task));
     CompletableFuture.runAsync(() -> recheck(user, box), later);
   }
 
-  /** Reports the fragment to the manager if it is here (again). */
+  /** Reports the fragment to the manager if it is here (again); nothing once the node is closing. */
   private void recheck(String user, String box) {
+    if (closed) {
+      return; // the node's next start reports what its store holds
+    }
     try {
       if (store.mailbox(user, box).isPresent()) {
         Remote.join(managers.fragmentStored(user, box, self), "telling the manager of " + user);

@@ -166,6 +166,7 @@ public final class Rebalancer implements AutoCloseable {
   @Override
   public void close() {
     Thread running;
+    mover.close();
     synchronized (this) {
       closed = true;
       if (job != null) {

@@ -61,6 +61,7 @@ class RebalanceTest {
   @AfterEach
   void stop() {
     rebalancers.values().forEach(Rebalancer::close);
+    movers.values().forEach(FragmentMover::close);
     cluster.close();
   }
 
