@@ -139,6 +139,27 @@ public interface MailStore extends AutoCloseable {
   /** Removes messages atomically and durably; unknown UIDs are ignored. */
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids);
 
+  /**
+   * Removes messages whose copies now live on another node (a cluster rebalance moved them), each
+   * only while its MODSEQ here is still the one given: a flag change or expunge made here after the
+   * caller compared the two copies keeps the message, and the caller compares again. Atomic and
+   * durable when the future completes.
+   *
+   * <p>Not an expunge: IMAP clients still see the messages (on the other node), so nothing is
+   * recorded for {@link #expungedSince} and HIGHESTMODSEQ stays; the counters fall. Watchers get
+   * one {@code FLAGS} event naming no UID, which tells sessions to read the mailbox again. A fragment left empty, of a user whose profile is on another node, is removed
+   * with its index entry (so reports stop listing it), unless its expunge log holds entries, which
+   * QRESYNC still needs.
+   *
+   * @param expectedModSeqs each UID to remove, with the MODSEQ it must still have
+   * @return the UIDs removed, ascending; absent and changed ones are left out
+   * @throws StoreException (failing the future) for an unknown mailbox, or a store that cannot do it
+   */
+  default CompletableFuture<List<Long>> dropMoved(String user, String mailbox, Map<Long, Long> expectedModSeqs) {
+    return CompletableFuture.failedFuture(new StoreException(getClass().getSimpleName()
+        + " cannot drop moved messages; only a node's own store can"));
+  }
+
   // ---- IMAP: mailboxes, flags, copies, changes ----------------------------------------------
   // Calls that return a future report a refusal (no such mailbox, over quota, invalid flag) by
   // failing it with StoreException; the others throw it.

@@ -1094,6 +1094,92 @@ public final class RocksMailStore implements MailStore {
     }
   }
 
+  // ---- Cluster support: messages moved to another node ----------------------------------------
+
+  @Override
+  public CompletableFuture<List<Long>> dropMoved(String user, String mailbox, Map<Long, Long> expectedModSeqs) {
+    Objects.requireNonNull(expectedModSeqs, "expectedModSeqs");
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    return writing(() -> {
+      UserState state = userState(a);
+      MailboxState box = existing(state, a, name);
+      // The meta lock before the mailbox lock, as deleteMailbox takes them: the record may go too.
+      metaLock.lock();
+      try {
+        box.lock.lock();
+        try {
+          long epoch = committer.epoch();
+          if (state.deleted || !box.refresh(engine, epoch)) {
+            throw noSuchMailbox(a, name);
+          }
+          var removed = new ArrayList<Long>();
+          long bytes = 0;
+          var batch = new WriteBatch();
+          for (var expected : new TreeMap<>(expectedModSeqs).entrySet()) {
+            MessageMeta meta = records.current(box, expected.getKey());
+            if (meta != null && meta.modSeq() == expected.getValue()) {
+              records.remove(batch, box.id, meta.uid());
+              bytes += meta.size();
+              removed.add(meta.uid());
+            }
+          }
+          if (removed.isEmpty()) {
+            batch.close();
+            return CompletableFuture.completedFuture(List.<Long>of());
+          }
+          MailboxInfo before = box.next;
+          MailboxInfo after = before.withCounters(before.uidNext(), before.highestModSeq(),
+              before.messageCount() - removed.size(), before.totalBytes() - bytes);
+          boolean dropRecord = after.messageCount() == 0 && state.profile == null && !hasExpungeLog(box);
+          if (dropRecord) {
+            // Quarantined records stay for inspection; the expunge log is empty, as checked.
+            delete(batch, engine.mailboxes, Keys.mailbox(a, box.name));
+            index.deleteMailbox(batch, a, box.name);
+            box.deleted = true;
+            state.remove(box.name, box);
+          } else {
+            put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
+          }
+          box.next = after;
+          box.pendingRemovals.addAll(removed);
+          List<Long> result = List.copyOf(removed);
+          // The messages still exist for IMAP clients, on the node they moved to: no EXPUNGED, only an
+          // event naming no message, so that sessions here read the mailbox again (and find them there).
+          var reread = new MailboxEvent(a, box.name, Kind.FLAGS, List.of(), after.highestModSeq());
+          CompletableFuture<Void> written = committer.submit(batch, epoch,
+              () -> removed.forEach(box.pendingRemovals::remove), notifier.publisher(List.of(reread)));
+          if (dropRecord) {
+            // The cached state no longer has the record: reload it from the database if the write failed.
+            written = written.whenComplete((v, e) -> {
+              if (e != null) {
+                invalidate(a);
+              }
+            });
+          }
+          return written.thenApply(v -> result);
+        } finally {
+          box.lock.unlock();
+        }
+      } finally {
+        metaLock.unlock();
+      }
+    });
+  }
+
+  /** Whether the mailbox's expunge log holds anything, queued batches included; the caller holds its lock. */
+  private boolean hasExpungeLog(MailboxState box) {
+    if (box.expungeLog != null) {
+      return box.expungeLog.count() > 0 || box.expungeLog.prunedUpTo() > 0;
+    }
+    boolean[] found = {false};
+    engine.scanWhile(engine.expunges, null, Keys.mailboxId(box.id), Keys.mailboxId(box.id + 1), (k, v) -> {
+      found[0] = true;
+      return false;
+    });
+    return found[0];
+  }
+
   @Override
   public List<MailboxInfo> mailboxes(String user) {
     String a = Addresses.normalize(user);

@@ -30,6 +30,7 @@ public final class AdminService implements ConnectionHandler {
 
   private final AdminOps ops;
   private final Supplier<ClusterReport> clusterStatus;
+  private final RebalanceControl rebalance;
   private final byte[] token;
 
   /** An admin service without {@code cluster.status} (refused as an unknown operation). */
@@ -39,10 +40,19 @@ public final class AdminService implements ConnectionHandler {
     }, token);
   }
 
-  /** @param clusterStatus assembles the node's cluster report; may block for the members' answers */
+  /** An admin service whose {@code cluster.rebalance} says a rebalance needs a cluster. */
   public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, String token) {
+    this(ops, clusterStatus, RebalanceControl.STANDALONE, token);
+  }
+
+  /**
+   * @param clusterStatus assembles the node's cluster report; may block for the members' answers
+   * @param rebalance starts and follows rebalances ({@code cluster.rebalance}, {@code cluster.rebalance.status})
+   */
+  public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance, String token) {
     this.ops = ops;
     this.clusterStatus = clusterStatus;
+    this.rebalance = rebalance;
     this.token = token.getBytes(StandardCharsets.US_ASCII);
   }
 
@@ -73,7 +83,7 @@ public final class AdminService implements ConnectionHandler {
       try {
         reply.set("result", execute(req));
         reply.put("ok", true);
-      } catch (StoreException | IllegalArgumentException e) {
+      } catch (StoreException | IllegalArgumentException | IllegalStateException e) {
         reply.put("ok", false).put("error", e.getMessage());
       }
       c.send(reply.toString());
@@ -121,6 +131,8 @@ public final class AdminService implements ConnectionHandler {
         yield obj;
       }
       case "cluster.status" -> JSON.valueToTree(clusterStatus.get());
+      case "cluster.rebalance" -> JSON.valueToTree(rebalance.start(req.path("target").asText(null)));
+      case "cluster.rebalance.status" -> JSON.valueToTree(rebalance.status(req.path("run").asText("")));
       default -> throw new IllegalArgumentException("unknown admin operation '" + op + "'");
     };
   }

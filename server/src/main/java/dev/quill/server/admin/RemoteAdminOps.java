@@ -148,6 +148,28 @@ public final class RemoteAdminOps implements AdminOps {
     }
   }
 
+  /** Starts a rebalance on the running node, to {@code target} or (null) to the member storing the least. */
+  public RebalanceReport startRebalance(String target) {
+    ObjectNode args = args();
+    if (target != null) {
+      args.put("target", target);
+    }
+    return report(call("cluster.rebalance", args));
+  }
+
+  /** The progress of rebalance {@code run} on every member moving fragments for it. */
+  public RebalanceReport rebalanceStatus(String run) {
+    return report(call("cluster.rebalance.status", args().put("run", run)));
+  }
+
+  private static RebalanceReport report(JsonNode result) {
+    try {
+      return JSON.treeToValue(result, RebalanceReport.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("admin channel: rebalance report did not decode: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void close() {
     try {

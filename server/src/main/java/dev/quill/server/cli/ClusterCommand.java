@@ -3,20 +3,32 @@ package dev.quill.server.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.RebalanceReport;
 import dev.quill.server.admin.RemoteAdminOps;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code quill cluster status}: the running node's view of the cluster, through its admin channel. */
-@Command(name = "cluster", description = "Inspect the cluster a running node belongs to.", mixinStandardHelpOptions = true)
+/**
+ * {@code quill cluster status}: the running node's view of the cluster; {@code quill cluster rebalance}:
+ * move mailbox fragments onto a node and follow the progress. Both through the node's admin channel.
+ */
+@Command(name = "cluster", description = "Inspect and rebalance the cluster a running node belongs to.",
+    mixinStandardHelpOptions = true)
 final class ClusterCommand {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** How often {@code rebalance} asks for progress. */
+  static final Duration POLL = Duration.ofSeconds(1);
+  /** Polls in a row a source may miss before it counts as failed (it left, or its node stopped). */
+  static final int MISSED_POLLS = 10;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -33,6 +45,109 @@ final class ClusterCommand {
       out.print(json ? JSON.writeValueAsString(report) + "\n" : table(report));
       out.flush();
       return 0;
+    }
+  }
+
+  @Command(name = "rebalance", description = "Move mailbox fragments onto a node (by default the member storing the"
+      + " fewest messages), in the background, and show the progress until it is done.")
+  int rebalance(@Mixin DataDirOption d,
+      @Option(names = "--to", paramLabel = "NODE", description = "The node to fill (default: the member storing the"
+          + " fewest messages).") String to,
+      @Option(names = "--no-wait", description = "Start and return; the move goes on in the background.") boolean noWait)
+      throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    RemoteAdminOps ops = RemoteAdminOps.connect(d.data).orElseThrow(() -> new IllegalArgumentException(
+        "no running node on " + d.data.toAbsolutePath() + "; start it with ./quill serve --data " + d.data));
+    try (ops) {
+      RebalanceReport started = ops.startRebalance(to);
+      out.println("rebalance " + started.run() + ": " + String.join(", ", started.sources())
+          + " move about 1/" + (started.sources().size() + 1) + " of their messages to " + started.target());
+      out.flush();
+      if (noWait) {
+        out.println("started; it goes on in the background");
+        out.flush();
+        return 0;
+      }
+      Map<String, Integer> missed = new HashMap<>();
+      while (true) {
+        Thread.sleep(POLL.toMillis());
+        RebalanceReport now = ops.rebalanceStatus(started.run());
+        Progress p = Progress.of(started, now, missed);
+        out.println(p.line(started.target()));
+        out.flush();
+        if (p.finished()) {
+          out.print(p.summary(started.target()));
+          out.flush();
+          return p.failed() == 0 && p.lost().isEmpty() ? 0 : 1;
+        }
+      }
+    }
+  }
+
+  /** The sum over the sources of one rebalance, from one status poll. */
+  record Progress(long messagesMoved, long messagesPlanned, int fragmentsMoved, int fragmentsPlanned, int failed,
+      long bytesMoved, boolean finished, List<String> errors, List<String> lost) {
+
+    /**
+     * Sums the sources' answers. A source missing from the answer (unreachable, or restarted and
+     * reporting no run) for {@link #MISSED_POLLS} polls in a row counts as lost.
+     */
+    static Progress of(RebalanceReport started, RebalanceReport now, Map<String, Integer> missed) {
+      long moved = 0;
+      long planned = 0;
+      int fragmentsMoved = 0;
+      int fragmentsPlanned = 0;
+      int failed = 0;
+      long bytes = 0;
+      boolean finished = true;
+      List<String> errors = new ArrayList<>();
+      List<String> lost = new ArrayList<>();
+      for (String source : started.sources()) {
+        RebalanceReport.Node n = now.nodes().stream().filter(x -> x.name().equals(source)).findFirst().orElse(null);
+        if (n == null) {
+          int count = missed.merge(source, 1, Integer::sum);
+          if (count >= MISSED_POLLS) {
+            lost.add(source + ": " + now.unreachable().getOrDefault(source, "no longer reports this rebalance"));
+          } else {
+            finished = false;
+          }
+          continue;
+        }
+        missed.remove(source);
+        moved += n.messagesMoved();
+        planned += n.messagesPlanned();
+        fragmentsMoved += n.fragmentsMoved();
+        fragmentsPlanned += n.fragmentsPlanned();
+        failed += n.fragmentsFailed();
+        bytes += n.bytesMoved();
+        finished &= n.state().equals("DONE");
+        if (!n.error().isEmpty()) {
+          errors.add(n.name() + ": " + n.error());
+        }
+      }
+      return new Progress(moved, planned, fragmentsMoved, fragmentsPlanned, failed, bytes, finished, errors, lost);
+    }
+
+    /** One line per poll: "moved 1200 of 3000 messages (14 of 30 fragments) to n4; 0 failed". */
+    String line(String target) {
+      return "moved " + messagesMoved + " of " + messagesPlanned + " messages (" + fragmentsMoved + " of "
+          + fragmentsPlanned + " fragments) to " + target + "; " + failed + " failed"
+          + (lost.isEmpty() ? "" : "; " + lost.size() + " node(s) lost");
+    }
+
+    /** The closing lines: totals, then every failure. */
+    String summary(String target) {
+      StringBuilder sb = new StringBuilder();
+      boolean clean = failed == 0 && lost.isEmpty();
+      sb.append(clean ? "done" : "done with failures").append(": ").append(messagesMoved).append(" messages (")
+          .append(bytesMoved).append(" bytes) in ").append(fragmentsMoved).append(" fragments moved to ").append(target)
+          .append("; ").append(failed).append(" fragments failed\n");
+      if (!clean) {
+        errors.forEach(e -> sb.append("  ").append(e).append('\n'));
+        lost.forEach(l -> sb.append("  lost ").append(l).append('\n'));
+        sb.append("what was not moved stays where it was; run the rebalance again to retry\n");
+      }
+      return sb.toString();
     }
   }
 

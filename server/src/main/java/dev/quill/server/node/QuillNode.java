@@ -7,6 +7,7 @@ import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
 import dev.quill.cluster.mail.FragmentService;
 import dev.quill.cluster.mail.LoadBalancer;
+import dev.quill.cluster.mail.Rebalancer;
 import dev.quill.cluster.manager.ChangeNotices;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
@@ -26,7 +27,9 @@ import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
+import dev.quill.server.admin.ClusterRebalance;
 import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.RebalanceControl;
 import dev.quill.server.admin.StoreAdminOps;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
@@ -70,6 +73,8 @@ public final class QuillNode implements AutoCloseable {
   private ClusterNode cluster;
   /** This node's share of the managers' soft state (mail maps, UID allocation); null when standalone. */
   private ManagerService managers;
+  /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
+  private Rebalancer rebalancer;
   private ProtocolServer admin;
   private boolean closed;
 
@@ -148,6 +153,8 @@ public final class QuillNode implements AutoCloseable {
       directory.membersJoined(joined);
     });
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
+    rebalancer = new Rebalancer(node.name(), node.rpc(), store, storing, fragments, client, notices,
+        () -> node.view().members(), CLUSTER_TIMEOUT);
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
         new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
@@ -217,7 +224,9 @@ public final class QuillNode implements AutoCloseable {
 
     String token = AdminEndpoint.newToken();
     admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
-        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport, token));
+        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
+        cluster == null ? RebalanceControl.STANDALONE
+            : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)), token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
@@ -285,6 +294,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (admin != null) {
       admin.close();
+    }
+    if (rebalancer != null) {
+      rebalancer.close();
     }
     if (managers != null) {
       managers.close();
