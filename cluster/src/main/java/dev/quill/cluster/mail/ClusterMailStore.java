@@ -195,6 +195,17 @@ public final class ClusterMailStore implements MailStore {
   public UserProfile addUser(String address, char[] password) {
     String a = Addresses.normalize(address);
     MailMap map = map(a);
+    // Right after a view change the manager may still wait for a member that could hold this user.
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!map.complete() && map.profileNodes().isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException("interrupted while adding " + a);
+      }
+      map = map(a);
+    }
     if (!map.profileNodes().isEmpty()) {
       throw new StoreException("cannot add user " + a + ": it already exists on " + map.profileNodes().getFirst());
     }
@@ -448,9 +459,17 @@ public final class ClusterMailStore implements MailStore {
       // One MODSEQ for the whole expunge, so VANISHED (EARLIER) finds all of it above older ones.
       long modSeq = withModSeq(u, box, seq -> {
         for (var group : groups.entrySet()) {
-          at(group.getKey(), () -> Remote.join(local.expunge(u, box, group.getValue(), seq), "expunging"),
-              n -> fragments.expunge(n, u, box, group.getValue(), seq, timeout), "expunging on " + group.getKey());
+          expungeAt(group.getKey(), u, box, group.getValue(), seq);
         }
+        // A message moved to another node since the layout was read (a rebalance) was not found where
+        // the layout said: look again, once, and expunge it where it is now.
+        layouts.remove(key(u, box));
+        Map<String, List<Long>> moved = gather(u, box).byHolder(uids);
+        moved.forEach((node, group) -> {
+          if (!group.equals(groups.get(node))) {
+            expungeAt(node, u, box, group, seq);
+          }
+        });
         return null;
       });
       layouts.remove(key(u, box));
@@ -481,12 +500,21 @@ public final class ClusterMailStore implements MailStore {
         updated.clear();
         modified.clear();
         for (var group : groups.entrySet()) {
-          FlagResult r = at(group.getKey(),
-              () -> Remote.join(local.updateFlags(u, box, group.getValue(), update, seq), "changing flags"),
-              n -> fragments.updateFlags(n, u, box, group.getValue(), update, seq, timeout),
-              "changing flags on " + group.getKey());
+          FlagResult r = flagsAt(group.getKey(), u, box, group.getValue(), update, seq);
           updated.addAll(r.updated());
           modified.addAll(r.modified());
+        }
+        Set<Long> missed = new TreeSet<>(groups.values().stream().flatMap(List::stream).toList());
+        updated.forEach(m -> missed.remove(m.uid()));
+        missed.removeAll(modified);
+        if (!missed.isEmpty()) {
+          // Not where the layout said (moved by a rebalance since it was read): look again, once.
+          layouts.remove(key(u, box));
+          gather(u, box).byHolder(missed).forEach((node, group) -> {
+            FlagResult r = flagsAt(node, u, box, group, update, seq);
+            updated.addAll(r.updated());
+            modified.addAll(r.modified());
+          });
         }
         chosen[0] = seq;
         return null;
@@ -501,6 +529,16 @@ public final class ClusterMailStore implements MailStore {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  private void expungeAt(String node, String user, String box, List<Long> uids, long seq) {
+    at(node, () -> Remote.join(local.expunge(user, box, uids, seq), "expunging"),
+        n -> fragments.expunge(n, user, box, uids, seq, timeout), "expunging on " + node);
+  }
+
+  private FlagResult flagsAt(String node, String user, String box, List<Long> uids, FlagUpdate update, long seq) {
+    return at(node, () -> Remote.join(local.updateFlags(user, box, uids, update, seq), "changing flags"),
+        n -> fragments.updateFlags(n, user, box, uids, update, seq, timeout), "changing flags on " + node);
   }
 
   @Override

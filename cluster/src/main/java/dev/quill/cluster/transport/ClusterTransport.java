@@ -1,5 +1,6 @@
 package dev.quill.cluster.transport;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.jgroups.JChannel;
 import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.View;
+import org.jgroups.util.ExtendedUUID;
 import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * of their own, so a slow listener never holds up JGroups' view installation.
  */
 public final class ClusterTransport implements AutoCloseable {
+  /** The key under which a member's address carries its node name. */
+  private static final String NAME_KEY = "quill-node";
+
   private static final Logger log = LoggerFactory.getLogger(ClusterTransport.class);
 
   /** The current view and its name-to-address index, replaced together. */
@@ -64,6 +69,10 @@ public final class ClusterTransport implements AutoCloseable {
       throw new ClusterException("cannot build the cluster stack: " + e.getMessage(), e);
     }
     channel.name(settings.nodeName());
+    // The name travels inside the address itself, so every view names every member at once; the
+    // logical-name cache alone may not know a member that joined a moment ago, and a view with a
+    // UUID instead of a name would give that node's buckets to a node that does not exist.
+    channel.addAddressGenerator(() -> newAddress(settings.nodeName()));
     // Broadcasts (load gossip) are for the others; this node already knows its own state.
     channel.setDiscardOwnMessages(true);
     ClusterTransport transport = new ClusterTransport(settings, channel);
@@ -216,7 +225,16 @@ public final class ClusterTransport implements AutoCloseable {
     return false;
   }
 
-  private static String nameOf(Address address) {
+  /** A fresh member address that carries {@code nodeName}. */
+  static ExtendedUUID newAddress(String nodeName) {
+    return ExtendedUUID.randomUUID(nodeName).put(NAME_KEY, nodeName.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A member's node name: from its address, else JGroups' name cache, else the address itself. */
+  static String nameOf(Address address) {
+    if (address instanceof ExtendedUUID extended && extended.keyExists(NAME_KEY)) {
+      return new String(extended.get(NAME_KEY), StandardCharsets.UTF_8);
+    }
     String name = NameCache.get(address);
     return name != null ? name : String.valueOf(address);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.ManagerNodes;
 import dev.quill.cluster.manager.UidGrant;
 import dev.quill.store.AssignedMessage;
@@ -50,12 +51,29 @@ class RebalanceTest {
   private final Map<String, FragmentAccess> access = new HashMap<>();
   private final Map<String, Rebalancer> rebalancers = new HashMap<>();
 
+  /** The INBOX UIDVALIDITY of each user whose profile is on n2. */
+  private static final Map<String, Long> INBOX_VALIDITY = new HashMap<>();
+
   @BeforeEach
   void create() {
     cluster = new ManagerNodes("rebalance", dir);
     for (String name : List.of("n1", "n2", "n3")) {
       nodes.add(cluster.create(name));
     }
+    // Users have profiles (on n2), as every user does: managers reserve UIDs on the profile node.
+    for (String user : List.of(CAROL, DAVE)) {
+      node("n2").store.addUser(user, "pw".toCharArray());
+      INBOX_VALIDITY.put(user, node("n2").store.mailbox(user, MailStore.INBOX).orElseThrow().uidValidity());
+    }
+  }
+
+  /** The UIDVALIDITY a user's mailbox has: the profile's INBOX, or the test's own for other mailboxes and users. */
+  private static long validity(String user, String box) {
+    return box.equals(MailStore.INBOX) ? INBOX_VALIDITY.getOrDefault(user, UIDVALIDITY) : UIDVALIDITY;
+  }
+
+  private static MailMap.MailboxLocation inbox(MailMap map) {
+    return map.mailboxes().stream().filter(b -> b.name().equals(MailStore.INBOX)).findFirst().orElseThrow();
   }
 
   @AfterEach
@@ -87,7 +105,7 @@ class RebalanceTest {
   private static void put(MailStore store, String user, String box, long uid, Set<String> flags) {
     byte[] body = ("Subject: " + user + " " + box + " " + uid + "\r\n\r\n" + "x".repeat((int) uid * 7) + "\r\n")
         .getBytes(StandardCharsets.US_ASCII);
-    store.storeAssigned(new AssignedMessage(user, box, UIDVALIDITY, uid, uid, body, flags,
+    store.storeAssigned(new AssignedMessage(user, box, validity(user, box), uid, uid, body, flags,
         Instant.ofEpochSecond(1_700_000_000L + uid * 3600), new MessageDerived(new byte[] {(byte) uid},
             ("text " + uid).getBytes(StandardCharsets.US_ASCII)))).join();
   }
@@ -130,12 +148,12 @@ class RebalanceTest {
       assertThat(loadedAfter.get(i).derived().structure()).isEqualTo(loadedBefore.get(i).derived().structure());
       assertThat(loadedAfter.get(i).derived().searchText()).isEqualTo(loadedBefore.get(i).derived().searchText());
     }
-    assertThat(n3.mailbox(CAROL, MailStore.INBOX).orElseThrow().uidValidity()).isEqualTo(UIDVALIDITY);
+    assertThat(n3.mailbox(CAROL, MailStore.INBOX).orElseThrow().uidValidity()).isEqualTo(validity(CAROL, "INBOX"));
     assertThat(n3.expungedSince(CAROL, MailStore.INBOX, 0)).as("nothing vanished").isEmpty();
     assertThat(n1.mailbox(CAROL, MailStore.INBOX)).as("the emptied fragment is gone from n1").isEmpty();
     assertThat(uids(n1, CAROL, "Lists/quill")).as("the other fragment stays").containsExactly(9L);
-    await().atMost(TIMEOUT).until(() -> node("n2").client.mailMap(CAROL).join().mailboxes().stream()
-        .filter(b -> b.name().equals(MailStore.INBOX)).findFirst().orElseThrow().nodes().equals(List.of("n3")));
+    await().atMost(TIMEOUT).until(() -> inbox(node("n2").client.mailMap(CAROL).join()).nodes()
+        .equals(List.of("n2", "n3")));
   }
 
   @Test
@@ -144,22 +162,21 @@ class RebalanceTest {
     put(n1.store, CAROL, MailStore.INBOX, 1, Set.of());
     join();
     UidGrant stale = n1.client.allocateUids(CAROL, MailStore.INBOX, 1).join();
-    assertThat(stale.fragmentNodes()).containsExactly("n1");
+    assertThat(stale.fragmentNodes()).containsExactly("n1", "n2");
     // a short timeout, so that the late look at the store comes after 3 s
     FragmentMover mover = new FragmentMover("n1", n1.store, storing.get("n1"), access.get("n1"), n1.client,
         n1.notices, Duration.ofSeconds(2));
 
     assertThat(mover.move(CAROL, MailStore.INBOX, "n3", b -> { }, () -> false))
         .isEqualTo(new FragmentMover.Outcome.Moved(1, null));
-    await().atMost(TIMEOUT).until(() -> n1.client.mailMap(CAROL).join().mailboxes().getFirst().nodes()
-        .equals(List.of("n3")));
+    await().atMost(TIMEOUT).until(() -> inbox(n1.client.mailMap(CAROL).join()).nodes().equals(List.of("n2", "n3")));
     // the delivery's grant named n1, so it stores there without telling the manager
-    n1.store.storeAssigned(new AssignedMessage(CAROL, MailStore.INBOX, UIDVALIDITY, stale.firstUid(),
+    n1.store.storeAssigned(new AssignedMessage(CAROL, MailStore.INBOX, validity(CAROL, "INBOX"), stale.firstUid(),
         stale.firstModSeq(), "Subject: late\r\n\r\nlate\r\n".getBytes(StandardCharsets.US_ASCII), Set.of(), null,
         null)).join();
 
-    await().atMost(TIMEOUT).until(() -> n1.client.mailMap(CAROL).join().mailboxes().getFirst().nodes()
-        .equals(List.of("n1", "n3")));
+    await().atMost(TIMEOUT).until(() -> inbox(n1.client.mailMap(CAROL).join()).nodes()
+        .equals(List.of("n1", "n2", "n3")));
   }
 
   @Test
@@ -190,7 +207,7 @@ class RebalanceTest {
       n3.store.updateFlags(DAVE, box, List.of(1L), set("$Work"), modSeq(DAVE)).join(); // the later of the two
       UidGrant grant = n1.client.allocateUids(DAVE, box, 1).join();
       delivered[0] = grant.firstUid();
-      n1.store.storeAssigned(new AssignedMessage(DAVE, box, UIDVALIDITY, grant.firstUid(), grant.firstModSeq(),
+      n1.store.storeAssigned(new AssignedMessage(DAVE, box, validity(DAVE, box), grant.firstUid(), grant.firstModSeq(),
           "Subject: new\r\n\r\nnew\r\n".getBytes(StandardCharsets.US_ASCII), Set.of(), null, null)).join();
     }, () -> false);
 
@@ -203,8 +220,7 @@ class RebalanceTest {
     assertThat(uids(n1.store, DAVE, box)).as("the new message stays on n1; the moved ones left")
         .containsExactly(delivered[0]);
     assertThat(n1.store.expungedSince(DAVE, box, 0)).containsExactly(2L);
-    assertThat(n1.client.mailMap(DAVE).join().mailboxes()).singleElement()
-        .satisfies(b -> assertThat(b.nodes()).containsExactly("n1", "n3"));
+    assertThat(inbox(n1.client.mailMap(DAVE).join()).nodes()).containsExactly("n1", "n2", "n3");
   }
 
   @Test

@@ -24,6 +24,19 @@ class ClusterTransportTest {
   }
 
   @Test
+  void aMembersNameTravelsInItsAddress_soViewsNameItEvenWhenTheNameCacheDoesNot() {
+    // Seen in a 4-JVM test: a member that joined a moment ago was missing from JGroups' logical-name
+    // cache on two nodes, whose view then listed its UUID and gave its buckets to a node that does
+    // not exist. Every address the transport generates carries the node name itself.
+    org.jgroups.util.ExtendedUUID named = ClusterTransport.newAddress("n7");
+    org.jgroups.util.NameCache.remove(named);
+    assertThat(ClusterTransport.nameOf(named)).isEqualTo("n7");
+    org.jgroups.util.UUID plain = org.jgroups.util.UUID.randomUUID();
+    assertThat(ClusterTransport.nameOf(plain)).as("an address without a name: its UUID, as a last resort")
+        .isEqualTo(plain.toString());
+  }
+
+  @Test
   void framesArrivingBeforeAListenerIsSet_areKeptAndHandedOverInOrder() throws Exception {
     try (TestNodes nodes = new TestNodes("early")) {
       ClusterTransport n1 = nodes.start("n1");

@@ -179,6 +179,21 @@ final class ClusterHarness implements AutoCloseable {
     }
   }
 
+  /** The last {@code lines} lines of every node's log, to explain a failure. */
+  String logTails(int lines) {
+    StringBuilder b = new StringBuilder();
+    for (Node node : nodes.values()) {
+      try {
+        List<String> all = Files.readAllLines(node.log());
+        b.append("==== ").append(node.name).append('\n');
+        all.subList(Math.max(0, all.size() - lines), all.size()).forEach(l -> b.append(l).append('\n'));
+      } catch (IOException e) {
+        b.append("==== ").append(node.name).append(": no log (").append(e.getMessage()).append(")\n");
+      }
+    }
+    return b.toString();
+  }
+
   /** Stops every node still running, gracefully (SIGTERM), then forcibly if it hangs. */
   @Override
   public void close() throws InterruptedException {

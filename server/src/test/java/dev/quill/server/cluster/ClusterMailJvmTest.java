@@ -87,6 +87,8 @@ class ClusterMailJvmTest {
       });
       try (AdminOps ops = RemoteAdminOps.connect(n3.dir).orElseThrow()) {
         ops.addUser(user, PASSWORD.toCharArray());
+      } catch (RuntimeException e) {
+        throw new AssertionError(e.getMessage() + "\n" + h.logTails(40), e);
       }
 
       Map<String, Integer> p1 = h.ports(n1);
