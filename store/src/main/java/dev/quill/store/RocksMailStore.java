@@ -360,36 +360,16 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public void addAlias(String alias, String target) {
-    String al = checkedAddress(alias);
-    String t = checkedAddress(target);
-    mutate(() -> {
-      String domain = Addresses.domainOf(al);
-      if (engine.get(engine.meta, Keys.domain(domain)) == null) {
-        throw new StoreException("cannot add alias " + al + ": " + domain + " is not a local domain");
-      }
-      if (engine.get(engine.meta, Keys.user(al)) != null) {
-        throw new StoreException("cannot add alias " + al + ": it collides with the user " + al);
-      }
-      if (engine.get(engine.meta, Keys.user(t)) == null) {
-        throw new StoreException("cannot add alias " + al + ": its target " + t + " is not a local user");
-      }
-      byte[] existing = engine.get(engine.meta, Keys.alias(al));
-      if (existing != null) {
-        String old = RecordCodec.decodeAlias(existing);
-        if (old.equals(t)) {
-          return null;
-        }
-        throw new StoreException("cannot add alias " + al + ": it already points to " + old);
-      }
-      var batch = new WriteBatch();
-      put(batch, engine.meta, Keys.alias(al), RecordCodec.encodeAlias(t));
-      commitAndWait(batch);
-      return null;
-    });
+    storeAlias(alias, target, true);
   }
 
   @Override
   public void putAlias(String alias, String target) {
+    storeAlias(alias, target, false);
+  }
+
+  /** Adds alias → target; {@code targetHere}: the target must be a user of this store (else it may live on another node). */
+  private void storeAlias(String alias, String target, boolean targetHere) {
     String al = checkedAddress(alias);
     String t = checkedAddress(target);
     mutate(() -> {
@@ -399,6 +379,9 @@ public final class RocksMailStore implements MailStore {
       }
       if (engine.get(engine.meta, Keys.user(al)) != null) {
         throw new StoreException("cannot add alias " + al + ": it collides with the user " + al);
+      }
+      if (targetHere && engine.get(engine.meta, Keys.user(t)) == null) {
+        throw new StoreException("cannot add alias " + al + ": its target " + t + " is not a local user");
       }
       byte[] existing = engine.get(engine.meta, Keys.alias(al));
       if (existing != null) {

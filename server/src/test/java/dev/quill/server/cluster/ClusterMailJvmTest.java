@@ -161,19 +161,15 @@ class ClusterMailJvmTest {
   }
 
   private static List<String> popSubjects(int port, String user) throws MessagingException {
-    try (Store store = connect("pop3", port, user)) {
-      Folder inbox = store.getFolder("INBOX");
-      inbox.open(Folder.READ_ONLY);
-      List<String> subjects = new ArrayList<>();
-      for (Message m : inbox.getMessages()) {
-        subjects.add(m.getSubject());
-      }
-      return subjects;
-    }
+    return subjects("pop3", port, user);
   }
 
   private static List<String> imapSubjects(int port, String user) throws MessagingException {
-    try (Store store = connect("imap", port, user)) {
+    return subjects("imap", port, user);
+  }
+
+  private static List<String> subjects(String protocol, int port, String user) throws MessagingException {
+    try (Store store = connect(protocol, port, user)) {
       Folder inbox = store.getFolder("INBOX");
       inbox.open(Folder.READ_ONLY);
       List<String> subjects = new ArrayList<>();
