@@ -33,6 +33,12 @@ public final class ClusterTransport implements AutoCloseable {
   /** The key under which a member's address carries its node name. */
   private static final String NAME_KEY = "quill-node";
 
+  static {
+    // JGroups prints addresses in its own logs and view ids; show the node name, not the key-value map.
+    ExtendedUUID.setPrintFunction(address -> address.keyExists(NAME_KEY)
+        ? new String(address.get(NAME_KEY), StandardCharsets.UTF_8) : address.toStringLong());
+  }
+
   private static final Logger log = LoggerFactory.getLogger(ClusterTransport.class);
 
   /** The current view and its name-to-address index, replaced together. */
