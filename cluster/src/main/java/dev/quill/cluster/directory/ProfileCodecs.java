@@ -4,6 +4,7 @@ import dev.quill.cluster.directory.ProfileRequest.Credentials;
 import dev.quill.cluster.directory.ProfileRequest.NewMailbox;
 import dev.quill.cluster.directory.ProfileRequest.Quota;
 import dev.quill.cluster.directory.ProfileRequest.Subscription;
+import dev.quill.cluster.mail.FragmentAccess;
 import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.WireException;
 import dev.quill.cluster.rpc.WireReader;
@@ -28,9 +29,7 @@ import java.util.Set;
  * Quota               string user, zig-zag varint quota bytes
  * Optional profile    boolean present, then: string address, string password hash,
  *                     zig-zag varint quota, boolean has-created, then: zig-zag varint seconds, varint nanos
- * MailboxInfo         varint id, string user, string name, varint UIDVALIDITY, varint UIDNEXT,
- *                     varint HIGHESTMODSEQ, varint message count, varint total bytes,
- *                     varint n + n strings SPECIAL-USE, boolean subscribed
+ * MailboxInfo         as {@code FragmentAccess.MAILBOX_INFO}
  * names               varint n + n strings, no repeats (n &le; 10,000)
  * boolean             one byte, 0 or 1
  * </pre>
@@ -80,7 +79,8 @@ final class ProfileCodecs {
 
   static final Codec<Optional<UserProfile>> PROFILE = Codec.of(ProfileCodecs::writeProfile, ProfileCodecs::readProfile);
 
-  static final Codec<MailboxInfo> MAILBOX = Codec.of(ProfileCodecs::writeMailbox, ProfileCodecs::readMailbox);
+  /** The same layout the fragment requests use for a mailbox's counters. */
+  static final Codec<MailboxInfo> MAILBOX = FragmentAccess.MAILBOX_INFO;
 
   static final Codec<Set<String>> SUBSCRIPTIONS = Codec.of(
       (out, names) -> Names.writeSet(out, names, MAX_SUBSCRIPTIONS, "subscriptions"),
@@ -123,30 +123,5 @@ final class ProfileCodecs {
     } catch (DateTimeException e) {
       throw new WireException("instant of " + seconds + " seconds is out of range");
     }
-  }
-
-  private static void writeMailbox(WireWriter out, MailboxInfo m) {
-    out.writeVarLong(m.id());
-    Names.write(out, m.user());
-    Names.write(out, m.name());
-    out.writeVarLong(m.uidValidity()).writeVarLong(m.uidNext()).writeVarLong(m.highestModSeq());
-    out.writeVarInt(m.messageCount()).writeVarLong(m.totalBytes());
-    Names.writeSet(out, m.specialUse(), MAX_SPECIAL_USE, "SPECIAL-USE attributes");
-    out.writeBoolean(m.subscribed());
-  }
-
-  private static MailboxInfo readMailbox(WireReader in) throws WireException {
-    long id = in.readVarLong();
-    String user = Names.read(in, "user");
-    String name = Names.read(in, "mailbox name");
-    long uidValidity = in.readVarLong();
-    long uidNext = in.readVarLong();
-    long highestModSeq = in.readVarLong();
-    int messageCount = in.readVarInt();
-    long totalBytes = in.readVarLong();
-    Set<String> specialUse = Names.readSet(in, MAX_SPECIAL_USE, "SPECIAL-USE attribute");
-    boolean subscribed = in.readBoolean();
-    return new MailboxInfo(id, user, name, uidValidity, uidNext, highestModSeq, messageCount, totalBytes,
-        specialUse, subscribed);
   }
 }

@@ -9,6 +9,7 @@ import dev.quill.cluster.mail.FragmentAccessCodecs.SinceRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.UserRequest;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.Frame;
+import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
@@ -51,6 +52,9 @@ import java.util.concurrent.CompletionException;
  * </table>
  */
 public final class FragmentAccess {
+  /** The wire layout of a mailbox's counters, shared with the profile requests. */
+  public static final Codec<MailboxInfo> MAILBOX_INFO = FragmentAccessCodecs.MAILBOX_INFO;
+
   static final MessageType<MailboxRequest, FragmentListing> LIST = new MessageType<>(
       TypeIds.FRAGMENT_LIST, 1, "FRAGMENT_LIST", FragmentAccessCodecs.MAILBOX, FragmentAccessCodecs.LISTING);
   static final MessageType<UserRequest, List<MailboxInfo>> MAILBOXES = new MessageType<>(

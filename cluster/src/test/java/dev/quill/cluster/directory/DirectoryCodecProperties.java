@@ -66,9 +66,12 @@ class DirectoryCodecProperties {
   @Provide
   Arbitrary<MailboxInfo> mailboxes() {
     return Combinators.combine(
-        Combinators.combine(Arbitraries.longs(), names(), names(), Arbitraries.longs(), Arbitraries.longs(),
-            Arbitraries.longs()).as(List::<Object>of),
-        Arbitraries.integers().greaterOrEqual(0), Arbitraries.longs(), nameSets(8), Arbitraries.of(true, false))
+        // the ranges a mailbox's counters have: ids and sizes non-negative, UIDs 32-bit (UIDNEXT up to 2^32)
+        Combinators.combine(Arbitraries.longs().greaterOrEqual(0), names(), names(),
+            Arbitraries.longs().between(1, 0xffff_ffffL), Arbitraries.longs().between(0, 0x1_0000_0000L),
+            Arbitraries.longs().greaterOrEqual(0)).as(List::<Object>of),
+        Arbitraries.integers().greaterOrEqual(0), Arbitraries.longs().greaterOrEqual(0), nameSets(8),
+        Arbitraries.of(true, false))
         .as((head, count, bytes, specialUse, subscribed) -> new MailboxInfo((Long) head.get(0), (String) head.get(1),
             (String) head.get(2), (Long) head.get(3), (Long) head.get(4), (Long) head.get(5), count, bytes, specialUse,
             subscribed));
