@@ -77,6 +77,8 @@ public final class ClusterMailStore implements MailStore {
   private static final int MAX_LAYOUTS = 10_000;
   /** Retries of a flag change or expunge whose MODSEQ a fragment found stale (a newer one got there first). */
   private static final int MODSEQ_ATTEMPTS = 4;
+  /** Looks for messages a rebalance moved away from the node a layout named, at most. */
+  private static final int MOVED_LOOKS = 4;
 
   private final String self;
   private final MailStore local;
@@ -462,14 +464,16 @@ public final class ClusterMailStore implements MailStore {
           expungeAt(group.getKey(), u, box, group.getValue(), seq);
         }
         // A message moved to another node since the layout was read (a rebalance) was not found where
-        // the layout said: look again, once, and expunge it where it is now.
-        layouts.remove(key(u, box));
-        Map<String, List<Long>> moved = gather(u, box).byHolder(uids);
-        moved.forEach((node, group) -> {
-          if (!group.equals(groups.get(node))) {
-            expungeAt(node, u, box, group, seq);
+        // the layout said: look again, and expunge it where it is now.
+        for (int look = 1; look <= MOVED_LOOKS; look++) {
+          layouts.remove(key(u, box));
+          Map<String, List<Long>> left = gather(u, box).byHolder(uids);
+          if (left.isEmpty()) {
+            break;
           }
-        });
+          pauseBeforeLook(look);
+          left.forEach((node, group) -> expungeAt(node, u, box, group, seq));
+        }
         return null;
       });
       layouts.remove(key(u, box));
@@ -505,10 +509,14 @@ public final class ClusterMailStore implements MailStore {
           modified.addAll(r.modified());
         }
         Set<Long> missed = new TreeSet<>(groups.values().stream().flatMap(List::stream).toList());
-        updated.forEach(m -> missed.remove(m.uid()));
-        missed.removeAll(modified);
-        if (!missed.isEmpty()) {
-          // Not where the layout said (moved by a rebalance since it was read): look again, once.
+        for (int look = 1; look <= MOVED_LOOKS; look++) {
+          updated.forEach(m -> missed.remove(m.uid()));
+          missed.removeAll(modified);
+          if (missed.isEmpty()) {
+            break;
+          }
+          // Not where the layout said (moved by a rebalance since it was read): look again.
+          pauseBeforeLook(look);
           layouts.remove(key(u, box));
           gather(u, box).byHolder(missed).forEach((node, group) -> {
             FlagResult r = flagsAt(node, u, box, group, update, seq);
@@ -528,6 +536,18 @@ public final class ClusterMailStore implements MailStore {
       return CompletableFuture.completedFuture(new FlagResult(List.copyOf(updated), Set.copyOf(modified)));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Waits a little longer before each new look for moved messages: the mover's notices may lag. */
+  private static void pauseBeforeLook(int look) {
+    if (look > 1) {
+      try {
+        Thread.sleep(50L * look);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException("interrupted while looking for moved messages");
+      }
     }
   }
 
