@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Requests served by the node that holds a user's profile (the node that created the user; the
@@ -38,7 +39,11 @@ import java.util.concurrent.CompletableFuture;
  * {@link #user} answers, password hashes cross the network in clear. This class zeroes the copies
  * it makes of a password, but not the caller's array, the encoded frame or the transport's buffers.
  *
- * <p>Wire: types {@link TypeIds#PROFILE_AUTHENTICATE} .. {@link TypeIds#PROFILE_DELETE_USER}, version
+ * <p>Nodes cache profiles (their location and quota are read at every RCPT); {@link #announceChanged}
+ * tells every other member to forget a user's entry after an add, a change or a delete
+ * ({@link TypeIds#PROFILE_CHANGED}, a one-way notice).
+ *
+ * <p>Wire: types {@link TypeIds#PROFILE_AUTHENTICATE} .. {@link TypeIds#PROFILE_CHANGED}, version
  * 1; the layouts are in {@link ProfileCodecs}.
  */
 public final class ProfileAccess {
@@ -58,12 +63,19 @@ public final class ProfileAccess {
       TypeIds.PROFILE_QUOTA, 1, "PROFILE_QUOTA", ProfileCodecs.QUOTA, Codecs.EMPTY);
   static final MessageType<String, Boolean> DELETE_USER = new MessageType<>(
       TypeIds.PROFILE_DELETE_USER, 1, "PROFILE_DELETE_USER", ProfileCodecs.USER, ProfileCodecs.BOOLEAN);
+  static final MessageType<String, Void> CHANGED = new MessageType<>(
+      TypeIds.PROFILE_CHANGED, 1, "PROFILE_CHANGED", ProfileCodecs.USER, Codecs.EMPTY);
 
   private final RpcEndpoint endpoint;
+  private volatile Consumer<String> onChanged = user -> { };
 
   /** Registers the profile handlers on {@code endpoint}, served from {@code store}; call before it listens. */
   public ProfileAccess(RpcEndpoint endpoint, MailStore store) {
     this.endpoint = endpoint;
+    endpoint.register(CHANGED, (from, user) -> {
+      onChanged.accept(user);
+      return null;
+    });
     endpoint.register(AUTHENTICATE, (from, c) -> {
       try {
         return store.authenticate(c.user(), c.password());
@@ -91,6 +103,20 @@ public final class ProfileAccess {
       return null;
     });
     endpoint.register(DELETE_USER, (from, user) -> store.deleteUser(user));
+  }
+
+  /** Called with the user of every PROFILE_CHANGED notice another node sends. */
+  public void onChanged(Consumer<String> listener) {
+    this.onChanged = listener;
+  }
+
+  /**
+   * Tells every other member that {@code user}'s profile was added, changed or deleted, without
+   * waiting. A member that misses it (it joins later, or the notice is lost with a leaving node)
+   * forgets its cache at the next view change or when the entry expires.
+   */
+  public void announceChanged(String user) {
+    endpoint.broadcast(CHANGED, user);
   }
 
   /**

@@ -4,7 +4,6 @@ import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,13 +28,12 @@ public final class LoadGossip implements AutoCloseable {
       new MessageType<>(TypeIds.LOAD_REPORT, 1, "LOAD_REPORT", LoadReport.CODEC, Codecs.EMPTY);
 
   private static final Logger log = LoggerFactory.getLogger(LoadGossip.class);
-  private static final com.sun.management.OperatingSystemMXBean OS =
-      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   private final RpcEndpoint endpoint;
   private final String node;
   private final IntSupplier diskQueueDepth;
   private final LoadTable table;
+  private final CpuLoad cpuLoad = new CpuLoad();
   private final ScheduledExecutorService ticker =
       Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("quill-load-gossip").daemon(true).factory());
 
@@ -65,8 +63,8 @@ public final class LoadGossip implements AutoCloseable {
 
   private void report() {
     try {
-      double cpu = OS.getCpuLoad();
-      LoadReport own = new LoadReport(node, diskQueueDepth.getAsInt(), cpu < 0 ? -1 : Math.min(cpu, 1),
+      double cpu = cpuLoad.sample();
+      LoadReport own = new LoadReport(node, diskQueueDepth.getAsInt(), cpu,
           System.currentTimeMillis());
       table.update(own);
       endpoint.broadcast(LOAD_REPORT, own);

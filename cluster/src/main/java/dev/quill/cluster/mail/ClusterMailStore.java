@@ -68,11 +68,16 @@ import java.util.function.Supplier;
  */
 public final class ClusterMailStore implements MailStore {
   /**
-   * How long a profile's location and content (quota) are reused without asking again; forgotten at
-   * every view change and at this node's own changes. A change made through another node (a new
-   * quota, a deleted user) is seen here within this time.
+   * How long a profile's location and content (quota) are reused without asking again. Every change
+   * made through a node is announced to the others (PROFILE_CHANGED), which forget their entry, and
+   * every view change forgets them all; this bound covers a missed notice.
    */
-  private static final long PROFILE_TTL_NANOS = Duration.ofSeconds(5).toNanos();
+  private static final long PROFILE_TTL_NANOS = Duration.ofSeconds(60).toNanos();
+  /**
+   * How long "no such user" is reused: short, since a user added meanwhile whose notice was missed
+   * would otherwise have mail refused as unknown.
+   */
+  private static final long UNKNOWN_TTL_NANOS = Duration.ofSeconds(5).toNanos();
   /** Gathered layouts kept for routing message operations, at most. */
   private static final int MAX_LAYOUTS = 10_000;
   /** Retries of a flag change or expunge whose MODSEQ a fragment found stale (a newer one got there first). */
@@ -112,6 +117,7 @@ public final class ClusterMailStore implements MailStore {
     this.directory = directory;
     this.delivery = delivery;
     this.watches = new ClusterWatches(local, notices);
+    profiles.onChanged(profileCache::remove);
     // New mail is announced to other nodes only for users someone watches (the manager says so).
     delivery.onStored((event, watched) -> watches.changed(event, false, watched));
     this.members = members;
@@ -216,11 +222,11 @@ public final class ClusterMailStore implements MailStore {
           + map.waitingFor() + " may hold it; try again");
     }
     UserProfile profile = local.addUser(a, password);
-    profileCache.remove(a);
     Remote.join(managers.profileStored(a, self, true), "registering the profile of " + a);
     for (MailboxInfo box : local.mailboxes(a)) {
       Remote.join(managers.mailboxCreated(a, box.name(), box.uidValidity(), self), "registering " + box.name());
     }
+    profileChanged(a); // after the manager knows: a node that looks again must find the profile
     return profile;
   }
 
@@ -232,7 +238,7 @@ public final class ClusterMailStore implements MailStore {
       local.setPassword(a, password);
       return null;
     }, n -> profiles.setPassword(n, a, password, timeout), "setting the password of " + a);
-    profileCache.remove(a);
+    profileChanged(a);
   }
 
   @Override
@@ -243,7 +249,7 @@ public final class ClusterMailStore implements MailStore {
       local.setQuota(a, quotaBytes);
       return null;
     }, n -> profiles.setQuota(n, a, quotaBytes, timeout), "setting the quota of " + a);
-    profileCache.remove(a);
+    profileChanged(a);
   }
 
   /** Deletes the profile on its node and every fragment of the user's mailboxes elsewhere. */
@@ -257,8 +263,8 @@ public final class ClusterMailStore implements MailStore {
     MailMap map = map(a);
     boolean deleted = at(node.get(), () -> local.deleteUser(a), n -> profiles.deleteUser(n, a, timeout),
         "deleting " + a);
-    profileCache.remove(a);
     Remote.join(managers.profileStored(a, node.get(), false), "unregistering the profile of " + a);
+    profileChanged(a);
     local.aliases().forEach((alias, target) -> {
       if (target.equals(a)) {
         directory.deleteAlias(alias); // everywhere: the profile node removed only its own copy
@@ -839,7 +845,7 @@ public final class ClusterMailStore implements MailStore {
   private CachedProfile cachedProfile(String user) {
     long now = System.nanoTime();
     CachedProfile cached = profileCache.get(user);
-    if (cached != null && now - cached.readNanos() < PROFILE_TTL_NANOS) {
+    if (cached != null && now - cached.readNanos() < (cached.node().isPresent() ? PROFILE_TTL_NANOS : UNKNOWN_TTL_NANOS)) {
       return cached;
     }
     Optional<UserProfile> here = local.user(user);
@@ -857,6 +863,12 @@ public final class ClusterMailStore implements MailStore {
     }
     profileCache.put(user, fresh);
     return fresh;
+  }
+
+  /** Forgets the cached profile here and tells every other node to do the same. */
+  private void profileChanged(String user) {
+    profileCache.remove(user);
+    profiles.announceChanged(user);
   }
 
   private boolean overQuota(String user, long adding) {

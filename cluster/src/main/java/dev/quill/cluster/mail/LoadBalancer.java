@@ -17,12 +17,21 @@ import java.util.function.Function;
  * <p>Load is the node's disk queue (commits waiting for the group committer), then its CPU load:
  * delivery cost is dominated by the durable write. A node without a recent load report counts as
  * loaded as the busiest known one, so a silent node is not preferred. CPU counts in steps of 10%.
- * Ties go to the delivering
- * node itself (no network hop), then by name, so every node decides alike.
+ *
+ * <p>A node is <em>clearly busier</em> than another when its disk queue is longer by more than
+ * {@link #QUEUE_MARGIN} or its CPU load higher by more than {@link #CPU_MARGIN}; smaller
+ * differences are the noise of loads sampled every half second. The delivering node itself wins
+ * whenever it is a candidate and not clearly busier than another candidate: storing here saves a
+ * network hop and its CPU on both ends. Otherwise the least loaded candidate that is not clearly
+ * busier than another wins, ties going by name, so every node decides alike.
  */
 public final class LoadBalancer {
   /** Porcupine's default spread. */
   public static final int DEFAULT_SPREAD = 2;
+  /** Commits more in the disk queue than the least loaded candidate that still count as "not busier". */
+  static final int QUEUE_MARGIN = 8;
+  /** CPU load (0..1) more than the least loaded candidate that still counts as "not busier". */
+  static final double CPU_MARGIN = 0.25;
 
   private final int spread;
 
@@ -49,7 +58,7 @@ public final class LoadBalancer {
     if (live.isEmpty()) {
       throw new IllegalArgumentException("no live node to store on");
     }
-    Comparator<String> byLoad = byLoad(live, self, loads);
+    Loads known = Loads.of(live, loads);
     List<String> candidates = new ArrayList<>();
     for (String node : live) {
       if (holders.contains(node)) {
@@ -59,33 +68,57 @@ public final class LoadBalancer {
     if (candidates.size() < spread) {
       List<String> others = new ArrayList<>(live);
       others.removeAll(candidates);
-      others.sort(byLoad);
-      for (String node : others) {
-        if (candidates.size() >= spread) {
-          break;
-        }
-        candidates.add(node);
+      while (candidates.size() < spread && !others.isEmpty()) {
+        String next = known.pick(others, self);
+        candidates.add(next);
+        others.remove(next);
       }
     }
-    candidates.sort(byLoad);
-    return candidates.getFirst();
+    return known.pick(candidates, self);
   }
 
-  private static Comparator<String> byLoad(List<String> live, String self, Function<String, Optional<LoadReport>> loads) {
-    int worstQueue = 0;
-    double worstCpu = 0;
-    for (String node : live) {
-      Optional<LoadReport> r = loads.apply(node);
-      if (r.isPresent()) {
-        worstQueue = Math.max(worstQueue, r.get().diskQueueDepth());
-        worstCpu = Math.max(worstCpu, r.get().cpuLoad());
+  /** The loads of one decision, with unknown nodes counted as the busiest known one. */
+  private record Loads(Function<String, Optional<LoadReport>> loads, int unknownQueue, double unknownCpu) {
+    static Loads of(List<String> live, Function<String, Optional<LoadReport>> loads) {
+      int worstQueue = 0;
+      double worstCpu = 0;
+      for (String node : live) {
+        Optional<LoadReport> r = loads.apply(node);
+        if (r.isPresent()) {
+          worstQueue = Math.max(worstQueue, r.get().diskQueueDepth());
+          worstCpu = Math.max(worstCpu, r.get().cpuLoad());
+        }
       }
+      return new Loads(loads, worstQueue, worstCpu);
     }
-    int unknownQueue = worstQueue;
-    double unknownCpu = worstCpu;
-    Comparator<String> queue = Comparator.comparingInt(n -> loads.apply(n).map(LoadReport::diskQueueDepth).orElse(unknownQueue));
-    // CPU in steps of a tenth: finer differences are noise and would defeat the tie-break towards self
-    Comparator<String> cpu = Comparator.comparingLong(n -> Math.round(10 * loads.apply(n).map(r -> Math.max(0, r.cpuLoad())).orElse(unknownCpu)));
-    return queue.thenComparing(cpu).thenComparing(n -> !n.equals(self)).thenComparing(Comparator.naturalOrder());
+
+    int queue(String node) {
+      return loads.apply(node).map(LoadReport::diskQueueDepth).orElse(unknownQueue);
+    }
+
+    double cpu(String node) {
+      return loads.apply(node).map(r -> Math.max(0, r.cpuLoad())).orElse(unknownCpu);
+    }
+
+    /**
+     * {@code self} when it is among {@code nodes} and not clearly busier than any of them;
+     * otherwise the least loaded (queue, CPU in tenths, name) of those not clearly busier than
+     * another, or of all when each is clearly busier than some other (a short queue with a busy
+     * CPU against the reverse).
+     */
+    String pick(List<String> nodes, String self) {
+      Comparator<String> byLoad = Comparator.<String>comparingInt(this::queue)
+          .thenComparingLong(n -> Math.round(10 * cpu(n)))
+          .thenComparing(Comparator.naturalOrder());
+      List<String> unburdened = nodes.stream().filter(n -> nodes.stream().noneMatch(o -> clearlyBusier(n, o))).toList();
+      if (unburdened.contains(self)) {
+        return self;
+      }
+      return (unburdened.isEmpty() ? nodes : unburdened).stream().min(byLoad).orElseThrow();
+    }
+
+    private boolean clearlyBusier(String a, String b) {
+      return queue(a) > queue(b) + QUEUE_MARGIN || cpu(a) > cpu(b) + CPU_MARGIN;
+    }
   }
 }

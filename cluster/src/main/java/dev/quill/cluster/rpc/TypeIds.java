@@ -85,6 +85,8 @@ public final class TypeIds {
   public static final int PROFILE_QUOTA = 216;
   /** Deletes a user's profile (and its local mail) on the profile node. */
   public static final int PROFILE_DELETE_USER = 217;
+  /** A notice to every node: a user's profile was added, changed or deleted; forget what you cached of it. */
+  public static final int PROFILE_CHANGED = 218;
   /** Asks a node to move some of its mailbox fragments to another node ({@code cluster rebalance}). */
   public static final int REBALANCE_MOVE = 220;
   /** A node's progress in moving fragments for a rebalance. */

@@ -37,6 +37,8 @@ final class ClusterHarness implements AutoCloseable {
     final String clusterName;
     final List<Integer> seeds;
     final List<String> extraArgs;
+    /** CPUs the JVM is pinned to ({@code taskset -c}), or null for all. */
+    String cpus;
     Process process;
 
     Node(String name, Path dir, int clusterPort, String clusterName, List<Integer> seeds, List<String> extraArgs) {
@@ -83,7 +85,11 @@ final class ClusterHarness implements AutoCloseable {
     // A killed node leaves its admin.json behind; readiness is a fresh one.
     Files.deleteIfExists(AdminEndpoint.file(node.dir));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+    List<String> cmd = new ArrayList<>();
+    if (node.cpus != null) {
+      cmd.addAll(List.of("taskset", "-c", node.cpus));
+    }
+    cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
         // The node's own logging configuration, not the tests' (which hides the INFO view lines).
         "-Dlogback.configurationFile=logback.xml", "-Xmx256m", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), QuillCli.class.getName(), "serve",

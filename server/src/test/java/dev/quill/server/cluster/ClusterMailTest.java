@@ -277,6 +277,37 @@ class ClusterMailTest {
     assertThat(a.store().authenticate(user, "changed-pw".toCharArray())).as("changed on the profile node").isTrue();
   }
 
+  /**
+   * Nodes cache profiles for a minute; a change made through one node reaches the others' caches
+   * by notice, so it takes effect everywhere in well under that (the bound below is far shorter
+   * than any cache lifetime, so only the notice can pass it).
+   */
+  @Test
+  void profileChanges_reachTheCachesOfOtherNodes() throws Exception {
+    String user = user("b", "a");
+    send(c, user, "cached on c");
+    b.mailStore().setQuota(user, 10); // the cluster-wide store of b: the profile is on a
+    await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
+        assertThatThrownBy(() -> send(c, user, "over quota")).isInstanceOf(MessagingException.class));
+    try (var ops = RemoteAdminOps.connect(dir.resolve("d")).orElseThrow()) {
+      assertThat(ops.deleteUser(user)).isTrue();
+    }
+    await().atMost(Duration.ofSeconds(3)).untilAsserted(() ->
+        assertThatThrownBy(() -> send(c, user, "deleted")).isInstanceOf(MessagingException.class));
+
+    String later = "later@" + DOMAIN;
+    assertThatThrownBy(() -> send(c, later, "before it exists")).isInstanceOf(MessagingException.class);
+    try (var ops = RemoteAdminOps.connect(dir.resolve("d")).orElseThrow()) {
+      ops.addUser(later, PASSWORD.toCharArray());
+    }
+    await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> send(c, later, "after"));
+    try (Store pop3 = connect(a, "pop3", later)) {
+      Folder inbox = pop3.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(subjects(inbox)).containsExactly("after");
+    }
+  }
+
   @Test
   void aNodeJoinsDuringLoad_bucketsMove_andEveryAcceptedMessageIsThere() throws Exception {
     d.close(); // start with three; d joins again under load
