@@ -10,7 +10,9 @@
 #     the three SMTP ports, connections round-robin (`quill bench smtp --target ...`). Default cluster settings:
 #     spread 2, so a mailbox's new mail may go to a second node.
 # Both get the same `quill bench smtp` load as Quill gets in run-smtp-comparison.sh: MESSAGES (20,000) measured
-# messages after WARMUP (20,000), SESSIONS (32) sessions, SIZE (4,096) bytes, recipients uniform over the users.
+# messages after WARMUP (60,000), SESSIONS (32) sessions, SIZE (4,096) bytes, recipients uniform over the users.
+# The warm-up is long because the cluster's JVMs each see a third of it while their JIT compilers share the same
+# two cores: after 20,000 the cluster's compiler threads still took ~40% of the CPU during the measurement.
 # Afterwards each side's INBOXes are counted (`quill user list` on every node): every accepted message must be there.
 # Prints the exact commands, the machine, both RESULT lines and RATIO cluster/single for rate and p99.
 # SKIP_SINGLE=1 / SKIP_CLUSTER=1 run one side only; KEEP_DATA=1 keeps the data directories and logs.
@@ -21,7 +23,7 @@ source "$here/lib-quill.sh"
 source "$here/lib-cluster.sh"
 
 MESSAGES=${MESSAGES:-20000}
-WARMUP=${WARMUP:-20000}
+WARMUP=${WARMUP:-60000}
 SESSIONS=${SESSIONS:-32}
 SIZE=${SIZE:-4096}
 NODES=3
