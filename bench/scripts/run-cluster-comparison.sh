@@ -15,7 +15,10 @@
 # two cores: after 20,000 the cluster's compiler threads still took ~40% of the CPU during the measurement.
 # Afterwards each side's INBOXes are counted (`quill user list` on every node): every accepted message must be there.
 # Prints the exact commands, the machine, both RESULT lines and RATIO cluster/single for rate and p99.
-# SKIP_SINGLE=1 / SKIP_CLUSTER=1 run one side only; KEEP_DATA=1 keeps the data directories and logs.
+# (c) apart: the same three JVMs without a cluster (three standalone nodes, each holding all the users), the load
+#     spread the same way: what three processes on these cores deliver before any cluster work, so that
+#     cluster/apart is the cost of clustering itself and apart/single the cost of running three JVMs, not one.
+# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 skip a side; KEEP_DATA=1 keeps the data directories and logs.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 source "$here/lib-peer.sh"
@@ -34,6 +37,7 @@ machine_facts | sed 's/^/# /' >&2
 nodes_build
 single_result=""
 cluster_result=""
+apart_result=""
 
 # check_stored EXPECTED LABEL: the users' INBOXes together must hold EXPECTED messages (warm-up included); also
 # logs how many each node stores for the users whose profile it holds (the rest went to other nodes: spread).
@@ -89,15 +93,45 @@ if [ -z "${SKIP_CLUSTER:-}" ]; then
   nodes_stop_all
 fi
 
+if [ -z "${SKIP_APART:-}" ]; then
+  log "(c) $NODES standalone nodes, not clustered, each holding every user"
+  targets=""
+  for ((i = 0; i < NODES; i++)); do
+    node_start "$i" standalone
+    targets+="${targets:+,}127.0.0.1:$(node_smtp_port "$i")"
+  done
+  domain_add_everywhere
+  pids=()
+  for ((i = 0; i < NODES; i++)); do
+    users_import "$i" "$BENCH_PREFIX" 1 "$BENCH_USERS" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || die "adding users failed"; done
+  printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
+  apart_result=$(bench_result smtp --target "$targets" "${args[@]}")
+  [ -n "$apart_result" ] || die "apart: the load generator printed no RESULT line"
+  [ "$(result_field "$apart_result" errors)" = 0 ] && check_stored "$(accepted "$apart_result")" apart
+  nodes_stop_all
+fi
+
 echo
 echo "== SMTP, one node vs $NODES-node cluster: $MESSAGES x $SIZE B after $WARMUP warm-up, $SESSIONS sessions,"\
   "$BENCH_USERS users, $(nproc) cores"
 machine_facts
 [ -n "$single_result" ] && echo "single:  $single_result"
 [ -n "$cluster_result" ] && echo "cluster: $cluster_result"
+[ -n "$apart_result" ] && echo "apart:   $apart_result"
 if [ -n "$single_result" ] && [ -n "$cluster_result" ]; then
   awk -v s="$(result_field "$single_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
     -v sp="$(result_field "$single_result" p99_ms)" -v cp="$(result_field "$cluster_result" p99_ms)" 'BEGIN {
       printf "RATIO smtp cluster/single=%.2f (%s vs %s msgs/s; target >= 0.80) p99 %s vs %s ms\n", c / s, c, s, cp, sp
+    }'
+fi
+if [ -n "$apart_result" ] && [ -n "$cluster_result" ]; then
+  awk -v a="$(result_field "$apart_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
+    -v s="$(result_field "${single_result:-rate=0}" rate)" 'BEGIN {
+      printf "RATIO smtp cluster/apart=%.2f (%s vs %s msgs/s: the cost of clustering with the same JVM count)", c / a, c, a
+      if (s > 0) printf " apart/single=%.2f (the cost of %s JVMs instead of one on these cores)", a / s, "'"$NODES"'"
+      printf "\n"
     }'
 fi
