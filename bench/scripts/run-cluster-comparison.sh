@@ -58,6 +58,28 @@ accepted() {
   echo $((WARMUP + $(result_field "$1" msgs)))
 }
 
+# spread_load LABEL TARGETS split|all: adds the domain and the users to the running nodes (split: user i on node
+# (i-1) mod NODES; all: every user on every node), sends the load over TARGETS, checks that every accepted message
+# is stored, and prints the RESULT line.
+spread_load() {
+  local label=$1 targets=$2 how=$3 i p result pids=()
+  domain_add_everywhere
+  for ((i = 0; i < NODES; i++)); do
+    if [ "$how" = split ]; then
+      users_import "$i" "$BENCH_PREFIX" $((i + 1)) "$BENCH_USERS" "$NODES" &
+    else
+      users_import "$i" "$BENCH_PREFIX" 1 "$BENCH_USERS" &
+    fi
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || die "adding users failed"; done
+  printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
+  result=$(bench_result smtp --target "$targets" "${args[@]}")
+  [ -n "$result" ] || die "$label: the load generator printed no RESULT line"
+  [ "$(result_field "$result" errors)" = 0 ] && check_stored "$(accepted "$result")" "$label" >&2
+  echo "$result"
+}
+
 if [ -z "${SKIP_SINGLE:-}" ]; then
   log "(a) one standalone node"
   node_start 0 standalone
@@ -80,17 +102,7 @@ if [ -z "${SKIP_CLUSTER:-}" ]; then
     targets+="${targets:+,}127.0.0.1:$(node_smtp_port "$i")"
   done
   nodes_await_members "$NODES"
-  domain_add_everywhere
-  pids=()
-  for ((i = 0; i < NODES; i++)); do
-    users_import "$i" "$BENCH_PREFIX" $((i + 1)) "$BENCH_USERS" "$NODES" &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p" || die "adding users failed"; done
-  printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
-  cluster_result=$(bench_result smtp --target "$targets" "${args[@]}")
-  [ -n "$cluster_result" ] || die "cluster: the load generator printed no RESULT line"
-  [ "$(result_field "$cluster_result" errors)" = 0 ] && check_stored "$(accepted "$cluster_result")" cluster
+  cluster_result=$(spread_load cluster "$targets" split)
   nodes_stop_all
 fi
 
@@ -101,17 +113,7 @@ if [ -z "${SKIP_APART:-}" ]; then
     node_start "$i" standalone
     targets+="${targets:+,}127.0.0.1:$(node_smtp_port "$i")"
   done
-  domain_add_everywhere
-  pids=()
-  for ((i = 0; i < NODES; i++)); do
-    users_import "$i" "$BENCH_PREFIX" 1 "$BENCH_USERS" &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p" || die "adding users failed"; done
-  printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
-  apart_result=$(bench_result smtp --target "$targets" "${args[@]}")
-  [ -n "$apart_result" ] || die "apart: the load generator printed no RESULT line"
-  [ "$(result_field "$apart_result" errors)" = 0 ] && check_stored "$(accepted "$apart_result")" apart
+  apart_result=$(spread_load apart "$targets" all)
   nodes_stop_all
 fi
 

@@ -30,10 +30,9 @@ class CpuLoadTest {
 
   @Example
   void onlyTheAllowedCpus_count() throws Exception {
-    Path dir = Files.createTempDirectory("cpuload");
+    Path dir = procFiles("0");
     Path status = dir.resolve("status");
     Path stat = dir.resolve("stat");
-    Files.writeString(status, "Cpus_allowed_list:\t0\n");
     // user nice system idle iowait irq softirq steal guest guest_nice
     Files.writeString(stat, """
         cpu  200 0 0 200 0 0 0 0 0 0
@@ -59,13 +58,23 @@ class CpuLoadTest {
 
   @Example
   void iowaitIsIdle_andUnreadableFilesFallBackToTheMachine() throws Exception {
-    Path dir = Files.createTempDirectory("cpuload");
+    Path dir = procFiles("0-1");
     Path status = dir.resolve("status");
     Path stat = dir.resolve("stat");
-    Files.writeString(status, "Cpus_allowed_list:\t0-1\n");
     Files.writeString(stat, "cpu0 10 0 0 50 40 0 0 0\ncpu1 10 0 0 50 40 0 0 0\n");
     assertThat(new CpuLoad(status, stat).sample()).isEqualTo(0.1);
     double fallback = new CpuLoad(dir.resolve("missing"), stat).sample();
     assertThat(fallback == -1 || (fallback >= 0 && fallback <= 1)).isTrue();
+  }
+
+  /** A directory for a fake {@code status} (with the given CPU list, deleted at exit) and {@code stat}. */
+  private static Path procFiles(String cpuList) throws Exception {
+    Path dir = Files.createTempDirectory("cpuload");
+    dir.toFile().deleteOnExit();
+    Path status = dir.resolve("status");
+    Files.writeString(status, "Cpus_allowed_list:\t" + cpuList + "\n");
+    status.toFile().deleteOnExit();
+    dir.resolve("stat").toFile().deleteOnExit();
+    return dir;
   }
 }

@@ -106,6 +106,18 @@ final class ClusterHarness implements AutoCloseable {
     node.process = pb.start();
   }
 
+  /** Starts the first node, then the others together once it is ready (they join it), and waits for all. */
+  void startAll(Node first, Node... others) throws Exception {
+    launch(first);
+    awaitReady(first, 60);
+    for (Node n : others) {
+      launch(n);
+    }
+    for (Node n : others) {
+      awaitReady(n, 60);
+    }
+  }
+
   /** Waits until the node's admin channel answers (it opens after the cluster join). */
   void awaitReady(Node node, long timeoutSeconds) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);

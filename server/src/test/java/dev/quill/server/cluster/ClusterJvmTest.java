@@ -37,12 +37,7 @@ class ClusterJvmTest {
       ClusterHarness.Node n1 = h.define("n1", "quill", List.of());
       ClusterHarness.Node n2 = h.define("n2", "quill", List.of("n1"));
       ClusterHarness.Node n3 = h.define("n3", "quill", List.of("n1", "n2"));
-      h.launch(n1);
-      h.awaitReady(n1, 60);
-      h.launch(n2);
-      h.launch(n3);
-      h.awaitReady(n2, 60);
-      h.awaitReady(n3, 60);
+      h.startAll(n1, n2, n3);
       try (AdminOps ops = RemoteAdminOps.connect(n2.dir).orElseThrow()) {
         ops.addDomain("example.test");
         ops.addUser("alice@example.test", "secret".toCharArray());

@@ -51,12 +51,7 @@ class ClusterSkewJvmTest {
       n1.cpus = "0";
       n2.cpus = "1";
       n3.cpus = "1";
-      h.launch(n1);
-      h.awaitReady(n1, 60);
-      h.launch(n2);
-      h.launch(n3);
-      h.awaitReady(n2, 60);
-      h.awaitReady(n3, 60);
+      h.startAll(n1, n2, n3);
       await().atMost(Duration.ofSeconds(30)).until(() -> h.status(n1).nodes().size() == 3);
       try (AdminOps ops = RemoteAdminOps.connect(n1.dir).orElseThrow()) {
         ops.addDomain(DOMAIN);
