@@ -25,7 +25,6 @@ public final class ManagerClient {
   private final Duration timeout;
   private final int attempts;
   private final Duration backoff;
-  private final UidBatcher uids;
 
   /**
    * @param userMap this node's current user map (it changes with views)
@@ -38,7 +37,6 @@ public final class ManagerClient {
       throw new IllegalArgumentException("attempts " + attempts + " must be at least 1");
     }
     this.rpc = rpc;
-    this.uids = new UidBatcher(rpc);
     this.userMap = userMap;
     this.timeout = timeout;
     this.attempts = attempts;
@@ -52,9 +50,7 @@ public final class ManagerClient {
 
   /** {@code count} new UIDs (and MODSEQs) of the user's mailbox. */
   public CompletableFuture<UidGrant> allocateUids(String user, String mailbox, int count) {
-    UidRequest request = new UidRequest(user, mailbox, count);
-    return attempt(user, ManagerMessages.ALLOCATE_UIDS, (manager, wait) -> uids.allocate(manager, request, wait), 1,
-        System.nanoTime() + timeout.toNanos());
+    return call(user, ManagerMessages.ALLOCATE_UIDS, new UidRequest(user, mailbox, count));
   }
 
   /** Records at the user's manager that {@code node} holds a fragment of the mailbox. */
@@ -100,17 +96,10 @@ public final class ManagerClient {
   }
 
   private <Q, R> CompletableFuture<R> call(String user, MessageType<Q, Answer<R>> type, Q request) {
-    return attempt(user, type, (manager, wait) -> rpc.call(manager, type, request, wait), 1,
-        System.nanoTime() + timeout.toNanos());
+    return attempt(user, type, request, 1, System.nanoTime() + timeout.toNanos());
   }
 
-  /** Sends one attempt's request to a manager, waiting at most the time given. */
-  @FunctionalInterface
-  private interface Sender<R> {
-    CompletableFuture<Answer<R>> send(String manager, Duration wait);
-  }
-
-  private <R> CompletableFuture<R> attempt(String user, MessageType<?, Answer<R>> type, Sender<R> sender, int attempt,
+  private <Q, R> CompletableFuture<R> attempt(String user, MessageType<Q, Answer<R>> type, Q request, int attempt,
       long deadline) {
     long left = deadline - System.nanoTime();
     if (left <= 0) {
@@ -118,7 +107,7 @@ public final class ManagerClient {
           "no answer to " + type + " for " + user + " within " + timeout.toMillis() + " ms"));
     }
     String manager = userMap.get().managerOf(user);
-    return sender.send(manager, Duration.ofNanos(left)).handle((answer, failure) -> {
+    return rpc.call(manager, type, request, Duration.ofNanos(left)).handle((answer, failure) -> {
       if (answer instanceof Answer.Ok<R> ok) {
         return CompletableFuture.completedFuture(ok.value());
       }
@@ -139,7 +128,7 @@ public final class ManagerClient {
       long wait = Math.min(backoff.toNanos() << Math.min(attempt - 1, 16), Math.max(0, deadline - System.nanoTime()));
       Executor later = CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS);
       return CompletableFuture.runAsync(() -> {}, later)
-          .thenCompose(v -> attempt(user, type, sender, attempt + 1, deadline));
+          .thenCompose(v -> attempt(user, type, request, attempt + 1, deadline));
     }).thenCompose(f -> f);
   }
 

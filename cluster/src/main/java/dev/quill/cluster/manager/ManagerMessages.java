@@ -4,11 +4,8 @@ import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.TypeIds;
-import dev.quill.cluster.rpc.WireException;
 import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.store.MailboxEvent;
-import java.util.ArrayList;
-import java.util.List;
 
 /** The message types managers (and {@link ChangeNotices}) serve; ids in {@link TypeIds}, layouts in each body's javadoc. */
 public final class ManagerMessages {
@@ -23,13 +20,6 @@ public final class ManagerMessages {
   /** any node → the user's manager: new UIDs of a mailbox; Incomplete until the bucket is complete. */
   public static final MessageType<UidRequest, Answer<UidGrant>> ALLOCATE_UIDS = new MessageType<>(
       TypeIds.ALLOCATE_UIDS, 2, "ALLOCATE_UIDS", UidRequest.CODEC, Answer.codec(UidGrant.CODEC));
-
-  /**
-   * any node → one manager: up to {@link UidBatcher#MAX_BATCH} {@link #ALLOCATE_UIDS} requests (a count, then
-   * each request), answered by a count and one answer per request, in order, each as ALLOCATE_UIDS would.
-   */
-  public static final MessageType<List<UidRequest>, List<Answer<UidGrant>>> ALLOCATE_UIDS_BATCH = new MessageType<>(
-      TypeIds.ALLOCATE_UIDS_BATCH, 1, "ALLOCATE_UIDS_BATCH", listOf(UidRequest.CODEC), listOf(Answer.codec(UidGrant.CODEC)));
 
   /** any node → the user's manager: a fragment of a mailbox the manager numbered is now on a node. */
   public static final MessageType<StoredFragment, Answer<Void>> FRAGMENT_STORED = new MessageType<>(
@@ -76,22 +66,4 @@ public final class ManagerMessages {
       TypeIds.CHANGED, 1, "CHANGED", MailboxEventCodec.CODEC, Codecs.EMPTY);
 
   private ManagerMessages() {}
-
-  /** A count (1..MAX_BATCH), then that many items. */
-  private static <T> Codec<List<T>> listOf(Codec<T> item) {
-    return Codec.of((out, list) -> {
-      out.writeVarInt(list.size());
-      list.forEach(v -> item.write(out, v));
-    }, in -> {
-      int n = in.readVarInt();
-      if (n < 1 || n > UidBatcher.MAX_BATCH) {
-        throw new WireException("batch of " + n + " is outside 1.." + UidBatcher.MAX_BATCH);
-      }
-      List<T> list = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        list.add(item.read(in));
-      }
-      return list;
-    });
-  }
 }

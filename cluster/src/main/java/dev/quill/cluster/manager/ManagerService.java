@@ -105,13 +105,6 @@ public final class ManagerService implements AutoCloseable {
     rpc.register(ManagerMessages.FRAGMENT_REPORT, this::onReport);
     rpc.register(ManagerMessages.MAIL_MAP, (from, user) -> mailMap(user));
     rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
-    rpc.register(ManagerMessages.ALLOCATE_UIDS_BATCH, (from, requests) -> {
-      List<Answer<UidGrant>> answers = new ArrayList<>(requests.size());
-      for (UidRequest request : requests) {
-        answers.add(allocate(request));
-      }
-      return answers;
-    });
     rpc.register(ManagerMessages.FRAGMENT_STORED, (from, stored) -> fragmentStored(stored));
     rpc.register(ManagerMessages.PROFILE_STORED, (from, stored) -> profileStored(stored));
     rpc.register(ManagerMessages.ALLOCATE_MODSEQ, (from, request) -> allocateModSeq(request));

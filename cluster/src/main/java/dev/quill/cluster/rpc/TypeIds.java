@@ -49,8 +49,6 @@ public final class TypeIds {
   public static final int CHANGED = 111;
   /** A manager makes UID and MODSEQ reservations of a mailbox durable on the user's profile node. */
   public static final int RESERVE_WATERMARKS = 112;
-  /** Several ALLOCATE_UIDS requests of one node to one manager, answered one by one ({@code manager.UidBatcher}). */
-  public static final int ALLOCATE_UIDS_BATCH = 113;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
   /** A mailbox fragment's counters and message list ({@code cluster.mail.FragmentAccess}, 201..209). */

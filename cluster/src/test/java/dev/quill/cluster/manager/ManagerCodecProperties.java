@@ -64,20 +64,6 @@ class ManagerCodecProperties {
   }
 
   @Property
-  void uidBatch_roundTrips_andAnEmptyOrOversizedBatchIsRefused(
-      @ForAll @Size(min = 1, max = 40) List<@From("names") String> users, @ForAll @IntRange(min = 1, max = 9) int count)
-      throws WireException {
-    List<UidRequest> batch = users.stream().map(u -> new UidRequest(u, "INBOX", count)).toList();
-    roundTrip(ManagerMessages.ALLOCATE_UIDS_BATCH.request(), batch);
-    WireWriter empty = new WireWriter().writeVarInt(0);
-    assertThatThrownBy(() -> ManagerMessages.ALLOCATE_UIDS_BATCH.request().read(new WireReader(empty.toByteArray())))
-        .isInstanceOf(WireException.class);
-    WireWriter huge = new WireWriter().writeVarInt(UidBatcher.MAX_BATCH + 1);
-    assertThatThrownBy(() -> ManagerMessages.ALLOCATE_UIDS_BATCH.request().read(new WireReader(huge.toByteArray())))
-        .isInstanceOf(WireException.class);
-  }
-
-  @Property
   void modSeqRequest_roundTrips(@ForAll("names") String user, @ForAll("names") String mailbox) throws WireException {
     roundTrip(ModSeqRequest.CODEC, new ModSeqRequest(user, mailbox));
   }
