@@ -110,15 +110,15 @@ public final class LoadBalancer {
       Comparator<String> byLoad = Comparator.<String>comparingInt(this::queue)
           .thenComparingLong(n -> Math.round(10 * cpu(n)))
           .thenComparing(Comparator.naturalOrder());
-      List<String> unburdened = nodes.stream().filter(n -> nodes.stream().noneMatch(o -> clearlyBusier(n, o))).toList();
+      // Clearly busier than some node = beyond the smallest queue or the lowest CPU by the margin: one pass, not n².
+      int leastQueue = nodes.stream().mapToInt(this::queue).min().orElseThrow();
+      double leastCpu = nodes.stream().mapToDouble(this::cpu).min().orElseThrow();
+      List<String> unburdened = nodes.stream()
+          .filter(n -> queue(n) <= leastQueue + QUEUE_MARGIN && cpu(n) <= leastCpu + CPU_MARGIN).toList();
       if (unburdened.contains(self)) {
         return self;
       }
       return (unburdened.isEmpty() ? nodes : unburdened).stream().min(byLoad).orElseThrow();
-    }
-
-    private boolean clearlyBusier(String a, String b) {
-      return queue(a) > queue(b) + QUEUE_MARGIN || cpu(a) > cpu(b) + CPU_MARGIN;
     }
   }
 }
