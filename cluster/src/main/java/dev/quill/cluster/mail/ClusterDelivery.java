@@ -2,6 +2,8 @@ package dev.quill.cluster.mail;
 
 import dev.quill.cluster.load.LoadReport;
 import dev.quill.cluster.manager.ManagerClient;
+import dev.quill.cluster.manager.UidGrant;
+import dev.quill.cluster.manager.UidRequest;
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.DeliveryResult;
@@ -76,14 +78,21 @@ public final class ClusterDelivery {
   }
 
   /**
-   * Stores messages in one user's mailbox (APPEND, COPY): each is numbered by the manager and
-   * stored on the node the balancer picks; completes with the results in the order given, when
-   * every one is durable, or fails with the first failure (the UIDs given to the others stay).
+   * Stores messages in one user's mailbox (APPEND, COPY): the manager numbers them all in one request,
+   * in the order given (so a COPY keeps its source order), and each is stored on the node the
+   * balancer picks; completes with the results in the order given, when every one is durable, or
+   * fails with the first failure (the UIDs given to the others stay).
    */
   public CompletableFuture<List<AppendResult>> store(String user, String mailbox, List<Copy> messages) {
     List<CompletableFuture<AppendResult>> stored = new ArrayList<>();
-    for (Copy copy : messages) {
-      stored.add(storeOne(user, mailbox, copy, Set.of()));
+    for (int from = 0; from < messages.size(); from += UidRequest.MAX_COUNT) {
+      List<Copy> part = messages.subList(from, Math.min(messages.size(), from + UidRequest.MAX_COUNT));
+      CompletableFuture<UidGrant> grant = managers.allocateUids(user, mailbox, part.size());
+      for (int i = 0; i < part.size(); i++) {
+        Copy copy = part.get(i);
+        int index = i;
+        stored.add(grant.thenCompose(g -> storeGranted(user, mailbox, copy, g, index, Set.of())));
+      }
     }
     return CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new))
         .thenApply(v -> stored.stream().map(CompletableFuture::join).toList());
@@ -93,33 +102,38 @@ public final class ClusterDelivery {
   public record Copy(byte[] message, Set<String> flags, Instant internalDate, MessageDerived derived) {}
 
   private CompletableFuture<AppendResult> storeOne(String user, String mailbox, Copy c, Set<String> failed) {
-    return managers.allocateUids(user, mailbox, 1).thenCompose(grant -> {
-      List<String> live = new ArrayList<>(members.get());
-      live.removeAll(failed);
-      String node = balancer.choose(new HashSet<>(grant.fragmentNodes()), live, self, loads);
-      var copy = new AssignedMessage(user, grant.mailbox(), grant.uidValidity(), grant.firstUid(), grant.firstModSeq(),
-          c.message(), c.flags(), c.internalDate(), c.derived());
-      return fragments.store(node, copy, timeout)
-          .thenApply(r -> {
-            if (r.stored() && !grant.fragmentNodes().contains(node)) {
-              // not part of the durability promise: a lost notice only delays the map until the next report
-              managers.fragmentStored(user, grant.mailbox(), node);
-            }
-            if (r.stored()) {
-              onStored.stored(new MailboxEvent(user, grant.mailbox(), MailboxEvent.Kind.APPENDED, List.of(r.uid()),
-                  grant.firstModSeq()), grant.watched());
-            }
-            return r;
-          })
-          .exceptionallyCompose(e -> {
-            if (!failed.isEmpty() || live.size() < 2 || !Remote.unreachable(e)) {
-              return CompletableFuture.failedFuture(e);
-            }
-            Set<String> now = new HashSet<>(failed);
-            now.add(node);
-            return storeOne(user, mailbox, c, now);
-          });
-    });
+    return managers.allocateUids(user, mailbox, 1).thenCompose(grant -> storeGranted(user, mailbox, c, grant, 0, failed));
+  }
+
+  /** Stores {@code c} under the {@code index}-th UID and MODSEQ of {@code grant}; once more elsewhere, newly numbered, if that node fails. */
+  private CompletableFuture<AppendResult> storeGranted(String user, String mailbox, Copy c, UidGrant grant, int index,
+      Set<String> failed) {
+    List<String> live = new ArrayList<>(members.get());
+    live.removeAll(failed);
+    String node = balancer.choose(new HashSet<>(grant.fragmentNodes()), live, self, loads);
+    long modSeq = grant.firstModSeq() + index;
+    var copy = new AssignedMessage(user, grant.mailbox(), grant.uidValidity(), grant.firstUid() + index, modSeq,
+        c.message(), c.flags(), c.internalDate(), c.derived());
+    return fragments.store(node, copy, timeout)
+        .thenApply(r -> {
+          if (r.stored() && !grant.fragmentNodes().contains(node)) {
+            // not part of the durability promise: a lost notice only delays the map until the next report
+            managers.fragmentStored(user, grant.mailbox(), node);
+          }
+          if (r.stored()) {
+            onStored.stored(new MailboxEvent(user, grant.mailbox(), MailboxEvent.Kind.APPENDED, List.of(r.uid()),
+                modSeq), grant.watched());
+          }
+          return r;
+        })
+        .exceptionallyCompose(e -> {
+          if (!failed.isEmpty() || live.size() < 2 || !Remote.unreachable(e)) {
+            return CompletableFuture.failedFuture(e);
+          }
+          Set<String> now = new HashSet<>(failed);
+          now.add(node);
+          return storeOne(user, mailbox, c, now);
+        });
   }
 
   private static DeliveryResult result(String user, AppendResult r) {

@@ -277,6 +277,25 @@ class ClusterMailTest {
     assertThat(a.store().authenticate(user, "changed-pw".toCharArray())).as("changed on the profile node").isTrue();
   }
 
+  /** A COPY through the cluster numbers the copies in the source's order (RFC 4315's COPYUID pairs them so). */
+  @Test
+  void copyOfManyMessages_keepsTheirOrder() throws Exception {
+    String user = user("b", "c");
+    List<String> sent = IntStream.rangeClosed(1, 20).mapToObj(i -> "message " + i).toList();
+    for (String subject : sent) {
+      send(a, user, subject);
+    }
+    try (Store imap = connect(d, "imap", user)) {
+      Folder inbox = imap.getFolder("INBOX");
+      inbox.open(Folder.READ_WRITE);
+      Folder copies = imap.getFolder("Copies");
+      assertThat(copies.create(Folder.HOLDS_MESSAGES)).isTrue();
+      inbox.copyMessages(inbox.getMessages(), copies);
+      copies.open(Folder.READ_ONLY);
+      assertThat(subjects(copies)).containsExactlyElementsOf(sent);
+    }
+  }
+
   /**
    * Nodes cache profiles for a minute; a change made through one node reaches the others' caches
    * by notice, so it takes effect everywhere in well under that (the bound below is far shorter
