@@ -788,7 +788,7 @@ public final class RocksMailStore implements MailStore {
         // a queued batch not yet written is in pendingAppends, not yet in the database.
         if (box.pendingAppends.contains(uid) || records.current(box, uid) != null) {
           throw new StoreException("cannot store UID " + uid + " in " + a + "/" + name
-              + " (UIDVALIDITY " + before.uidValidity() + "): that UID is already stored here");
+              + " (UIDVALIDITY " + before.uidValidity() + "): " + StoreException.UID_TAKEN);
         }
         long quota = state.quotaBytes();
         if (quota > 0 && state.reservedBytes() + message.length > quota) {

@@ -2,6 +2,12 @@ package dev.quill.store;
 
 /** A store operation failed: a refused request (message says why) or an engine error. */
 public class StoreException extends RuntimeException {
+  /**
+   * How {@code storeAssigned} says a UID is taken in the fragment: callers across the cluster see
+   * only the message, and a mover recognises a replica already on its target by it.
+   */
+  public static final String UID_TAKEN = "that UID is already stored here";
+
   public StoreException(String message) {
     super(message);
   }

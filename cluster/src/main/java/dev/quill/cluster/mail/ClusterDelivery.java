@@ -9,6 +9,7 @@ import dev.quill.store.AssignedMessage;
 import dev.quill.store.DeliveryResult;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageDerived;
+import dev.quill.store.StoreException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,10 +25,11 @@ import java.util.function.Supplier;
 /**
  * Delivers one message to users anywhere in the cluster, Porcupine's way: for each recipient the
  * user's manager numbers the copy (UIDVALIDITY, UID, MODSEQ) and says which nodes hold the
- * mailbox, the {@link LoadBalancer} picks the storing node, and that node stores it durably. A
- * copy counts as delivered only when the storing node has answered, so the caller may say 250
- * then and not before. When the chosen node fails to answer, the copy is numbered again and
- * stored elsewhere once; the first UID stays a gap, never reused. A new fragment is reported to
+ * mailbox, the {@link LoadBalancer} picks the storing nodes — R distinct ones ({@link Replication})
+ * — and each stores it durably under the same UID. A copy counts as delivered only when the
+ * required number of nodes have answered that it is durable, so the caller may say 250 then and
+ * not before; a node that fails is replaced by another live node ({@link ReplicatedStore}), and
+ * when too few can take it the delivery fails as temporary (451). A new fragment is reported to
  * the manager at once, so the next delivery's mail map includes it.
  */
 public final class ClusterDelivery {
@@ -38,10 +40,25 @@ public final class ClusterDelivery {
   private final Supplier<List<String>> members;
   private final Function<String, Optional<LoadReport>> loads;
   private final Duration timeout;
+  private final Replication replication;
+  private final java.util.function.IntSupplier clusterSize;
   private StoredListener onStored = (event, watched) -> { };
 
   public ClusterDelivery(String self, ManagerClient managers, FragmentService fragments, LoadBalancer balancer,
       Supplier<List<String>> members, Function<String, Optional<LoadReport>> loads, Duration timeout) {
+    this(self, managers, fragments, balancer, members, loads, timeout, Replication.NONE, () -> 1);
+  }
+
+  /**
+   * @param members the nodes that may store new mail now
+   * @param clusterSize the members this node knows of, live and presumed down, which bounds the
+   *     durable copies a write requires ({@link Replication#required})
+   */
+  public ClusterDelivery(String self, ManagerClient managers, FragmentService fragments, LoadBalancer balancer,
+      Supplier<List<String>> members, Function<String, Optional<LoadReport>> loads, Duration timeout,
+      Replication replication, java.util.function.IntSupplier clusterSize) {
+    this.replication = replication;
+    this.clusterSize = clusterSize;
     this.self = self;
     this.managers = managers;
     this.fragments = fragments;
@@ -70,7 +87,7 @@ public final class ClusterDelivery {
       Instant internalDate, MessageDerived derived) {
     List<CompletableFuture<DeliveryResult>> copies = new ArrayList<>();
     for (String user : users) {
-      copies.add(storeOne(user, mailbox, new Copy(message, Set.of(), internalDate, derived), Set.of())
+      copies.add(storeOne(user, mailbox, new Copy(message, Set.of(), internalDate, derived))
           .thenApply(r -> result(user, r)));
     }
     return CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new))
@@ -91,7 +108,7 @@ public final class ClusterDelivery {
       for (int i = 0; i < part.size(); i++) {
         Copy copy = part.get(i);
         int index = i;
-        stored.add(grant.thenCompose(g -> storeGranted(user, mailbox, copy, g, index, Set.of())));
+        stored.add(grant.thenCompose(g -> storeGranted(user, mailbox, copy, g, index)));
       }
     }
     return CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new))
@@ -101,38 +118,42 @@ public final class ClusterDelivery {
   /** One message to store: bytes, flags, internal date (now when null) and derived data (may be null). */
   public record Copy(byte[] message, Set<String> flags, Instant internalDate, MessageDerived derived) {}
 
-  private CompletableFuture<AppendResult> storeOne(String user, String mailbox, Copy c, Set<String> failed) {
-    return managers.allocateUids(user, mailbox, 1).thenCompose(grant -> storeGranted(user, mailbox, c, grant, 0, failed));
+  private CompletableFuture<AppendResult> storeOne(String user, String mailbox, Copy c) {
+    return managers.allocateUids(user, mailbox, 1).thenCompose(grant -> storeGranted(user, mailbox, c, grant, 0));
   }
 
-  /** Stores {@code c} under the {@code index}-th UID and MODSEQ of {@code grant}; once more elsewhere, newly numbered, if that node fails. */
-  private CompletableFuture<AppendResult> storeGranted(String user, String mailbox, Copy c, UidGrant grant, int index,
-      Set<String> failed) {
+  /**
+   * Stores {@code c} under the {@code index}-th UID and MODSEQ of {@code grant} on the nodes the
+   * balancer picks, the other live nodes standing by in case one fails.
+   */
+  private CompletableFuture<AppendResult> storeGranted(String user, String mailbox, Copy c, UidGrant grant, int index) {
     List<String> live = new ArrayList<>(members.get());
-    live.removeAll(failed);
-    String node = balancer.choose(new HashSet<>(grant.fragmentNodes()), live, self, loads);
+    int required = replication.required(Math.max(clusterSize.getAsInt(), live.size()));
+    if (live.size() < required) {
+      return CompletableFuture.failedFuture(new StoreException("only " + live.size()
+          + " node(s) can store mail now and every message needs " + required + " durable copies; try again"));
+    }
+    Set<String> holders = new HashSet<>(grant.fragmentNodes());
+    List<String> targets = balancer.chooseAll(holders, live, self, loads, replication.copies(live.size()));
+    List<String> spares = new ArrayList<>(live);
+    spares.removeAll(targets);
     long modSeq = grant.firstModSeq() + index;
     var copy = new AssignedMessage(user, grant.mailbox(), grant.uidValidity(), grant.firstUid() + index, modSeq,
         c.message(), c.flags(), c.internalDate(), c.derived());
-    return fragments.store(node, copy, timeout)
-        .thenApply(r -> {
-          if (r.stored() && !grant.fragmentNodes().contains(node)) {
-            // not part of the durability promise: a lost notice only delays the map until the next report
-            managers.fragmentStored(user, grant.mailbox(), node);
+    return ReplicatedStore.store(fragments, copy, targets, spares, required, timeout)
+        .thenApply(outcome -> {
+          for (String node : outcome.nodes()) {
+            if (!holders.contains(node)) {
+              // not part of the durability promise: a lost notice only delays the map until the next report
+              managers.fragmentStored(user, grant.mailbox(), node);
+            }
           }
+          AppendResult r = outcome.result();
           if (r.stored()) {
             onStored.stored(new MailboxEvent(user, grant.mailbox(), MailboxEvent.Kind.APPENDED, List.of(r.uid()),
                 modSeq), grant.watched());
           }
           return r;
-        })
-        .exceptionallyCompose(e -> {
-          if (!failed.isEmpty() || live.size() < 2 || !Remote.unreachable(e)) {
-            return CompletableFuture.failedFuture(e);
-          }
-          Set<String> now = new HashSet<>(failed);
-          now.add(node);
-          return storeOne(user, mailbox, c, now);
         });
   }
 

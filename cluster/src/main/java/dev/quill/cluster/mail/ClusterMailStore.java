@@ -39,8 +39,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -96,6 +99,7 @@ public final class ClusterMailStore implements MailStore {
   private final Supplier<List<String>> members;
   private final Supplier<Set<String>> missing;
   private final Duration timeout;
+  private final Replication replication;
   private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
 
@@ -109,6 +113,16 @@ public final class ClusterMailStore implements MailStore {
       ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
       Duration timeout) {
+    this(self, local, managers, fragments, profiles, directory, delivery, notices, members, missing, timeout,
+        Replication.NONE);
+  }
+
+  /** @param replication copies kept of each message; changes must reach as many as it requires */
+  public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
+      ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
+      dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
+      Duration timeout, Replication replication) {
+    this.replication = replication;
     this.self = self;
     this.local = local;
     this.managers = managers;
@@ -350,7 +364,7 @@ public final class ClusterMailStore implements MailStore {
     }
     Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodesOf(map, box, profileNode.get()));
     Optional<MailboxInfo> catalog = find(byNode.getOrDefault(profileNode.get(), List.of()), box);
-    return catalog.map(c -> combine(c, byNode, location(map, box)));
+    return catalog.map(c -> exact(u, combine(c, byNode, location(map, box)), byNode));
   }
 
   @Override
@@ -367,7 +381,7 @@ public final class ClusterMailStore implements MailStore {
     Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
     List<MailboxInfo> result = new ArrayList<>();
     for (MailboxInfo c : byNode.getOrDefault(profileNode.get(), List.of())) {
-      result.add(combine(c, byNode, location(map, c.name())));
+      result.add(exact(u, combine(c, byNode, location(map, c.name())), byNode));
     }
     return result;
   }
@@ -403,7 +417,7 @@ public final class ClusterMailStore implements MailStore {
     MailboxLayout layout = layoutFor(u, box, uids);
     Map<Long, LoadedMessage> found = new HashMap<>();
     Map<String, CompletableFuture<List<LoadedMessage>>> calls = new LinkedHashMap<>();
-    layout.byHolder(uids).forEach((node, group) -> calls.put(node, node.equals(self)
+    layout.byReader(uids, self).forEach((node, group) -> calls.put(node, node.equals(self)
         ? CompletableFuture.completedFuture(local.load(u, box, group, parts))
         : fragments.load(node, u, box, group, parts, timeout)));
     calls.forEach((node, call) -> {
@@ -442,6 +456,10 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public long usage(String user) {
     String u = Addresses.normalize(user);
+    if (replication.replicas() > 1) {
+      // each node's usage counts its replicas too: sum the mailboxes' own sizes instead
+      return mailboxes(u).stream().mapToLong(MailboxInfo::totalBytes).sum();
+    }
     Set<String> nodes = new LinkedHashSet<>();
     MailMap map = map(u);
     map.mailboxes().forEach(b -> nodes.addAll(b.nodes()));
@@ -466,9 +484,7 @@ public final class ClusterMailStore implements MailStore {
       }
       // One MODSEQ for the whole expunge, so VANISHED (EARLIER) finds all of it above older ones.
       long modSeq = withModSeq(u, box, seq -> {
-        for (var group : groups.entrySet()) {
-          expungeAt(group.getKey(), u, box, group.getValue(), seq);
-        }
+        onHolders(layout, groups, "expunging from " + u + "/" + box, (node, group) -> expungeAt(node, u, box, group, seq));
         // A message moved to another node since the layout was read (a rebalance) was not found where
         // the layout said: look again, and expunge it where it is now.
         for (int look = 1; look <= MOVED_LOOKS; look++) {
@@ -478,7 +494,7 @@ public final class ClusterMailStore implements MailStore {
             break;
           }
           pauseBeforeLook(look);
-          left.forEach((node, group) -> expungeAt(node, u, box, group, seq));
+          left.forEach((node, group) -> Remote.join(expungeAt(node, u, box, group, seq), "expunging on " + node));
         }
         return null;
       });
@@ -509,8 +525,8 @@ public final class ClusterMailStore implements MailStore {
       withModSeq(u, box, seq -> {
         updated.clear();
         modified.clear();
-        for (var group : groups.entrySet()) {
-          FlagResult r = flagsAt(group.getKey(), u, box, group.getValue(), update, seq);
+        for (FlagResult r : onHolders(layout, groups, "changing flags in " + u + "/" + box,
+            (node, group) -> flagsAt(node, u, box, group, update, seq)).values()) {
           updated.addAll(r.updated());
           modified.addAll(r.modified());
         }
@@ -525,7 +541,7 @@ public final class ClusterMailStore implements MailStore {
           pauseBeforeLook(look);
           layouts.remove(key(u, box));
           gather(u, box).byHolder(missed).forEach((node, group) -> {
-            FlagResult r = flagsAt(node, u, box, group, update, seq);
+            FlagResult r = Remote.join(flagsAt(node, u, box, group, update, seq), "changing flags on " + node);
             updated.addAll(r.updated());
             modified.addAll(r.modified());
           });
@@ -534,6 +550,7 @@ public final class ClusterMailStore implements MailStore {
         return null;
       });
       updated.sort(Comparator.comparingLong(MessageMeta::uid));
+      dedupe(updated); // one entry per UID, though every replica answered
       List<Long> changed = updated.stream().filter(m -> m.modSeq() == chosen[0]).map(MessageMeta::uid).toList();
       if (!changed.isEmpty()) {
         watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.FLAGS, changed, chosen[0]),
@@ -557,14 +574,73 @@ public final class ClusterMailStore implements MailStore {
     }
   }
 
-  private void expungeAt(String node, String user, String box, List<Long> uids, long seq) {
-    at(node, () -> Remote.join(local.expunge(user, box, uids, seq), "expunging"),
-        n -> fragments.expunge(n, user, box, uids, seq, timeout), "expunging on " + node);
+  private CompletableFuture<Void> expungeAt(String node, String user, String box, List<Long> uids, long seq) {
+    return node.equals(self) ? local.expunge(user, box, uids, seq)
+        : fragments.expunge(node, user, box, uids, seq, timeout);
   }
 
-  private FlagResult flagsAt(String node, String user, String box, List<Long> uids, FlagUpdate update, long seq) {
-    return at(node, () -> Remote.join(local.updateFlags(user, box, uids, update, seq), "changing flags"),
-        n -> fragments.updateFlags(n, user, box, uids, update, seq, timeout), "changing flags on " + node);
+  private CompletableFuture<FlagResult> flagsAt(String node, String user, String box, List<Long> uids,
+      FlagUpdate update, long seq) {
+    return node.equals(self) ? local.updateFlags(user, box, uids, update, seq)
+        : fragments.updateFlags(node, user, box, uids, update, seq, timeout);
+  }
+
+  /**
+   * Makes one change on every holder of the UIDs at once and waits for all. A holder that does not
+   * answer is left out, as long as every UID it holds reached as many other copies as a write
+   * requires; otherwise the change fails as temporary (the copies it reached keep it, and the
+   * others learn it when they catch up). A holder's refusal fails the change in its own words.
+   */
+  private <T> Map<String, T> onHolders(MailboxLayout layout, Map<String, List<Long>> groups, String what,
+      BiFunction<String, List<Long>, CompletableFuture<T>> change) {
+    Map<String, CompletableFuture<T>> calls = new LinkedHashMap<>();
+    groups.forEach((node, uids) -> calls.put(node, change.apply(node, uids)));
+    Map<String, T> answered = new LinkedHashMap<>();
+    List<String> silent = new ArrayList<>();
+    RuntimeException refused = null;
+    for (var call : calls.entrySet()) {
+      try {
+        answered.put(call.getKey(), call.getValue().join());
+      } catch (CompletionException | CancellationException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        if (!Remote.unreachable(cause)) {
+          refused = refused != null ? refused : Remote.failure(cause, what + " on " + call.getKey());
+        } else {
+          silent.add(call.getKey());
+        }
+      }
+    }
+    if (refused != null) {
+      throw refused;
+    }
+    if (!silent.isEmpty()) {
+      int required = required();
+      for (String node : silent) {
+        for (long uid : groups.get(node)) {
+          long reached = layout.holders().getOrDefault(uid, List.of()).stream().filter(answered::containsKey).count();
+          if (reached < required) {
+            throw new StoreException(what + ": UID " + uid + " changed on " + reached + " node(s), " + required
+                + " required, and " + silent + " did not answer; try again");
+          }
+        }
+      }
+    }
+    return answered;
+  }
+
+  /** Durable copies a write needs now: the replication's floor, bounded by the members known (live and presumed down). */
+  private int required() {
+    return replication.required(members.get().size() + missing.get().size());
+  }
+
+  /** Keeps the first of each run of entries with one UID (the list is in UID order). */
+  private static void dedupe(List<MessageMeta> sorted) {
+    long[] last = {-1};
+    sorted.removeIf(m -> {
+      boolean repeat = m.uid() == last[0];
+      last[0] = m.uid();
+      return repeat;
+    });
   }
 
   @Override
@@ -891,7 +967,7 @@ public final class ClusterMailStore implements MailStore {
     if (previous != null) {
       // A holder that left the view is no longer in the map; it still holds its messages.
       List<String> live = members.get();
-      previous.holders().values().stream().filter(n -> !live.contains(n)).forEach(nodes::add);
+      previous.holders().values().stream().flatMap(List::stream).filter(n -> !live.contains(n)).forEach(nodes::add);
     }
     Map<String, CompletableFuture<FragmentListing>> calls = new LinkedHashMap<>();
     for (String node : nodes) {
@@ -911,11 +987,12 @@ public final class ClusterMailStore implements MailStore {
         unreachable.add(node);
         if (previous != null) {
           // What this node last saw there stays listed: a node being down is not an expunge.
-          byNode.put(node, previous.messages().stream().filter(m -> node.equals(previous.holders().get(m.uid()))).toList());
+          byNode.put(node, previous.messages().stream()
+              .filter(m -> previous.holders().getOrDefault(m.uid(), List.of()).contains(node)).toList());
         }
       }
     });
-    MailboxLayout layout = MailboxLayout.merge(byNode, unreachable);
+    MailboxLayout layout = MailboxLayout.merge(byNode, unreachable, required());
     if (layouts.size() > MAX_LAYOUTS) {
       layouts.clear();
     }
@@ -982,6 +1059,25 @@ public final class ClusterMailStore implements MailStore {
     }
     return new MailboxInfo(catalog.id(), catalog.user(), catalog.name(), catalog.uidValidity(), uidNext, modSeq, count,
         bytes, catalog.specialUse(), catalog.subscribed());
+  }
+
+  /**
+   * {@code combined} with its message count and size counted from the gathered messages when
+   * several fragments hold some (replicas of one message would otherwise count once per copy).
+   */
+  private MailboxInfo exact(String user, MailboxInfo combined, Map<String, List<MailboxInfo>> byNode) {
+    if (replication.replicas() == 1) {
+      return combined;
+    }
+    long holding = byNode.values().stream().filter(list -> find(list, combined.name())
+        .filter(f -> f.uidValidity() == combined.uidValidity() && f.messageCount() > 0).isPresent()).count();
+    if (holding < 2) {
+      return combined;
+    }
+    MailboxLayout layout = gather(user, combined.name());
+    long bytes = layout.messages().stream().mapToLong(MessageMeta::size).sum();
+    return new MailboxInfo(combined.id(), combined.user(), combined.name(), combined.uidValidity(), combined.uidNext(),
+        combined.highestModSeq(), layout.messages().size(), bytes, combined.specialUse(), combined.subscribed());
   }
 
   private static Optional<MailboxInfo> find(List<MailboxInfo> list, String name) {

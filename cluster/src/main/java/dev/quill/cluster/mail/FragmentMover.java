@@ -170,26 +170,16 @@ final class FragmentMover {
       copyFailure = "copying " + user + "/" + box + " to " + target + " stopped: " + message(e);
       log.warn("{}: {}", self, copyFailure);
     }
-    // A store that timed out may still have happened: what the target holds counts as copied too.
-    // A copy stored and already gone from the target was expunged there by a client: it counts, so
-    // that the comparison removes it here as well.
-    FragmentListing there;
-    try {
-      there = Remote.join(fragments.list(target, user, box, timeout), "listing on " + target);
-    } catch (RuntimeException e) {
-      return new Outcome.Failed("could not list " + user + "/" + box + " on " + target + " after copying ("
-          + message(e) + "); the messages stay here");
-    }
+    // Only what the target confirmed storing from here moves. A UID it holds otherwise — a store
+    // that timed out yet happened, or a replica of the same message moved there from another node
+    // at the same time — stays here too: one copy too many is merged by readers and changed with
+    // the others, one too few would break the replication. A copy stored and already gone from the
+    // target was expunged there by a client: it counts, so the comparison removes it here as well.
     Map<Long, Sync> moving = new TreeMap<>();
     stored.forEach(uid -> moving.put(uid, new Sync(sent.get(uid), sent.get(uid))));
-    for (MessageMeta m : there.messages()) {
-      Long modSeq = sent.get(m.uid());
-      if (modSeq != null) {
-        moving.putIfAbsent(m.uid(), new Sync(modSeq, modSeq));
-      }
-    }
     if (moving.isEmpty()) {
-      return new Outcome.Failed(copyFailure != null ? copyFailure : "nothing was copied");
+      return copyFailure == null ? new Outcome.Skipped("every message is on " + target + " already")
+          : new Outcome.Failed(copyFailure);
     }
     try {
       Remote.join(managers.fragmentStored(user, box, target), "telling the manager of " + user);
@@ -246,6 +236,9 @@ final class FragmentMover {
           stored.add(call.getKey().meta().uid());
           listener.copied(call.getKey().meta().size());
         } catch (RuntimeException e) {
+          if (alreadyThere(e)) {
+            continue; // a replica of this message is on the target already: it stays here as well
+          }
           failure = failure == null ? e : failure;
         }
       }
@@ -253,6 +246,11 @@ final class FragmentMover {
         throw failure;
       }
     }
+  }
+
+  /** Whether a store failed because the target holds that UID already (another replica moved there). */
+  private static boolean alreadyThere(RuntimeException e) {
+    return e instanceof StoreException && e.getMessage() != null && e.getMessage().contains(StoreException.UID_TAKEN);
   }
 
   // ---- reconcile and drop --------------------------------------------------------------------

@@ -24,6 +24,9 @@ import java.util.function.Function;
  * whenever it is a candidate and not clearly busier than another candidate: storing here saves a
  * network hop and its CPU on both ends. Otherwise the least loaded candidate that is not clearly
  * busier than another wins, ties going by name, so every node decides alike.
+ *
+ * <p>With replication, a message's R copies go to R distinct candidates chosen one after another
+ * by the same rule ({@link #chooseAll}); the candidates are at least R nodes, whatever the spread.
  */
 public final class LoadBalancer {
   /** Porcupine's default spread. */
@@ -55,8 +58,22 @@ public final class LoadBalancer {
    * @param loads the latest load report of a node, if one is recent
    */
   public String choose(Set<String> holders, List<String> live, String self, Function<String, Optional<LoadReport>> loads) {
+    return chooseAll(holders, live, self, loads, 1).getFirst();
+  }
+
+  /**
+   * The {@code count} distinct nodes that store the copies of a new message (fewer when fewer are
+   * live), the first being the one {@link #choose} picks; each next one is picked the same way
+   * among the candidates left. The candidates are filled up to {@code count} when the spread is
+   * smaller, so that replicas never share a node.
+   */
+  public List<String> chooseAll(Set<String> holders, List<String> live, String self,
+      Function<String, Optional<LoadReport>> loads, int count) {
     if (live.isEmpty()) {
       throw new IllegalArgumentException("no live node to store on");
+    }
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be at least 1, was " + count);
     }
     Loads known = Loads.of(live, loads);
     List<String> candidates = new ArrayList<>();
@@ -65,16 +82,23 @@ public final class LoadBalancer {
         candidates.add(node);
       }
     }
-    if (candidates.size() < spread) {
+    int wanted = Math.max(spread, count);
+    if (candidates.size() < wanted) {
       List<String> others = new ArrayList<>(live);
       others.removeAll(candidates);
-      while (candidates.size() < spread && !others.isEmpty()) {
+      while (candidates.size() < wanted && !others.isEmpty()) {
         String next = known.pick(others, self);
         candidates.add(next);
         others.remove(next);
       }
     }
-    return known.pick(candidates, self);
+    List<String> chosen = new ArrayList<>(count);
+    while (chosen.size() < count && !candidates.isEmpty()) {
+      String next = known.pick(candidates, self);
+      chosen.add(next);
+      candidates.remove(next);
+    }
+    return chosen;
   }
 
   /** The loads of one decision, with unknown nodes counted as the busiest known one. */

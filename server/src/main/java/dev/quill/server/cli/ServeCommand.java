@@ -1,5 +1,6 @@
 package dev.quill.server.cli;
 
+import dev.quill.cluster.mail.Replication;
 import dev.quill.server.config.ConfigLoader;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.server.node.QuillNode;
@@ -62,6 +63,14 @@ final class ServeCommand implements Callable<Integer> {
       description = "Cluster name; nodes join only a cluster of the same name (default: quill).")
   String clusterName;
 
+  @Option(names = "--replicas", paramLabel = "R",
+      description = "Copies of each message on distinct nodes (default: 2; a cluster of one keeps one).")
+  Integer replicas;
+
+  @Option(names = "--min-durable-replicas", paramLabel = "N",
+      description = "Copies that must be durable before a write is acknowledged; fewer reachable: 451 (default: 2, at most R).")
+  Integer minDurableReplicas;
+
   /** The configuration these flags describe. */
   NodeConfig resolve() {
     NodeConfig c = NodeConfig.defaults();
@@ -107,6 +116,13 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (clusterName != null) {
       k = k.withName(flag("--cluster-name", NodeConfig.Cluster::checkName, clusterName));
+    }
+    if (replicas != null || minDurableReplicas != null) {
+      int r = replicas != null ? replicas : k.replication().replicas();
+      // the floor follows R down unless given: --replicas 1 alone means one copy, acknowledged alone
+      int floor = minDurableReplicas != null ? minDurableReplicas : Math.min(k.replication().minDurable(), r);
+      k = k.withReplication(flag(replicas != null ? "--replicas" : "--min-durable-replicas",
+          x -> new Replication(r, floor), r));
     }
     return k;
   }

@@ -3,6 +3,7 @@ package dev.quill.server.config;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.transport.HostPort;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +31,8 @@ public final class ConfigLoader {
       "imap", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip",
           "max_literal_size"),
       "tls", Set.of("certificate", "private_key"),
-      "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread"),
+      "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
+          "min_durable_replicas"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -125,7 +127,16 @@ public final class ConfigLoader {
         checked("cluster", "buckets", NodeConfig.Cluster::checkBuckets,
             (int) integer("cluster", "buckets", c.buckets(), 1, Integer.MAX_VALUE, "a bucket count")),
         c.timeouts(),
-        (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"));
+        (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"),
+        replication(c.replication()));
+  }
+
+  /** R and the durable floor; the floor defaults to min(its default, R), so that {@code replicas = 1} alone is valid. */
+  private Replication replication(Replication d) {
+    int replicas = (int) integer("cluster", "replicas", d.replicas(), 1, Replication.MAX_REPLICAS, "a copy count");
+    int floor = (int) integer("cluster", "min_durable_replicas", Math.min(d.minDurable(), replicas), 1, replicas,
+        "a copy count, at most replicas");
+    return new Replication(replicas, floor);
   }
 
   private List<HostPort> join(NodeConfig.Cluster c) {

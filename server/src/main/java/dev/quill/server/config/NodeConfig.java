@@ -1,6 +1,7 @@
 package dev.quill.server.config;
 
 import dev.quill.cluster.mail.LoadBalancer;
+import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.cluster.transport.HostPort;
 import dev.quill.cluster.usermap.UserMap;
@@ -49,10 +50,12 @@ public record NodeConfig(
    * @param name the cluster name; nodes join only a cluster of the same name
    * @param buckets the user map's bucket count, the same on every node
    * @param timeouts failure detection and merge timing; not in the file (tests shorten it)
+   * @param spread the load balancer's candidate nodes per mailbox
+   * @param replication copies of each message, and how many must be durable before a write is acknowledged
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
-      ClusterSettings.Timeouts timeouts, int spread) {
+      ClusterSettings.Timeouts timeouts, int spread, Replication replication) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -109,31 +112,35 @@ public record NodeConfig(
     }
 
     public Cluster withPort(int p) {
-      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread);
+      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication);
     }
 
     public Cluster withNodeName(String n) {
-      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread);
+      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication);
     }
 
     public Cluster withBind(String b) {
-      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread);
+      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
-      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread);
+      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication);
     }
 
     public Cluster withName(String n) {
-      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread);
+      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication);
     }
 
     public Cluster withSpread(int n) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n));
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication);
+    }
+
+    public Cluster withReplication(Replication r) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r);
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread);
+      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication);
     }
   }
 
@@ -151,7 +158,7 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD));
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT));
   }
 
   public NodeConfig withCluster(Cluster c) {

@@ -156,9 +156,11 @@ public final class QuillNode implements AutoCloseable {
     rebalancer = new Rebalancer(node.name(), node.rpc(), store, storing, fragments, client, notices,
         () -> node.view().members(), CLUSTER_TIMEOUT);
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
-        new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT);
+        new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT,
+        config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size());
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
-        delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT);
+        delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
+        config.cluster().replication());
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     mail = clustered;
   }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.mail.Replication;
 import dev.quill.server.admin.RemoteAdminOps;
+import dev.quill.server.config.NodeConfig;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.MailStore;
 import jakarta.mail.Flags;
@@ -54,16 +56,21 @@ class ClusterMailTest {
   @BeforeEach
   void start() throws Exception {
     cluster = new InJvmCluster(dir, "mail");
-    // spread 1: a mailbox's mail stays on the nodes already holding it, so the test knows where it is
-    a = cluster.start("a", cl -> cl.withSpread(1));
-    b = cluster.start("b", cl -> cl.withSpread(1));
-    c = cluster.start("c", cl -> cl.withSpread(1));
-    d = cluster.start("d", cl -> cl.withSpread(1));
+    // spread 1 and one copy: a mailbox's mail stays on the node already holding it, so the test
+    // knows where it is (ClusterReplicationTest covers the replicated placement)
+    a = cluster.start("a", ClusterMailTest::placeOnce);
+    b = cluster.start("b", ClusterMailTest::placeOnce);
+    c = cluster.start("c", ClusterMailTest::placeOnce);
+    d = cluster.start("d", ClusterMailTest::placeOnce);
     cluster.awaitComplete(4, Duration.ofSeconds(30));
     try (var ops = RemoteAdminOps.connect(dir.resolve("c")).orElseThrow()) {
       ops.addDomain(DOMAIN);
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(DOMAIN)));
+  }
+
+  private static NodeConfig.Cluster placeOnce(NodeConfig.Cluster cl) {
+    return cl.withSpread(1).withReplication(Replication.NONE);
   }
 
   @AfterEach
@@ -357,7 +364,7 @@ class ClusterMailTest {
       }));
     }
     Thread.sleep(1500);
-    QuillNode joined = cluster.start("d", cl -> cl.withSpread(1));
+    QuillNode joined = cluster.start("d", ClusterMailTest::placeOnce);
     cluster.awaitComplete(4, Duration.ofSeconds(30));
     Thread.sleep(1500);
     running.set(false);

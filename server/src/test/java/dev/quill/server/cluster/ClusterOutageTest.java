@@ -3,9 +3,11 @@ package dev.quill.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.UidGrant;
 import dev.quill.server.admin.RemoteAdminOps;
+import dev.quill.server.config.NodeConfig;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.MailStore;
@@ -38,6 +40,10 @@ class ClusterOutageTest {
 
   private InJvmCluster cluster;
 
+  private static NodeConfig.Cluster oneCopy(NodeConfig.Cluster cl) {
+    return cl.withReplication(Replication.NONE);
+  }
+
   @AfterEach
   void stop() {
     cluster.close();
@@ -46,9 +52,10 @@ class ClusterOutageTest {
   @Test
   void readsSayWhichNodeIsMissing_andTheMessagesReturnWithIt() throws Exception {
     cluster = new InJvmCluster(dir, "outage");
-    QuillNode a = cluster.start("a");
-    QuillNode b = cluster.start("b");
-    QuillNode c = cluster.start("c");
+    // one copy of each message: with replicas, another node would serve c's messages (ClusterReplicationTest)
+    QuillNode a = cluster.start("a", ClusterOutageTest::oneCopy);
+    QuillNode b = cluster.start("b", ClusterOutageTest::oneCopy);
+    QuillNode c = cluster.start("c", ClusterOutageTest::oneCopy);
     cluster.awaitComplete(3, Duration.ofSeconds(30));
     // profile on a, managed by b (which stays), three messages stored on c
     String user = IntStream.range(0, 10_000).mapToObj(i -> "out" + i + "@example.test")
@@ -82,7 +89,7 @@ class ClusterOutageTest {
           .isEqualTo("+OK maildrop has 0 messages (0 octets); messages stored on c are unreachable and not listed"
               + " until it returns");
 
-      cluster.start("c");
+      cluster.start("c", ClusterOutageTest::oneCopy);
       cluster.awaitComplete(3, Duration.ofSeconds(30));
       await().atMost(Duration.ofSeconds(10)).until(() -> pop3Login(a, user).startsWith("+OK maildrop has 3 messages"));
       assertThat(imap.command("n2 NOOP")).anyMatch(l -> l.equals("* OK All of this mailbox is reachable again"))

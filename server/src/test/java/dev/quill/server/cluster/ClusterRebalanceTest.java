@@ -3,6 +3,7 @@ package dev.quill.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.mail.Replication;
 import dev.quill.server.admin.RebalanceReport;
 import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.cli.QuillCli;
@@ -60,6 +61,9 @@ class ClusterRebalanceTest {
   private static final List<String> BOXES = List.of(MailStore.INBOX, "Sent");
   private static final Map<Flags.Flag, String> SYSTEM_FLAGS = Map.of(Flags.Flag.SEEN, "\\Seen", Flags.Flag.FLAGGED,
       "\\Flagged", Flags.Flag.ANSWERED, "\\Answered", Flags.Flag.DELETED, "\\Deleted", Flags.Flag.DRAFT, "\\Draft");
+
+  /** Copies of each message: the default replication, which moves must keep (distinct nodes, none lost). */
+  private static final int COPIES = Replication.DEFAULT.replicas();
 
   @TempDir
   Path dir;
@@ -137,16 +141,17 @@ class ClusterRebalanceTest {
         .mapToLong(FragmentSummary::messageCount).sum();
   }
 
-  /** Each UID of a user's mailbox is stored on exactly one node once the moves are over. */
-  private void assertEachMessageStoredOnce(List<String> users) {
+  /** Each UID of a user's mailbox is stored on exactly {@link #COPIES} nodes once the moves are over. */
+  private void assertEachMessageStoredOnEnoughNodes(List<String> users) {
     for (String user : users) {
       for (String box : BOXES) {
-        Set<Long> seen = new HashSet<>();
+        Map<Long, Integer> copies = new TreeMap<>();
         for (QuillNode n : cluster.nodes()) {
           for (MessageMeta m : n.store().messages(user, box)) {
-            assertThat(seen.add(m.uid())).as("%s/%s UID %d stored twice", user, box, m.uid()).isTrue();
+            copies.merge(m.uid(), 1, Integer::sum);
           }
         }
+        assertThat(copies).as("%s/%s: copies per UID", user, box).allSatisfy((uid, n) -> assertThat(n).isEqualTo(COPIES));
       }
     }
   }
@@ -165,7 +170,7 @@ class ClusterRebalanceTest {
       }
     }
     long total = nodes.stream().mapToLong(ClusterRebalanceTest::messagesHeld).sum();
-    assertThat(total).isEqualTo(30 * 8);
+    assertThat(total).as("every message on %d nodes", COPIES).isEqualTo(30 * 8 * COPIES);
     QuillNode d = cluster.start("d");
     cluster.awaitComplete(4, Duration.ofSeconds(30));
 
@@ -185,7 +190,7 @@ class ClusterRebalanceTest {
     assertThat(lines.getLast()).startsWith("done: " + onD + " messages");
     assertThat(onD).as("about a quarter of %d", total).isBetween(total / 8, total * 3 / 8);
     assertThat(cluster.nodes().stream().mapToLong(ClusterRebalanceTest::messagesHeld).sum()).isEqualTo(total);
-    assertEachMessageStoredOnce(users);
+    assertEachMessageStoredOnEnoughNodes(users);
 
     for (QuillNode via : cluster.nodes()) {
       for (String user : users) {
@@ -289,7 +294,7 @@ class ClusterRebalanceTest {
     assertThat(refused).as("refusals among %d operations", operations).isLessThan(operations / 10 + 1);
 
     assertThat(messagesHeld(d)).as("d took its share").isPositive();
-    assertEachMessageStoredOnce(users);
+    assertEachMessageStoredOnEnoughNodes(users);
     for (Client client : clients) {
       for (QuillNode via : cluster.nodes()) {
         Map<Long, MessageMeta> now = new TreeMap<>();

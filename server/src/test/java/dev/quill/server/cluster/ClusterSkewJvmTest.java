@@ -45,9 +45,12 @@ class ClusterSkewJvmTest {
     // the assertions compare most against few (at least 14 of 20 kept before, at most 6 after).
     assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs two CPUs to give the hog one of its own");
     try (ClusterHarness h = new ClusterHarness(dir)) {
-      ClusterHarness.Node n1 = h.define("n1", "skew", List.of());
-      ClusterHarness.Node n2 = h.define("n2", "skew", List.of("n1"));
-      ClusterHarness.Node n3 = h.define("n3", "skew", List.of("n1"));
+      // one copy per message: with two, every message of the mailbox would go to both its holders,
+      // busy or not, and the balancer would have nothing to choose
+      List<String> oneCopy = List.of("--replicas", "1");
+      ClusterHarness.Node n1 = h.define("n1", "skew", List.of(), oneCopy);
+      ClusterHarness.Node n2 = h.define("n2", "skew", List.of("n1"), oneCopy);
+      ClusterHarness.Node n3 = h.define("n3", "skew", List.of("n1"), oneCopy);
       n1.cpus = "0";
       n2.cpus = "1";
       n3.cpus = "1";

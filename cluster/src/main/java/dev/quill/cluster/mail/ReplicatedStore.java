@@ -1,0 +1,108 @@
+package dev.quill.cluster.mail;
+
+import dev.quill.store.AppendResult;
+import dev.quill.store.AssignedMessage;
+import dev.quill.store.StoreException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Stores the copies of one numbered message on several nodes at once and completes when enough of
+ * them are durable: all the chosen nodes, or, when some do not answer or refuse, as many others
+ * taken in their place as it takes. It completes with the nodes that hold the message durably,
+ * which are at least {@code required}, or fails: with a {@link StoreException} saying the write
+ * is temporarily impossible when too few nodes could take it, or with the refusal of a store when
+ * no node stored it (a quota refusal is an answer, {@code stored == false}, not a failure).
+ *
+ * <p>Every copy carries the same UID and MODSEQ; a node that stored the message and failed to say
+ * so only holds one more copy of the same UID, which readers merge.
+ */
+final class ReplicatedStore {
+  private final FragmentService fragments;
+  private final AssignedMessage message;
+  private final int required;
+  private final Deque<String> spares;
+  private final Duration timeout;
+  private final CompletableFuture<Outcome> done = new CompletableFuture<>();
+  private final List<String> durable = new ArrayList<>();
+  private final List<String> failedNodes = new ArrayList<>();
+  private Throwable refusal;
+  private AppendResult refusedAnswer;
+  private int inFlight;
+
+  /** Where a message ended up: the nodes holding it durably (empty when refused), and the store's answer. */
+  record Outcome(List<String> nodes, AppendResult result) {}
+
+  /**
+   * @param targets the nodes to store on, in the balancer's order
+   * @param spares nodes to use, in this order, in place of a target that fails
+   * @param required durable copies without which the write fails
+   */
+  private ReplicatedStore(FragmentService fragments, AssignedMessage message, List<String> spares, int required,
+      Duration timeout) {
+    this.fragments = fragments;
+    this.message = message;
+    this.required = required;
+    this.spares = new ArrayDeque<>(spares);
+    this.timeout = timeout;
+  }
+
+  static CompletableFuture<Outcome> store(FragmentService fragments, AssignedMessage message, List<String> targets,
+      List<String> spares, int required, Duration timeout) {
+    if (targets.isEmpty()) {
+      return CompletableFuture.failedFuture(new StoreException("no node to store " + message.user() + "/"
+          + message.mailbox() + " on; try again"));
+    }
+    ReplicatedStore write = new ReplicatedStore(fragments, message, spares, required, timeout);
+    synchronized (write) {
+      // counted before any starts: a store that fails at once must not see the write as finished
+      write.inFlight = targets.size();
+      for (String node : targets) {
+        write.send(node);
+      }
+    }
+    return write.done;
+  }
+
+  private void send(String node) {
+    fragments.store(node, message, timeout).whenComplete((r, e) -> finished(node, r, e));
+  }
+
+  private synchronized void finished(String node, AppendResult r, Throwable e) {
+    inFlight--;
+    if (e == null && r.stored()) {
+      durable.add(node);
+    } else {
+      failedNodes.add(node);
+      if (e != null) {
+        refusal = refusal == null || Remote.unreachable(refusal) ? e : refusal;
+      } else {
+        refusedAnswer = r;
+      }
+      // Another node takes the copy this one did not: a spare, unless enough are already durable
+      // or will be if the ones still in flight succeed.
+      if (durable.size() + inFlight < required && !spares.isEmpty()) {
+        inFlight++;
+        send(spares.poll());
+      }
+    }
+    if (inFlight > 0 || done.isDone()) {
+      return;
+    }
+    if (durable.size() >= required) {
+      done.complete(new Outcome(List.copyOf(durable), new AppendResult(true, message.uidValidity(), message.uid())));
+    } else if (durable.isEmpty() && refusedAnswer != null && refusal == null) {
+      done.complete(new Outcome(List.of(), refusedAnswer)); // over quota everywhere: an answer
+    } else if (durable.isEmpty() && refusal != null && !Remote.unreachable(refusal)) {
+      done.completeExceptionally(refusal); // the store's own refusal, in its words
+    } else {
+      done.completeExceptionally(new StoreException("UID " + message.uid() + " of " + message.user() + "/"
+          + message.mailbox() + " is durable on " + durable.size() + " node(s) " + durable + ", " + required
+          + " required; not reachable or refused: " + failedNodes + "; try again"));
+    }
+  }
+}

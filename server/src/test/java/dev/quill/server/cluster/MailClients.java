@@ -1,0 +1,68 @@
+package dev.quill.server.cluster;
+
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import jakarta.mail.Transport;
+import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+/** Angus Mail clients for the multi-JVM tests: send over SMTP, list an INBOX over POP3 or IMAP. */
+final class MailClients {
+  private MailClients() {}
+
+  /** Sends a short message with {@code subject} to {@code to} through the SMTP port; throws on any refusal. */
+  static void send(int port, String to, String subject) throws MessagingException {
+    Properties p = new Properties();
+    p.put("mail.smtp.host", "127.0.0.1");
+    p.put("mail.smtp.port", String.valueOf(port));
+    p.put("mail.smtp.timeout", "20000");
+    Session s = Session.getInstance(p);
+    MimeMessage m = new MimeMessage(s);
+    m.setFrom(new InternetAddress("sender@elsewhere.example"));
+    m.setRecipients(Message.RecipientType.TO, to);
+    m.setSubject(subject);
+    m.setText("Body of " + subject + "\n");
+    Transport.send(m);
+  }
+
+  static Store connect(String protocol, int port, String user, String password) throws MessagingException {
+    Properties p = new Properties();
+    p.put("mail." + protocol + ".timeout", "20000");
+    Store store = Session.getInstance(p).getStore(protocol);
+    store.connect("127.0.0.1", port, user, password);
+    return store;
+  }
+
+  /** The subjects of the INBOX's messages in order, read with {@code protocol} ("pop3" or "imap"). */
+  static List<String> subjects(String protocol, int port, String user, String password) throws MessagingException {
+    try (Store store = connect(protocol, port, user, password)) {
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      List<String> subjects = new ArrayList<>();
+      for (Message m : inbox.getMessages()) {
+        subjects.add(m.getSubject());
+      }
+      return subjects;
+    }
+  }
+
+  /** The UIDs of the INBOX's messages in order, read with IMAP. */
+  static List<Long> imapUids(int port, String user, String password) throws MessagingException {
+    try (Store store = connect("imap", port, user, password)) {
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      List<Long> uids = new ArrayList<>();
+      for (Message m : inbox.getMessages()) {
+        uids.add(((UIDFolder) inbox).getUID(m));
+      }
+      return uids;
+    }
+  }
+}
