@@ -100,19 +100,7 @@ class ClusterOutageTest {
 
   /** Logs in with POP3 and returns the reply to PASS. */
   private static String pop3Login(QuillNode node, String user) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", node.ports().get("pop3"))) {
-      s.setSoTimeout(15_000);
-      var in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-      OutputStream out = s.getOutputStream();
-      in.readLine();
-      out.write(("USER " + user + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      in.readLine();
-      out.write(("PASS " + PASSWORD + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      String reply = in.readLine();
-      out.write("QUIT\r\n".getBytes(StandardCharsets.US_ASCII));
-      in.readLine();
-      return reply;
-    }
+    return MailClients.pop3Login(node.ports().get("pop3"), user, PASSWORD);
   }
 
   /** A raw IMAP session: each command returns its untagged lines and the tagged one. */

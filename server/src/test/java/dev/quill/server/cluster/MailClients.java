@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
-/** Angus Mail clients for the multi-JVM tests: send over SMTP, list an INBOX over POP3 or IMAP. */
+/** Clients for the cluster tests: Angus Mail to send over SMTP and list an INBOX over POP3 or IMAP, a raw POP3 login. */
 final class MailClients {
   private MailClients() {}
 
@@ -63,6 +63,24 @@ final class MailClients {
         uids.add(((UIDFolder) inbox).getUID(m));
       }
       return uids;
+    }
+  }
+
+  /** Logs in with POP3 over a raw socket and returns the reply to PASS (the maildrop line). */
+  static String pop3Login(int port, String user, String password) throws java.io.IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(15_000);
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+          java.nio.charset.StandardCharsets.US_ASCII));
+      java.io.OutputStream out = s.getOutputStream();
+      in.readLine();
+      out.write(("USER " + user + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      in.readLine();
+      out.write(("PASS " + password + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String reply = in.readLine();
+      out.write("QUIT\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      in.readLine();
+      return reply;
     }
   }
 }

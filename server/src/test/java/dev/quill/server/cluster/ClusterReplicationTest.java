@@ -1,0 +1,137 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quill.server.node.QuillNode;
+import dev.quill.store.MailStore;
+import dev.quill.store.MessageMeta;
+import jakarta.mail.Flags;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.Store;
+import jakarta.mail.UIDFolder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replication in a three-node cluster in this JVM, with the default of two copies per message:
+ * every message delivered over SMTP is on two distinct nodes, is read once, changes reach both
+ * copies, and with one node gone every message is still read and new mail still accepted.
+ */
+class ClusterReplicationTest {
+  private static final String DOMAIN = "example.test";
+  private static final String PASSWORD = "replica-pw";
+  private static final String USER = "rita@" + DOMAIN;
+
+  @TempDir
+  Path dir;
+
+  private InJvmCluster cluster;
+  private QuillNode a;
+  private QuillNode b;
+  private QuillNode c;
+
+  @BeforeEach
+  void start() throws Exception {
+    cluster = new InJvmCluster(dir, "replication");
+    a = cluster.start("a");
+    b = cluster.start("b");
+    c = cluster.start("c");
+    cluster.awaitComplete(3, Duration.ofSeconds(30));
+    a.mailStore().addDomain(DOMAIN);
+    a.mailStore().addUser(USER, PASSWORD.toCharArray()); // the profile lives on a
+    for (int i = 1; i <= 6; i++) {
+      MailClients.send(b.ports().get("smtp"), USER, "message " + i);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    cluster.close();
+  }
+
+  /** For each UID of the user's INBOX, the nodes whose own store holds it. */
+  private Map<Long, List<String>> holders() {
+    Map<Long, List<String>> holders = new TreeMap<>();
+    for (QuillNode n : cluster.nodes()) {
+      for (MessageMeta m : n.store().messages(USER, MailStore.INBOX)) {
+        holders.computeIfAbsent(m.uid(), u -> new ArrayList<>()).add(n.cluster().name());
+      }
+    }
+    return holders;
+  }
+
+  private static List<String> subjects(QuillNode node, String protocol) throws Exception {
+    return MailClients.subjects(protocol, node.ports().get(protocol), USER, PASSWORD);
+  }
+
+  @Test
+  void everyDelivery_isOnTwoNodes_readOnce_andChangedOnBothCopies() throws Exception {
+    Map<Long, List<String>> holders = holders();
+    assertThat(holders).hasSize(6);
+    assertThat(holders.values()).as("two copies on distinct nodes").allSatisfy(h -> assertThat(h).hasSize(2)
+        .doesNotHaveDuplicates());
+    List<String> expected = List.of("message 1", "message 2", "message 3", "message 4", "message 5", "message 6");
+    for (QuillNode via : List.of(a, b, c)) {
+      assertThat(subjects(via, "imap")).as("IMAP on %s", via.cluster().name()).isEqualTo(expected);
+      assertThat(subjects(via, "pop3")).as("POP3 on %s", via.cluster().name()).isEqualTo(expected);
+      assertThat(via.mailStore().mailbox(USER, MailStore.INBOX).orElseThrow().messageCount())
+          .as("STATUS MESSAGES counts each message once").isEqualTo(6);
+    }
+    long sizes = a.store().messages(USER, MailStore.INBOX).stream().mapToLong(MessageMeta::size).sum()
+        + b.store().messages(USER, MailStore.INBOX).stream().mapToLong(MessageMeta::size).sum()
+        + c.store().messages(USER, MailStore.INBOX).stream().mapToLong(MessageMeta::size).sum();
+    assertThat(c.mailStore().usage(USER)).as("quota usage counts each message once").isEqualTo(sizes / 2);
+
+    long seen;
+    long expunged;
+    try (Store store = MailClients.connect("imap", c.ports().get("imap"), USER, PASSWORD)) {
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_WRITE);
+      Message first = inbox.getMessage(1);
+      Message second = inbox.getMessage(2);
+      seen = ((UIDFolder) inbox).getUID(first);
+      expunged = ((UIDFolder) inbox).getUID(second);
+      first.setFlag(Flags.Flag.SEEN, true);
+      second.setFlag(Flags.Flag.DELETED, true);
+      inbox.expunge();
+      assertThat(inbox.getMessageCount()).isEqualTo(5);
+    }
+    Map<Long, List<String>> after = holders();
+    assertThat(after).as("the expunged message is gone from both copies").doesNotContainKey(expunged).hasSize(5);
+    for (QuillNode n : cluster.nodes()) {
+      n.store().messages(USER, MailStore.INBOX).stream().filter(m -> m.uid() == seen).forEach(m ->
+          assertThat(m.flags()).as("\\Seen on %s's copy", n.cluster().name()).contains("\\Seen"));
+    }
+    assertThat(after.get(seen)).hasSize(2);
+  }
+
+  @Test
+  void aNodeGone_everyMessageIsStillRead_andNewMailStillAccepted() throws Exception {
+    // the node to stop: one holding copies that is not the profile's node
+    QuillNode gone = holders().values().stream().flatMap(List::stream).anyMatch("c"::equals) ? c : b;
+    QuillNode reader = gone == c ? b : c;
+    gone.close();
+    cluster.nodes().remove(gone);
+    cluster.awaitComplete(2, Duration.ofSeconds(20));
+
+    assertThat(MailClients.pop3Login(reader.ports().get("pop3"), USER, PASSWORD))
+        .as("nothing out of reach: each of the stopped node's messages has a copy on a live node")
+        .startsWith("+OK maildrop has 6 messages").doesNotContain("unreachable");
+    assertThat(subjects(reader, "imap")).hasSize(6).startsWith("message 1");
+
+    MailClients.send(a.ports().get("smtp"), USER, "while " + gone.cluster().name() + " is away");
+    assertThat(subjects(reader, "imap")).hasSize(7).endsWith("while " + gone.cluster().name() + " is away");
+    long newest = holders().keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+    assertThat(holders().get(newest)).as("new mail on both live nodes")
+        .containsExactlyInAnyOrder("a", reader.cluster().name());
+  }
+}
