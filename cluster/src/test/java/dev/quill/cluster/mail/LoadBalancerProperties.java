@@ -57,6 +57,25 @@ class LoadBalancerProperties {
   }
 
   @Property
+  void replicasGoToDistinctLiveNodes_holdersFirst(@ForAll("cases") Case c,
+      @ForAll @IntRange(min = 1, max = 4) int spread, @ForAll @IntRange(min = 1, max = 5) int copies) {
+    LoadBalancer balancer = new LoadBalancer(spread);
+    List<String> chosen = balancer.chooseAll(c.holders(), c.live(), c.self(), n -> load(c, n), copies);
+    assertThat(chosen).doesNotHaveDuplicates().hasSize(Math.min(copies, c.live().size()));
+    assertThat(c.live()).containsAll(chosen);
+    if (copies <= spread) {
+      // the same candidates as for one copy, so the same first choice (with more copies than the
+      // spread, the candidates widen and any of them may come first: all get a copy anyway)
+      assertThat(chosen.getFirst()).isEqualTo(balancer.choose(c.holders(), c.live(), c.self(), n -> load(c, n)));
+    }
+    Set<String> liveHolders = new HashSet<>(c.holders());
+    liveHolders.retainAll(c.live());
+    if (liveHolders.size() >= Math.max(spread, copies)) {
+      assertThat(liveHolders).as("enough holders: the replicas stay on them").containsAll(chosen);
+    }
+  }
+
+  @Property
   void neverChoosesANodeBusierThanAnotherCandidate(@ForAll("cases") Case c, @ForAll @IntRange(min = 1, max = 4) int spread) {
     String chosen = new LoadBalancer(spread).choose(c.holders(), c.live(), c.self(), n -> load(c, n));
     Set<String> liveHolders = new HashSet<>(c.holders());

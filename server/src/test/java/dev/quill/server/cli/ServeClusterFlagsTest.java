@@ -3,6 +3,7 @@ package dev.quill.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.transport.HostPort;
 import dev.quill.server.config.NodeConfig;
 import java.nio.file.Files;
@@ -46,5 +47,16 @@ class ServeClusterFlagsTest {
     assertThatThrownBy(() -> resolve("--join", "nohost")).hasMessageStartingWith("--join: expected HOST:PORT");
     assertThatThrownBy(() -> resolve("--node-name", "")).hasMessageStartingWith("--node-name: must be 1 to 200");
     assertThatThrownBy(() -> resolve("--cluster-name", "a\tb")).hasMessageStartingWith("--cluster-name: ");
+    assertThatThrownBy(() -> resolve("--replicas", "0")).hasMessageStartingWith("--replicas: replicas must be from 1");
+    assertThatThrownBy(() -> resolve("--replicas", "2", "--min-durable-replicas", "3"))
+        .hasMessageStartingWith("--replicas: min-durable-replicas must be from 1 to replicas (2)");
+  }
+
+  @Test
+  void replicationFlags() {
+    assertThat(resolve("--replicas", "3").cluster().replication()).isEqualTo(new Replication(3, 2));
+    assertThat(resolve("--replicas", "1").cluster().replication()).as("the floor follows R down")
+        .isEqualTo(new Replication(1, 1));
+    assertThat(resolve("--min-durable-replicas", "1").cluster().replication()).isEqualTo(new Replication(2, 1));
   }
 }

@@ -3,6 +3,7 @@ package dev.quill.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.transport.HostPort;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,18 @@ class ClusterConfigTest {
     assertThat(D.cluster().buckets()).isEqualTo(1024);
     assertThat(D.cluster().spread()).isEqualTo(2);
     assertThat(D.cluster().join()).isEmpty();
+    assertThat(D.cluster().replication()).as("two copies, both durable before the answer")
+        .isEqualTo(new Replication(2, 2));
+  }
+
+  @Test
+  void replication_floorFollowsReplicasDownUnlessGiven() {
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 1\n", D).cluster().replication())
+        .isEqualTo(new Replication(1, 1));
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 3\n", D).cluster().replication())
+        .isEqualTo(new Replication(3, 2));
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 3\nmin_durable_replicas = 3\n", D).cluster()
+        .replication()).isEqualTo(new Replication(3, 3));
   }
 
   @Test
@@ -58,6 +71,10 @@ class ClusterConfigTest {
       "buckets = 2000000            | q.toml:3: cluster.buckets: expected a bucket count from 1 to 1048576",
       "spread = 0                   | q.toml:3: cluster.spread: expected a node count (1 to 1000), found 0",
       "name = \"\"                  | q.toml:3: cluster.name",
+      "replicas = 0                 | q.toml:3: cluster.replicas: expected a copy count (1 to 7), found 0",
+      "replicas = 8                 | q.toml:3: cluster.replicas",
+      "min_durable_replicas = 3     | q.toml:3: cluster.min_durable_replicas: expected a copy count, at most replicas (1 to 2), found 3",
+      "min_durable_replicas = 0     | q.toml:3: cluster.min_durable_replicas",
       "nodes = 3                    | q.toml:3: cluster.nodes: unknown key"})
   void badValue_refusedWithFileLineAndKey(String line, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "# cluster\n[cluster]\n" + line + "\n", D))
