@@ -8,6 +8,7 @@ import dev.quill.cluster.mail.FragmentAccess;
 import dev.quill.cluster.mail.FragmentService;
 import dev.quill.cluster.mail.LoadBalancer;
 import dev.quill.cluster.mail.Rebalancer;
+import dev.quill.cluster.mail.ReplicaSync;
 import dev.quill.cluster.manager.ChangeNotices;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
@@ -41,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
@@ -75,6 +77,7 @@ public final class QuillNode implements AutoCloseable {
   private ManagerService managers;
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
+  private ReplicaSync catchUp;
   private ProtocolServer admin;
   private boolean closed;
 
@@ -142,7 +145,10 @@ public final class QuillNode implements AutoCloseable {
     ProfileAccess profiles = new ProfileAccess(node.rpc(), store);
     Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
+    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
+    catchUp = new ReplicaSync(node.name(), store, fragments, client, () -> node.view().members(), CLUSTER_TIMEOUT);
     AtomicReference<UserMap> previous = new AtomicReference<>();
+    AtomicReference<Set<String>> wasMissing = new AtomicReference<>(Set.of());
     node.addMapListener((view, map, moves) -> {
       UserMap before = previous.getAndSet(map);
       managers.viewChanged(view, before, map);
@@ -151,8 +157,15 @@ public final class QuillNode implements AutoCloseable {
       List<String> joined = new ArrayList<>(map.members());
       joined.removeAll(before == null ? List.of(node.name()) : before.members());
       directory.membersJoined(joined);
+      // Catch-up: when this node comes (back) into a cluster with others, and when a member it had
+      // counted as down returns (it may hold changes made on its side of a partition).
+      boolean firstWithOthers = (before == null || before.members().size() <= 1) && map.members().size() > 1;
+      boolean returned = joined.stream().anyMatch(wasMissing.get()::contains);
+      wasMissing.set(node.missingMembers());
+      if (firstWithOthers || returned) {
+        catchUp.requestSyncAll();
+      }
     });
-    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     rebalancer = new Rebalancer(node.name(), node.rpc(), store, storing, fragments, client, notices,
         () -> node.view().members(), CLUSTER_TIMEOUT);
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
@@ -170,6 +183,11 @@ public final class QuillNode implements AutoCloseable {
     List<String> members = new ArrayList<>(node.view().members());
     members.removeAll(node.leavingMembers());
     return members;
+  }
+
+  /** This node's catch-up of replicated messages, for tests; empty when standalone. */
+  public java.util.Optional<ReplicaSync> catchUp() {
+    return java.util.Optional.ofNullable(catchUp);
   }
 
   /** The managers' state on this node, for status and tests; empty when standalone. */
@@ -299,6 +317,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (rebalancer != null) {
       rebalancer.close();
+    }
+    if (catchUp != null) {
+      catchUp.close();
     }
     if (managers != null) {
       managers.close();

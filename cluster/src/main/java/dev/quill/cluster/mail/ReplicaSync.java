@@ -1,0 +1,258 @@
+package dev.quill.cluster.mail;
+
+import dev.quill.cluster.manager.MailMap;
+import dev.quill.cluster.manager.ManagerClient;
+import dev.quill.cluster.manager.ModSeqGrant;
+import dev.quill.store.FlagUpdate;
+import dev.quill.store.FragmentSummary;
+import dev.quill.store.MailStore;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.MessageMeta;
+import dev.quill.store.StoreException;
+import dev.quill.store.UserFragments;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Catch-up of this node's copies of replicated messages after it was away (a restart, a crash, a
+ * partition): for each mailbox fragment here, the other live holders are asked for their listing
+ * and their expunge log, and this node applies what it missed — a message expunged on another
+ * holder is expunged here, and flags another holder changed under a later MODSEQ replace the ones
+ * here. It only pulls: every node that returns runs it for itself, and every node runs it when a
+ * member it had counted as down returns (the returning one may hold changes made on its side of a
+ * partition).
+ *
+ * <p>Changes made here are numbered by the user's manager like any client change, so sessions see
+ * them as changes (and CONDSTORE clients under a new MODSEQ); the copies then agree on flags and
+ * contents. A holder that does not answer is skipped; the next sync (next view change) tries again.
+ */
+public final class ReplicaSync {
+  private static final Logger log = LoggerFactory.getLogger(ReplicaSync.class);
+  /** Tries of a change whose MODSEQ this fragment found stale (a client's change got here first). */
+  private static final int MODSEQ_ATTEMPTS = 4;
+  /** How long to wait for a user's mail map to be complete (the managers rebuild it after a view change). */
+  private static final Duration MAP_WAIT = Duration.ofSeconds(30);
+
+  private final String self;
+  private final MailStore local;
+  private final FragmentAccess fragments;
+  private final ManagerClient managers;
+  private final Supplier<List<String>> members;
+  private final Duration timeout;
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicBoolean again = new AtomicBoolean();
+  private final AtomicLong runs = new AtomicLong();
+  private volatile Result last = new Result(0, 0, 0, 0);
+  private volatile boolean closed;
+
+  /** What one run did: fragments compared, messages expunged here, messages whose flags were replaced, fragments skipped. */
+  public record Result(int fragments, int expunged, int flagsReplaced, int skipped) {
+    Result plus(Result o) {
+      return new Result(fragments + o.fragments, expunged + o.expunged, flagsReplaced + o.flagsReplaced,
+          skipped + o.skipped);
+    }
+  }
+
+  /**
+   * @param local this node's own store
+   * @param members the current view's members
+   */
+  public ReplicaSync(String self, MailStore local, FragmentAccess fragments, ManagerClient managers,
+      Supplier<List<String>> members, Duration timeout) {
+    this.self = self;
+    this.local = local;
+    this.fragments = fragments;
+    this.managers = managers;
+    this.members = members;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Starts a sync of every fragment in the background on a virtual thread, or, when one is running,
+   * one more after it (a view change during a sync may have brought back another holder).
+   */
+  public void requestSyncAll() {
+    again.set(true);
+    if (!closed && running.compareAndSet(false, true)) {
+      Thread.ofVirtual().name("quill-catch-up-" + self).start(this::drain);
+    }
+  }
+
+  private void drain() {
+    try {
+      while (!closed && again.getAndSet(false)) {
+        Result r = syncAll(() -> closed);
+        last = r;
+        runs.incrementAndGet();
+        log.info("event=catch-up-done node={} fragments={} expunged={} flags={} skipped={}", self, r.fragments(),
+            r.expunged(), r.flagsReplaced(), r.skipped());
+      }
+    } finally {
+      running.set(false);
+    }
+    if (again.get() && !closed) {
+      requestSyncAll(); // asked for between the last check and the end of the loop
+    }
+  }
+
+  /** Background syncs finished since start, and what the latest one did (for status and tests). */
+  public long completedRuns() {
+    return runs.get();
+  }
+
+  public Result lastResult() {
+    return last;
+  }
+
+  /** Stops the background sync between fragments. */
+  public void close() {
+    closed = true;
+  }
+
+  /** Compares every fragment here that holds messages; stops early when {@code stop} says so. */
+  public Result syncAll(BooleanSupplier stop) {
+    Result total = new Result(0, 0, 0, 0);
+    for (UserFragments user : local.fragments(0, 0)) {
+      for (FragmentSummary f : user.fragments()) {
+        if (stop.getAsBoolean()) {
+          return total;
+        }
+        if (f.messageCount() == 0) {
+          continue;
+        }
+        try {
+          total = total.plus(sync(user.user(), f.mailbox()));
+        } catch (RuntimeException e) {
+          log.warn("{}: catch-up of {}/{} failed: {}; the next view change tries again", self, user.user(),
+              f.mailbox(), e.getMessage());
+          total = total.plus(new Result(0, 0, 0, 1));
+        }
+      }
+    }
+    return total;
+  }
+
+  /** Compares this node's fragment of {@code user}/{@code box} with the other live holders and applies what it missed. */
+  public Result sync(String user, String box) {
+    Optional<MailboxInfo> here = local.mailbox(user, box);
+    if (here.isEmpty()) {
+      return new Result(0, 0, 0, 1);
+    }
+    long uidValidity = here.get().uidValidity();
+    Optional<MailMap.MailboxLocation> location = completeMap(user).mailboxes().stream()
+        .filter(b -> b.name().equals(box)).findFirst();
+    if (location.isEmpty() || location.get().conflict() || location.get().uidValidity() != uidValidity) {
+      return new Result(0, 0, 0, 1); // not the mailbox the manager numbers: nothing to compare with
+    }
+    List<String> live = members.get();
+    List<String> others = location.get().nodes().stream().filter(n -> !n.equals(self) && live.contains(n)).toList();
+    if (others.isEmpty()) {
+      return new Result(1, 0, 0, 0);
+    }
+    Map<String, CompletableFuture<FragmentListing>> listings = new LinkedHashMap<>();
+    Map<String, CompletableFuture<List<Long>>> expungeLogs = new LinkedHashMap<>();
+    for (String node : others) {
+      listings.put(node, fragments.list(node, user, box, timeout));
+      // the whole log: an expunge there may be numbered below a later change that did reach this copy
+      expungeLogs.put(node, fragments.expungedSince(node, user, box, 0, timeout));
+    }
+    Set<Long> expungedElsewhere = new HashSet<>();
+    Map<Long, MessageMeta> newestElsewhere = new HashMap<>();
+    for (String node : others) {
+      FragmentListing listing;
+      List<Long> expunged;
+      try {
+        listing = listings.get(node).join();
+        expunged = expungeLogs.get(node).join();
+      } catch (RuntimeException e) {
+        if (Remote.unreachable(e)) {
+          continue; // compared at the next sync
+        }
+        throw Remote.failure(e, "comparing " + user + "/" + box + " with " + node);
+      }
+      if (listing.mailbox().isEmpty() || listing.mailbox().get().uidValidity() != uidValidity) {
+        continue;
+      }
+      expungedElsewhere.addAll(expunged);
+      for (MessageMeta m : listing.messages()) {
+        newestElsewhere.merge(m.uid(), m, (a, b) -> b.modSeq() > a.modSeq() ? b : a);
+      }
+    }
+    List<Long> expunge = new ArrayList<>();
+    Map<Set<String>, List<Long>> replace = new LinkedHashMap<>();
+    for (MessageMeta mine : local.messages(user, box)) {
+      MessageMeta newer = newestElsewhere.get(mine.uid());
+      if (expungedElsewhere.contains(mine.uid())) {
+        expunge.add(mine.uid()); // UIDs are never reused: expunged on one copy means expunged
+      } else if (newer != null && newer.modSeq() > mine.modSeq() && !newer.flags().equals(mine.flags())) {
+        replace.computeIfAbsent(newer.flags(), f -> new ArrayList<>()).add(mine.uid());
+      }
+    }
+    if (!expunge.isEmpty()) {
+      withModSeq(user, box, uidValidity, seq -> local.expunge(user, box, expunge, seq));
+    }
+    int replaced = 0;
+    for (var group : replace.entrySet()) {
+      FlagUpdate update = new FlagUpdate(FlagUpdate.Mode.REPLACE, group.getKey(), -1);
+      replaced += withModSeq(user, box, uidValidity, seq -> local.updateFlags(user, box, group.getValue(), update, seq))
+          .updated().size();
+    }
+    if (!expunge.isEmpty() || replaced > 0) {
+      log.info("event=catch-up node={} user={} mailbox={} expunged={} flags={}", self, user, box, expunge.size(),
+          replaced);
+    }
+    return new Result(1, expunge.size(), replaced, 0);
+  }
+
+  private MailMap completeMap(String user) {
+    long deadline = System.nanoTime() + MAP_WAIT.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      MailMap map = Remote.join(managers.mailMap(user), "asking the manager of " + user);
+      if (map.complete()) {
+        return map;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new StoreException("the mail map of " + user + " is still waiting for " + map.waitingFor());
+      }
+      try {
+        Thread.sleep(Math.min(50L * attempt, 500));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException("interrupted while waiting for the mail map of " + user);
+      }
+    }
+  }
+
+  /** Runs {@code change} under a MODSEQ from the manager, again with a fresh one if this fragment found it stale. */
+  private <T> T withModSeq(String user, String box, long uidValidity,
+      java.util.function.LongFunction<CompletableFuture<T>> change) {
+    for (int attempt = 1; ; attempt++) {
+      ModSeqGrant grant = Remote.join(managers.allocateModSeq(user, box), "numbering a change of " + box);
+      if (grant.uidValidity() != uidValidity) {
+        throw new StoreException(user + "/" + box + " has UIDVALIDITY " + grant.uidValidity() + " now, not "
+            + uidValidity);
+      }
+      try {
+        return Remote.join(change.apply(grant.modSeq()), "catching up " + box);
+      } catch (StoreException e) {
+        if (attempt >= MODSEQ_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("stale MODSEQ")) {
+          throw e;
+        }
+      }
+    }
+  }
+}
