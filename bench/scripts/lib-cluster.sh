@@ -50,6 +50,8 @@ node_start() {
   if [ "$name" != standalone ]; then
     cmd+=(--node-name "$name" --cluster-port "$(node_cluster_port "$i")" --cluster-bind 127.0.0.1)
     [ -n "$seeds" ] && cmd+=(--join "$seeds")
+    # copies per message (--replicas); unset: the node's default (2)
+    [ -n "${REPLICAS:-}" ] && cmd+=(--replicas "$REPLICAS")
   fi
   printf '+ %s  >%s.log 2>&1 &\n' "${cmd[*]}" "$data" >&2
   (cd "$REPO_ROOT" && exec "${cmd[@]}" </dev/null >"$data.log" 2>&1) &

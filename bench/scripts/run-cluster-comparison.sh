@@ -7,8 +7,9 @@
 # (b) cluster: three JVMs n1, n2, n3 on 127.0.0.1 (own data directories, SMTP 2525/3525/4525, cluster ports
 #     7800-7802; n2 and n3 join n1), the same users added through the three admin channels in parallel
 #     (user i on node (i-1) mod 3, so each node holds a third of the profiles and INBOXes); the load spread over
-#     the three SMTP ports, connections round-robin (`quill bench smtp --target ...`). Default cluster settings:
-#     spread 2, so a mailbox's new mail may go to a second node.
+#     the three SMTP ports, connections round-robin (`quill bench smtp --target ...`). Cluster settings: spread 2
+#     (the default), so a mailbox's new mail may go to a second node, and one copy per message (--replicas 1):
+#     this side measures the cost of clustering, issue 4's target; replication is side (d).
 # Both get the same `quill bench smtp` load as Quill gets in run-smtp-comparison.sh: MESSAGES (20,000) measured
 # messages after WARMUP (150,000), SESSIONS (32) sessions, SIZE (4,096) bytes, recipients uniform over the users.
 # The warm-up is long because the cluster's JVMs each see a third of it while their JIT compilers share the same
@@ -19,7 +20,10 @@
 # (c) apart: the same three JVMs without a cluster (three standalone nodes, each holding all the users), the load
 #     spread the same way: what three processes on these cores deliver before any cluster work, so that
 #     cluster/apart is the cost of clustering itself and apart/single the cost of running three JVMs, not one.
-# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 skip a side; KEEP_DATA=1 keeps the data directories and logs.
+# (d) replicated: the cluster of (b) with two copies of every message, both durable before the 250 (the default
+#     replication, issue 5: at least 0.6x the rate of (b), p99 of the final reply under 100 ms at 32 sessions).
+# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 / SKIP_REPLICATED=1 skip a side; KEEP_DATA=1 keeps the data
+# directories and logs.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 source "$here/lib-peer.sh"
@@ -92,17 +96,32 @@ if [ -z "${SKIP_SINGLE:-}" ]; then
   nodes_stop_all
 fi
 
-if [ -z "${SKIP_CLUSTER:-}" ]; then
-  log "(b) a cluster of $NODES nodes"
-  seeds=""
+# start_cluster REPLICAS: starts NODES clustered nodes keeping REPLICAS copies of each message; sets targets.
+start_cluster() {
+  local seeds="" i
   targets=""
+  REPLICAS=$1
   for ((i = 0; i < NODES; i++)); do
     node_start "$i" "n$((i + 1))" "$seeds"
     seeds+="${seeds:+,}127.0.0.1:$(node_cluster_port "$i")"
     targets+="${targets:+,}127.0.0.1:$(node_smtp_port "$i")"
   done
+  unset REPLICAS
   nodes_await_members "$NODES"
+}
+
+replicated_result=""
+if [ -z "${SKIP_CLUSTER:-}" ]; then
+  log "(b) a cluster of $NODES nodes, one copy per message"
+  start_cluster 1
   cluster_result=$(spread_load cluster "$targets" split)
+  nodes_stop_all
+fi
+
+if [ -z "${SKIP_REPLICATED:-}" ]; then
+  log "(d) the same cluster, two copies per message"
+  start_cluster 2
+  replicated_result=$(spread_load replicated "$targets" split)
   nodes_stop_all
 fi
 
@@ -124,6 +143,7 @@ machine_facts
 [ -n "$single_result" ] && echo "single:  $single_result"
 [ -n "$cluster_result" ] && echo "cluster: $cluster_result"
 [ -n "$apart_result" ] && echo "apart:   $apart_result"
+[ -n "$replicated_result" ] && echo "replicated: $replicated_result"
 if [ -n "$single_result" ] && [ -n "$cluster_result" ]; then
   awk -v s="$(result_field "$single_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
     -v sp="$(result_field "$single_result" p99_ms)" -v cp="$(result_field "$cluster_result" p99_ms)" 'BEGIN {
@@ -136,5 +156,11 @@ if [ -n "$apart_result" ] && [ -n "$cluster_result" ]; then
       printf "RATIO smtp cluster/apart=%.2f (%s vs %s msgs/s: the cost of clustering with the same JVM count)", c / a, c, a
       if (s > 0) printf " apart/single=%.2f (the cost of %s JVMs instead of one on these cores)", a / s, "'"$NODES"'"
       printf "\n"
+    }'
+fi
+if [ -n "$replicated_result" ] && [ -n "$cluster_result" ]; then
+  awk -v r="$(result_field "$replicated_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
+    -v rp="$(result_field "$replicated_result" p99_ms)" 'BEGIN {
+      printf "RATIO smtp replicated/cluster=%.2f (R=2 %s vs R=1 %s msgs/s; target >= 0.60) R=2 p99 %s ms (target < 100)\n", r / c, r, c, rp
     }'
 fi

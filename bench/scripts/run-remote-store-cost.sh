@@ -37,7 +37,7 @@ nodes_build
 
 config=$(mktemp /tmp/quill-bench-spread1.XXXXXX.toml)
 trap 'nodes_stop_all; rm -f "$config"' EXIT
-printf '[cluster]\nspread = 1\n' >"$config"
+printf '[cluster]\nspread = 1\nreplicas = 1\n' >"$config"
 log "config $config: $(tr '\n' ' ' <"$config")"
 node_start "$A" n1 "" "$config"
 node_start "$B" n2 "127.0.0.1:$(node_cluster_port "$A")" "$config"
