@@ -5,6 +5,7 @@ import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ModSeqGrant;
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.store.Addresses;
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
@@ -44,6 +45,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -100,6 +102,7 @@ public final class ClusterMailStore implements MailStore {
   private final Supplier<Set<String>> missing;
   private final Duration timeout;
   private final Replication replication;
+  private final BooleanSupplier catchingUp;
   private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
 
@@ -114,15 +117,20 @@ public final class ClusterMailStore implements MailStore {
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
       Duration timeout) {
     this(self, local, managers, fragments, profiles, directory, delivery, notices, members, missing, timeout,
-        Replication.NONE);
+        Replication.NONE, () -> false);
   }
 
-  /** @param replication copies kept of each message; changes must reach as many as it requires */
+  /**
+   * @param replication copies kept of each message; changes must reach as many as it requires
+   * @param catchingUp whether this node is catching up after being away ({@link ReplicaSync}):
+   *     meanwhile reads use the other copies, not this node's
+   */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Duration timeout, Replication replication) {
+      Duration timeout, Replication replication, BooleanSupplier catchingUp) {
     this.replication = replication;
+    this.catchingUp = catchingUp;
     this.self = self;
     this.local = local;
     this.managers = managers;
@@ -971,9 +979,10 @@ public final class ClusterMailStore implements MailStore {
     }
     Map<String, CompletableFuture<FragmentListing>> calls = new LinkedHashMap<>();
     for (String node : nodes) {
-      calls.put(node, node.equals(self)
-          ? CompletableFuture.completedFuture(new FragmentListing(local.mailbox(user, box), local.messages(user, box)))
-          : fragments.list(node, user, box, timeout));
+      calls.put(node, !node.equals(self) ? fragments.list(node, user, box, timeout)
+          : catchingUp.getAsBoolean() ? CompletableFuture.failedFuture(new RpcException(RpcException.Code.UNAVAILABLE,
+              self + " is catching up"))
+          : CompletableFuture.completedFuture(new FragmentListing(local.mailbox(user, box), local.messages(user, box))));
     }
     Map<String, List<MessageMeta>> byNode = new LinkedHashMap<>();
     List<String> unreachable = new ArrayList<>();

@@ -12,6 +12,7 @@ import dev.quill.cluster.rpc.Frame;
 import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
@@ -82,9 +83,24 @@ public final class FragmentAccess {
 
   /** Serves this node's {@code store} on {@code endpoint}; register before the endpoint listens. */
   public FragmentAccess(RpcEndpoint endpoint, MailStore store) {
+    this(endpoint, store, () -> false);
+  }
+
+  /**
+   * @param catchingUp whether this node is catching up on changes it missed while away; meanwhile
+   *     its listings are refused as {@code UNAVAILABLE}, so that readers use the other copies and
+   *     never see a message here that was expunged elsewhere ({@link ReplicaSync})
+   */
+  public FragmentAccess(RpcEndpoint endpoint, MailStore store, java.util.function.BooleanSupplier catchingUp) {
     this.endpoint = endpoint;
     this.store = store;
-    endpoint.register(LIST, (from, r) -> listing(r.user(), r.mailbox()));
+    endpoint.register(LIST, (from, r) -> {
+      if (catchingUp.getAsBoolean()) {
+        throw new RpcException(RpcException.Code.UNAVAILABLE, endpoint.self()
+            + " is catching up on changes made while it was away");
+      }
+      return listing(r.user(), r.mailbox());
+    });
     endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
     endpoint.register(LOAD, (from, r) -> loaded(r));
     endpoint.register(FLAGS, (from, r) -> done(store.updateFlags(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq())));

@@ -72,7 +72,8 @@ record MailboxLayout(List<MessageMeta> messages, Map<Long, List<String>> holders
   }
 
   /**
-   * The given UIDs grouped by the one node to read each from: {@code self} when it holds it, else
+   * The given UIDs grouped by the one node to read each from: {@code self} when it holds it and
+   * answered the gathering (it does not while it catches up), else
    * the first holder that answered the gathering, else the first holder. Unknown UIDs are left out.
    */
   Map<String, List<Long>> byReader(Collection<Long> uids, String self) {
@@ -82,7 +83,7 @@ record MailboxLayout(List<MessageMeta> messages, Map<Long, List<String>> holders
       if (nodes.isEmpty()) {
         continue;
       }
-      String reader = nodes.contains(self) ? self
+      String reader = nodes.contains(self) && !down.contains(self) ? self
           : nodes.stream().filter(n -> !down.contains(n)).findFirst().orElse(nodes.getFirst());
       groups.computeIfAbsent(reader, n -> new ArrayList<>()).add(uid);
     }

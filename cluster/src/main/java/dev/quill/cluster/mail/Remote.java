@@ -40,11 +40,11 @@ final class Remote {
     };
   }
 
-  /** Whether a call failed because the node did not answer (as opposed to refusing). */
+  /** Whether a call failed because the node did not answer, or said it cannot serve now (as opposed to refusing). */
   static boolean unreachable(Throwable e) {
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     return cause instanceof RpcException r && switch (r.code()) {
-      case TIMEOUT, MEMBER_LEFT, NOT_A_MEMBER, SEND_FAILED, CLOSED -> true;
+      case TIMEOUT, MEMBER_LEFT, NOT_A_MEMBER, SEND_FAILED, CLOSED, UNAVAILABLE -> true;
       default -> false;
     };
   }

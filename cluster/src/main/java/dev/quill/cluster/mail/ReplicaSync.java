@@ -53,6 +53,7 @@ public final class ReplicaSync {
   private final ManagerClient managers;
   private final Supplier<List<String>> members;
   private final Duration timeout;
+  private final AtomicBoolean catchingUp;
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean again = new AtomicBoolean();
   private final AtomicLong runs = new AtomicLong();
@@ -70,15 +71,28 @@ public final class ReplicaSync {
   /**
    * @param local this node's own store
    * @param members the current view's members
+   * @param catchingUp set while this node catches up after being away, so that readers here and on
+   *     other nodes use the other copies meanwhile ({@link FragmentAccess}, {@link ClusterMailStore})
    */
   public ReplicaSync(String self, MailStore local, FragmentAccess fragments, ManagerClient managers,
-      Supplier<List<String>> members, Duration timeout) {
+      Supplier<List<String>> members, Duration timeout, AtomicBoolean catchingUp) {
+    this.catchingUp = catchingUp;
     this.self = self;
     this.local = local;
     this.fragments = fragments;
     this.managers = managers;
     this.members = members;
     this.timeout = timeout;
+  }
+
+  /**
+   * This node has come (back) into a cluster with others: until a sync of every fragment here has
+   * finished, its copies are not read, by this node or others (they may hold messages expunged
+   * meanwhile); then they are.
+   */
+  public void requestCatchUp() {
+    catchingUp.set(true);
+    requestSyncAll();
   }
 
   /**
@@ -95,7 +109,11 @@ public final class ReplicaSync {
   private void drain() {
     try {
       while (!closed && again.getAndSet(false)) {
+        boolean guarded = catchingUp.get();
         Result r = syncAll(() -> closed);
+        if (guarded) {
+          catchingUp.set(false); // a catch-up asked for during this run sets it again, with a run after
+        }
         last = r;
         runs.incrementAndGet();
         log.info("event=catch-up-done node={} fragments={} expunged={} flags={} skipped={}", self, r.fragments(),

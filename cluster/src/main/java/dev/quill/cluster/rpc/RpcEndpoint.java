@@ -264,6 +264,12 @@ public final class RpcEndpoint implements AutoCloseable {
       requestsServed.incrementAndGet();
       response = encode(type.response(), registration.handler().handle(from, request));
     } catch (Exception e) {
+      if (e instanceof RpcException r && r.code() == RpcException.Code.UNAVAILABLE) {
+        // not a failure: the handler cannot serve now, and the caller asks another copy or later
+        refuse(from, frame, new RpcError(RpcException.Code.UNAVAILABLE,
+            r.getMessage().substring(RpcException.Code.UNAVAILABLE.name().length() + 2), List.of()));
+        return;
+      }
       log.warn("{} <-- {}: {} handler failed: {}", self, from, type, e.toString());
       refuse(from, frame, new RpcError(RpcException.Code.HANDLER_FAILED, String.valueOf(e.getMessage()), List.of()));
       return;

@@ -17,6 +17,11 @@ public final class RpcException extends RuntimeException {
     BAD_REQUEST(3),
     /** The handler threw; the message is the handler's. */
     HANDLER_FAILED(4),
+    /**
+     * The callee cannot serve this request now (it is catching up after being away, say): the
+     * caller treats it as a node that did not answer, and asks another copy or later.
+     */
+    UNAVAILABLE(5),
     /** An error frame with a code this node does not know (a newer peer). */
     UNKNOWN_ERROR(0),
     /** No answer within the call's timeout. */

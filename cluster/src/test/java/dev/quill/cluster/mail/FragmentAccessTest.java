@@ -68,6 +68,8 @@ class FragmentAccessTest {
   /** n1's client; n2 serves. */
   private FragmentAccess access;
   private final List<byte[]> carolInbox = new ArrayList<>();
+  /** Whether n2 says it is catching up after being away. */
+  private final java.util.concurrent.atomic.AtomicBoolean n2CatchingUp = new java.util.concurrent.atomic.AtomicBoolean();
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
@@ -93,7 +95,7 @@ class FragmentAccessTest {
     rpc1 = new RpcEndpoint(t1);
     rpc2 = new RpcEndpoint(t2);
     access = new FragmentAccess(rpc1, store1);
-    new FragmentAccess(rpc2, store2);
+    new FragmentAccess(rpc2, store2, n2CatchingUp::get);
   }
 
   @AfterAll
@@ -107,6 +109,20 @@ class FragmentAccessTest {
         throw new IllegalStateException(e);
       }
     }
+  }
+
+  @Test
+  void aNodeCatchingUp_refusesListingsAsUnavailable_untilItIsDone() {
+    n2CatchingUp.set(true);
+    try {
+      Throwable e = org.assertj.core.api.Assertions.catchThrowable(() -> access.list("n2", CAROL, "INBOX", TIMEOUT).join());
+      assertThat(e.getCause()).isInstanceOf(dev.quill.cluster.rpc.RpcException.class)
+          .hasMessageContaining("UNAVAILABLE").hasMessageContaining("catching up");
+      assertThat(Remote.unreachable(e)).as("readers treat it as a node that did not answer").isTrue();
+    } finally {
+      n2CatchingUp.set(false);
+    }
+    assertThat(access.list("n2", CAROL, "INBOX", TIMEOUT).join().messages()).hasSize(4);
   }
 
   private static byte[] message(String subject, int size) {

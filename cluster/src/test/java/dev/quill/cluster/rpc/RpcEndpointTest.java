@@ -73,6 +73,9 @@ class RpcEndpointTest {
       return null;
     });
     endpoint.register(FAIL, (from, text) -> {
+      if (text.startsWith("busy:")) {
+        throw new RpcException(RpcException.Code.UNAVAILABLE, text);
+      }
       throw new IllegalStateException(text);
     });
     endpoint.register(NEWS, (from, text) -> {
@@ -149,6 +152,13 @@ class RpcEndpointTest {
     assertRpcError(() -> endpoint(1).call("n2", ECHO_WRONG_BODY, new byte[] {(byte) 0xff, (byte) 0xfe}, TIMEOUT).join(),
         RpcException.Code.BAD_REQUEST);
     assertThat(echoes.get(1).get()).isEqualTo(before);
+  }
+
+  @Test
+  void handlerThatCannotServeNow_isUnavailable_notAFailure() {
+    RpcException e = assertRpcError(() -> endpoint(2).call("n3", FAIL, "busy: catching up", TIMEOUT).join(),
+        RpcException.Code.UNAVAILABLE);
+    assertThat(e).hasMessage("UNAVAILABLE: n3: busy: catching up");
   }
 
   @Test

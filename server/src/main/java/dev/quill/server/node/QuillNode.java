@@ -44,6 +44,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
@@ -141,12 +142,14 @@ public final class QuillNode implements AutoCloseable {
   private void startClusterServices(ClusterNode node) {
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
     FragmentService storing = new FragmentService(node.rpc(), store);
-    FragmentAccess fragments = new FragmentAccess(node.rpc(), store);
+    AtomicBoolean catchingUp = new AtomicBoolean();
+    FragmentAccess fragments = new FragmentAccess(node.rpc(), store, catchingUp::get);
     ProfileAccess profiles = new ProfileAccess(node.rpc(), store);
     Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
-    catchUp = new ReplicaSync(node.name(), store, fragments, client, () -> node.view().members(), CLUSTER_TIMEOUT);
+    catchUp = new ReplicaSync(node.name(), store, fragments, client, () -> node.view().members(), CLUSTER_TIMEOUT,
+        catchingUp);
     AtomicReference<UserMap> previous = new AtomicReference<>();
     AtomicReference<Set<String>> wasMissing = new AtomicReference<>(Set.of());
     node.addMapListener((view, map, moves) -> {
@@ -159,10 +162,15 @@ public final class QuillNode implements AutoCloseable {
       directory.membersJoined(joined);
       // Catch-up: when this node comes (back) into a cluster with others, and when a member it had
       // counted as down returns (it may hold changes made on its side of a partition).
-      boolean firstWithOthers = (before == null || before.members().size() <= 1) && map.members().size() > 1;
-      boolean returned = joined.stream().anyMatch(wasMissing.get()::contains);
+      // With one copy of each message there is nothing to catch up from.
+      boolean replicated = config.cluster().replication().replicas() > 1;
+      boolean firstWithOthers = replicated && (before == null || before.members().size() <= 1)
+          && map.members().size() > 1;
+      boolean returned = replicated && joined.stream().anyMatch(wasMissing.get()::contains);
       wasMissing.set(node.missingMembers());
-      if (firstWithOthers || returned) {
+      if (firstWithOthers) {
+        catchUp.requestCatchUp();
+      } else if (returned) {
         catchUp.requestSyncAll();
       }
     });
@@ -173,7 +181,7 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size());
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
         delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
-        config.cluster().replication());
+        config.cluster().replication(), catchingUp::get);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     mail = clustered;
   }
