@@ -1,0 +1,236 @@
+package dev.quill.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The chaos run's nodes: real {@code quill serve} JVMs on loopback, each with its own data
+ * directory, SMTP and IMAP ports and cluster port, all joining the first. A node can be killed
+ * (SIGKILL), restarted on its data, paused (SIGSTOP) and resumed (SIGCONT). The admin commands
+ * ({@code domain add}, {@code user import}, {@code cluster status}) run as the operator would run
+ * them, as separate {@code quill} processes against a node's data directory.
+ */
+final class ChaosNodes implements AutoCloseable {
+  static final String HOST = "127.0.0.1";
+
+  /** One node: fixed name, directory and ports; the process changes when it is restarted. */
+  static final class Node {
+    final String name;
+    final Path dir;
+    final int smtp;
+    final int imap;
+    final int cluster;
+    Process process;
+    boolean paused;
+
+    Node(String name, Path dir, int smtp, int imap, int cluster) {
+      this.name = name;
+      this.dir = dir;
+      this.smtp = smtp;
+      this.imap = imap;
+      this.cluster = cluster;
+    }
+
+    boolean running() {
+      return process != null && process.isAlive();
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  private final String java;
+  private final Path serverJar;
+  private final Path work;
+  private final String clusterName;
+  private final int replicas;
+  private final List<Node> nodes = new ArrayList<>();
+
+  ChaosNodes(Path serverJar, Path work, String clusterName, int count, int replicas) throws IOException {
+    this.java = ProcessHandle.current().info().command().orElse("java");
+    this.serverJar = serverJar;
+    this.work = work;
+    this.clusterName = clusterName;
+    this.replicas = replicas;
+    for (int i = 1; i <= count; i++) {
+      nodes.add(new Node("n" + i, work.resolve("n" + i), freePort(), freePort(), freePort()));
+    }
+  }
+
+  List<Node> all() {
+    return nodes;
+  }
+
+  /** Starts the first node, then the others joining it, and waits until every node sees all members. */
+  void startAll(Duration within) throws IOException, InterruptedException {
+    launch(nodes.getFirst());
+    awaitListening(nodes.getFirst(), within);
+    for (Node n : nodes.subList(1, nodes.size())) {
+      launch(n);
+    }
+    for (Node n : nodes) {
+      awaitListening(n, within);
+    }
+    awaitMembers(nodes.size(), within);
+  }
+
+  /** Starts (or restarts) {@code node}'s JVM on its data directory; returns at once. */
+  void launch(Node node) throws IOException {
+    Files.createDirectories(node.dir);
+    List<String> seeds = nodes.stream().filter(n -> n != node).map(n -> HOST + ":" + n.cluster).toList();
+    List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx384m", "-jar",
+        serverJar.toString(), "serve", "--data", node.dir.toString(), "--node-name", node.name,
+        "--cluster-port", String.valueOf(node.cluster), "--cluster-bind", HOST, "--cluster-name", clusterName,
+        "--smtp-port", String.valueOf(node.smtp), "--submission-port", "0", "--pop3-port", "0",
+        "--imap-port", String.valueOf(node.imap), "--replicas", String.valueOf(replicas), "--join",
+        String.join(",", seeds)));
+    node.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(node.name + ".log").toFile())).start();
+    node.paused = false;
+  }
+
+  void kill(Node node) throws InterruptedException {
+    if (node.paused) {
+      signal(node, "CONT");
+    }
+    node.process.destroyForcibly();
+    node.process.waitFor(30, TimeUnit.SECONDS);
+    node.paused = false;
+  }
+
+  void pause(Node node) {
+    signal(node, "STOP");
+    node.paused = true;
+  }
+
+  void resume(Node node) {
+    signal(node, "CONT");
+    node.paused = false;
+  }
+
+  private static void signal(Node node, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(node.process.pid())).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + signal + " " + node.name + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Waits until the node's admin channel file exists and its SMTP port accepts connections. */
+  void awaitListening(Node node, Duration within) throws InterruptedException, IOException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!node.running()) {
+        throw new IOException(node.name + " exited while starting; see " + work.resolve(node.name + ".log"));
+      }
+      if (Files.exists(node.dir.resolve("admin.json")) && accepts(node.smtp)) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IOException(node.name + " did not start within " + within + "; see " + work.resolve(node.name + ".log"));
+  }
+
+  /** Waits until every running node's {@code cluster status} counts {@code count} members. */
+  void awaitMembers(int count, Duration within) throws InterruptedException, IOException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean all = true;
+      for (Node n : nodes) {
+        if (n.running() && !n.paused && members(n) != count) {
+          all = false;
+          break;
+        }
+      }
+      if (all) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new IOException("the nodes did not all see " + count + " members within " + within);
+  }
+
+  /** Members in {@code node}'s view, from the first line of {@code quill cluster status}; -1 when it does not answer. */
+  int members(Node node) throws IOException, InterruptedException {
+    Admin r = admin(node, "", "cluster", "status");
+    Matcher m = MEMBERS.matcher(r.out());
+    return r.code() == 0 && m.find() ? Integer.parseInt(m.group(1)) : -1;
+  }
+
+  private static final Pattern MEMBERS = Pattern.compile(", (\\d+) members,");
+
+  /** The output and exit code of an admin command run against {@code node}. */
+  record Admin(int code, String out) {}
+
+  Admin admin(Node node, String stdin, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(java, "-jar", serverJar.toString()));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--data", node.dir.toString()));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return new Admin(-1, out);
+    }
+    return new Admin(p.exitValue(), out);
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(HOST, port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Resumes and stops every node: SIGTERM, then SIGKILL after 20 s. */
+  @Override
+  public void close() {
+    for (Node n : nodes) {
+      if (n.running()) {
+        if (n.paused) {
+          resume(n);
+        }
+        n.process.destroy();
+      }
+    }
+    for (Node n : nodes) {
+      try {
+        if (n.process != null && !n.process.waitFor(20, TimeUnit.SECONDS)) {
+          n.process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
