@@ -27,9 +27,10 @@ import picocli.CommandLine.Option;
  * every acknowledged message and every confirmed delete, while a nemesis driven by a seeded random
  * schedule SIGKILLs and restarts nodes and pauses them (SIGSTOP/SIGCONT). At the end every node is
  * healed and, once the cluster has converged, a checker reads every mailbox through every node:
- * every acknowledged message must be there exactly once, no confirmed delete may have returned, and
- * UIDs must be unique. Prints a RESULT line; exits 1 when anything was lost, resurrected or
- * duplicated (or the cluster did not converge).
+ * every acknowledged message must be there exactly once, no confirmed delete may have returned,
+ * UIDs must be unique, and every mailbox must be readable through every node. Prints a RESULT line;
+ * exits 1 when anything was lost, resurrected or duplicated, or the cluster did not converge within
+ * {@code --converge-seconds} (a mailbox still unreadable counts as not converged).
  *
  * <p>Faults stay within what the replication promises to survive: at most {@code replicas - 1}
  * nodes are faulty at a time. Network partitions need network namespaces and are not injected yet.
@@ -276,9 +277,10 @@ final class ChaosBench implements Callable<Integer> {
   // ---- the checker -----------------------------------------------------------------------------
 
   /** What one read of every mailbox through one node found wrong; empty when nothing. */
-  private record Problems(int lost, int resurrected, int duplicated, int uidDuplicates, List<String> details) {
+  private record Problems(int lost, int resurrected, int duplicated, int uidDuplicates, int unreadable,
+      List<String> details) {
     boolean none() {
-      return lost == 0 && resurrected == 0 && duplicated == 0 && uidDuplicates == 0;
+      return lost == 0 && resurrected == 0 && duplicated == 0 && uidDuplicates == 0 && unreadable == 0;
     }
   }
 
@@ -288,7 +290,7 @@ final class ChaosBench implements Callable<Integer> {
     long deadline = healed + Duration.ofSeconds(convergeSeconds).toNanos();
     Problems last = null;
     while (true) {
-      last = new Problems(0, 0, 0, 0, new ArrayList<>());
+      last = new Problems(0, 0, 0, 0, 0, new ArrayList<>());
       for (ChaosNodes.Node via : nodes.all()) {
         for (String user : mailboxes) {
           last = add(last, checkMailbox(via, user, ledger));
@@ -302,10 +304,11 @@ final class ChaosBench implements Callable<Integer> {
     long convergedMs = Duration.ofNanos(System.nanoTime() - healed).toMillis();
     last.details().stream().limit(20).forEach(d -> log("problem: " + d));
     System.out.printf("RESULT chaos nodes=%d replicas=%d seconds=%d seed=%d acked=%d deleted=%d kills=%d pauses=%d "
-        + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d converged_ms=%d%n", nodeCount, replicas,
+        + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d%n",
+        nodeCount, replicas,
         Duration.between(start, Instant.now()).toSeconds(), seed, ledger.ackedCount(), ledger.deletedCount(),
         faultCount("kill"), faultCount("pause"), faultCount("restart"), last.lost(), last.resurrected(),
-        last.duplicated(), last.uidDuplicates(), last.none() ? convergedMs : -1);
+        last.duplicated(), last.uidDuplicates(), last.unreadable(), last.none() ? convergedMs : -1);
     return last.none() ? 0 : 1;
   }
 
@@ -318,7 +321,7 @@ final class ChaosBench implements Callable<Integer> {
     List<String> details = new ArrayList<>(a.details());
     details.addAll(b.details());
     return new Problems(a.lost() + b.lost(), a.resurrected() + b.resurrected(), a.duplicated() + b.duplicated(),
-        a.uidDuplicates() + b.uidDuplicates(), details);
+        a.uidDuplicates() + b.uidDuplicates(), a.unreadable() + b.unreadable(), details);
   }
 
   private Problems checkMailbox(ChaosNodes.Node via, String user, ChaosLedger ledger) {
@@ -329,7 +332,7 @@ final class ChaosBench implements Callable<Integer> {
       imap.login(user, PASSWORD);
       ImapClient.Result select = imap.expectOk("SELECT", "SELECT INBOX");
       if (select.untagged().stream().anyMatch(r -> r.text().contains("UNAVAILABLE"))) {
-        return new Problems(0, 0, 0, 0, List.of(via + ": " + user + "'s INBOX is not all reachable yet"));
+        return new Problems(0, 0, 0, 0, 1, List.of(via + ": " + user + "'s INBOX is not all reachable yet"));
       }
       ImapClient.Result fetch = imap.command("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
       for (ImapResponse r : fetch.numbered("FETCH")) {
@@ -349,7 +352,7 @@ final class ChaosBench implements Callable<Integer> {
         }
       }
     } catch (IOException | RuntimeException e) {
-      return new Problems(0, 0, 0, 0, List.of(via + ": reading " + user + " failed: " + e.getMessage()));
+      return new Problems(0, 0, 0, 0, 1, List.of(via + ": reading " + user + " failed: " + e.getMessage()));
     }
     List<String> details = new ArrayList<>();
     int lost = 0;
@@ -376,8 +379,7 @@ final class ChaosBench implements Callable<Integer> {
     if (uidDuplicates > 0) {
       details.add(via + ": " + user + " lists " + uidDuplicates + " UIDs twice");
     }
-    // a mailbox that could not be read counts as not converged, through the details, not as a loss
-    return new Problems(lost, resurrected, duplicated, uidDuplicates, details);
+    return new Problems(lost, resurrected, duplicated, uidDuplicates, 0, details);
   }
 
   private static void pause(long millis) {

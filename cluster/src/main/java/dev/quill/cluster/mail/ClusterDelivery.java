@@ -42,21 +42,24 @@ public final class ClusterDelivery {
   private final Duration timeout;
   private final Replication replication;
   private final java.util.function.IntSupplier clusterSize;
+  private final MissedChanges missed;
   private StoredListener onStored = (event, watched) -> { };
 
   public ClusterDelivery(String self, ManagerClient managers, FragmentService fragments, LoadBalancer balancer,
       Supplier<List<String>> members, Function<String, Optional<LoadReport>> loads, Duration timeout) {
-    this(self, managers, fragments, balancer, members, loads, timeout, Replication.NONE, () -> 1);
+    this(self, managers, fragments, balancer, members, loads, timeout, Replication.NONE, () -> 1, MissedChanges.NONE);
   }
 
   /**
    * @param members the nodes that may store new mail now
    * @param clusterSize the members this node knows of, live and presumed down, which bounds the
    *     durable copies a write requires ({@link Replication#required})
+   * @param missed told of nodes that did not answer a store in time (they may store it late)
    */
   public ClusterDelivery(String self, ManagerClient managers, FragmentService fragments, LoadBalancer balancer,
       Supplier<List<String>> members, Function<String, Optional<LoadReport>> loads, Duration timeout,
-      Replication replication, java.util.function.IntSupplier clusterSize) {
+      Replication replication, java.util.function.IntSupplier clusterSize, MissedChanges missed) {
+    this.missed = missed;
     this.replication = replication;
     this.clusterSize = clusterSize;
     this.self = self;
@@ -140,7 +143,16 @@ public final class ClusterDelivery {
     long modSeq = grant.firstModSeq() + index;
     var copy = new AssignedMessage(user, grant.mailbox(), grant.uidValidity(), grant.firstUid() + index, modSeq,
         c.message(), c.flags(), c.internalDate(), c.derived());
-    return ReplicatedStore.store(fragments, copy, targets, spares, required, timeout)
+    return ReplicatedStore.store(fragments, copy, targets, spares, required, timeout, late -> {
+          // A node that did not answer may still store the copy, late: the manager learns that it may
+          // hold the mailbox (so reads and changes include it) and the node is told to compare later.
+          for (String node : late) {
+            if (!holders.contains(node)) {
+              managers.fragmentStored(user, grant.mailbox(), node);
+            }
+            missed.missed(node, user, grant.mailbox());
+          }
+        })
         .thenApply(outcome -> {
           for (String node : outcome.nodes()) {
             if (!holders.contains(node)) {

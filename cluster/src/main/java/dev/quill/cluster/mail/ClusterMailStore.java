@@ -103,6 +103,7 @@ public final class ClusterMailStore implements MailStore {
   private final Duration timeout;
   private final Replication replication;
   private final BooleanSupplier catchingUp;
+  private final MissedChanges missed;
   private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
 
@@ -117,18 +118,20 @@ public final class ClusterMailStore implements MailStore {
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
       Duration timeout) {
     this(self, local, managers, fragments, profiles, directory, delivery, notices, members, missing, timeout,
-        Replication.NONE, () -> false);
+        Replication.NONE, () -> false, MissedChanges.NONE);
   }
 
   /**
    * @param replication copies kept of each message; changes must reach as many as it requires
    * @param catchingUp whether this node is catching up after being away ({@link ReplicaSync}):
    *     meanwhile reads use the other copies, not this node's
+   * @param missed told of holders that did not answer a change in time
    */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Duration timeout, Replication replication, BooleanSupplier catchingUp) {
+      Duration timeout, Replication replication, BooleanSupplier catchingUp, MissedChanges missed) {
+    this.missed = missed;
     this.replication = replication;
     this.catchingUp = catchingUp;
     this.self = self;
@@ -492,7 +495,7 @@ public final class ClusterMailStore implements MailStore {
       }
       // One MODSEQ for the whole expunge, so VANISHED (EARLIER) finds all of it above older ones.
       long modSeq = withModSeq(u, box, seq -> {
-        onHolders(layout, groups, "expunging from " + u + "/" + box, (node, group) -> expungeAt(node, u, box, group, seq));
+        onHolders(u, box, layout, groups, "expunging from " + u + "/" + box, (node, group) -> expungeAt(node, u, box, group, seq));
         // A message moved to another node since the layout was read (a rebalance) was not found where
         // the layout said: look again, and expunge it where it is now.
         for (int look = 1; look <= MOVED_LOOKS; look++) {
@@ -533,7 +536,7 @@ public final class ClusterMailStore implements MailStore {
       withModSeq(u, box, seq -> {
         updated.clear();
         modified.clear();
-        for (FlagResult r : onHolders(layout, groups, "changing flags in " + u + "/" + box,
+        for (FlagResult r : onHolders(u, box, layout, groups, "changing flags in " + u + "/" + box,
             (node, group) -> flagsAt(node, u, box, group, update, seq)).values()) {
           updated.addAll(r.updated());
           modified.addAll(r.modified());
@@ -599,7 +602,8 @@ public final class ClusterMailStore implements MailStore {
    * requires; otherwise the change fails as temporary (the copies it reached keep it, and the
    * others learn it when they catch up). A holder's refusal fails the change in its own words.
    */
-  private <T> Map<String, T> onHolders(MailboxLayout layout, Map<String, List<Long>> groups, String what,
+  private <T> Map<String, T> onHolders(String user, String box, MailboxLayout layout, Map<String, List<Long>> groups,
+      String what,
       BiFunction<String, List<Long>, CompletableFuture<T>> change) {
     Map<String, CompletableFuture<T>> calls = new LinkedHashMap<>();
     groups.forEach((node, uids) -> calls.put(node, change.apply(node, uids)));
@@ -617,6 +621,9 @@ public final class ClusterMailStore implements MailStore {
           silent.add(call.getKey());
         }
       }
+    }
+    for (String node : silent) {
+      missed.missed(node, user, box); // its copy missed the change: it compares later
     }
     if (refused != null) {
       throw refused;

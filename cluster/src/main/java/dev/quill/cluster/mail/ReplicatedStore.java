@@ -27,9 +27,11 @@ final class ReplicatedStore {
   private final int required;
   private final Deque<String> spares;
   private final Duration timeout;
+  private final java.util.function.Consumer<List<String>> onSilent;
   private final CompletableFuture<Outcome> done = new CompletableFuture<>();
   private final List<String> durable = new ArrayList<>();
   private final List<String> failedNodes = new ArrayList<>();
+  private final List<String> silent = new ArrayList<>();
   private Throwable refusal;
   private AppendResult refusedAnswer;
   private int inFlight;
@@ -43,7 +45,8 @@ final class ReplicatedStore {
    * @param required durable copies without which the write fails
    */
   private ReplicatedStore(FragmentService fragments, AssignedMessage message, List<String> spares, int required,
-      Duration timeout) {
+      Duration timeout, java.util.function.Consumer<List<String>> onSilent) {
+    this.onSilent = onSilent;
     this.fragments = fragments;
     this.message = message;
     this.required = required;
@@ -51,13 +54,17 @@ final class ReplicatedStore {
     this.timeout = timeout;
   }
 
+  /**
+   * @param onSilent told, before the outcome, of the nodes that did not answer in time (timeout,
+   *     left): they may still store the message, late
+   */
   static CompletableFuture<Outcome> store(FragmentService fragments, AssignedMessage message, List<String> targets,
-      List<String> spares, int required, Duration timeout) {
+      List<String> spares, int required, Duration timeout, java.util.function.Consumer<List<String>> onSilent) {
     if (targets.isEmpty()) {
       return CompletableFuture.failedFuture(new StoreException("no node to store " + message.user() + "/"
           + message.mailbox() + " on; try again"));
     }
-    ReplicatedStore write = new ReplicatedStore(fragments, message, spares, required, timeout);
+    ReplicatedStore write = new ReplicatedStore(fragments, message, spares, required, timeout, onSilent);
     synchronized (write) {
       // counted before any starts: a store that fails at once must not see the write as finished
       write.inFlight = targets.size();
@@ -78,6 +85,9 @@ final class ReplicatedStore {
       durable.add(node);
     } else {
       failedNodes.add(node);
+      if (e != null && Remote.unreachable(e)) {
+        silent.add(node);
+      }
       if (e != null) {
         refusal = refusal == null || Remote.unreachable(refusal) ? e : refusal;
       } else {
@@ -92,6 +102,9 @@ final class ReplicatedStore {
     }
     if (inFlight > 0 || done.isDone()) {
       return;
+    }
+    if (!silent.isEmpty()) {
+      onSilent.accept(List.copyOf(silent)); // before the caller hears the outcome
     }
     if (durable.size() >= required) {
       done.complete(new Outcome(List.copyOf(durable), new AppendResult(true, message.uidValidity(), message.uid())));

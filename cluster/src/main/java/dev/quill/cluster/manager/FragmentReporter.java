@@ -66,7 +66,8 @@ final class FragmentReporter implements AutoCloseable {
 
   synchronized void viewChanged(ClusterView view, UserMap before, UserMap after) {
     latest = new Epoch(view, after);
-    if (before == null) {
+    if (before == null || view.merged()) {
+      // a merge: every manager starts its buckets over and waits for everyone's report
       for (int b = 0; b < buckets; b++) {
         pending.put(b, view.sequence());
       }

@@ -144,7 +144,8 @@ public final class ManagerService implements AutoCloseable {
           continue;
         }
         BucketState state = managed.get(b);
-        if (before != null && state != null && before.managerOfBucket(b).equals(self)) {
+        // After a merge a member may have been out and back without this node seeing it: start over.
+        if (before != null && state != null && before.managerOfBucket(b).equals(self) && !view.merged()) {
           state.membersChanged(departed, joined);
           kept++;
         } else {

@@ -91,6 +91,8 @@ public final class TypeIds {
   public static final int REBALANCE_MOVE = 220;
   /** A node's progress in moving fragments for a rebalance. */
   public static final int REBALANCE_STATUS = 221;
+  /** Asks a node to compare its copy of one mailbox with the other copies and apply what it missed (a sync hint). */
+  public static final int SYNC_MAILBOX = 222;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

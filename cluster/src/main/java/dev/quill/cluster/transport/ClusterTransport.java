@@ -216,7 +216,8 @@ public final class ClusterTransport implements AutoCloseable {
     }
     String creator = nameOf(view.getViewId().getCreator());
     long sequence = view.getViewId().getId();
-    ClusterView installed = new ClusterView(creator + "|" + sequence, sequence, names, nameOf(view.getCoord()));
+    ClusterView installed = new ClusterView(creator + "|" + sequence, sequence, names, nameOf(view.getCoord()),
+        view instanceof org.jgroups.MergeView);
     members = new Members(installed, Map.copyOf(addresses));
     log.debug("{}: view {} {}", nodeName(), installed.id(), names);
     viewEvents.execute(() -> subscribers.forEach(s -> s.deliver(installed)));

@@ -7,8 +7,10 @@ import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
 import dev.quill.cluster.mail.FragmentService;
 import dev.quill.cluster.mail.LoadBalancer;
+import dev.quill.cluster.mail.MissedChanges;
 import dev.quill.cluster.mail.Rebalancer;
 import dev.quill.cluster.mail.ReplicaSync;
+import dev.quill.cluster.mail.SyncHints;
 import dev.quill.cluster.manager.ChangeNotices;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
@@ -79,6 +81,7 @@ public final class QuillNode implements AutoCloseable {
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
   private ReplicaSync catchUp;
+  private SyncHints hints;
   private ProtocolServer admin;
   private boolean closed;
 
@@ -150,6 +153,9 @@ public final class QuillNode implements AutoCloseable {
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     catchUp = new ReplicaSync(node.name(), store, fragments, client, () -> node.view().members(), CLUSTER_TIMEOUT,
         catchingUp);
+    MissedChanges missed = config.cluster().replication().replicas() > 1
+        ? (hints = new SyncHints(node.rpc(), catchUp, () -> node.view().members(), CLUSTER_TIMEOUT))
+        : MissedChanges.NONE;
     AtomicReference<UserMap> previous = new AtomicReference<>();
     AtomicReference<Set<String>> wasMissing = new AtomicReference<>(Set.of());
     node.addMapListener((view, map, moves) -> {
@@ -170,7 +176,9 @@ public final class QuillNode implements AutoCloseable {
       wasMissing.set(node.missingMembers());
       if (firstWithOthers) {
         catchUp.requestCatchUp();
-      } else if (returned) {
+      } else if (returned || (replicated && view.merged())) {
+        // a merge: this node may have been excluded and readmitted without seeing it, or the other
+        // side may hold changes made during a partition; every node compares, none hides its copies
         catchUp.requestSyncAll();
       }
     });
@@ -178,10 +186,10 @@ public final class QuillNode implements AutoCloseable {
         () -> node.view().members(), CLUSTER_TIMEOUT);
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
         new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT,
-        config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size());
+        config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
         delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
-        config.cluster().replication(), catchingUp::get);
+        config.cluster().replication(), catchingUp::get, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     mail = clustered;
   }
@@ -328,6 +336,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (catchUp != null) {
       catchUp.close();
+    }
+    if (hints != null) {
+      hints.close();
     }
     if (managers != null) {
       managers.close();
