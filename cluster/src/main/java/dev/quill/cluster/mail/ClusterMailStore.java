@@ -628,14 +628,18 @@ public final class ClusterMailStore implements MailStore {
     if (refused != null) {
       throw refused;
     }
-    if (!silent.isEmpty()) {
+    // With a holder silent now, or a fragment node down when the mailbox was gathered (its copies are
+    // unknown: it may hold any UID), each UID must have reached enough copies that answered.
+    if (!silent.isEmpty() || !layout.down().isEmpty()) {
       int required = required();
-      for (String node : silent) {
-        for (long uid : groups.get(node)) {
+      List<String> missing = new ArrayList<>(silent);
+      missing.addAll(layout.down());
+      for (List<Long> uids : groups.values()) {
+        for (long uid : uids) {
           long reached = layout.holders().getOrDefault(uid, List.of()).stream().filter(answered::containsKey).count();
           if (reached < required) {
             throw new StoreException(what + ": UID " + uid + " changed on " + reached + " node(s), " + required
-                + " required, and " + silent + " did not answer; try again");
+                + " required, and " + missing + " did not answer; try again");
           }
         }
       }

@@ -58,6 +58,13 @@ public final class FragmentAccess {
 
   static final MessageType<MailboxRequest, FragmentListing> LIST = new MessageType<>(
       TypeIds.FRAGMENT_LIST, 1, "FRAGMENT_LIST", FragmentAccessCodecs.MAILBOX, FragmentAccessCodecs.LISTING);
+  /**
+   * LIST for {@link ReplicaSync}: the same listing, served even while this node catches up, so that
+   * two nodes catching up at once compare with each other instead of skipping each other.
+   */
+  static final MessageType<MailboxRequest, FragmentListing> LIST_FOR_SYNC = new MessageType<>(
+      TypeIds.FRAGMENT_LIST_FOR_SYNC, 1, "FRAGMENT_LIST_FOR_SYNC", FragmentAccessCodecs.MAILBOX,
+      FragmentAccessCodecs.LISTING);
   static final MessageType<UserRequest, List<MailboxInfo>> MAILBOXES = new MessageType<>(
       TypeIds.FRAGMENT_MAILBOXES, 1, "FRAGMENT_MAILBOXES", FragmentAccessCodecs.USER, FragmentAccessCodecs.MAILBOXES);
   static final MessageType<LoadRequest, List<LoadedMessage>> LOAD = new MessageType<>(
@@ -101,6 +108,7 @@ public final class FragmentAccess {
       }
       return listing(r.user(), r.mailbox());
     });
+    endpoint.register(LIST_FOR_SYNC, (from, r) -> listing(r.user(), r.mailbox()));
     endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
     endpoint.register(LOAD, (from, r) -> loaded(r));
     endpoint.register(FLAGS, (from, r) -> done(store.updateFlags(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq())));
@@ -123,6 +131,11 @@ public final class FragmentAccess {
    */
   public CompletableFuture<FragmentListing> list(String node, String user, String mailbox, Duration timeout) {
     return endpoint.call(node, LIST, new MailboxRequest(user, mailbox), timeout);
+  }
+
+  /** The same listing for a catch-up ({@link ReplicaSync}): answered also while {@code node} catches up. */
+  CompletableFuture<FragmentListing> listForSync(String node, String user, String mailbox, Duration timeout) {
+    return endpoint.call(node, LIST_FOR_SYNC, new MailboxRequest(user, mailbox), timeout);
   }
 
   /** The fragments {@code node} holds of a user (on the profile node: all the user's mailboxes), INBOX first. */

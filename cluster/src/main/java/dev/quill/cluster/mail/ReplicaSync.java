@@ -184,7 +184,7 @@ public final class ReplicaSync {
     Map<String, CompletableFuture<FragmentListing>> listings = new LinkedHashMap<>();
     Map<String, CompletableFuture<List<Long>>> expungeLogs = new LinkedHashMap<>();
     for (String node : others) {
-      listings.put(node, fragments.list(node, user, box, timeout));
+      listings.put(node, fragments.listForSync(node, user, box, timeout));
       // the whole log: an expunge there may be numbered below a later change that did reach this copy
       expungeLogs.put(node, fragments.expungedSince(node, user, box, 0, timeout));
     }

@@ -93,6 +93,8 @@ public final class TypeIds {
   public static final int REBALANCE_STATUS = 221;
   /** Asks a node to compare its copy of one mailbox with the other copies and apply what it missed (a sync hint). */
   public static final int SYNC_MAILBOX = 222;
+  /** A fragment's listing for another copy's catch-up: served even while this node catches up itself. */
+  public static final int FRAGMENT_LIST_FOR_SYNC = 223;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 
