@@ -3,8 +3,10 @@ package dev.quill.cluster.mail;
 import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ModSeqGrant;
+import dev.quill.store.AssignedMessage;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.FragmentSummary;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
@@ -54,6 +56,9 @@ public final class ReplicaSync {
   private final Supplier<List<String>> members;
   private final Duration timeout;
   private final AtomicBoolean catchingUp;
+  private final AtomicBoolean replicate = new AtomicBoolean();
+  private final FragmentService storing;
+  private final int replicas;
   private final AtomicBoolean running = new AtomicBoolean();
   private final AtomicBoolean again = new AtomicBoolean();
   private final AtomicLong runs = new AtomicLong();
@@ -61,10 +66,14 @@ public final class ReplicaSync {
   private volatile boolean closed;
 
   /** What one run did: fragments compared, messages expunged here, messages whose flags were replaced, fragments skipped. */
-  public record Result(int fragments, int expunged, int flagsReplaced, int skipped) {
+  public record Result(int fragments, int expunged, int flagsReplaced, int skipped, int copied) {
+    Result(int fragments, int expunged, int flagsReplaced, int skipped) {
+      this(fragments, expunged, flagsReplaced, skipped, 0);
+    }
+
     Result plus(Result o) {
       return new Result(fragments + o.fragments, expunged + o.expunged, flagsReplaced + o.flagsReplaced,
-          skipped + o.skipped);
+          skipped + o.skipped, copied + o.copied);
     }
   }
 
@@ -76,6 +85,17 @@ public final class ReplicaSync {
    */
   public ReplicaSync(String self, MailStore local, FragmentAccess fragments, ManagerClient managers,
       Supplier<List<String>> members, Duration timeout, AtomicBoolean catchingUp) {
+    this(self, local, fragments, null, managers, members, timeout, catchingUp, 1);
+  }
+
+  /**
+   * @param storing stores the copies of re-replication ({@link #requestReplicate})
+   * @param replicas R: copies each message should have
+   */
+  public ReplicaSync(String self, MailStore local, FragmentAccess fragments, FragmentService storing,
+      ManagerClient managers, Supplier<List<String>> members, Duration timeout, AtomicBoolean catchingUp, int replicas) {
+    this.storing = storing;
+    this.replicas = replicas;
     this.catchingUp = catchingUp;
     this.self = self;
     this.local = local;
@@ -96,6 +116,16 @@ public final class ReplicaSync {
   }
 
   /**
+   * A member was given up for good ({@code cluster forget}): a sync of every fragment that also
+   * copies each message with fewer than R copies on the live members to another one. Each message
+   * is copied by the live holder whose name sorts first, so holders do not copy it twice.
+   */
+  public void requestReplicate() {
+    replicate.set(true);
+    requestSyncAll();
+  }
+
+  /**
    * Starts a sync of every fragment in the background on a virtual thread, or, when one is running,
    * one more after it (a view change during a sync may have brought back another holder).
    */
@@ -110,14 +140,15 @@ public final class ReplicaSync {
     try {
       while (!closed && again.getAndSet(false)) {
         boolean guarded = catchingUp.get();
-        Result r = syncAll(() -> closed);
+        boolean copying = replicate.getAndSet(false);
+        Result r = syncAll(() -> closed, copying);
         if (guarded) {
           catchingUp.set(false); // a catch-up asked for during this run sets it again, with a run after
         }
         last = r;
         runs.incrementAndGet();
-        log.info("event=catch-up-done node={} fragments={} expunged={} flags={} skipped={}", self, r.fragments(),
-            r.expunged(), r.flagsReplaced(), r.skipped());
+        log.info("event=catch-up-done node={} fragments={} expunged={} flags={} skipped={} copied={}", self,
+            r.fragments(), r.expunged(), r.flagsReplaced(), r.skipped(), r.copied());
       }
     } finally {
       running.set(false);
@@ -143,6 +174,11 @@ public final class ReplicaSync {
 
   /** Compares every fragment here that holds messages; stops early when {@code stop} says so. */
   public Result syncAll(BooleanSupplier stop) {
+    return syncAll(stop, false);
+  }
+
+  /** {@link #syncAll(BooleanSupplier)}, also copying under-replicated messages when {@code copying}. */
+  Result syncAll(BooleanSupplier stop, boolean copying) {
     Result total = new Result(0, 0, 0, 0);
     for (UserFragments user : local.fragments(0, 0)) {
       for (FragmentSummary f : user.fragments()) {
@@ -153,7 +189,7 @@ public final class ReplicaSync {
           continue;
         }
         try {
-          total = total.plus(sync(user.user(), f.mailbox()));
+          total = total.plus(sync(user.user(), f.mailbox(), copying));
         } catch (RuntimeException e) {
           log.warn("{}: catch-up of {}/{} failed: {}; the next view change tries again", self, user.user(),
               f.mailbox(), e.getMessage());
@@ -166,6 +202,10 @@ public final class ReplicaSync {
 
   /** Compares this node's fragment of {@code user}/{@code box} with the other live holders and applies what it missed. */
   public Result sync(String user, String box) {
+    return sync(user, box, false);
+  }
+
+  private Result sync(String user, String box, boolean copying) {
     Optional<MailboxInfo> here = local.mailbox(user, box);
     if (here.isEmpty()) {
       return new Result(0, 0, 0, 1);
@@ -178,7 +218,7 @@ public final class ReplicaSync {
     }
     List<String> live = members.get();
     List<String> others = location.get().nodes().stream().filter(n -> !n.equals(self) && live.contains(n)).toList();
-    if (others.isEmpty()) {
+    if (others.isEmpty() && !copying) {
       return new Result(1, 0, 0, 0);
     }
     Map<String, CompletableFuture<FragmentListing>> listings = new LinkedHashMap<>();
@@ -190,6 +230,7 @@ public final class ReplicaSync {
     }
     Set<Long> expungedElsewhere = new HashSet<>();
     Map<Long, MessageMeta> newestElsewhere = new HashMap<>();
+    Map<Long, List<String>> holdersByUid = new HashMap<>(); // other live holders that listed each UID
     for (String node : others) {
       FragmentListing listing;
       List<Long> expunged;
@@ -208,6 +249,7 @@ public final class ReplicaSync {
       expungedElsewhere.addAll(expunged);
       for (MessageMeta m : listing.messages()) {
         newestElsewhere.merge(m.uid(), m, (a, b) -> b.modSeq() > a.modSeq() ? b : a);
+        holdersByUid.computeIfAbsent(m.uid(), u -> new ArrayList<>()).add(node);
       }
     }
     List<Long> expunge = new ArrayList<>();
@@ -229,11 +271,66 @@ public final class ReplicaSync {
       replaced += withModSeq(user, box, uidValidity, seq -> local.updateFlags(user, box, group.getValue(), update, seq))
           .updated().size();
     }
-    if (!expunge.isEmpty() || replaced > 0) {
-      log.info("event=catch-up node={} user={} mailbox={} expunged={} flags={}", self, user, box, expunge.size(),
-          replaced);
+    int copied = copying ? rereplicate(user, box, uidValidity, location.get().nodes(), holdersByUid, expunge) : 0;
+    if (!expunge.isEmpty() || replaced > 0 || copied > 0) {
+      log.info("event=catch-up node={} user={} mailbox={} expunged={} flags={} copied={}", self, user, box,
+          expunge.size(), replaced, copied);
     }
-    return new Result(1, expunge.size(), replaced, 0);
+    return new Result(1, expunge.size(), replaced, 0, copied);
+  }
+
+  /**
+   * Copies each message here that fewer than R live nodes hold to live nodes that lack it, when this
+   * node is the first (by name) of its live holders: the mailbox's other holders first, then any live
+   * member, by name. The copy keeps UID, MODSEQ, flags, date and derived data; a node that already
+   * has the UID refuses it, which is fine.
+   */
+  private int rereplicate(String user, String box, long uidValidity, List<String> mailboxNodes,
+      Map<Long, List<String>> holdersByUid, List<Long> expunged) {
+    if (storing == null || replicas < 2) {
+      return 0;
+    }
+    List<String> live = members.get();
+    List<String> candidates = new ArrayList<>(mailboxNodes.stream().filter(live::contains).sorted().toList());
+    live.stream().sorted().filter(n -> !candidates.contains(n)).forEach(candidates::add);
+    int copied = 0;
+    for (MessageMeta mine : local.messages(user, box)) {
+      if (expunged.contains(mine.uid())) {
+        continue;
+      }
+      List<String> holders = new ArrayList<>(holdersByUid.getOrDefault(mine.uid(), List.of()));
+      holders.add(self);
+      if (holders.size() >= replicas || !holders.stream().sorted().findFirst().orElseThrow().equals(self)) {
+        continue;
+      }
+      List<String> targets = candidates.stream().filter(n -> !holders.contains(n)).limit(replicas - holders.size())
+          .toList();
+      if (targets.isEmpty()) {
+        continue;
+      }
+      List<LoadedMessage> loaded = local.load(user, box, List.of(mine.uid()),
+          java.util.EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED));
+      if (loaded.isEmpty() || loaded.getFirst().body() == null) {
+        continue; // gone meanwhile, or quarantined: nothing sound to copy
+      }
+      LoadedMessage m = loaded.getFirst();
+      AssignedMessage copy = new AssignedMessage(user, box, uidValidity, mine.uid(), m.meta().modSeq(), m.body(),
+          m.meta().flags(), m.meta().internalDate(), m.derived());
+      for (String target : targets) {
+        try {
+          Remote.join(storing.store(target, copy, timeout), "copying UID " + mine.uid() + " to " + target);
+          if (!mailboxNodes.contains(target)) {
+            Remote.join(managers.fragmentStored(user, box, target), "telling the manager of " + user);
+          }
+          copied++;
+        } catch (StoreException e) {
+          if (e.getMessage() == null || !e.getMessage().contains(StoreException.UID_TAKEN)) {
+            log.warn("{}: could not copy {}/{} UID {} to {}: {}", self, user, box, mine.uid(), target, e.getMessage());
+          }
+        }
+      }
+    }
+    return copied;
   }
 
   private MailMap completeMap(String user) {

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -45,6 +46,8 @@ public final class ClusterNode implements AutoCloseable {
   /** A graceful leave, announced before the node disconnects; the body is unused. */
   static final MessageType<Void, Void> NODE_LEAVING =
       new MessageType<>(TypeIds.NODE_LEAVING, 1, "NODE_LEAVING", Codecs.EMPTY, Codecs.EMPTY);
+  static final MessageType<String, Void> NODE_FORGET =
+      new MessageType<>(TypeIds.NODE_FORGET, 1, "NODE_FORGET", Codecs.STRING, Codecs.EMPTY);
 
   /** The current view and its map, replaced together. */
   private record Current(ClusterView view, UserMap map) {}
@@ -61,6 +64,7 @@ public final class ClusterNode implements AutoCloseable {
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   /** Members that left a view without announcing it (crashed, killed, cut off) and have not returned. */
   private final Set<String> missing = ConcurrentHashMap.newKeySet();
+  private final List<Consumer<String>> forgetListeners = new CopyOnWriteArrayList<>();
 
   private ClusterNode(ClusterTransport transport, int buckets, IntSupplier diskQueueDepth,
       Supplier<NodeStats> localStats) {
@@ -74,6 +78,11 @@ public final class ClusterNode implements AutoCloseable {
       if (!current.view().members().contains(from)) {
         missing.remove(from); // the notice came after the view without it
       }
+      return null;
+    });
+    rpc.register(NODE_FORGET, (from, name) -> {
+      missing.remove(name);
+      forgetListeners.forEach(l -> l.accept(name));
       return null;
     });
     this.gossip = new LoadGossip(rpc, transport.nodeName(), diskQueueDepth, new LoadTable(), LoadGossip.DEFAULT_INTERVAL);
@@ -177,6 +186,26 @@ public final class ClusterNode implements AutoCloseable {
    */
   public void announceLeaving() {
     rpc.broadcast(NODE_LEAVING, null);
+  }
+
+  /**
+   * Gives {@code name} up for good on every member, this one included: it no longer counts as a
+   * member presumed down (so writes need no copy on it), and every member's forget listeners run
+   * (re-replication of what it held). Returns each member's answer.
+   *
+   * @throws IllegalArgumentException when {@code name} is in the view: stop it first
+   */
+  public Map<String, CompletableFuture<Void>> forget(String name, Duration timeout) {
+    if (current.view().members().contains(name)) {
+      throw new IllegalArgumentException(name + " is a live member of view " + current.view().id()
+          + "; stop it (or let it fail) before forgetting it");
+    }
+    return rpc.callAll(NODE_FORGET, name, timeout);
+  }
+
+  /** Told of every member an operator gave up for good, on every node. */
+  public void addForgetListener(Consumer<String> listener) {
+    forgetListeners.add(listener);
   }
 
   /** Members that announced they are leaving and are still in the view: not to be given new work. */

@@ -19,6 +19,8 @@ public final class TypeIds {
   public static final int NODE_STATS = 2;
   /** A node announces it is leaving gracefully (one-way, to every member), so the others do not count it as failed. */
   public static final int NODE_LEAVING = 3;
+  /** An operator gave a member up for good ({@code cluster forget}): sent to every member, which stops counting it. */
+  public static final int NODE_FORGET = 4;
   /** A domain or alias added or deleted on one node, sent to every member ({@code cluster.directory.Directory}). */
   public static final int DIRECTORY_CHANGE = 10;
   /** A node's whole list of domains and aliases, sent to members that joined ({@code cluster.directory.Directory}). */

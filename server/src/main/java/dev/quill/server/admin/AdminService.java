@@ -31,6 +31,7 @@ public final class AdminService implements ConnectionHandler {
   private final AdminOps ops;
   private final Supplier<ClusterReport> clusterStatus;
   private final RebalanceControl rebalance;
+  private final MemberControl members;
   private final byte[] token;
 
   /** An admin service without {@code cluster.status} (refused as an unknown operation). */
@@ -50,6 +51,13 @@ public final class AdminService implements ConnectionHandler {
    * @param rebalance starts and follows rebalances ({@code cluster.rebalance}, {@code cluster.rebalance.status})
    */
   public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance, String token) {
+    this(ops, clusterStatus, rebalance, MemberControl.STANDALONE, token);
+  }
+
+  /** @param members gives members up for good ({@code cluster.forget}) */
+  public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance,
+      MemberControl members, String token) {
+    this.members = members;
     this.ops = ops;
     this.clusterStatus = clusterStatus;
     this.rebalance = rebalance;
@@ -133,6 +141,7 @@ public final class AdminService implements ConnectionHandler {
       case "cluster.status" -> JSON.valueToTree(clusterStatus.get());
       case "cluster.rebalance" -> JSON.valueToTree(rebalance.start(req.path("target").asText(null)));
       case "cluster.rebalance.status" -> JSON.valueToTree(rebalance.status(req.path("run").asText("")));
+      case "cluster.forget" -> JSON.valueToTree(members.forget(req.path("node").asText("")));
       default -> throw new IllegalArgumentException("unknown admin operation '" + op + "'");
     };
   }

@@ -148,6 +148,13 @@ public final class RemoteAdminOps implements AdminOps {
     }
   }
 
+  /** Gives {@code node} up for good on every member (through the running node); a line per member. */
+  public List<String> forget(String node) {
+    List<String> lines = new ArrayList<>();
+    call("cluster.forget", args().put("node", node)).forEach(n -> lines.add(n.asText()));
+    return lines;
+  }
+
   /** Starts a rebalance on the running node, to {@code target} or (null) to the member storing the least. */
   public RebalanceReport startRebalance(String target) {
     ObjectNode args = args();

@@ -48,6 +48,21 @@ final class ClusterCommand {
     }
   }
 
+  @Command(name = "forget", description = "Give a node that is gone for good up: it no longer counts as down, and"
+      + " the messages it held are copied again until each has its replicas on live nodes.")
+  int forget(@Mixin DataDirOption d, @picocli.CommandLine.Parameters(paramLabel = "NODE",
+      description = "The node's name (it must not be running).") String node) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    RemoteAdminOps ops = RemoteAdminOps.connect(d.data).orElseThrow(() -> new IllegalArgumentException(
+        "no running node on " + d.data.toAbsolutePath() + "; start it with ./quill serve --data " + d.data));
+    try (ops) {
+      List<String> lines = ops.forget(node);
+      lines.forEach(out::println);
+      out.flush();
+      return lines.stream().allMatch(l -> l.endsWith(": forgotten")) ? 0 : 1;
+    }
+  }
+
   @Command(name = "rebalance", description = "Move mailbox fragments onto a node (by default the member storing the"
       + " fewest messages), in the background, and show the progress until it is done.")
   int rebalance(@Mixin DataDirOption d,

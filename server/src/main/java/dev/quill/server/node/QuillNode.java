@@ -32,6 +32,7 @@ import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
 import dev.quill.server.admin.ClusterRebalance;
 import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.MemberControl;
 import dev.quill.server.admin.RebalanceControl;
 import dev.quill.server.admin.StoreAdminOps;
 import dev.quill.server.config.NodeConfig;
@@ -151,8 +152,13 @@ public final class QuillNode implements AutoCloseable {
     Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
-    catchUp = new ReplicaSync(node.name(), store, fragments, client, () -> node.view().members(), CLUSTER_TIMEOUT,
-        catchingUp);
+    catchUp = new ReplicaSync(node.name(), store, fragments, storing, client, () -> node.view().members(),
+        CLUSTER_TIMEOUT, catchingUp, config.cluster().replication().replicas());
+    node.addForgetListener(gone -> {
+      if (config.cluster().replication().replicas() > 1) {
+        catchUp.requestReplicate(); // what the forgotten node held gets its copies back
+      }
+    });
     MissedChanges missed = config.cluster().replication().replicas() > 1
         ? (hints = new SyncHints(node.rpc(), catchUp, () -> node.view().members(), CLUSTER_TIMEOUT))
         : MissedChanges.NONE;
@@ -204,6 +210,20 @@ public final class QuillNode implements AutoCloseable {
   /** This node's catch-up of replicated messages, for tests; empty when standalone. */
   public java.util.Optional<ReplicaSync> catchUp() {
     return java.util.Optional.ofNullable(catchUp);
+  }
+
+  /** Gives {@code gone} up on every member and says, per member, whether it confirmed. */
+  private List<String> forget(String gone) {
+    List<String> lines = new ArrayList<>();
+    cluster.forget(gone, STATS_TIMEOUT).forEach((member, call) -> {
+      try {
+        call.join();
+        lines.add(member + ": forgotten");
+      } catch (RuntimeException e) {
+        lines.add(member + ": did not confirm (" + e.getMessage() + "); run the command again");
+      }
+    });
+    return lines;
   }
 
   /** The managers' state on this node, for status and tests; empty when standalone. */
@@ -262,7 +282,8 @@ public final class QuillNode implements AutoCloseable {
     admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
         Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
         cluster == null ? RebalanceControl.STANDALONE
-            : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)), token));
+            : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)),
+        cluster == null ? MemberControl.STANDALONE : this::forget, token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),

@@ -1,7 +1,10 @@
 package dev.quill.server.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.MailStore;
 import dev.quill.store.MessageMeta;
@@ -133,5 +136,25 @@ class ClusterReplicationTest {
     long newest = holders().keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
     assertThat(holders().get(newest)).as("new mail on both live nodes")
         .containsExactlyInAnyOrder("a", reader.cluster().name());
+  }
+
+  @Test
+  void aNodeForgotten_itsMessagesGetTheirSecondCopyBack() throws Exception {
+    QuillNode gone = holders().values().stream().flatMap(List::stream).anyMatch("c"::equals) ? c : b;
+    QuillNode other = gone == c ? b : c;
+    String goneName = gone.cluster().name();
+    gone.close();
+    cluster.nodes().remove(gone);
+    cluster.awaitComplete(2, Duration.ofSeconds(20));
+    assertThat(holders().values()).as("the messages it held have one copy left").anyMatch(h -> h.size() == 1);
+
+    try (var ops = RemoteAdminOps.connect(dir.resolve("a")).orElseThrow()) {
+      assertThatThrownBy(() -> ops.forget("a")).as("a live member is not forgotten").hasMessageContaining("live member");
+      assertThat(ops.forget(goneName)).containsExactlyInAnyOrder("a: forgotten",
+          other.cluster().name() + ": forgotten");
+    }
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(holders()).hasSize(6)
+        .allSatisfy((uid, h) -> assertThat(h).as("UID %d", uid).containsExactlyInAnyOrder("a", other.cluster().name())));
+    assertThat(subjects(other, "imap")).hasSize(6);
   }
 }

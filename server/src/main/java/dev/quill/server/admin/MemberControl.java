@@ -1,0 +1,21 @@
+package dev.quill.server.admin;
+
+import java.util.List;
+
+/** What the admin channel asks of the cluster about its members: give one up for good ({@code cluster forget}). */
+public interface MemberControl {
+  /** A node without a cluster, which has no members to forget. */
+  MemberControl STANDALONE = node -> {
+    throw new IllegalArgumentException("forgetting a member needs a cluster: this node runs standalone (no cluster"
+        + " port configured)");
+  };
+
+  /**
+   * Gives {@code node} up for good on every live member: it no longer counts as a member presumed
+   * down, and the messages it held are copied again until each has R copies on live nodes.
+   *
+   * @return one line per member: whether it confirmed
+   * @throws IllegalArgumentException when {@code node} is live
+   */
+  List<String> forget(String node);
+}
