@@ -410,17 +410,7 @@ final class FragmentMover {
 
   /** The user's mail map once every member has reported it (the manager refuses changes until then). */
   private MailMap completeMap(String user) {
-    long deadline = System.nanoTime() + MAP_WAIT.toNanos();
-    for (int attempt = 1; ; attempt++) {
-      MailMap map = Remote.join(managers.mailMap(user), "asking the manager of " + user);
-      if (map.complete()) {
-        return map;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new StoreException("the mail map of " + user + " is still waiting for " + map.waitingFor());
-      }
-      pause(attempt);
-    }
+    return Remote.completeMap(managers, user, MAP_WAIT);
   }
 
   private static Map<Long, MessageMeta> byUid(List<MessageMeta> messages) {

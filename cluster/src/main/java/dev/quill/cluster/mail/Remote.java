@@ -1,8 +1,11 @@
 package dev.quill.cluster.mail;
 
+import dev.quill.cluster.manager.MailMap;
+import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerException;
 import dev.quill.cluster.rpc.RpcException;
 import dev.quill.store.StoreException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -38,6 +41,30 @@ final class Remote {
       case RuntimeException r -> r;
       default -> new StoreException(what + ": " + cause, cause);
     };
+  }
+
+  /**
+   * The user's mail map once every member has reported it (after a view change the managers rebuild
+   * it), asking again with a growing pause (10 ms doubling to 320 ms) for at most {@code wait}.
+   */
+  static MailMap completeMap(ManagerClient managers, String user,
+      Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      MailMap map = join(managers.mailMap(user), "asking the manager of " + user);
+      if (map.complete()) {
+        return map;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new StoreException("the mail map of " + user + " is still waiting for " + map.waitingFor());
+      }
+      try {
+        Thread.sleep(10L << Math.min(attempt - 1, 5));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreException("interrupted while waiting for the mail map of " + user);
+      }
+    }
   }
 
   /** Whether a call failed because the node did not answer, or said it cannot serve now (as opposed to refusing). */

@@ -334,22 +334,7 @@ public final class ReplicaSync {
   }
 
   private MailMap completeMap(String user) {
-    long deadline = System.nanoTime() + MAP_WAIT.toNanos();
-    for (int attempt = 1; ; attempt++) {
-      MailMap map = Remote.join(managers.mailMap(user), "asking the manager of " + user);
-      if (map.complete()) {
-        return map;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new StoreException("the mail map of " + user + " is still waiting for " + map.waitingFor());
-      }
-      try {
-        Thread.sleep(Math.min(50L * attempt, 500));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StoreException("interrupted while waiting for the mail map of " + user);
-      }
-    }
+    return Remote.completeMap(managers, user, MAP_WAIT);
   }
 
   /** Runs {@code change} under a MODSEQ from the manager, again with a fresh one if this fragment found it stale. */

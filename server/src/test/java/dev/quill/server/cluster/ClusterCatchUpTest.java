@@ -15,7 +15,6 @@ import jakarta.mail.Store;
 import jakarta.mail.UIDFolder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;

@@ -15,7 +15,6 @@ import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.Store;
-import jakarta.mail.Transport;
 import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
@@ -91,16 +90,7 @@ class ClusterMailTest {
   }
 
   private static void send(QuillNode via, String to, String subject) throws MessagingException {
-    Properties p = new Properties();
-    p.put("mail.smtp.host", "127.0.0.1");
-    p.put("mail.smtp.port", String.valueOf(via.ports().get("smtp")));
-    Session s = Session.getInstance(p);
-    MimeMessage m = new MimeMessage(s);
-    m.setFrom(new InternetAddress("sender@elsewhere.example"));
-    m.setRecipients(Message.RecipientType.TO, to);
-    m.setSubject(subject);
-    m.setText("Body of " + subject + "\n");
-    Transport.send(m);
+    MailClients.send(via.ports().get("smtp"), to, subject);
   }
 
   private static Store connect(QuillNode node, String protocol, String user) throws MessagingException {
