@@ -39,10 +39,11 @@ nodes_build() {
 
 # node_start INDEX NAME [SEEDS [CONFIG]]: starts node INDEX on a fresh data directory in the background.
 # NAME "standalone" starts a node without a cluster port; otherwise it is the node name, and SEEDS the
-# comma-separated HOST:PORT list to join (empty: form a cluster). CONFIG is a TOML file or empty.
+# comma-separated HOST:PORT list to join (empty: form a cluster). CONFIG is a TOML file or empty. With
+# RESTART_DATA set, the node starts on that (existing) data directory instead: a restart. The log is appended to.
 node_start() {
   local i=$1 name=$2 seeds=${3:-} config=${4:-} data
-  data=$(mktemp -d /tmp/quill-bench-node.XXXXXX)
+  data=${RESTART_DATA:-$(mktemp -d /tmp/quill-bench-node.XXXXXX)}
   local cmd=("$QUILL" serve --data "$data" --smtp-port $((2525 + PORT_STEP * i))
     --submission-port $((2587 + PORT_STEP * i)) --pop3-port $((2110 + PORT_STEP * i))
     --imap-port $((2143 + PORT_STEP * i)))
@@ -54,7 +55,7 @@ node_start() {
     [ -n "${REPLICAS:-}" ] && cmd+=(--replicas "$REPLICAS")
   fi
   printf '+ %s  >%s.log 2>&1 &\n' "${cmd[*]}" "$data" >&2
-  (cd "$REPO_ROOT" && exec "${cmd[@]}" </dev/null >"$data.log" 2>&1) &
+  (cd "$REPO_ROOT" && exec "${cmd[@]}" </dev/null >>"$data.log" 2>&1) &
   NODE_PIDS[i]=$!
   NODE_DATA[i]=$data
   NODE_NAMES[i]=$name
