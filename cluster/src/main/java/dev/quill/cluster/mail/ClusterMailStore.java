@@ -208,13 +208,27 @@ public final class ClusterMailStore implements MailStore {
     if (target.isPresent()) {
       return target;
     }
+    unknownForNow(a); // "unknown" now would bounce mail for good
+    return Optional.empty();
+  }
+
+  /**
+   * For a user with no profile found: fails as temporary when the profile may exist where it cannot
+   * be seen now — on a member presumed down, or on a member whose report the user's manager has
+   * not had since the last view change.
+   */
+  private void unknownForNow(String user) {
     Set<String> down = missing.get();
     if (!down.isEmpty()) {
-      // The profile may be on a node that is down: "unknown" now would bounce mail for good.
-      throw new StoreException("cannot tell whether " + a + " exists while " + String.join(", ", down)
+      throw new StoreException("cannot tell whether " + user + " exists while " + String.join(", ", down)
           + " is down; try again later");
     }
-    return Optional.empty();
+    MailMap fresh = map(user);
+    if (!fresh.complete()) {
+      profileCache.remove(user); // not a settled "no such user"
+      throw new StoreException("cannot tell whether " + user + " exists until " + String.join(", ",
+          fresh.waitingFor()) + " reported to its manager; try again");
+    }
   }
 
   // ---- Users: on their profile node -----------------------------------------------------------
@@ -323,6 +337,9 @@ public final class ClusterMailStore implements MailStore {
   public boolean authenticate(String address, char[] password) {
     String a = Addresses.normalize(address);
     Optional<String> node = profileNode(a);
+    if (node.isEmpty()) {
+      unknownForNow(a); // a login refused now as temporary, not as invalid credentials
+    }
     if (node.isEmpty() || node.get().equals(self)) {
       return local.authenticate(a, password); // an unknown user costs the same hashing time here
     }

@@ -42,15 +42,19 @@ class ClusterReplicationJvmTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> h.status(n1).nodes().size() == 3);
 
       String user = "kim@" + DOMAIN;
+      String onN3 = "lee@" + DOMAIN;
       try (AdminOps ops = RemoteAdminOps.connect(n1.dir).orElseThrow()) {
         ops.addDomain(DOMAIN);
         ops.addUser(user, PASSWORD.toCharArray()); // the profile lives on n1, which stays up
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> {
-        try (AdminOps ops = RemoteAdminOps.connect(n2.dir).orElseThrow()) {
+        try (AdminOps ops = RemoteAdminOps.connect(n3.dir).orElseThrow()) {
           return ops.domains().contains(DOMAIN);
         }
       });
+      try (AdminOps ops = RemoteAdminOps.connect(n3.dir).orElseThrow()) {
+        ops.addUser(onN3, PASSWORD.toCharArray()); // a profile on the node killed first
+      }
       Map<String, Integer> p1 = h.ports(n1);
       Map<String, Integer> p2 = h.ports(n2);
       List<String> acknowledged = new ArrayList<>();
@@ -71,6 +75,11 @@ class ClusterReplicationJvmTest {
         acknowledged.add("one down " + i);
       }
       assertThat(MailClients.subjects("imap", p2.get("imap"), user, PASSWORD)).isEqualTo(acknowledged);
+      assertThat(MailClients.imapLogin(p2.get("imap"), onN3, PASSWORD))
+          .as("a user whose profile is on the dead node: a temporary refusal, not invalid credentials")
+          .startsWith("a NO [UNAVAILABLE]").doesNotContain("AUTHENTICATIONFAILED");
+      assertThat(MailClients.imapLogin(p2.get("imap"), "nobody@" + DOMAIN, PASSWORD))
+          .as("nor for any unknown name while a member is down").startsWith("a NO [UNAVAILABLE]");
 
       h.kill(n2);
       await().atMost(Duration.ofSeconds(20)).until(() -> h.status(n1).nodes().size() == 1);
@@ -90,6 +99,10 @@ class ClusterReplicationJvmTest {
           .until(() -> MailClients.subjects("imap", p3.get("imap"), user, PASSWORD).equals(acknowledged));
       MailClients.send(p3.get("smtp"), user, "all back");
       acknowledged.add("all back");
+      assertThat(MailClients.imapLogin(p1.get("imap"), onN3, PASSWORD)).as("all back: the login works")
+          .startsWith("a OK");
+      assertThat(MailClients.imapLogin(p1.get("imap"), "nobody@" + DOMAIN, PASSWORD))
+          .startsWith("a NO [AUTHENTICATIONFAILED]");
       List<Long> uids = MailClients.imapUids(p1.get("imap"), user, PASSWORD);
       assertThat(MailClients.subjects("imap", p1.get("imap"), user, PASSWORD)).isEqualTo(acknowledged);
       assertThat(new HashSet<>(uids)).as("UIDs unique").hasSize(acknowledged.size());

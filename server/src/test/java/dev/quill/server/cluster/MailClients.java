@@ -83,4 +83,21 @@ final class MailClients {
       return reply;
     }
   }
+
+  /** Logs in with IMAP over a raw socket and returns the tagged reply to LOGIN. */
+  static String imapLogin(int port, String user, String password) throws java.io.IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(15_000);
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+          java.nio.charset.StandardCharsets.US_ASCII));
+      java.io.OutputStream out = s.getOutputStream();
+      in.readLine();
+      out.write(("a LOGIN \"" + user + "\" \"" + password + "\"\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String line;
+      do {
+        line = in.readLine();
+      } while (line != null && !line.startsWith("a "));
+      return line;
+    }
+  }
 }

@@ -1162,6 +1162,9 @@ public final class ImapSession {
 
   private static String storeCode(StoreException e) {
     String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+    if (m.endsWith("try again") || m.endsWith("try again later")) {
+      return "[UNAVAILABLE] "; // RFC 5530: temporary, the client may retry (a node down, a cluster reconfiguring)
+    }
     if (m.contains("quota")) {
       return "[OVERQUOTA] ";
     }
