@@ -9,6 +9,12 @@ import jakarta.mail.Transport;
 import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -67,37 +73,51 @@ final class MailClients {
   }
 
   /** Logs in with POP3 over a raw socket and returns the reply to PASS (the maildrop line). */
-  static String pop3Login(int port, String user, String password) throws java.io.IOException {
-    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-      s.setSoTimeout(15_000);
-      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
-          java.nio.charset.StandardCharsets.US_ASCII));
-      java.io.OutputStream out = s.getOutputStream();
-      in.readLine();
-      out.write(("USER " + user + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      in.readLine();
-      out.write(("PASS " + password + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      String reply = in.readLine();
-      out.write("QUIT\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      in.readLine();
+  static String pop3Login(int port, String user, String password) throws IOException {
+    try (RawSession pop = new RawSession(port)) {
+      pop.send("USER " + user);
+      pop.send("PASS " + password);
+      String reply = pop.lastLine;
+      pop.send("QUIT");
       return reply;
     }
   }
 
   /** Logs in with IMAP over a raw socket and returns the tagged reply to LOGIN. */
-  static String imapLogin(int port, String user, String password) throws java.io.IOException {
-    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-      s.setSoTimeout(15_000);
-      var in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
-          java.nio.charset.StandardCharsets.US_ASCII));
-      java.io.OutputStream out = s.getOutputStream();
-      in.readLine();
-      out.write(("a LOGIN \"" + user + "\" \"" + password + "\"\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  static String imapLogin(int port, String user, String password) throws IOException {
+    try (RawSession imap = new RawSession(port)) {
+      imap.out.write(("a LOGIN \"" + user + "\" \"" + password + "\"\r\n").getBytes(StandardCharsets.US_ASCII));
       String line;
       do {
-        line = in.readLine();
+        line = imap.in.readLine();
       } while (line != null && !line.startsWith("a "));
       return line;
+    }
+  }
+
+  /** A line-based session on a raw socket, greeting read; {@link #send} reads one reply line. */
+  private static final class RawSession implements AutoCloseable {
+    final Socket socket;
+    final BufferedReader in;
+    final OutputStream out;
+    String lastLine;
+
+    RawSession(int port) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setSoTimeout(15_000);
+      in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      out = socket.getOutputStream();
+      lastLine = in.readLine();
+    }
+
+    void send(String line) throws IOException {
+      out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      lastLine = in.readLine();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
     }
   }
 }
