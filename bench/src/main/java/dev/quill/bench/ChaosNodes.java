@@ -59,6 +59,9 @@ final class ChaosNodes implements AutoCloseable {
   private final String clusterName;
   private final int replicas;
   private final List<Node> nodes = new ArrayList<>();
+  private final java.util.Set<Integer> taken = new java.util.HashSet<>();
+  /** Where the search for free ports starts: spread by the work directory, so concurrent runs rarely meet. */
+  private int nextPort;
 
   ChaosNodes(Path serverJar, Path work, String clusterName, int count, int replicas) throws IOException {
     this.java = ProcessHandle.current().info().command().orElse("java");
@@ -66,8 +69,9 @@ final class ChaosNodes implements AutoCloseable {
     this.work = work;
     this.clusterName = clusterName;
     this.replicas = replicas;
+    this.nextPort = 20_000 + Math.floorMod(work.toString().hashCode(), 10_000);
     for (int i = 1; i <= count; i++) {
-      nodes.add(new Node("n" + i, work.resolve("n" + i), freePort(), freePort(), freePort()));
+      nodes.add(new Node("n" + i, work.resolve("n" + i), port(false), port(false), port(true)));
     }
   }
 
@@ -206,9 +210,33 @@ final class ChaosNodes implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+  /**
+   * A port below the kernel's ephemeral range (32768 and up on Linux), free now: the nodes' own
+   * ephemeral ports (submission and POP3 listen on 0, and every outgoing connection) cannot take it
+   * between runs of a node, and a restarted node gets its ports back. For the cluster port, port +
+   * 100 (JGroups' failure-detection socket) must be free too.
+   */
+  private int port(boolean cluster) throws IOException {
+    while (nextPort < 32_000) {
+      int p = nextPort++;
+      if (taken.contains(p) || (cluster && taken.contains(p + 100)) || !bindable(p) || (cluster && !bindable(p + 100))) {
+        continue;
+      }
+      taken.add(p);
+      if (cluster) {
+        taken.add(p + 100);
+      }
+      return p;
+    }
+    throw new IOException("no free port below 32000");
+  }
+
+  private static boolean bindable(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress(HOST, port));
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

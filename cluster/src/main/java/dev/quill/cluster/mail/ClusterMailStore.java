@@ -45,7 +45,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
-import java.util.function.BooleanSupplier;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -102,7 +102,7 @@ public final class ClusterMailStore implements MailStore {
   private final Supplier<Set<String>> missing;
   private final Duration timeout;
   private final Replication replication;
-  private final BooleanSupplier catchingUp;
+  private final BiPredicate<String, String> unreadableHere;
   private final MissedChanges missed;
   private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
@@ -118,22 +118,22 @@ public final class ClusterMailStore implements MailStore {
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
       Duration timeout) {
     this(self, local, managers, fragments, profiles, directory, delivery, notices, members, missing, timeout,
-        Replication.NONE, () -> false, MissedChanges.NONE);
+        Replication.NONE, (user, mailbox) -> false, MissedChanges.NONE);
   }
 
   /**
    * @param replication copies kept of each message; changes must reach as many as it requires
-   * @param catchingUp whether this node is catching up after being away ({@link ReplicaSync}):
-   *     meanwhile reads use the other copies, not this node's
+   * @param unreadableHere whether this node's copy of a mailbox may lack changes it missed while
+   *     away ({@link ReplicaSync#unreadable}): meanwhile reads use the other copies, not this node's
    * @param missed told of holders that did not answer a change in time
    */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Duration timeout, Replication replication, BooleanSupplier catchingUp, MissedChanges missed) {
+      Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere, MissedChanges missed) {
     this.missed = missed;
     this.replication = replication;
-    this.catchingUp = catchingUp;
+    this.unreadableHere = unreadableHere;
     this.self = self;
     this.local = local;
     this.managers = managers;
@@ -1008,7 +1008,7 @@ public final class ClusterMailStore implements MailStore {
     Map<String, CompletableFuture<FragmentListing>> calls = new LinkedHashMap<>();
     for (String node : nodes) {
       calls.put(node, !node.equals(self) ? fragments.list(node, user, box, timeout)
-          : catchingUp.getAsBoolean() ? CompletableFuture.failedFuture(new RpcException(RpcException.Code.UNAVAILABLE,
+          : unreadableHere.test(user, box) ? CompletableFuture.failedFuture(new RpcException(RpcException.Code.UNAVAILABLE,
               self + " is catching up"))
           : CompletableFuture.completedFuture(new FragmentListing(local.mailbox(user, box), local.messages(user, box))));
     }

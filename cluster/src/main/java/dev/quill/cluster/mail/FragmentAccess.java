@@ -90,19 +90,21 @@ public final class FragmentAccess {
 
   /** Serves this node's {@code store} on {@code endpoint}; register before the endpoint listens. */
   public FragmentAccess(RpcEndpoint endpoint, MailStore store) {
-    this(endpoint, store, () -> false);
+    this(endpoint, store, (user, mailbox) -> false);
   }
 
   /**
-   * @param catchingUp whether this node is catching up on changes it missed while away; meanwhile
-   *     its listings are refused as {@code UNAVAILABLE}, so that readers use the other copies and
-   *     never see a message here that was expunged elsewhere ({@link ReplicaSync})
+   * @param unreadable whether this node's copy of a mailbox may lack changes it missed while away
+   *     (it is catching up, {@link ReplicaSync#unreadable}); meanwhile its listing is refused as
+   *     {@code UNAVAILABLE}, so that readers use the other copies and never see a message here that
+   *     was expunged elsewhere
    */
-  public FragmentAccess(RpcEndpoint endpoint, MailStore store, java.util.function.BooleanSupplier catchingUp) {
+  public FragmentAccess(RpcEndpoint endpoint, MailStore store,
+      java.util.function.BiPredicate<String, String> unreadable) {
     this.endpoint = endpoint;
     this.store = store;
     endpoint.register(LIST, (from, r) -> {
-      if (catchingUp.getAsBoolean()) {
+      if (unreadable.test(r.user(), r.mailbox())) {
         throw new RpcException(RpcException.Code.UNAVAILABLE, endpoint.self()
             + " is catching up on changes made while it was away");
       }

@@ -48,6 +48,8 @@ public final class ReplicaSync {
   private static final int MODSEQ_ATTEMPTS = 4;
   /** How long to wait for a user's mail map to be complete (the managers rebuild it after a view change). */
   private static final Duration MAP_WAIT = Duration.ofSeconds(30);
+  /** Pause before syncing again the fragments whose sync failed. */
+  private static final Duration RETRY_PAUSE = Duration.ofSeconds(2);
 
   private final String self;
   private final MailStore local;
@@ -57,6 +59,8 @@ public final class ReplicaSync {
   private final Duration timeout;
   private final AtomicBoolean catchingUp;
   private final AtomicBoolean replicate = new AtomicBoolean();
+  /** Fragments ("user\0mailbox") whose last sync failed: not read here until one succeeds. */
+  private final Set<String> unsynced = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final FragmentService storing;
   private final int replicas;
   private final AtomicBoolean running = new AtomicBoolean();
@@ -136,9 +140,29 @@ public final class ReplicaSync {
     }
   }
 
+  /**
+   * Whether this node's copy of a mailbox may lack changes it missed: while it catches up after
+   * coming back, and afterwards for a fragment whose sync failed (the user's manager or profile node
+   * unreachable, say) until a retry succeeds. Readers use the other copies meanwhile.
+   */
+  public boolean unreadable(String user, String mailbox) {
+    return catchingUp.get() || (!unsynced.isEmpty() && unsynced.contains(key(user, mailbox)));
+  }
+
+  private static String key(String user, String mailbox) {
+    return user + "\0" + mailbox;
+  }
+
   private void drain() {
     try {
-      while (!closed && again.getAndSet(false)) {
+      while (!closed) {
+        if (!again.getAndSet(false)) {
+          if (unsynced.isEmpty()) {
+            break;
+          }
+          retryUnsynced();
+          continue;
+        }
         boolean guarded = catchingUp.get();
         boolean copying = replicate.getAndSet(false);
         Result r = syncAll(() -> closed, copying);
@@ -155,6 +179,29 @@ public final class ReplicaSync {
     }
     if (again.get() && !closed) {
       requestSyncAll(); // asked for between the last check and the end of the loop
+    }
+  }
+
+  /** After a pause, syncs again each fragment whose sync failed; those that succeed become readable. */
+  private void retryUnsynced() {
+    try {
+      Thread.sleep(RETRY_PAUSE);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    for (String k : List.copyOf(unsynced)) {
+      if (closed || again.get()) {
+        return; // a full run comes first
+      }
+      int cut = k.indexOf('\0');
+      try {
+        sync(k.substring(0, cut), k.substring(cut + 1), false);
+        unsynced.remove(k);
+        log.info("event=catch-up-retried node={} user={} mailbox={}", self, k.substring(0, cut), k.substring(cut + 1));
+      } catch (RuntimeException e) {
+        log.debug("{}: catch-up of {} failed again: {}", self, k.replace('\0', '/'), e.getMessage());
+      }
     }
   }
 
@@ -190,9 +237,11 @@ public final class ReplicaSync {
         }
         try {
           total = total.plus(sync(user.user(), f.mailbox(), copying));
+          unsynced.remove(key(user.user(), f.mailbox()));
         } catch (RuntimeException e) {
-          log.warn("{}: catch-up of {}/{} failed: {}; the next view change tries again", self, user.user(),
-              f.mailbox(), e.getMessage());
+          unsynced.add(key(user.user(), f.mailbox()));
+          log.warn("{}: catch-up of {}/{} failed: {}; not read here until a retry (every {} ms) succeeds", self,
+              user.user(), f.mailbox(), e.getMessage(), RETRY_PAUSE.toMillis());
           total = total.plus(new Result(0, 0, 0, 1));
         }
       }
@@ -202,7 +251,9 @@ public final class ReplicaSync {
 
   /** Compares this node's fragment of {@code user}/{@code box} with the other live holders and applies what it missed. */
   public Result sync(String user, String box) {
-    return sync(user, box, false);
+    Result r = sync(user, box, false);
+    unsynced.remove(key(user, box));
+    return r;
   }
 
   private Result sync(String user, String box, boolean copying) {

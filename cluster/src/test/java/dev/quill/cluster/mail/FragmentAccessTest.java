@@ -95,7 +95,7 @@ class FragmentAccessTest {
     rpc1 = new RpcEndpoint(t1);
     rpc2 = new RpcEndpoint(t2);
     access = new FragmentAccess(rpc1, store1);
-    new FragmentAccess(rpc2, store2, n2CatchingUp::get);
+    new FragmentAccess(rpc2, store2, (user, box) -> n2CatchingUp.get());
   }
 
   @AfterAll

@@ -147,7 +147,8 @@ public final class QuillNode implements AutoCloseable {
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
     FragmentService storing = new FragmentService(node.rpc(), store);
     AtomicBoolean catchingUp = new AtomicBoolean();
-    FragmentAccess fragments = new FragmentAccess(node.rpc(), store, catchingUp::get);
+    // catchUp is set below, before the endpoint listens (no request reaches this before)
+    FragmentAccess fragments = new FragmentAccess(node.rpc(), store, (user, box) -> catchUp.unreadable(user, box));
     ProfileAccess profiles = new ProfileAccess(node.rpc(), store);
     Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
@@ -195,7 +196,7 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
         delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
-        config.cluster().replication(), catchingUp::get, missed);
+        config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     mail = clustered;
   }
