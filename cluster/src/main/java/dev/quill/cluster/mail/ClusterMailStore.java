@@ -112,16 +112,6 @@ public final class ClusterMailStore implements MailStore {
    * @param members the current view's members
    * @param missing members that left without a graceful leave and have not returned (presumed down)
    * @param timeout for each call to another node
-   */
-  public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
-      ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
-      dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Duration timeout) {
-    this(self, local, managers, fragments, profiles, directory, delivery, notices, members, missing, timeout,
-        Replication.NONE, (user, mailbox) -> false, MissedChanges.NONE);
-  }
-
-  /**
    * @param replication copies kept of each message; changes must reach as many as it requires
    * @param unreadableHere whether this node's copy of a mailbox may lack changes it missed while
    *     away ({@link ReplicaSync#unreadable}): meanwhile reads use the other copies, not this node's

@@ -90,11 +90,6 @@ record MailboxLayout(List<MessageMeta> messages, Map<Long, List<String>> holders
     return groups;
   }
 
-  /** How many nodes hold {@code uid} (0 when unknown). */
-  int copies(long uid) {
-    return holders.getOrDefault(uid, List.of()).size();
-  }
-
   /** Whether every one of {@code uids} has a known holder. */
   boolean knowsAll(Collection<Long> uids) {
     return holders.keySet().containsAll(uids);

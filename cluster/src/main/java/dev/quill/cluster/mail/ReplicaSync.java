@@ -86,13 +86,6 @@ public final class ReplicaSync {
    * @param members the current view's members
    * @param catchingUp set while this node catches up after being away, so that readers here and on
    *     other nodes use the other copies meanwhile ({@link FragmentAccess}, {@link ClusterMailStore})
-   */
-  public ReplicaSync(String self, MailStore local, FragmentAccess fragments, ManagerClient managers,
-      Supplier<List<String>> members, Duration timeout, AtomicBoolean catchingUp) {
-    this(self, local, fragments, null, managers, members, timeout, catchingUp, 1);
-  }
-
-  /**
    * @param storing stores the copies of re-replication ({@link #requestReplicate})
    * @param replicas R: copies each message should have
    */

@@ -71,11 +71,6 @@ public final class SyncHints implements MissedChanges, AutoCloseable {
     hints.put(new Hint(node, user, mailbox), System.nanoTime() + DELAY.toNanos());
   }
 
-  /** Hints not yet delivered. */
-  public int pending() {
-    return hints.size();
-  }
-
   private void sendLoop() {
     while (!closed) {
       try {
