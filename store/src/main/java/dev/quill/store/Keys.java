@@ -15,6 +15,7 @@ import java.util.Arrays;
  *            'S' address 0x00 mailbox-name   -> subscription marker (the mailbox need not exist)
  *            'F' feature name                -> format marker: "hash-index" = layout version, once built
  *            'W' mailbox-id(8, BE)           -> watermark reservation of a cluster manager (UIDVALIDITY, UID, MODSEQ)
+ *            'V' kind name                   -> stamp(8, BE) of a replicated record's last change; kept as its tombstone
  * mailboxes  address 0x00 mailbox-name       -> mailbox record
  * messages   mailbox-id(8, BE) uid(8, BE)    -> message record (meta, CRC32C)
  * bodies     mailbox-id(8, BE) uid(8, BE)    -> RFC 5322 bytes
@@ -40,6 +41,7 @@ final class Keys {
   static final byte SUBSCRIPTION = 'S';
   static final byte FORMAT = 'F';
   static final byte RESERVATION = 'W';
+  static final byte VERSION = 'V';
 
   /** Index entry kinds, after the address and its 0x00. */
   static final byte INDEX_PROFILE = 'P';
@@ -73,6 +75,22 @@ final class Keys {
    */
   static byte[] reservation(long mailboxId) {
     return ByteBuffer.allocate(9).put(RESERVATION).putLong(mailboxId).array();
+  }
+
+  /** The version (last-writer-wins stamp) of a replicated record. */
+  static byte[] version(Versioned kind, String name) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(2 + n.length).put(VERSION).put(kind.tag).put(n).array();
+  }
+
+  /** Prefix of the versions of one kind. */
+  static byte[] versionsOf(Versioned kind) {
+    return new byte[] {VERSION, kind.tag};
+  }
+
+  /** The name part of a version key. */
+  static String versionedNameOf(byte[] key) {
+    return new String(key, 2, key.length - 2, StandardCharsets.UTF_8);
   }
 
   /** The one-byte prefix shared by all meta keys of a kind. */

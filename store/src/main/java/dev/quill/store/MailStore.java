@@ -328,6 +328,49 @@ public interface MailStore extends AutoCloseable {
   }
 
   /**
+   * The stamp of the last change to a record that a cluster replicates last-writer-wins (a
+   * profile, a domain, an alias), or 0 when none is recorded here. It outlives the record: the
+   * stamp of a deleted one is its tombstone.
+   */
+  default long version(Versioned kind, String name) {
+    return 0;
+  }
+
+  /** Durably records {@code stamp} as the version of a record (see {@link #version}). */
+  default void setVersion(Versioned kind, String name, long stamp) {
+    throw new StoreException("this store keeps no versions");
+  }
+
+  /** Every version of one kind held here, tombstones included, by name. */
+  default Map<String, Long> versions(Versioned kind) {
+    return Map.of();
+  }
+
+  /**
+   * The image of {@code user}'s profile as held here ({@link ProfileImage}): the profile, catalog,
+   * subscriptions and version; a tombstone when only a version is left; empty when neither.
+   */
+  default Optional<ProfileImage> exportProfile(String user) {
+    return Optional.empty();
+  }
+
+  /**
+   * Makes this node's copy of a profile equal to {@code image} when the image's version is higher
+   * than the one here (last writer wins), and records that version last, so that a crash midway
+   * leaves the old version and the next import repeats the work. A tombstone deletes the user here
+   * as {@link #deleteUser} does. A profile creates or replaces the user record (password hash,
+   * quota), creates the catalog's mailboxes missing here with the image's UIDVALIDITY, sets their
+   * SPECIAL-USE, makes the subscriptions equal and raises watermark reservations. It never deletes
+   * or renames a mailbox: those reach every holder of a fragment as fragment operations, and an
+   * image computed before a mailbox was created must not delete a copy stored in it meanwhile.
+   *
+   * @return whether the image was newer and is now applied
+   */
+  default boolean importProfile(ProfileImage image) {
+    throw new StoreException("this store keeps no profile replicas");
+  }
+
+  /**
    * {@link #updateFlags(String, String, Collection, FlagUpdate)} under a MODSEQ the user's manager
    * allocated: every message whose flags change gets exactly {@code modSeq}, and the fragment's
    * HIGHESTMODSEQ becomes {@code modSeq} when anything changed. Works on a fragment whose user has

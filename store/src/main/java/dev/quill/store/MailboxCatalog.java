@@ -349,6 +349,37 @@ final class MailboxCatalog {
     commit(user, done);
   }
 
+  /**
+   * Replaces a mailbox's SPECIAL-USE attributes: a replica of the catalog takes them from the
+   * image of the profile ({@link MailStore#importProfile}); false when the mailbox is not here.
+   */
+  boolean setSpecialUse(String user, String name, Set<String> specialUse) {
+    UserState state = knownUser(user);
+    MailboxState box = state.mailbox(MailboxNames.canonical(name));
+    if (box == null) {
+      return false;
+    }
+    Set<String> uses = checkedSpecialUse(specialUse);
+    CompletableFuture<Void> done;
+    box.lock.lock();
+    try {
+      long epoch = committer.epoch();
+      if (!box.refresh(engine, epoch) || box.next.specialUse().equals(uses)) {
+        return box.next.specialUse().equals(uses);
+      }
+      MailboxInfo b = box.next;
+      box.next = new MailboxInfo(b.id(), b.user(), b.name(), b.uidValidity(), b.uidNext(), b.highestModSeq(),
+          b.messageCount(), b.totalBytes(), uses, b.subscribed());
+      var batch = new WriteBatch();
+      put(batch, engine.mailboxes, Keys.mailbox(user, b.name()), RecordCodec.encodeMailbox(box.next));
+      done = committer.submit(batch, epoch, null);
+    } finally {
+      box.lock.unlock();
+    }
+    commit(user, done);
+    return true;
+  }
+
   void setSubscribed(String user, String name, boolean subscribe) {
     UserState state = knownUser(user);
     String n = subscribe ? MailboxNames.checked(name) : MailboxNames.canonical(name);

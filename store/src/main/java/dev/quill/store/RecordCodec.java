@@ -34,6 +34,7 @@ final class RecordCodec {
   private static final byte EXPUNGE_LOG = 'E';
   private static final byte SUBSCRIPTION = 'S';
   private static final byte RESERVATION = 'W';
+  private static final byte STAMP = 'V';
 
   private RecordCodec() {}
 
@@ -137,6 +138,15 @@ final class RecordCodec {
 
   static WatermarkReservation decodeReservation(byte[] value) {
     return read(RESERVATION, value, in -> new WatermarkReservation(in.readLong(), in.readLong(), in.readLong()));
+  }
+
+  /** A version stamp of a replicated record ({@link Versioned}). */
+  static byte[] encodeLong(long stamp) {
+    return write(STAMP, out -> out.writeLong(stamp));
+  }
+
+  static long decodeLong(byte[] value) {
+    return read(STAMP, value, in -> in.readLong());
   }
 
   static byte[] encodeSubscription() {

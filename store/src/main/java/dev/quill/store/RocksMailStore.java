@@ -157,6 +157,130 @@ public final class RocksMailStore implements MailStore {
     return hasher.iterations();
   }
 
+  // ---- Versions of replicated records, profile images ------------------------------------------
+
+  @Override
+  public long version(Versioned kind, String name) {
+    String n = Addresses.normalize(name);
+    return read(() -> versionHere(kind, n));
+  }
+
+  @Override
+  public void setVersion(Versioned kind, String name, long stamp) {
+    String n = Addresses.normalize(name);
+    mutate(() -> {
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.version(kind, n), RecordCodec.encodeLong(stamp));
+      commitAndWait(batch);
+      return null;
+    });
+  }
+
+  @Override
+  public Map<String, Long> versions(Versioned kind) {
+    return read(() -> {
+      var versions = new TreeMap<String, Long>();
+      byte[] prefix = Keys.versionsOf(kind);
+      engine.scan(engine.meta, null, prefix, Keys.endOfPrefix(prefix),
+          (k, v) -> versions.put(Keys.versionedNameOf(k), RecordCodec.decodeLong(v)));
+      return versions;
+    });
+  }
+
+  @Override
+  public Optional<ProfileImage> exportProfile(String user) {
+    String a = Addresses.normalize(user);
+    return read(() -> {
+      long version = versionHere(Versioned.PROFILE, a);
+      Optional<UserProfile> profile = Optional.ofNullable(engine.get(engine.meta, Keys.user(a)))
+          .map(RecordCodec::decodeUser);
+      if (profile.isEmpty()) {
+        return version == 0 ? Optional.empty()
+            : Optional.of(new ProfileImage(a, version, Optional.empty(), List.of(), Set.of()));
+      }
+      var boxes = new ArrayList<ProfileImage.Mailbox>();
+      for (MailboxInfo b : mailboxes(a)) {
+        byte[] r = engine.get(engine.meta, Keys.reservation(b.id()));
+        WatermarkReservation w = r == null ? WatermarkReservation.NONE : RecordCodec.decodeReservation(r);
+        boolean same = w.uidValidity() == b.uidValidity();
+        boxes.add(new ProfileImage.Mailbox(b.name(), b.uidValidity(), b.specialUse(), same ? w.uid() : 0,
+            same ? w.modSeq() : 0));
+      }
+      return Optional.of(new ProfileImage(a, version, profile, boxes, subscriptions(a)));
+    });
+  }
+
+  @Override
+  public boolean importProfile(ProfileImage image) {
+    String a = checkedAddress(image.address());
+    boolean applied = mutate(() -> {
+      if (image.version() <= versionHere(Versioned.PROFILE, a)) {
+        return false;
+      }
+      if (image.tombstone()) {
+        UserState held = userState(a);
+        if (held != null && !held.deleted && held.profile != null) {
+          deleteUser(a);
+        }
+      } else {
+        importProfileRecord(a, image);
+      }
+      var batch = new WriteBatch();
+      put(batch, engine.meta, Keys.version(Versioned.PROFILE, a), RecordCodec.encodeLong(image.version()));
+      commitAndWait(batch);
+      return true;
+    });
+    credentials.invalidate(a);
+    return applied;
+  }
+
+  /** The user record, the catalog's missing mailboxes, SPECIAL-USE, subscriptions and reservations of an image. */
+  private void importProfileRecord(String a, ProfileImage image) {
+    UserProfile profile = image.profile().orElseThrow();
+    UserProfile record = new UserProfile(a, profile.passwordHash(), profile.quotaBytes(), profile.created());
+    var batch = new WriteBatch();
+    put(batch, engine.meta, Keys.user(a), RecordCodec.encodeUser(record));
+    index.putProfile(batch, a);
+    commitAndWait(batch);
+    UserState held = userState(a);
+    if (held != null && held.deleted) {
+      userStates.remove(a, held); // a deleted user's tombstone state: reload with the new profile
+    } else if (held != null) {
+      held.profile = record;
+    }
+    for (ProfileImage.Mailbox m : image.mailboxes()) {
+      UserState state = userState(a);
+      MailboxState box = state == null ? null : state.mailbox(m.name());
+      if (box == null) {
+        fragment(a, m.name(), m.uidValidity());
+      } else if (box.next.uidValidity() != m.uidValidity()) {
+        log.warn("profile image of {}: {} has UIDVALIDITY {} there, {} here; the fragment here is kept", a, m.name(),
+            m.uidValidity(), box.next.uidValidity());
+        continue;
+      }
+      catalog.setSpecialUse(a, m.name(), m.specialUse());
+      if (m.reservedUid() > 0 || m.reservedModSeq() > 0) {
+        await(reserveWatermarks(a, m.name(), m.uidValidity(), m.reservedUid(), m.reservedModSeq()));
+      }
+    }
+    Set<String> subscribed = subscriptions(a);
+    for (String name : image.subscriptions()) {
+      if (!subscribed.contains(name)) {
+        catalog.setSubscribed(a, name, true);
+      }
+    }
+    for (String name : subscribed) {
+      if (!image.subscriptions().contains(name)) {
+        catalog.setSubscribed(a, name, false);
+      }
+    }
+  }
+
+  private long versionHere(Versioned kind, String name) {
+    byte[] v = engine.get(engine.meta, Keys.version(kind, name));
+    return v == null ? 0 : RecordCodec.decodeLong(v);
+  }
+
   // ---- Domains -------------------------------------------------------------------------------
 
   @Override

@@ -1,0 +1,124 @@
+package dev.quill.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Versions of replicated records and profile images moved between two real stores ({@link MailStore#importProfile}). */
+class ProfileImageTest {
+  static final String ANN = "ann@example.org";
+
+  @TempDir Path a;
+  @TempDir Path b;
+
+  private static RocksMailStore withDomain(Path dir) {
+    RocksMailStore store = TestStores.open(dir);
+    store.addDomain("example.org");
+    return store;
+  }
+
+  @Test
+  void image_copiesProfileCatalogSubscriptionsAndReservations_toAnotherStore() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
+      primary.createMailbox(ANN, "Projects/2026", Set.of("\\Archive"));
+      primary.setSubscribed(ANN, "Trash", false);
+      primary.setQuota(ANN, 5_000);
+      long inbox = primary.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      primary.reserveWatermarks(ANN, "INBOX", inbox, 500, 900).join();
+      primary.setVersion(Versioned.PROFILE, ANN, 42);
+
+      ProfileImage image = primary.exportProfile(ANN).orElseThrow();
+      assertThat(image.version()).isEqualTo(42);
+      assertThat(replica.importProfile(image)).isTrue();
+
+      assertThat(replica.user(ANN)).isEqualTo(primary.user(ANN));
+      assertThat(replica.authenticate(ANN, "secret-ann".toCharArray()))
+          .isEqualTo(primary.authenticate(ANN, "secret-ann".toCharArray()));
+      assertThat(replica.mailboxes(ANN)).extracting(MailboxInfo::name, MailboxInfo::uidValidity, MailboxInfo::specialUse)
+          .containsExactlyElementsOf(primary.mailboxes(ANN).stream()
+              .map(m -> org.assertj.core.groups.Tuple.tuple(m.name(), m.uidValidity(), m.specialUse())).toList());
+      assertThat(replica.subscriptions(ANN)).isEqualTo(primary.subscriptions(ANN)).doesNotContain("Trash");
+      assertThat(replica.version(Versioned.PROFILE, ANN)).isEqualTo(42);
+      assertThat(replica.exportProfile(ANN)).contains(image);
+      // the reservation counts on the replica too, for a manager rebuilt from it
+      FragmentSummary f = replica.fragments(0, 0).stream().flatMap(u -> u.fragments().stream())
+          .filter(x -> x.mailbox().equals("INBOX")).findFirst().orElseThrow();
+      assertThat(f.highestUid()).isEqualTo(500);
+    }
+  }
+
+  @Test
+  void olderOrEqualImage_isIgnored_lastWriterWins() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
+      primary.setVersion(Versioned.PROFILE, ANN, 10);
+      ProfileImage old = primary.exportProfile(ANN).orElseThrow();
+      primary.setQuota(ANN, 7_000);
+      primary.setVersion(Versioned.PROFILE, ANN, 11);
+      ProfileImage newer = primary.exportProfile(ANN).orElseThrow();
+
+      assertThat(replica.importProfile(newer)).isTrue();
+      assertThat(replica.importProfile(old)).isFalse();
+      assertThat(replica.importProfile(newer)).isFalse();
+      assertThat(replica.user(ANN).orElseThrow().quotaBytes()).isEqualTo(7_000);
+    }
+  }
+
+  @Test
+  void tombstone_deletesTheUserAndItsMail_andOutlivesIt() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
+      primary.setVersion(Versioned.PROFILE, ANN, 10);
+      replica.importProfile(primary.exportProfile(ANN).orElseThrow());
+      long inbox = replica.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      replica.storeAssigned(new AssignedMessage(ANN, "INBOX", inbox, 1, 2, TestStores.message("hi", 10), Set.of(),
+          Instant.EPOCH, null)).join();
+
+      primary.deleteUser(ANN);
+      assertThat(primary.version(Versioned.PROFILE, ANN)).as("the version outlives the user").isEqualTo(10);
+      primary.setVersion(Versioned.PROFILE, ANN, 20);
+      ProfileImage tombstone = primary.exportProfile(ANN).orElseThrow();
+      assertThat(tombstone.tombstone()).isTrue();
+
+      assertThat(replica.importProfile(tombstone)).isTrue();
+      assertThat(replica.user(ANN)).isEmpty();
+      assertThat(replica.mailboxes(ANN)).isEmpty();
+      assertThat(replica.versions(Versioned.PROFILE)).containsEntry(ANN, 20L);
+      // an older image of the live user does not bring it back
+      assertThat(replica.importProfile(new ProfileImage(ANN, 15, primary.exportProfile(ANN).flatMap(
+          ProfileImage::profile), java.util.List.of(), Set.of()))).isFalse();
+      assertThat(replica.user(ANN)).isEmpty();
+    }
+  }
+
+  @Test
+  void image_neverDeletesAMailboxHeldHere() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
+      replica.storeAssigned(new AssignedMessage(ANN, "Late", 77, 1, 2, TestStores.message("hi", 10), Set.of(),
+          Instant.EPOCH, null)).join();
+      primary.setVersion(Versioned.PROFILE, ANN, 5);
+
+      assertThat(replica.importProfile(primary.exportProfile(ANN).orElseThrow())).isTrue();
+
+      assertThat(replica.mailbox(ANN, "Late")).isPresent();
+      assertThat(replica.messages(ANN, "Late")).hasSize(1);
+    }
+  }
+
+  @Test
+  void versions_ofEachKind_areApart_andSurviveReopening() {
+    try (RocksMailStore store = TestStores.open(a)) {
+      store.setVersion(Versioned.DOMAIN, "example.org", 3);
+      store.setVersion(Versioned.ALIAS, "sales@example.org", 4);
+      store.setVersion(Versioned.PROFILE, "sales@example.org", 5);
+    }
+    try (RocksMailStore store = TestStores.open(a)) {
+      assertThat(store.versions(Versioned.DOMAIN)).containsExactly(java.util.Map.entry("example.org", 3L));
+      assertThat(store.version(Versioned.ALIAS, "Sales@Example.org")).isEqualTo(4);
+      assertThat(store.version(Versioned.PROFILE, "sales@example.org")).isEqualTo(5);
+      assertThat(store.version(Versioned.PROFILE, "nobody@example.org")).isZero();
+    }
+  }
+}
