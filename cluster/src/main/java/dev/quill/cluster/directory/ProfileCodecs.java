@@ -10,9 +10,14 @@ import dev.quill.cluster.rpc.WireException;
 import dev.quill.cluster.rpc.WireReader;
 import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.store.MailboxInfo;
+import dev.quill.store.ProfileImage;
 import dev.quill.store.UserProfile;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -32,6 +37,13 @@ import java.util.Set;
  * MailboxInfo         as {@code FragmentAccess.MAILBOX_INFO}
  * names               varint n + n strings, no repeats (n &le; 10,000)
  * boolean             one byte, 0 or 1
+ * ProfileImage        string address, long version (HLC stamp), Optional profile,
+ *                     varint n (&le; 10,000) mailboxes, each: string name, varint UIDVALIDITY,
+ *                       names SPECIAL-USE, varint reserved UID, varint reserved MODSEQ;
+ *                     names subscriptions
+ * images              varint n (&le; 1,000) + n ProfileImage
+ * versions            varint n (&le; 1,000), each: string user, long version
+ * Compared            images (newer on the answering node), names (users newer on the asking node)
  * </pre>
  */
 final class ProfileCodecs {
@@ -85,6 +97,83 @@ final class ProfileCodecs {
   static final Codec<Set<String>> SUBSCRIPTIONS = Codec.of(
       (out, names) -> Names.writeSet(out, names, MAX_SUBSCRIPTIONS, "subscriptions"),
       in -> Names.readSet(in, MAX_SUBSCRIPTIONS, "subscription"));
+
+  /** Most entries of one PROFILE_COMPARE request or answer. */
+  static final int MAX_COMPARED = 1_000;
+  /** Most mailboxes of one profile image. */
+  static final int MAX_MAILBOXES = 10_000;
+
+  static final Codec<ProfileImage> IMAGE = Codec.of(ProfileCodecs::writeImage, ProfileCodecs::readImage);
+
+  static final Codec<Integer> COUNT = Codec.of((out, n) -> out.writeVarInt(n), in -> in.readVarInt());
+
+  static final Codec<Map<String, Long>> VERSIONS = Codec.of(
+      (out, versions) -> {
+        out.writeVarInt(versions.size());
+        versions.forEach((user, version) -> {
+          Names.write(out, user);
+          out.writeLong(version);
+        });
+      },
+      in -> {
+        int n = in.readVarInt();
+        if (n < 0 || n > MAX_COMPARED) {
+          throw new WireException(n + " versions exceed " + MAX_COMPARED);
+        }
+        Map<String, Long> versions = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+          versions.put(Names.read(in, "user"), in.readLong());
+        }
+        return versions;
+      });
+
+  static final Codec<ProfileReplicas.Compared> COMPARED = Codec.of(
+      (out, c) -> {
+        out.writeVarInt(c.newerThere().size());
+        c.newerThere().forEach(image -> writeImage(out, image));
+        Names.writeSet(out, c.newerHere(), MAX_COMPARED, "users");
+      },
+      in -> {
+        int n = in.readVarInt();
+        if (n < 0 || n > MAX_COMPARED) {
+          throw new WireException(n + " images exceed " + MAX_COMPARED);
+        }
+        List<ProfileImage> images = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          images.add(readImage(in));
+        }
+        return new ProfileReplicas.Compared(images, Names.readSet(in, MAX_COMPARED, "user"));
+      });
+
+  private static void writeImage(WireWriter out, ProfileImage image) {
+    Names.write(out, image.address());
+    out.writeLong(image.version());
+    writeProfile(out, image.profile());
+    out.writeVarInt(image.mailboxes().size());
+    for (ProfileImage.Mailbox m : image.mailboxes()) {
+      Names.write(out, m.name());
+      out.writeVarLong(m.uidValidity());
+      Names.writeSet(out, m.specialUse(), MAX_SPECIAL_USE, "SPECIAL-USE attributes");
+      out.writeVarLong(m.reservedUid()).writeVarLong(m.reservedModSeq());
+    }
+    Names.writeSet(out, image.subscriptions(), MAX_SUBSCRIPTIONS, "subscriptions");
+  }
+
+  private static ProfileImage readImage(WireReader in) throws WireException {
+    String address = Names.read(in, "address");
+    long version = in.readLong();
+    Optional<UserProfile> profile = readProfile(in);
+    int n = in.readVarInt();
+    if (n < 0 || n > MAX_MAILBOXES) {
+      throw new WireException(n + " mailboxes exceed " + MAX_MAILBOXES);
+    }
+    List<ProfileImage.Mailbox> boxes = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      boxes.add(new ProfileImage.Mailbox(Names.read(in, "mailbox name"), in.readVarLong(),
+          Names.readSet(in, MAX_SPECIAL_USE, "SPECIAL-USE attribute"), in.readVarLong(), in.readVarLong()));
+    }
+    return new ProfileImage(address, version, profile, boxes, Names.readSet(in, MAX_SUBSCRIPTIONS, "subscription"));
+  }
 
   private static void writeProfile(WireWriter out, Optional<UserProfile> profile) {
     out.writeBoolean(profile.isPresent());

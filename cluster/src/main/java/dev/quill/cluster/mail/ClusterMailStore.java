@@ -2,6 +2,7 @@ package dev.quill.cluster.mail;
 
 import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.directory.ProfileAccess;
+import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ModSeqGrant;
@@ -95,6 +96,7 @@ public final class ClusterMailStore implements MailStore {
   private final ManagerClient managers;
   private final FragmentAccess fragments;
   private final ProfileAccess profiles;
+  private final ProfileReplicas profileReplicas;
   private final Directory directory;
   private final ClusterDelivery delivery;
   private final ClusterWatches watches;
@@ -116,9 +118,10 @@ public final class ClusterMailStore implements MailStore {
    * @param unreadableHere whether this node's copy of a mailbox may lack changes it missed while
    *     away ({@link ReplicaSync#unreadable}): meanwhile reads use the other copies, not this node's
    * @param missed told of holders that did not answer a change in time
+   * @param profileReplicas copies each profile change to the profile's other holders
    */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
-      ProfileAccess profiles, Directory directory, ClusterDelivery delivery,
+      ProfileAccess profiles, ProfileReplicas profileReplicas, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
       Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere, MissedChanges missed) {
     this.missed = missed;
@@ -129,6 +132,7 @@ public final class ClusterMailStore implements MailStore {
     this.managers = managers;
     this.fragments = fragments;
     this.profiles = profiles;
+    this.profileReplicas = profileReplicas;
     this.directory = directory;
     this.delivery = delivery;
     this.watches = new ClusterWatches(local, notices);
@@ -255,6 +259,12 @@ public final class ClusterMailStore implements MailStore {
     for (MailboxInfo box : local.mailboxes(a)) {
       Remote.join(managers.mailboxCreated(a, box.name(), box.uidValidity(), self), "registering " + box.name());
     }
+    try {
+      profileReplicas.replicate(self, a); // copies on R-1 more nodes before the operator hears "added"
+    } catch (StoreException e) {
+      deleteUser(a); // not durable enough: gone again everywhere, so that trying again starts afresh
+      throw new StoreException("cannot add user " + a + ": " + e.getMessage(), e);
+    }
     profileChanged(a); // after the manager knows: a node that looks again must find the profile
     return profile;
   }
@@ -267,7 +277,7 @@ public final class ClusterMailStore implements MailStore {
       local.setPassword(a, password);
       return null;
     }, n -> profiles.setPassword(n, a, password, timeout), "setting the password of " + a);
-    profileChanged(a);
+    replicated(node, a);
   }
 
   @Override
@@ -278,21 +288,30 @@ public final class ClusterMailStore implements MailStore {
       local.setQuota(a, quotaBytes);
       return null;
     }, n -> profiles.setQuota(n, a, quotaBytes, timeout), "setting the quota of " + a);
-    profileChanged(a);
+    replicated(node, a);
   }
 
   /** Deletes the profile on its node and every fragment of the user's mailboxes elsewhere. */
   @Override
   public boolean deleteUser(String address) {
     String a = Addresses.normalize(address);
-    Optional<String> node = profileNode(a);
-    if (node.isEmpty()) {
+    MailMap map = map(a);
+    if (map.profileNodes().isEmpty()) {
       return false;
     }
-    MailMap map = map(a);
+    Optional<String> node = Optional.of(map.profileNodes().getFirst());
+    profileReplicas.prepare(node.get(), a);
     boolean deleted = at(node.get(), () -> local.deleteUser(a), n -> profiles.deleteUser(n, a, timeout),
         "deleting " + a);
-    Remote.join(managers.profileStored(a, node.get(), false), "unregistering the profile of " + a);
+    StoreException notReplicated = null;
+    try {
+      profileReplicas.replicate(node.get(), a); // the tombstone reaches the other holders, who delete theirs
+    } catch (StoreException e) {
+      notReplicated = e; // the fragments still go; anti-entropy takes the tombstone to the holder that missed it
+    }
+    for (String holder : map.profileNodes()) {
+      Remote.join(managers.profileStored(a, holder, false), "unregistering the profile of " + a);
+    }
     profileChanged(a);
     local.aliases().forEach((alias, target) -> {
       if (target.equals(a)) {
@@ -307,6 +326,9 @@ public final class ClusterMailStore implements MailStore {
         }
         managers.fragmentDropped(a, box.name(), holder);
       }
+    }
+    if (notReplicated != null) {
+      throw notReplicated;
     }
     return deleted;
   }
@@ -741,6 +763,7 @@ public final class ClusterMailStore implements MailStore {
     String node = requireProfileNode(u);
     MailboxInfo created = at(node, () -> local.createMailbox(u, name, specialUse),
         n -> profiles.createMailbox(n, u, name, specialUse, timeout), "creating " + name);
+    replicated(node, u); // the other profile holders create it with the same UIDVALIDITY
     // The manager must know the UIDVALIDITY (also of superiors created on the way) before a delivery.
     List<MailboxInfo> catalog = at(node, () -> local.mailboxes(u), n -> fragments.mailboxes(n, u, timeout),
         "listing the mailboxes of " + u);
@@ -774,6 +797,7 @@ public final class ClusterMailStore implements MailStore {
       }
       Remote.join(managers.fragmentDropped(u, box, holder), "unregistering " + box);
     }
+    replicated(node, u);
     layouts.remove(key(u, box));
     watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.DELETED, List.of(), 0), onlyHere(holders));
     return true;
@@ -822,6 +846,7 @@ public final class ClusterMailStore implements MailStore {
         Remote.join(managers.mailboxCreated(u, box.name(), box.uidValidity(), node), "registering " + box.name());
       }
     }
+    replicated(node, u);
     layouts.keySet().removeIf(k -> k.startsWith(u + "\0"));
     watches.changed(new MailboxEvent(u, source, MailboxEvent.Kind.RENAMED, List.of(), 0), onlyHere(touched));
     watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.CREATED, List.of(), 0), onlyHere(touched));
@@ -847,10 +872,12 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public void setSubscribed(String user, String name, boolean subscribed) {
     String u = Addresses.normalize(user);
-    at(requireProfileNode(u), () -> {
+    String node = requireProfileNode(u);
+    at(node, () -> {
       local.setSubscribed(u, name, subscribed);
       return null;
     }, n -> profiles.setSubscribed(n, u, name, subscribed, timeout), "subscribing");
+    replicated(node, u);
   }
 
   @Override
@@ -933,8 +960,28 @@ public final class ClusterMailStore implements MailStore {
     return cachedProfile(user).node();
   }
 
+  /**
+   * The node where changes to the user's profile are made: the first of its holders by name (every
+   * node picks the same one, so changes to one profile have one writer), asked fresh of the manager,
+   * and prepared: it has taken any newer copy of the profile its other holders have.
+   */
   private String requireProfileNode(String user) {
-    return profileNode(user).orElseThrow(() -> new StoreException("unknown user " + user));
+    List<String> holders = map(user).profileNodes();
+    if (holders.isEmpty()) {
+      unknownForNow(user);
+      throw new StoreException("unknown user " + user);
+    }
+    profileReplicas.prepare(holders.getFirst(), user);
+    return holders.getFirst();
+  }
+
+  /** After a change on the profile's primary: its other holders get the new image, then caches are dropped. */
+  private void replicated(String primary, String user) {
+    try {
+      profileReplicas.replicate(primary, user);
+    } finally {
+      profileChanged(user);
+    }
   }
 
   private Optional<String> profileNodeIn(MailMap map, String user) {

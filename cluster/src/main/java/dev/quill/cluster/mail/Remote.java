@@ -15,11 +15,11 @@ import java.util.concurrent.CompletionException;
  * store's own words, so the protocol layers answer exactly as they would on one node ("no mailbox
  * ...", "... already exists", over quota); anything else says which part of the cluster failed.
  */
-final class Remote {
+public final class Remote {
   private Remote() {}
 
   /** Waits for {@code call} and returns its value, or throws the {@link StoreException} it amounts to. */
-  static <T> T join(CompletableFuture<T> call, String what) {
+  public static <T> T join(CompletableFuture<T> call, String what) {
     try {
       return call.join();
     } catch (CompletionException e) {

@@ -89,6 +89,14 @@ public final class TypeIds {
   public static final int PROFILE_DELETE_USER = 217;
   /** A notice to every node: a user's profile was added, changed or deleted; forget what you cached of it. */
   public static final int PROFILE_CHANGED = 218;
+  /** Asks the first holder of a user's profile to stamp its copy and push it to the other holders ({@code ProfileReplicas}). */
+  public static final int PROFILE_REPLICATE = 219;
+  /** Asks a node to make its copy of a profile equal to the image sent when that image is newer. */
+  public static final int PROFILE_IMPORT = 224;
+  /** Compares the versions of profiles two nodes hold (anti-entropy); answers the receiver's newer images. */
+  public static final int PROFILE_COMPARE = 225;
+  /** Asks the primary of a profile to take any newer copy another holder has before a change is made there. */
+  public static final int PROFILE_PREPARE = 226;
   /** Asks a node to move some of its mailbox fragments to another node ({@code cluster rebalance}). */
   public static final int REBALANCE_MOVE = 220;
   /** A node's progress in moving fragments for a rebalance. */

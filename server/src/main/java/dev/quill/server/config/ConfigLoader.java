@@ -128,7 +128,8 @@ public final class ConfigLoader {
             (int) integer("cluster", "buckets", c.buckets(), 1, Integer.MAX_VALUE, "a bucket count")),
         c.timeouts(),
         (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"),
-        replication(c.replication()));
+        replication(c.replication()),
+        c.clockOffsetMillis());
   }
 
   /** R and the durable floor; the floor defaults to min(its default, R), so that {@code replicas = 1} alone is valid. */

@@ -55,7 +55,7 @@ public record NodeConfig(
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
-      ClusterSettings.Timeouts timeouts, int spread, Replication replication) {
+      ClusterSettings.Timeouts timeouts, int spread, Replication replication, long clockOffsetMillis) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -112,35 +112,43 @@ public record NodeConfig(
     }
 
     public Cluster withPort(int p) {
-      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication);
+      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis);
     }
 
     public Cluster withNodeName(String n) {
-      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication);
+      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis);
     }
 
     public Cluster withBind(String b) {
-      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication);
+      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication, clockOffsetMillis);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
-      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication);
+      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication, clockOffsetMillis);
     }
 
     public Cluster withName(String n) {
-      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication);
+      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication, clockOffsetMillis);
     }
 
     public Cluster withSpread(int n) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication);
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication, clockOffsetMillis);
     }
 
     public Cluster withReplication(Replication r) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r);
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r, clockOffsetMillis);
+    }
+
+    /**
+     * A node whose hybrid logical clock reads the wall clock shifted by {@code millis}: fault
+     * injection for clock-skew tests, not a configuration key.
+     */
+    public Cluster withClockOffsetMillis(long millis) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis);
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication);
+      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication, clockOffsetMillis);
     }
   }
 
@@ -158,7 +166,7 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT));
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0));
   }
 
   public NodeConfig withCluster(Cluster c) {

@@ -1,7 +1,9 @@
 package dev.quill.server.node;
 
 import dev.quill.cluster.directory.Directory;
+import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.directory.ProfileAccess;
+import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.mail.ClusterDelivery;
 import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
@@ -70,6 +72,8 @@ public final class QuillNode implements AutoCloseable {
   static final Duration STATS_TIMEOUT = Duration.ofSeconds(2);
   /** How long a mail operation waits for another node (a manager, a fragment, a profile). */
   static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
+  /** How often every node compares the stamps of its profiles with the other members (anti-entropy). */
+  static final Duration PROFILE_SYNC_INTERVAL = Duration.ofSeconds(30);
 
   private final NodeConfig config;
   private final MailStore store;
@@ -82,6 +86,7 @@ public final class QuillNode implements AutoCloseable {
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
   private ReplicaSync catchUp;
+  private ProfileReplicas profileReplicas;
   private SyncHints hints;
   private ProtocolServer admin;
   private boolean closed;
@@ -153,6 +158,12 @@ public final class QuillNode implements AutoCloseable {
     Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
+    long offset = config.cluster().clockOffsetMillis();
+    HybridClock clock = new HybridClock(() -> System.currentTimeMillis() + offset);
+    LoadBalancer balancer = new LoadBalancer(config.cluster().spread());
+    profileReplicas = new ProfileReplicas(node.name(), node.rpc(), store, clock, client, () -> node.view().members(),
+        config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(),
+        (holders, count) -> profileSpares(node, balancer, holders, count), CLUSTER_TIMEOUT);
     catchUp = new ReplicaSync(node.name(), store, fragments, storing, client, () -> node.view().members(),
         CLUSTER_TIMEOUT, catchingUp, config.cluster().replication().replicas());
     node.addForgetListener(gone -> {
@@ -181,6 +192,9 @@ public final class QuillNode implements AutoCloseable {
           && map.members().size() > 1;
       boolean returned = replicated && joined.stream().anyMatch(wasMissing.get()::contains);
       wasMissing.set(node.missingMembers());
+      if (map.members().size() > 1 && (before == null || !joined.isEmpty() || view.merged())) {
+        profileReplicas.requestSync(); // a member came (back): compare profile stamps with it
+      }
       if (firstWithOthers) {
         catchUp.requestCatchUp();
       } else if (returned || (replicated && view.merged())) {
@@ -194,11 +208,22 @@ public final class QuillNode implements AutoCloseable {
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
         new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT,
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
-    ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, directory,
+    ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, profileReplicas,
+        directory,
         delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
+    profileReplicas.start(PROFILE_SYNC_INTERVAL);
     mail = clustered;
+  }
+
+  /** Up to {@code count} live nodes, least loaded first, that do not hold a user's profile: its new copies. */
+  private static List<String> profileSpares(ClusterNode node, LoadBalancer balancer, Set<String> holders, int count) {
+    List<String> candidates = storingCandidates(node).stream().filter(n -> !holders.contains(n)).toList();
+    if (candidates.isEmpty() || count < 1) {
+      return List.of();
+    }
+    return balancer.chooseAll(Set.of(), candidates, node.name(), node.loads()::get, Math.min(count, candidates.size()));
   }
 
   /** Members that may store new mail: the view without the nodes that announced they are leaving. */
@@ -206,6 +231,11 @@ public final class QuillNode implements AutoCloseable {
     List<String> members = new ArrayList<>(node.view().members());
     members.removeAll(node.leavingMembers());
     return members;
+  }
+
+  /** This node's replication of profiles, for tests; empty when standalone. */
+  public java.util.Optional<ProfileReplicas> profileReplicas() {
+    return java.util.Optional.ofNullable(profileReplicas);
   }
 
   /** This node's catch-up of replicated messages, for tests; empty when standalone. */
@@ -361,6 +391,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (hints != null) {
       hints.close();
+    }
+    if (profileReplicas != null) {
+      profileReplicas.close();
     }
     if (managers != null) {
       managers.close();

@@ -1,0 +1,367 @@
+package dev.quill.cluster.directory;
+
+import dev.quill.cluster.clock.HybridClock;
+import dev.quill.cluster.manager.MailMap;
+import dev.quill.cluster.manager.ManagerClient;
+import dev.quill.cluster.mail.Remote;
+import dev.quill.cluster.mail.Replication;
+import dev.quill.cluster.rpc.Codecs;
+import dev.quill.cluster.rpc.MessageType;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.store.MailStore;
+import dev.quill.store.ProfileImage;
+import dev.quill.store.StoreException;
+import dev.quill.store.Versioned;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps every user's profile — password hash, quota, mailbox catalog, subscriptions, watermark
+ * reservations — on R nodes, as one object replicated last-writer-wins under a hybrid-logical-clock
+ * stamp ({@link HybridClock}, {@link MailStore#importProfile}).
+ *
+ * <p>Changes are made on the <em>primary</em>, the first holder by name in the user's mail map (every
+ * node picks the same one). After a change the node serving the client calls {@link #replicate}: the
+ * primary, under a per-user lock, stamps its copy with a fresh stamp, exports the whole image and
+ * sends it to every other holder (PROFILE_IMPORT), and to spare nodes chosen by the load balancer
+ * when fewer than R live nodes hold it — a new replica gets the whole image, so it needs no update
+ * log. The caller answers the client only when at least the cluster's floor of copies
+ * ({@link Replication#required}) is durable, else the change is refused as temporary. A deleted
+ * user's image is a tombstone (its stamp outlives the profile), so a holder that was away does not
+ * bring the user back.
+ *
+ * <p>Anti-entropy ({@link #syncAll}): after a view change and on a timer, each node sends every
+ * other member the stamps of the profiles it holds (PROFILE_COMPARE, in chunks); the receiver
+ * answers the images it holds newer and names the ones it holds older, which the sender then pushes.
+ * Only a node holding a live profile takes an image this way, so a node left with a tombstone of a
+ * user created again elsewhere does not become an extra holder. Because stamps order causally
+ * related changes, a node whose wall clock runs seconds ahead or behind cannot make an older change
+ * win (see the clock-skew test).
+ *
+ * <p>Known limits: tombstones are kept for good (a few dozen bytes each; pruning once every holder
+ * has one is not done); a change applied on the primary whose replication never ran (the serving
+ * node died between the two) stays on the primary only until the next change, since stamps are
+ * compared, not contents.
+ *
+ * <p>Wire: {@link TypeIds#PROFILE_REPLICATE}, {@link TypeIds#PROFILE_IMPORT},
+ * {@link TypeIds#PROFILE_COMPARE}, version 1, layouts in {@link ProfileCodecs}.
+ */
+public final class ProfileReplicas {
+  private static final Logger log = LoggerFactory.getLogger(ProfileReplicas.class);
+
+  static final MessageType<String, Integer> REPLICATE = new MessageType<>(
+      TypeIds.PROFILE_REPLICATE, 1, "PROFILE_REPLICATE", ProfileCodecs.USER, ProfileCodecs.COUNT);
+  static final MessageType<ProfileImage, Boolean> IMPORT = new MessageType<>(
+      TypeIds.PROFILE_IMPORT, 1, "PROFILE_IMPORT", ProfileCodecs.IMAGE, ProfileCodecs.BOOLEAN);
+  static final MessageType<String, Void> PREPARE = new MessageType<>(
+      TypeIds.PROFILE_PREPARE, 1, "PROFILE_PREPARE", ProfileCodecs.USER, Codecs.EMPTY);
+  static final MessageType<Map<String, Long>, Compared> COMPARE = new MessageType<>(
+      TypeIds.PROFILE_COMPARE, 1, "PROFILE_COMPARE", ProfileCodecs.VERSIONS, ProfileCodecs.COMPARED);
+
+  /** What a PROFILE_COMPARE answers: images newer on the answering node, and users whose image is newer on the asker. */
+  record Compared(List<ProfileImage> newerThere, Set<String> newerHere) {}
+
+  /** What one anti-entropy run did. */
+  public record SyncResult(int compared, int pulled, int pushed, int failedMembers) {}
+
+  private static final int LOCK_STRIPES = 64;
+
+  private final String self;
+  private final RpcEndpoint endpoint;
+  private final MailStore local;
+  private final HybridClock clock;
+  private final ManagerClient managers;
+  private final Supplier<List<String>> members;
+  private final Replication replication;
+  private final IntSupplier clusterSize;
+  private final BiFunction<Set<String>, Integer, List<String>> spares;
+  private final Duration timeout;
+  private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+  private volatile SyncResult lastSync = new SyncResult(0, 0, 0, 0);
+  private final AtomicBoolean syncing = new AtomicBoolean();
+  private final AtomicBoolean again = new AtomicBoolean();
+  private volatile boolean closed;
+
+  /**
+   * Registers the handlers on {@code endpoint} (call before it listens).
+   *
+   * @param local this node's own store
+   * @param clusterSize members known, live and presumed down: bounds the floor of copies
+   * @param spares given the current holders and a count, up to that many other live nodes to take a copy
+   */
+  public ProfileReplicas(String self, RpcEndpoint endpoint, MailStore local, HybridClock clock, ManagerClient managers,
+      Supplier<List<String>> members, Replication replication, IntSupplier clusterSize,
+      BiFunction<Set<String>, Integer, List<String>> spares, Duration timeout) {
+    this.self = self;
+    this.endpoint = endpoint;
+    this.local = local;
+    this.clock = clock;
+    this.managers = managers;
+    this.members = members;
+    this.replication = replication;
+    this.clusterSize = clusterSize;
+    this.spares = spares;
+    this.timeout = timeout;
+    for (int i = 0; i < LOCK_STRIPES; i++) {
+      locks[i] = new ReentrantLock();
+    }
+    endpoint.register(REPLICATE, (from, user) -> replicateHere(user));
+    endpoint.register(IMPORT, (from, image) -> importHere(image));
+    endpoint.register(COMPARE, (from, versions) -> compareHere(versions));
+    endpoint.register(PREPARE, (from, user) -> {
+      prepareHere(user);
+      return null;
+    });
+  }
+
+  /**
+   * Before a change to {@code user}'s profile on its primary: the primary takes any newer copy
+   * another live holder has (it may have just returned from being away, and be first by name
+   * again), so that the change is made on the latest state rather than overwriting it.
+   */
+  public void prepare(String primary, String user) {
+    if (primary.equals(self)) {
+      prepareHere(user);
+    } else {
+      Remote.join(endpoint.call(primary, PREPARE, user, timeout.multipliedBy(2)), "preparing the profile of " + user);
+    }
+  }
+
+  /** Durable copies a profile change needs before the client hears it succeeded. */
+  public int required() {
+    return replication.required(clusterSize.getAsInt());
+  }
+
+  /**
+   * Replicates {@code user}'s profile from its primary, {@code primary}, after a change there; fails
+   * with a temporary {@link StoreException} ("try again") when fewer than {@link #required} copies
+   * are durable.
+   */
+  public void replicate(String primary, String user) {
+    int copies = primary.equals(self) ? replicateHere(user)
+        : Remote.join(endpoint.call(primary, REPLICATE, user, timeout.multipliedBy(2)), "replicating the profile of "
+            + user);
+    int required = required();
+    if (copies < required) {
+      throw new StoreException("the profile of " + user + " is durable on " + copies + " node(s), " + required
+          + " needed; try again");
+    }
+  }
+
+  /**
+   * Runs {@link #syncAll} in the background now, unless a run is going on, in which case one more
+   * run follows it (a view change during a run may bring members the run did not ask).
+   */
+  public void requestSync() {
+    if (closed) {
+      return;
+    }
+    if (!syncing.compareAndSet(false, true)) {
+      again.set(true);
+      return;
+    }
+    Thread.ofVirtual().name("profile-sync-" + self).start(() -> {
+      try {
+        do {
+          again.set(false);
+          try {
+            syncAll();
+          } catch (RuntimeException e) {
+            log.info("{}: profile anti-entropy failed: {}", self, e.getMessage());
+          }
+        } while (again.get() && !closed);
+      } finally {
+        syncing.set(false);
+      }
+    });
+  }
+
+  /** Starts anti-entropy every {@code interval}, until {@link #close}. */
+  public void start(Duration interval) {
+    Thread.ofVirtual().name("profile-sync-timer-" + self).start(() -> {
+      while (!closed) {
+        try {
+          Thread.sleep(interval);
+        } catch (InterruptedException e) {
+          return;
+        }
+        requestSync();
+      }
+    });
+  }
+
+  /** Stops the timer; a run going on finishes its current member. */
+  public void close() {
+    closed = true;
+  }
+
+  /** The last anti-entropy run's result. */
+  public SyncResult lastSync() {
+    return lastSync;
+  }
+
+  // ---------------------------------------------------------------- the primary
+
+  /** Stamps this node's copy, pushes it to the other holders and spares; the number of durable copies. */
+  private int replicateHere(String user) {
+    ReentrantLock lock = locks[Math.floorMod(user.hashCode(), LOCK_STRIPES)];
+    lock.lock();
+    try {
+      clock.observe(local.version(Versioned.PROFILE, user));
+      local.setVersion(Versioned.PROFILE, user, clock.now());
+      ProfileImage image = local.exportProfile(user).orElseThrow(() -> new StoreException("unknown user " + user));
+      MailMap map = Remote.join(managers.mailMap(user), "reading the mail map of " + user);
+      Set<String> live = new LinkedHashSet<>(members.get());
+      List<String> targets = new ArrayList<>(map.profileNodes().stream()
+          .filter(n -> !n.equals(self) && live.contains(n)).toList());
+      List<String> added = List.of();
+      if (!image.tombstone() && targets.size() + 1 < replication.replicas()) {
+        Set<String> holders = new LinkedHashSet<>(targets);
+        holders.add(self);
+        added = spares.apply(holders, replication.replicas() - holders.size());
+        targets.addAll(added);
+      }
+      Map<String, CompletableFuture<Boolean>> calls = new TreeMap<>();
+      for (String node : targets) {
+        calls.put(node, endpoint.call(node, IMPORT, image, timeout));
+      }
+      int copies = 1;
+      for (var call : calls.entrySet()) {
+        try {
+          if (call.getValue().join()) {
+            copies++;
+            if (added.contains(call.getKey())) {
+              Remote.join(managers.profileStored(user, call.getKey(), true), "registering a copy of " + user);
+              log.info("{} --> {}: new copy of the profile of {}", self, call.getKey(), user);
+            }
+          }
+        } catch (RuntimeException e) {
+          log.info("{} --> {}: profile of {} not copied: {}", self, call.getKey(), user, e.getMessage());
+        }
+      }
+      return copies;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void prepareHere(String user) {
+    ReentrantLock lock = locks[Math.floorMod(user.hashCode(), LOCK_STRIPES)];
+    lock.lock();
+    try {
+      MailMap map = Remote.join(managers.mailMap(user), "reading the mail map of " + user);
+      Set<String> live = new LinkedHashSet<>(members.get());
+      Map<String, Long> mine = Map.of(user, local.version(Versioned.PROFILE, user));
+      for (String holder : map.profileNodes()) {
+        if (!holder.equals(self) && live.contains(holder)) {
+          try {
+            Compared answer = Remote.join(endpoint.call(holder, COMPARE, mine, timeout), "comparing a profile");
+            answer.newerThere().forEach(this::importHere);
+          } catch (RuntimeException e) {
+            log.info("{} --> {}: profile of {} not compared before a change: {}", self, holder, user, e.getMessage());
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Applies an image when newer; true when this node's copy is now at least as new. */
+  private boolean importHere(ProfileImage image) {
+    clock.observe(image.version());
+    boolean applied = local.importProfile(image);
+    if (applied) {
+      log.debug("{}: profile of {} now at stamp {}{}", self, image.address(), image.version(),
+          image.tombstone() ? " (deleted)" : "");
+    }
+    return local.version(Versioned.PROFILE, image.address()) >= image.version();
+  }
+
+  // ---------------------------------------------------------------- anti-entropy
+
+  /**
+   * Compares the stamps of every profile held here with every other live member and exchanges the
+   * newer images; a member that does not answer is counted and skipped (the next run tries again).
+   */
+  public SyncResult syncAll() {
+    Map<String, Long> held = new TreeMap<>(local.versions(Versioned.PROFILE));
+    local.users().forEach(p -> held.putIfAbsent(p.address(), 0L));
+    int pulled = 0;
+    int pushed = 0;
+    int failed = 0;
+    for (String member : members.get()) {
+      if (member.equals(self) || closed) {
+        continue;
+      }
+      try {
+        List<String> users = new ArrayList<>(held.keySet());
+        for (int i = 0; i < users.size(); i += ProfileCodecs.MAX_COMPARED) {
+          Map<String, Long> chunk = new LinkedHashMap<>();
+          users.subList(i, Math.min(users.size(), i + ProfileCodecs.MAX_COMPARED))
+              .forEach(u -> chunk.put(u, held.get(u)));
+          Compared answer = Remote.join(endpoint.call(member, COMPARE, chunk, timeout), "comparing profiles");
+          for (ProfileImage image : answer.newerThere()) {
+            if (holdsLive(image.address()) && importHere(image)) {
+              pulled++;
+            }
+          }
+          for (String user : answer.newerHere()) {
+            Optional<ProfileImage> image = local.exportProfile(user);
+            if (image.isPresent()) {
+              Remote.join(endpoint.call(member, IMPORT, image.get(), timeout), "pushing the profile of " + user);
+              pushed++;
+            }
+          }
+        }
+      } catch (RuntimeException e) {
+        failed++;
+        log.info("{} --> {}: profile comparison not finished: {}", self, member, e.getMessage());
+      }
+    }
+    SyncResult result = new SyncResult(held.size(), pulled, pushed, failed);
+    lastSync = result;
+    if (pulled + pushed > 0) {
+      log.info("{}: profile anti-entropy compared {}, took {} newer, sent {} newer", self, held.size(), pulled, pushed);
+    }
+    return result;
+  }
+
+  private Compared compareHere(Map<String, Long> theirs) {
+    List<ProfileImage> newer = new ArrayList<>();
+    Set<String> older = new LinkedHashSet<>();
+    theirs.forEach((user, version) -> {
+      long mine = local.version(Versioned.PROFILE, user);
+      boolean live = holdsLive(user);
+      if (mine == 0 && !live) {
+        return; // not a holder of this user
+      }
+      if (mine > version) {
+        local.exportProfile(user).ifPresent(newer::add);
+      } else if (mine < version && live) {
+        older.add(user); // only a live holder takes images this way: a tombstone here is no reason to hold it
+      }
+    });
+    return new Compared(newer, older);
+  }
+
+  private boolean holdsLive(String user) {
+    return local.user(user).isPresent();
+  }
+}

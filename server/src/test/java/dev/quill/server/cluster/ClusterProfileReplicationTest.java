@@ -1,0 +1,169 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.server.node.QuillNode;
+import dev.quill.store.MailboxInfo;
+import dev.quill.store.Versioned;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Profiles on two of three real nodes in this JVM (the default R = 2): a user's password, quota and
+ * mailbox catalog are on two nodes; with either one gone the user logs in and changes things; a
+ * holder that was away takes the changes it missed when it returns, a user deleted meanwhile stays
+ * deleted, and a node whose clock runs ten seconds ahead cannot make its older change win.
+ */
+class ClusterProfileReplicationTest {
+  private static final String DOMAIN = "example.test";
+  private static final String USER = "pia@" + DOMAIN;
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  private InJvmCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private List<QuillNode> startThree(long clockOffsetOfA) throws Exception {
+    cluster = new InJvmCluster(dir, "profiles");
+    QuillNode a = cluster.start("a", c -> c.withClockOffsetMillis(clockOffsetOfA));
+    QuillNode b = cluster.start("b");
+    QuillNode c = cluster.start("c");
+    cluster.awaitComplete(3, WAIT);
+    a.mailStore().addDomain(DOMAIN);
+    await().atMost(WAIT).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(DOMAIN)));
+    return List.of(a, b, c);
+  }
+
+  /** The nodes whose own store holds the user's profile. */
+  private List<String> holders() {
+    return cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).map(n -> n.cluster().name())
+        .sorted().toList();
+  }
+
+  private QuillNode node(String name) {
+    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** Name and UIDVALIDITY of each mailbox of the catalog on one node's own store. */
+  private static Map<String, Long> catalog(QuillNode n) {
+    return n.store().mailboxes(USER).stream()
+        .collect(Collectors.toMap(MailboxInfo::name, MailboxInfo::uidValidity, (x, y) -> x, TreeMap::new));
+  }
+
+  private static boolean loginWorks(QuillNode via, String password) throws Exception {
+    return MailClients.imapLogin(via.ports().get("imap"), USER, password).contains("OK");
+  }
+
+  private void restart(String name, long clockOffset) throws Exception {
+    cluster.start(name, c -> c.withClockOffsetMillis(clockOffset));
+    cluster.awaitComplete(3, WAIT);
+  }
+
+  private void stopNode(QuillNode n) {
+    n.close();
+    cluster.nodes().remove(n);
+    cluster.awaitComplete(2, WAIT);
+  }
+
+  @Test
+  void profileAndCatalog_areOnTwoNodes_andEitherOneServesAlone() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    QuillNode a = nodes.get(0);
+    a.mailStore().addUser(USER, "first-pw".toCharArray());
+    assertThat(holders()).as("the profile on R = 2 nodes").hasSize(2).contains("a");
+
+    nodes.get(1).mailStore().setPassword(USER, "second-pw".toCharArray());
+    nodes.get(2).mailStore().setQuota(USER, 1_000_000);
+    try (var store = MailClients.connect("imap", nodes.get(2).ports().get("imap"), USER, "second-pw")) {
+      store.getFolder("Projects").create(jakarta.mail.Folder.HOLDS_MESSAGES);
+    }
+    for (String h : holders()) {
+      QuillNode n = node(h);
+      assertThat(n.store().authenticate(USER, "second-pw".toCharArray())).as("new password on %s", h).isTrue();
+      assertThat(n.store().user(USER).orElseThrow().quotaBytes()).as("quota on %s", h).isEqualTo(1_000_000);
+      assertThat(catalog(n)).as("catalog on %s", h).containsKey("Projects").isEqualTo(catalog(a));
+    }
+
+    // Each holder in turn is the only one left of the two: the user still logs in and changes things.
+    for (String gone : holders()) {
+      QuillNode g = node(gone);
+      stopNode(g);
+      for (QuillNode via : cluster.nodes()) {
+        assertThat(loginWorks(via, "second-pw")).as("login via %s with %s gone", via.cluster().name(), gone).isTrue();
+      }
+      cluster.nodes().getFirst().mailStore().setSubscribed(USER, "Projects", false);
+      assertThat(holders()).as("a spare took a copy: two live copies again").hasSize(2);
+      restart(gone, 0);
+      cluster.nodes().getFirst().mailStore().setSubscribed(USER, "Projects", true);
+    }
+  }
+
+  @Test
+  void aHolderAway_missesChanges_andTakesThemWhenBack_andADeleteStays() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    nodes.get(0).mailStore().addUser(USER, "first-pw".toCharArray());
+    String away = holders().getLast(); // the holder that is not the primary
+    stopNode(node(away));
+
+    cluster.nodes().getFirst().mailStore().setPassword(USER, "while-away".toCharArray());
+    restart(away, 0);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(node(away).store()
+        .authenticate(USER, "while-away".toCharArray())).as("%s took the change it missed", away).isTrue());
+    assertThat(node(away).store().authenticate(USER, "first-pw".toCharArray())).isFalse();
+
+    stopNode(node(away));
+    cluster.nodes().getFirst().mailStore().deleteUser(USER);
+    restart(away, 0);
+    await().atMost(WAIT).untilAsserted(() -> assertThat(node(away).store().user(USER))
+        .as("the delete reached %s when it returned", away).isEmpty());
+    for (QuillNode via : cluster.nodes()) {
+      assertThat(via.mailStore().resolveRecipient(USER)).as("unknown via %s", via.cluster().name()).isEmpty();
+      assertThat(loginWorks(via, "while-away")).isFalse();
+    }
+    assertThat(holders()).isEmpty();
+  }
+
+  @Test
+  void aNodeTenSecondsAhead_cannotMakeItsOlderChangeWin() throws Exception {
+    List<QuillNode> nodes = startThree(10_000);
+    QuillNode a = nodes.get(0);
+    a.mailStore().addUser(USER, "first-pw".toCharArray());
+    a.mailStore().setPassword(USER, "from-fast-a".toCharArray()); // stamped on a, ten seconds ahead
+    long fastStamp = a.store().version(Versioned.PROFILE, USER);
+    assertThat(fastStamp >>> 16).as("a's stamp is ahead of the wall clock")
+        .isGreaterThan(System.currentTimeMillis() + 5_000);
+    stopNode(a);
+
+    QuillNode b = node("b");
+    b.mailStore().setPassword(USER, "later-on-b".toCharArray()); // made later, by a node with a true clock
+    restart("a", 10_000);
+
+    await().atMost(WAIT).untilAsserted(() -> assertThat(node("a").store()
+        .authenticate(USER, "later-on-b".toCharArray())).as("a took the later change").isTrue());
+    for (String h : holders()) {
+      assertThat(node(h).store().authenticate(USER, "from-fast-a".toCharArray())).as("old password on %s", h).isFalse();
+      assertThat(node(h).store().version(Versioned.PROFILE, USER)).as("stamp on %s", h).isGreaterThan(fastStamp);
+    }
+    for (QuillNode via : cluster.nodes()) {
+      assertThat(loginWorks(via, "later-on-b")).as("login via %s", via.cluster().name()).isTrue();
+    }
+    assertThat(Set.copyOf(holders())).contains("a");
+  }
+}
