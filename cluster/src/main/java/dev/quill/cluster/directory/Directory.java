@@ -4,18 +4,21 @@ import dev.quill.cluster.directory.DirectoryChange.AliasAdded;
 import dev.quill.cluster.directory.DirectoryChange.AliasDeleted;
 import dev.quill.cluster.directory.DirectoryChange.DomainAdded;
 import dev.quill.cluster.directory.DirectoryChange.DomainDeleted;
+import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.store.MailStore;
 import dev.quill.store.StoreException;
+import dev.quill.store.Versioned;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -35,31 +38,39 @@ import org.slf4j.LoggerFactory;
  * error; a domain they still have users or aliases in is kept, with a WARN line; an alias that
  * points elsewhere there is refused (the sender logs it).
  *
- * <p>After a view change, {@link #membersJoined} sends this node's whole list to each new member
- * (DIRECTORY_SYNC), which adds what it lacks and never deletes; wired on every node, that copies
- * lists both ways between the old members and the new one.
+ * <p>Every change carries a hybrid-logical-clock stamp ({@link HybridClock}), kept per domain and
+ * per alias in the store ({@link Versioned}), also after a delete (a tombstone): a receiver applies
+ * a change only over an older stamp, so changes to one name settle last-writer-wins in any order of
+ * arrival, and a stamp read from another node moves this node's clock past it.
  *
- * <p>XXX Known limits: deletes have no tombstones, so a node that was away during a delete brings
- * the domain or alias back to everyone with its sync; a member that missed a change while staying
- * in the view (a timeout) stays without it until the next sync. Inter-node traffic is not
+ * <p>After a view change, {@link #membersJoined} sends this node's whole list with its stamps to each
+ * new member (DIRECTORY_SYNC); wired on every node, that copies lists both ways between the old
+ * members and the new one. The receiver takes every entry stamped later than its own — an add or a
+ * delete — so a node that was away during a delete does not bring the name back. Entries that were
+ * never stamped on either side (made before stamps existed, or straight in one node's store) are
+ * only added, never deleted, and a conflict between two such aliases keeps the receiver's target.
+ *
+ * <p>XXX Known limits: a member that missed a change while staying in the view (a timeout) stays
+ * without it until the next sync; tombstones are kept for good. Inter-node traffic is not
  * authenticated yet (a later issue): anyone reaching the cluster port can add domains and aliases.
  *
- * <p>Wire: {@link TypeIds#DIRECTORY_CHANGE} and {@link TypeIds#DIRECTORY_SYNC}, version 1, layouts in
+ * <p>Wire: {@link TypeIds#DIRECTORY_CHANGE} and {@link TypeIds#DIRECTORY_SYNC}, version 2, layouts in
  * {@link DirectoryCodecs}; both are requests answered with an empty body.
  */
 public final class Directory {
   private static final Logger log = LoggerFactory.getLogger(Directory.class);
 
-  static final MessageType<DirectoryChange, Void> CHANGE = new MessageType<>(
-      TypeIds.DIRECTORY_CHANGE, 1, "DIRECTORY_CHANGE", DirectoryCodecs.CHANGE, Codecs.EMPTY);
+  static final MessageType<DirectoryChange.Stamped, Void> CHANGE = new MessageType<>(
+      TypeIds.DIRECTORY_CHANGE, 2, "DIRECTORY_CHANGE", DirectoryCodecs.STAMPED, Codecs.EMPTY);
   static final MessageType<DirectoryList, Void> SYNC = new MessageType<>(
-      TypeIds.DIRECTORY_SYNC, 1, "DIRECTORY_SYNC", DirectoryCodecs.LIST, Codecs.EMPTY);
+      TypeIds.DIRECTORY_SYNC, 2, "DIRECTORY_SYNC", DirectoryCodecs.LIST, Codecs.EMPTY);
   /** How long a member has to apply one change or sync before it is logged as missed. */
   static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private final String self;
   private final RpcEndpoint endpoint;
   private final MailStore store;
+  private final HybridClock clock;
   private final Supplier<List<String>> members;
   /** Per member, the last message sent to it; the next one is sent when it completes. Guarded by itself. */
   private final Map<String, CompletableFuture<Void>> queues = new HashMap<>();
@@ -70,12 +81,15 @@ public final class Directory {
    *
    * @param self this node's name, never sent to
    * @param members the current members (this node may be among them)
+   * @param clock stamps this node's changes
    */
-  public Directory(String self, RpcEndpoint endpoint, MailStore store, Supplier<List<String>> members) {
+  public Directory(String self, RpcEndpoint endpoint, MailStore store, Supplier<List<String>> members,
+      HybridClock clock) {
     this.self = self;
     this.endpoint = endpoint;
     this.store = store;
     this.members = members;
+    this.clock = clock;
     endpoint.register(CHANGE, (from, change) -> {
       apply(from, change);
       return null;
@@ -88,8 +102,10 @@ public final class Directory {
 
   /** Adds a domain here, then on every other member; false when this node had it already. */
   public boolean addDomain(String domain) {
+    long stamp = stamp(Versioned.DOMAIN, domain);
     boolean added = store.addDomain(domain);
-    sendToOthers(new DomainAdded(domain));
+    store.setVersion(Versioned.DOMAIN, domain, stamp);
+    sendToOthers(stamp, new DomainAdded(domain));
     return added;
   }
 
@@ -99,8 +115,10 @@ public final class Directory {
    * @throws StoreException (and nothing is sent) while users or aliases remain in it here
    */
   public boolean deleteDomain(String domain) {
+    long stamp = stamp(Versioned.DOMAIN, domain);
     boolean deleted = store.deleteDomain(domain);
-    sendToOthers(new DomainDeleted(domain));
+    store.setVersion(Versioned.DOMAIN, domain, stamp);
+    sendToOthers(stamp, new DomainDeleted(domain));
     return deleted;
   }
 
@@ -112,20 +130,25 @@ public final class Directory {
    * @throws StoreException (and nothing is sent) when this node refuses it
    */
   public void addAlias(String alias, String target) {
+    long stamp = stamp(Versioned.ALIAS, alias);
     store.putAlias(alias, target);
-    sendToOthers(new AliasAdded(alias, target));
+    store.setVersion(Versioned.ALIAS, alias, stamp);
+    sendToOthers(stamp, new AliasAdded(alias, target));
   }
 
   /** Deletes an alias here, then on every other member; false when this node did not have it. */
   public boolean deleteAlias(String alias) {
+    long stamp = stamp(Versioned.ALIAS, alias);
     boolean deleted = store.deleteAlias(alias);
-    sendToOthers(new AliasDeleted(alias));
+    store.setVersion(Versioned.ALIAS, alias, stamp);
+    sendToOthers(stamp, new AliasDeleted(alias));
     return deleted;
   }
 
   /** Sends this node's whole list of domains and aliases to each of {@code joined} but itself, without waiting. */
   public void membersJoined(Collection<String> joined) {
-    DirectoryList list = new DirectoryList(store.domains(), store.aliases());
+    DirectoryList list = new DirectoryList(store.domains(), store.aliases(), store.versions(Versioned.DOMAIN),
+        store.versions(Versioned.ALIAS));
     for (String member : joined) {
       if (!member.equals(self)) {
         send(member, SYNC, list);
@@ -134,6 +157,47 @@ public final class Directory {
   }
 
   // ---------------------------------------------------------------- receiving
+
+  /** A stamp for a change to {@code name} made here: after every stamp seen, its own included. */
+  private long stamp(Versioned kind, String name) {
+    clock.observe(store.version(kind, name));
+    return clock.now();
+  }
+
+  /** Applies a change stamped later than what this node holds of the name, and keeps its stamp. */
+  private void apply(String from, DirectoryChange.Stamped stamped) {
+    DirectoryChange change = stamped.change();
+    clock.observe(stamped.stamp());
+    Versioned kind = switch (change) {
+      case DomainAdded d -> Versioned.DOMAIN;
+      case DomainDeleted d -> Versioned.DOMAIN;
+      case AliasAdded a -> Versioned.ALIAS;
+      case AliasDeleted a -> Versioned.ALIAS;
+    };
+    String name = switch (change) {
+      case DomainAdded(String domain) -> domain;
+      case DomainDeleted(String domain) -> domain;
+      case AliasAdded(String alias, String target) -> alias;
+      case AliasDeleted(String alias) -> alias;
+    };
+    if (stamped.stamp() <= store.version(kind, name)) {
+      return; // a later change of this name is here already
+    }
+    apply(from, change);
+    if (took(change)) { // a domain kept for its users here keeps its older stamp too
+      store.setVersion(kind, name, stamped.stamp());
+    }
+  }
+
+  /** Whether this node's store now says what {@code change} says. */
+  private boolean took(DirectoryChange change) {
+    return switch (change) {
+      case DomainAdded(String domain) -> store.hasDomain(domain);
+      case DomainDeleted(String domain) -> !store.hasDomain(domain);
+      case AliasAdded(String alias, String target) -> store.aliasTarget(alias).filter(target::equals).isPresent();
+      case AliasDeleted(String alias) -> store.aliasTarget(alias).isEmpty();
+    };
+  }
 
   private void apply(String from, DirectoryChange change) {
     switch (change) {
@@ -151,16 +215,58 @@ public final class Directory {
           log.warn("{} <-- {}: keeps domain {} deleted there: {}", self, from, domain, e.getMessage());
         }
       }
-      case AliasAdded(String alias, String target) -> store.putAlias(alias, target);
+      case AliasAdded(String alias, String target) -> {
+        if (store.aliasTarget(alias).filter(held -> !held.equals(target)).isPresent()) {
+          store.deleteAlias(alias); // a later change points it elsewhere
+        }
+        store.putAlias(alias, target);
+      }
       case AliasDeleted(String alias) -> store.deleteAlias(alias);
     }
   }
 
-  /** Adds what this node lacks of another node's list; conflicts are logged and skipped, nothing is deleted. */
+  /**
+   * Takes every entry of another node's list stamped later than here (an add or a delete); of the
+   * entries stamped on neither side, adds what this node lacks (conflicts are logged and skipped).
+   */
   private void merge(String from, DirectoryList list) {
+    int stamped = 0;
+    Set<String> domainsThere = Set.copyOf(list.domains());
+    for (Map.Entry<String, Long> e : list.domainStamps().entrySet()) {
+      String domain = e.getKey();
+      clock.observe(e.getValue());
+      if (e.getValue() > store.version(Versioned.DOMAIN, domain)) {
+        DirectoryChange change = domainsThere.contains(domain) ? new DomainAdded(domain) : new DomainDeleted(domain);
+        apply(from, change);
+        if (took(change)) {
+          store.setVersion(Versioned.DOMAIN, domain, e.getValue());
+          stamped++;
+        }
+      }
+    }
+    for (Map.Entry<String, Long> e : list.aliasStamps().entrySet()) {
+      String alias = e.getKey();
+      clock.observe(e.getValue());
+      if (e.getValue() > store.version(Versioned.ALIAS, alias)) {
+        String target = list.aliases().get(alias);
+        try {
+          DirectoryChange change = target != null ? new AliasAdded(alias, target) : new AliasDeleted(alias);
+          apply(from, change);
+          if (took(change)) {
+            store.setVersion(Versioned.ALIAS, alias, e.getValue());
+            stamped++;
+          }
+        } catch (StoreException failure) {
+          log.warn("{} <-- {}: alias {} not taken: {}", self, from, Names.abbreviate(alias), failure.getMessage());
+        }
+      }
+    }
     int domains = 0;
     int aliases = 0;
     for (String domain : list.domains()) {
+      if (list.domainStamps().containsKey(domain) || store.version(Versioned.DOMAIN, domain) != 0) {
+        continue; // settled by the stamps above
+      }
       try {
         domains += store.addDomain(domain) ? 1 : 0;
       } catch (StoreException e) {
@@ -168,6 +274,9 @@ public final class Directory {
       }
     }
     for (Map.Entry<String, String> alias : list.aliases().entrySet()) {
+      if (list.aliasStamps().containsKey(alias.getKey()) || store.version(Versioned.ALIAS, alias.getKey()) != 0) {
+        continue;
+      }
       Optional<String> held = store.aliasTarget(alias.getKey());
       if (held.isPresent()) {
         if (!held.get().equals(alias.getValue())) {
@@ -183,17 +292,18 @@ public final class Directory {
         log.warn("{} <-- {}: alias {} not added: {}", self, from, Names.abbreviate(alias.getKey()), e.getMessage());
       }
     }
-    if (domains + aliases > 0) {
-      log.info("{} <-- {}: DIRECTORY_SYNC added {} domain(s) and {} alias(es)", self, from, domains, aliases);
+    if (domains + aliases + stamped > 0) {
+      log.info("{} <-- {}: DIRECTORY_SYNC took {} later change(s), added {} unstamped domain(s) and {} alias(es)",
+          self, from, stamped, domains, aliases);
     }
   }
 
   // ---------------------------------------------------------------- sending
 
-  private void sendToOthers(DirectoryChange change) {
+  private void sendToOthers(long stamp, DirectoryChange change) {
     for (String member : members.get()) {
       if (!member.equals(self)) {
-        send(member, CHANGE, change);
+        send(member, CHANGE, new DirectoryChange.Stamped(stamp, change));
       }
     }
   }
@@ -225,6 +335,7 @@ public final class Directory {
     return switch (body) {
       case DirectoryList list -> "DIRECTORY_SYNC(" + list.domains().size() + " domains, " + list.aliases().size()
           + " aliases)";
+      case DirectoryChange.Stamped s -> "DIRECTORY_CHANGE " + s.change();
       default -> "DIRECTORY_CHANGE " + body;
     };
   }

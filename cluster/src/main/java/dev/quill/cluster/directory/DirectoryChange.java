@@ -2,6 +2,9 @@ package dev.quill.cluster.directory;
 
 /** One change to the domains and aliases that every node holds, as one node sends it to the others. */
 sealed interface DirectoryChange {
+  /** A change with the hybrid-logical-clock stamp it was made under: receivers apply it only over an older one. */
+  record Stamped(long stamp, DirectoryChange change) {}
+
   /** A domain added; receivers that have it already change nothing. */
   record DomainAdded(String domain) implements DirectoryChange {}
 

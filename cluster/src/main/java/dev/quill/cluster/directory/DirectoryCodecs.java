@@ -20,7 +20,10 @@ import java.util.Map;
  * DirectoryChange   byte kind: 0 domain added, 1 domain deleted (string domain),
  *                              2 alias added (string alias, string target), 3 alias deleted (string alias)
  * DirectoryList     varint n + n strings domains, varint m + m pairs (string alias, string target);
- *                   n, m &le; 1,000,000, no repeated domain or alias
+ *                   n, m &le; 1,000,000, no repeated domain or alias;
+ *                   then (version 2) the stamps of domains and of aliases, each:
+ *                   varint k &le; 1,000,000 + k pairs (string name, long stamp)
+ * Stamped           long stamp, DirectoryChange (version 2 of DIRECTORY_CHANGE)
  * </pre>
  */
 final class DirectoryCodecs {
@@ -37,6 +40,13 @@ final class DirectoryCodecs {
   static final Codec<DirectoryChange> CHANGE = Codec.of(DirectoryCodecs::writeChange, DirectoryCodecs::readChange);
 
   static final Codec<DirectoryList> LIST = Codec.of(DirectoryCodecs::writeList, DirectoryCodecs::readList);
+
+  static final Codec<DirectoryChange.Stamped> STAMPED = Codec.of(
+      (out, s) -> {
+        out.writeLong(s.stamp());
+        writeChange(out, s.change());
+      },
+      in -> new DirectoryChange.Stamped(in.readLong(), readChange(in)));
 
   private static void writeChange(WireWriter out, DirectoryChange change) {
     switch (change) {
@@ -81,6 +91,32 @@ final class DirectoryCodecs {
       Names.write(out, alias);
       Names.write(out, target);
     });
+    writeStamps(out, list.domainStamps());
+    writeStamps(out, list.aliasStamps());
+  }
+
+  private static void writeStamps(WireWriter out, Map<String, Long> stamps) {
+    if (stamps.size() > MAX_ENTRIES) {
+      throw new IllegalArgumentException(stamps.size() + " stamps exceed the maximum " + MAX_ENTRIES);
+    }
+    out.writeVarInt(stamps.size());
+    stamps.forEach((name, stamp) -> {
+      Names.write(out, name);
+      out.writeLong(stamp);
+    });
+  }
+
+  private static Map<String, Long> readStamps(WireReader in, String what) throws WireException {
+    // each stamp takes at least nine bytes, so the count is also checked against the bytes left
+    int count = in.readLength(MAX_ENTRIES, what + " stamp count");
+    Map<String, Long> stamps = new LinkedHashMap<>();
+    for (int i = 0; i < count; i++) {
+      String name = Names.read(in, what);
+      if (stamps.putIfAbsent(name, in.readLong()) != null) {
+        throw new WireException(what + " '" + Names.abbreviate(name) + "' has two stamps");
+      }
+    }
+    return stamps;
   }
 
   private static DirectoryList readList(WireReader in) throws WireException {
@@ -95,6 +131,6 @@ final class DirectoryCodecs {
         throw new WireException("alias '" + Names.abbreviate(alias) + "' appears twice");
       }
     }
-    return new DirectoryList(domains, aliases);
+    return new DirectoryList(domains, aliases, readStamps(in, "domain"), readStamps(in, "alias"));
   }
 }

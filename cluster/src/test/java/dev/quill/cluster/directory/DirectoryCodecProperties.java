@@ -89,7 +89,18 @@ class DirectoryCodecProperties {
   @Provide
   Arbitrary<DirectoryList> lists() {
     return Combinators.combine(names().list().uniqueElements().ofMaxSize(10),
-        Arbitraries.maps(names(), names()).ofMaxSize(10)).as(DirectoryList::new);
+        Arbitraries.maps(names(), names()).ofMaxSize(10), Arbitraries.maps(names(), Arbitraries.longs()).ofMaxSize(5),
+        Arbitraries.maps(names(), Arbitraries.longs()).ofMaxSize(5)).as(DirectoryList::new);
+  }
+
+  @Provide
+  Arbitrary<dev.quill.store.ProfileImage> images() {
+    Arbitrary<dev.quill.store.ProfileImage.Mailbox> box = Combinators.combine(names(),
+        Arbitraries.longs().between(1, 0xffff_ffffL), names().set().ofMaxSize(3),
+        Arbitraries.longs().between(0, 0xffff_ffffL), Arbitraries.longs().greaterOrEqual(0))
+        .as(dev.quill.store.ProfileImage.Mailbox::new);
+    return Combinators.combine(names(), Arbitraries.longs(), profiles(), box.list().ofMaxSize(4),
+        names().set().ofMaxSize(4)).as(dev.quill.store.ProfileImage::new);
   }
 
   // ---------------------------------------------------------------- round trips
@@ -131,10 +142,28 @@ class DirectoryCodecProperties {
   }
 
   @Property
+  void stampedChange_roundTrips(@ForAll("changes") DirectoryChange change, @ForAll long stamp) throws WireException {
+    var stamped = new DirectoryChange.Stamped(stamp, change);
+    assertThat(roundTrip(DirectoryCodecs.STAMPED, stamped)).isEqualTo(stamped);
+  }
+
+  @Property
   void list_roundTripsInOrder(@ForAll("lists") DirectoryList list) throws WireException {
     DirectoryList back = roundTrip(DirectoryCodecs.LIST, list);
     assertThat(back.domains()).containsExactlyElementsOf(list.domains());
     assertThat(back.aliases()).containsExactlyEntriesOf(list.aliases());
+    assertThat(back.domainStamps()).containsExactlyEntriesOf(list.domainStamps());
+    assertThat(back.aliasStamps()).containsExactlyEntriesOf(list.aliasStamps());
+  }
+
+  @Property
+  void profileImage_andComparisons_roundTrip(@ForAll("images") dev.quill.store.ProfileImage image,
+      @ForAll("names") String user, @ForAll long version) throws WireException {
+    assertThat(roundTrip(ProfileCodecs.IMAGE, image)).isEqualTo(image);
+    var compared = new ProfileReplicas.Compared(List.of(image), Set.of(user));
+    assertThat(roundTrip(ProfileCodecs.COMPARED, compared)).isEqualTo(compared);
+    assertThat(roundTrip(ProfileCodecs.VERSIONS, java.util.Map.of(user, version))).containsExactly(
+        java.util.Map.entry(user, version));
   }
 
   // ---------------------------------------------------------------- hostile input
@@ -144,7 +173,9 @@ class DirectoryCodecProperties {
   void arbitraryBytes_decodeOrWireException(@ForAll @Size(max = 80) byte[] input) {
     for (Codec<?> codec : List.of(ProfileCodecs.USER, ProfileCodecs.BOOLEAN, ProfileCodecs.CREDENTIALS,
         ProfileCodecs.NEW_MAILBOX, ProfileCodecs.SUBSCRIPTION, ProfileCodecs.QUOTA, ProfileCodecs.PROFILE,
-        ProfileCodecs.MAILBOX, ProfileCodecs.SUBSCRIPTIONS, DirectoryCodecs.CHANGE, DirectoryCodecs.LIST)) {
+        ProfileCodecs.MAILBOX, ProfileCodecs.SUBSCRIPTIONS, DirectoryCodecs.CHANGE, DirectoryCodecs.LIST,
+        DirectoryCodecs.STAMPED, ProfileCodecs.IMAGE, ProfileCodecs.COMPARED, ProfileCodecs.VERSIONS,
+        ProfileCodecs.COUNT)) {
       try {
         WireReader in = new WireReader(input);
         codec.read(in);

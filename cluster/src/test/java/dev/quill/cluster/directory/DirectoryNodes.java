@@ -1,6 +1,7 @@
 package dev.quill.cluster.directory;
 
 import dev.quill.cluster.TestNodes;
+import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterTransport;
@@ -58,7 +59,8 @@ final class DirectoryNodes implements AutoCloseable {
     node.transport = transports.start(node.name);
     node.rpc = new RpcEndpoint(node.transport, false);
     node.profiles = new ProfileAccess(node.rpc, node.store);
-    node.directory = new Directory(node.name, node.rpc, node.store, () -> node.transport.view().members());
+    node.directory = new Directory(node.name, node.rpc, node.store, () -> node.transport.view().members(),
+        new HybridClock());
     node.transport.addViewListener(view -> {
       Set<String> joined = new TreeSet<>(view.members());
       joined.removeAll(node.known);
@@ -66,6 +68,13 @@ final class DirectoryNodes implements AutoCloseable {
       node.directory.membersJoined(joined);
     });
     node.rpc.listen();
+    return node;
+  }
+
+  /** The same node (name and store) as its restarted process would be, to join again after its transport closed. */
+  Node reopen(Node old) {
+    Node node = new Node(old.name, old.store);
+    nodes.add(node);
     return node;
   }
 
@@ -81,8 +90,6 @@ final class DirectoryNodes implements AutoCloseable {
       }
     }
     transports.close();
-    for (Node node : nodes) {
-      node.store.close();
-    }
+    nodes.stream().map(n -> n.store).distinct().forEach(RocksMailStore::close);
   }
 }

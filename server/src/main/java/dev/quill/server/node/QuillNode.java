@@ -155,11 +155,11 @@ public final class QuillNode implements AutoCloseable {
     // catchUp is set below, before the endpoint listens (no request reaches this before)
     FragmentAccess fragments = new FragmentAccess(node.rpc(), store, (user, box) -> catchUp.unreadable(user, box));
     ProfileAccess profiles = new ProfileAccess(node.rpc(), store);
-    Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members());
-    ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
-    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     long offset = config.cluster().clockOffsetMillis();
     HybridClock clock = new HybridClock(() -> System.currentTimeMillis() + offset);
+    Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members(), clock);
+    ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
+    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     LoadBalancer balancer = new LoadBalancer(config.cluster().spread());
     profileReplicas = new ProfileReplicas(node.name(), node.rpc(), store, clock, client, () -> node.view().members(),
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(),
