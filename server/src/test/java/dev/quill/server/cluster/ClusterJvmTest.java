@@ -50,7 +50,8 @@ class ClusterJvmTest {
       assertThat(report.coordinator()).isEqualTo("n1");
       assertThat(report.nodes()).allSatisfy(n -> assertThat(n.unreachable()).isNull());
       assertThat(node(report, "n2").counts().users()).isEqualTo(1);
-      assertThat(node(report, "n1").counts().users()).isZero();
+      assertThat(report.nodes().stream().mapToLong(n -> n.counts().users()).sum())
+          .as("the profile on two nodes, as R = 2 asks").isEqualTo(2);
       ClusterReport fromN3 = h.status(n3);
       assertThat(fromN3.viewId()).isEqualTo(report.viewId());
       assertThat(fromN3.self()).isEqualTo("n3");

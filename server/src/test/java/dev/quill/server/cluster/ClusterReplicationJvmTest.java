@@ -76,8 +76,10 @@ class ClusterReplicationJvmTest {
       }
       assertThat(MailClients.subjects("imap", p2.get("imap"), user, PASSWORD)).isEqualTo(acknowledged);
       assertThat(MailClients.imapLogin(p2.get("imap"), onN3, PASSWORD))
-          .as("a user whose profile is on the dead node: a temporary refusal, not invalid credentials")
-          .startsWith("a NO [UNAVAILABLE]").doesNotContain("AUTHENTICATIONFAILED");
+          .as("a user created on the dead node: its profile has a second copy, so the login works")
+          .startsWith("a OK");
+      assertThat(MailClients.imapLogin(p2.get("imap"), onN3, "wrong-" + PASSWORD))
+          .as("and a wrong password is still refused as such").contains("AUTHENTICATIONFAILED");
       assertThat(MailClients.imapLogin(p2.get("imap"), "nobody@" + DOMAIN, PASSWORD))
           .as("nor for any unknown name while a member is down").startsWith("a NO [UNAVAILABLE]");
 
