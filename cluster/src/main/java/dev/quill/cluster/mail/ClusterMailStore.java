@@ -615,7 +615,7 @@ public final class ClusterMailStore implements MailStore {
   }
 
   private CompletableFuture<Void> expungeAt(String node, String user, String box, List<Long> uids, long seq) {
-    return node.equals(self) ? local.expunge(user, box, uids, seq)
+    return node.equals(self) ? fragments.expungeHere(user, box, uids, seq)
         : fragments.expunge(node, user, box, uids, seq, timeout);
   }
 

@@ -14,11 +14,13 @@ import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.store.Addresses;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxInfo;
+import dev.quill.store.MailboxNames;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
 import java.time.Duration;
@@ -28,6 +30,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Requests a node serves on its own fragments, for the nodes that gather mailboxes.
@@ -82,11 +86,15 @@ public final class FragmentAccess {
   static final MessageType<UserRequest, Long> USAGE = new MessageType<>(
       TypeIds.FRAGMENT_USAGE, 1, "FRAGMENT_USAGE", FragmentAccessCodecs.USER, FragmentAccessCodecs.BYTES_USED);
 
+  private static final Logger log = LoggerFactory.getLogger(FragmentAccess.class);
+  /** How long an expunge repeated on a move's target may take. */
+  static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(10);
   /** Listing attempts before giving up on a fragment that changes under every read. */
   static final int LIST_ATTEMPTS = 20;
 
   private final RpcEndpoint endpoint;
   private final MailStore store;
+  private final MovesInProgress moves = new MovesInProgress();
 
   /** Serves this node's {@code store} on {@code endpoint}; register before the endpoint listens. */
   public FragmentAccess(RpcEndpoint endpoint, MailStore store) {
@@ -114,7 +122,7 @@ public final class FragmentAccess {
     endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
     endpoint.register(LOAD, (from, r) -> loaded(r));
     endpoint.register(FLAGS, (from, r) -> done(store.updateFlags(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq())));
-    endpoint.register(EXPUNGE, (from, r) -> done(store.expunge(r.user(), r.mailbox(), r.uids(), r.modSeq())));
+    endpoint.register(EXPUNGE, (from, r) -> done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq())));
     endpoint.register(EXPUNGED_SINCE, (from, r) -> store.expungedSince(r.user(), r.mailbox(), r.modSeq()));
     // A node holding nothing of the user answers false rather than the store's "unknown user":
     // a caller's mail map may name a node whose fragment is already gone.
@@ -168,6 +176,40 @@ public final class FragmentAccess {
   public CompletableFuture<Void> expunge(String node, String user, String mailbox, Collection<Long> uids, long modSeq,
       Duration timeout) {
     return endpoint.call(node, EXPUNGE, new ExpungeRequest(user, mailbox, List.copyOf(uids), modSeq), timeout);
+  }
+
+  /**
+   * Expunges from this node's own fragment under a manager MODSEQ. While the fragment is being moved
+   * to another node ({@link MovesInProgress}), the expunge waits for the copy batch in flight and is
+   * repeated on the move's target, so that no copy of an expunged message is left there for readers
+   * to see (the move's comparison would remove it, but only later). Every expunge of a fragment on
+   * this node, a client's through another node or this node's own, must come through here.
+   */
+  public CompletableFuture<Void> expungeHere(String user, String mailbox, Collection<Long> uids, long modSeq) {
+    Optional<MovesInProgress.Move> move = moves.of(Addresses.normalize(user), MailboxNames.canonical(mailbox));
+    if (move.isEmpty()) {
+      return store.expunge(user, mailbox, uids, modSeq);
+    }
+    return MovesInProgress.locked(move.get(), () -> {
+      try {
+        store.expunge(user, mailbox, uids, modSeq).join();
+      } catch (CompletionException e) {
+        return CompletableFuture.failedFuture(e.getCause() == null ? e : e.getCause());
+      }
+      try {
+        expunge(move.get().target(), user, mailbox, uids, modSeq, FORWARD_TIMEOUT).join();
+      } catch (CompletionException e) {
+        // the move's comparison removes the copy there later; this expunge is durable here
+        log.info("{}: expunge of {}/{} not repeated on {}, the move's target: {}", endpoint.self(), user, mailbox,
+            move.get().target(), e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      }
+      return CompletableFuture.<Void>completedFuture(null);
+    });
+  }
+
+  /** The moves of this node's fragments going on, shared with the rebalancer's mover. */
+  MovesInProgress moves() {
+    return moves;
   }
 
   /** UIDs expunged from {@code node}'s fragment above {@code modSeq} (possibly a superset, see {@link MailStore#expungedSince}). */

@@ -161,11 +161,22 @@ final class FragmentMover {
       return new Outcome.Skipped("already on " + target);
     }
 
+    MovesInProgress.Move registered = fragments.moves().begin(user, box, target);
+    try {
+      return moveRegistered(user, box, uidValidity, target, here, registered, listener, stop);
+    } finally {
+      fragments.moves().end(user, box, registered);
+    }
+  }
+
+  /** The move once registered: expunges here meanwhile wait for the batch in flight and reach the target too. */
+  private Outcome moveRegistered(String user, String box, long uidValidity, String target, FragmentListing here,
+      MovesInProgress.Move registered, CopyListener listener, BooleanSupplier stop) {
     Map<Long, Long> sent = new LinkedHashMap<>(); // UID -> MODSEQ it was copied with
     Set<Long> stored = new HashSet<>(); // UIDs the target said it stored
     String copyFailure = null;
     try {
-      copy(user, box, uidValidity, target, here.messages(), sent, stored, listener, stop);
+      copy(user, box, uidValidity, target, here.messages(), sent, stored, listener, stop, registered);
     } catch (RuntimeException e) {
       copyFailure = "copying " + user + "/" + box + " to " + target + " stopped: " + message(e);
       log.warn("{}: {}", self, copyFailure);
@@ -202,7 +213,8 @@ final class FragmentMover {
   // ---- copy ----------------------------------------------------------------------------------
 
   private void copy(String user, String box, long uidValidity, String target, List<MessageMeta> messages,
-      Map<Long, Long> sent, Set<Long> stored, CopyListener listener, BooleanSupplier stop) {
+      Map<Long, Long> sent, Set<Long> stored, CopyListener listener, BooleanSupplier stop,
+      MovesInProgress.Move registered) {
     int i = 0;
     while (i < messages.size()) {
       if (stop.getAsBoolean()) {
@@ -216,36 +228,48 @@ final class FragmentMover {
         batch.add(messages.get(i).uid());
         i++;
       }
-      Map<LoadedMessage, CompletableFuture<AppendResult>> calls = new LinkedHashMap<>();
-      for (LoadedMessage m : store.load(user, box, batch, ALL)) {
-        if (m.body() == null) {
-          continue; // corrupt and quarantined by the load: nothing left to move
-        }
-        MessageMeta meta = m.meta();
-        sent.put(meta.uid(), meta.modSeq());
-        calls.put(m, storing.store(target, new AssignedMessage(user, box, uidValidity, meta.uid(), meta.modSeq(),
-            m.body(), meta.flags(), meta.internalDate(), m.derived()), timeout));
-      }
-      RuntimeException failure = null;
-      for (var call : calls.entrySet()) {
-        try {
-          AppendResult r = Remote.join(call.getValue(), "storing on " + target);
-          if (!r.stored()) {
-            throw new StoreException(target + " refused UID " + call.getKey().meta().uid() + ": over quota");
-          }
-          stored.add(call.getKey().meta().uid());
-          listener.copied(call.getKey().meta().size());
-        } catch (RuntimeException e) {
-          if (alreadyThere(e)) {
-            continue; // a replica of this message is on the target already: it stays here as well
-          }
-          failure = failure == null ? e : failure;
-        }
-      }
+      RuntimeException failure = MovesInProgress.locked(registered,
+          () -> copyBatch(user, box, uidValidity, target, batch, sent, stored, listener));
       if (failure != null) {
         throw failure;
       }
     }
+  }
+
+  /**
+   * Loads one batch here and stores it on the target, under the move's lock: an expunge here waits
+   * until the batch is on the target, then repeats itself there ({@link FragmentAccess#expungeHere}).
+   * The first failure, or null.
+   */
+  private RuntimeException copyBatch(String user, String box, long uidValidity, String target, List<Long> batch,
+      Map<Long, Long> sent, Set<Long> stored, CopyListener listener) {
+    Map<LoadedMessage, CompletableFuture<AppendResult>> calls = new LinkedHashMap<>();
+    for (LoadedMessage m : store.load(user, box, batch, ALL)) {
+      if (m.body() == null) {
+        continue; // corrupt and quarantined by the load: nothing left to move
+      }
+      MessageMeta meta = m.meta();
+      sent.put(meta.uid(), meta.modSeq());
+      calls.put(m, storing.store(target, new AssignedMessage(user, box, uidValidity, meta.uid(), meta.modSeq(),
+          m.body(), meta.flags(), meta.internalDate(), m.derived()), timeout));
+    }
+    RuntimeException failure = null;
+    for (var call : calls.entrySet()) {
+      try {
+        AppendResult r = Remote.join(call.getValue(), "storing on " + target);
+        if (!r.stored()) {
+          throw new StoreException(target + " refused UID " + call.getKey().meta().uid() + ": over quota");
+        }
+        stored.add(call.getKey().meta().uid());
+        listener.copied(call.getKey().meta().size());
+      } catch (RuntimeException e) {
+        if (alreadyThere(e)) {
+          continue; // a replica of this message is on the target already: it stays here as well
+        }
+        failure = failure == null ? e : failure;
+      }
+    }
+    return failure;
   }
 
   /** Whether a store failed because the target holds that UID already (another replica moved there). */
