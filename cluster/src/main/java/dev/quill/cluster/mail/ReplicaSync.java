@@ -41,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * <p>Changes made here are numbered by the user's manager like any client change, so sessions see
  * them as changes (and CONDSTORE clients under a new MODSEQ); the copies then agree on flags and
  * contents. A holder that does not answer is skipped; the next sync (next view change) tries again.
+ *
+ * <p>Anti-entropy ({@link #startSweeps}): on a timer, the same comparison of every fragment, throttled,
+ * which also copies each message that fewer than R live nodes hold (a write refused with 451 after
+ * some copies were made, a copy lost) — but not in a mailbox one of whose holders is presumed down:
+ * its copies there still count, and copying them elsewhere would leave R + 1 when it returns. Its
+ * progress shows in {@code cluster status} ({@link #progress}).
  */
 public final class ReplicaSync {
   private static final Logger log = LoggerFactory.getLogger(ReplicaSync.class);
@@ -50,6 +56,8 @@ public final class ReplicaSync {
   private static final Duration MAP_WAIT = Duration.ofSeconds(30);
   /** Pause before syncing again the fragments whose sync failed. */
   private static final Duration RETRY_PAUSE = Duration.ofSeconds(2);
+  /** Pause between two fragments of a background sweep: at most 200 fragments a second, so serving comes first. */
+  private static final Duration SWEEP_PAUSE = Duration.ofMillis(5);
 
   private final String self;
   private final MailStore local;
@@ -59,6 +67,12 @@ public final class ReplicaSync {
   private final Duration timeout;
   private final AtomicBoolean catchingUp;
   private final AtomicBoolean replicate = new AtomicBoolean();
+  private final AtomicBoolean sweep = new AtomicBoolean();
+  /** The run going on: what it does, fragments to compare and compared so far; null when none. */
+  private volatile String runKind;
+  private volatile Supplier<java.util.Set<String>> presumedDown = java.util.Set::of;
+  private volatile int runTotal;
+  private volatile int runDone;
   /** Fragments ("user\0mailbox") whose last sync failed: not read here until one succeeds. */
   private final Set<String> unsynced = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final FragmentService storing;
@@ -158,7 +172,14 @@ public final class ReplicaSync {
         }
         boolean guarded = catchingUp.get();
         boolean copying = replicate.getAndSet(false);
-        Result r = syncAll(() -> closed, copying);
+        boolean sweeping = sweep.getAndSet(false);
+        runKind = guarded ? "catching up" : copying ? "re-replicating" : sweeping ? "anti-entropy" : "syncing";
+        Result r;
+        try {
+          r = syncAll(() -> closed, copying || sweeping, sweeping && !copying, sweeping && !guarded);
+        } finally {
+          runKind = null;
+        }
         if (guarded) {
           catchingUp.set(false); // a catch-up asked for during this run sets it again, with a run after
         }
@@ -189,7 +210,7 @@ public final class ReplicaSync {
       }
       int cut = k.indexOf('\0');
       try {
-        sync(k.substring(0, cut), k.substring(cut + 1), false);
+        sync(k.substring(0, cut), k.substring(cut + 1), false, false);
         unsynced.remove(k);
         log.info("event=catch-up-retried node={} user={} mailbox={}", self, k.substring(0, cut), k.substring(cut + 1));
       } catch (RuntimeException e) {
@@ -207,9 +228,44 @@ public final class ReplicaSync {
     return last;
   }
 
-  /** Stops the background sync between fragments. */
+  /** Stops the background sync between fragments, and the sweeps. */
   public void close() {
     closed = true;
+  }
+
+  /**
+   * Starts anti-entropy: every {@code interval}, a throttled sweep of every fragment that also copies
+   * under-replicated messages (see the class comment); a zero interval starts nothing.
+   *
+   * @param presumedDown members that vanished without a graceful leave: while there is one, a sweep
+   *     copies nothing (the down node may hold the copies the live ones lack)
+   */
+  public void startSweeps(Duration interval, Supplier<java.util.Set<String>> presumedDown) {
+    this.presumedDown = presumedDown;
+    if (interval.isZero() || interval.isNegative()) {
+      return;
+    }
+    Thread.ofVirtual().name("quill-anti-entropy-" + self).start(() -> {
+      while (!closed) {
+        try {
+          Thread.sleep(interval);
+        } catch (InterruptedException e) {
+          return;
+        }
+        sweep.set(true);
+        requestSyncAll();
+      }
+    });
+  }
+
+  /** What the node is doing with its copies, for {@code cluster status}: "idle", "catching up 40/300 fragments", ... */
+  public String progress() {
+    String kind = runKind;
+    if (kind != null) {
+      return kind + " " + runDone + "/" + runTotal + " fragments";
+    }
+    int waiting = unsynced.size();
+    return waiting > 0 ? waiting + " fragment(s) to sync again" : "idle";
   }
 
   /** Compares every fragment here that holds messages; stops early when {@code stop} says so. */
@@ -219,23 +275,47 @@ public final class ReplicaSync {
 
   /** {@link #syncAll(BooleanSupplier)}, also copying under-replicated messages when {@code copying}. */
   Result syncAll(BooleanSupplier stop, boolean copying) {
-    Result total = new Result(0, 0, 0, 0);
+    return syncAll(stop, copying, false, false);
+  }
+
+  /**
+   * @param conservative copy only in mailboxes none of whose holders is presumed down (a sweep)
+   * @param throttled pause between fragments (a sweep, not a catch-up that keeps copies unread)
+   */
+  private Result syncAll(BooleanSupplier stop, boolean copying, boolean conservative, boolean throttled) {
+    List<String[]> work = new ArrayList<>();
     for (UserFragments user : local.fragments(0, 0)) {
       for (FragmentSummary f : user.fragments()) {
-        if (stop.getAsBoolean()) {
-          return total;
+        if (f.messageCount() > 0) {
+          work.add(new String[] {user.user(), f.mailbox()});
         }
-        if (f.messageCount() == 0) {
-          continue;
-        }
+      }
+    }
+    runTotal = work.size();
+    runDone = 0;
+    Result total = new Result(0, 0, 0, 0);
+    for (String[] fragment : work) {
+      if (stop.getAsBoolean()) {
+        return total;
+      }
+      String user = fragment[0];
+      String box = fragment[1];
+      try {
+        total = total.plus(sync(user, box, copying, conservative));
+        unsynced.remove(key(user, box));
+      } catch (RuntimeException e) {
+        unsynced.add(key(user, box));
+        log.warn("{}: catch-up of {}/{} failed: {}; not read here until a retry (every {} ms) succeeds", self,
+            user, box, e.getMessage(), RETRY_PAUSE.toMillis());
+        total = total.plus(new Result(0, 0, 0, 1));
+      }
+      runDone++;
+      if (throttled) {
         try {
-          total = total.plus(sync(user.user(), f.mailbox(), copying));
-          unsynced.remove(key(user.user(), f.mailbox()));
-        } catch (RuntimeException e) {
-          unsynced.add(key(user.user(), f.mailbox()));
-          log.warn("{}: catch-up of {}/{} failed: {}; not read here until a retry (every {} ms) succeeds", self,
-              user.user(), f.mailbox(), e.getMessage(), RETRY_PAUSE.toMillis());
-          total = total.plus(new Result(0, 0, 0, 1));
+          Thread.sleep(SWEEP_PAUSE);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return total;
         }
       }
     }
@@ -244,12 +324,12 @@ public final class ReplicaSync {
 
   /** Compares this node's fragment of {@code user}/{@code box} with the other live holders and applies what it missed. */
   public Result sync(String user, String box) {
-    Result r = sync(user, box, false);
+    Result r = sync(user, box, false, false);
     unsynced.remove(key(user, box));
     return r;
   }
 
-  private Result sync(String user, String box, boolean copying) {
+  private Result sync(String user, String box, boolean copying, boolean conservative) {
     Optional<MailboxInfo> here = local.mailbox(user, box);
     if (here.isEmpty()) {
       return new Result(0, 0, 0, 1);
@@ -315,7 +395,9 @@ public final class ReplicaSync {
       replaced += withModSeq(user, box, uidValidity, seq -> local.updateFlags(user, box, group.getValue(), update, seq))
           .updated().size();
     }
-    int copied = copying ? rereplicate(user, box, uidValidity, location.get().nodes(), holdersByUid, expunge) : 0;
+    // a holder presumed down still holds its copies: a sweep leaves them to its return or a forget
+    boolean copy = copying && !(conservative && (!location.get().missing().isEmpty() || !presumedDown.get().isEmpty()));
+    int copied = copy ? rereplicate(user, box, uidValidity, location.get().nodes(), holdersByUid, expunge) : 0;
     if (!expunge.isEmpty() || replaced > 0 || copied > 0) {
       log.info("event=catch-up node={} user={} mailbox={} expunged={} flags={} copied={}", self, user, box,
           expunge.size(), replaced, copied);

@@ -41,7 +41,7 @@ import java.util.function.Supplier;
 public final class ClusterNode implements AutoCloseable {
   /** A node's local counts; the request has no body. */
   public static final MessageType<Void, NodeStats> NODE_STATS =
-      new MessageType<>(TypeIds.NODE_STATS, 1, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC);
+      new MessageType<>(TypeIds.NODE_STATS, 2, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC);
 
   /** A graceful leave, announced before the node disconnects; the body is unused. */
   static final MessageType<Void, Void> NODE_LEAVING =

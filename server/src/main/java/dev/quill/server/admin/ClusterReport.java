@@ -33,10 +33,11 @@ public record ClusterReport(
    * @param loadAgeMillis how long ago its report arrived at the node asked (null: no fresh report)
    * @param counts what it stores locally, or null when it did not answer
    * @param unreachable why it did not answer, or null when it did
+   * @param sync how far its catch-up and anti-entropy are, or null when it did not answer
    */
   public record Node(
       String name, Integer buckets, Integer diskQueue, Double cpu, Long loadAgeMillis, Counts counts,
-      String unreachable) {}
+      String unreachable, String sync) {}
 
   /** A node's local counts. */
   public record Counts(long users, long mailboxes, long messages, long bytes) {}

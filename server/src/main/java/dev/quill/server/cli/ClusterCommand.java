@@ -177,7 +177,8 @@ final class ClusterCommand {
       sb.append("standalone (no cluster configured); node ").append(r.self()).append('\n');
     }
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"NODE", "BUCKETS", "DISK-Q", "CPU", "LOAD-AGE", "USERS", "MAILBOXES", "MESSAGES", "BYTES"});
+    rows.add(new String[] {"NODE", "BUCKETS", "DISK-Q", "CPU", "LOAD-AGE", "USERS", "MAILBOXES", "MESSAGES", "BYTES",
+        "SYNC"});
     for (ClusterReport.Node n : r.nodes()) {
       String[] row = {
           n.name() + (n.name().equals(r.coordinator()) ? " *" : ""),
@@ -185,7 +186,7 @@ final class ClusterCommand {
           dash(n.diskQueue()),
           n.cpu() == null ? "-" : n.cpu() < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f%%", n.cpu() * 100),
           n.loadAgeMillis() == null ? "-" : String.format(Locale.ROOT, "%.1fs", n.loadAgeMillis() / 1000.0),
-          "", "", "", ""};
+          "", "", "", "", n.sync() == null ? "" : n.sync()};
       if (n.counts() != null) {
         row[5] = Long.toString(n.counts().users());
         row[6] = Long.toString(n.counts().mailboxes());

@@ -32,7 +32,7 @@ public final class ConfigLoader {
           "max_literal_size"),
       "tls", Set.of("certificate", "private_key"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
-          "min_durable_replicas"),
+          "min_durable_replicas", "anti_entropy_interval"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -129,7 +129,8 @@ public final class ConfigLoader {
         c.timeouts(),
         (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"),
         replication(c.replication()),
-        c.clockOffsetMillis());
+        c.clockOffsetMillis(),
+        duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()));
   }
 
   /** R and the durable floor; the floor defaults to min(its default, R), so that {@code replicas = 1} alone is valid. */

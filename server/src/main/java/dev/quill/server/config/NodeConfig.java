@@ -55,7 +55,8 @@ public record NodeConfig(
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
-      ClusterSettings.Timeouts timeouts, int spread, Replication replication, long clockOffsetMillis) {
+      ClusterSettings.Timeouts timeouts, int spread, Replication replication, long clockOffsetMillis,
+      Duration antiEntropyInterval) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -112,31 +113,38 @@ public record NodeConfig(
     }
 
     public Cluster withPort(int p) {
-      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis);
+      return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval);
     }
 
     public Cluster withNodeName(String n) {
-      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis);
+      return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval);
     }
 
     public Cluster withBind(String b) {
-      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication, clockOffsetMillis);
+      return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
-      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication, clockOffsetMillis);
+      return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication,
+          clockOffsetMillis, antiEntropyInterval);
     }
 
     public Cluster withName(String n) {
-      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication, clockOffsetMillis);
+      return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval);
     }
 
     public Cluster withSpread(int n) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication, clockOffsetMillis);
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication,
+          clockOffsetMillis, antiEntropyInterval);
     }
 
     public Cluster withReplication(Replication r) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r, clockOffsetMillis);
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r, clockOffsetMillis,
+          antiEntropyInterval);
     }
 
     /**
@@ -144,11 +152,19 @@ public record NodeConfig(
      * injection for clock-skew tests, not a configuration key.
      */
     public Cluster withClockOffsetMillis(long millis) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis);
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis,
+          antiEntropyInterval);
+    }
+
+    /** How often each node sweeps its copies for changes missed and messages with too few copies (0: never). */
+    public Cluster withAntiEntropyInterval(Duration d) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          d);
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
-      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication, clockOffsetMillis);
+      return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication, clockOffsetMillis,
+          antiEntropyInterval);
     }
   }
 
@@ -166,7 +182,7 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0));
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10)));
   }
 
   public NodeConfig withCluster(Cluster c) {

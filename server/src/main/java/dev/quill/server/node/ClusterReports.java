@@ -16,7 +16,7 @@ final class ClusterReports {
   /** A node without a cluster port: only its own counts. */
   static ClusterReport standalone(String self, NodeStats local) {
     return new ClusterReport(false, self, null, null, null, 0,
-        List.of(new ClusterReport.Node(self, null, null, null, null, counts(local), null)));
+        List.of(new ClusterReport.Node(self, null, null, null, null, counts(local), null, null)));
   }
 
   /** A clustered node's view of every member, with each member's answer to NODE_STATS. */
@@ -26,8 +26,12 @@ final class ClusterReports {
     List<ClusterReport.Node> nodes = status.members().stream().map(m -> {
       ClusterReport.Counts counts = null;
       String unreachable = null;
+      String sync = null;
       switch (byNode.get(m.name())) {
-        case MemberStats.Answered a -> counts = counts(a.stats());
+        case MemberStats.Answered a -> {
+          counts = counts(a.stats());
+          sync = a.stats().sync();
+        }
         case MemberStats.Unreachable u -> unreachable = u.reason();
         case null -> unreachable = "joined after the request was sent";
       }
@@ -35,7 +39,7 @@ final class ClusterReports {
           m.load().map(l -> l.diskQueueDepth()).orElse(null),
           m.load().map(l -> l.cpuLoad()).orElse(null),
           m.loadAge().map(a -> a.toMillis()).orElse(null),
-          counts, unreachable);
+          counts, unreachable, sync);
     }).toList();
     return new ClusterReport(true, status.self(), status.clusterName(), status.viewId(), status.coordinator(),
         status.buckets(), nodes);

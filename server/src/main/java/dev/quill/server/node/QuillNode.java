@@ -4,6 +4,7 @@ import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
+import dev.quill.cluster.node.NodeStats;
 import dev.quill.cluster.mail.ClusterDelivery;
 import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
@@ -132,7 +133,7 @@ public final class QuillNode implements AutoCloseable {
 
   private void joinCluster(ClusterSettings settings) throws IOException {
     try {
-      cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, () -> LocalCounts.of(store),
+      cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, this::localStats,
           this::startClusterServices);
     } catch (ClusterException e) {
       throw new IOException(e.getMessage(), e);
@@ -214,6 +215,9 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     profileReplicas.start(PROFILE_SYNC_INTERVAL);
+    if (config.cluster().replication().replicas() > 1) {
+      catchUp.startSweeps(config.cluster().antiEntropyInterval(), node::missingMembers);
+    }
     mail = clustered;
   }
 
@@ -231,6 +235,13 @@ public final class QuillNode implements AutoCloseable {
     List<String> members = new ArrayList<>(node.view().members());
     members.removeAll(node.leavingMembers());
     return members;
+  }
+
+  /** This node's counts and how far its catch-up or anti-entropy is, for {@code cluster status}. */
+  private NodeStats localStats() {
+    ReplicaSync sync = catchUp;
+    return LocalCounts.of(store).withSync(sync == null || config.cluster().replication().replicas() < 2 ? "-"
+        : sync.progress());
   }
 
   /** This node's replication of profiles, for tests; empty when standalone. */
