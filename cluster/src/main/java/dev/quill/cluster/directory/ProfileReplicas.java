@@ -286,10 +286,25 @@ public final class ProfileReplicas {
   /** Applies an image when newer; true when this node's copy is now at least as new. */
   private boolean importHere(ProfileImage image) {
     clock.observe(image.version());
+    Set<String> had = new java.util.HashSet<>();
+    local.mailboxes(image.address()).forEach(b -> had.add(b.name()));
     boolean applied = local.importProfile(image);
     if (applied) {
       log.debug("{}: profile of {} now at stamp {}{}", self, image.address(), image.version(),
           image.tombstone() ? " (deleted)" : "");
+      // The catalog's mailboxes created here are fragments like any: the manager must list this node
+      // among their holders, so that a later delete or rename of the mailbox reaches it.
+      for (ProfileImage.Mailbox box : image.mailboxes()) {
+        if (!had.contains(box.name())) {
+          try {
+            Remote.join(managers.mailboxCreated(image.address(), box.name(), box.uidValidity(), self),
+                "registering " + box.name());
+          } catch (RuntimeException e) {
+            log.info("{}: copy of {}/{} not registered with the manager yet (the next report brings it): {}", self,
+                image.address(), box.name(), e.getMessage());
+          }
+        }
+      }
     }
     return local.version(Versioned.PROFILE, image.address()) >= image.version();
   }

@@ -116,6 +116,28 @@ class ClusterProfileReplicationTest {
   }
 
   @Test
+  void catalogChanges_reachEveryCopy_andLeaveNoStaleMailbox() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    nodes.get(0).mailStore().addUser(USER, "pw".toCharArray());
+    try (var store = MailClients.connect("imap", nodes.get(1).ports().get("imap"), USER, "pw")) {
+      store.getFolder("Old").create(jakarta.mail.Folder.HOLDS_MESSAGES);
+      store.getFolder("Gone").create(jakarta.mail.Folder.HOLDS_MESSAGES);
+    }
+    try (var store = MailClients.connect("imap", nodes.get(2).ports().get("imap"), USER, "pw")) {
+      assertThat(store.getFolder("Old").renameTo(store.getFolder("New"))).isTrue();
+      assertThat(store.getFolder("Gone").delete(false)).isTrue();
+    }
+    Map<String, Long> primary = catalog(node(holders().getFirst()));
+    assertThat(primary).containsKey("New").doesNotContainKeys("Old", "Gone");
+    for (String h : holders()) {
+      assertThat(catalog(node(h))).as("catalog on %s", h).isEqualTo(primary);
+    }
+    for (QuillNode n : cluster.nodes()) {
+      assertThat(catalog(n)).as("no stale mailbox on %s", n.cluster().name()).doesNotContainKeys("Old", "Gone");
+    }
+  }
+
+  @Test
   void aHolderAway_missesChanges_andTakesThemWhenBack_andADeleteStays() throws Exception {
     List<QuillNode> nodes = startThree(0);
     nodes.get(0).mailStore().addUser(USER, "first-pw".toCharArray());
