@@ -97,6 +97,8 @@ public final class ProfileReplicas {
   private final AtomicBoolean syncing = new AtomicBoolean();
   private final AtomicBoolean again = new AtomicBoolean();
   private volatile boolean closed;
+  /** Whether a run has listed the profiles without a stamp (they are in no version list) to every member. */
+  private volatile boolean unstampedListed;
 
   /**
    * Registers the handlers on {@code endpoint} (call before it listens).
@@ -317,7 +319,10 @@ public final class ProfileReplicas {
    */
   public SyncResult syncAll() {
     Map<String, Long> held = new TreeMap<>(local.versions(Versioned.PROFILE));
-    local.users().forEach(p -> held.putIfAbsent(p.address(), 0L));
+    if (!unstampedListed) {
+      // profiles from before stamps existed have none; listed once per start, they get one at their next change
+      local.users().forEach(p -> held.putIfAbsent(p.address(), 0L));
+    }
     int pulled = 0;
     int pushed = 0;
     int failed = 0;
@@ -350,6 +355,7 @@ public final class ProfileReplicas {
         log.info("{} --> {}: profile comparison not finished: {}", self, member, e.getMessage());
       }
     }
+    unstampedListed = failed == 0;
     SyncResult result = new SyncResult(held.size(), pulled, pushed, failed);
     lastSync = result;
     if (pulled + pushed > 0) {
