@@ -129,6 +129,10 @@ final class RocksEngine implements AutoCloseable {
       if (msg.contains("LOCK") || msg.contains("lock")) {
         throw new StoreException("data directory " + dir + " is in use by another Quill process (" + msg + ")", e);
       }
+      if (StorageHealth.reasonOf(e.getStatus(), msg) == StorageUnavailableException.Reason.NO_SPACE) {
+        throw new StoreException("cannot open store in " + dir + ": its disk is full (" + msg + "); opening writes"
+            + " a few small files: free some space on that disk and start again", e);
+      }
       throw new StoreException("cannot open store in " + dir + ": " + msg, e);
     } catch (java.io.IOException e) {
       closeAll(resources);
