@@ -131,7 +131,7 @@ final class ExpungeLog {
       byte[] value = engine.get(engine.expunges, view, Keys.mailboxId(mailboxId));
       return value == null ? Header.EMPTY : RecordCodec.decodeExpungeLog(value);
     } catch (RocksDBException e) {
-      throw new StoreException("reading the expunge log of mailbox " + mailboxId + " failed: " + e.getMessage(), e);
+      throw RocksEngine.readFailure("reading the expunge log of mailbox " + mailboxId, e);
     }
   }
 }

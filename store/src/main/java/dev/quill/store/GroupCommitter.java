@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * queued batch built in an older epoch is refused without being written, and writers reload their
  * state from the database before building again. So a failed future never leaves a later batch
  * claiming the failed one's message.
+ *
+ * <p><b>Disk full, I/O errors.</b> A write or sync that fails for lack of space or with an I/O
+ * error fails its batches with a {@link StorageUnavailableException} (and so do the batches of the
+ * older epoch refused after it), which the protocols answer as temporary. The {@link StorageHealth}
+ * hears of it and logs the change once; this thread does not log each refused batch.
  */
 final class GroupCommitter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
@@ -45,6 +50,7 @@ final class GroupCommitter implements AutoCloseable {
   private static final Commit STOP = new Commit(null, -1, null, null, null);
 
   private final RocksDB db;
+  private final StorageHealth health;
   private final WriteOptions writeOptions = new WriteOptions().setSync(false).setDisableWAL(false);
   private final Runnable onDurable;
   private final Executor completer;
@@ -54,14 +60,18 @@ final class GroupCommitter implements AutoCloseable {
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong syncs = new AtomicLong();
   private volatile long epoch;
+  /** The failure that moved {@link #epoch} last: the batches of older epochs are refused as it was. */
+  private volatile StoreException epochFailure;
   private volatile boolean stopping;
 
   /**
    * @param onDurable runs on the commit thread after each successful sync, before futures complete
    * @param completer completes the futures
+   * @param health told of every failed write or sync, and of every successful sync
    */
-  GroupCommitter(RocksDB db, Runnable onDurable, Executor completer) {
+  GroupCommitter(RocksDB db, Runnable onDurable, Executor completer, StorageHealth health) {
     this.db = db;
+    this.health = health;
     this.onDurable = onDurable;
     this.completer = completer;
     this.thread = Thread.ofPlatform().name("quill-store-commit").daemon(true).unstarted(this::run);
@@ -157,8 +167,9 @@ final class GroupCommitter implements AutoCloseable {
         commitGroup(group);
       } catch (RuntimeException | Error e) {
         log.error("store commit thread: unexpected failure, batches of this round failed", e);
-        epoch++;
-        group.forEach(c -> refuse(c, new StoreException("commit failed: " + e, e)));
+        var failure = new StoreException("commit failed: " + e, e);
+        newEpoch(failure);
+        group.forEach(c -> refuse(c, failure));
       }
       group.clear();
     }
@@ -170,16 +181,14 @@ final class GroupCommitter implements AutoCloseable {
       StoreException failure = null;
       try {
         if (c.epoch != epoch) {
-          failure = new StoreException("not written: an earlier write to the store failed; retry");
+          failure = stale();
         } else {
           db.write(writeOptions, c.batch);
           commits.incrementAndGet();
           written.add(c);
         }
       } catch (RocksDBException e) {
-        epoch++;
-        log.error("store write failed: {}", e.getMessage());
-        failure = new StoreException("store write failed: " + e.getMessage(), e);
+        failure = failed("store write failed", e);
       } finally {
         c.batch.close();
         if (c.afterWrite != null) {
@@ -199,12 +208,11 @@ final class GroupCommitter implements AutoCloseable {
     } catch (RocksDBException e) {
       // XXX: the batches are in the memtable and may survive; their callers see a failure and
       // retry (a duplicate, never a loss). RocksDB refuses further writes after a failed sync.
-      epoch++;
-      log.error("store WAL sync failed: {}", e.getMessage());
-      var failure = new StoreException("store sync failed: " + e.getMessage(), e);
+      var failure = failed("store WAL sync failed", e);
       written.forEach(c -> fail(c, failure));
       return;
     }
+    health.engineWrote();
     onDurable.run();
     for (Commit c : written) {
       if (c.afterSync != null) {
@@ -216,6 +224,36 @@ final class GroupCommitter implements AutoCloseable {
       }
       completer.execute(() -> c.durable.complete(null));
     }
+  }
+
+  /**
+   * A failed write or sync moves the epoch on; a storage failure (no space, I/O error) becomes a
+   * {@link StorageUnavailableException} and is logged once by the health tracker, anything else here.
+   */
+  private StoreException failed(String what, RocksDBException e) {
+    StoreException failure = health.engineFailed(e);
+    if (failure == null) {
+      log.error("{}: {}", what, e.getMessage());
+      failure = new StoreException(what + ": " + e.getMessage(), e);
+    } else {
+      log.debug("{}: {}", what, e.getMessage());
+    }
+    newEpoch(failure);
+    return failure;
+  }
+
+  private void newEpoch(StoreException failure) {
+    epochFailure = failure;
+    epoch++;
+  }
+
+  /** The refusal of a batch built before the latest failure: of the same kind, so a full disk stays temporary. */
+  private StoreException stale() {
+    if (epochFailure instanceof StorageUnavailableException s) {
+      return new StorageUnavailableException(s.reason(), s.reason() == StorageUnavailableException.Reason.NO_SPACE
+          ? "the mail store's disk is full" : "the mail store's disk failed a write", s);
+    }
+    return new StoreException("not written: an earlier write to the store failed; try again");
   }
 
   private void refuse(Commit c, StoreException e) {

@@ -223,7 +223,7 @@ final class HashIndex {
       }
       return records;
     } catch (RocksDBException e) {
-      throw new StoreException("reading fragment records failed: " + e.getMessage(), e);
+      throw RocksEngine.readFailure("reading fragment records", e);
     }
   }
 
@@ -238,7 +238,7 @@ final class HashIndex {
     try {
       found = keys.isEmpty() ? List.of() : engine.multiGet(engine.meta, view, keys);
     } catch (RocksDBException e) {
-      throw new StoreException("reading watermark reservations failed: " + e.getMessage(), e);
+      throw RocksEngine.readFailure("reading watermark reservations", e);
     }
     var out = new ArrayList<WatermarkReservation>(boxes.size());
     int k = 0;

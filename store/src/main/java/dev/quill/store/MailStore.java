@@ -410,6 +410,16 @@ public interface MailStore extends AutoCloseable {
   /** Writes queued for the disk and not yet durable: the load a cluster's balancer compares. */
   int pendingWrites();
 
+  /**
+   * Whether new mail fits now. False while the store's disk has less free space than its reserve: a
+   * protocol then refuses mail before the client sends it (SMTP 452 4.3.1 at MAIL), where a delivery
+   * would fail with a {@link StorageUnavailableException} anyway. True for a cluster's store, whose
+   * other nodes take the copies a full node cannot.
+   */
+  default boolean acceptsNewMail() {
+    return true;
+  }
+
   /** Flushes and closes the engine; further calls throw {@link StoreException}. */
   @Override
   void close();

@@ -69,7 +69,7 @@ final class MessageRecords {
       byte[] value = engine.get(engine.derived, view, Keys.message(mailboxId, uid));
       return Optional.ofNullable(value).map(RecordCodec::decodeDerived);
     } catch (RocksDBException e) {
-      throw new StoreException("reading derived data of message " + uid + " failed: " + e.getMessage(), e);
+      throw RocksEngine.readFailure("reading derived data of message " + uid, e);
     }
   }
 

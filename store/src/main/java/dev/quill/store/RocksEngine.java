@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import org.rocksdb.AbstractEventListener;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -71,7 +72,18 @@ final class RocksEngine implements AutoCloseable {
   }
 
   static RocksEngine open(Path dir, StoreOptions options) {
+    return open(dir, options, null);
+  }
+
+  /**
+   * Opens the database in {@code dir}; {@code listener} (may be null) hears of background errors and
+   * recoveries, and is closed with the engine.
+   */
+  static RocksEngine open(Path dir, StoreOptions options, AbstractEventListener listener) {
     var resources = new ArrayList<AutoCloseable>();
+    if (listener != null) {
+      resources.add(listener); // closed last, after the database that calls it
+    }
     try {
       Files.createDirectories(dir);
       var cache = track(resources, new LRUCache(options.blockCacheBytes()));
@@ -94,6 +106,9 @@ final class RocksEngine implements AutoCloseable {
           .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
           .setKeepLogFileNum(5)
           .setMaxBackgroundJobs(4));
+      if (listener != null) {
+        dbOptions.setListeners(List.of(listener));
+      }
 
       var descriptors = List.of(
           new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, plain),
@@ -113,6 +128,10 @@ final class RocksEngine implements AutoCloseable {
       String msg = String.valueOf(e.getMessage());
       if (msg.contains("LOCK") || msg.contains("lock")) {
         throw new StoreException("data directory " + dir + " is in use by another Quill process (" + msg + ")", e);
+      }
+      if (StorageHealth.reasonOf(e.getStatus(), msg) == StorageUnavailableException.Reason.NO_SPACE) {
+        throw new StoreException("cannot open store in " + dir + ": its disk is full (" + msg + "); opening writes"
+            + " a few small files: free some space on that disk and start again", e);
       }
       throw new StoreException("cannot open store in " + dir + ": " + msg, e);
     } catch (java.io.IOException e) {
@@ -145,7 +164,7 @@ final class RocksEngine implements AutoCloseable {
     try {
       return db.get(cf, key);
     } catch (RocksDBException e) {
-      throw new StoreException("store read failed: " + e.getMessage(), e);
+      throw readFailure("store read", e);
     }
   }
 
@@ -178,7 +197,7 @@ final class RocksEngine implements AutoCloseable {
         it.status();
       }
     } catch (RocksDBException e) {
-      throw new StoreException("store scan failed: " + e.getMessage(), e);
+      throw readFailure("store scan", e);
     }
   }
 
@@ -197,8 +216,20 @@ final class RocksEngine implements AutoCloseable {
         it.status();
       }
     } catch (RocksDBException e) {
-      throw new StoreException("store scan failed: " + e.getMessage(), e);
+      throw readFailure("store scan", e);
     }
+  }
+
+  /**
+   * The exception for a failed read: an I/O error is a {@link StorageUnavailableException} (the disk
+   * may come back; a client should try later), anything else a plain {@link StoreException}.
+   */
+  static StoreException readFailure(String what, RocksDBException e) {
+    if (StorageHealth.reasonOf(e.getStatus(), e.getMessage()) != null) {
+      return new StorageUnavailableException(StorageUnavailableException.Reason.IO_ERROR,
+          "reading from the mail store's disk failed", e);
+    }
+    return new StoreException(what + " failed: " + e.getMessage(), e);
   }
 
   /** Counts the keys of a column family (used for small ones such as quarantine). */
@@ -227,7 +258,10 @@ final class RocksEngine implements AutoCloseable {
     try {
       db.closeE();
     } catch (RocksDBException e) {
-      throw new StoreException("closing the store failed: " + e.getMessage(), e);
+      // Typically a disk that failed: whatever was acknowledged is in the synced write-ahead log,
+      // which the next open replays, so the caller (a node stopping) has nothing to undo.
+      LoggerFactory.getLogger(RocksEngine.class).warn("event=store-close-failed error=\"{}\": everything acknowledged"
+          + " is in the write-ahead log and is recovered when the store is opened again", e.getMessage());
     } finally {
       closeAll(resources);
     }

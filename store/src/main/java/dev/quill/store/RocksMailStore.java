@@ -67,6 +67,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A delivery to a mailbox the user does not have goes to the user's INBOX, as Sieve's implicit
  * keep would. A user listed twice in one delivery gets one copy and one result.
+ *
+ * <p><b>Disk full, I/O errors.</b> The {@link StorageHealth} probes the free space of the store's
+ * disk: below {@link StoreOptions#minFreeBytes()} the writes that add messages (deliver, append,
+ * copy, storeAssigned) are refused before anything is written, while flag changes, deletions and the
+ * rest go on. A write RocksDB itself fails for lack of space or with an I/O error fails with a
+ * {@link StorageUnavailableException}; nothing acknowledged is lost, reads go on, and writes resume
+ * without a restart once RocksDB has recovered.
  */
 public final class RocksMailStore implements MailStore {
   private static final Logger log = LoggerFactory.getLogger(RocksMailStore.class);
@@ -75,6 +82,7 @@ public final class RocksMailStore implements MailStore {
   private final RocksEngine engine;
   private final ExecutorService completer;
   private final GroupCommitter committer;
+  private final StorageHealth health;
   private final PasswordHasher hasher;
   private final CredentialCache credentials;
 
@@ -97,14 +105,15 @@ public final class RocksMailStore implements MailStore {
   private final AtomicLong messagesStored = new AtomicLong();
   private final AtomicLong quarantined = new AtomicLong();
 
-  private RocksMailStore(Path dir, RocksEngine engine, PasswordHasher hasher, StoreOptions options,
+  private RocksMailStore(Path dir, RocksEngine engine, StorageHealth health, PasswordHasher hasher, StoreOptions options,
       int expungeLogLimit) {
     this.dir = dir;
     this.engine = engine;
+    this.health = health;
     this.hasher = hasher;
     this.credentials = new CredentialCache(options.authCacheTtl(), options.authCacheSize());
     this.completer = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quill-store-complete-", 0).factory());
-    this.committer = new GroupCommitter(engine.db, engine::publishView, completer);
+    this.committer = new GroupCommitter(engine.db, engine::publishView, completer, health);
     this.records = new MessageRecords(engine);
     this.expungeLog = new ExpungeLog(engine, expungeLogLimit);
     this.index = new HashIndex(engine);
@@ -125,17 +134,19 @@ public final class RocksMailStore implements MailStore {
   /** Opens the store keeping at most about {@code expungeLogLimit} expunged UIDs per mailbox (tests). */
   static RocksMailStore open(Path dir, StoreOptions options, int expungeLogLimit) {
     Objects.requireNonNull(options, "options");
-    RocksEngine engine = RocksEngine.open(dir, options);
+    StorageHealth health = new StorageHealth(dir, options.minFreeBytes());
+    RocksEngine engine = RocksEngine.open(dir, options, health.listener());
     RocksMailStore store;
     try {
       PasswordHasher hasher = options.hashIterations() > 0
           ? PasswordHasher.withIterations(options.hashIterations())
           : PasswordHasher.calibrated(options.minHashTime());
-      store = new RocksMailStore(dir, engine, hasher, options, expungeLogLimit);
+      store = new RocksMailStore(dir, engine, health, hasher, options, expungeLogLimit);
     } catch (RuntimeException e) {
       engine.close();
       throw e;
     }
+    health.start();
     try {
       store.catalog.upgradeRecords();
       store.index.buildIfMissing(store.committer);
@@ -594,6 +605,11 @@ public final class RocksMailStore implements MailStore {
 
     enter();
     try {
+      try {
+        health.checkRoomForMail();
+      } catch (StorageUnavailableException e) {
+        return CompletableFuture.failedFuture(e);
+      }
       var targets = new ArrayList<Target>(recipients.size());
       for (String user : recipients) {
         UserState state = userState(user);
@@ -685,6 +701,7 @@ public final class RocksMailStore implements MailStore {
     Instant date = internalDate != null ? internalDate : Instant.now();
     int crc = crc32c(message);
     return writing(() -> {
+      health.checkRoomForMail();
       Set<String> given = Set.copyOf(Flags.normalize(flags));
       UserState state = userState(a);
       MailboxState box = existing(state, a, name);
@@ -797,6 +814,7 @@ public final class RocksMailStore implements MailStore {
     String fromName = MailboxNames.canonical(from);
     String toName = MailboxNames.canonical(to);
     return writing(() -> {
+      health.checkRoomForMail();
       UserState state = userState(a);
       MailboxState source = existing(state, a, fromName);
       MailboxState target = existing(state, a, toName);
@@ -892,6 +910,7 @@ public final class RocksMailStore implements MailStore {
     int crc = crc32c(message);
     long uid = m.uid();
     return writing(() -> {
+      health.checkRoomForMail();
       String name = MailboxNames.checked(m.mailbox());
       Set<String> flags = Set.copyOf(Flags.normalize(m.flags()));
       MailboxState box = fragment(a, name, m.uidValidity());
@@ -1054,7 +1073,7 @@ public final class RocksMailStore implements MailStore {
       try {
         metaBytes = engine.get(engine.messages, view, key);
       } catch (RocksDBException e) {
-        throw new StoreException("reading message " + uid + " of " + a + "/" + name + " failed: " + e.getMessage(), e);
+        throw RocksEngine.readFailure("reading message " + uid + " of " + a + "/" + name, e);
       }
       if (metaBytes == null) {
         return null;
@@ -1067,7 +1086,7 @@ public final class RocksMailStore implements MailStore {
         if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
           return new Read(box, meta, null, "body unreadable: " + e.getMessage());
         }
-        throw new StoreException("reading message " + uid + " of " + a + "/" + name + " failed: " + e.getMessage(), e);
+        throw RocksEngine.readFailure("reading message " + uid + " of " + a + "/" + name, e);
       }
       return new Read(box, meta, body, integrityProblem(meta, body));
     });
@@ -1125,7 +1144,7 @@ public final class RocksMailStore implements MailStore {
         }
         return new Batch(box, out, corrupt);
       } catch (RocksDBException e) {
-        throw new StoreException("reading messages of " + a + "/" + name + " failed: " + e.getMessage(), e);
+        throw RocksEngine.readFailure("reading messages of " + a + "/" + name, e);
       }
     });
     for (Corrupt c : batch.corrupt()) {
@@ -1389,6 +1408,16 @@ public final class RocksMailStore implements MailStore {
   }
 
   @Override
+  public boolean acceptsNewMail() {
+    return health.acceptsNewMail();
+  }
+
+  /** The disk's condition as the store last saw it (tests). */
+  StorageHealth.Condition storageCondition() {
+    return health.condition();
+  }
+
+  @Override
   public StoreStats stats() {
     return new StoreStats(committer.commits(), committer.syncs(), messagesStored.get(), quarantined.get());
   }
@@ -1405,6 +1434,7 @@ public final class RocksMailStore implements MailStore {
       closeLock.writeLock().unlock();
     }
     try {
+      health.close();
       committer.close();
       completer.close();
       notifier.close();
@@ -1627,7 +1657,7 @@ public final class RocksMailStore implements MailStore {
       byte[] record = engine.get(engine.mailboxes, view, Keys.mailbox(user, name));
       return record == null ? null : RecordCodec.decodeMailbox(record);
     } catch (RocksDBException e) {
-      throw new StoreException("reading mailbox " + user + "/" + name + " failed: " + e.getMessage(), e);
+      throw RocksEngine.readFailure("reading mailbox " + user + "/" + name, e);
     }
   }
 

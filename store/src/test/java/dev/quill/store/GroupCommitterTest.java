@@ -22,7 +22,7 @@ class GroupCommitterTest {
     try (var engine = RocksEngine.open(dir, TestStores.FAST);
         var completer = Executors.newVirtualThreadPerTaskExecutor()) {
       // The sync hook waits for the gate, so the stage below is attached before completion.
-      var committer = new GroupCommitter(engine.db, () -> awaitQuietly(gate), completer);
+      var committer = new GroupCommitter(engine.db, () -> awaitQuietly(gate), completer, new StorageHealth(dir, 0));
       CompletableFuture<Void> durable = committer.submit(new WriteBatch(), committer.epoch(), null);
       CompletableFuture<Thread> ranOn = durable.thenApply(v -> Thread.currentThread());
       gate.countDown();
@@ -45,7 +45,7 @@ class GroupCommitterTest {
       var committer = new GroupCommitter(engine.db, () -> {
         hookRan.countDown();
         awaitQuietly(gate);
-      }, completer);
+      }, completer, new StorageHealth(dir, 0));
       CompletableFuture<Void> durable = committer.submit(new WriteBatch(), committer.epoch(), null);
       hookRan.await();
       assertThat(committer.syncs()).isEqualTo(1);
@@ -60,7 +60,7 @@ class GroupCommitterTest {
   void submit_staleEpoch_refusedWithoutWriting() {
     try (var engine = RocksEngine.open(dir, TestStores.FAST);
         var completer = Executors.newVirtualThreadPerTaskExecutor()) {
-      var committer = new GroupCommitter(engine.db, () -> {}, completer);
+      var committer = new GroupCommitter(engine.db, () -> {}, completer, new StorageHealth(dir, 0));
       var afterWrite = new AtomicBoolean();
       var batch = new WriteBatch();
       CompletableFuture<Void> done = committer.submit(batch, committer.epoch() + 1, () -> afterWrite.set(true));

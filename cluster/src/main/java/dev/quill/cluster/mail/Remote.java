@@ -4,6 +4,7 @@ import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerException;
 import dev.quill.cluster.rpc.RpcException;
+import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -13,7 +14,8 @@ import java.util.concurrent.CompletionException;
  * Turns the outcome of a cluster call into what a {@code MailStore} caller expects: the value, or
  * a {@link StoreException}. A refusal by the serving node's store (a handler failure) keeps the
  * store's own words, so the protocol layers answer exactly as they would on one node ("no mailbox
- * ...", "... already exists", over quota); anything else says which part of the cluster failed.
+ * ...", "... already exists", over quota, and a full or failing disk as a
+ * {@link StorageUnavailableException}); anything else says which part of the cluster failed.
  */
 public final class Remote {
   private Remote() {}
@@ -34,7 +36,10 @@ public final class Remote {
     }
     return switch (cause) {
       case StoreException s -> s;
-      case RpcException r when r.code() == RpcException.Code.HANDLER_FAILED -> new StoreException(handlerMessage(r));
+      // a full or failing disk there stays a storage refusal here: temporary, answered as such by the protocols
+      case RpcException r when r.code() == RpcException.Code.HANDLER_FAILED ->
+          StorageUnavailableException.fromMessage(handlerMessage(r)).map(StoreException.class::cast)
+              .orElseGet(() -> new StoreException(handlerMessage(r)));
       case RpcException r -> new StoreException(what + ": " + r.getMessage() + "; try again", r);
       case ManagerException m -> new StoreException(what + ": the cluster is reconfiguring (" + m.getMessage()
           + "); try again", m);

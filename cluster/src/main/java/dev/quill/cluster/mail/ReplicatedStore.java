@@ -2,6 +2,7 @@ package dev.quill.cluster.mail;
 
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
+import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -18,6 +19,10 @@ import java.util.concurrent.CompletableFuture;
  * is temporarily impossible when too few nodes could take it, or with the refusal of a store when
  * no node stored it (a quota refusal is an answer, {@code stored == false}, not a failure).
  *
+ * <p>A node whose disk is full (or failing) refuses its copy at once, without writing anything, and
+ * counts as failed like a node that refused: a spare takes the copy. When every node refused that way
+ * the write fails with that node's {@code StorageUnavailableException}, temporary.
+ *
  * <p>Every copy carries the same UID and MODSEQ; a node that stored the message and failed to say
  * so only holds one more copy of the same UID, which readers merge.
  */
@@ -33,6 +38,9 @@ final class ReplicatedStore {
   private final List<String> failedNodes = new ArrayList<>();
   private final List<String> silent = new ArrayList<>();
   private Throwable refusal;
+  /** The latest refusal by a node whose disk is full or failing, and how many nodes refused so. */
+  private StorageUnavailableException storageRefusal;
+  private int storageRefusals;
   private AppendResult refusedAnswer;
   private int inFlight;
 
@@ -90,6 +98,10 @@ final class ReplicatedStore {
       }
       if (e != null) {
         refusal = refusal == null || Remote.unreachable(refusal) ? e : refusal;
+        if (Remote.failure(e, "storing") instanceof StorageUnavailableException s) {
+          storageRefusal = s;
+          storageRefusals++;
+        }
       } else {
         refusedAnswer = r;
       }
@@ -111,7 +123,13 @@ final class ReplicatedStore {
     } else if (durable.isEmpty() && refusedAnswer != null && refusal == null) {
       done.complete(new Outcome(List.of(), refusedAnswer)); // over quota everywhere: an answer
     } else if (durable.isEmpty() && refusal != null && !Remote.unreachable(refusal)) {
-      done.completeExceptionally(refusal); // the store's own refusal, in its words
+      // the store's own refusal, in its words and of its kind (a full disk stays temporary: 452 4.3.1)
+      done.completeExceptionally(Remote.failure(refusal, "storing UID " + message.uid() + " of " + message.user()));
+    } else if (storageRefusals > 0 && storageRefusals == failedNodes.size()) {
+      // every node that did not take a copy refused for its disk: the cluster lacks storage (452 4.3.1)
+      done.completeExceptionally(new StorageUnavailableException(storageRefusal.reason(), "UID " + message.uid()
+          + " is durable on " + durable.size() + " node(s), " + required + " required, and the disks of "
+          + failedNodes + " cannot take it", storageRefusal));
     } else {
       done.completeExceptionally(new StoreException("UID " + message.uid() + " of " + message.user() + "/"
           + message.mailbox() + " is durable on " + durable.size() + " node(s) " + durable + ", " + required

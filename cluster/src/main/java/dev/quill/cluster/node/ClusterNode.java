@@ -12,6 +12,7 @@ import dev.quill.cluster.transport.ClusterTransport;
 import dev.quill.cluster.transport.ClusterView;
 import dev.quill.cluster.usermap.BucketMove;
 import dev.quill.cluster.usermap.UserMap;
+import dev.quill.store.StorageUnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +73,8 @@ public final class ClusterNode implements AutoCloseable {
     this.buckets = buckets;
     this.current = new Current(transport.view(), UserMap.of(transport.view().members(), buckets));
     this.rpc = new RpcEndpoint(transport, false);
+    // A full or failing disk refuses every write sent here: the store logs that once, not per request.
+    rpc.expectedFailures(e -> StorageUnavailableException.in(e).isPresent());
     rpc.register(NODE_STATS, (from, none) -> localStats.get());
     rpc.register(NODE_LEAVING, (from, none) -> {
       leaving.add(from);

@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,7 @@ public final class RpcEndpoint implements AutoCloseable {
   private final AtomicLong callsSent = new AtomicLong();
   private final AtomicLong requestsServed = new AtomicLong();
   private final AtomicLong errorsSent = new AtomicLong();
+  private volatile Predicate<Throwable> expectedFailures = e -> false;
   private volatile boolean closed;
 
   public RpcEndpoint(ClusterTransport transport) {
@@ -270,7 +272,11 @@ public final class RpcEndpoint implements AutoCloseable {
             r.getMessage().substring(RpcException.Code.UNAVAILABLE.name().length() + 2), List.of()));
         return;
       }
-      log.warn("{} <-- {}: {} handler failed: {}", self, from, type, e.toString());
+      if (expectedFailures.test(e)) {
+        log.debug("{} <-- {}: {} refused: {}", self, from, type, e.toString());
+      } else {
+        log.warn("{} <-- {}: {} handler failed: {}", self, from, type, e.toString());
+      }
       refuse(from, frame, new RpcError(RpcException.Code.HANDLER_FAILED, String.valueOf(e.getMessage()), List.of()));
       return;
     }
@@ -360,5 +366,14 @@ public final class RpcEndpoint implements AutoCloseable {
             type + " answer from " + node + " did not decode: " + e.getMessage()));
       }
     }
+  }
+
+  /**
+   * Handler failures that are answers the caller expects rather than faults (a node whose disk is
+   * full refusing a write): they are answered as any failure, but logged at DEBUG instead of WARN,
+   * since the node with the condition logs it once itself.
+   */
+  public void expectedFailures(Predicate<Throwable> expected) {
+    this.expectedFailures = expected;
   }
 }

@@ -46,6 +46,11 @@ final class StoreBackend implements SmtpBackend {
   }
 
   @Override
+  public boolean acceptsMail() {
+    return store.acceptsNewMail();
+  }
+
+  @Override
   public boolean authenticate(String user, char[] password) {
     return store.authenticate(user, password);
   }

@@ -25,6 +25,8 @@ final class Admin {
       throw new IllegalArgumentException("no Quill data directory at " + data.toAbsolutePath()
           + "; pass --data DIR, or add a domain first to create it");
     }
-    return new StoreAdminOps(StoreFactory.open(NodeConfig.defaults().withData(data)), true);
+    // Administration adds no mail: no free-space reserve, so no warning about refusing mail on a small disk.
+    return new StoreAdminOps(StoreFactory.open(NodeConfig.defaults().withData(data).withStore(new NodeConfig.Store(0))),
+        true);
   }
 }

@@ -31,6 +31,7 @@ public final class ConfigLoader {
       "imap", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip",
           "max_literal_size"),
       "tls", Set.of("certificate", "private_key"),
+      "store", Set.of("min_free_space"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
           "min_durable_replicas", "anti_entropy_interval"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
@@ -114,7 +115,8 @@ public final class ConfigLoader {
             duration("auth", "failure_window", a.failureWindow()),
             hashTime(a.passwordHashTime())),
         duration("", "grace_period", d.gracePeriod()),
-        cluster(d.cluster()));
+        cluster(d.cluster()),
+        new NodeConfig.Store(size("store", "min_free_space", d.store().minFreeSpace())));
   }
 
   private NodeConfig.Cluster cluster(NodeConfig.Cluster c) {

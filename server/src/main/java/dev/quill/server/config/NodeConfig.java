@@ -5,6 +5,7 @@ import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.cluster.transport.HostPort;
 import dev.quill.cluster.usermap.UserMap;
+import dev.quill.store.StoreOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,7 +16,21 @@ import java.util.List;
  */
 public record NodeConfig(
     String hostname, Path data, String bind, Smtp smtp, Submission submission, Pop3 pop3, Imap imap, Tls tls,
-    Auth auth, Duration gracePeriod, Cluster cluster) {
+    Auth auth, Duration gracePeriod, Cluster cluster, Store store) {
+
+  /**
+   * The node's store on disk.
+   *
+   * @param minFreeSpace bytes the data directory's disk keeps free: below it new mail is refused as
+   *     temporary (SMTP 452 4.3.1, IMAP NO [UNAVAILABLE]) until space returns; 0 = no check
+   */
+  public record Store(long minFreeSpace) {
+    public Store {
+      if (minFreeSpace < 0) {
+        throw new IllegalArgumentException("min_free_space must be 0 (no check) or a size, found " + minFreeSpace);
+      }
+    }
+  }
 
   /** The public SMTP listener (port 25 role: mail from other servers to local users). */
   public record Smtp(
@@ -182,48 +197,53 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10)));
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10)),
+        new Store(StoreOptions.DEFAULT_MIN_FREE_BYTES));
+  }
+
+  public NodeConfig withStore(Store s) {
+    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, s);
   }
 
   public NodeConfig withCluster(Cluster c) {
-    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, c);
+    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, c, store);
   }
 
   public NodeConfig withData(Path d) {
-    return new NodeConfig(hostname, d, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster);
+    return new NodeConfig(hostname, d, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
   }
 
   public NodeConfig withBind(String b) {
-    return new NodeConfig(hostname, data, b, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster);
+    return new NodeConfig(hostname, data, b, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
   }
 
   public NodeConfig withHostname(String h) {
-    return new NodeConfig(h, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster);
+    return new NodeConfig(h, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
   }
 
   public NodeConfig withSmtpPort(int p) {
     Smtp s = smtp;
     return new NodeConfig(hostname, data, bind, new Smtp(p, s.maxMessageSize(), s.maxRecipients(), s.maxConnections(),
         s.maxConnectionsPerIp(), s.pregreetWait(), s.idleTimeout(), s.dataTimeout(), s.maxErrors()),
-        submission, pop3, imap, tls, auth, gracePeriod, cluster);
+        submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
   }
 
   public NodeConfig withSubmissionPort(int p) {
     return new NodeConfig(hostname, data, bind, smtp, new Submission(p, submission.implicitTlsPort()), pop3, imap, tls, auth,
-        gracePeriod, cluster);
+        gracePeriod, cluster, store);
   }
 
   public NodeConfig withPop3Port(int p) {
     Pop3 o = pop3;
     return new NodeConfig(hostname, data, bind, smtp, submission,
         new Pop3(p, o.implicitTlsPort(), o.idleTimeout(), o.maxConnections(), o.maxConnectionsPerIp()), imap, tls,
-        auth, gracePeriod, cluster);
+        auth, gracePeriod, cluster, store);
   }
 
   public NodeConfig withImapPort(int p) {
     Imap i = imap;
     return new NodeConfig(hostname, data, bind, smtp, submission, pop3,
         new Imap(p, i.implicitTlsPort(), i.idleTimeout(), i.maxConnections(), i.maxConnectionsPerIp(),
-            i.maxLiteralSize()), tls, auth, gracePeriod, cluster);
+            i.maxLiteralSize()), tls, auth, gracePeriod, cluster, store);
   }
 }

@@ -6,7 +6,7 @@ import dev.quill.store.RocksMailStore;
 import dev.quill.store.StoreOptions;
 import java.nio.file.Path;
 
-/** Opens the node's store in {@code <data>/store} with the configured password-hashing cost. */
+/** Opens the node's store in {@code <data>/store} with the configured password-hashing cost and free-space reserve. */
 public final class StoreFactory {
   private StoreFactory() {}
 
@@ -19,7 +19,7 @@ public final class StoreFactory {
   public static MailStore open(NodeConfig config) {
     StoreOptions defaults = StoreOptions.defaults();
     StoreOptions options = new StoreOptions(config.auth().passwordHashTime(), 0, defaults.authCacheTtl(),
-        defaults.authCacheSize(), defaults.minBlobBytes(), defaults.blockCacheBytes());
+        defaults.authCacheSize(), defaults.minBlobBytes(), defaults.blockCacheBytes(), config.store().minFreeSpace());
     return RocksMailStore.open(storeDir(config.data()), options);
   }
 }

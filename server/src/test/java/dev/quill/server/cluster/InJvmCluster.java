@@ -39,14 +39,20 @@ final class InJvmCluster implements AutoCloseable {
 
   /** Starts a node whose cluster settings {@code tweak} may change (spread, ...). */
   QuillNode start(String name, UnaryOperator<NodeConfig.Cluster> tweak) throws Exception {
+    return start(name, tweak, UnaryOperator.identity());
+  }
+
+  /** Starts a node whose cluster settings {@code tweak} and whose whole configuration {@code node} may change. */
+  QuillNode start(String name, UnaryOperator<NodeConfig.Cluster> tweak, UnaryOperator<NodeConfig> node)
+      throws Exception {
     int port = ClusterHarness.freePort();
     NodeConfig.Cluster cluster = NodeConfig.defaults().cluster().withPort(port).withNodeName(name)
         .withBind(ClusterHarness.HOST).withJoin(seeds.stream().map(p -> new HostPort(ClusterHarness.HOST, p)).toList())
         .withName(clusterName).withTimeouts(FAST);
-    QuillNode node = QuillNode.start(config(name).withCluster(tweak.apply(cluster)));
+    QuillNode started = QuillNode.start(node.apply(config(name).withCluster(tweak.apply(cluster))));
     seeds.add(port);
-    nodes.add(node);
-    return node;
+    nodes.add(started);
+    return started;
   }
 
   /** A standalone node's configuration with its data under this cluster's directory. */

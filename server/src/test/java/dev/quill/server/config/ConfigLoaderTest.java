@@ -42,6 +42,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void storeMinFreeSpace_defaultsTo256M_setWithAUnit_zeroTurnsItOff_badValueRefused() {
+    assertThat(D.store().minFreeSpace()).isEqualTo(256L << 20);
+    assertThat(ConfigLoader.parse("q.toml", "[store]\nmin_free_space = \"1G\"\n", D).store().minFreeSpace())
+        .isEqualTo(1L << 30);
+    assertThat(ConfigLoader.parse("q.toml", "[store]\nmin_free_space = 0\n", D).store().minFreeSpace()).isZero();
+    assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "[store]\nmin_free_space = \"lots\"\n", D))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("q.toml:2: store.min_free_space")
+        .hasMessageContaining("not a size");
+  }
+
+  @Test
   void portOutOfRange_refusedWithLineAndKey() {
     assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "\n[smtp]\nport = 70000\n", D))
         .isInstanceOf(ConfigException.class)

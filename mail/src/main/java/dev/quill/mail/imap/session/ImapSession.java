@@ -22,6 +22,7 @@ import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
+import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
 import java.net.InetAddress;
 import java.time.Instant;
@@ -235,7 +236,14 @@ public final class ImapSession {
       }
       outcome = dispatch(command, out);
     } catch (StoreException e) {
-      log.info("session={} event=store-refused command={} user={} error={}", sessionId, command.verb(), user, e.getMessage());
+      if (e instanceof StorageUnavailableException) {
+        // The store logged the disk's state once; one line per refused command would flood the log.
+        log.debug("session={} event=storage-refused command={} user={} error={}", sessionId, command.verb(), user,
+            e.getMessage());
+      } else {
+        log.info("session={} event=store-refused command={} user={} error={}", sessionId, command.verb(), user,
+            e.getMessage());
+      }
       out.text(command.tag()).text(" NO ").text(storeCode(e)).text(printable(e.getMessage())).crlf();
       outcome = Outcome.CONTINUE;
     } catch (UnsupportedOperationException e) {
@@ -964,7 +972,14 @@ public final class ImapSession {
       return Set.of();
     }
     long before = commitsNow();
-    FlagResult r = backend.updateFlags(user, box.name, unseen, new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
+    FlagResult r;
+    try {
+      r = backend.updateFlags(user, box.name, unseen, new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
+    } catch (StorageUnavailableException e) {
+      // Reading goes on while the disk refuses writes: the body is sent without setting \Seen.
+      log.debug("session={} event=seen-not-set mailbox={} error={}", sessionId, box.name, e.getMessage());
+      return Set.of();
+    }
     for (MessageMeta m : r.updated()) {
       box.update(m);
     }
@@ -1161,6 +1176,9 @@ public final class ImapSession {
   }
 
   private static String storeCode(StoreException e) {
+    if (e instanceof StorageUnavailableException) {
+      return "[UNAVAILABLE] "; // RFC 5530: the disk is full or failing; the client keeps the message and retries
+    }
     String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
     if (m.endsWith("try again") || m.endsWith("try again later")) {
       return "[UNAVAILABLE] "; // RFC 5530: temporary, the client may retry (a node down, a cluster reconfiguring)

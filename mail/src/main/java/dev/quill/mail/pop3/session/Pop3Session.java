@@ -9,6 +9,7 @@ import dev.quill.mail.pop3.codec.Pop3Replies;
 import dev.quill.mail.pop3.session.Pop3Reply.After;
 import dev.quill.store.Addresses;
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.StorageUnavailableException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -521,7 +522,14 @@ public final class Pop3Session {
         store.expunge(user, marked);
       }
     } catch (RuntimeException e) {
-      log.warn("session={} event=expunge-failed user={} messages={} error={}", peer.sessionId(), user, marked.size(), e.toString());
+      if (StorageUnavailableException.in(e).isPresent()) {
+        // The store logged the disk's state once; the client keeps its messages and deletes them later.
+        log.debug("session={} event=expunge-refused-by-storage user={} messages={} error={}", peer.sessionId(), user,
+            marked.size(), e.toString());
+      } else {
+        log.warn("session={} event=expunge-failed user={} messages={} error={}", peer.sessionId(), user, marked.size(),
+            e.toString());
+      }
       return new Pop3Reply.Line(Pop3Replies.ERR_EXPUNGE_FAILED, After.CLOSE);
     } finally {
       close();

@@ -34,6 +34,9 @@ public final class SmtpReplies {
       SmtpReply.of(450, "4.4.0", "Outbound delivery is not available yet");
   public static final SmtpReply LOCAL_ERROR = SmtpReply.of(451, "4.3.0", "Local error in processing, try again later");
   public static final SmtpReply TOO_MANY_RECIPIENTS = SmtpReply.of(452, "4.5.3", "Too many recipients");
+  /** The store's disk is full (RFC 5321 452, RFC 3463 4.3.1 "mail system full"): the client keeps the message and retries. */
+  public static final SmtpReply INSUFFICIENT_STORAGE =
+      SmtpReply.of(452, "4.3.1", "Insufficient system storage, try again later");
   public static final SmtpReply TLS_NOT_AVAILABLE = SmtpReply.of(454, "4.7.0", "TLS not available");
   public static final SmtpReply AUTH_THROTTLED =
       SmtpReply.of(454, "4.7.0", "Too many failed logins, try again later");

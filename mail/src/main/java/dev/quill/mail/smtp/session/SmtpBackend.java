@@ -51,8 +51,17 @@ public interface SmtpBackend {
   boolean authenticate(String user, char[] password);
 
   /**
+   * Whether new mail fits in storage now: false while the disk is below its free-space reserve,
+   * and MAIL and RCPT are then refused with 452 4.3.1 before the client sends the message.
+   */
+  default boolean acceptsMail() {
+    return true;
+  }
+
+  /**
    * Stores one copy of the message in each user's INBOX; the future completes when the stored
-   * copies are durable.
+   * copies are durable, or fails (with a {@code StorageUnavailableException} when the disk is full
+   * or failing).
    */
   CompletableFuture<List<DeliveryResult>> deliver(Collection<String> users, byte[] message, Instant receivedAt);
 }

@@ -15,6 +15,7 @@ import dev.quill.mail.smtp.session.CommandTable.Verb;
 import dev.quill.mail.smtp.session.Step.Action;
 import dev.quill.store.Addresses;
 import dev.quill.store.DeliveryResult;
+import dev.quill.store.StorageUnavailableException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -53,6 +54,12 @@ import org.slf4j.LoggerFactory;
  * 5.1.1 for users deleted meanwhile); if it stores some copies the reply is 250, since SMTP has one
  * reply per message, and the refused copies are logged (XXX: they should bounce once outbound
  * delivery exists). 250 is sent only after the store reports the message durable.
+ *
+ * <p>Storage: while the store's disk is below its free-space reserve, MAIL and RCPT get 452 4.3.1
+ * (as Postfix's queue_minfree check does), so no client sends a message that cannot be kept; a
+ * delivery the store still refuses for lack of space gets 452 4.3.1 after the data, and one refused
+ * for an I/O error 451 4.3.0. Both are temporary: the client keeps the message and retries, and the
+ * session goes on. These refusals are logged at DEBUG only: the store logs the disk's state once.
  *
  * <p>Standards: RFC 5321 (SMTP), RFC 6409 (submission: AUTH before MAIL), RFC 2920 (PIPELINING),
  * RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 2034 and RFC 3463 (enhanced status codes), RFC 6531
@@ -402,6 +409,9 @@ public final class SmtpSession {
     if (m.reversePath() != null && !m.reversePath().isAscii() && !utf8) {
       return SmtpReplies.NON_ASCII_WITHOUT_SMTPUTF8;
     }
+    if (!storageAccepts()) {
+      return SmtpReplies.INSUFFICIENT_STORAGE;
+    }
     tx = new Transaction(m.reversePath(), utf8, declared);
     state = State.MAIL;
     return SmtpReplies.SENDER_OK;
@@ -434,6 +444,9 @@ public final class SmtpSession {
       case NOT_LOCAL -> to.isBarePostmaster() ? SmtpReplies.USER_UNKNOWN
           : authenticatedUser != null ? SmtpReplies.OUTBOUND_NOT_AVAILABLE : SmtpReplies.RELAY_DENIED;
     };
+    if (resolution.disposition() == SmtpBackend.Disposition.LOCAL && !storageAccepts()) {
+      return SmtpReplies.INSUFFICIENT_STORAGE; // the disk filled up since MAIL
+    }
     if (resolution.disposition() == SmtpBackend.Disposition.LOCAL) {
       tx.users.add(resolution.user());
       tx.recipients++;
@@ -632,6 +645,13 @@ public final class SmtpSession {
       return Step.of(SmtpReplies.LOCAL_ERROR, Action.CONTINUE);
     } catch (ExecutionException | RuntimeException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      Optional<StorageUnavailableException> storage = StorageUnavailableException.in(cause);
+      if (storage.isPresent()) {
+        // The store logged the disk's state once; one line per refused message would flood the log.
+        log.debug("{} id={} delivery refused by storage error={}", peer.sessionId(), t.id, storage.get().getMessage());
+        return Step.of(storage.get().reason() == StorageUnavailableException.Reason.NO_SPACE
+            ? SmtpReplies.INSUFFICIENT_STORAGE : SmtpReplies.LOCAL_ERROR, Action.CONTINUE);
+      }
       log.warn("{} id={} delivery failed error={}", peer.sessionId(), t.id, String.valueOf(cause));
       return Step.of(SmtpReplies.LOCAL_ERROR, Action.CONTINUE);
     }
@@ -657,6 +677,16 @@ public final class SmtpSession {
           durableMicros / 1000.0);
     }
     return Step.of(SmtpReply.of(250, "2.0.0", "OK id=" + t.id), Action.CONTINUE);
+  }
+
+  /** Whether the backend has room for new mail; a failing check does not refuse (the delivery will say). */
+  private boolean storageAccepts() {
+    try {
+      return backend.acceptsMail();
+    } catch (RuntimeException e) {
+      log.debug("{} storage check failed error={}", peer.sessionId(), e.toString());
+      return true;
+    }
   }
 
   /** The Received "with" keyword (RFC 3848, RFC 6531 §3.7.3). */
@@ -706,7 +736,8 @@ public final class SmtpSession {
       return Step.reply(reply);
     }
     // Not the client's fault or an expected part of the dialogue: do not count towards the limit.
-    if (reply == SmtpReplies.TOO_MANY_RECIPIENTS || reply == SmtpReplies.LOCAL_ERROR) {
+    if (reply == SmtpReplies.TOO_MANY_RECIPIENTS || reply == SmtpReplies.LOCAL_ERROR
+        || reply == SmtpReplies.INSUFFICIENT_STORAGE) {
       return Step.reply(reply);
     }
     return error(reply);

@@ -61,6 +61,8 @@ public final class FakeImapBackend implements ImapBackend {
   private final Set<Long> corrupt = new TreeSet<>();
   private long nextValidity = 1000;
   private long quota;
+  /** When set, every write throws it, as a store on a full or failing disk does. */
+  private volatile StoreException writesRefused;
 
   /** Adds a user with an INBOX. */
   public synchronized FakeImapBackend user(String user, String password) {
@@ -72,6 +74,18 @@ public final class FakeImapBackend implements ImapBackend {
   /** Makes reads of {@code uid} fail their checksum. */
   public synchronized void corrupt(long uid) {
     corrupt.add(uid);
+  }
+
+  /** Makes every write (append, flags, copy, expunge) throw {@code refusal}; null lets them through again. */
+  public void refuseWrites(StoreException refusal) {
+    writesRefused = refusal;
+  }
+
+  private void checkWritable() {
+    StoreException refusal = writesRefused;
+    if (refusal != null) {
+      throw refusal;
+    }
   }
 
   /** Sets the quota of every user. */
@@ -219,6 +233,7 @@ public final class FakeImapBackend implements ImapBackend {
   @Override
   public AppendResult append(String user, String mailbox, byte[] message, Set<String> flags, Instant internalDate,
       MessageDerived derived) {
+    checkWritable();
     AppendResult r;
     long modSeq;
     synchronized (this) {
@@ -237,6 +252,7 @@ public final class FakeImapBackend implements ImapBackend {
 
   @Override
   public FlagResult updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update) {
+    checkWritable();
     List<MessageMeta> updated = new ArrayList<>();
     Set<Long> modified = new TreeSet<>();
     long modSeq;
@@ -275,6 +291,7 @@ public final class FakeImapBackend implements ImapBackend {
 
   @Override
   public CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move) {
+    checkWritable();
     List<Long> src = new ArrayList<>();
     List<Long> dst = new ArrayList<>();
     long validity;
@@ -303,6 +320,7 @@ public final class FakeImapBackend implements ImapBackend {
 
   @Override
   public void expunge(String user, String mailbox, Collection<Long> uids) {
+    checkWritable();
     long modSeq;
     synchronized (this) {
       Box b = box(user, mailbox);

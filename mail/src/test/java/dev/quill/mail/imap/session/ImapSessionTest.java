@@ -2,6 +2,7 @@ package dev.quill.mail.imap.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.quill.store.StorageUnavailableException;
 import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -170,6 +171,25 @@ class ImapSessionTest {
         .isEqualTo("* OK [COPYUID 1001 3 4] Moved\r\n* 3 EXPUNGE\r\nmv OK UID MOVE completed\r\n");
     assertThat(a.send("st STATUS Archive (MESSAGES UIDNEXT UNSEEN)"))
         .isEqualTo("* STATUS Archive (MESSAGES 4 UIDNEXT 5 UNSEEN 3)\r\nst OK STATUS completed\r\n");
+  }
+
+  @Test
+  void diskFull_writesAnswerNoUnavailable_readsGoOn_andAFetchThatWouldSetSeenStillReads() {
+    SessionDriver a = client().login();
+    a.send("s SELECT INBOX");
+    backend.refuseWrites(new StorageUnavailableException(StorageUnavailableException.Reason.NO_SPACE,
+        "the mail store's disk is full"));
+    assertThat(a.send("a APPEND INBOX {5+}\r\nhello"))
+        .isEqualTo("a NO [UNAVAILABLE] insufficient system storage: the mail store's disk is full; try again later\r\n");
+    assertThat(a.send("f STORE 1 +FLAGS (\\Flagged)")).startsWith("f NO [UNAVAILABLE] ");
+    assertThat(a.send("c COPY 1 INBOX")).startsWith("c NO [UNAVAILABLE] ");
+    assertThat(a.send("m MOVE 1 INBOX")).startsWith("m NO [UNAVAILABLE] ");
+    String fetch = a.send("b FETCH 1 BODY[]");
+    assertThat(fetch).contains("BODY[] {").endsWith("b OK FETCH completed\r\n").doesNotContain("\\Seen");
+    assertThat(a.send("n NOOP")).isEqualTo("n OK NOOP completed\r\n");
+
+    backend.refuseWrites(null);
+    assertThat(a.send("f2 STORE 1 +FLAGS (\\Flagged)")).endsWith("f2 OK STORE completed\r\n");
   }
 
   @Test

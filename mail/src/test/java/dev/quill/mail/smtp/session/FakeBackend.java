@@ -29,6 +29,8 @@ final class FakeBackend implements SmtpBackend {
   RuntimeException deliveryFailure;
   RuntimeException lookupFailure;
   boolean neverComplete;
+  /** False while the fake store is below its free-space reserve. */
+  boolean acceptsMail = true;
 
   FakeBackend user(String address, String password) {
     recipients.put(address, address);
@@ -58,6 +60,11 @@ final class FakeBackend implements SmtpBackend {
       return Resolution.of(Disposition.MAILBOX_FULL);
     }
     return Resolution.local(user);
+  }
+
+  @Override
+  public boolean acceptsMail() {
+    return acceptsMail;
   }
 
   @Override

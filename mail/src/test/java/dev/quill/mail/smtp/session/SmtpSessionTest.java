@@ -10,6 +10,7 @@ import dev.quill.mail.smtp.codec.SmtpDataReader;
 import dev.quill.mail.smtp.codec.SmtpReplies;
 import dev.quill.mail.smtp.codec.SmtpReply;
 import dev.quill.mail.smtp.session.Step.Action;
+import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -482,6 +483,55 @@ class SmtpSessionTest {
       send("RCPT TO:<alice@local.example>");
       assertThat(data("x\r\n").replies()).containsExactly(SmtpReplies.LOCAL_ERROR);
       assertThat(reply("MAIL FROM:<>")).isEqualTo(SmtpReplies.SENDER_OK);
+    }
+
+    @Test
+    void data_diskFull_452_4_3_1AndSessionContinues() {
+      backend.deliveryFailure = new StorageUnavailableException(StorageUnavailableException.Reason.NO_SPACE, "full");
+      send("MAIL FROM:<>");
+      send("RCPT TO:<alice@local.example>");
+      assertThat(data("x\r\n").replies()).containsExactly(SmtpReplies.INSUFFICIENT_STORAGE);
+      assertThat(SmtpReplies.INSUFFICIENT_STORAGE.code()).isEqualTo(452);
+      assertThat(SmtpReplies.INSUFFICIENT_STORAGE.enhanced()).isEqualTo("4.3.1");
+      assertThat(reply("MAIL FROM:<>")).isEqualTo(SmtpReplies.SENDER_OK);
+    }
+
+    @Test
+    void data_diskFullAsCauseOfAClusterFailure_stillFound_452() {
+      backend.deliveryFailure = new java.util.concurrent.CompletionException(new StoreException("storing failed",
+          new StorageUnavailableException(StorageUnavailableException.Reason.NO_SPACE, "full")));
+      send("MAIL FROM:<>");
+      send("RCPT TO:<alice@local.example>");
+      assertThat(data("x\r\n").replies()).containsExactly(SmtpReplies.INSUFFICIENT_STORAGE);
+    }
+
+    @Test
+    void data_diskIoError_451AndSessionContinues() {
+      backend.deliveryFailure = new StorageUnavailableException(StorageUnavailableException.Reason.IO_ERROR, "EIO");
+      send("MAIL FROM:<>");
+      send("RCPT TO:<alice@local.example>");
+      assertThat(data("x\r\n").replies()).containsExactly(SmtpReplies.LOCAL_ERROR);
+      assertThat(reply("MAIL FROM:<>")).isEqualTo(SmtpReplies.SENDER_OK);
+    }
+
+    @Test
+    void mail_belowTheStoreReserve_452_4_3_1_notCountedAsError() {
+      start(SmtpConfig.defaults("mx.test").withMaxErrors(3), REMOTE, null, true, null);
+      backend.acceptsMail = false;
+      send("EHLO c");
+      for (int i = 0; i < 5; i++) {
+        assertThat(reply("MAIL FROM:<a@b.example>")).isEqualTo(SmtpReplies.INSUFFICIENT_STORAGE);
+      }
+      backend.acceptsMail = true;
+      assertThat(reply("MAIL FROM:<a@b.example>")).isEqualTo(SmtpReplies.SENDER_OK);
+    }
+
+    @Test
+    void rcpt_storeFilledUpSinceMail_452_4_3_1_andNoRecipientTaken() {
+      send("MAIL FROM:<a@b.example>");
+      backend.acceptsMail = false;
+      assertThat(reply("RCPT TO:<alice@local.example>")).isEqualTo(SmtpReplies.INSUFFICIENT_STORAGE);
+      assertThat(reply("DATA")).isEqualTo(SmtpReplies.NEED_RCPT_BEFORE_DATA);
     }
 
     @Test
