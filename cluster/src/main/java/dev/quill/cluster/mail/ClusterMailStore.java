@@ -321,7 +321,9 @@ public final class ClusterMailStore implements MailStore {
     for (MailMap.MailboxLocation box : map.mailboxes()) {
       for (String holder : box.nodes()) {
         if (!holder.equals(node.get())) {
-          at(holder, () -> local.deleteMailbox(a, box.name()), n -> fragments.deleteFragment(n, a, box.name(), timeout),
+          // a holder of a copy of the profile deleted everything of the user when the tombstone reached it
+          at(holder, () -> local.mailbox(a, box.name()).isPresent() && local.deleteMailbox(a, box.name()),
+              n -> fragments.deleteFragment(n, a, box.name(), timeout),
               "deleting " + a + "'s fragment of " + box.name() + " on " + holder);
         }
         managers.fragmentDropped(a, box.name(), holder);

@@ -68,7 +68,7 @@ class ClusterDiskFullTest {
     QuillNode c = cluster.start("c", UnaryOperator.identity(), n -> n.withStore(new NodeConfig.Store(reserve)));
     cluster.awaitComplete(3, Duration.ofSeconds(30));
     a.mailStore().addDomain(DOMAIN);
-    a.mailStore().addUser(USER, PASSWORD.toCharArray()); // the profile lives on a
+    c.mailStore().addUser(USER, PASSWORD.toCharArray()); // the profile on c (and one more node), so c holds INBOX
     List<String> acknowledged = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       MailClients.send(port(c, "smtp"), USER, "before " + i); // throws unless 250

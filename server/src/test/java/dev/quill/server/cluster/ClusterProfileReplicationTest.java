@@ -138,6 +138,21 @@ class ClusterProfileReplicationTest {
   }
 
   @Test
+  void deleteThroughTheSecondHolder_removesTheUserEverywhere() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    nodes.get(0).mailStore().addUser(USER, "pw".toCharArray());
+    MailClients.send(nodes.get(1).ports().get("smtp"), USER, "hello");
+    QuillNode second = node(holders().getLast()); // not the primary: its copy goes with the tombstone first
+
+    assertThat(second.mailStore().deleteUser(USER)).isTrue();
+
+    assertThat(holders()).isEmpty();
+    for (QuillNode n : cluster.nodes()) {
+      assertThat(n.store().mailboxes(USER)).as("mailboxes left on %s", n.cluster().name()).isEmpty();
+    }
+  }
+
+  @Test
   void aHolderAway_missesChanges_andTakesThemWhenBack_andADeleteStays() throws Exception {
     List<QuillNode> nodes = startThree(0);
     nodes.get(0).mailStore().addUser(USER, "first-pw".toCharArray());
