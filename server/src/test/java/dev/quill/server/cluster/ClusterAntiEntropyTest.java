@@ -10,10 +10,8 @@ import dev.quill.store.MailStore;
 import dev.quill.store.MessageMeta;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,13 +38,7 @@ class ClusterAntiEntropyTest {
 
   /** For each UID of the user's INBOX, the nodes whose own store holds it. */
   private Map<Long, List<String>> holders() {
-    Map<Long, List<String>> holders = new TreeMap<>();
-    for (QuillNode n : cluster.nodes()) {
-      for (MessageMeta m : n.store().messages(USER, MailStore.INBOX)) {
-        holders.computeIfAbsent(m.uid(), u -> new ArrayList<>()).add(n.cluster().name());
-      }
-    }
-    return holders;
+    return cluster.holders(USER, MailStore.INBOX);
   }
 
   private QuillNode node(String name) {

@@ -15,10 +15,8 @@ import jakarta.mail.Store;
 import jakarta.mail.UIDFolder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,13 +61,7 @@ class ClusterReplicationTest {
 
   /** For each UID of the user's INBOX, the nodes whose own store holds it. */
   private Map<Long, List<String>> holders() {
-    Map<Long, List<String>> holders = new TreeMap<>();
-    for (QuillNode n : cluster.nodes()) {
-      for (MessageMeta m : n.store().messages(USER, MailStore.INBOX)) {
-        holders.computeIfAbsent(m.uid(), u -> new ArrayList<>()).add(n.cluster().name());
-      }
-    }
-    return holders;
+    return cluster.holders(USER, MailStore.INBOX);
   }
 
   private static List<String> subjects(QuillNode node, String protocol) throws Exception {

@@ -67,6 +67,17 @@ final class InJvmCluster implements AutoCloseable {
     return node;
   }
 
+  /** For each UID of a user's mailbox, the names of the nodes whose own store holds a copy. */
+  java.util.Map<Long, List<String>> holders(String user, String mailbox) {
+    java.util.Map<Long, List<String>> holders = new java.util.TreeMap<>();
+    for (QuillNode n : nodes) {
+      for (dev.quill.store.MessageMeta m : n.store().messages(user, mailbox)) {
+        holders.computeIfAbsent(m.uid(), u -> new ArrayList<>()).add(n.cluster().name());
+      }
+    }
+    return holders;
+  }
+
   List<QuillNode> nodes() {
     return nodes;
   }
