@@ -30,6 +30,7 @@ import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
+import dev.quill.server.admin.LocalFragments;
 import dev.quill.server.admin.ClusterRebalance;
 import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.MemberControl;
@@ -284,7 +285,8 @@ public final class QuillNode implements AutoCloseable {
         Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
         cluster == null ? RebalanceControl.STANDALONE
             : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)),
-        cluster == null ? MemberControl.STANDALONE : this::forget, token));
+        cluster == null ? MemberControl.STANDALONE : this::forget,
+        users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
