@@ -69,6 +69,8 @@ public final class QuillNode implements AutoCloseable {
 
   /** How long {@code cluster status} waits for each member's counts before showing it unreachable. */
   static final Duration STATS_TIMEOUT = Duration.ofSeconds(2);
+  /** The members this node knows of, in its data directory: a restart still counts those presumed down. */
+  static final String MEMBERS_FILE = "cluster-members";
   /** How long a mail operation waits for another node (a manager, a fragment, a profile). */
   static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
 
@@ -129,7 +131,7 @@ public final class QuillNode implements AutoCloseable {
   private void joinCluster(ClusterSettings settings) throws IOException {
     try {
       cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, () -> LocalCounts.of(store),
-          this::startClusterServices);
+          config.data().resolve(MEMBERS_FILE), this::startClusterServices);
     } catch (ClusterException e) {
       throw new IOException(e.getMessage(), e);
     }
