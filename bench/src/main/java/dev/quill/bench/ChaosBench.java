@@ -93,6 +93,9 @@ final class ChaosBench implements Callable<Integer> {
   private final AtomicInteger deleteFailures = new AtomicInteger();
   private final AtomicInteger flagChanges = new AtomicInteger();
   private final AtomicInteger flagFailures = new AtomicInteger();
+  /** Searches that did not find the one message looked for (not visible through that node at that moment). */
+  private final AtomicInteger deleteMisses = new AtomicInteger();
+  private final AtomicInteger flagMisses = new AtomicInteger();
   private final Map<String, AtomicInteger> faults = new java.util.concurrent.ConcurrentHashMap<>();
 
   @Override
@@ -144,7 +147,8 @@ final class ChaosBench implements Callable<Integer> {
       heal(nodes);
       log("load over: " + ledger.ackedCount() + " acknowledged, " + ledger.deletedCount() + " deletes confirmed, "
           + flagChanges.get() + " flag changes confirmed; " + sendFailures.get() + " sends, " + deleteFailures.get()
-          + " deletes and " + flagFailures.get() + " flag changes refused or failed; faults " + faults);
+          + " deletes and " + flagFailures.get() + " flag changes refused or failed, " + deleteMisses.get() + " and "
+          + flagMisses.get() + " not found where looked for; faults " + faults);
       return check(nodes, mailboxes, ledger, start);
     } finally {
       try {
@@ -243,9 +247,9 @@ final class ChaosBench implements Callable<Integer> {
       boolean tried = false;
       try (ImapClient imap = imap(via, user)) {
         imap.expectOk("SELECT", "SELECT INBOX");
-        long[] uids = imap.expectOk("SEARCH", "UID SEARCH HEADER SUBJECT " + token.get()).untagged().stream()
-            .flatMapToLong(x -> java.util.Arrays.stream(x.searchResults())).toArray();
+        long[] uids = search(imap, token.get());
         if (uids.length != 1) {
+          deleteMisses.incrementAndGet();
           continue; // not visible through this node now (its holders down): try another later
         }
         tried = true;
@@ -281,9 +285,9 @@ final class ChaosBench implements Callable<Integer> {
       boolean tried = false;
       try (ImapClient imap = imap(via, user)) {
         imap.expectOk("SELECT", "SELECT INBOX");
-        long[] uids = imap.expectOk("SEARCH", "UID SEARCH HEADER SUBJECT " + token.get()).untagged().stream()
-            .flatMapToLong(x -> java.util.Arrays.stream(x.searchResults())).toArray();
+        long[] uids = search(imap, token.get());
         if (uids.length != 1) {
+          flagMisses.incrementAndGet();
           continue;
         }
         tried = true;
@@ -622,6 +626,16 @@ final class ChaosBench implements Callable<Integer> {
       }
     }
     return new Problems(lost, resurrected, duplicated, uidDuplicates, 0, flagsWrong, details);
+  }
+
+  /**
+   * The UIDs of the message with {@code token} in the selected mailbox. By Message-ID, whose
+   * {@code <token@} is unique: a Subject search is a substring search, and chaos-12 would also find
+   * chaos-120.
+   */
+  private static long[] search(ImapClient imap, String token) throws IOException {
+    return imap.expectOk("SEARCH", "UID SEARCH HEADER MESSAGE-ID \"<" + token + "@\"").untagged().stream()
+        .flatMapToLong(x -> java.util.Arrays.stream(x.searchResults())).toArray();
   }
 
   /** An IMAP session on {@code via} logged in as {@code user}; off loopback after STARTTLS, as the nodes require. */
