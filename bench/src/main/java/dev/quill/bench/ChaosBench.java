@@ -132,17 +132,27 @@ final class ChaosBench implements Callable<Integer> {
       setUp(nodes, mailboxes);
       AtomicBoolean loading = new AtomicBoolean(true);
       Instant start = Instant.now();
+      List<java.util.concurrent.Future<Void>> tasks = new ArrayList<>();
       try (ExecutorService load = Executors.newVirtualThreadPerTaskExecutor()) {
         for (int s = 0; s < senders; s++) {
           Random r = new Random(seed * 1_000 + s);
-          load.submit(() -> send(nodes, mailboxes, ledger, r, loading));
+          tasks.add(load.submit(() -> send(nodes, mailboxes, ledger, r, loading)));
         }
         Random d = new Random(seed * 1_000 + 999);
-        load.submit(() -> delete(nodes, mailboxes, ledger, d, loading));
+        tasks.add(load.submit(() -> delete(nodes, mailboxes, ledger, d, loading)));
         Random f = new Random(seed * 1_000 + 998);
-        load.submit(() -> flag(nodes, mailboxes, ledger, f, loading));
+        tasks.add(load.submit(() -> flag(nodes, mailboxes, ledger, f, loading)));
         nemesis(nodes, random, start.plus(length));
         loading.set(false);
+      }
+      for (var task : tasks) {
+        // A load loop catches what the nodes do to it; anything else is a bug of the harness, and a run
+        // whose load stopped early must not pass as if it had gone on.
+        try {
+          task.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IllegalStateException("a load task of the harness died: " + e.getCause(), e.getCause());
+        }
       }
       heal(nodes);
       log("load over: " + ledger.ackedCount() + " acknowledged, " + ledger.deletedCount() + " deletes confirmed, "

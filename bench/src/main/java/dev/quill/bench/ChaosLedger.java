@@ -46,7 +46,10 @@ final class ChaosLedger {
   /** A change of {@code \Flagged} on {@code token} that was sent but not confirmed: its end state is unknown. */
   void flagUncertain(String user, String token) {
     flagUncertain.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(token);
-    flagged.getOrDefault(user, Map.of()).remove(token);
+    Map<String, Boolean> expected = flagged.get(user);
+    if (expected != null) {
+      expected.remove(token);
+    }
   }
 
   /** For each of {@code user}'s messages whose end state of {@code \Flagged} is known: whether it is set. */
