@@ -97,6 +97,10 @@ final class ChaosBench implements Callable<Integer> {
   private final AtomicInteger deleteMisses = new AtomicInteger();
   private final AtomicInteger flagMisses = new AtomicInteger();
   private final Map<String, AtomicInteger> faults = new java.util.concurrent.ConcurrentHashMap<>();
+  /** {@code <work>/events.log}: every delete and flag change, when and through which node, for tracing a finding. */
+  private java.io.PrintWriter events = new java.io.PrintWriter(java.io.Writer.nullWriter());
+  /** The latest event of each message, "user token" → line, quoted next to what the checker finds wrong with it. */
+  private final Map<String, String> lastEvent = new java.util.concurrent.ConcurrentHashMap<>();
 
   @Override
   public Integer call() throws Exception {
@@ -122,6 +126,8 @@ final class ChaosBench implements Callable<Integer> {
     var toClose = new java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>();
     Thread cleanup = new Thread(() -> toClose.reversed().forEach(ChaosBench::closeQuietly), "chaos-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
+    events = new java.io.PrintWriter(Files.newBufferedWriter(dir.resolve("events.log")), true);
+    toClose.add(events);
     try (ChaosNetwork network = partitions ? ChaosNetwork.create(nodeCount, ChaosBench::log) : null;
         ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas, network)) {
       if (network != null) {
@@ -161,6 +167,7 @@ final class ChaosBench implements Callable<Integer> {
           + flagMisses.get() + " not found where looked for; faults " + faults);
       return check(nodes, mailboxes, ledger, start);
     } finally {
+      events.close();
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException e) {
@@ -263,13 +270,17 @@ final class ChaosBench implements Callable<Integer> {
           continue; // not visible through this node now (its holders down): try another later
         }
         tried = true;
-        imap.expectOk("STORE", "UID STORE " + uids[0] + " +FLAGS.SILENT (\\Deleted)");
-        imap.expectOk("EXPUNGE", "UID EXPUNGE " + uids[0]);
+        event(user, token.get(), "delete UID " + uids[0] + " via " + via);
+        ImapClient.Result store = imap.expectOk("STORE", "UID STORE " + uids[0] + " +FLAGS.SILENT (\\Deleted)");
+        ImapClient.Result expunge = imap.expectOk("EXPUNGE", "UID EXPUNGE " + uids[0]);
         ledger.deleted(user, token.get());
+        event(user, token.get(), "deleted UID " + uids[0] + " via " + via + ": " + responses(store) + "; "
+            + responses(expunge));
       } catch (IOException | RuntimeException e) {
         deleteFailures.incrementAndGet();
         if (tried) {
           ledger.deleteUncertain(user, token.get()); // may have reached some copies: either outcome is allowed
+          event(user, token.get(), "delete uncertain via " + via + ": " + e.getMessage());
         }
       }
     }
@@ -301,13 +312,17 @@ final class ChaosBench implements Callable<Integer> {
           continue;
         }
         tried = true;
-        imap.expectOk("STORE", "UID STORE " + uids[0] + (set ? " +" : " -") + "FLAGS.SILENT (\\Flagged)");
+        ImapClient.Result store = imap.expectOk("STORE", "UID STORE " + uids[0] + (set ? " +" : " -")
+            + "FLAGS.SILENT (\\Flagged)");
         ledger.flagged(user, token.get(), set);
         flagChanges.incrementAndGet();
+        event(user, token.get(), (set ? "flagged" : "unflagged") + " UID " + uids[0] + " via " + via + ": "
+            + responses(store));
       } catch (IOException | RuntimeException e) {
         flagFailures.incrementAndGet();
         if (tried) {
           ledger.flagUncertain(user, token.get());
+          event(user, token.get(), "flag change uncertain via " + via + ": " + e.getMessage());
         }
       }
     }
@@ -613,7 +628,8 @@ final class ChaosBench implements Callable<Integer> {
     for (String token : ledger.deleted(user)) {
       if (present.containsKey(token)) {
         resurrected++;
-        details.add(via + ": " + user + " shows deleted " + token);
+        details.add(via + ": " + user + " shows deleted " + token + " (last event: "
+            + lastEvent.getOrDefault(user + " " + token, "none") + ")");
       }
     }
     int duplicated = 0;
@@ -661,6 +677,22 @@ final class ChaosBench implements Callable<Integer> {
       imap.close();
       throw e;
     }
+  }
+
+  private void event(String user, String token, String what) {
+    String line = Instant.now() + " " + user + " " + token + " " + what;
+    lastEvent.put(user + " " + token, line);
+    synchronized (events) {
+      events.println(line);
+    }
+  }
+
+  /** A command's responses in short: the untagged ones, then the tagged status. */
+  private static String responses(ImapClient.Result r) {
+    List<String> all = new ArrayList<>();
+    r.untagged().forEach(u -> all.add(u.summary()));
+    all.add(r.status().summary());
+    return String.join(" | ", all);
   }
 
   private static void pause(long millis) {
