@@ -378,9 +378,11 @@ public final class ClusterMailStore implements MailStore {
     MailMap map = map(u);
     Optional<String> profileNode = profileNodeIn(map, u);
     if (profileNode.isEmpty()) {
+      unknownForNow(u); // the profile may be on a member out of reach: that is no answer, not "no mailbox"
       return Optional.empty();
     }
     Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodesOf(map, box, profileNode.get()));
+    requireAnswered(byNode, u, profileNode.get());
     Optional<MailboxInfo> catalog = find(byNode.getOrDefault(profileNode.get(), List.of()), box);
     return catalog.map(c -> exact(u, combine(c, byNode, location(map, box)), byNode));
   }
@@ -391,12 +393,14 @@ public final class ClusterMailStore implements MailStore {
     MailMap map = map(u);
     Optional<String> profileNode = profileNodeIn(map, u);
     if (profileNode.isEmpty()) {
+      unknownForNow(u);
       return List.of();
     }
     Set<String> nodes = new LinkedHashSet<>();
     nodes.add(profileNode.get());
     map.mailboxes().forEach(b -> nodes.addAll(b.nodes()));
     Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
+    requireAnswered(byNode, u, profileNode.get());
     List<MailboxInfo> result = new ArrayList<>();
     for (MailboxInfo c : byNode.getOrDefault(profileNode.get(), List.of())) {
       result.add(exact(u, combine(c, byNode, location(map, c.name())), byNode));
@@ -1063,6 +1067,19 @@ public final class ClusterMailStore implements MailStore {
       }
     });
     return result;
+  }
+
+  /**
+   * Fails as temporary when the profile node, which holds the user's mailbox catalog, did not answer:
+   * reading that as "no such mailbox" made an IMAP session take every message for expunged, and a UID
+   * EXPUNGE then confirmed what it never did (chaos with partitions, seed 6: the profile node killed
+   * between a STORE \Deleted and its UID EXPUNGE).
+   */
+  private static void requireAnswered(Map<String, List<MailboxInfo>> byNode, String user, String profileNode) {
+    if (!byNode.containsKey(profileNode)) {
+      throw new StoreException("cannot read the mailboxes of " + user + " while " + profileNode
+          + " (its profile node) does not answer; try again later");
+    }
   }
 
   /** The catalog entry with counters summed over the fragments and UIDNEXT above every UID given. */
