@@ -23,17 +23,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code quill bench chaos}: N real nodes (separate JVMs on loopback) under a mail load that records
- * every acknowledged message and every confirmed delete, while a nemesis driven by a seeded random
- * schedule SIGKILLs and restarts nodes and pauses them (SIGSTOP/SIGCONT). At the end every node is
- * healed and, once the cluster has converged, a checker reads every mailbox through every node:
- * every acknowledged message must be there exactly once, no confirmed delete may have returned,
- * UIDs must be unique, and every mailbox must be readable through every node. Prints a RESULT line;
- * exits 1 when anything was lost, resurrected or duplicated, or the cluster did not converge within
- * {@code --converge-seconds} (a mailbox still unreadable counts as not converged).
+ * {@code quill bench chaos}: N real nodes (separate JVMs, on loopback or, with {@code --partitions},
+ * each in its own network namespace) under a mail load that records every acknowledged message,
+ * every confirmed delete and every confirmed flag change, while a nemesis driven by a seeded random
+ * schedule SIGKILLs and restarts nodes, pauses them (SIGSTOP/SIGCONT) and, with namespaces, cuts the
+ * network between groups of nodes for a while. At the end every node is healed and, once the cluster
+ * has converged, a checker reads every mailbox through every node — every acknowledged message must
+ * be there exactly once, no confirmed delete may have returned, the last confirmed flag change must
+ * hold, UIDs must be unique, every mailbox must be readable through every node — and compares each
+ * node's own copies ({@code quill debug fragments}): the replicas of each message must be identical,
+ * none may survive an expunge of another copy, and an acknowledged message must have the copies its
+ * write needed ({@link ChaosReplicas}). Prints a RESULT line; exits 1 when anything of that failed
+ * to hold within {@code --converge-seconds} of the healing.
  *
  * <p>Faults stay within what the replication promises to survive: at most {@code replicas - 1}
- * nodes are faulty at a time. Network partitions need network namespaces and are not injected yet.
+ * nodes are faulty at a time, a node on the cut-off side of a partition counting as faulty.
  */
 @Command(name = "chaos", mixinStandardHelpOptions = true,
     description = "Kill, restart and pause real nodes under load; check that nothing acknowledged is lost.")
@@ -75,10 +79,28 @@ final class ChaosBench implements Callable<Integer> {
   @Option(names = "--converge-seconds", description = "How long the healed cluster may take to converge (default: ${DEFAULT-VALUE}).")
   int convergeSeconds = 90;
 
+  @Option(names = "--partitions", description = "Run each node in its own network namespace and add network"
+      + " partitions to the faults (needs root and ip; without them the run goes on loopback, without partitions,"
+      + " and says why).")
+  boolean partitions;
+
+  /** Partitions last a seeded time in this range: some shorter than failure detection, most long enough to split the view. */
+  private static final double PARTITION_MIN_SECONDS = 2;
+  private static final double PARTITION_MAX_SECONDS = 25;
+
   private final AtomicLong tokens = new AtomicLong();
   private final AtomicInteger sendFailures = new AtomicInteger();
   private final AtomicInteger deleteFailures = new AtomicInteger();
+  private final AtomicInteger flagChanges = new AtomicInteger();
+  private final AtomicInteger flagFailures = new AtomicInteger();
+  /** Searches that did not find the one message looked for (not visible through that node at that moment). */
+  private final AtomicInteger deleteMisses = new AtomicInteger();
+  private final AtomicInteger flagMisses = new AtomicInteger();
   private final Map<String, AtomicInteger> faults = new java.util.concurrent.ConcurrentHashMap<>();
+  /** {@code <work>/events.log}: every delete and flag change, when and through which node, for tracing a finding. */
+  private java.io.PrintWriter events = new java.io.PrintWriter(java.io.Writer.nullWriter());
+  /** The latest event of each message, "user token" → line, quoted next to what the checker finds wrong with it. */
+  private final Map<String, String> lastEvent = new java.util.concurrent.ConcurrentHashMap<>();
 
   @Override
   public Integer call() throws Exception {
@@ -91,27 +113,74 @@ final class ChaosBench implements Callable<Integer> {
     for (int i = 0; i < users; i++) {
       mailboxes.add("u" + i + "@" + DOMAIN);
     }
+    if (partitions) {
+      var why = ChaosNetwork.unavailable();
+      if (why.isPresent()) {
+        log("partitions off: " + why.get() + "; running on loopback without partitions");
+        partitions = false;
+      }
+    }
     log("work " + dir + ", " + nodeCount + " nodes, replicas " + replicas + ", " + length.toSeconds() + " s, seed "
-        + seed);
-    try (ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas)) {
+        + seed + (partitions ? ", network namespaces with partitions" : ", loopback"));
+    // Ctrl-C or a kill of this JVM must not leave nodes running or namespaces behind.
+    var toClose = new java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>();
+    Thread cleanup = new Thread(() -> toClose.reversed().forEach(ChaosBench::closeQuietly), "chaos-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    events = new java.io.PrintWriter(Files.newBufferedWriter(dir.resolve("events.log")), true);
+    toClose.add(events);
+    try (ChaosNetwork network = partitions ? ChaosNetwork.create(nodeCount, ChaosBench::log) : null;
+        ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas, network)) {
+      if (network != null) {
+        toClose.add(network);
+      }
+      toClose.add(nodes);
       nodes.startAll(Duration.ofSeconds(120));
       setUp(nodes, mailboxes);
       AtomicBoolean loading = new AtomicBoolean(true);
       Instant start = Instant.now();
+      List<java.util.concurrent.Future<Void>> tasks = new ArrayList<>();
       try (ExecutorService load = Executors.newVirtualThreadPerTaskExecutor()) {
         for (int s = 0; s < senders; s++) {
           Random r = new Random(seed * 1_000 + s);
-          load.submit(() -> send(nodes, mailboxes, ledger, r, loading));
+          tasks.add(load.submit(() -> send(nodes, mailboxes, ledger, r, loading)));
         }
         Random d = new Random(seed * 1_000 + 999);
-        load.submit(() -> delete(nodes, mailboxes, ledger, d, loading));
+        tasks.add(load.submit(() -> delete(nodes, mailboxes, ledger, d, loading)));
+        Random f = new Random(seed * 1_000 + 998);
+        tasks.add(load.submit(() -> flag(nodes, mailboxes, ledger, f, loading)));
         nemesis(nodes, random, start.plus(length));
         loading.set(false);
       }
+      for (var task : tasks) {
+        // A load loop catches what the nodes do to it; anything else is a bug of the harness, and a run
+        // whose load stopped early must not pass as if it had gone on.
+        try {
+          task.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IllegalStateException("a load task of the harness died: " + e.getCause(), e.getCause());
+        }
+      }
       heal(nodes);
       log("load over: " + ledger.ackedCount() + " acknowledged, " + ledger.deletedCount() + " deletes confirmed, "
-          + sendFailures.get() + " sends and " + deleteFailures.get() + " deletes refused or failed; faults " + faults);
+          + flagChanges.get() + " flag changes confirmed; " + sendFailures.get() + " sends, " + deleteFailures.get()
+          + " deletes and " + flagFailures.get() + " flag changes refused or failed, " + deleteMisses.get() + " and "
+          + flagMisses.get() + " not found where looked for; faults " + faults);
       return check(nodes, mailboxes, ledger, start);
+    } finally {
+      events.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook is running or has run
+      }
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      log("cleanup: " + e);
     }
   }
 
@@ -159,7 +228,7 @@ final class ChaosBench implements Callable<Integer> {
       String user = mailboxes.get(r.nextInt(mailboxes.size()));
       ChaosNodes.Node via = nodes.all().get(r.nextInt(nodes.all().size()));
       String token = "chaos-" + tokens.incrementAndGet();
-      try (SmtpClient smtp = SmtpClient.connect(ChaosNodes.HOST, via.smtp, TIMEOUT_MS)) {
+      try (SmtpClient smtp = SmtpClient.connect(via.host, via.smtp, TIMEOUT_MS)) {
         smtp.ehlo("load.chaos.test");
         if (smtp.command("MAIL FROM:<load@chaos.test>").code() != 250
             || smtp.command("RCPT TO:<" + user + ">").code() != 250 || smtp.command("DATA").code() != 354) {
@@ -193,22 +262,67 @@ final class ChaosBench implements Callable<Integer> {
       }
       ChaosNodes.Node via = nodes.all().get(r.nextInt(nodes.all().size()));
       boolean tried = false;
-      try (ImapClient imap = ImapClient.connect(ChaosNodes.HOST, via.imap, TIMEOUT_MS)) {
-        imap.login(user, PASSWORD);
+      try (ImapClient imap = imap(via, user)) {
         imap.expectOk("SELECT", "SELECT INBOX");
-        long[] uids = imap.expectOk("SEARCH", "UID SEARCH HEADER SUBJECT " + token.get()).untagged().stream()
-            .flatMapToLong(x -> java.util.Arrays.stream(x.searchResults())).toArray();
+        long[] uids = search(imap, token.get());
         if (uids.length != 1) {
+          deleteMisses.incrementAndGet();
           continue; // not visible through this node now (its holders down): try another later
         }
         tried = true;
-        imap.expectOk("STORE", "UID STORE " + uids[0] + " +FLAGS.SILENT (\\Deleted)");
-        imap.expectOk("EXPUNGE", "UID EXPUNGE " + uids[0]);
+        event(user, token.get(), "delete UID " + uids[0] + " via " + via);
+        ImapClient.Result store = imap.expectOk("STORE", "UID STORE " + uids[0] + " +FLAGS.SILENT (\\Deleted)");
+        ImapClient.Result expunge = imap.expectOk("EXPUNGE", "UID EXPUNGE " + uids[0]);
         ledger.deleted(user, token.get());
+        event(user, token.get(), "deleted UID " + uids[0] + " via " + via + ": " + responses(store) + "; "
+            + responses(expunge));
       } catch (IOException | RuntimeException e) {
         deleteFailures.incrementAndGet();
         if (tried) {
           ledger.deleteUncertain(user, token.get()); // may have reached some copies: either outcome is allowed
+          event(user, token.get(), "delete uncertain via " + via + ": " + e.getMessage());
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Sets or clears {@code \\Flagged} on acknowledged messages, one at a time through a random node, so
+   * that the copies have flags to agree on: SEARCH, then UID STORE. An OK is recorded as the flag's
+   * expected end state; a failure after the SEARCH leaves that message's flag unknown for the rest of
+   * the run (the change may still land).
+   */
+  private Void flag(ChaosNodes nodes, List<String> mailboxes, ChaosLedger ledger, Random r, AtomicBoolean loading) {
+    while (loading.get()) {
+      pause(300);
+      String user = mailboxes.get(r.nextInt(mailboxes.size()));
+      var token = ledger.deletable(user, r);
+      if (token.isEmpty()) {
+        continue;
+      }
+      boolean set = r.nextBoolean();
+      ChaosNodes.Node via = nodes.all().get(r.nextInt(nodes.all().size()));
+      boolean tried = false;
+      try (ImapClient imap = imap(via, user)) {
+        imap.expectOk("SELECT", "SELECT INBOX");
+        long[] uids = search(imap, token.get());
+        if (uids.length != 1) {
+          flagMisses.incrementAndGet();
+          continue;
+        }
+        tried = true;
+        ImapClient.Result store = imap.expectOk("STORE", "UID STORE " + uids[0] + (set ? " +" : " -")
+            + "FLAGS.SILENT (\\Flagged)");
+        ledger.flagged(user, token.get(), set);
+        flagChanges.incrementAndGet();
+        event(user, token.get(), (set ? "flagged" : "unflagged") + " UID " + uids[0] + " via " + via + ": "
+            + responses(store));
+      } catch (IOException | RuntimeException e) {
+        flagFailures.incrementAndGet();
+        if (tried) {
+          ledger.flagUncertain(user, token.get());
+          event(user, token.get(), "flag change uncertain via " + via + ": " + e.getMessage());
         }
       }
     }
@@ -217,35 +331,118 @@ final class ChaosBench implements Callable<Integer> {
 
   // ---- the nemesis -----------------------------------------------------------------------------
 
-  /** Until {@code end}: every so often (exponential, mean --fault-every) heals a faulty node or breaks a healthy one. */
+  /** A partition in force: {@code side} cut off from {@code rest} until {@code healAt}. */
+  private record Partition(List<ChaosNodes.Node> side, List<ChaosNodes.Node> rest, Instant healAt) {
+    List<Integer> sideIndexes() {
+      return side.stream().map(n -> n.index).toList();
+    }
+
+    List<Integer> restIndexes() {
+      return rest.stream().map(n -> n.index).toList();
+    }
+
+    @Override
+    public String toString() {
+      return side + " | " + rest;
+    }
+  }
+
+  /**
+   * Until {@code end}: every so often (exponential, mean --fault-every) heals a killed or paused node
+   * or breaks a healthy one; a partition heals by itself when its seeded time is up. Without
+   * partitions the random draws are exactly those of the harness before partitions existed, so a
+   * seed gives the same schedule as in the runs recorded before.
+   */
   private void nemesis(ChaosNodes nodes, Random random, Instant end) throws Exception {
     int maxFaulty = Math.max(0, replicas - 1);
-    List<ChaosNodes.Node> faulty = new ArrayList<>();
-    while (Instant.now().isBefore(end)) {
-      long wait = (long) (-Math.log(1 - random.nextDouble()) * faultEvery * 1000);
-      Thread.sleep(Math.min(wait, Math.max(0, Duration.between(Instant.now(), end).toMillis())));
+    List<ChaosNodes.Node> faulty = new ArrayList<>(); // killed or paused
+    List<Partition> cuts = new ArrayList<>();
+    Instant nextAction = Instant.now().plusMillis(nextWait(random));
+    while (true) {
+      Instant wake = nextAction.isBefore(end) ? nextAction : end;
+      for (Partition p : cuts) {
+        wake = p.healAt().isBefore(wake) ? p.healAt() : wake;
+      }
+      Thread.sleep(Math.max(0, Duration.between(Instant.now(), wake).toMillis()));
       if (!Instant.now().isBefore(end)) {
         break;
       }
-      if (!faulty.isEmpty() && (faulty.size() >= maxFaulty || random.nextBoolean())) {
+      for (Partition p : List.copyOf(cuts)) {
+        if (!Instant.now().isBefore(p.healAt())) {
+          mend(nodes, cuts, p);
+        }
+      }
+      if (Instant.now().isBefore(nextAction)) {
+        continue;
+      }
+      int cutOff = cuts.stream().mapToInt(p -> p.side().size()).sum();
+      if (!faulty.isEmpty() && (faulty.size() + cutOff >= maxFaulty || random.nextBoolean())) {
         ChaosNodes.Node n = faulty.remove(random.nextInt(faulty.size()));
         heal(nodes, n);
-      } else if (maxFaulty > 0) {
+      } else if (faulty.size() + cutOff < maxFaulty) {
         List<ChaosNodes.Node> healthy = new ArrayList<>(nodes.all());
         healthy.removeAll(faulty);
+        cuts.forEach(p -> healthy.removeAll(p.side()));
         ChaosNodes.Node n = healthy.get(random.nextInt(healthy.size()));
-        if (random.nextInt(3) == 0) {
+        // 0: pause, 1: partition, 2 and 3: kill — without partitions the old draw, pause 1 in 3
+        int kind = partitions ? random.nextInt(4) : random.nextInt(3) == 0 ? 0 : 2;
+        if (kind == 0) {
           nodes.pause(n);
           count("pause");
           log("pause " + n);
+          faulty.add(n);
+        } else if (kind == 1) {
+          cuts.add(cut(nodes, random, n, healthy, maxFaulty - faulty.size() - cutOff));
         } else {
           nodes.kill(n);
           count("kill");
           log("kill -9 " + n);
+          faulty.add(n);
         }
-        faulty.add(n);
       }
+      nextAction = Instant.now().plusMillis(nextWait(random));
     }
+    for (Partition p : List.copyOf(cuts)) {
+      mend(nodes, cuts, p);
+    }
+  }
+
+  private long nextWait(Random random) {
+    return (long) (-Math.log(1 - random.nextDouble()) * faultEvery * 1000);
+  }
+
+  /**
+   * Cuts {@code first} and, room permitting, more healthy nodes (at most half the cluster) off from
+   * all the others, for a seeded time.
+   */
+  private Partition cut(ChaosNodes nodes, Random random, ChaosNodes.Node first, List<ChaosNodes.Node> healthy,
+      int room) throws IOException {
+    int size = 1 + random.nextInt(Math.max(1, Math.min(room, nodes.all().size() / 2)));
+    List<ChaosNodes.Node> side = new ArrayList<>(List.of(first));
+    List<ChaosNodes.Node> more = new ArrayList<>(healthy);
+    more.remove(first);
+    while (side.size() < size && !more.isEmpty()) {
+      side.add(more.remove(random.nextInt(more.size())));
+    }
+    side.sort(java.util.Comparator.comparingInt(n -> n.index));
+    List<ChaosNodes.Node> rest = new ArrayList<>(nodes.all());
+    rest.removeAll(side);
+    double seconds = PARTITION_MIN_SECONDS + random.nextDouble() * (PARTITION_MAX_SECONDS - PARTITION_MIN_SECONDS);
+    Partition p = new Partition(side, rest, Instant.now().plusMillis((long) (seconds * 1000)));
+    nodes.network().cut(p.sideIndexes(), p.restIndexes());
+    count("partition");
+    log(String.format(java.util.Locale.ROOT, "partition %s for %.1f s", p, seconds));
+    return p;
+  }
+
+  /** Heals {@code p}, then cuts again what the partitions still in force need (their cuts may overlap). */
+  private void mend(ChaosNodes nodes, List<Partition> cuts, Partition p) throws IOException {
+    cuts.remove(p);
+    nodes.network().mend(p.sideIndexes(), p.restIndexes());
+    for (Partition other : cuts) {
+      nodes.network().cut(other.sideIndexes(), other.restIndexes());
+    }
+    log("heal partition " + p);
   }
 
   private void heal(ChaosNodes nodes, ChaosNodes.Node n) throws IOException, InterruptedException {
@@ -278,38 +475,93 @@ final class ChaosBench implements Callable<Integer> {
 
   /** What one read of every mailbox through one node found wrong; empty when nothing. */
   private record Problems(int lost, int resurrected, int duplicated, int uidDuplicates, int unreadable,
-      List<String> details) {
+      int flagsWrong, List<String> details) {
     boolean none() {
-      return lost == 0 && resurrected == 0 && duplicated == 0 && uidDuplicates == 0 && unreadable == 0;
+      return lost == 0 && resurrected == 0 && duplicated == 0 && uidDuplicates == 0 && unreadable == 0
+          && flagsWrong == 0;
     }
   }
 
-  /** Reads every mailbox through every node until all agree with the ledger, or the time to converge runs out. */
+  /**
+   * Reads every mailbox through every node and compares every node's own copies, until all agree with
+   * the ledger and with each other, or the time to converge runs out.
+   */
   private int check(ChaosNodes nodes, List<String> mailboxes, ChaosLedger ledger, Instant start) throws Exception {
     long healed = System.nanoTime();
     long deadline = healed + Duration.ofSeconds(convergeSeconds).toNanos();
-    Problems last = null;
+    Problems last;
+    ChaosReplicas.Report copies;
+    int rounds = 0;
     while (true) {
-      last = new Problems(0, 0, 0, 0, 0, new ArrayList<>());
+      rounds++;
+      last = new Problems(0, 0, 0, 0, 0, 0, new ArrayList<>());
+      Map<String, Map<Long, String>> shown = new HashMap<>();
+      Set<String> unread = new HashSet<>();
       for (ChaosNodes.Node via : nodes.all()) {
         for (String user : mailboxes) {
-          last = add(last, checkMailbox(via, user, ledger));
+          Problems p = checkMailbox(via, user, ledger, shown.computeIfAbsent(user, u -> new HashMap<>()));
+          if (p.unreadable() > 0) {
+            unread.add(user);
+          }
+          last = add(last, p);
         }
       }
-      if (last.none() || System.nanoTime() > deadline) {
+      // A user some node could not be read for has an incomplete map of shown UIDs: no "hidden" verdicts on it.
+      unread.forEach(shown::remove);
+      copies = compareCopies(nodes, shown, ledger);
+      if ((last.none() && copies.safe()) || System.nanoTime() > deadline) {
         break;
       }
       Thread.sleep(2_000);
     }
     long convergedMs = Duration.ofNanos(System.nanoTime() - healed).toMillis();
+    boolean ok = last.none() && copies.safe();
     last.details().stream().limit(20).forEach(d -> log("problem: " + d));
+    copies.details().stream().limit(20).forEach(d -> log("replica problem: " + d));
+    copies.notes().stream().limit(10).forEach(d -> log("replica note: " + d));
+    log("replicas after " + rounds + " rounds: " + copies.messages() + " messages held; " + copies.differing()
+        + " with differing copies, " + copies.expungedHeld() + " held although expunged elsewhere, "
+        + copies.belowFloor() + " acknowledged below " + floor() + " copies, " + copies.hidden()
+        + " held but shown nowhere, " + copies.unlisted() + " nodes unlisted; not failures: " + copies.modSeqDiffers()
+        + " copies equal under different MODSEQs, " + copies.underReplicated() + " on fewer than " + replicas
+        + " nodes, " + copies.overReplicated() + " on more");
     System.out.printf("RESULT chaos nodes=%d replicas=%d seconds=%d seed=%d acked=%d deleted=%d kills=%d pauses=%d "
-        + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d%n",
+        + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d "
+        + "network=%s partitions=%d flag_changes=%d flags_wrong=%d copies_differ=%d expunged_held=%d below_floor=%d "
+        + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d%n",
         nodeCount, replicas,
         Duration.between(start, Instant.now()).toSeconds(), seed, ledger.ackedCount(), ledger.deletedCount(),
         faultCount("kill"), faultCount("pause"), faultCount("restart"), last.lost(), last.resurrected(),
-        last.duplicated(), last.uidDuplicates(), last.unreadable(), last.none() ? convergedMs : -1);
-    return last.none() ? 0 : 1;
+        last.duplicated(), last.uidDuplicates(), last.unreadable(), ok ? convergedMs : -1,
+        nodes.network() != null ? "netns" : "loopback", faultCount("partition"), flagChanges.get(), last.flagsWrong(),
+        copies.differing(), copies.expungedHeld(), copies.belowFloor(), copies.hidden(), copies.modSeqDiffers(),
+        copies.underReplicated(), copies.overReplicated());
+    return ok ? 0 : 1;
+  }
+
+  /** How many copies a write needs before it is acknowledged: the nodes' default min-durable-replicas (2), at most R. */
+  private int floor() {
+    return Math.min(2, replicas);
+  }
+
+  /** Lists every node's own copies ({@code quill debug fragments}) and compares them. */
+  private ChaosReplicas.Report compareCopies(ChaosNodes nodes, Map<String, Map<Long, String>> shown,
+      ChaosLedger ledger) throws InterruptedException {
+    List<ChaosReplicas.Listing> listings = new ArrayList<>();
+    List<String> unlisted = new ArrayList<>();
+    for (ChaosNodes.Node n : nodes.all()) {
+      try {
+        ChaosNodes.Admin r = nodes.admin(n, "", "debug", "fragments");
+        if (r.code() != 0) {
+          unlisted.add(n + ": debug fragments exited " + r.code() + ": " + r.out().strip());
+          continue;
+        }
+        listings.add(ChaosReplicas.parse(n.name, r.out()));
+      } catch (IOException | IllegalArgumentException e) {
+        unlisted.add(n + ": debug fragments failed: " + e.getMessage());
+      }
+    }
+    return ChaosReplicas.compare(listings, unlisted, shown, ledger, replicas, floor());
   }
 
   private int faultCount(String fault) {
@@ -321,22 +573,28 @@ final class ChaosBench implements Callable<Integer> {
     List<String> details = new ArrayList<>(a.details());
     details.addAll(b.details());
     return new Problems(a.lost() + b.lost(), a.resurrected() + b.resurrected(), a.duplicated() + b.duplicated(),
-        a.uidDuplicates() + b.uidDuplicates(), a.unreadable() + b.unreadable(), details);
+        a.uidDuplicates() + b.uidDuplicates(), a.unreadable() + b.unreadable(), a.flagsWrong() + b.flagsWrong(),
+        details);
   }
 
-  private Problems checkMailbox(ChaosNodes.Node via, String user, ChaosLedger ledger) {
+  /**
+   * Reads {@code user}'s INBOX through {@code via}: subjects (tokens) and flags of every message;
+   * records into {@code shown} which token each UID showed.
+   */
+  private Problems checkMailbox(ChaosNodes.Node via, String user, ChaosLedger ledger, Map<Long, String> shown) {
     Map<String, Integer> present = new HashMap<>();
+    Map<String, Set<String>> flags = new HashMap<>();
     Set<Long> uids = new HashSet<>();
     int uidDuplicates = 0;
-    try (ImapClient imap = ImapClient.connect(ChaosNodes.HOST, via.imap, TIMEOUT_MS)) {
-      imap.login(user, PASSWORD);
+    try (ImapClient imap = imap(via, user)) {
       ImapClient.Result select = imap.expectOk("SELECT", "SELECT INBOX");
       if (select.untagged().stream().anyMatch(r -> r.text().contains("UNAVAILABLE"))) {
-        return new Problems(0, 0, 0, 0, 1, List.of(via + ": " + user + "'s INBOX is not all reachable yet"));
+        return new Problems(0, 0, 0, 0, 1, 0, List.of(via + ": " + user + "'s INBOX is not all reachable yet"));
       }
-      ImapClient.Result fetch = imap.command("UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+      ImapClient.Result fetch = imap.command("UID FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
       for (ImapResponse r : fetch.numbered("FETCH")) {
-        if (!uids.add(r.fetchItem("UID"))) {
+        long uid = r.fetchItem("UID");
+        if (!uids.add(uid)) {
           uidDuplicates++;
         }
         for (byte[] literal : r.literals()) {
@@ -347,12 +605,16 @@ final class ChaosBench implements Callable<Integer> {
             while (end < header.length() && !Character.isWhitespace(header.charAt(end))) {
               end++;
             }
-            present.merge(header.substring(at, end), 1, Integer::sum);
+            String token = header.substring(at, end);
+            present.merge(token, 1, Integer::sum);
+            shown.put(uid, token);
+            Set<String> f = r.fetchFlags();
+            flags.put(token, f == null ? Set.of() : f);
           }
         }
       }
     } catch (IOException | RuntimeException e) {
-      return new Problems(0, 0, 0, 0, 1, List.of(via + ": reading " + user + " failed: " + e.getMessage()));
+      return new Problems(0, 0, 0, 0, 1, 0, List.of(via + ": reading " + user + " failed: " + e.getMessage()));
     }
     List<String> details = new ArrayList<>();
     int lost = 0;
@@ -366,7 +628,8 @@ final class ChaosBench implements Callable<Integer> {
     for (String token : ledger.deleted(user)) {
       if (present.containsKey(token)) {
         resurrected++;
-        details.add(via + ": " + user + " shows deleted " + token);
+        details.add(via + ": " + user + " shows deleted " + token + " (last event: "
+            + lastEvent.getOrDefault(user + " " + token, "none") + ")");
       }
     }
     int duplicated = 0;
@@ -379,7 +642,57 @@ final class ChaosBench implements Callable<Integer> {
     if (uidDuplicates > 0) {
       details.add(via + ": " + user + " lists " + uidDuplicates + " UIDs twice");
     }
-    return new Problems(lost, resurrected, duplicated, uidDuplicates, 0, details);
+    int flagsWrong = 0;
+    for (var e : ledger.expectedFlagged(user).entrySet()) {
+      Set<String> f = flags.get(e.getKey());
+      if (f != null && f.contains("\\Flagged") != e.getValue()) {
+        flagsWrong++;
+        details.add(via + ": " + user + " " + e.getKey() + " has \\Flagged " + (e.getValue() ? "cleared" : "set")
+            + " after a confirmed change " + (e.getValue() ? "set" : "cleared") + " it last");
+      }
+    }
+    return new Problems(lost, resurrected, duplicated, uidDuplicates, 0, flagsWrong, details);
+  }
+
+  /**
+   * The UIDs of the message with {@code token} in the selected mailbox. By Message-ID, whose
+   * {@code <token@} is unique: a Subject search is a substring search, and chaos-12 would also find
+   * chaos-120.
+   */
+  private static long[] search(ImapClient imap, String token) throws IOException {
+    return imap.expectOk("SEARCH", "UID SEARCH HEADER MESSAGE-ID \"<" + token + "@\"").untagged().stream()
+        .flatMapToLong(x -> java.util.Arrays.stream(x.searchResults())).toArray();
+  }
+
+  /** An IMAP session on {@code via} logged in as {@code user}; off loopback after STARTTLS, as the nodes require. */
+  private static ImapClient imap(ChaosNodes.Node via, String user) throws IOException {
+    ImapClient imap = ImapClient.connect(via.host, via.imap, TIMEOUT_MS);
+    try {
+      if (!via.host.equals(ChaosNodes.LOOPBACK)) {
+        imap.startTls(via.trust());
+      }
+      imap.login(user, PASSWORD);
+      return imap;
+    } catch (IOException | RuntimeException e) {
+      imap.close();
+      throw e;
+    }
+  }
+
+  private void event(String user, String token, String what) {
+    String line = Instant.now() + " " + user + " " + token + " " + what;
+    lastEvent.put(user + " " + token, line);
+    synchronized (events) {
+      events.println(line);
+    }
+  }
+
+  /** A command's responses in short: the untagged ones, then the tagged status. */
+  private static String responses(ImapClient.Result r) {
+    List<String> all = new ArrayList<>();
+    r.untagged().forEach(u -> all.add(u.summary()));
+    all.add(r.status().summary());
+    return String.join(" | ", all);
   }
 
   private static void pause(long millis) {

@@ -10,13 +10,19 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What the chaos load was told: every message acknowledged (SMTP 250 after DATA), every delete
- * confirmed (UID EXPUNGE answered OK), and every delete tried without a confirmation (it may or
- * may not have happened). Messages are named by a token in their Subject, unique in the run.
+ * confirmed (UID EXPUNGE answered OK), every delete tried without a confirmation (it may or
+ * may not have happened), and the {@code \Flagged} flag each message must end with — the value of
+ * the last confirmed flag change, unless a change was ever left unconfirmed (it may still land, at any
+ * time, so nothing is expected of that message). Messages are named by a token in their Subject,
+ * unique in the run.
  */
 final class ChaosLedger {
   private final Map<String, Set<String>> acked = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> deleted = new ConcurrentHashMap<>();
   private final Map<String, Set<String>> uncertain = new ConcurrentHashMap<>();
+  /** user → token → whether \Flagged must be set; absent: never changed or uncertain. */
+  private final Map<String, Map<String, Boolean>> flagged = new ConcurrentHashMap<>();
+  private final Map<String, Set<String>> flagUncertain = new ConcurrentHashMap<>();
 
   void acked(String user, String token) {
     acked.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(token);
@@ -28,6 +34,35 @@ final class ChaosLedger {
 
   void deleteUncertain(String user, String token) {
     uncertain.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(token);
+  }
+
+  /** A confirmed change of {@code \Flagged} on {@code token} (one flag changer, so changes are in order). */
+  void flagged(String user, String token, boolean set) {
+    if (!flagUncertain(user).contains(token)) {
+      flagged.computeIfAbsent(user, u -> new ConcurrentHashMap<>()).put(token, set);
+    }
+  }
+
+  /** A change of {@code \Flagged} on {@code token} that was sent but not confirmed: its end state is unknown. */
+  void flagUncertain(String user, String token) {
+    flagUncertain.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).add(token);
+    Map<String, Boolean> expected = flagged.get(user);
+    if (expected != null) {
+      expected.remove(token);
+    }
+  }
+
+  /** For each of {@code user}'s messages whose end state of {@code \Flagged} is known: whether it is set. */
+  Map<String, Boolean> expectedFlagged(String user) {
+    return Map.copyOf(flagged.getOrDefault(user, Map.of()));
+  }
+
+  Set<String> flagUncertain(String user) {
+    return Set.copyOf(flagUncertain.getOrDefault(user, Set.of()));
+  }
+
+  int flagChangesKnown() {
+    return flagged.values().stream().mapToInt(Map::size).sum();
   }
 
   /** An acknowledged message of {@code user} not deleted yet nor tried, if any. */

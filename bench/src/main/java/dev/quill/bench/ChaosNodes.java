@@ -1,5 +1,6 @@
 package dev.quill.bench;
 
+import dev.quill.mail.tls.TlsContexts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -14,30 +15,40 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
- * The chaos run's nodes: real {@code quill serve} JVMs on loopback, each with its own data
- * directory, SMTP and IMAP ports and cluster port, all joining the first. A node can be killed
- * (SIGKILL), restarted on its data, paused (SIGSTOP) and resumed (SIGCONT). The admin commands
- * ({@code domain add}, {@code user import}, {@code cluster status}) run as the operator would run
- * them, as separate {@code quill} processes against a node's data directory.
+ * The chaos run's nodes: real {@code quill serve} JVMs, each with its own data directory, SMTP and
+ * IMAP ports and cluster port, all joining the first — on loopback with a port range per node, or,
+ * with a {@link ChaosNetwork}, each in its own network namespace on its own address (same ports
+ * everywhere), so that the network between them can be cut. A node can be killed (SIGKILL),
+ * restarted on its data, paused (SIGSTOP) and resumed (SIGCONT). The admin commands ({@code domain
+ * add}, {@code user import}, {@code cluster status}, {@code debug fragments}) run as the operator
+ * would run them, as separate {@code quill} processes against a node's data directory — inside the
+ * node's namespace, where its loopback admin channel is.
  */
 final class ChaosNodes implements AutoCloseable {
-  static final String HOST = "127.0.0.1";
+  static final String LOOPBACK = "127.0.0.1";
 
-  /** One node: fixed name, directory and ports; the process changes when it is restarted. */
+  /** One node: fixed name, directory, address and ports; the process changes when it is restarted. */
   static final class Node {
+    /** 1-based: node {@code n1} is 1 (its namespace and address follow it). */
+    final int index;
     final String name;
     final Path dir;
+    final String host;
     final int smtp;
     final int imap;
     final int cluster;
     Process process;
     boolean paused;
+    private SSLContext trust;
 
-    Node(String name, Path dir, int smtp, int imap, int cluster) {
-      this.name = name;
+    Node(int index, Path dir, String host, int smtp, int imap, int cluster) {
+      this.index = index;
+      this.name = "n" + index;
       this.dir = dir;
+      this.host = host;
       this.smtp = smtp;
       this.imap = imap;
       this.cluster = cluster;
@@ -45,6 +56,21 @@ final class ChaosNodes implements AutoCloseable {
 
     boolean running() {
       return process != null && process.isAlive();
+    }
+
+    /**
+     * Trusts exactly this node's self-signed certificate, made in its data directory on first start,
+     * for STARTTLS: off loopback the nodes refuse plaintext logins.
+     */
+    synchronized SSLContext trust() throws IOException {
+      if (trust == null) {
+        try {
+          trust = TlsContexts.clientTrusting(dir.resolve(TlsContexts.SELF_SIGNED_CERT_FILE));
+        } catch (RuntimeException e) {
+          throw new IOException(name + "'s certificate: " + e.getMessage(), e);
+        }
+      }
+      return trust;
     }
 
     @Override
@@ -58,21 +84,36 @@ final class ChaosNodes implements AutoCloseable {
   private final Path work;
   private final String clusterName;
   private final int replicas;
+  /** The namespaces the nodes run in, or null on loopback. */
+  private final ChaosNetwork network;
   private final List<Node> nodes = new ArrayList<>();
+  /** Set by {@link #close}, which the shutdown hook may run while the nemesis is still going: no launch after it. */
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   private final java.util.Set<Integer> taken = new java.util.HashSet<>();
   /** Where the search for free ports starts: spread by the work directory, so concurrent runs rarely meet. */
   private int nextPort;
 
-  ChaosNodes(Path serverJar, Path work, String clusterName, int count, int replicas) throws IOException {
+  /** @param network the namespaces to run the nodes in, or null to run them all on loopback */
+  ChaosNodes(Path serverJar, Path work, String clusterName, int count, int replicas, ChaosNetwork network)
+      throws IOException {
     this.java = ProcessHandle.current().info().command().orElse("java");
     this.serverJar = serverJar;
     this.work = work;
     this.clusterName = clusterName;
     this.replicas = replicas;
+    this.network = network;
     this.nextPort = 20_000 + Math.floorMod(work.toString().hashCode(), 10_000);
     for (int i = 1; i <= count; i++) {
-      nodes.add(new Node("n" + i, work.resolve("n" + i), port(false), port(false), port(true)));
+      nodes.add(network != null
+          // a namespace per node: its own address, so the usual ports, and nothing else there to collide with
+          ? new Node(i, work.resolve("n" + i), network.address(i), 2525, 2143, 7800)
+          : new Node(i, work.resolve("n" + i), LOOPBACK, port(false), port(false), port(true)));
     }
+  }
+
+  /** The network the nodes run in, or null on loopback. */
+  ChaosNetwork network() {
+    return network;
   }
 
   List<Node> all() {
@@ -94,15 +135,18 @@ final class ChaosNodes implements AutoCloseable {
 
   /** Starts (or restarts) {@code node}'s JVM on its data directory; returns at once. */
   void launch(Node node) throws IOException {
+    if (closed.get()) {
+      throw new IOException("the run is over: not starting " + node.name + " again");
+    }
     Files.createDirectories(node.dir);
-    List<String> seeds = nodes.stream().filter(n -> n != node).map(n -> HOST + ":" + n.cluster).toList();
+    List<String> seeds = nodes.stream().filter(n -> n != node).map(n -> n.host + ":" + n.cluster).toList();
     List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx384m", "-jar",
-        serverJar.toString(), "serve", "--data", node.dir.toString(), "--node-name", node.name,
-        "--cluster-port", String.valueOf(node.cluster), "--cluster-bind", HOST, "--cluster-name", clusterName,
+        serverJar.toString(), "serve", "--data", node.dir.toString(), "--node-name", node.name, "--bind", node.host,
+        "--cluster-port", String.valueOf(node.cluster), "--cluster-bind", node.host, "--cluster-name", clusterName,
         "--smtp-port", String.valueOf(node.smtp), "--submission-port", "0", "--pop3-port", "0",
         "--imap-port", String.valueOf(node.imap), "--replicas", String.valueOf(replicas), "--join",
         String.join(",", seeds)));
-    node.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+    node.process = new ProcessBuilder(inNamespace(node, cmd)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(node.name + ".log").toFile())).start();
     node.paused = false;
   }
@@ -147,7 +191,7 @@ final class ChaosNodes implements AutoCloseable {
       if (!node.running()) {
         throw new IOException(node.name + " exited while starting; see " + work.resolve(node.name + ".log"));
       }
-      if (Files.exists(node.dir.resolve("admin.json")) && accepts(node.smtp)) {
+      if (Files.exists(node.dir.resolve("admin.json")) && accepts(node.host, node.smtp)) {
         return;
       }
       Thread.sleep(200);
@@ -190,7 +234,7 @@ final class ChaosNodes implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(java, "-jar", serverJar.toString()));
     cmd.addAll(List.of(args));
     cmd.addAll(List.of("--data", node.dir.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(inNamespace(node, cmd)).redirectErrorStream(true).start();
     p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -201,9 +245,13 @@ final class ChaosNodes implements AutoCloseable {
     return new Admin(p.exitValue(), out);
   }
 
-  private static boolean accepts(int port) {
+  private List<String> inNamespace(Node node, List<String> cmd) {
+    return network == null ? cmd : network.inNamespace(node.index, cmd);
+  }
+
+  private static boolean accepts(String host, int port) {
     try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(HOST, port), 500);
+      s.connect(new InetSocketAddress(host, port), 500);
       return true;
     } catch (IOException e) {
       return false;
@@ -233,7 +281,7 @@ final class ChaosNodes implements AutoCloseable {
 
   private static boolean bindable(int port) {
     try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(HOST, port));
+      s.bind(new InetSocketAddress(LOOPBACK, port));
       return true;
     } catch (IOException e) {
       return false;
@@ -243,6 +291,9 @@ final class ChaosNodes implements AutoCloseable {
   /** Resumes and stops every node: SIGTERM, then SIGKILL after 20 s. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     for (Node n : nodes) {
       if (n.running()) {
         if (n.paused) {

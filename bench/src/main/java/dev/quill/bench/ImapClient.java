@@ -12,6 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A minimal blocking IMAP client for the load generator: one command at a time (no pipelining), each with its own
@@ -20,7 +22,7 @@ import java.util.Set;
  * <p><b>Standards:</b> RFC 9051 / RFC 3501 (LOGIN, SELECT, CREATE, UID FETCH, UID STORE, UID SEARCH, APPEND,
  * LOGOUT, CAPABILITY), RFC 2177 (IDLE), RFC 7888 (LITERAL+ and LITERAL-: APPEND sends a non-synchronizing literal
  * when advertised, otherwise waits for the {@code +} continuation), RFC 4315 (UIDPLUS: APPENDUID and UID EXPUNGE).
- * No STARTTLS, no SASL, no COMPRESS.
+ * STARTTLS (RFC 9051 section 6.2.1) with a caller's trust; no SASL, no COMPRESS.
  *
  * <p>Capabilities are learnt from the greeting's or a tagged response's {@code [CAPABILITY ...]} code and from
  * {@code * CAPABILITY}; {@link #capabilities()} asks with CAPABILITY when none were seen since the last login.
@@ -31,9 +33,10 @@ final class ImapClient implements Closeable {
   /** Largest literal accepted. */
   static final int MAX_LITERAL = 64 << 20;
 
-  private final Socket socket;
-  private final ImapReader in;
-  private final OutputStream out;
+  /** Replaced by its TLS layer after STARTTLS, as are the reader and writer over it. */
+  private Socket socket;
+  private ImapReader in;
+  private OutputStream out;
   private final Set<String> capabilities = new HashSet<>();
   private int nextTag = 1;
   private boolean syncLiteralsOnly;
@@ -62,6 +65,23 @@ final class ImapClient implements Closeable {
       socket.close();
       throw e;
     }
+  }
+
+  /**
+   * STARTTLS: upgrades the connection, checking the server's certificate against {@code tls}'s trust
+   * (no host name check: the caller trusts exactly the certificates it gave). Capabilities are learnt
+   * anew afterwards, as RFC 9051 requires.
+   */
+  void startTls(SSLContext tls) throws IOException {
+    expectOk("STARTTLS", "STARTTLS");
+    var plain = socket;
+    SSLSocket secure = (SSLSocket) tls.getSocketFactory().createSocket(plain, plain.getInetAddress().getHostAddress(),
+        plain.getPort(), true);
+    secure.startHandshake();
+    socket = secure;
+    in = new ImapReader(secure.getInputStream(), 16384, MAX_LINE, MAX_LITERAL);
+    out = new BufferedOutputStream(secure.getOutputStream(), 8192);
+    capabilities.clear();
   }
 
   /** Makes APPEND always use synchronizing literals, even when LITERAL+ is advertised. */

@@ -144,6 +144,35 @@ record ImapResponse(Kind kind, String tag, List<String> lines, List<byte[]> lite
     return -1;
   }
 
+  /**
+   * The flags of a FETCH response's {@code FLAGS (...)} item, as sent (e.g. {@code \\Seen}), or null when the
+   * response has no such item. Only the text pieces are searched, never the literals.
+   */
+  java.util.Set<String> fetchFlags() {
+    for (String line : lines) {
+      int at = 0;
+      while ((at = indexOfIgnoreCase(line, "FLAGS (", at)) >= 0) {
+        int before = at - 1;
+        at += "FLAGS (".length();
+        if (before >= 0 && line.charAt(before) != ' ' && line.charAt(before) != '(') {
+          continue;
+        }
+        int end = line.indexOf(')', at);
+        if (end < 0) {
+          return null;
+        }
+        java.util.Set<String> flags = new java.util.TreeSet<>();
+        for (String f : line.substring(at, end).split(" +")) {
+          if (!f.isEmpty()) {
+            flags.add(f);
+          }
+        }
+        return flags;
+      }
+    }
+    return null;
+  }
+
   /** The words after {@code * SEARCH}, parsed as numbers; empty for any other response. */
   long[] searchResults() {
     if (kind != Kind.UNTAGGED || !status().equals("SEARCH")) {

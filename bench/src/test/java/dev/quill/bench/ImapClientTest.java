@@ -129,4 +129,53 @@ class ImapClientTest {
           .isInstanceOf(ImapClient.ImapException.class).hasMessageContaining("too many connections");
     }
   }
+
+  /**
+   * The peer answers STARTTLS, then speaks TLS with a self-signed certificate made here: the client
+   * trusting that certificate logs in over TLS; one trusting another certificate fails the handshake.
+   */
+  @Test
+  void startTls_upgradesTheConnection_andTrustsOnlyTheGivenCertificate(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    var serverTls = dev.quill.mail.tls.TlsContexts.selfSigned("chaos.test", dir.resolve("server"));
+    dev.quill.mail.tls.TlsContexts.selfSigned("other.test", dir.resolve("other"));
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (var server = new ServerSocket(0, 2, InetAddress.getLoopbackAddress());
+        var exec = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<?> peer = exec.submit(() -> {
+        for (int round = 0; round < 2; round++) {
+          try (var s = server.accept()) {
+            send(s.getOutputStream(), "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n");
+            seen.add(line(s.getInputStream()));
+            send(s.getOutputStream(), "q1 OK Begin TLS negotiation now\r\n");
+            var tls = (javax.net.ssl.SSLSocket) serverTls.getSocketFactory().createSocket(s, null, s.getPort(), true);
+            tls.setUseClientMode(false);
+            try {
+              tls.startHandshake();
+            } catch (IOException e) {
+              seen.add("handshake refused");
+              continue;
+            }
+            seen.add(line(tls.getInputStream()));
+            send(tls.getOutputStream(), "q2 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n");
+          }
+        }
+        return null;
+      });
+      try (var client = ImapClient.connect("127.0.0.1", server.getLocalPort(), 5000)) {
+        client.startTls(dev.quill.mail.tls.TlsContexts.clientTrusting(
+            dir.resolve("server").resolve(dev.quill.mail.tls.TlsContexts.SELF_SIGNED_CERT_FILE)));
+        client.login("u@chaos.test", "pw");
+        assertThat(client.has("IDLE")).as("capabilities learnt anew after TLS").isTrue();
+      }
+      try (var client = ImapClient.connect("127.0.0.1", server.getLocalPort(), 5000)) {
+        assertThatThrownBy(() -> client.startTls(dev.quill.mail.tls.TlsContexts.clientTrusting(
+            dir.resolve("other").resolve(dev.quill.mail.tls.TlsContexts.SELF_SIGNED_CERT_FILE))))
+            .isInstanceOf(javax.net.ssl.SSLException.class);
+      }
+      peer.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(seen).containsExactly("q1 STARTTLS", "q2 LOGIN \"u@chaos.test\" \"pw\"", "q1 STARTTLS",
+        "handshake refused");
+  }
 }

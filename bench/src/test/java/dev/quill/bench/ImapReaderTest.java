@@ -58,6 +58,14 @@ class ImapReaderTest {
       + "q1 OK [APPENDUID 1700 42] Append completed.\r\n";
 
   @Test
+  void fetchFlags_emptyAndSeveral_beforeALiteral() throws IOException {
+    var r = reader("* 1 FETCH (UID 3 FLAGS () BODY[HEADER.FIELDS (SUBJECT)] {4}\r\nx: y)\r\n"
+        + "* 2 FETCH (UID 4 FLAGS (\\Seen \\Flagged $Junk))\r\n", 4096);
+    assertThat(r.read().fetchFlags()).isEmpty();
+    assertThat(r.read().fetchFlags()).containsExactlyInAnyOrder("\\Seen", "\\Flagged", "$Junk");
+  }
+
+  @Test
   void read_untaggedTaggedContinuationAndLiterals() throws IOException {
     assertAll(reader(WIRE, 4096));
   }
@@ -86,6 +94,7 @@ class ImapReaderTest {
     assertThat(headers.lines().getLast()).isEqualTo(" FLAGS (\\Seen))");
     assertThat(headers.fetchItem("UID")).isEqualTo(7);
     assertThat(headers.fetchItem("RFC822.SIZE")).isEqualTo(4096);
+    assertThat(headers.fetchFlags()).containsExactly("\\Seen"); // after a literal; "FIELDS (" is not FLAGS
 
     var body = r.read();
     assertThat(body.number()).isEqualTo(3);
@@ -95,6 +104,7 @@ class ImapReaderTest {
     assertThat(body.literalBytes()).isEqualTo(BODY.length());
     assertThat(body.fetchItem("UID")).isEqualTo(8);
     assertThat(body.fetchItem("RFC822.SIZE")).isEqualTo(-1);
+    assertThat(body.fetchFlags()).as("no FLAGS item; the literal's text is never searched").isNull();
 
     var idling = r.read();
     assertThat(idling.kind()).isEqualTo(ImapResponse.Kind.CONTINUATION);

@@ -402,10 +402,14 @@ public final class ClusterMailStore implements MailStore {
     MailMap map = map(u);
     Optional<String> profileNode = profileNodeIn(map, u);
     if (profileNode.isEmpty()) {
+      unknownForNow(u); // the profile may be on a member out of reach: that is no answer, not "no mailbox"
       return Optional.empty();
     }
-    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodesOf(map, box, profileNode.get()));
-    Optional<MailboxInfo> catalog = find(byNode.getOrDefault(profileNode.get(), List.of()), box);
+    Set<String> nodes = nodesOf(map, box, profileNode.get());
+    nodes.addAll(map.profileNodes()); // any copy of the catalog will do when the first does not answer
+    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
+    String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
+    Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
     return catalog.map(c -> exact(u, combine(c, byNode, location(map, box)), byNode));
   }
 
@@ -415,14 +419,17 @@ public final class ClusterMailStore implements MailStore {
     MailMap map = map(u);
     Optional<String> profileNode = profileNodeIn(map, u);
     if (profileNode.isEmpty()) {
+      unknownForNow(u);
       return List.of();
     }
     Set<String> nodes = new LinkedHashSet<>();
     nodes.add(profileNode.get());
     map.mailboxes().forEach(b -> nodes.addAll(b.nodes()));
+    nodes.addAll(map.profileNodes());
     Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
+    String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
     List<MailboxInfo> result = new ArrayList<>();
-    for (MailboxInfo c : byNode.getOrDefault(profileNode.get(), List.of())) {
+    for (MailboxInfo c : byNode.getOrDefault(catalogNode, List.of())) {
       result.add(exact(u, combine(c, byNode, location(map, c.name())), byNode));
     }
     return result;
@@ -1112,6 +1119,25 @@ public final class ClusterMailStore implements MailStore {
       }
     });
     return result;
+  }
+
+  /**
+   * The profile holder whose catalog a read uses: {@code preferred} when it answered, else another
+   * holder of a copy that did. Fails as temporary when none answered:
+   * reading that as "no such mailbox" made an IMAP session take every message for expunged, and a UID
+   * EXPUNGE then confirmed what it never did (chaos with partitions, seed 6: the profile node killed
+   * between a STORE \Deleted and its UID EXPUNGE).
+   */
+  private static String answeringCatalog(Map<String, List<MailboxInfo>> byNode, String user, String preferred,
+      MailMap map) {
+    if (byNode.containsKey(preferred)) {
+      return preferred;
+    }
+    Set<String> holders = new LinkedHashSet<>(List.of(preferred));
+    holders.addAll(map.profileNodes());
+    return holders.stream().filter(byNode::containsKey).findFirst().orElseThrow(() -> new StoreException(
+        "cannot read the mailboxes of " + user + " while no node holding its profile (" + String.join(", ", holders)
+            + ") answers; try again later"));
   }
 
   /** The catalog entry with counters summed over the fragments and UIDNEXT above every UID given. */

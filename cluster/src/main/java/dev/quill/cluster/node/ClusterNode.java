@@ -65,13 +65,22 @@ public final class ClusterNode implements AutoCloseable {
   private final Set<String> leaving = ConcurrentHashMap.newKeySet();
   /** Members that left a view without announcing it (crashed, killed, cut off) and have not returned. */
   private final Set<String> missing = ConcurrentHashMap.newKeySet();
+  /** The view's members and the missing ones, remembered across restarts. */
+  private final KnownMembers known;
   private final List<Consumer<String>> forgetListeners = new CopyOnWriteArrayList<>();
 
   private ClusterNode(ClusterTransport transport, int buckets, IntSupplier diskQueueDepth,
-      Supplier<NodeStats> localStats) {
+      Supplier<NodeStats> localStats, KnownMembers known) {
     this.transport = transport;
     this.buckets = buckets;
     this.current = new Current(transport.view(), UserMap.of(transport.view().members(), buckets));
+    this.known = known;
+    // Members known before a restart that are not in the first view are presumed down, as if this
+    // node had seen them go: they never left gracefully, or they would not be in the file.
+    missing.addAll(known.names());
+    missing.removeAll(current.view().members());
+    missing.remove(transport.nodeName());
+    remember();
     this.rpc = new RpcEndpoint(transport, false);
     // A full or failing disk refuses every write sent here: the store logs that once, not per request.
     rpc.expectedFailures(e -> StorageUnavailableException.in(e).isPresent());
@@ -80,11 +89,13 @@ public final class ClusterNode implements AutoCloseable {
       leaving.add(from);
       if (!current.view().members().contains(from)) {
         missing.remove(from); // the notice came after the view without it
+        remember();
       }
       return null;
     });
     rpc.register(NODE_FORGET, (from, name) -> {
       missing.remove(name);
+      remember();
       forgetListeners.forEach(l -> l.accept(name));
       return null;
     });
@@ -110,12 +121,25 @@ public final class ClusterNode implements AutoCloseable {
    */
   public static ClusterNode start(ClusterSettings settings, int buckets, IntSupplier diskQueueDepth,
       Supplier<NodeStats> localStats, java.util.function.Consumer<ClusterNode> services) throws ClusterException {
+    return start(settings, buckets, diskQueueDepth, localStats, null, services);
+  }
+
+  /**
+   * As {@link #start(ClusterSettings, int, IntSupplier, Supplier, Consumer)}, remembering the members
+   * in {@code membersFile} (a node's data directory holds it): after a restart, the members known
+   * before and not in the first view count as presumed down until they return, leave gracefully or
+   * are forgotten. Null keeps them in memory only: a restart then starts knowing no one.
+   */
+  public static ClusterNode start(ClusterSettings settings, int buckets, IntSupplier diskQueueDepth,
+      Supplier<NodeStats> localStats, java.nio.file.Path membersFile, java.util.function.Consumer<ClusterNode> services)
+      throws ClusterException {
+    KnownMembers known = KnownMembers.load(membersFile);
     if (buckets < 1 || buckets > UserMap.MAX_BUCKETS) {
       throw new IllegalArgumentException("bucket count " + buckets + " is outside 1.." + UserMap.MAX_BUCKETS);
     }
     ClusterTransport transport = ClusterTransport.start(settings);
     try {
-      ClusterNode node = new ClusterNode(transport, buckets, diskQueueDepth, localStats);
+      ClusterNode node = new ClusterNode(transport, buckets, diskQueueDepth, localStats, known);
       services.accept(node);
       node.rpc.listen();
       return node;
@@ -175,6 +199,7 @@ public final class ClusterNode implements AutoCloseable {
       UserMap map = UserMap.of(view.members(), buckets);
       List<BucketMove> moves = UserMap.movedBuckets(before.map(), map);
       current = new Current(view, map);
+      remember();
       for (MapListener listener : listeners) {
         listener.mapChanged(view, map, moves);
       }
@@ -222,11 +247,27 @@ public final class ClusterNode implements AutoCloseable {
   }
 
   /**
-   * Members that left this node's view without announcing a graceful leave, since this node
-   * started, and have not come back: nodes presumed down, whose data is unreachable for now.
+   * Members that left this node's view without announcing a graceful leave and have not come back
+   * (with a members file, also those known before a restart that are not back since): nodes
+   * presumed down, whose data is unreachable for now.
    */
   public Set<String> missingMembers() {
     return Set.copyOf(missing);
+  }
+
+  /**
+   * Writes the view's members and the missing ones to the members file, when they changed; under the
+   * view lock, so that a notice's write cannot overtake a newer view's.
+   */
+  private void remember() {
+    mapLock.lock();
+    try {
+      Set<String> members = new java.util.HashSet<>(current.view().members());
+      members.addAll(missing);
+      known.set(members);
+    } finally {
+      mapLock.unlock();
+    }
   }
 
   /** The view, buckets per member and each member's latest load, as this node sees them now. */

@@ -9,6 +9,7 @@ import dev.quill.cluster.transport.ClusterView;
 import dev.quill.cluster.transport.HostPort;
 import dev.quill.cluster.usermap.BucketMove;
 import dev.quill.cluster.usermap.UserMap;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +34,17 @@ class ClusterNodeTest {
   }
 
   private ClusterNode start(String name, int diskQueue, Supplier<NodeStats> stats) throws Exception {
+    return start(name, diskQueue, stats, null);
+  }
+
+  /** A node remembering its members in {@code membersFile} (null: in memory only). */
+  private ClusterNode start(String name, int diskQueue, Supplier<NodeStats> stats, Path membersFile)
+      throws Exception {
     int port = TestNodes.freePort();
     List<HostPort> seeds = ports.stream().map(p -> new HostPort(TestNodes.HOST, p)).toList();
     ClusterNode node = ClusterNode.start(
         ClusterSettings.of("node-test", name, TestNodes.HOST, port, seeds).withTimeouts(TestNodes.FAST),
-        BUCKETS, () -> diskQueue, stats);
+        BUCKETS, () -> diskQueue, stats, membersFile, n -> { });
     ports.add(port);
     started.add(node);
     return node;
@@ -132,5 +139,47 @@ class ClusterNodeTest {
     start("n2", 0, () -> new NodeStats(0, 0, 0, 0));
     await().atMost(Duration.ofSeconds(15)).until(() -> n1.view().size() == 2);
     assertThat(n1.missingMembers()).as("back").isEmpty();
+  }
+
+  /**
+   * Chaos seed 2: a node restarted while the others were out of reach formed a cluster of one that
+   * knew of no one missing, so writes needed one copy. With a members file it still counts the members
+   * it knew — but not one that left gracefully — until they return.
+   */
+  @Test
+  void aNodeRestartedAlone_stillCountsTheCrashedMembersItKnew_notTheOnesThatLeftGracefully(
+      @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    NodeStats none = new NodeStats(0, 0, 0, 0);
+    ClusterNode n1 = start("n1", 0, () -> none, dir.resolve("n1-members"));
+    ClusterNode n2 = start("n2", 0, () -> none, dir.resolve("n2-members"));
+    ClusterNode n3 = start("n3", 0, () -> none, dir.resolve("n3-members"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> started.stream().allMatch(n -> n.view().size() == 3));
+
+    n3.announceLeaving();
+    await().atMost(Duration.ofSeconds(5)).until(() -> n1.leavingMembers().equals(Set.of("n3")));
+    n3.close();
+    started.remove(n3);
+    await().atMost(Duration.ofSeconds(10)).until(() -> n1.view().size() == 2);
+    n1.closeSilently();
+    started.remove(n1);
+    n2.closeSilently();
+    started.remove(n2);
+
+    ClusterNode again = start("n1", 0, () -> none, dir.resolve("n1-members"));
+    assertThat(again.view().members()).as("nobody to join: a cluster of one").containsExactly("n1");
+    assertThat(again.missingMembers()).as("n2 crashed and is presumed down; n3 left gracefully").containsExactly("n2");
+
+    start("n2", 0, () -> none, dir.resolve("n2-members"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> again.view().size() == 2);
+    assertThat(again.missingMembers()).as("back").isEmpty();
+
+    ClusterNode forgetful = start("n9", 0, () -> none, null);
+    await().atMost(Duration.ofSeconds(15)).until(() -> again.view().size() == 3);
+    forgetful.closeSilently();
+    started.remove(forgetful);
+    await().atMost(Duration.ofSeconds(15)).until(() -> again.missingMembers().contains("n9"));
+    ClusterNode back = start("n9", 0, () -> none, null);
+    await().atMost(Duration.ofSeconds(15)).until(() -> again.view().size() == 3);
+    assertThat(back.missingMembers()).as("without a file a restart knows no one").isEmpty();
   }
 }

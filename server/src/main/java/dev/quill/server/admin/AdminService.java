@@ -11,7 +11,10 @@ import dev.quill.store.StoreException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +35,7 @@ public final class AdminService implements ConnectionHandler {
   private final Supplier<ClusterReport> clusterStatus;
   private final RebalanceControl rebalance;
   private final MemberControl members;
+  private final Function<List<String>, LocalFragments> localFragments;
   private final byte[] token;
 
   /** An admin service without {@code cluster.status} (refused as an unknown operation). */
@@ -57,7 +61,19 @@ public final class AdminService implements ConnectionHandler {
   /** @param members gives members up for good ({@code cluster.forget}) */
   public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance,
       MemberControl members, String token) {
+    this(ops, clusterStatus, rebalance, members, users -> {
+      throw new IllegalArgumentException("this node does not list its local copies");
+    }, token);
+  }
+
+  /**
+   * @param localFragments what this node's own store holds of the given users (all when the list is
+   *     empty), for {@code debug.fragments}
+   */
+  public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance,
+      MemberControl members, Function<List<String>, LocalFragments> localFragments, String token) {
     this.members = members;
+    this.localFragments = localFragments;
     this.ops = ops;
     this.clusterStatus = clusterStatus;
     this.rebalance = rebalance;
@@ -142,6 +158,11 @@ public final class AdminService implements ConnectionHandler {
       case "cluster.rebalance" -> JSON.valueToTree(rebalance.start(req.path("target").asText(null)));
       case "cluster.rebalance.status" -> JSON.valueToTree(rebalance.status(req.path("run").asText("")));
       case "cluster.forget" -> JSON.valueToTree(members.forget(req.path("node").asText("")));
+      case "debug.fragments" -> {
+        List<String> users = new ArrayList<>();
+        req.path("users").forEach(u -> users.add(u.asText()));
+        yield JSON.valueToTree(localFragments.apply(users));
+      }
       default -> throw new IllegalArgumentException("unknown admin operation '" + op + "'");
     };
   }

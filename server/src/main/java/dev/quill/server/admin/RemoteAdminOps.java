@@ -155,6 +155,18 @@ public final class RemoteAdminOps implements AdminOps {
     return lines;
   }
 
+  /** What the running node's own store holds of {@code users} (of every user it holds anything of when empty). */
+  public LocalFragments localFragments(List<String> users) {
+    ObjectNode args = args();
+    var list = args.putArray("users");
+    users.forEach(list::add);
+    try {
+      return JSON.treeToValue(call("debug.fragments", args), LocalFragments.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("admin channel: local fragments did not decode: " + e.getMessage(), e);
+    }
+  }
+
   /** Starts a rebalance on the running node, to {@code target} or (null) to the member storing the least. */
   public RebalanceReport startRebalance(String target) {
     ObjectNode args = args();

@@ -33,6 +33,7 @@ import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
+import dev.quill.server.admin.LocalFragments;
 import dev.quill.server.admin.ClusterRebalance;
 import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.MemberControl;
@@ -71,6 +72,8 @@ public final class QuillNode implements AutoCloseable {
 
   /** How long {@code cluster status} waits for each member's counts before showing it unreachable. */
   static final Duration STATS_TIMEOUT = Duration.ofSeconds(2);
+  /** The members this node knows of, in its data directory: a restart still counts those presumed down. */
+  static final String MEMBERS_FILE = "cluster-members";
   /** How long a mail operation waits for another node (a manager, a fragment, a profile). */
   static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
   /** How often every node compares the stamps of its profiles with the other members (anti-entropy). */
@@ -134,7 +137,7 @@ public final class QuillNode implements AutoCloseable {
   private void joinCluster(ClusterSettings settings) throws IOException {
     try {
       cluster = ClusterNode.start(settings, config.cluster().buckets(), store::pendingWrites, this::localStats,
-          this::startClusterServices);
+          config.data().resolve(MEMBERS_FILE), this::startClusterServices);
     } catch (ClusterException e) {
       throw new IOException(e.getMessage(), e);
     }
@@ -325,7 +328,8 @@ public final class QuillNode implements AutoCloseable {
         Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
         cluster == null ? RebalanceControl.STANDALONE
             : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)),
-        cluster == null ? MemberControl.STANDALONE : this::forget, token));
+        cluster == null ? MemberControl.STANDALONE : this::forget,
+        users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),

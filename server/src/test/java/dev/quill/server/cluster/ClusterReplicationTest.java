@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -148,5 +149,67 @@ class ClusterReplicationTest {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(holders()).hasSize(6)
         .allSatisfy((uid, h) -> assertThat(h).as("UID %d", uid).containsExactlyInAnyOrder("a", other.cluster().name())));
     assertThat(subjects(other, "imap")).hasSize(6);
+  }
+
+  /** The {@code uid=... flags=...} lines of {@code quill debug fragments USER} run against {@code node}'s data directory. */
+  private Map<Long, String> debugFragments(String node) {
+    var out = new java.io.StringWriter();
+    var err = new java.io.StringWriter();
+    int code = dev.quill.server.cli.QuillCli.run(new java.io.PrintWriter(out), new java.io.PrintWriter(err), "debug",
+        "fragments", USER, "--data", dir.resolve(node).toString());
+    assertThat(code).as("exit code; stderr: %s", err).isZero();
+    // the profile has two copies (R = 2); a stopped node's answer is the one it gave while running
+    cluster.nodes().stream().filter(n -> n.cluster().name().equals(node)).findFirst()
+        .ifPresent(n -> profileHere.put(node, n.store().user(USER).isPresent()));
+    assertThat(out.toString()).contains("user " + USER + " profile=" + (profileHere.get(node) ? "here" : "elsewhere"));
+    Map<Long, String> lines = new TreeMap<>();
+    out.toString().lines().map(String::strip).filter(l -> l.startsWith("uid=")).forEach(l ->
+        lines.put(Long.parseLong(l.substring(4, l.indexOf(' '))), l));
+    expungedLines.put(node, out.toString().lines().map(String::strip).filter(l -> l.startsWith("expunged ")).toList());
+    return lines;
+  }
+
+  private final Map<String, List<String>> expungedLines = new TreeMap<>();
+  private final Map<String, Boolean> profileHere = new TreeMap<>();
+
+  @Test
+  void debugFragments_listsEachNodesOwnCopies_withFlagsAndExpunges() throws Exception {
+    long seen;
+    long expunged;
+    try (Store store = MailClients.connect("imap", b.ports().get("imap"), USER, PASSWORD)) {
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_WRITE);
+      seen = ((UIDFolder) inbox).getUID(inbox.getMessage(1));
+      expunged = ((UIDFolder) inbox).getUID(inbox.getMessage(2));
+      inbox.getMessage(1).setFlag(Flags.Flag.SEEN, true);
+      inbox.getMessage(2).setFlag(Flags.Flag.DELETED, true);
+      inbox.expunge();
+    }
+    int listed = 0;
+    for (QuillNode n : cluster.nodes()) {
+      String name = n.cluster().name();
+      Map<Long, String> lines = debugFragments(name);
+      List<MessageMeta> own = n.store().messages(USER, MailStore.INBOX);
+      assertThat(lines.keySet()).as("%s lists exactly the UIDs its own store holds", name)
+          .containsExactlyElementsOf(own.stream().map(MessageMeta::uid).sorted().toList());
+      for (MessageMeta m : own) {
+        assertThat(lines.get(m.uid())).as("%s UID %d", name, m.uid())
+            .isEqualTo("uid=" + m.uid() + " modseq=" + m.modSeq() + " size=" + m.size() + " crc32c="
+                + String.format("%08x", m.crc32c()) + " flags=" + String.join(" ", new java.util.TreeSet<>(m.flags())));
+      }
+      if (lines.containsKey(seen)) {
+        assertThat(lines.get(seen)).endsWith("flags=\\Seen");
+      }
+      listed += lines.size();
+    }
+    assertThat(listed).as("five messages left, two copies each, each listed by its holder only").isEqualTo(10);
+    assertThat(expungedLines.values()).as("the two holders of the expunged UID log it; the third node never held it")
+        .filteredOn(l -> l.equals(List.of("expunged " + expunged))).hasSize(2);
+
+    // A stopped node's copies are read from its data directory.
+    Map<Long, String> before = debugFragments("c");
+    c.close();
+    cluster.nodes().remove(c);
+    assertThat(debugFragments("c")).isEqualTo(before);
   }
 }
