@@ -87,10 +87,11 @@ node_messages() {
     }'
 }
 
-# inbox_messages INDEX: messages in the INBOXes of the users whose profile is on node INDEX, wherever the
-# cluster stored them (the sum of `quill user list`'s messages=, which gathers every fragment).
-inbox_messages() {
-  quill_admin user list --data "${NODE_DATA[$1]}" | sed -n 's/.*\tmessages=\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
+# inbox_counts INDEX: "address messages" for each user whose profile (or a copy of it) is on node INDEX, the
+# messages counted wherever the cluster stored them (`quill user list`'s messages=, which gathers every fragment).
+# With R copies of each profile a user is listed by R nodes: count each user once (see check_stored).
+inbox_counts() {
+  quill_admin user list --data "${NODE_DATA[$1]}" | sed -n 's/^\([^\t]*\)\tmessages=\([0-9]*\).*/\1 \2/p'
 }
 
 # node_cpu_ticks INDEX: user + system CPU time of node INDEX's JVM so far, in clock ticks (/proc/PID/stat).

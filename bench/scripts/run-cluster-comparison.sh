@@ -47,12 +47,13 @@ apart_result=""
 # check_stored EXPECTED LABEL: the users' INBOXes together must hold EXPECTED messages (warm-up included); also
 # logs how many each node stores for the users whose profile it holds (the rest went to other nodes: spread).
 check_stored() {
-  local want=$1 label=$2 total=0 i n local_counts=""
+  local want=$1 label=$2 total=0 i counts="" local_counts=""
   for i in "${!NODE_PIDS[@]}"; do
-    n=$(inbox_messages "$i")
-    total=$((total + n))
+    counts+="$(inbox_counts "$i")"$'\n'
     local_counts+=" ${NODE_NAMES[i]}=$(node_messages "$i")"
   done
+  # each user once, though R nodes hold a copy of its profile
+  total=$(printf '%s' "$counts" | awk 'NF == 2 && !seen[$1]++ { n += $2 } END { print n + 0 }')
   log "$label: $total messages in the users' INBOXes (accepted $want); stored on the profile's node:$local_counts"
   [ "$total" -eq "$want" ] || die "$label: $want messages were accepted but the INBOXes hold $total"
 }
