@@ -44,15 +44,20 @@ single_result=""
 cluster_result=""
 apart_result=""
 
-# check_stored EXPECTED LABEL: the users' INBOXes together must hold EXPECTED messages (warm-up included); also
+# check_stored EXPECTED LABEL [split|all]: the users' INBOXes together must hold EXPECTED messages (warm-up included); also
 # logs how many each node stores for the users whose profile it holds (the rest went to other nodes: spread).
 check_stored() {
-  local want=$1 label=$2 total=0 i counts="" local_counts=""
+  local want=$1 label=$2 how=${3:-split} total=0 i counts="" local_counts=""
   for i in "${!NODE_PIDS[@]}"; do
-    counts+="$(inbox_counts "$i")"$'\n'
+    # unclustered nodes each hold every user with mailboxes of their own: a user counts once per node there
+    if [ "$how" = all ]; then
+      counts+="$(inbox_counts "$i" | sed "s/^/$i:/")"$'\n'
+    else
+      counts+="$(inbox_counts "$i")"$'\n'
+    fi
     local_counts+=" ${NODE_NAMES[i]}=$(node_messages "$i")"
   done
-  # each user once, though R nodes hold a copy of its profile
+  # each user once in a cluster, though R nodes hold a copy of its profile
   total=$(printf '%s' "$counts" | awk 'NF == 2 && !seen[$1]++ { n += $2 } END { print n + 0 }')
   log "$label: $total messages in the users' INBOXes (accepted $want); stored on the profile's node:$local_counts"
   [ "$total" -eq "$want" ] || die "$label: $want messages were accepted but the INBOXes hold $total"
@@ -81,7 +86,7 @@ spread_load() {
   printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
   result=$(bench_result smtp --target "$targets" "${args[@]}")
   [ -n "$result" ] || die "$label: the load generator printed no RESULT line"
-  [ "$(result_field "$result" errors)" = 0 ] && check_stored "$(accepted "$result")" "$label" >&2
+  [ "$(result_field "$result" errors)" = 0 ] && check_stored "$(accepted "$result")" "$label" "$how" >&2
   echo "$result"
 }
 
