@@ -148,8 +148,11 @@ final class ChaosBench implements Callable<Integer> {
         tasks.add(load.submit(() -> delete(nodes, mailboxes, ledger, d, loading)));
         Random f = new Random(seed * 1_000 + 998);
         tasks.add(load.submit(() -> flag(nodes, mailboxes, ledger, f, loading)));
-        nemesis(nodes, random, start.plus(length));
-        loading.set(false);
+        try {
+          nemesis(nodes, random, start.plus(length));
+        } finally {
+          loading.set(false); // else a nemesis that failed would leave the executor waiting for the load forever
+        }
       }
       for (var task : tasks) {
         // A load loop catches what the nodes do to it; anything else is a bug of the harness, and a run
