@@ -15,6 +15,7 @@ import dev.quill.store.StoreException;
 import dev.quill.store.Versioned;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -288,7 +289,7 @@ public final class ProfileReplicas {
   /** Applies an image when newer; true when this node's copy is now at least as new. */
   private boolean importHere(ProfileImage image) {
     clock.observe(image.version());
-    Set<String> had = new java.util.HashSet<>();
+    Set<String> had = new HashSet<>();
     local.mailboxes(image.address()).forEach(b -> had.add(b.name()));
     boolean applied = local.importProfile(image);
     if (applied) {
@@ -326,12 +327,12 @@ public final class ProfileReplicas {
     int pulled = 0;
     int pushed = 0;
     int failed = 0;
+    List<String> users = new ArrayList<>(held.keySet());
     for (String member : members.get()) {
       if (member.equals(self) || closed) {
         continue;
       }
       try {
-        List<String> users = new ArrayList<>(held.keySet());
         for (int i = 0; i < users.size(); i += ProfileCodecs.MAX_COMPARED) {
           Map<String, Long> chunk = new LinkedHashMap<>();
           users.subList(i, Math.min(users.size(), i + ProfileCodecs.MAX_COMPARED))

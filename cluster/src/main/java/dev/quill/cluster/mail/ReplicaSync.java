@@ -70,7 +70,7 @@ public final class ReplicaSync {
   private final AtomicBoolean sweep = new AtomicBoolean();
   /** The run going on: what it does, fragments to compare and compared so far; null when none. */
   private volatile String runKind;
-  private volatile Supplier<java.util.Set<String>> presumedDown = java.util.Set::of;
+  private volatile Supplier<Set<String>> presumedDown = Set::of;
   private volatile int runTotal;
   private volatile int runDone;
   /** Fragments ("user\0mailbox") whose last sync failed: not read here until one succeeds. */
@@ -240,7 +240,7 @@ public final class ReplicaSync {
    * @param presumedDown members that vanished without a graceful leave: while there is one, a sweep
    *     copies nothing (the down node may hold the copies the live ones lack)
    */
-  public void startSweeps(Duration interval, Supplier<java.util.Set<String>> presumedDown) {
+  public void startSweeps(Duration interval, Supplier<Set<String>> presumedDown) {
     this.presumedDown = presumedDown;
     if (interval.isZero() || interval.isNegative()) {
       return;
