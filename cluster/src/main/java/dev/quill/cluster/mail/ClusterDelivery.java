@@ -1,6 +1,7 @@
 package dev.quill.cluster.mail;
 
 import dev.quill.cluster.load.LoadReport;
+import dev.quill.cluster.manager.FencedException;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.UidGrant;
 import dev.quill.cluster.manager.UidRequest;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -33,6 +35,9 @@ import java.util.function.Supplier;
  * the manager at once, so the next delivery's mail map includes it.
  */
 public final class ClusterDelivery {
+  /** Numberings of one message before a refusal as a deposed manager's reaches the caller (one view change each). */
+  static final int FENCED_ATTEMPTS = 3;
+
   private final String self;
   private final ManagerClient managers;
   private final FragmentService fragments;
@@ -111,7 +116,8 @@ public final class ClusterDelivery {
       for (int i = 0; i < part.size(); i++) {
         Copy copy = part.get(i);
         int index = i;
-        stored.add(grant.thenCompose(g -> storeGranted(user, mailbox, copy, g, index)));
+        stored.add(renumberedIfFenced(grant.thenCompose(g -> storeGranted(user, mailbox, copy, g, index)), user,
+            mailbox, copy, FENCED_ATTEMPTS));
       }
     }
     return CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new))
@@ -122,7 +128,30 @@ public final class ClusterDelivery {
   public record Copy(byte[] message, Set<String> flags, Instant internalDate, MessageDerived derived) {}
 
   private CompletableFuture<AppendResult> storeOne(String user, String mailbox, Copy c) {
+    return renumberedIfFenced(numberedAndStored(user, mailbox, c), user, mailbox, c, FENCED_ATTEMPTS);
+  }
+
+  private CompletableFuture<AppendResult> numberedAndStored(String user, String mailbox, Copy c) {
     return managers.allocateUids(user, mailbox, 1).thenCompose(grant -> storeGranted(user, mailbox, c, grant, 0));
+  }
+
+  /**
+   * {@code write}, or, when the nodes refused its numbers as a deposed manager's and none stored it,
+   * the message numbered again by the current manager and stored (a view change moved the user's bucket
+   * between numbering and storing). Its old UID is a gap, never given again.
+   */
+  private CompletableFuture<AppendResult> renumberedIfFenced(CompletableFuture<AppendResult> write, String user,
+      String mailbox, Copy c, int attemptsLeft) {
+    return write.handle((r, e) -> {
+      if (e == null) {
+        return CompletableFuture.completedFuture(r);
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof FencedException && attemptsLeft > 1) {
+        return renumberedIfFenced(numberedAndStored(user, mailbox, c), user, mailbox, c, attemptsLeft - 1);
+      }
+      return CompletableFuture.<AppendResult>failedFuture(cause);
+    }).thenCompose(f -> f);
   }
 
   /**
@@ -143,7 +172,7 @@ public final class ClusterDelivery {
     long modSeq = grant.firstModSeq() + index;
     var copy = new AssignedMessage(user, grant.mailbox(), grant.uidValidity(), grant.firstUid() + index, modSeq,
         c.message(), c.flags(), c.internalDate(), c.derived());
-    return ReplicatedStore.store(fragments, copy, targets, spares, required, timeout, late -> {
+    return ReplicatedStore.store(fragments, copy, grant.fence(), targets, spares, required, timeout, late -> {
           // A node that did not answer may still store the copy, late: the manager learns that it may
           // hold the mailbox (so reads and changes include it) and the node is told to compare later.
           for (String node : late) {

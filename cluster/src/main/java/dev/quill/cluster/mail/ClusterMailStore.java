@@ -86,8 +86,6 @@ public final class ClusterMailStore implements MailStore {
   private static final long UNKNOWN_TTL_NANOS = Duration.ofSeconds(5).toNanos();
   /** Gathered layouts kept for routing message operations, at most. */
   private static final int MAX_LAYOUTS = 10_000;
-  /** Retries of a flag change or expunge whose MODSEQ a fragment found stale (a newer one got there first). */
-  private static final int MODSEQ_ATTEMPTS = 4;
   /** Looks for messages a rebalance moved away from the node a layout named, at most. */
   private static final int MOVED_LOOKS = 4;
 
@@ -533,7 +531,8 @@ public final class ClusterMailStore implements MailStore {
       }
       // One MODSEQ for the whole expunge, so VANISHED (EARLIER) finds all of it above older ones.
       long modSeq = withModSeq(u, box, seq -> {
-        onHolders(u, box, layout, groups, "expunging from " + u + "/" + box, (node, group) -> expungeAt(node, u, box, group, seq));
+        onHolders(u, box, layout, groups, "expunging from " + u + "/" + box,
+            (node, group) -> expungeAt(node, u, box, group, seq));
         // A message moved to another node since the layout was read (a rebalance) was not found where
         // the layout said: look again, and expunge it where it is now.
         for (int look = 1; look <= MOVED_LOOKS; look++) {
@@ -595,7 +594,7 @@ public final class ClusterMailStore implements MailStore {
             modified.addAll(r.modified());
           });
         }
-        chosen[0] = seq;
+        chosen[0] = seq.modSeq();
         return null;
       });
       updated.sort(Comparator.comparingLong(MessageMeta::uid));
@@ -623,15 +622,16 @@ public final class ClusterMailStore implements MailStore {
     }
   }
 
-  private CompletableFuture<Void> expungeAt(String node, String user, String box, List<Long> uids, long seq) {
-    return node.equals(self) ? fragments.expungeHere(user, box, uids, seq)
-        : fragments.expunge(node, user, box, uids, seq, timeout);
+  private CompletableFuture<Void> expungeAt(String node, String user, String box, List<Long> uids,
+      ModSeqGrant seq) {
+    return node.equals(self) ? fragments.expungeHere(user, box, uids, seq.modSeq(), seq.fence())
+        : fragments.expunge(node, user, box, uids, seq.modSeq(), seq.fence(), timeout);
   }
 
   private CompletableFuture<FlagResult> flagsAt(String node, String user, String box, List<Long> uids,
-      FlagUpdate update, long seq) {
-    return node.equals(self) ? local.updateFlags(user, box, uids, update, seq)
-        : fragments.updateFlags(node, user, box, uids, update, seq, timeout);
+      FlagUpdate update, ModSeqGrant seq) {
+    return node.equals(self) ? fragments.updateFlagsHere(user, box, uids, update, seq.modSeq(), seq.fence())
+        : fragments.updateFlags(node, user, box, uids, update, seq.modSeq(), seq.fence(), timeout);
   }
 
   /**
@@ -1190,19 +1190,10 @@ public final class ClusterMailStore implements MailStore {
     return map.mailboxes().stream().filter(b -> b.name().equals(box)).findFirst();
   }
 
-  /** Runs {@code change} under a MODSEQ from the manager, again with a fresh one if a fragment found it stale. */
-  private long withModSeq(String user, String box, java.util.function.LongFunction<?> change) {
-    for (int attempt = 1; ; attempt++) {
-      ModSeqGrant grant = Remote.join(managers.allocateModSeq(user, box), "numbering a change of " + box);
-      try {
-        change.apply(grant.modSeq());
-        return grant.modSeq();
-      } catch (StoreException e) {
-        if (attempt >= MODSEQ_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("stale MODSEQ")) {
-          throw e;
-        }
-      }
-    }
+  /** Runs {@code change} under a MODSEQ from the manager ({@link Remote#withModSeq}); returns the MODSEQ. */
+  private long withModSeq(String user, String box, java.util.function.Function<ModSeqGrant, ?> change) {
+    return Remote.withModSeq(managers, user, box, 0, "changing " + box,
+        seq -> CompletableFuture.completedFuture(change.apply(seq))).modSeq();
   }
 
   private boolean onlyHere(Collection<String> nodes) {

@@ -7,9 +7,12 @@ import dev.quill.cluster.mail.FragmentAccessCodecs.MailboxRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.RenameRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.SinceRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.UserRequest;
+import dev.quill.cluster.manager.Fence;
+import dev.quill.cluster.manager.FencedException;
+import dev.quill.cluster.manager.Fencing;
+import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.Frame;
-import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.RpcException;
@@ -74,9 +77,9 @@ public final class FragmentAccess {
   static final MessageType<LoadRequest, List<LoadedMessage>> LOAD = new MessageType<>(
       TypeIds.FRAGMENT_LOAD, 1, "FRAGMENT_LOAD", FragmentAccessCodecs.LOAD, FragmentAccessCodecs.LOADED);
   static final MessageType<FlagsRequest, FlagResult> FLAGS = new MessageType<>(
-      TypeIds.FRAGMENT_FLAGS, 1, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
+      TypeIds.FRAGMENT_FLAGS, 2, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
   static final MessageType<ExpungeRequest, Void> EXPUNGE = new MessageType<>(
-      TypeIds.FRAGMENT_EXPUNGE, 1, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE, Codecs.EMPTY);
+      TypeIds.FRAGMENT_EXPUNGE, 2, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE, Codecs.EMPTY);
   static final MessageType<SinceRequest, List<Long>> EXPUNGED_SINCE = new MessageType<>(
       TypeIds.FRAGMENT_EXPUNGED_SINCE, 1, "FRAGMENT_EXPUNGED_SINCE", FragmentAccessCodecs.SINCE, FragmentAccessCodecs.UIDS);
   static final MessageType<MailboxRequest, Boolean> DELETE = new MessageType<>(
@@ -95,10 +98,11 @@ public final class FragmentAccess {
   private final RpcEndpoint endpoint;
   private final MailStore store;
   private final MovesInProgress moves = new MovesInProgress();
+  private final Fencing fencing;
 
   /** Serves this node's {@code store} on {@code endpoint}; register before the endpoint listens. */
   public FragmentAccess(RpcEndpoint endpoint, MailStore store) {
-    this(endpoint, store, (user, mailbox) -> false);
+    this(endpoint, store, (user, mailbox) -> false, Fencing.NONE);
   }
 
   /**
@@ -106,11 +110,13 @@ public final class FragmentAccess {
    *     (it is catching up, {@link ReplicaSync#unreadable}); meanwhile its listing is refused as
    *     {@code UNAVAILABLE}, so that readers use the other copies and never see a message here that
    *     was expunged elsewhere
+   * @param fencing refuses flag changes and expunges numbered by a deposed manager
    */
   public FragmentAccess(RpcEndpoint endpoint, MailStore store,
-      java.util.function.BiPredicate<String, String> unreadable) {
+      java.util.function.BiPredicate<String, String> unreadable, Fencing fencing) {
     this.endpoint = endpoint;
     this.store = store;
+    this.fencing = fencing;
     endpoint.register(LIST, (from, r) -> {
       if (unreadable.test(r.user(), r.mailbox())) {
         throw new RpcException(RpcException.Code.UNAVAILABLE, endpoint.self()
@@ -121,8 +127,9 @@ public final class FragmentAccess {
     endpoint.register(LIST_FOR_SYNC, (from, r) -> listing(r.user(), r.mailbox()));
     endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
     endpoint.register(LOAD, (from, r) -> loaded(r));
-    endpoint.register(FLAGS, (from, r) -> done(store.updateFlags(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq())));
-    endpoint.register(EXPUNGE, (from, r) -> done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq())));
+    endpoint.register(FLAGS, (from, r) ->
+        done(updateFlagsHere(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence())));
+    endpoint.register(EXPUNGE, (from, r) -> done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence())));
     endpoint.register(EXPUNGED_SINCE, (from, r) -> store.expungedSince(r.user(), r.mailbox(), r.modSeq()));
     // A node holding nothing of the user answers false rather than the store's "unknown user":
     // a caller's mail map may name a node whose fragment is already gone.
@@ -165,17 +172,34 @@ public final class FragmentAccess {
 
   /**
    * {@link MailStore#updateFlags(String, String, Collection, FlagUpdate, long)} on {@code node};
-   * fails with the store's "stale MODSEQ" refusal when {@code modSeq} is not above the fragment's.
+   * fails with the store's "stale MODSEQ" refusal when {@code modSeq} is not above the fragment's,
+   * and with {@link FencedException} when {@code fence}'s manager was deposed.
    */
   public CompletableFuture<FlagResult> updateFlags(String node, String user, String mailbox, Collection<Long> uids,
-      FlagUpdate update, long modSeq, Duration timeout) {
-    return endpoint.call(node, FLAGS, new FlagsRequest(user, mailbox, List.copyOf(uids), update, modSeq), timeout);
+      FlagUpdate update, long modSeq, Fence fence, Duration timeout) {
+    return FencedException.translated(
+        endpoint.call(node, FLAGS, new FlagsRequest(user, mailbox, List.copyOf(uids), update, modSeq, fence), timeout));
   }
 
-  /** {@link MailStore#expunge(String, String, Collection, long)} on {@code node}; completes when durable there. */
+  /** The flag change on this node's own fragment, after the fence check. */
+  public CompletableFuture<FlagResult> updateFlagsHere(String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, long modSeq, Fence fence) {
+    try {
+      fencing.check(user, fence);
+    } catch (FencedException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return store.updateFlags(user, mailbox, uids, update, modSeq);
+  }
+
+  /**
+   * {@link MailStore#expunge(String, String, Collection, long)} on {@code node}; completes when durable
+   * there, or fails with {@link FencedException} when {@code fence}'s manager was deposed.
+   */
   public CompletableFuture<Void> expunge(String node, String user, String mailbox, Collection<Long> uids, long modSeq,
-      Duration timeout) {
-    return endpoint.call(node, EXPUNGE, new ExpungeRequest(user, mailbox, List.copyOf(uids), modSeq), timeout);
+      Fence fence, Duration timeout) {
+    return FencedException.translated(
+        endpoint.call(node, EXPUNGE, new ExpungeRequest(user, mailbox, List.copyOf(uids), modSeq, fence), timeout));
   }
 
   /**
@@ -185,7 +209,13 @@ public final class FragmentAccess {
    * to see (the move's comparison would remove it, but only later). Every expunge of a fragment on
    * this node, a client's through another node or this node's own, must come through here.
    */
-  public CompletableFuture<Void> expungeHere(String user, String mailbox, Collection<Long> uids, long modSeq) {
+  public CompletableFuture<Void> expungeHere(String user, String mailbox, Collection<Long> uids, long modSeq,
+      Fence fence) {
+    try {
+      fencing.check(user, fence);
+    } catch (FencedException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     Optional<MovesInProgress.Move> move = moves.of(Addresses.normalize(user), MailboxNames.canonical(mailbox));
     if (move.isEmpty()) {
       return store.expunge(user, mailbox, uids, modSeq);
@@ -197,7 +227,8 @@ public final class FragmentAccess {
         return CompletableFuture.failedFuture(e.getCause() == null ? e : e.getCause());
       }
       try {
-        expunge(move.get().target(), user, mailbox, uids, modSeq, FORWARD_TIMEOUT).join();
+        // checked here already; the target's view may lag or lead this node's
+        expunge(move.get().target(), user, mailbox, uids, modSeq, Fence.NONE, FORWARD_TIMEOUT).join();
       } catch (CompletionException e) {
         // the move's comparison removes the copy there later; this expunge is durable here
         log.info("{}: expunge of {}/{} not repeated on {}, the move's target: {}", endpoint.self(), user, mailbox,
@@ -281,7 +312,11 @@ public final class FragmentAccess {
     try {
       return write.join();
     } catch (CompletionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
+      throw switch (e.getCause()) {
+        case FencedException f -> f.toRpc(); // crosses the wire as FENCED, so the caller numbers again
+        case Exception cause -> cause;
+        case null, default -> e;
+      };
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.quill.cluster.mail;
 
+import dev.quill.cluster.manager.Fence;
 import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.Frame;
 import dev.quill.cluster.rpc.WireException;
@@ -84,23 +85,33 @@ final class FragmentAccessCodecs {
     }
   }
 
-  /** {@code FRAGMENT_FLAGS}: a flag change under a manager-allocated MODSEQ. */
-  record FlagsRequest(String user, String mailbox, List<Long> uids, FlagUpdate update, long modSeq) {
+  /** {@code FRAGMENT_FLAGS}: a flag change under a manager-allocated MODSEQ, and who gave it (version 2). */
+  record FlagsRequest(String user, String mailbox, List<Long> uids, FlagUpdate update, long modSeq, Fence fence) {
     FlagsRequest {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(mailbox, "mailbox");
       uids = List.copyOf(uids);
       Objects.requireNonNull(update, "update");
       Objects.requireNonNull(update.mode(), "update mode");
+      Objects.requireNonNull(fence, "fence");
+    }
+
+    FlagsRequest(String user, String mailbox, List<Long> uids, FlagUpdate update, long modSeq) {
+      this(user, mailbox, uids, update, modSeq, Fence.NONE);
     }
   }
 
-  /** {@code FRAGMENT_EXPUNGE}: an expunge under a manager-allocated MODSEQ. */
-  record ExpungeRequest(String user, String mailbox, List<Long> uids, long modSeq) {
+  /** {@code FRAGMENT_EXPUNGE}: an expunge under a manager-allocated MODSEQ, and who gave it (version 2). */
+  record ExpungeRequest(String user, String mailbox, List<Long> uids, long modSeq, Fence fence) {
     ExpungeRequest {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(mailbox, "mailbox");
       uids = List.copyOf(uids);
+      Objects.requireNonNull(fence, "fence");
+    }
+
+    ExpungeRequest(String user, String mailbox, List<Long> uids, long modSeq) {
+      this(user, mailbox, uids, modSeq, Fence.NONE);
     }
   }
 
@@ -165,17 +176,20 @@ final class FragmentAccessCodecs {
         writeUids(out, r.uids());
         writeUpdate(out, r.update());
         out.writeSignedVarLong(r.modSeq());
+        Fence.CODEC.write(out, r.fence());
       },
       in -> new FlagsRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), readUpdate(in),
-          in.readSignedVarLong()));
+          in.readSignedVarLong(), Fence.CODEC.read(in)));
 
   static final Codec<ExpungeRequest> EXPUNGE = Codec.of(
       (out, r) -> {
         out.writeString(r.user()).writeString(r.mailbox());
         writeUids(out, r.uids());
         out.writeSignedVarLong(r.modSeq());
+        Fence.CODEC.write(out, r.fence());
       },
-      in -> new ExpungeRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), in.readSignedVarLong()));
+      in -> new ExpungeRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), in.readSignedVarLong(),
+          Fence.CODEC.read(in)));
 
   static final Codec<SinceRequest> SINCE = Codec.of(
       (out, r) -> out.writeString(r.user()).writeString(r.mailbox()).writeSignedVarLong(r.modSeq()),

@@ -69,8 +69,6 @@ final class FragmentMover {
   static final long BATCH_BYTES = 16L << 20;
   /** Comparisons of the two copies before the move gives up on messages that change each time. */
   static final int RECONCILE_ROUNDS = 50;
-  /** Tries of a change on the target whose MODSEQ it found stale (a client's change got there first). */
-  private static final int MODSEQ_ATTEMPTS = 4;
   /** How long to wait for the user's mail map to be complete (reconstruction after a view change). */
   private static final Duration MAP_WAIT = Duration.ofSeconds(30);
   /** When to look again for a fragment a delivery may have created here after it moved. */
@@ -304,7 +302,8 @@ final class FragmentMover {
         }
       }
       if (!expungedHere.isEmpty()) {
-        withModSeq(user, box, uidValidity, seq -> fragments.expunge(target, user, box, expungedHere, seq, timeout));
+        withModSeq(user, box, uidValidity,
+            seq -> fragments.expunge(target, user, box, expungedHere, seq.modSeq(), seq.fence(), timeout));
       }
 
       Map<Long, Long> drop = new HashMap<>();
@@ -327,7 +326,8 @@ final class FragmentMover {
       for (var group : push.entrySet()) {
         FlagUpdate update = new FlagUpdate(FlagUpdate.Mode.REPLACE, group.getKey(), unchangedSince);
         FlagResult r = withModSeq(user, box, uidValidity,
-            seq -> fragments.updateFlags(target, user, box, group.getValue(), update, seq, timeout));
+            seq -> fragments.updateFlags(target, user, box, group.getValue(), update, seq.modSeq(), seq.fence(),
+                timeout));
         for (MessageMeta m : r.updated()) {
           Sync sync = moving.get(m.uid());
           if (sync != null) {
@@ -396,22 +396,10 @@ final class FragmentMover {
     }
   }
 
-  /** Runs a change on the target under a fresh MODSEQ from the manager, again if the target found it stale. */
-  private <T> T withModSeq(String user, String box, long uidValidity, LongFunction<CompletableFuture<T>> change) {
-    for (int attempt = 1; ; attempt++) {
-      ModSeqGrant grant = Remote.join(managers.allocateModSeq(user, box), "numbering a change of " + box);
-      if (grant.uidValidity() != uidValidity) {
-        throw new StoreException(user + "/" + box + " has UIDVALIDITY " + grant.uidValidity() + " now, not "
-            + uidValidity + ": it was replaced");
-      }
-      try {
-        return Remote.join(change.apply(grant.modSeq()), "changing " + box + " on the target");
-      } catch (StoreException e) {
-        if (attempt >= MODSEQ_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("stale MODSEQ")) {
-          throw e;
-        }
-      }
-    }
+  /** Runs a change on the target under a fresh MODSEQ from the manager ({@link Remote#withModSeq}). */
+  private <T> T withModSeq(String user, String box, long uidValidity,
+      java.util.function.Function<ModSeqGrant, CompletableFuture<T>> change) {
+    return Remote.withModSeq(managers, user, box, uidValidity, "changing " + box + " on the target", change).answer();
   }
 
   // ---- helpers -------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 package dev.quill.cluster.mail;
 
+import dev.quill.cluster.manager.FencedException;
 import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerException;
+import dev.quill.cluster.manager.ModSeqGrant;
 import dev.quill.cluster.rpc.RpcException;
 import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
@@ -71,6 +73,40 @@ public final class Remote {
       }
     }
   }
+
+  /** Numberings a change goes through before a stale or fenced refusal reaches the caller. */
+  static final int MODSEQ_ATTEMPTS = 4;
+
+  /**
+   * Runs {@code change} under a MODSEQ from the user's manager, again with a fresh one when a copy
+   * found it stale (not above its own) or refused it as a deposed manager's ({@link FencedException});
+   * a change is idempotent, so copies that took the old number take the new one too.
+   *
+   * @param uidValidity the mailbox the change is meant for; 0 for whatever the manager has now
+   * @param what what the change is, for errors
+   */
+  static <T> Numbered<T> withModSeq(ManagerClient managers, String user, String box, long uidValidity, String what,
+      java.util.function.Function<ModSeqGrant, CompletableFuture<T>> change) {
+    for (int attempt = 1; ; attempt++) {
+      ModSeqGrant grant = join(managers.allocateModSeq(user, box), "numbering a change of " + box);
+      if (uidValidity != 0 && grant.uidValidity() != uidValidity) {
+        throw new StoreException(user + "/" + box + " has UIDVALIDITY " + grant.uidValidity() + " now, not "
+            + uidValidity + ": it was replaced");
+      }
+      try {
+        return new Numbered<>(join(change.apply(grant), what), grant.modSeq());
+      } catch (StoreException e) {
+        boolean again = e instanceof FencedException
+            || (e.getMessage() != null && e.getMessage().contains("stale MODSEQ"));
+        if (attempt >= MODSEQ_ATTEMPTS || !again) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** A change's answer and the MODSEQ it was made under. */
+  record Numbered<T>(T answer, long modSeq) {}
 
   /** Whether a call failed because the node did not answer, or said it cannot serve now (as opposed to refusing). */
   static boolean unreachable(Throwable e) {

@@ -50,8 +50,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplicaSync {
   private static final Logger log = LoggerFactory.getLogger(ReplicaSync.class);
-  /** Tries of a change whose MODSEQ this fragment found stale (a client's change got here first). */
-  private static final int MODSEQ_ATTEMPTS = 4;
   /** How long to wait for a user's mail map to be complete (the managers rebuild it after a view change). */
   private static final Duration MAP_WAIT = Duration.ofSeconds(30);
   /** Pause before syncing again the fragments whose sync failed. */
@@ -387,12 +385,13 @@ public final class ReplicaSync {
       }
     }
     if (!expunge.isEmpty()) {
-      withModSeq(user, box, uidValidity, seq -> local.expunge(user, box, expunge, seq));
+      withModSeq(user, box, uidValidity, seq -> fragments.expungeHere(user, box, expunge, seq.modSeq(), seq.fence()));
     }
     int replaced = 0;
     for (var group : replace.entrySet()) {
       FlagUpdate update = new FlagUpdate(FlagUpdate.Mode.REPLACE, group.getKey(), -1);
-      replaced += withModSeq(user, box, uidValidity, seq -> local.updateFlags(user, box, group.getValue(), update, seq))
+      replaced += withModSeq(user, box, uidValidity,
+          seq -> fragments.updateFlagsHere(user, box, group.getValue(), update, seq.modSeq(), seq.fence()))
           .updated().size();
     }
     // a holder presumed down still holds its copies: a sweep leaves them to its return or a forget
@@ -463,22 +462,9 @@ public final class ReplicaSync {
     return Remote.completeMap(managers, user, MAP_WAIT);
   }
 
-  /** Runs {@code change} under a MODSEQ from the manager, again with a fresh one if this fragment found it stale. */
+  /** Runs {@code change} on this node's copy under a MODSEQ from the manager ({@link Remote#withModSeq}). */
   private <T> T withModSeq(String user, String box, long uidValidity,
-      java.util.function.LongFunction<CompletableFuture<T>> change) {
-    for (int attempt = 1; ; attempt++) {
-      ModSeqGrant grant = Remote.join(managers.allocateModSeq(user, box), "numbering a change of " + box);
-      if (grant.uidValidity() != uidValidity) {
-        throw new StoreException(user + "/" + box + " has UIDVALIDITY " + grant.uidValidity() + " now, not "
-            + uidValidity);
-      }
-      try {
-        return Remote.join(change.apply(grant.modSeq()), "catching up " + box);
-      } catch (StoreException e) {
-        if (attempt >= MODSEQ_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("stale MODSEQ")) {
-          throw e;
-        }
-      }
-    }
+      java.util.function.Function<ModSeqGrant, CompletableFuture<T>> change) {
+    return Remote.withModSeq(managers, user, box, uidValidity, "catching up " + box, change).answer();
   }
 }

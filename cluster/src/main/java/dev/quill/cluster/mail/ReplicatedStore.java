@@ -1,5 +1,6 @@
 package dev.quill.cluster.mail;
 
+import dev.quill.cluster.manager.Fence;
 import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.StorageUnavailableException;
@@ -25,10 +26,16 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Every copy carries the same UID and MODSEQ; a node that stored the message and failed to say
  * so only holds one more copy of the same UID, which readers merge.
+ *
+ * <p>A node that refuses the numbering as a deposed manager's ({@code FencedException}) wrote nothing,
+ * and a spare takes its place like for any refusal (it may not have installed the view yet). When no
+ * node stored the message the write fails with that refusal, and the caller numbers it again; when
+ * some did, it fails as temporary like any write short of copies.
  */
 final class ReplicatedStore {
   private final FragmentService fragments;
   private final AssignedMessage message;
+  private final Fence fence;
   private final int required;
   private final Deque<String> spares;
   private final Duration timeout;
@@ -52,11 +59,12 @@ final class ReplicatedStore {
    * @param spares nodes to use, in this order, in place of a target that fails
    * @param required durable copies without which the write fails
    */
-  private ReplicatedStore(FragmentService fragments, AssignedMessage message, List<String> spares, int required,
-      Duration timeout, java.util.function.Consumer<List<String>> onSilent) {
+  private ReplicatedStore(FragmentService fragments, AssignedMessage message, Fence fence, List<String> spares,
+      int required, Duration timeout, java.util.function.Consumer<List<String>> onSilent) {
     this.onSilent = onSilent;
     this.fragments = fragments;
     this.message = message;
+    this.fence = fence;
     this.required = required;
     this.spares = new ArrayDeque<>(spares);
     this.timeout = timeout;
@@ -65,14 +73,16 @@ final class ReplicatedStore {
   /**
    * @param onSilent told, before the outcome, of the nodes that did not answer in time (timeout,
    *     left): they may still store the message, late
+   * @param fence who numbered the message; every node checks it
    */
-  static CompletableFuture<Outcome> store(FragmentService fragments, AssignedMessage message, List<String> targets,
-      List<String> spares, int required, Duration timeout, java.util.function.Consumer<List<String>> onSilent) {
+  static CompletableFuture<Outcome> store(FragmentService fragments, AssignedMessage message, Fence fence,
+      List<String> targets, List<String> spares, int required, Duration timeout,
+      java.util.function.Consumer<List<String>> onSilent) {
     if (targets.isEmpty()) {
       return CompletableFuture.failedFuture(new StoreException("no node to store " + message.user() + "/"
           + message.mailbox() + " on; try again"));
     }
-    ReplicatedStore write = new ReplicatedStore(fragments, message, spares, required, timeout, onSilent);
+    ReplicatedStore write = new ReplicatedStore(fragments, message, fence, spares, required, timeout, onSilent);
     synchronized (write) {
       // counted before any starts: a store that fails at once must not see the write as finished
       write.inFlight = targets.size();
@@ -84,7 +94,7 @@ final class ReplicatedStore {
   }
 
   private void send(String node) {
-    fragments.store(node, message, timeout).whenComplete((r, e) -> finished(node, r, e));
+    fragments.store(node, message, fence, timeout).whenComplete((r, e) -> finished(node, r, e));
   }
 
   private synchronized void finished(String node, AppendResult r, Throwable e) {

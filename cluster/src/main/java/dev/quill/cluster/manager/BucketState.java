@@ -182,7 +182,7 @@ final class BucketState {
       return first;
     }
     var grant = new UidGrant(mailbox, box.uidValidity, box.highestUid + 1, count, box.highestModSeq + 1,
-        List.copyOf(box.nodes), watchers.containsKey(user));
+        List.copyOf(box.nodes), watchers.containsKey(user), Fence.NONE); // the service adds the fence
     box.highestUid += count;
     box.highestModSeq += count;
     return new Step.Done<>(new Answer.Ok<>(grant));

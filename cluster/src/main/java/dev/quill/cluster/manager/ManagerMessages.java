@@ -19,7 +19,7 @@ public final class ManagerMessages {
 
   /** any node → the user's manager: new UIDs of a mailbox; Incomplete until the bucket is complete. */
   public static final MessageType<UidRequest, Answer<UidGrant>> ALLOCATE_UIDS = new MessageType<>(
-      TypeIds.ALLOCATE_UIDS, 2, "ALLOCATE_UIDS", UidRequest.CODEC, Answer.codec(UidGrant.CODEC));
+      TypeIds.ALLOCATE_UIDS, 3, "ALLOCATE_UIDS", UidRequest.CODEC, Answer.codec(UidGrant.CODEC));
 
   /** any node → the user's manager: a fragment of a mailbox the manager numbered is now on a node. */
   public static final MessageType<StoredFragment, Answer<Void>> FRAGMENT_STORED = new MessageType<>(
@@ -31,7 +31,7 @@ public final class ManagerMessages {
 
   /** any node → the user's manager: one MODSEQ of a known mailbox (flag change, expunge); Incomplete until complete. */
   public static final MessageType<ModSeqRequest, Answer<ModSeqGrant>> ALLOCATE_MODSEQ = new MessageType<>(
-      TypeIds.ALLOCATE_MODSEQ, 1, "ALLOCATE_MODSEQ", ModSeqRequest.CODEC, Answer.codec(ModSeqGrant.CODEC));
+      TypeIds.ALLOCATE_MODSEQ, 2, "ALLOCATE_MODSEQ", ModSeqRequest.CODEC, Answer.codec(ModSeqGrant.CODEC));
 
   /** any node → the user's manager: a node created a fragment of a mailbox with a UIDVALIDITY. */
   public static final MessageType<CreatedMailbox, Answer<Void>> MAILBOX_CREATED = new MessageType<>(

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>See "Managers and reconstruction" in docs/CLUSTER.md.
  */
-public final class ManagerService implements AutoCloseable {
+public final class ManagerService implements AutoCloseable, Fencing {
   /** How long a report made under a view this node has not installed yet waits for it. */
   static final Duration VIEW_CATCH_UP = Duration.ofMillis(1500);
 
@@ -73,6 +73,8 @@ public final class ManagerService implements AutoCloseable {
   /** Guards {@link #current} changes and report application, so a report applies to exactly one view. */
   private final Object viewLock = new Object();
   private volatile Epoch current;
+  /** What {@link #check} compares a write's {@link Fence} with; changes with {@link #current}. */
+  private volatile FenceEpoch fenceEpoch;
   /**
    * Held (read) by a reservation from its manager check until it is durable, and (write) by a view
    * switch: a reservation from a node that is no longer the user's manager is refused once this node
@@ -154,9 +156,11 @@ public final class ManagerService implements AutoCloseable {
         }
       }
       // Reservations checked under the old view are durable before the switch, hence in the reports made after it.
+      FenceEpoch fences = nextFenceEpoch(view, before, after);
       reservationGate.writeLock().lock();
       try {
         current = new Epoch(view, after);
+        fenceEpoch = fences;
       } finally {
         reservationGate.writeLock().unlock();
       }
@@ -249,7 +253,7 @@ public final class ManagerService implements AutoCloseable {
   private Answer<UidGrant> allocate(UidRequest request) throws InterruptedException {
     String user = Addresses.normalize(request.user());
     Answer<UidGrant> answer = reserving(user, state -> state.allocate(user, request.mailbox(), request.count(),
-        this::freshUidValidity));
+        this::freshUidValidity), UidGrant::fenced);
     if (!(answer instanceof Answer.Ok<UidGrant>) && !(answer instanceof Answer.NotManager<UidGrant>)) {
       log.debug("{}: UIDs for {}/{} refused: {}", self, user, request.mailbox(), answer.describe());
     }
@@ -258,16 +262,17 @@ public final class ManagerService implements AutoCloseable {
 
   private Answer<ModSeqGrant> allocateModSeq(ModSeqRequest request) throws InterruptedException {
     String user = Addresses.normalize(request.user());
-    return reserving(user, state -> state.allocateModSeq(user, request.mailbox()));
+    return reserving(user, state -> state.allocateModSeq(user, request.mailbox()), ModSeqGrant::fenced);
   }
 
   /**
    * Runs an allocation on the user's bucket state, making its reservation on the profile nodes
    * first when the state asks for one. Runs on the handler's virtual thread, outside the bucket's
-   * monitor, so that other users' allocations go on meanwhile; re-reads the view each round.
+   * monitor, so that other users' allocations go on meanwhile; re-reads the view each round. The
+   * numbers given carry the fence of the view they were given in ({@code fenced}).
    */
-  private <T> Answer<T> reserving(String user, Function<BucketState, BucketState.Step<T>> allocation)
-      throws InterruptedException {
+  private <T> Answer<T> reserving(String user, Function<BucketState, BucketState.Step<T>> allocation,
+      java.util.function.BiFunction<T, Fence, T> fenced) throws InterruptedException {
     for (int round = 1; ; round++) {
       Epoch epoch = current;
       BucketState state = epoch == null ? null : managedState(epoch, user);
@@ -276,7 +281,8 @@ public final class ManagerService implements AutoCloseable {
       }
       switch (allocation.apply(state)) {
         case BucketState.Step.Done<T> done -> {
-          return done.answer();
+          return done.answer() instanceof Answer.Ok<T>(T value)
+              ? new Answer.Ok<>(fenced.apply(value, fenceOf(epoch))) : done.answer();
         }
         case BucketState.Step.Reserve<T> reserve -> {
           String failure = "interrupted";
@@ -446,4 +452,58 @@ public final class ManagerService implements AutoCloseable {
 
   /** A view and the user map computed from it. */
   record Epoch(ClusterView view, UserMap map) {}
+
+  /**
+   * A view as fencing sees it: its sequence, the user map, and per bucket the sequence of the view in
+   * which the bucket's current manager took it. In this node's first view that is unknown and taken as
+   * 0: a node that just joined must not refuse the numbers of managers that kept their buckets (writes
+   * would fail while nodes join); after a merge it is the merge's view, since the two sides' managers
+   * numbered independently.
+   */
+  private record FenceEpoch(long sequence, UserMap map, long[] managerSince) {}
+
+  /**
+   * Refuses a write numbered by a deposed manager: one whose numbering manager is not the user's
+   * manager in this node's view, or numbered it in a view before it took the user's bucket (it lost
+   * and regained the bucket since: another manager numbered in between). A numbering from a view newer
+   * than this node's is accepted — this node has not installed that view yet.
+   */
+  @Override
+  public void check(String user, Fence fence) {
+    if (fence.none()) {
+      return;
+    }
+    FenceEpoch epoch = fenceEpoch;
+    if (epoch == null || fence.viewSequence() > epoch.sequence()) {
+      return;
+    }
+    int bucket = epoch.map().bucketOf(Addresses.normalize(user));
+    String manager = epoch.map().managerOfBucket(bucket);
+    if (!manager.equals(fence.manager()) || fence.viewSequence() < epoch.managerSince()[bucket]) {
+      throw new FencedException(self + " refuses a write for " + user + " numbered by " + fence.manager()
+          + " in view " + fence.viewSequence() + ": the user's manager is " + manager + " since view "
+          + epoch.managerSince()[bucket] + " (this node is in view " + epoch.sequence() + ")");
+    }
+  }
+
+  private FenceEpoch nextFenceEpoch(ClusterView view, UserMap before, UserMap after) {
+    FenceEpoch previous = fenceEpoch;
+    long[] since = new long[buckets];
+    for (int b = 0; b < buckets; b++) {
+      if (view.merged()) {
+        since[b] = view.sequence();
+      } else if (previous == null || before == null) {
+        since[b] = 0;
+      } else {
+        since[b] = before.managerOfBucket(b).equals(after.managerOfBucket(b)) ? previous.managerSince()[b]
+            : view.sequence();
+      }
+    }
+    return new FenceEpoch(view.sequence(), after, since);
+  }
+
+  /** The fence of numbers given in {@code epoch}. */
+  private Fence fenceOf(Epoch epoch) {
+    return new Fence(self, epoch.view().sequence());
+  }
 }

@@ -12,19 +12,26 @@ import java.util.List;
  *
  * <pre>
  * string mailbox   varint UIDVALIDITY   varint first UID   varint count   varint first MODSEQ
- * varint n + strings: fragment nodes   boolean watched (version 2)
+ * varint n + strings: fragment nodes   boolean watched (version 2)   fence (version 3, {@link Fence})
  * </pre>
+ *
+ * @param fence the manager and view that gave the UIDs: the storing nodes check it ({@link Fencing})
  */
 public record UidGrant(String mailbox, long uidValidity, long firstUid, int count, long firstModSeq,
-    List<String> fragmentNodes, boolean watched) {
+    List<String> fragmentNodes, boolean watched, Fence fence) {
   public UidGrant {
     fragmentNodes = List.copyOf(fragmentNodes);
   }
 
-  /** A grant for a user no node watches. */
+  /** A grant for a user no node watches, not fenced yet. */
   public UidGrant(String mailbox, long uidValidity, long firstUid, int count, long firstModSeq,
       List<String> fragmentNodes) {
-    this(mailbox, uidValidity, firstUid, count, firstModSeq, fragmentNodes, false);
+    this(mailbox, uidValidity, firstUid, count, firstModSeq, fragmentNodes, false, Fence.NONE);
+  }
+
+  /** This grant given under {@code f}. */
+  UidGrant fenced(Fence f) {
+    return new UidGrant(mailbox, uidValidity, firstUid, count, firstModSeq, fragmentNodes, watched, f);
   }
 
   /** The highest UID of the grant. */
@@ -38,8 +45,9 @@ public record UidGrant(String mailbox, long uidValidity, long firstUid, int coun
             .writeVarLong(g.firstModSeq());
         Wire.writeNames(out, g.fragmentNodes());
         out.writeBoolean(g.watched());
+        Fence.CODEC.write(out, g.fence());
       },
       in -> new UidGrant(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
           Wire.readUint32(in, "first UID"), in.readVarInt(), Wire.readNonNegative(in, "first MODSEQ"),
-          Wire.readNames(in, "fragment nodes"), in.readBoolean()));
+          Wire.readNames(in, "fragment nodes"), in.readBoolean(), Fence.CODEC.read(in)));
 }

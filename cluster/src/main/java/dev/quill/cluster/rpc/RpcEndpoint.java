@@ -266,10 +266,11 @@ public final class RpcEndpoint implements AutoCloseable {
       requestsServed.incrementAndGet();
       response = encode(type.response(), registration.handler().handle(from, request));
     } catch (Exception e) {
-      if (e instanceof RpcException r && r.code() == RpcException.Code.UNAVAILABLE) {
-        // not a failure: the handler cannot serve now, and the caller asks another copy or later
-        refuse(from, frame, new RpcError(RpcException.Code.UNAVAILABLE,
-            r.getMessage().substring(RpcException.Code.UNAVAILABLE.name().length() + 2), List.of()));
+      if (e instanceof RpcException r
+          && (r.code() == RpcException.Code.UNAVAILABLE || r.code() == RpcException.Code.FENCED)) {
+        // not a failure: the handler cannot serve now (the caller asks another copy or later), or
+        // refuses a deposed manager's numbers (the caller numbers the write again)
+        refuse(from, frame, new RpcError(r.code(), r.getMessage().substring(r.code().name().length() + 2), List.of()));
         return;
       }
       if (expectedFailures.test(e)) {

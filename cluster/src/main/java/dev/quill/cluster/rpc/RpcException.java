@@ -22,6 +22,11 @@ public final class RpcException extends RuntimeException {
      * caller treats it as a node that did not answer, and asks another copy or later.
      */
     UNAVAILABLE(5),
+    /**
+     * The callee refused a write numbered by a manager it knows is deposed (issue 5's fencing): the
+     * caller numbers the write again with the current manager.
+     */
+    FENCED(6),
     /** An error frame with a code this node does not know (a newer peer). */
     UNKNOWN_ERROR(0),
     /** No answer within the call's timeout. */

@@ -1,5 +1,7 @@
 package dev.quill.cluster.mail;
 
+import dev.quill.cluster.manager.Fence;
+import dev.quill.cluster.manager.FencedException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
@@ -50,6 +52,7 @@ import org.rocksdb.RocksDBException;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FragmentAccessTest {
+  private static final String DEPOSED = "old-manager";
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
   private static final StoreOptions FAST = StoreOptions.defaults().withHashIterations(1_000);
   private static final long UIDVALIDITY = 1_750_000_000L;
@@ -95,7 +98,11 @@ class FragmentAccessTest {
     rpc1 = new RpcEndpoint(t1);
     rpc2 = new RpcEndpoint(t2);
     access = new FragmentAccess(rpc1, store1);
-    new FragmentAccess(rpc2, store2, (user, box) -> n2CatchingUp.get());
+    new FragmentAccess(rpc2, store2, (user, box) -> n2CatchingUp.get(), (user, fence) -> {
+      if (fence.manager().equals(DEPOSED)) {
+        throw new FencedException("n2 refuses " + user + "'s numbers from " + fence.manager());
+      }
+    });
   }
 
   @AfterAll
@@ -223,35 +230,48 @@ class FragmentAccessTest {
       store(store2, DAVE, "INBOX", uid, uid, 150);
     }
     FlagResult result = access.updateFlags("n2", DAVE, "INBOX", List.of(1L, 3L, 99L),
-        new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1), 10, TIMEOUT).join();
+        new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1), 10, Fence.NONE, TIMEOUT).join();
     assertThat(result.updated()).extracting(MessageMeta::uid, MessageMeta::modSeq)
         .containsExactly(tuple(1L, 10L), tuple(3L, 10L));
     assertThat(result.updated().getFirst().flags()).containsExactlyInAnyOrder("\\Seen", "$Label");
     assertThat(store2.mailbox(DAVE, "INBOX").orElseThrow().highestModSeq()).isEqualTo(10);
 
     FlagResult conditional = access.updateFlags("n2", DAVE, "INBOX", List.of(1L, 2L),
-        new FlagUpdate(FlagUpdate.Mode.REMOVE, Set.of("$Label"), 5), 11, TIMEOUT).join();
+        new FlagUpdate(FlagUpdate.Mode.REMOVE, Set.of("$Label"), 5), 11, Fence.NONE, TIMEOUT).join();
     assertThat(conditional.modified()).containsExactly(1L);
     assertThat(conditional.updated()).extracting(MessageMeta::uid, MessageMeta::modSeq).containsExactly(tuple(2L, 11L));
 
     RpcException stale = rpcFailure(access.updateFlags("n2", DAVE, "INBOX", List.of(2L),
-        new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Flagged"), -1), 11, TIMEOUT));
+        new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Flagged"), -1), 11, Fence.NONE, TIMEOUT));
     assertThat(stale.code()).isEqualTo(RpcException.Code.HANDLER_FAILED);
     assertThat(stale).hasMessageContaining("stale MODSEQ 11").hasMessageContaining("HIGHESTMODSEQ 11");
     assertThat(store2.messages(DAVE, "INBOX").get(1).flags()).as("nothing changed").doesNotContain("\\Flagged");
 
-    access.expunge("n2", DAVE, "INBOX", List.of(2L, 3L), 12, TIMEOUT).join();
+    access.expunge("n2", DAVE, "INBOX", List.of(2L, 3L), 12, Fence.NONE, TIMEOUT).join();
     assertThat(store2.messages(DAVE, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L);
     assertThat(store2.mailbox(DAVE, "INBOX").orElseThrow().highestModSeq()).isEqualTo(12);
     assertThat(access.expungedSince("n2", DAVE, "INBOX", 11, TIMEOUT).join()).containsExactly(2L, 3L);
     assertThat(access.expungedSince("n2", DAVE, "INBOX", 12, TIMEOUT).join()).isEmpty();
-    RpcException staleExpunge = rpcFailure(access.expunge("n2", DAVE, "INBOX", List.of(1L), 12, TIMEOUT));
+    RpcException staleExpunge = rpcFailure(access.expunge("n2", DAVE, "INBOX", List.of(1L), 12, Fence.NONE, TIMEOUT));
     assertThat(staleExpunge.code()).isEqualTo(RpcException.Code.HANDLER_FAILED);
     assertThat(staleExpunge).hasMessageContaining("stale MODSEQ 12");
     assertThat(store2.messages(DAVE, "INBOX")).hasSize(1);
 
-    RpcException missing = rpcFailure(access.expunge("n2", DAVE, "Nowhere", List.of(1L), 50, TIMEOUT));
+    RpcException missing = rpcFailure(access.expunge("n2", DAVE, "Nowhere", List.of(1L), 50, Fence.NONE, TIMEOUT));
     assertThat(missing).hasMessageContaining("no mailbox Nowhere");
+
+    // numbers from a manager the holder knows is deposed: refused as FENCED, before anything changes
+    Fence deposed = new Fence(DEPOSED, 7);
+    assertThatThrownBy(() -> access.updateFlags("n2", DAVE, "INBOX", List.of(1L),
+        new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1), 40, deposed, TIMEOUT).join())
+        .cause().isInstanceOf(FencedException.class).hasMessageContaining("n2 refuses").hasMessageContaining(DEPOSED);
+    assertThatThrownBy(() -> access.expunge("n2", DAVE, "INBOX", List.of(1L), 41, deposed, TIMEOUT).join())
+        .cause().isInstanceOf(FencedException.class);
+    assertThat(store2.messages(DAVE, "INBOX")).singleElement().satisfies(m -> {
+      assertThat(m.flags()).doesNotContain("\\Deleted");
+      assertThat(m.modSeq()).isLessThan(40);
+    });
+    assertThat(store2.mailbox(DAVE, "INBOX").orElseThrow().highestModSeq()).isEqualTo(12);
   }
 
   @Test

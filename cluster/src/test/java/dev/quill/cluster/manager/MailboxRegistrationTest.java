@@ -100,7 +100,8 @@ class MailboxRegistrationTest {
       CompletableFuture<ModSeqGrant> waiting = n1.client.allocateModSeq(user, "Box");
       cluster.startService(n2);
       ModSeqGrant grant = waiting.get(15, TimeUnit.SECONDS);
-      assertThat(grant).isEqualTo(new ModSeqGrant(77, 1, List.of("n1")));
+      assertThat(grant)
+          .isEqualTo(new ModSeqGrant(77, 1, List.of("n1"), new Fence("n1", n1.transport.view().sequence())));
     }
   }
 

@@ -154,10 +154,11 @@ public final class QuillNode implements AutoCloseable {
    */
   private void startClusterServices(ClusterNode node) {
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
-    FragmentService storing = new FragmentService(node.rpc(), store);
+    FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();
     // catchUp is set below, before the endpoint listens (no request reaches this before)
-    FragmentAccess fragments = new FragmentAccess(node.rpc(), store, (user, box) -> catchUp.unreadable(user, box));
+    FragmentAccess fragments = new FragmentAccess(node.rpc(), store, (user, box) -> catchUp.unreadable(user, box),
+        managers);
     ProfileAccess profiles = new ProfileAccess(node.rpc(), store);
     long offset = config.cluster().clockOffsetMillis();
     HybridClock clock = new HybridClock(() -> System.currentTimeMillis() + offset);
