@@ -352,6 +352,7 @@ public final class ReplicaSync {
     }
     Set<Long> expungedElsewhere = new HashSet<>();
     Map<Long, MessageMeta> newestElsewhere = new HashMap<>();
+    Map<Long, Long> oldestElsewhere = new HashMap<>(); // the lowest MODSEQ another copy has of each UID
     Map<Long, List<String>> holdersByUid = new HashMap<>(); // other live holders that listed each UID
     for (String node : others) {
       FragmentListing listing;
@@ -371,6 +372,7 @@ public final class ReplicaSync {
       expungedElsewhere.addAll(expunged);
       for (MessageMeta m : listing.messages()) {
         newestElsewhere.merge(m.uid(), m, (a, b) -> b.modSeq() > a.modSeq() ? b : a);
+        oldestElsewhere.merge(m.uid(), m.modSeq(), Math::min);
         holdersByUid.computeIfAbsent(m.uid(), u -> new ArrayList<>()).add(node);
       }
     }
@@ -397,11 +399,38 @@ public final class ReplicaSync {
     // a holder presumed down still holds its copies: a sweep leaves them to its return or a forget
     boolean copy = copying && !(conservative && (!location.get().missing().isEmpty() || !presumedDown.get().isEmpty()));
     int copied = copy ? rereplicate(user, box, uidValidity, location.get().nodes(), holdersByUid, expunge) : 0;
-    if (!expunge.isEmpty() || replaced > 0 || copied > 0) {
-      log.info("event=catch-up node={} user={} mailbox={} expunged={} flags={} copied={}", self, user, box,
-          expunge.size(), replaced, copied);
+    int trimmed = copy && expunge.isEmpty() && replaced == 0
+        ? trim(user, box, holdersByUid, newestElsewhere, oldestElsewhere) : 0;
+    if (!expunge.isEmpty() || replaced > 0 || copied > 0 || trimmed > 0) {
+      log.info("event=catch-up node={} user={} mailbox={} expunged={} flags={} copied={} trimmed={}", self, user,
+          box, expunge.size(), replaced, copied, trimmed);
     }
     return new Result(1, expunge.size(), replaced, 0, copied);
+  }
+
+  /**
+   * Drops this node's copy of each message that more than R live nodes hold (a store that timed out on
+   * a slow node and landed late, a copy made twice), when every copy is alike (same MODSEQ) and this
+   * node is not among the first R holders by name: those keep theirs, so R copies stay whatever the
+   * others do at the same time. The drop leaves no expunge record (the message is not deleted, only one
+   * copy too many) and is skipped if the copy changed since it was listed. Only in sweeps that may copy,
+   * so never while a member is presumed down, and never in a sweep that changed this copy.
+   */
+  private int trim(String user, String box, Map<Long, List<String>> holdersByUid,
+      Map<Long, MessageMeta> newestElsewhere, Map<Long, Long> oldestElsewhere) {
+    Map<Long, Long> drop = new HashMap<>();
+    for (MessageMeta mine : local.messages(user, box)) {
+      List<String> holders = new ArrayList<>(holdersByUid.getOrDefault(mine.uid(), List.of()));
+      holders.add(self);
+      if (holders.size() <= replicas || holders.stream().sorted().limit(replicas).anyMatch(self::equals)) {
+        continue;
+      }
+      MessageMeta newest = newestElsewhere.get(mine.uid());
+      if (newest.modSeq() == mine.modSeq() && oldestElsewhere.get(mine.uid()) == mine.modSeq()) {
+        drop.put(mine.uid(), mine.modSeq());
+      }
+    }
+    return drop.isEmpty() ? 0 : Remote.join(local.dropMoved(user, box, drop), "dropping extra copies").size();
   }
 
   /**
