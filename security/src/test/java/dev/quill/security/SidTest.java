@@ -44,4 +44,23 @@ class SidTest {
     assertThat(Principals.callAs(smtp, () -> Principals.currentOr(node))).isEqualTo(smtp);
     assertThat(Principals.bound()).isFalse();
   }
+
+  @Test
+  void aSession_becomesItsUserAfterLogin_aHandlerBindingDoesNot() throws Exception {
+    Sid node = Sid.node("n1");
+    Sid imap = Sid.service("imap", "n1");
+    Sid during = Principals.session(imap, () -> {
+      assertThat(Principals.currentOr(node)).isEqualTo(imap);
+      Principals.authenticated("Ada@Example.org");
+      return Principals.currentOr(node);
+    });
+    assertThat(during).isEqualTo(Sid.user("ada@example.org", "n1"));
+    Sid handler = Sid.service("replication", "n2");
+    assertThat(Principals.callAs(handler, () -> {
+      Principals.authenticated("mallory@example.org"); // not a session: nothing changes
+      return Principals.currentOr(node);
+    })).isEqualTo(handler);
+    Principals.authenticated("nobody@example.org");
+    assertThat(Principals.bound()).isFalse();
+  }
 }

@@ -1,6 +1,7 @@
 package dev.quill.mail.imap;
 
 import dev.quill.mail.imap.session.ImapBackend;
+import dev.quill.security.Principals;
 import dev.quill.store.AppendResult;
 import dev.quill.store.CopyResult;
 import dev.quill.store.CorruptMessageException;
@@ -34,7 +35,11 @@ final class StoreImapBackend implements ImapBackend {
 
   @Override
   public boolean authenticate(String user, char[] password) {
-    return store.authenticate(user, password);
+    boolean ok = store.authenticate(user, password);
+    if (ok) {
+      Principals.authenticated(user); // the session's requests to other nodes now carry the user's SID
+    }
+    return ok;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.quill.mail.pop3;
 
 import dev.quill.mail.pop3.session.MaildropStore;
+import dev.quill.security.Principals;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxInfo;
@@ -23,7 +24,11 @@ public final class StoreMaildrops implements MaildropStore {
 
   @Override
   public boolean authenticate(String user, char[] password) {
-    return store.authenticate(user, password);
+    boolean ok = store.authenticate(user, password);
+    if (ok) {
+      Principals.authenticated(user); // the session's requests to other nodes now carry the user's SID
+    }
+    return ok;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.quill.mail.smtp;
 
 import dev.quill.mail.mime.MessageAnalysis;
 import dev.quill.mail.smtp.session.SmtpBackend;
+import dev.quill.security.Principals;
 import dev.quill.store.Addresses;
 import dev.quill.store.DeliveryResult;
 import dev.quill.store.MailStore;
@@ -52,7 +53,11 @@ final class StoreBackend implements SmtpBackend {
 
   @Override
   public boolean authenticate(String user, char[] password) {
-    return store.authenticate(user, password);
+    boolean ok = store.authenticate(user, password);
+    if (ok) {
+      Principals.authenticated(user); // the session's requests to other nodes now carry the user's SID
+    }
+    return ok;
   }
 
   @Override

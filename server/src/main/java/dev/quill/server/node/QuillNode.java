@@ -1,10 +1,9 @@
 package dev.quill.server.node;
 
-import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.clock.HybridClock;
+import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
-import dev.quill.cluster.node.NodeStats;
 import dev.quill.cluster.mail.ClusterDelivery;
 import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
@@ -19,11 +18,13 @@ import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
 import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.node.ClusterNode;
+import dev.quill.cluster.node.NodeStats;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.mail.auth.LoginThrottle;
 import dev.quill.mail.imap.ImapService;
+import dev.quill.mail.net.ConnectionHandler;
 import dev.quill.mail.net.ListenerConfig;
 import dev.quill.mail.net.ProtocolServer;
 import dev.quill.mail.pop3.MaildropLocks;
@@ -31,11 +32,13 @@ import dev.quill.mail.pop3.Pop3Config;
 import dev.quill.mail.pop3.Pop3Service;
 import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
+import dev.quill.security.Principals;
+import dev.quill.security.Sid;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
-import dev.quill.server.admin.LocalFragments;
 import dev.quill.server.admin.ClusterRebalance;
 import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.LocalFragments;
 import dev.quill.server.admin.MemberControl;
 import dev.quill.server.admin.RebalanceControl;
 import dev.quill.server.admin.StoreAdminOps;
@@ -49,8 +52,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
@@ -326,22 +329,40 @@ public final class QuillNode implements AutoCloseable {
 
     String token = AdminEndpoint.newToken();
     admin = new ProtocolServer(new ListenerConfig("admin", InetAddress.getLoopbackAddress(), 0, false, 16, 16, null,
-        Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
+        Duration.ofSeconds(2)), null, asService("admin", new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
         cluster == null ? RebalanceControl.STANDALONE
             : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)),
         cluster == null ? MemberControl.STANDALONE : this::forget,
-        users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token));
+        users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token)));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
         ports(), cluster == null ? "none" : cluster.name() + "@" + config.cluster().port());
   }
 
-  private void start(ListenerConfig listener, SSLContext tls, dev.quill.mail.net.ConnectionHandler handler)
-      throws IOException {
-    ProtocolServer server = new ProtocolServer(listener, tls, handler);
+  private void start(ListenerConfig listener, SSLContext tls, ConnectionHandler handler) throws IOException {
+    ProtocolServer server = new ProtocolServer(listener, tls, asService(listener.name(), handler));
     servers.put(listener.name(), server);
     server.start();
+  }
+
+  /**
+   * Runs each session of a listener as its service's principal ({@code service:imap@n1}; submission
+   * and the implicit-TLS ports as their protocol's), which becomes the user's once the user logs in:
+   * what the cluster's policy sees on every request the session makes to other nodes.
+   */
+  private ConnectionHandler asService(String listener, ConnectionHandler handler) {
+    String service = switch (listener) {
+      case "submissions" -> "submission";
+      case "pop3s" -> "pop3";
+      case "imaps" -> "imap";
+      default -> listener;
+    };
+    Sid sid = Sid.service(service, cluster == null ? config.hostname() : cluster.name());
+    return connection -> Principals.session(sid, () -> {
+      handler.handle(connection);
+      return null;
+    });
   }
 
   /** The bound port of each listener, by service name ("smtp", "submission", "pop3", ...). */
