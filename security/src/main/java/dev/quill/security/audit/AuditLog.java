@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditLog implements AuditSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
+  /** The audit log's directory under a node's data directory: {@code <data>/audit/}. */
+  public static final String DIRECTORY = "audit";
 
   private sealed interface Item {}
 
