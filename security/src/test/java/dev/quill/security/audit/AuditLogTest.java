@@ -174,4 +174,31 @@ class AuditLogTest {
       assertThat(Files.size(dir.resolve("audit-00000001.log"))).as("flushed by the writer without force()").isPositive();
     }
   }
+
+  @Test
+  void follow_seesNewRecordsAcrossRotations() throws Exception {
+    AuditOptions small = AuditOptions.defaults().withMaxFileBytes(1024);
+    write(dir, small, 1, 3);
+    List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread follower = Thread.ofPlatform().start(() -> {
+      try {
+        new AuditReader(dir).follow(2, r -> seen.add(r.seq()), java.time.Duration.ofMillis(10), stop::get);
+      } catch (Exception e) {
+        seen.add(-1L);
+      }
+    });
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (seen.size() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(10);  // the tail is printed before anything new is written
+    }
+    write(dir, small, 4, 30);
+    while (seen.size() < 32 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    stop.set(true);
+    follower.join();
+    assertThat(AuditFiles.list(dir).size()).as("the log rotated while followed").isGreaterThan(2);
+    assertThat(seen).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(2, 33).boxed().toList());
+  }
 }

@@ -5,6 +5,7 @@ import dev.quill.security.audit.AuditReader;
 import dev.quill.security.audit.AuditRecord;
 import dev.quill.security.audit.AuditVerifier;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine;
@@ -43,6 +44,10 @@ final class AuditCommand {
   @Command(name = "verify", description = "Recompute the hash chain; exit 0 when intact, 1 naming the first broken record.")
   int verify(@Mixin DataDirOption d) throws Exception {
     Path dir = dir(d);
+    if (!Files.isDirectory(dir)) {
+      // A mistyped --data must not pass for a clean log.
+      throw new IllegalArgumentException("no audit log in " + dir.toAbsolutePath());
+    }
     AuditVerifier.Report r = AuditVerifier.verify(dir);
     PrintWriter out = spec.commandLine().getOut();
     r.tornTail().ifPresent(t -> out.println("note: " + t));

@@ -46,6 +46,11 @@ class AuditPolicyCommandsTest {
 
   @Test
   void auditVerify_exitsZeroWhenIntact_andOneNamingTheBrokenRecord() throws Exception {
+    assertThat(quill("audit", "verify", "--data", data.toString())).as("no log yet").isEqualTo(1);
+    assertThat(err.toString()).contains("no audit log in ");
+    writeAudit(0);
+    assertThat(quill("audit", "verify", "--data", data.toString())).isZero();
+    assertThat(out.toString()).contains("intact: 0 records");
     writeAudit(5);
     assertThat(quill("audit", "verify", "--data", data.toString())).isZero();
     assertThat(out.toString()).contains("intact: 5 records in 1 file(s), head ");
