@@ -192,9 +192,26 @@ public record AuditRecord(long seq, Instant time, String node, String subject, S
     }
   }
 
-  /** One line for people: {@code #seq time node subject object name permission -> decision (reason)}. */
+  /**
+   * One line for people: {@code #seq time node subject object name permission -> decision (reason)},
+   * with control characters escaped so that a hostile name cannot drive the reader's terminal.
+   */
   public String display() {
-    return "#" + seq + " " + time + " " + node + " " + subject + " " + object + (name.isEmpty() ? "" : " " + name)
-        + " " + permission + " -> " + decision + " (" + reason + ")" + (dropped > 0 ? " [" + dropped + " dropped before]" : "");
+    StringBuilder b = new StringBuilder(200).append('#').append(seq).append(' ').append(time).append(' ');
+    for (String field : new String[] {node, subject, object, name, permission}) {
+      if (!field.isEmpty()) {
+        escape(b, field);
+        b.append(' ');
+      }
+    }
+    b.append("-> ");
+    escape(b, decision);
+    b.append(" (");
+    escape(b, reason);
+    b.append(')');
+    if (dropped > 0) {
+      b.append(" [").append(dropped).append(" dropped before]");
+    }
+    return b.toString();
   }
 }

@@ -12,7 +12,7 @@ public sealed interface Decision permits Decision.Allow, Decision.Deny {
   /** The 1-based number of the deciding rule, or 0 for the policy's default (or a refused input). */
   int rule();
 
-  /** Why, in words, e.g. {@code rule 3: user:*@* fragment expunge -> audit}. */
+  /** Why, in words, e.g. {@code policy 3 rule 3: user:*@* fragment expunge -> audit}. */
   String reason();
 
   /** Whether the operation may go ahead. */

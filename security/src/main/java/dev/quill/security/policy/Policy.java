@@ -34,10 +34,10 @@ public final class Policy {
     this.ruleArray = this.rules.toArray(Rule[]::new);
     this.ruleDecisions = new Decision[ruleArray.length];
     for (int i = 0; i < ruleArray.length; i++) {
-      ruleDecisions[i] = Decision.of(ruleArray[i].effect(), version, i + 1, "rule " + (i + 1) + ": " + ruleArray[i]);
+      ruleDecisions[i] = Decision.of(ruleArray[i].effect(), version, i + 1, "policy " + version + " rule " + (i + 1) + ": " + ruleArray[i]);
     }
     this.defaultDecision = Decision.of(defaultEffect, version, 0,
-        "default " + defaultEffect.label() + " (no rule matched, policy version " + version + ")");
+        "policy " + version + " default " + defaultEffect.label() + " (no rule matched)");
   }
 
   /** A policy with no rules: everything gets {@code defaultEffect}. Version 0 is the boot policy. */

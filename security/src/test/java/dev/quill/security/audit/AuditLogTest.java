@@ -21,7 +21,7 @@ class AuditLogTest {
 
   static AuditEvent event(int i) {
     return new AuditEvent("user:u" + i + "@n1", "fragment", "u" + i + "/INBOX/" + i, "expunge", "deny",
-        "rule 1: user:*@* fragment expunge -> deny");
+        "policy 1 rule 1: user:*@* fragment expunge -> deny");
   }
 
   static void write(Path dir, AuditOptions options, int from, int count) throws Exception {
@@ -66,6 +66,8 @@ class AuditLogTest {
     AuditRecord r = new AuditReader(dir).tail(1).getFirst();
     assertThat(r.name()).isEqualTo(nasty);
     assertThat(r.reason()).isEqualTo(nasty);
+    assertThat(r.display()).as("escaped for terminals").doesNotContain("\u0000", "\n", "\t")
+        .contains("tab\\there\\nnew line");
     assertThat(AuditVerifier.verify(dir).intact()).isTrue();
   }
 

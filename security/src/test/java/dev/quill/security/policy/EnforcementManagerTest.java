@@ -31,9 +31,9 @@ class EnforcementManagerTest {
     assertThat(e.snapshot()).isEqualTo(new EnforcementManager.Counts(1, 1, 1));
     assertThat(audited).containsExactly(
         new AuditEvent("user:ann@n2", "fragment", "ann/INBOX/7", "expunge", "allow",
-            "rule 2: user:*@* fragment expunge -> audit"),
+            "policy 2 rule 2: user:*@* fragment expunge -> audit"),
         new AuditEvent("service:imap@n1", "profile", "bob", "update", "deny",
-            "default deny (no rule matched, policy version 2)"));
+            "policy 2 default deny (no rule matched)"));
   }
 
   @Test

@@ -16,7 +16,7 @@ class PolicyMatchingTest {
     Decision d = decide(denyFirst, "user:alice@n1", ObjectType.FRAGMENT, Permission.READ);
     assertThat(d).isInstanceOf(Decision.Deny.class);
     assertThat(d.rule()).isEqualTo(1);
-    assertThat(d.reason()).isEqualTo("rule 1: user:*@* fragment * -> deny");
+    assertThat(d.reason()).isEqualTo("policy 1 rule 1: user:*@* fragment * -> deny");
 
     String allowFirst = "version 1\nuser:alice@n1 fragment read -> allow\nuser:*@* fragment * -> deny\n";
     assertThat(decide(allowFirst, "user:alice@n1", ObjectType.FRAGMENT, Permission.READ).allowed()).isTrue();
@@ -27,7 +27,7 @@ class PolicyMatchingTest {
   void noMatch_takesTheDefault_denyUnlessSaid() throws Exception {
     Decision d = decide("version 4\nservice:smtp@* fragment store -> allow\n", "service:imap@n1",
         ObjectType.FRAGMENT, Permission.STORE);
-    assertThat(d).isEqualTo(new Decision.Deny(4, 0, "default deny (no rule matched, policy version 4)"));
+    assertThat(d).isEqualTo(new Decision.Deny(4, 0, "policy 4 default deny (no rule matched)"));
     Decision a = decide("version 4\ndefault audit\n", "service:imap@n1", ObjectType.FRAGMENT, Permission.STORE);
     assertThat(a).isInstanceOf(Decision.Allow.class);
     assertThat(a.audited()).isTrue();
