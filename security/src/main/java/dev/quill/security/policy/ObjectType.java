@@ -1,7 +1,5 @@
 package dev.quill.security.policy;
 
-import java.util.Locale;
-
 /** The kinds of object a remote operation acts on, as named in policy files. */
 public enum ObjectType {
   /** A stored message fragment. */
@@ -21,16 +19,11 @@ public enum ObjectType {
 
   /** The name in policy files and audit records. */
   public String label() {
-    return name().toLowerCase(Locale.ROOT);
+    return Labels.of(this);
   }
 
   /** The type named {@code label} (case-insensitive), or null when there is none. */
   static ObjectType fromLabel(String label) {
-    for (ObjectType t : VALUES) {
-      if (t.name().equalsIgnoreCase(label)) {
-        return t;
-      }
-    }
-    return null;
+    return Labels.find(VALUES, label);
   }
 }

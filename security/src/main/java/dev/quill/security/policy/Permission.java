@@ -1,7 +1,5 @@
 package dev.quill.security.policy;
 
-import java.util.Locale;
-
 /** The operations a policy rule allows or denies on an object. */
 public enum Permission {
   READ, STORE, UPDATE, EXPUNGE, DELETE, REPLICATE, ADMIN;
@@ -10,16 +8,11 @@ public enum Permission {
 
   /** The name in policy files and audit records. */
   public String label() {
-    return name().toLowerCase(Locale.ROOT);
+    return Labels.of(this);
   }
 
   /** The permission named {@code label} (case-insensitive), or null when there is none. */
   static Permission fromLabel(String label) {
-    for (Permission p : VALUES) {
-      if (p.name().equalsIgnoreCase(label)) {
-        return p;
-      }
-    }
-    return null;
+    return Labels.find(VALUES, label);
   }
 }

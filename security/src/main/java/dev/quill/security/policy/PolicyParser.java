@@ -122,27 +122,26 @@ public final class PolicyParser {
     } catch (IllegalArgumentException e) {
       throw new PolicyException(lineNo, e.getMessage());
     }
-    ObjectType object = null;
-    if (!f[1].equals("*")) {
-      object = ObjectType.fromLabel(f[1]);
-      if (object == null) {
-        throw new PolicyException(lineNo, "unknown object type '" + SubjectPattern.printable(f[1]) + "' (one of "
-            + labels(ObjectType.values()) + " or *)");
-      }
-    }
-    Permission permission = null;
-    if (!f[2].equals("*")) {
-      permission = Permission.fromLabel(f[2]);
-      if (permission == null) {
-        throw new PolicyException(lineNo, "unknown permission '" + SubjectPattern.printable(f[2]) + "' (one of "
-            + labels(Permission.values()) + " or *)");
-      }
-    }
+    ObjectType object = column(f[1], ObjectType.values(), "object type", lineNo);
+    Permission permission = column(f[2], Permission.values(), "permission", lineNo);
     Effect effect = Effect.fromLabel(f[4]);
     if (effect == null) {
       throw new PolicyException(lineNo, "unknown decision '" + SubjectPattern.printable(f[4]) + "' (allow, deny or audit)");
     }
     return new Rule(subject, object, permission, effect);
+  }
+
+  /** The constant a rule column names, or null for {@code *}. */
+  private static <E extends Enum<E>> E column(String text, E[] values, String what, int lineNo) throws PolicyException {
+    if (text.equals("*")) {
+      return null;
+    }
+    E value = Labels.find(values, text);
+    if (value == null) {
+      throw new PolicyException(lineNo, "unknown " + what + " '" + SubjectPattern.printable(text) + "' (one of "
+          + Labels.list(values) + " or *)");
+    }
+    return value;
   }
 
   /** The line without its comment and a trailing CR, split on runs of spaces and tabs. */
@@ -172,13 +171,5 @@ public final class PolicyParser {
   /** Spaces and tabs separate fields; a CR only at the end of the line (CRLF files). */
   private static boolean isSeparator(char c, int i, int n) {
     return c == ' ' || c == '\t' || (c == '\r' && i == n - 1);
-  }
-
-  private static String labels(Enum<?>[] values) {
-    StringBuilder b = new StringBuilder();
-    for (Enum<?> v : values) {
-      b.append(b.isEmpty() ? "" : ", ").append(v.name().toLowerCase(java.util.Locale.ROOT));
-    }
-    return b.toString();
   }
 }
