@@ -6,6 +6,8 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -39,6 +41,7 @@ public final class AuditLog implements AuditSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
   /** The audit log's directory under a node's data directory: {@code <data>/audit/}. */
   public static final String DIRECTORY = "audit";
+  private static final String LOCK_FILE = "audit.lock";
 
   private sealed interface Item {}
 
@@ -59,6 +62,8 @@ public final class AuditLog implements AuditSink, AutoCloseable {
   private final Thread writer;
   private volatile IOException failure;
   private volatile boolean closed;
+  /** Held while open, so that two writers (two nodes on one data directory) cannot interleave chains. */
+  private FileChannel lockChannel;
 
   // Writer-thread state.
   private long fileIndex;
@@ -92,9 +97,37 @@ public final class AuditLog implements AuditSink, AutoCloseable {
   public static AuditLog open(Path dir, String node, AuditOptions options, Clock clock) throws IOException {
     AuditLog l = new AuditLog(dir, node, options, clock);
     Files.createDirectories(dir);
-    l.resume();
+    l.lock();
+    try {
+      l.resume();
+    } catch (IOException | RuntimeException e) {
+      l.unlock();
+      throw e;
+    }
     l.writer.start();
     return l;
+  }
+
+  private void lock() throws IOException {
+    lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      lockChannel.close();
+      throw new IOException("audit log " + dir + " is already open for writing (by this or another process)");
+    }
+  }
+
+  private void unlock() {
+    try {
+      lockChannel.close();  // releases the lock
+    } catch (IOException e) {
+      log.warn("audit log {}: could not release its lock: {}", dir, e.toString());
+    }
   }
 
   private void resume() throws IOException {
@@ -262,6 +295,7 @@ public final class AuditLog implements AuditSink, AutoCloseable {
         case Stop s -> {
           forceQuietly();
           closeFile();
+          unlock();
           drainAfterStop();
           return;
         }
@@ -269,12 +303,17 @@ public final class AuditLog implements AuditSink, AutoCloseable {
     }
   }
 
-  /** Fails the barriers still queued after close (a force racing with close). */
+  /** Counts the events and fails the barriers that raced with close into the queue. */
   private void drainAfterStop() {
     Item item;
     while ((item = queue.poll()) != null) {
-      if (item instanceof Barrier b) {
-        b.done().completeExceptionally(new IOException("audit log " + dir + " is closed"));
+      switch (item) {
+        case Barrier b -> b.done().completeExceptionally(new IOException("audit log " + dir + " is closed"));
+        case Event e -> {
+          droppedSinceLast.incrementAndGet();
+          droppedTotal.incrementAndGet();
+        }
+        case Stop x -> { }
       }
     }
   }

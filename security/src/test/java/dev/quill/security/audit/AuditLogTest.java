@@ -203,4 +203,15 @@ class AuditLogTest {
     assertThat(AuditFiles.list(dir).size()).as("the log rotated while followed").isGreaterThan(2);
     assertThat(seen).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(2, 33).boxed().toList());
   }
+
+  @Test
+  void aSecondWriterOnTheSameDirectory_isRefused_untilTheFirstCloses() throws Exception {
+    try (AuditLog first = AuditLog.open(dir, "n1", AuditOptions.defaults(), CLOCK)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> AuditLog.open(dir, "n1", AuditOptions.defaults(), CLOCK))
+          .isInstanceOf(java.io.IOException.class).hasMessageContaining("is already open for writing");
+      first.record(event(1));
+    }
+    write(dir, AuditOptions.defaults(), 2, 1);
+    assertThat(AuditVerifier.verify(dir).records()).isEqualTo(2);
+  }
 }
