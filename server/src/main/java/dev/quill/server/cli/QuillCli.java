@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "quill", mixinStandardHelpOptions = true, version = "Quill 0.1.0",
     description = "Quill: a scalable, secure, cluster-based mail service.",
     subcommands = {ServeCommand.class, DomainCommand.class, UserCommand.class, AliasCommand.class,
-        ClusterCommand.class, DebugCommand.class})
+        ClusterCommand.class, DebugCommand.class, AuditCommand.class, PolicyCommand.class})
 public final class QuillCli implements Runnable {
 
   @CommandLine.Spec
