@@ -55,8 +55,7 @@ import org.slf4j.LoggerFactory;
  * related changes, a node whose wall clock runs seconds ahead or behind cannot make an older change
  * win (see the clock-skew test).
  *
- * <p>Known limits: tombstones are kept for good (a few dozen bytes each; pruning once every holder
- * has one is not done); a change applied on the primary whose replication never ran (the serving
+ * <p>Tombstones go once every member has them ({@link TombstonePruner}). Known limit: a change applied on the primary whose replication never ran (the serving
  * node died between the two) stays on the primary only until the next change, since stamps are
  * compared, not contents.
  *

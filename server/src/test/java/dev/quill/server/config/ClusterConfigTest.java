@@ -23,6 +23,7 @@ class ClusterConfigTest {
     assertThat(D.cluster().join()).isEmpty();
     assertThat(D.cluster().replication()).as("two copies, both durable before the answer")
         .isEqualTo(new Replication(2, 2));
+    assertThat(D.cluster().tombstoneGrace()).isEqualTo(java.time.Duration.ofDays(1));
   }
 
   @Test
@@ -46,6 +47,7 @@ class ClusterConfigTest {
         name = "prod"
         buckets = 4096
         spread = 3
+        tombstone_grace = "2h"
         """, D);
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().nodeName()).isEqualTo("n1");
@@ -55,6 +57,7 @@ class ClusterConfigTest {
     assertThat(c.cluster().name()).isEqualTo("prod");
     assertThat(c.cluster().buckets()).isEqualTo(4096);
     assertThat(c.cluster().spread()).isEqualTo(3);
+    assertThat(c.cluster().tombstoneGrace()).isEqualTo(java.time.Duration.ofHours(2));
     assertThat(c.cluster().timeouts()).isEqualTo(D.cluster().timeouts());
   }
 
