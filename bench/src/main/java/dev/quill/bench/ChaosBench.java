@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
  * hold, UIDs must be unique, every mailbox must be readable through every node — and compares each
  * node's own copies ({@code quill debug fragments}): the replicas of each message must be identical,
  * none may survive an expunge of another copy, and an acknowledged message must have the copies its
- * write needed ({@link ChaosReplicas}). Prints a RESULT line; exits 1 when anything of that failed
+ * write needed; each user's profile must be on min(R, N) nodes with one stamp and one digest
+ * ({@link ChaosReplicas}). Prints a RESULT line; exits 1 when anything of that failed
  * to hold within {@code --converge-seconds} of the healing.
  *
  * <p>Faults stay within what the replication promises to survive: at most {@code replicas - 1}
@@ -511,7 +512,7 @@ final class ChaosBench implements Callable<Integer> {
       }
       // A user some node could not be read for has an incomplete map of shown UIDs: no "hidden" verdicts on it.
       unread.forEach(shown::remove);
-      copies = compareCopies(nodes, shown, ledger);
+      copies = compareCopies(nodes, mailboxes, shown, ledger);
       if ((last.none() && copies.safe()) || System.nanoTime() > deadline) {
         break;
       }
@@ -525,20 +526,24 @@ final class ChaosBench implements Callable<Integer> {
     log("replicas after " + rounds + " rounds: " + copies.messages() + " messages held; " + copies.differing()
         + " with differing copies, " + copies.expungedHeld() + " held although expunged elsewhere, "
         + copies.belowFloor() + " acknowledged below " + floor() + " copies, " + copies.hidden()
-        + " held but shown nowhere, " + copies.unlisted() + " nodes unlisted; not failures: " + copies.modSeqDiffers()
+        + " held but shown nowhere, " + copies.unlisted() + " nodes unlisted; " + copies.profiles() + " profiles, "
+        + copies.profilesDiffer() + " with differing copies, " + copies.profilesUnder() + " on too few nodes"
+        + "; not failures: " + copies.modSeqDiffers()
         + " copies equal under different MODSEQs, " + copies.underReplicated() + " on fewer than " + replicas
         + " nodes, " + copies.overReplicated() + " on more");
     System.out.printf("RESULT chaos nodes=%d replicas=%d seconds=%d seed=%d acked=%d deleted=%d kills=%d pauses=%d "
         + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d "
         + "network=%s partitions=%d flag_changes=%d flags_wrong=%d copies_differ=%d expunged_held=%d below_floor=%d "
-        + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d%n",
+        + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d profiles=%d profiles_differ=%d "
+        + "profiles_under=%d%n",
         nodeCount, replicas,
         Duration.between(start, Instant.now()).toSeconds(), seed, ledger.ackedCount(), ledger.deletedCount(),
         faultCount("kill"), faultCount("pause"), faultCount("restart"), last.lost(), last.resurrected(),
         last.duplicated(), last.uidDuplicates(), last.unreadable(), ok ? convergedMs : -1,
         nodes.network() != null ? "netns" : "loopback", faultCount("partition"), flagChanges.get(), last.flagsWrong(),
         copies.differing(), copies.expungedHeld(), copies.belowFloor(), copies.hidden(), copies.modSeqDiffers(),
-        copies.underReplicated(), copies.overReplicated());
+        copies.underReplicated(), copies.overReplicated(), copies.profiles(), copies.profilesDiffer(),
+        copies.profilesUnder());
     return ok ? 0 : 1;
   }
 
@@ -548,8 +553,8 @@ final class ChaosBench implements Callable<Integer> {
   }
 
   /** Lists every node's own copies ({@code quill debug fragments}) and compares them. */
-  private ChaosReplicas.Report compareCopies(ChaosNodes nodes, Map<String, Map<Long, String>> shown,
-      ChaosLedger ledger) throws InterruptedException {
+  private ChaosReplicas.Report compareCopies(ChaosNodes nodes, List<String> users,
+      Map<String, Map<Long, String>> shown, ChaosLedger ledger) throws InterruptedException {
     List<ChaosReplicas.Listing> listings = new ArrayList<>();
     List<String> unlisted = new ArrayList<>();
     for (ChaosNodes.Node n : nodes.all()) {
@@ -564,7 +569,7 @@ final class ChaosBench implements Callable<Integer> {
         unlisted.add(n + ": debug fragments failed: " + e.getMessage());
       }
     }
-    return ChaosReplicas.compare(listings, unlisted, shown, ledger, replicas, floor());
+    return ChaosReplicas.compare(listings, unlisted, users, shown, ledger, replicas, floor());
   }
 
   private int faultCount(String fault) {

@@ -145,4 +145,23 @@ class ProfileImageTest {
       assertThat(store.version(Versioned.DOMAIN, "gone.org")).isZero();
     }
   }
+
+  @Test
+  void digest_equalOnAnImportedCopy_whateverItsReservations_andChangesWithTheContent() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
+      primary.createMailbox(ANN, "Projects", Set.of("\\Archive"));
+      primary.setVersion(Versioned.PROFILE, ANN, 10);
+      replica.importProfile(primary.exportProfile(ANN).orElseThrow());
+      long inbox = primary.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      primary.reserveWatermarks(ANN, "INBOX", inbox, 500, 900).join(); // on one holder only
+      String digest = primary.exportProfile(ANN).orElseThrow().digest();
+
+      assertThat(replica.exportProfile(ANN).orElseThrow().digest()).as("the copy").isEqualTo(digest);
+      primary.setQuota(ANN, 1234);
+      assertThat(primary.exportProfile(ANN).orElseThrow().digest()).as("another quota").isNotEqualTo(digest);
+      String quota = primary.exportProfile(ANN).orElseThrow().digest();
+      primary.setSubscribed(ANN, "Projects", !primary.subscriptions(ANN).contains("Projects"));
+      assertThat(primary.exportProfile(ANN).orElseThrow().digest()).as("another subscription").isNotEqualTo(quota);
+    }
+  }
 }
