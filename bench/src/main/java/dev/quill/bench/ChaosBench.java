@@ -85,6 +85,11 @@ final class ChaosBench implements Callable<Integer> {
       + " and says why).")
   boolean partitions;
 
+  @Option(names = "--clock-skew", paramLabel = "SECONDS", description = "Run the nodes' clocks up to SECONDS apart:"
+      + " each node's hybrid logical clock is offset, evenly from -SECONDS/2 (n1) to +SECONDS/2 (the last node), with"
+      + " the test-only key [cluster] clock_offset_for_testing (default: ${DEFAULT-VALUE}, no skew).")
+  double clockSkew = 0;
+
   /** Partitions last a seeded time in this range: some shorter than failure detection, most long enough to split the view. */
   private static final double PARTITION_MIN_SECONDS = 2;
   private static final double PARTITION_MAX_SECONDS = 25;
@@ -106,6 +111,9 @@ final class ChaosBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Duration length = Duration.ofSeconds(minutes != null ? minutes * 60L : seconds);
+    if (clockSkew < 0 || clockSkew > 3_600) {
+      throw new IllegalArgumentException("--clock-skew: expected 0 to 3600 seconds, found " + clockSkew);
+    }
     Path jar = serverJar != null ? serverJar : defaultServerJar();
     Path dir = work != null ? Files.createDirectories(work) : Files.createTempDirectory("quill-chaos");
     Random random = new Random(seed);
@@ -122,7 +130,8 @@ final class ChaosBench implements Callable<Integer> {
       }
     }
     log("work " + dir + ", " + nodeCount + " nodes, replicas " + replicas + ", " + length.toSeconds() + " s, seed "
-        + seed + (partitions ? ", network namespaces with partitions" : ", loopback"));
+        + seed + (partitions ? ", network namespaces with partitions" : ", loopback")
+        + (clockSkew > 0 ? ", clocks up to " + clockSkew + " s apart" : ""));
     // Ctrl-C or a kill of this JVM must not leave nodes running or namespaces behind.
     var toClose = new java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>();
     Thread cleanup = new Thread(() -> toClose.reversed().forEach(ChaosBench::closeQuietly), "chaos-cleanup");
@@ -130,12 +139,16 @@ final class ChaosBench implements Callable<Integer> {
     events = new java.io.PrintWriter(Files.newBufferedWriter(dir.resolve("events.log")), true);
     toClose.add(events);
     try (ChaosNetwork network = partitions ? ChaosNetwork.create(nodeCount, ChaosBench::log) : null;
-        ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas, network)) {
+        ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas, network,
+            Math.round(clockSkew * 1000))) {
       if (network != null) {
         toClose.add(network);
       }
       toClose.add(nodes);
       nodes.startAll(Duration.ofSeconds(120));
+      if (clockSkew > 0) {
+        log("clock offsets: " + nodes.all().stream().map(n -> n + " " + n.clockOffsetMillis + " ms").toList());
+      }
       setUp(nodes, mailboxes);
       AtomicBoolean loading = new AtomicBoolean(true);
       Instant start = Instant.now();
@@ -535,7 +548,7 @@ final class ChaosBench implements Callable<Integer> {
         + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d "
         + "network=%s partitions=%d flag_changes=%d flags_wrong=%d copies_differ=%d expunged_held=%d below_floor=%d "
         + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d profiles=%d profiles_differ=%d "
-        + "profiles_under=%d%n",
+        + "profiles_under=%d clock_skew_ms=%d%n",
         nodeCount, replicas,
         Duration.between(start, Instant.now()).toSeconds(), seed, ledger.ackedCount(), ledger.deletedCount(),
         faultCount("kill"), faultCount("pause"), faultCount("restart"), last.lost(), last.resurrected(),
@@ -543,7 +556,7 @@ final class ChaosBench implements Callable<Integer> {
         nodes.network() != null ? "netns" : "loopback", faultCount("partition"), flagChanges.get(), last.flagsWrong(),
         copies.differing(), copies.expungedHeld(), copies.belowFloor(), copies.hidden(), copies.modSeqDiffers(),
         copies.underReplicated(), copies.overReplicated(), copies.profiles(), copies.profilesDiffer(),
-        copies.profilesUnder());
+        copies.profilesUnder(), Math.round(clockSkew * 1000));
     return ok ? 0 : 1;
   }
 

@@ -167,7 +167,8 @@ public record NodeConfig(
 
     /**
      * A node whose hybrid logical clock reads the wall clock shifted by {@code millis}: fault
-     * injection for clock-skew tests, not a configuration key.
+     * injection for clock-skew tests (the chaos harness's {@code --clock-skew} sets it through the
+     * test-only key {@code [cluster] clock_offset_for_testing}); never for a real cluster.
      */
     public Cluster withClockOffsetMillis(long millis) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis,
