@@ -196,16 +196,7 @@ public final class ProfileReplicas {
 
   /** Starts anti-entropy every {@code interval}, until {@link #close}. */
   public void start(Duration interval) {
-    Thread.ofVirtual().name("profile-sync-timer-" + self).start(() -> {
-      while (!closed) {
-        try {
-          Thread.sleep(interval);
-        } catch (InterruptedException e) {
-          return;
-        }
-        requestSync();
-      }
-    });
+    Periodic.start("profile-sync-timer-" + self, interval, () -> closed, this::requestSync);
   }
 
   /** Stops the timer; a run going on finishes its current member. */

@@ -51,13 +51,9 @@ public final class TombstonePruner {
 
   /**
    * What one run did: tombstones older than the grace period, those dropped, and the members that
-   * kept the others (down, not answering, or holding an older live copy).
+   * kept the others (down, not answering, or holding an older live copy; an unmodifiable set).
    */
-  public record Result(int due, int pruned, Set<String> blockedBy) {
-    public Result {
-      blockedBy = Set.copyOf(blockedBy);
-    }
-  }
+  public record Result(int due, int pruned, Set<String> blockedBy) {}
 
   private final String self;
   private final RpcEndpoint endpoint;
@@ -93,18 +89,11 @@ public final class TombstonePruner {
 
   /** Runs {@link #pruneOnce} every {@code interval}, until {@link #close}. */
   public void start(Duration interval) {
-    Thread.ofVirtual().name("tombstones-" + self).start(() -> {
-      while (!closed) {
-        try {
-          Thread.sleep(interval);
-        } catch (InterruptedException e) {
-          return;
-        }
-        try {
-          pruneOnce();
-        } catch (RuntimeException e) {
-          log.info("{}: tombstone pruning failed: {}", self, e.getMessage());
-        }
+    Periodic.start("tombstones-" + self, interval, () -> closed, () -> {
+      try {
+        pruneOnce();
+      } catch (RuntimeException e) {
+        log.info("{}: tombstone pruning failed: {}", self, e.getMessage());
       }
     });
   }
@@ -153,7 +142,7 @@ public final class TombstonePruner {
         }
       }
     }
-    Result result = new Result(due, pruned, blocked);
+    Result result = new Result(due, pruned, Set.copyOf(blocked));
     last = result;
     if (pruned > 0) {
       log.info("{}: dropped {} of {} tombstones older than {}", self, pruned, due, grace);

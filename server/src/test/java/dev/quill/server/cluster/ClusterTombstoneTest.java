@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,34 +33,34 @@ class ClusterTombstoneTest {
   @TempDir
   Path dir;
 
+  /** The test's nodes; each test closes them. */
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   private QuillNode start(String name) throws Exception {
     return cluster.start(name, c -> c.withTombstoneGrace(GRACE));
   }
 
-  /** Three nodes with a user (on two of them), an alias and a second domain (on all). */
-  private void startThreeWithObjects() throws Exception {
+  /** Three nodes with a user (on two of them), an alias and a second domain (on all); closed again if that fails. */
+  private InJvmCluster startThreeWithObjects() throws Exception {
     cluster = new InJvmCluster(dir, "tombstones");
-    QuillNode a = start("a");
-    start("b");
-    start("c");
-    cluster.awaitComplete(3, WAIT);
-    a.mailStore().addDomain(DOMAIN);
-    a.mailStore().addDomain(OLD_DOMAIN);
-    await().atMost(WAIT).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(DOMAIN)));
-    a.mailStore().addUser(USER, "pw".toCharArray());
-    a.mailStore().addUser(TARGET, "pw".toCharArray());
-    a.mailStore().addAlias(ALIAS, TARGET);
-    await().atMost(WAIT).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(OLD_DOMAIN)
-        && n.store().aliasTarget(ALIAS).isPresent()));
+    try {
+      QuillNode a = start("a");
+      start("b");
+      start("c");
+      cluster.awaitComplete(3, WAIT);
+      a.mailStore().addDomain(DOMAIN);
+      a.mailStore().addDomain(OLD_DOMAIN);
+      await().atMost(WAIT).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(DOMAIN)));
+      a.mailStore().addUser(USER, "pw".toCharArray());
+      a.mailStore().addUser(TARGET, "pw".toCharArray());
+      a.mailStore().addAlias(ALIAS, TARGET);
+      await().atMost(WAIT).until(() -> cluster.nodes().stream().allMatch(n -> n.store().hasDomain(OLD_DOMAIN)
+          && n.store().aliasTarget(ALIAS).isPresent()));
+      return cluster;
+    } catch (Exception | AssertionError e) {
+      cluster.close();
+      throw e;
+    }
   }
 
   private void deleteAllThrough(QuillNode via) {
@@ -107,51 +106,53 @@ class ClusterTombstoneTest {
 
   @Test
   void allUp_theTombstonesOfADeletedUserDomainAndAlias_areDroppedOnEveryNode_afterTheGracePeriod() throws Exception {
-    startThreeWithObjects();
-    deleteAllThrough(node("b"));
-    for (QuillNode n : cluster.nodes()) {
-      assertThat(tombstonesOn(n)).as("the deletes are tombstones on %s at first", n.cluster().name())
-          .contains(Versioned.ALIAS, Versioned.DOMAIN);
-    }
+    try (InJvmCluster nodes = startThreeWithObjects()) {
+      deleteAllThrough(node("b"));
+      for (QuillNode n : nodes.nodes()) {
+        assertThat(tombstonesOn(n)).as("the deletes are tombstones on %s at first", n.cluster().name())
+            .contains(Versioned.ALIAS, Versioned.DOMAIN);
+      }
 
-    awaitNoTombstoneAnywhere();
-    assertNothingCameBack();
-    assertThat(node("a").tombstones().orElseThrow().last().blockedBy()).isEmpty();
+      awaitNoTombstoneAnywhere();
+      assertNothingCameBack();
+      assertThat(node("a").tombstones().orElseThrow().last().blockedBy()).isEmpty();
+    }
   }
 
   @Test
   void aMemberAway_keepsTheTombstones_andReturningWithTheOldObjects_doesNotBringThemBack() throws Exception {
-    startThreeWithObjects();
-    String away = holders().getLast(); // holds the live profile, the alias and the domain when it stops
-    QuillNode gone = node(away);
-    gone.close();
-    cluster.nodes().remove(gone);
-    cluster.awaitComplete(2, WAIT);
-    // a change while it is away gives a spare a copy: the delete then has its two durable copies
-    cluster.nodes().getFirst().mailStore().setPassword(USER, "while-away".toCharArray());
-    deleteAllThrough(cluster.nodes().getFirst());
+    try (InJvmCluster nodes = startThreeWithObjects()) {
+      String away = holders().getLast(); // holds the live profile, the alias and the domain when it stops
+      QuillNode gone = node(away);
+      gone.close();
+      nodes.nodes().remove(gone);
+      nodes.awaitComplete(2, WAIT);
+      // a change while it is away gives a spare a copy: the delete then has its two durable copies
+      nodes.nodes().getFirst().mailStore().setPassword(USER, "while-away".toCharArray());
+      deleteAllThrough(nodes.nodes().getFirst());
 
-    // Well past the grace period, runs find the tombstones due, and the member away keeps them all.
-    for (QuillNode n : cluster.nodes()) {
-      await().atMost(WAIT).until(() -> n.tombstones().orElseThrow().last().due() >= 2
-          && n.tombstones().orElseThrow().last().blockedBy().contains(away));
-    }
-    Thread.sleep(GRACE.toMillis());
-    List<QuillNode> tombstoneHolders = cluster.nodes().stream().filter(n -> tombstonesOn(n).size() == 3).toList();
-    assertThat(tombstoneHolders).as("a profile holder keeps all three tombstones").isNotEmpty();
-    for (QuillNode n : cluster.nodes()) {
-      assertThat(tombstonesOn(n)).as("no tombstone dropped on %s", n.cluster().name())
-          .contains(Versioned.ALIAS, Versioned.DOMAIN);
-    }
+      // Well past the grace period, runs find the tombstones due, and the member away keeps them all.
+      for (QuillNode n : nodes.nodes()) {
+        await().atMost(WAIT).until(() -> n.tombstones().orElseThrow().last().due() >= 2
+            && n.tombstones().orElseThrow().last().blockedBy().contains(away));
+      }
+      Thread.sleep(GRACE.toMillis());
+      List<QuillNode> tombstoneHolders = nodes.nodes().stream().filter(n -> tombstonesOn(n).size() == 3).toList();
+      assertThat(tombstoneHolders).as("a profile holder keeps all three tombstones").isNotEmpty();
+      for (QuillNode n : nodes.nodes()) {
+        assertThat(tombstonesOn(n)).as("no tombstone dropped on %s", n.cluster().name())
+            .contains(Versioned.ALIAS, Versioned.DOMAIN);
+      }
 
-    QuillNode back = start(away); // with the live user, alias and domain it had
-    cluster.awaitComplete(3, WAIT);
-    await().atMost(WAIT).untilAsserted(() -> {
-      assertThat(back.store().user(USER)).as("the returning node took the user's delete").isEmpty();
-      assertThat(back.store().aliasTarget(ALIAS)).isEmpty();
-      assertThat(back.store().hasDomain(OLD_DOMAIN)).isFalse();
-    });
-    awaitNoTombstoneAnywhere();
-    assertNothingCameBack();
+      QuillNode back = start(away); // with the live user, alias and domain it had
+      nodes.awaitComplete(3, WAIT);
+      await().atMost(WAIT).untilAsserted(() -> {
+        assertThat(back.store().user(USER)).as("the returning node took the user's delete").isEmpty();
+        assertThat(back.store().aliasTarget(ALIAS)).isEmpty();
+        assertThat(back.store().hasDomain(OLD_DOMAIN)).isFalse();
+      });
+      awaitNoTombstoneAnywhere();
+      assertNothingCameBack();
+    }
   }
 }
