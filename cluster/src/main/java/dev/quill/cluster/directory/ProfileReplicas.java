@@ -224,7 +224,9 @@ public final class ProfileReplicas {
       List<String> targets = new ArrayList<>(map.profileNodes().stream()
           .filter(n -> !n.equals(self) && live.contains(n)).toList());
       List<String> added = List.of();
-      if (!image.tombstone() && targets.size() + 1 < replication.replicas()) {
+      // A tombstone goes to spares too: it must outlive this node, to meet a holder that was away with the
+      // live profile; without one, a delete with a holder down was durable here alone and refused.
+      if (targets.size() + 1 < replication.replicas()) {
         Set<String> holders = new LinkedHashSet<>(targets);
         holders.add(self);
         added = spares.apply(holders, replication.replicas() - holders.size());
@@ -239,7 +241,7 @@ public final class ProfileReplicas {
         try {
           if (call.getValue().join()) {
             copies++;
-            if (added.contains(call.getKey())) {
+            if (added.contains(call.getKey()) && !image.tombstone()) {
               Remote.join(managers.profileStored(user, call.getKey(), true), "registering a copy of " + user);
               log.info("{} --> {}: new copy of the profile of {}", self, call.getKey(), user);
             }
