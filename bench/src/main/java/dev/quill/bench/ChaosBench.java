@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
  * hold, UIDs must be unique, every mailbox must be readable through every node — and compares each
  * node's own copies ({@code quill debug fragments}): the replicas of each message must be identical,
  * none may survive an expunge of another copy, and an acknowledged message must have the copies its
- * write needed ({@link ChaosReplicas}). Prints a RESULT line; exits 1 when anything of that failed
+ * write needed; each user's profile must be on min(R, N) nodes with one stamp and one digest
+ * ({@link ChaosReplicas}). Prints a RESULT line; exits 1 when anything of that failed
  * to hold within {@code --converge-seconds} of the healing.
  *
  * <p>Faults stay within what the replication promises to survive: at most {@code replicas - 1}
@@ -84,6 +85,11 @@ final class ChaosBench implements Callable<Integer> {
       + " and says why).")
   boolean partitions;
 
+  @Option(names = "--clock-skew", paramLabel = "SECONDS", description = "Run the nodes' clocks up to SECONDS apart:"
+      + " each node's hybrid logical clock is offset, evenly from -SECONDS/2 (n1) to +SECONDS/2 (the last node), with"
+      + " the test-only key [cluster] clock_offset_for_testing (default: ${DEFAULT-VALUE}, no skew).")
+  double clockSkew = 0;
+
   /** Partitions last a seeded time in this range: some shorter than failure detection, most long enough to split the view. */
   private static final double PARTITION_MIN_SECONDS = 2;
   private static final double PARTITION_MAX_SECONDS = 25;
@@ -105,6 +111,9 @@ final class ChaosBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Duration length = Duration.ofSeconds(minutes != null ? minutes * 60L : seconds);
+    if (clockSkew < 0 || clockSkew > 3_600) {
+      throw new IllegalArgumentException("--clock-skew: expected 0 to 3600 seconds, found " + clockSkew);
+    }
     Path jar = serverJar != null ? serverJar : defaultServerJar();
     Path dir = work != null ? Files.createDirectories(work) : Files.createTempDirectory("quill-chaos");
     Random random = new Random(seed);
@@ -121,7 +130,8 @@ final class ChaosBench implements Callable<Integer> {
       }
     }
     log("work " + dir + ", " + nodeCount + " nodes, replicas " + replicas + ", " + length.toSeconds() + " s, seed "
-        + seed + (partitions ? ", network namespaces with partitions" : ", loopback"));
+        + seed + (partitions ? ", network namespaces with partitions" : ", loopback")
+        + (clockSkew > 0 ? ", clocks up to " + clockSkew + " s apart" : ""));
     // Ctrl-C or a kill of this JVM must not leave nodes running or namespaces behind.
     var toClose = new java.util.concurrent.CopyOnWriteArrayList<AutoCloseable>();
     Thread cleanup = new Thread(() -> toClose.reversed().forEach(ChaosBench::closeQuietly), "chaos-cleanup");
@@ -129,12 +139,16 @@ final class ChaosBench implements Callable<Integer> {
     events = new java.io.PrintWriter(Files.newBufferedWriter(dir.resolve("events.log")), true);
     toClose.add(events);
     try (ChaosNetwork network = partitions ? ChaosNetwork.create(nodeCount, ChaosBench::log) : null;
-        ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas, network)) {
+        ChaosNodes nodes = new ChaosNodes(jar, dir, "chaos-" + seed, nodeCount, replicas, network,
+            Math.round(clockSkew * 1000))) {
       if (network != null) {
         toClose.add(network);
       }
       toClose.add(nodes);
       nodes.startAll(Duration.ofSeconds(120));
+      if (clockSkew > 0) {
+        log("clock offsets: " + nodes.all().stream().map(n -> n + " " + n.clockOffsetMillis + " ms").toList());
+      }
       setUp(nodes, mailboxes);
       AtomicBoolean loading = new AtomicBoolean(true);
       Instant start = Instant.now();
@@ -511,7 +525,7 @@ final class ChaosBench implements Callable<Integer> {
       }
       // A user some node could not be read for has an incomplete map of shown UIDs: no "hidden" verdicts on it.
       unread.forEach(shown::remove);
-      copies = compareCopies(nodes, shown, ledger);
+      copies = compareCopies(nodes, mailboxes, shown, ledger);
       if ((last.none() && copies.safe()) || System.nanoTime() > deadline) {
         break;
       }
@@ -525,20 +539,24 @@ final class ChaosBench implements Callable<Integer> {
     log("replicas after " + rounds + " rounds: " + copies.messages() + " messages held; " + copies.differing()
         + " with differing copies, " + copies.expungedHeld() + " held although expunged elsewhere, "
         + copies.belowFloor() + " acknowledged below " + floor() + " copies, " + copies.hidden()
-        + " held but shown nowhere, " + copies.unlisted() + " nodes unlisted; not failures: " + copies.modSeqDiffers()
+        + " held but shown nowhere, " + copies.unlisted() + " nodes unlisted; " + copies.profiles() + " profiles, "
+        + copies.profilesDiffer() + " with differing copies, " + copies.profilesUnder() + " on too few nodes"
+        + "; not failures: " + copies.modSeqDiffers()
         + " copies equal under different MODSEQs, " + copies.underReplicated() + " on fewer than " + replicas
         + " nodes, " + copies.overReplicated() + " on more");
     System.out.printf("RESULT chaos nodes=%d replicas=%d seconds=%d seed=%d acked=%d deleted=%d kills=%d pauses=%d "
         + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d "
         + "network=%s partitions=%d flag_changes=%d flags_wrong=%d copies_differ=%d expunged_held=%d below_floor=%d "
-        + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d%n",
+        + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d profiles=%d profiles_differ=%d "
+        + "profiles_under=%d clock_skew_ms=%d%n",
         nodeCount, replicas,
         Duration.between(start, Instant.now()).toSeconds(), seed, ledger.ackedCount(), ledger.deletedCount(),
         faultCount("kill"), faultCount("pause"), faultCount("restart"), last.lost(), last.resurrected(),
         last.duplicated(), last.uidDuplicates(), last.unreadable(), ok ? convergedMs : -1,
         nodes.network() != null ? "netns" : "loopback", faultCount("partition"), flagChanges.get(), last.flagsWrong(),
         copies.differing(), copies.expungedHeld(), copies.belowFloor(), copies.hidden(), copies.modSeqDiffers(),
-        copies.underReplicated(), copies.overReplicated());
+        copies.underReplicated(), copies.overReplicated(), copies.profiles(), copies.profilesDiffer(),
+        copies.profilesUnder(), Math.round(clockSkew * 1000));
     return ok ? 0 : 1;
   }
 
@@ -548,8 +566,8 @@ final class ChaosBench implements Callable<Integer> {
   }
 
   /** Lists every node's own copies ({@code quill debug fragments}) and compares them. */
-  private ChaosReplicas.Report compareCopies(ChaosNodes nodes, Map<String, Map<Long, String>> shown,
-      ChaosLedger ledger) throws InterruptedException {
+  private ChaosReplicas.Report compareCopies(ChaosNodes nodes, List<String> users,
+      Map<String, Map<Long, String>> shown, ChaosLedger ledger) throws InterruptedException {
     List<ChaosReplicas.Listing> listings = new ArrayList<>();
     List<String> unlisted = new ArrayList<>();
     for (ChaosNodes.Node n : nodes.all()) {
@@ -564,7 +582,7 @@ final class ChaosBench implements Callable<Integer> {
         unlisted.add(n + ": debug fragments failed: " + e.getMessage());
       }
     }
-    return ChaosReplicas.compare(listings, unlisted, shown, ledger, replicas, floor());
+    return ChaosReplicas.compare(listings, unlisted, users, shown, ledger, replicas, floor());
   }
 
   private int faultCount(String fault) {

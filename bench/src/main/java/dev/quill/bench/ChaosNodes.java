@@ -25,7 +25,9 @@ import javax.net.ssl.SSLContext;
  * restarted on its data, paused (SIGSTOP) and resumed (SIGCONT). The admin commands ({@code domain
  * add}, {@code user import}, {@code cluster status}, {@code debug fragments}) run as the operator
  * would run them, as separate {@code quill} processes against a node's data directory — inside the
- * node's namespace, where its loopback admin channel is.
+ * node's namespace, where its loopback admin channel is. With a clock skew, each node's hybrid
+ * logical clock reads the wall clock shifted by its own offset (the test-only key {@code [cluster]
+ * clock_offset_for_testing} in a configuration file per node), kept across restarts.
  */
 final class ChaosNodes implements AutoCloseable {
   static final String LOOPBACK = "127.0.0.1";
@@ -40,11 +42,14 @@ final class ChaosNodes implements AutoCloseable {
     final int smtp;
     final int imap;
     final int cluster;
+    /** Added to the wall clock of the node's hybrid logical clock. */
+    final long clockOffsetMillis;
     Process process;
     boolean paused;
     private SSLContext trust;
 
-    Node(int index, Path dir, String host, int smtp, int imap, int cluster) {
+    Node(int index, Path dir, String host, int smtp, int imap, int cluster, long clockOffsetMillis) {
+      this.clockOffsetMillis = clockOffsetMillis;
       this.index = index;
       this.name = "n" + index;
       this.dir = dir;
@@ -93,9 +98,13 @@ final class ChaosNodes implements AutoCloseable {
   /** Where the search for free ports starts: spread by the work directory, so concurrent runs rarely meet. */
   private int nextPort;
 
-  /** @param network the namespaces to run the nodes in, or null to run them all on loopback */
-  ChaosNodes(Path serverJar, Path work, String clusterName, int count, int replicas, ChaosNetwork network)
-      throws IOException {
+  /**
+   * @param network the namespaces to run the nodes in, or null to run them all on loopback
+   * @param skewMillis how far apart the nodes' clocks run at most: offsets spread evenly from
+   *     {@code -skewMillis/2} (n1) to {@code +skewMillis/2} (the last node); 0 for none
+   */
+  ChaosNodes(Path serverJar, Path work, String clusterName, int count, int replicas, ChaosNetwork network,
+      long skewMillis) throws IOException {
     this.java = ProcessHandle.current().info().command().orElse("java");
     this.serverJar = serverJar;
     this.work = work;
@@ -104,10 +113,11 @@ final class ChaosNodes implements AutoCloseable {
     this.network = network;
     this.nextPort = 20_000 + Math.floorMod(work.toString().hashCode(), 10_000);
     for (int i = 1; i <= count; i++) {
+      long offset = count < 2 ? 0 : -skewMillis / 2 + skewMillis * (i - 1) / (count - 1);
       nodes.add(network != null
           // a namespace per node: its own address, so the usual ports, and nothing else there to collide with
-          ? new Node(i, work.resolve("n" + i), network.address(i), 2525, 2143, 7800)
-          : new Node(i, work.resolve("n" + i), LOOPBACK, port(false), port(false), port(true)));
+          ? new Node(i, work.resolve("n" + i), network.address(i), 2525, 2143, 7800, offset)
+          : new Node(i, work.resolve("n" + i), LOOPBACK, port(false), port(false), port(true), offset));
     }
   }
 
@@ -146,6 +156,11 @@ final class ChaosNodes implements AutoCloseable {
         "--smtp-port", String.valueOf(node.smtp), "--submission-port", "0", "--pop3-port", "0",
         "--imap-port", String.valueOf(node.imap), "--replicas", String.valueOf(replicas), "--join",
         String.join(",", seeds)));
+    if (node.clockOffsetMillis != 0) {
+      Path config = work.resolve(node.name + ".toml");
+      Files.writeString(config, "[cluster]\nclock_offset_for_testing = " + node.clockOffsetMillis + "\n");
+      cmd.addAll(List.of("--config", config.toString()));
+    }
     node.process = new ProcessBuilder(inNamespace(node, cmd)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(node.name + ".log").toFile())).start();
     node.paused = false;

@@ -1,6 +1,7 @@
 package dev.quill.bench;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,9 @@ import java.util.regex.Pattern;
  * across the nodes. Copies of one message must agree on size, checksum and flags; no node may hold a
  * message that a copy's expunge log says was expunged; an acknowledged message must be on at least as
  * many nodes as a write needed before it was acknowledged; and a copy must not be held where no node's
- * reading shows it.
+ * reading shows it. Profiles too: each user's profile must be on at least min(R, nodes listed) nodes,
+ * and its copies must have one stamp and one digest (password hash, quota, catalog, subscriptions;
+ * {@code ProfileImage.digest}).
  *
  * <p>Also counted, without failing the run: copies of one message with equal flags under different
  * MODSEQs (a catch-up numbers its change anew on the copy it repairs, by design), and messages on
@@ -38,10 +41,14 @@ final class ChaosReplicas {
   /** One node's fragment of one mailbox: its UIDVALIDITY, copies by UID and expunge log. */
   record Fragment(long uidValidity, Map<Long, Copy> messages, Set<Long> expunged) {}
 
-  /** What one node holds: user → mailbox → fragment. */
-  record Listing(String node, Map<String, Map<String, Fragment>> users) {}
+  /** One node's copy of one user's profile: the stamp of its last change and the digest of its image. */
+  record Profile(long stamp, String digest) {}
 
-  private static final Pattern USER = Pattern.compile("^user (\\S+) profile=\\S+ mailboxes=\\d+$");
+  /** What one node holds: user → mailbox → fragment, and user → profile for the profiles held here. */
+  record Listing(String node, Map<String, Map<String, Fragment>> users, Map<String, Profile> profiles) {}
+
+  private static final Pattern USER = Pattern.compile(
+      "^user (\\S+) profile=(here|elsewhere) mailboxes=\\d+(?: stamp=(\\d+) digest=([0-9a-f]+))?$");
   private static final Pattern MAILBOX = Pattern.compile(
       "^mailbox (.+) uidvalidity=(\\d+) uidnext=\\d+ highestmodseq=\\d+ messages=\\d+ expunged=\\d+$");
   private static final Pattern MESSAGE = Pattern.compile(
@@ -50,6 +57,7 @@ final class ChaosReplicas {
   /** Parses the text of {@code quill debug fragments}; refuses a line it does not know, so a format change is seen. */
   static Listing parse(String node, String text) {
     Map<String, Map<String, Fragment>> users = new LinkedHashMap<>();
+    Map<String, Profile> profiles = new LinkedHashMap<>();
     Map<String, Fragment> mailboxes = null;
     Fragment fragment = null;
     for (String raw : text.lines().toList()) {
@@ -61,6 +69,12 @@ final class ChaosReplicas {
       if ((m = USER.matcher(line)).matches()) {
         mailboxes = users.computeIfAbsent(m.group(1), u -> new LinkedHashMap<>());
         fragment = null;
+        if (m.group(2).equals("here") != (m.group(3) != null)) {
+          throw new IllegalArgumentException(node + ": a profile here needs a stamp and digest, and only then: " + raw);
+        }
+        if (m.group(3) != null) {
+          profiles.put(m.group(1), new Profile(Long.parseLong(m.group(3)), m.group(4)));
+        }
       } else if ((m = MAILBOX.matcher(line)).matches() && mailboxes != null) {
         fragment = new Fragment(Long.parseLong(m.group(2)), new TreeMap<>(), new TreeSet<>());
         mailboxes.put(m.group(1), fragment);
@@ -79,7 +93,7 @@ final class ChaosReplicas {
         throw new IllegalArgumentException(node + ": unexpected line in debug fragments: " + raw);
       }
     }
-    return new Listing(node, users);
+    return new Listing(node, users, profiles);
   }
 
   /**
@@ -95,13 +109,18 @@ final class ChaosReplicas {
    * @param underReplicated messages on fewer than R nodes (not a failure, see the class comment)
    * @param overReplicated messages on more than R nodes (not a failure)
    * @param unlisted nodes whose listing could not be had (the comparison is then incomplete)
+   * @param profiles users whose profile copies were compared
+   * @param profilesDiffer users whose profile copies differ in stamp or digest
+   * @param profilesUnder users whose profile is on fewer than min(R, nodes listed) nodes
    * @param details one line per failure
    * @param notes one line per message on fewer or more than R nodes
    */
   record Report(int messages, int differing, int expungedHeld, int belowFloor, int hidden, int modSeqDiffers,
-      int underReplicated, int overReplicated, int unlisted, List<String> details, List<String> notes) {
+      int underReplicated, int overReplicated, int unlisted, int profiles, int profilesDiffer, int profilesUnder,
+      List<String> details, List<String> notes) {
     boolean safe() {
-      return differing == 0 && expungedHeld == 0 && belowFloor == 0 && hidden == 0 && unlisted == 0;
+      return differing == 0 && expungedHeld == 0 && belowFloor == 0 && hidden == 0 && unlisted == 0
+          && profilesDiffer == 0 && profilesUnder == 0;
     }
   }
 
@@ -109,13 +128,14 @@ final class ChaosReplicas {
    * Compares the listings of every node.
    *
    * @param unlisted why each node that gave no listing gave none
+   * @param users the users whose profiles must exist (with those held anywhere, their copies are compared)
    * @param shown user → UID → token of the INBOX messages the nodes' readings showed (the merged view);
    *     a user missing here (not read through every node) gets no verdict on hidden copies
    * @param replicas the replication factor R
    * @param floor how many copies a write needed before it was acknowledged
    */
-  static Report compare(List<Listing> listings, List<String> unlisted, Map<String, Map<Long, String>> shown,
-      ChaosLedger ledger, int replicas, int floor) {
+  static Report compare(List<Listing> listings, List<String> unlisted, Collection<String> users,
+      Map<String, Map<Long, String>> shown, ChaosLedger ledger, int replicas, int floor) {
     int messages = 0;
     int differing = 0;
     int expungedHeld = 0;
@@ -126,9 +146,9 @@ final class ChaosReplicas {
     int over = 0;
     List<String> details = new ArrayList<>(unlisted);
     List<String> notes = new ArrayList<>();
-    Set<String> users = new TreeSet<>();
-    listings.forEach(l -> users.addAll(l.users().keySet()));
-    for (String user : users) {
+    Set<String> listed = new TreeSet<>();
+    listings.forEach(l -> listed.addAll(l.users().keySet()));
+    for (String user : listed) {
       Set<String> boxes = new TreeSet<>();
       listings.forEach(l -> boxes.addAll(l.users().getOrDefault(user, Map.of()).keySet()));
       for (String box : boxes) {
@@ -195,8 +215,31 @@ final class ChaosReplicas {
         }
       }
     }
+    Set<String> profiled = new TreeSet<>(users);
+    listings.forEach(l -> profiled.addAll(l.profiles().keySet()));
+    int profilesDiffer = 0;
+    int profilesUnder = 0;
+    int needed = Math.min(replicas, listings.size());
+    for (String user : profiled) {
+      Map<String, Profile> copies = new LinkedHashMap<>();
+      listings.forEach(l -> {
+        Profile p = l.profiles().get(user);
+        if (p != null) {
+          copies.put(l.node(), p);
+        }
+      });
+      if (new java.util.HashSet<>(copies.values()).size() > 1) {
+        profilesDiffer++;
+        details.add(user + ": profile copies differ: " + copies);
+      }
+      if (copies.size() < needed) {
+        profilesUnder++;
+        details.add(user + ": profile on " + copies.size() + " node(s) " + copies.keySet() + ", " + needed
+            + " needed");
+      }
+    }
     return new Report(messages, differing, expungedHeld, belowFloor, hidden, modSeqDiffers, under, over,
-        unlisted.size(), details, notes);
+        unlisted.size(), profiled.size(), profilesDiffer, profilesUnder, details, notes);
   }
 
   private static String describe(Map<String, Copy> held) {

@@ -10,10 +10,18 @@ import org.junit.jupiter.api.Test;
 class ChaosReplicasTest {
   private static final String U = "u1@chaos.test";
 
-  /** A listing in the format of {@code quill debug fragments}, one INBOX with the given message and expunged lines. */
+  /**
+   * A listing in the format of {@code quill debug fragments}, one INBOX with the given message and expunged
+   * lines, and the same copy of the profile.
+   */
   private static ChaosReplicas.Listing node(String name, String... lines) {
+    return withProfile(name, "here mailboxes=1 stamp=7 digest=00ff", lines);
+  }
+
+  /** As {@link #node}, with {@code profile} after {@code profile=} on the user line. */
+  private static ChaosReplicas.Listing withProfile(String name, String profile, String... lines) {
     StringBuilder sb = new StringBuilder("node " + name + ": local copies of 1 user (this node's store only, not the"
-        + " merged view)\nuser " + U + " profile=here mailboxes=1\n"
+        + " merged view)\nuser " + U + " profile=" + profile + "\n"
         + "  mailbox INBOX uidvalidity=1700 uidnext=9 highestmodseq=40 messages=2 expunged=0\n");
     for (String l : lines) {
       sb.append("    ").append(l).append('\n');
@@ -39,7 +47,7 @@ class ChaosReplicasTest {
 
   @Test
   void parse_refusesALineItDoesNotKnow() {
-    assertThatThrownBy(() -> ChaosReplicas.parse("n1", "user " + U + " profile=here mailboxes=1\n  weird line\n"))
+    assertThatThrownBy(() -> ChaosReplicas.parse("n1", "user " + U + " profile=elsewhere mailboxes=1\n  weird line\n"))
         .hasMessageContaining("weird line");
   }
 
@@ -49,7 +57,7 @@ class ChaosReplicasTest {
     ledger.acked(U, "chaos-1");
     ledger.acked(U, "chaos-2");
     var r = ChaosReplicas.compare(List.of(node("n1", msg(3, 17, "\\Seen"), msg(5, 18, "")),
-        node("n2", msg(3, 21, "\\Seen"), msg(5, 18, "")), node("n3")), List.of(),
+        node("n2", msg(3, 21, "\\Seen"), msg(5, 18, "")), node("n3")), List.of(), List.of(U),
         Map.of(U, Map.of(3L, "chaos-1", 5L, "chaos-2")), ledger, 2, 2);
     assertThat(r.safe()).isTrue();
     assertThat(r.messages()).isEqualTo(2);
@@ -67,7 +75,7 @@ class ChaosReplicasTest {
             node("n1", msg(3, 17, "\\Flagged"), msg(5, 18, ""), msg(6, 19, ""), msg(7, 20, "")),
             node("n2", msg(3, 17, ""), msg(6, 19, ""), msg(7, 20, ""), "expunged 5"),
             node("n3", msg(6, 19, ""))),
-        List.of("n4: debug fragments failed: timed out"),
+        List.of("n4: debug fragments failed: timed out"), List.of(U),
         Map.of(U, Map.of(3L, "chaos-1", 5L, "chaos-2", 6L, "chaos-3")), ledger, 2, 2);
     assertThat(r.safe()).isFalse();
     assertThat(r.differing()).as("UID 3: flags differ").isEqualTo(1);
@@ -86,10 +94,45 @@ class ChaosReplicasTest {
 
   @Test
   void anUnacknowledgedMessageOnOneNode_isANoteNotAFailure() {
-    var r = ChaosReplicas.compare(List.of(node("n1", msg(9, 30, "")), node("n2")), List.of(),
+    var r = ChaosReplicas.compare(List.of(node("n1", msg(9, 30, "")), node("n2")), List.of(), List.of(),
         Map.of(U, Map.of(9L, "chaos-9")), new ChaosLedger(), 2, 2);
     assertThat(r.safe()).isTrue();
     assertThat(r.underReplicated()).isEqualTo(1);
     assertThat(r.notes()).containsExactly(U + "/INBOX UID 9 (chaos-9): 1 of 2 copies, on [n1] (not acknowledged)");
+  }
+
+  @Test
+  void parse_readsTheProfileCopy_andRefusesAProfileHereWithoutItsStamp() {
+    assertThat(node("n1").profiles()).containsExactly(Map.entry(U, new ChaosReplicas.Profile(7, "00ff")));
+    assertThat(withProfile("n2", "elsewhere mailboxes=1").profiles()).isEmpty();
+    assertThatThrownBy(() -> withProfile("n3", "here mailboxes=1")).hasMessageContaining("needs a stamp");
+    assertThatThrownBy(() -> withProfile("n3", "elsewhere mailboxes=1 stamp=7 digest=00ff"))
+        .hasMessageContaining("needs a stamp");
+  }
+
+  @Test
+  void profileCopiesWithAnotherStampOrDigest_fail_namingEachNodesCopy() {
+    var r = ChaosReplicas.compare(List.of(node("n1"), withProfile("n2", "here mailboxes=1 stamp=7 digest=00fe"),
+        withProfile("n3", "here mailboxes=1 stamp=8 digest=00ff")), List.of(), List.of(U), Map.of(), new ChaosLedger(), 2, 2);
+    assertThat(r.safe()).isFalse();
+    assertThat(r.profiles()).isEqualTo(1);
+    assertThat(r.profilesDiffer()).isEqualTo(1);
+    assertThat(r.profilesUnder()).isZero();
+    assertThat(r.details()).containsExactly(U + ": profile copies differ: {n1=Profile[stamp=7, digest=00ff], "
+        + "n2=Profile[stamp=7, digest=00fe], n3=Profile[stamp=8, digest=00ff]}");
+  }
+
+  @Test
+  void aProfileOnFewerThanMinOfRAndTheNodes_fails_alsoWhenItIsNowhere() {
+    String other = "u2@chaos.test";
+    var r = ChaosReplicas.compare(List.of(node("n1"), withProfile("n2", "elsewhere mailboxes=1"),
+        withProfile("n3", "elsewhere mailboxes=1")), List.of(), List.of(U, other), Map.of(), new ChaosLedger(), 2, 2);
+    assertThat(r.safe()).isFalse();
+    assertThat(r.profilesUnder()).isEqualTo(2);
+    assertThat(r.details()).containsExactly(U + ": profile on 1 node(s) [n1], 2 needed",
+        other + ": profile on 0 node(s) [], 2 needed");
+
+    var alone = ChaosReplicas.compare(List.of(node("n1")), List.of(), List.of(U), Map.of(), new ChaosLedger(), 2, 2);
+    assertThat(alone.safe()).as("one node listed: one copy is min(R, 1)").isTrue();
   }
 }

@@ -347,6 +347,17 @@ public interface MailStore extends AutoCloseable {
   }
 
   /**
+   * Drops the tombstone of a deleted record: its version, only while that is still {@code stamp}
+   * and the record is still absent here (a record re-created meanwhile keeps its version). The
+   * caller must know that no node holds an older live copy, or the record could come back.
+   *
+   * @return whether the tombstone was dropped
+   */
+  default boolean pruneTombstone(Versioned kind, String name, long stamp) {
+    return false;
+  }
+
+  /**
    * The image of {@code user}'s profile as held here ({@link ProfileImage}): the profile, catalog,
    * subscriptions and version; a tombstone when only a version is left; empty when neither.
    */

@@ -199,6 +199,25 @@ public final class RocksMailStore implements MailStore {
   }
 
   @Override
+  public boolean pruneTombstone(Versioned kind, String name, long stamp) {
+    String n = Addresses.normalize(name);
+    return mutate(() -> {
+      byte[] record = engine.get(engine.meta, switch (kind) {
+        case PROFILE -> Keys.user(n);
+        case DOMAIN -> Keys.domain(n);
+        case ALIAS -> Keys.alias(n);
+      });
+      if (record != null || versionHere(kind, n) != stamp) {
+        return false;
+      }
+      var batch = new WriteBatch();
+      delete(batch, engine.meta, Keys.version(kind, n));
+      commitAndWait(batch);
+      return true;
+    });
+  }
+
+  @Override
   public Optional<ProfileImage> exportProfile(String user) {
     String a = Addresses.normalize(user);
     return read(() -> {

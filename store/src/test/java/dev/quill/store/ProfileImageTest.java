@@ -121,4 +121,47 @@ class ProfileImageTest {
       assertThat(store.version(Versioned.PROFILE, "nobody@example.org")).isZero();
     }
   }
+
+  @Test
+  void pruneTombstone_dropsOnlyTheSameStampOfAnAbsentRecord() {
+    try (RocksMailStore store = TestStores.withUsers(a, "ann")) {
+      store.setVersion(Versioned.PROFILE, ANN, 10);
+      assertThat(store.pruneTombstone(Versioned.PROFILE, ANN, 10)).as("the user is live").isFalse();
+      store.deleteUser(ANN);
+      assertThat(store.pruneTombstone(Versioned.PROFILE, ANN, 9)).as("another stamp").isFalse();
+      assertThat(store.pruneTombstone(Versioned.PROFILE, ANN, 10)).isTrue();
+      assertThat(store.versions(Versioned.PROFILE)).doesNotContainKey(ANN);
+      assertThat(store.exportProfile(ANN)).as("no tombstone left").isEmpty();
+
+      store.setVersion(Versioned.ALIAS, "sales@example.org", 4);
+      store.putAlias("sales@example.org", "bob@example.org");
+      assertThat(store.pruneTombstone(Versioned.ALIAS, "sales@example.org", 4)).as("the alias is live").isFalse();
+      store.deleteAlias("sales@example.org");
+      assertThat(store.pruneTombstone(Versioned.ALIAS, "Sales@Example.org", 4)).isTrue();
+      store.setVersion(Versioned.DOMAIN, "example.org", 3);
+      assertThat(store.pruneTombstone(Versioned.DOMAIN, "example.org", 3)).as("the domain is live").isFalse();
+      store.setVersion(Versioned.DOMAIN, "gone.org", 3);
+      assertThat(store.pruneTombstone(Versioned.DOMAIN, "gone.org", 3)).isTrue();
+      assertThat(store.version(Versioned.DOMAIN, "gone.org")).isZero();
+    }
+  }
+
+  @Test
+  void digest_equalOnAnImportedCopy_whateverItsReservations_andChangesWithTheContent() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
+      primary.createMailbox(ANN, "Projects", Set.of("\\Archive"));
+      primary.setVersion(Versioned.PROFILE, ANN, 10);
+      replica.importProfile(primary.exportProfile(ANN).orElseThrow());
+      long inbox = primary.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      primary.reserveWatermarks(ANN, "INBOX", inbox, 500, 900).join(); // on one holder only
+      String digest = primary.exportProfile(ANN).orElseThrow().digest();
+
+      assertThat(replica.exportProfile(ANN).orElseThrow().digest()).as("the copy").isEqualTo(digest);
+      primary.setQuota(ANN, 1234);
+      assertThat(primary.exportProfile(ANN).orElseThrow().digest()).as("another quota").isNotEqualTo(digest);
+      String quota = primary.exportProfile(ANN).orElseThrow().digest();
+      primary.setSubscribed(ANN, "Projects", !primary.subscriptions(ANN).contains("Projects"));
+      assertThat(primary.exportProfile(ANN).orElseThrow().digest()).as("another subscription").isNotEqualTo(quota);
+    }
+  }
 }

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * only added, never deleted, and a conflict between two such aliases keeps the receiver's target.
  *
  * <p>XXX Known limits: a member that missed a change while staying in the view (a timeout) stays
- * without it until the next sync; tombstones are kept for good. Inter-node traffic is not
+ * without it until the next sync. Tombstones go once every member has them ({@link TombstonePruner}).
+ * Inter-node traffic is not
  * authenticated yet (a later issue): anyone reaching the cluster port can add domains and aliases.
  *
  * <p>Wire: {@link TypeIds#DIRECTORY_CHANGE} and {@link TypeIds#DIRECTORY_SYNC}, version 2, layouts in

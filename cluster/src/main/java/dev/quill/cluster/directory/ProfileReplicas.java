@@ -55,8 +55,7 @@ import org.slf4j.LoggerFactory;
  * related changes, a node whose wall clock runs seconds ahead or behind cannot make an older change
  * win (see the clock-skew test).
  *
- * <p>Known limits: tombstones are kept for good (a few dozen bytes each; pruning once every holder
- * has one is not done); a change applied on the primary whose replication never ran (the serving
+ * <p>Tombstones go once every member has them ({@link TombstonePruner}). Known limit: a change applied on the primary whose replication never ran (the serving
  * node died between the two) stays on the primary only until the next change, since stamps are
  * compared, not contents.
  *
@@ -197,16 +196,7 @@ public final class ProfileReplicas {
 
   /** Starts anti-entropy every {@code interval}, until {@link #close}. */
   public void start(Duration interval) {
-    Thread.ofVirtual().name("profile-sync-timer-" + self).start(() -> {
-      while (!closed) {
-        try {
-          Thread.sleep(interval);
-        } catch (InterruptedException e) {
-          return;
-        }
-        requestSync();
-      }
-    });
+    Periodic.start("profile-sync-timer-" + self, interval, () -> closed, this::requestSync);
   }
 
   /** Stops the timer; a run going on finishes its current member. */
@@ -234,7 +224,9 @@ public final class ProfileReplicas {
       List<String> targets = new ArrayList<>(map.profileNodes().stream()
           .filter(n -> !n.equals(self) && live.contains(n)).toList());
       List<String> added = List.of();
-      if (!image.tombstone() && targets.size() + 1 < replication.replicas()) {
+      // A tombstone goes to spares too: it must outlive this node, to meet a holder that was away with the
+      // live profile; without one, a delete with a holder down was durable here alone and refused.
+      if (targets.size() + 1 < replication.replicas()) {
         Set<String> holders = new LinkedHashSet<>(targets);
         holders.add(self);
         added = spares.apply(holders, replication.replicas() - holders.size());
@@ -249,7 +241,7 @@ public final class ProfileReplicas {
         try {
           if (call.getValue().join()) {
             copies++;
-            if (added.contains(call.getKey())) {
+            if (added.contains(call.getKey()) && !image.tombstone()) {
               Remote.join(managers.profileStored(user, call.getKey(), true), "registering a copy of " + user);
               log.info("{} --> {}: new copy of the profile of {}", self, call.getKey(), user);
             }

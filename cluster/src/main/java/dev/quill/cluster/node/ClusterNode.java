@@ -50,6 +50,9 @@ public final class ClusterNode implements AutoCloseable {
   static final MessageType<String, Void> NODE_FORGET =
       new MessageType<>(TypeIds.NODE_FORGET, 1, "NODE_FORGET", Codecs.STRING, Codecs.EMPTY);
 
+  /** Appended to the members file's name for the file of {@link #membersSeen}. */
+  public static final String SEEN_SUFFIX = "-seen";
+
   /** The current view and its map, replaced together. */
   private record Current(ClusterView view, UserMap map) {}
 
@@ -67,14 +70,21 @@ public final class ClusterNode implements AutoCloseable {
   private final Set<String> missing = ConcurrentHashMap.newKeySet();
   /** The view's members and the missing ones, remembered across restarts. */
   private final KnownMembers known;
+  /**
+   * Every member ever in this node's view and not forgotten, graceful leavers included: a node
+   * stopped for maintenance may return with the data it held, so it must have the tombstones of
+   * what was deleted meanwhile before they are dropped ({@link #membersSeen}).
+   */
+  private final KnownMembers seen;
   private final List<Consumer<String>> forgetListeners = new CopyOnWriteArrayList<>();
 
   private ClusterNode(ClusterTransport transport, int buckets, IntSupplier diskQueueDepth,
-      Supplier<NodeStats> localStats, KnownMembers known) {
+      Supplier<NodeStats> localStats, KnownMembers known, KnownMembers seen) {
     this.transport = transport;
     this.buckets = buckets;
     this.current = new Current(transport.view(), UserMap.of(transport.view().members(), buckets));
     this.known = known;
+    this.seen = seen;
     // Members known before a restart that are not in the first view are presumed down, as if this
     // node had seen them go: they never left gracefully, or they would not be in the file.
     missing.addAll(known.names());
@@ -96,6 +106,9 @@ public final class ClusterNode implements AutoCloseable {
     rpc.register(NODE_FORGET, (from, name) -> {
       missing.remove(name);
       remember();
+      Set<String> left = new java.util.HashSet<>(seen.names());
+      left.remove(name);
+      seen.set(left);
       forgetListeners.forEach(l -> l.accept(name));
       return null;
     });
@@ -134,12 +147,17 @@ public final class ClusterNode implements AutoCloseable {
       Supplier<NodeStats> localStats, java.nio.file.Path membersFile, java.util.function.Consumer<ClusterNode> services)
       throws ClusterException {
     KnownMembers known = KnownMembers.load(membersFile);
+    KnownMembers seen = KnownMembers.load(membersFile == null ? null
+        : membersFile.resolveSibling(membersFile.getFileName() + SEEN_SUFFIX));
+    if (seen.names().isEmpty()) {
+      seen.set(known.names()); // a data directory from before the file existed
+    }
     if (buckets < 1 || buckets > UserMap.MAX_BUCKETS) {
       throw new IllegalArgumentException("bucket count " + buckets + " is outside 1.." + UserMap.MAX_BUCKETS);
     }
     ClusterTransport transport = ClusterTransport.start(settings);
     try {
-      ClusterNode node = new ClusterNode(transport, buckets, diskQueueDepth, localStats, known);
+      ClusterNode node = new ClusterNode(transport, buckets, diskQueueDepth, localStats, known, seen);
       services.accept(node);
       node.rpc.listen();
       return node;
@@ -236,6 +254,16 @@ public final class ClusterNode implements AutoCloseable {
     forgetListeners.add(listener);
   }
 
+  /**
+   * Every member this node has had in its view and that was not forgotten ({@code cluster forget}):
+   * the live ones, those presumed down and those that left gracefully, which may come back with the
+   * data they held. With a members file, kept next to it (suffix {@value #SEEN_SUFFIX}) across
+   * restarts. Tombstones are dropped only once all of these have them.
+   */
+  public Set<String> membersSeen() {
+    return seen.names();
+  }
+
   /** Members that announced they are leaving and are still in the view: not to be given new work. */
   public Set<String> leavingMembers() {
     if (leaving.isEmpty()) {
@@ -265,6 +293,8 @@ public final class ClusterNode implements AutoCloseable {
       Set<String> members = new java.util.HashSet<>(current.view().members());
       members.addAll(missing);
       known.set(members);
+      members.addAll(seen.names());
+      seen.set(members);
     } finally {
       mapLock.unlock();
     }

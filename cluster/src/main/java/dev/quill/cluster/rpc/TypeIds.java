@@ -105,6 +105,11 @@ public final class TypeIds {
   public static final int SYNC_MAILBOX = 222;
   /** A fragment's listing for another copy's catch-up: served even while this node catches up itself. */
   public static final int FRAGMENT_LIST_FOR_SYNC = 223;
+  /**
+   * Asks a member which of a node's due tombstones it confirms — it holds no older live copy of the
+   * name — before the node drops them ({@code cluster.directory.TombstonePruner}).
+   */
+  public static final int TOMBSTONE_CHECK = 300;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

@@ -166,6 +166,19 @@ class DirectoryCodecProperties {
         java.util.Map.entry(user, version));
   }
 
+  @Property
+  void tombstoneCheck_andConfirmations_roundTripInOrder(@ForAll("names") String first, @ForAll("names") String second,
+      @ForAll long stamp, @ForAll dev.quill.store.Versioned kind) throws WireException {
+    java.util.Map<String, Long> stamps = new java.util.LinkedHashMap<>();
+    stamps.put(first, stamp);
+    stamps.putIfAbsent(second, stamp ^ 1);
+    TombstoneCheck back = roundTrip(TombstoneCodecs.CHECK, new TombstoneCheck(kind, stamps));
+    assertThat(back.kind()).isEqualTo(kind);
+    assertThat(back.stamps()).containsExactlyEntriesOf(stamps);
+    assertThat(roundTrip(TombstoneCodecs.CONFIRMED, stamps.keySet())).containsExactlyInAnyOrderElementsOf(
+        stamps.keySet());
+  }
+
   // ---------------------------------------------------------------- hostile input
 
   /** Whatever the bytes, every decoder gives a value or a WireException; nothing else escapes. */
@@ -175,7 +188,7 @@ class DirectoryCodecProperties {
         ProfileCodecs.NEW_MAILBOX, ProfileCodecs.SUBSCRIPTION, ProfileCodecs.QUOTA, ProfileCodecs.PROFILE,
         ProfileCodecs.MAILBOX, ProfileCodecs.SUBSCRIPTIONS, DirectoryCodecs.CHANGE, DirectoryCodecs.LIST,
         DirectoryCodecs.STAMPED, ProfileCodecs.IMAGE, ProfileCodecs.COMPARED, ProfileCodecs.VERSIONS,
-        ProfileCodecs.COUNT)) {
+        ProfileCodecs.COUNT, TombstoneCodecs.CHECK, TombstoneCodecs.CONFIRMED)) {
       try {
         WireReader in = new WireReader(input);
         codec.read(in);
@@ -238,6 +251,29 @@ class DirectoryCodecProperties {
         .writeBoolean(true).writeSignedVarLong(0).writeVarInt(1_000_000_000).toByteArray();
     assertThatThrownBy(() -> ProfileCodecs.PROFILE.read(new WireReader(badNanos)))
         .isInstanceOf(WireException.class).hasMessageContaining("nanoseconds");
+  }
+
+  @Example
+  void hostileTombstoneChecks_refused() {
+    byte[] badKind = new WireWriter().writeByte(3).writeVarInt(0).toByteArray();
+    assertThatThrownBy(() -> TombstoneCodecs.CHECK.read(new WireReader(badKind)))
+        .isInstanceOf(WireException.class).hasMessageContaining("kind 3");
+    byte[] tooMany = new WireWriter().writeByte(0).writeVarInt(TombstoneCodecs.MAX_CHECKED + 1).toByteArray();
+    assertThatThrownBy(() -> TombstoneCodecs.CHECK.read(new WireReader(tooMany)))
+        .isInstanceOf(WireException.class).hasMessageContaining("exceeds the maximum 1000");
+    byte[] hugeCount = new WireWriter().writeByte(1).writeVarInt(500).writeString("a.test").writeLong(1).toByteArray();
+    assertThatThrownBy(() -> TombstoneCodecs.CHECK.read(new WireReader(hugeCount)))
+        .isInstanceOf(WireException.class);
+    byte[] twice = new WireWriter().writeByte(2).writeVarInt(2).writeString("x@a.test").writeLong(1)
+        .writeString("x@a.test").writeLong(2).toByteArray();
+    assertThatThrownBy(() -> TombstoneCodecs.CHECK.read(new WireReader(twice)))
+        .isInstanceOf(WireException.class).hasMessageContaining("appears twice");
+    java.util.Map<String, Long> many = new java.util.LinkedHashMap<>();
+    for (int i = 0; i <= TombstoneCodecs.MAX_CHECKED; i++) {
+      many.put("n" + i, 1L);
+    }
+    assertThatThrownBy(() -> TombstoneCodecs.CHECK.write(new WireWriter(),
+        new TombstoneCheck(dev.quill.store.Versioned.ALIAS, many))).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Example

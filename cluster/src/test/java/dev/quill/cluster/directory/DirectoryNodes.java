@@ -16,7 +16,9 @@ import java.util.TreeSet;
 /**
  * In-JVM nodes for directory tests: each with its own {@link RocksMailStore} in a temporary directory,
  * real JGroups TCP transport on 127.0.0.1, RPC endpoint, {@link ProfileAccess} and {@link Directory},
- * the directory told of joined members by a view listener as the node wiring will.
+ * the directory told of joined members by a view listener as the node wiring will, and a
+ * {@link TombstonePruner} without grace period or timer (tests call it) that waits for the live
+ * members and those in {@code alsoSeen}.
  */
 final class DirectoryNodes implements AutoCloseable {
   private static final StoreOptions FAST = StoreOptions.defaults().withHashIterations(1_000);
@@ -38,6 +40,9 @@ final class DirectoryNodes implements AutoCloseable {
     RpcEndpoint rpc;
     ProfileAccess profiles;
     Directory directory;
+    TombstonePruner tombstones;
+    /** Members the pruner must wait for besides the live ones (seen once, now away). */
+    final Set<String> alsoSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Members of the last view this node saw; a view listener diffs against it. */
     private Set<String> known = Set.of();
 
@@ -59,8 +64,11 @@ final class DirectoryNodes implements AutoCloseable {
     node.transport = transports.start(node.name);
     node.rpc = new RpcEndpoint(node.transport, false);
     node.profiles = new ProfileAccess(node.rpc, node.store);
-    node.directory = new Directory(node.name, node.rpc, node.store, () -> node.transport.view().members(),
-        new HybridClock());
+    HybridClock clock = new HybridClock();
+    node.directory = new Directory(node.name, node.rpc, node.store, () -> node.transport.view().members(), clock);
+    node.tombstones = new TombstonePruner(node.name, node.rpc, node.store, clock,
+        () -> node.transport.view().members(), () -> node.alsoSeen, java.time.Duration.ZERO,
+        java.time.Duration.ofSeconds(5));
     node.transport.addViewListener(view -> {
       Set<String> joined = new TreeSet<>(view.members());
       joined.removeAll(node.known);

@@ -168,6 +168,10 @@ class ClusterNodeTest {
     ClusterNode again = start("n1", 0, () -> none, dir.resolve("n1-members"));
     assertThat(again.view().members()).as("nobody to join: a cluster of one").containsExactly("n1");
     assertThat(again.missingMembers()).as("n2 crashed and is presumed down; n3 left gracefully").containsExactly("n2");
+    assertThat(again.membersSeen()).as("a graceful leaver may come back with its data: still seen")
+        .containsExactlyInAnyOrder("n1", "n2", "n3");
+    again.forget("n3", Duration.ofSeconds(5)).values().forEach(java.util.concurrent.CompletableFuture::join);
+    assertThat(again.membersSeen()).as("forgotten for good").containsExactlyInAnyOrder("n1", "n2");
 
     start("n2", 0, () -> none, dir.resolve("n2-members"));
     await().atMost(Duration.ofSeconds(15)).until(() -> again.view().size() == 2);

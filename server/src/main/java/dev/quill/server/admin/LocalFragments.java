@@ -3,20 +3,23 @@ package dev.quill.server.admin;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
+import dev.quill.store.ProfileImage;
 import dev.quill.store.UserFragments;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * What {@code quill debug fragments} shows: the copies one node's own store holds, never the
  * cluster's merged view — per user, each mailbox fragment's counters and every message's UID,
- * MODSEQ, size, CRC32C and flags, and the UIDs its expunge log lists. Comparing these across the
- * nodes tells whether the replicas of each message are identical. Travels as JSON over the admin
- * channel.
+ * MODSEQ, size, CRC32C and flags, and the UIDs its expunge log lists; and of a profile held here,
+ * its stamp and the digest of its image ({@link ProfileImage#digest}). Comparing these across the
+ * nodes tells whether the replicas of each message and profile are identical. Travels as JSON over
+ * the admin channel.
  *
  * @param node the node's name ("standalone" without a cluster; "stopped" when read from a data
  *     directory no node runs on)
@@ -33,9 +36,12 @@ public record LocalFragments(String node, List<User> users) {
    * One user on this node.
    *
    * @param profileHere whether this node holds the user's profile
+   * @param profileStamp the stamp of the profile's last change held here (0 when none)
+   * @param profileDigest {@link ProfileImage#digest} of the profile held here ("" when none)
    * @param mailboxes the fragments held here, INBOX first, then by name
    */
-  public record User(String user, boolean profileHere, List<Fragment> mailboxes) {
+  public record User(String user, boolean profileHere, long profileStamp, String profileDigest,
+      List<Fragment> mailboxes) {
     public User {
       mailboxes = List.copyOf(mailboxes);
     }
@@ -90,7 +96,9 @@ public record LocalFragments(String node, List<User> users) {
         fragments.add(new Fragment(box.name(), box.uidValidity(), box.uidNext(), box.highestModSeq(), copies,
             expunged));
       }
-      out.add(new User(user, store.user(user).isPresent(), fragments));
+      Optional<ProfileImage> image = store.exportProfile(user).filter(i -> !i.tombstone());
+      out.add(new User(user, image.isPresent(), image.map(ProfileImage::version).orElse(0L),
+          image.map(ProfileImage::digest).orElse(""), fragments));
     }
     return new LocalFragments(node, out);
   }
@@ -105,7 +113,11 @@ public record LocalFragments(String node, List<User> users) {
         .append(users.size() == 1 ? " user" : " users").append(" (this node's store only, not the merged view)\n");
     for (User u : users) {
       sb.append("user ").append(u.user()).append(" profile=").append(u.profileHere() ? "here" : "elsewhere")
-          .append(" mailboxes=").append(u.mailboxes().size()).append('\n');
+          .append(" mailboxes=").append(u.mailboxes().size());
+      if (u.profileHere()) {
+        sb.append(" stamp=").append(u.profileStamp()).append(" digest=").append(u.profileDigest());
+      }
+      sb.append('\n');
       for (Fragment f : u.mailboxes()) {
         sb.append("  mailbox ").append(f.mailbox()).append(" uidvalidity=").append(f.uidValidity())
             .append(" uidnext=").append(f.uidNext()).append(" highestmodseq=").append(f.highestModSeq())

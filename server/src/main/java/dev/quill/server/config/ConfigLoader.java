@@ -33,9 +33,12 @@ public final class ConfigLoader {
       "tls", Set.of("certificate", "private_key"),
       "store", Set.of("min_free_space"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
-          "min_durable_replicas", "anti_entropy_interval"),
+          "min_durable_replicas", "anti_entropy_interval", "tombstone_grace", "clock_offset_for_testing"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
+
+  /** The largest injected clock offset either way: an hour, far beyond any skew worth testing. */
+  private static final long MAX_CLOCK_OFFSET = 3_600_000;
 
   private final Path file;
   private final List<String> lines;
@@ -131,8 +134,10 @@ public final class ConfigLoader {
         c.timeouts(),
         (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"),
         replication(c.replication()),
-        c.clockOffsetMillis(),
-        duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()));
+        integer("cluster", "clock_offset_for_testing", c.clockOffsetMillis(), -MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET,
+            "milliseconds, for fault injection only"),
+        duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()),
+        duration("cluster", "tombstone_grace", c.tombstoneGrace()));
   }
 
   /** R and the durable floor; the floor defaults to min(its default, R), so that {@code replicas = 1} alone is valid. */

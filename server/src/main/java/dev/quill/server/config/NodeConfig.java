@@ -67,11 +67,14 @@ public record NodeConfig(
    * @param timeouts failure detection and merge timing; not in the file (tests shorten it)
    * @param spread the load balancer's candidate nodes per mailbox
    * @param replication copies of each message, and how many must be durable before a write is acknowledged
+   * @param clockOffsetMillis added to the wall clock of the node's hybrid logical clock (clock-skew tests)
+   * @param antiEntropyInterval how often copies are swept for missed changes; 0 = never
+   * @param tombstoneGrace how old a tombstone must be before it is dropped (once every member has it)
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
       ClusterSettings.Timeouts timeouts, int spread, Replication replication, long clockOffsetMillis,
-      Duration antiEntropyInterval) {
+      Duration antiEntropyInterval, Duration tombstoneGrace) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -129,57 +132,64 @@ public record NodeConfig(
 
     public Cluster withPort(int p) {
       return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
 
     public Cluster withNodeName(String n) {
       return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
 
     public Cluster withBind(String b) {
       return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
       return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication,
-          clockOffsetMillis, antiEntropyInterval);
+          clockOffsetMillis, antiEntropyInterval, tombstoneGrace);
     }
 
     public Cluster withName(String n) {
       return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
 
     public Cluster withSpread(int n) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication,
-          clockOffsetMillis, antiEntropyInterval);
+          clockOffsetMillis, antiEntropyInterval, tombstoneGrace);
     }
 
     public Cluster withReplication(Replication r) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r, clockOffsetMillis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
 
     /**
      * A node whose hybrid logical clock reads the wall clock shifted by {@code millis}: fault
-     * injection for clock-skew tests, not a configuration key.
+     * injection for clock-skew tests (the chaos harness's {@code --clock-skew} sets it through the
+     * test-only key {@code [cluster] clock_offset_for_testing}); never for a real cluster.
      */
     public Cluster withClockOffsetMillis(long millis) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
 
     /** How often each node sweeps its copies for changes missed and messages with too few copies (0: never). */
     public Cluster withAntiEntropyInterval(Duration d) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          d);
+          d, tombstoneGrace);
+    }
+
+    /** How old a tombstone must be before it is dropped, once every member seen has it. */
+    public Cluster withTombstoneGrace(Duration d) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval, d);
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
       return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication, clockOffsetMillis,
-          antiEntropyInterval);
+          antiEntropyInterval, tombstoneGrace);
     }
   }
 
@@ -197,7 +207,7 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10)),
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10), Duration.ofDays(1)),
         new Store(StoreOptions.DEFAULT_MIN_FREE_BYTES));
   }
 

@@ -4,6 +4,7 @@ import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
+import dev.quill.cluster.directory.TombstonePruner;
 import dev.quill.cluster.mail.ClusterDelivery;
 import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
@@ -50,6 +51,7 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +96,7 @@ public final class QuillNode implements AutoCloseable {
   private Rebalancer rebalancer;
   private ReplicaSync catchUp;
   private ProfileReplicas profileReplicas;
+  private TombstonePruner tombstones;
   private SyncHints hints;
   private ProtocolServer admin;
   private boolean closed;
@@ -222,6 +225,12 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     profileReplicas.start(PROFILE_SYNC_INTERVAL);
+    Duration grace = config.cluster().tombstoneGrace();
+    tombstones = new TombstonePruner(node.name(), node.rpc(), store, clock, () -> node.view().members(),
+        node::membersSeen, grace, CLUSTER_TIMEOUT);
+    // often enough that a tombstone goes soon after its grace period, seldom enough to cost nothing
+    tombstones.start(Collections.max(List.of(Duration.ofSeconds(1),
+        Collections.min(List.of(grace.dividedBy(4), Duration.ofMinutes(10))))));
     if (config.cluster().replication().replicas() > 1) {
       catchUp.startSweeps(config.cluster().antiEntropyInterval(), node::missingMembers);
     }
@@ -254,6 +263,11 @@ public final class QuillNode implements AutoCloseable {
   /** This node's replication of profiles, for tests; empty when standalone. */
   public java.util.Optional<ProfileReplicas> profileReplicas() {
     return java.util.Optional.ofNullable(profileReplicas);
+  }
+
+  /** This node's pruning of tombstones, for tests; empty when standalone. */
+  public java.util.Optional<TombstonePruner> tombstones() {
+    return java.util.Optional.ofNullable(tombstones);
   }
 
   /** This node's catch-up of replicated messages, for tests; empty when standalone. */
@@ -431,6 +445,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (profileReplicas != null) {
       profileReplicas.close();
+    }
+    if (tombstones != null) {
+      tombstones.close();
     }
     if (managers != null) {
       managers.close();

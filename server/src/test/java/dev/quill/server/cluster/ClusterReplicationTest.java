@@ -166,11 +166,13 @@ class ClusterReplicationTest {
     out.toString().lines().map(String::strip).filter(l -> l.startsWith("uid=")).forEach(l ->
         lines.put(Long.parseLong(l.substring(4, l.indexOf(' '))), l));
     expungedLines.put(node, out.toString().lines().map(String::strip).filter(l -> l.startsWith("expunged ")).toList());
+    userLines.put(node, out.toString().lines().filter(l -> l.startsWith("user ")).findFirst().orElseThrow());
     return lines;
   }
 
   private final Map<String, List<String>> expungedLines = new TreeMap<>();
   private final Map<String, Boolean> profileHere = new TreeMap<>();
+  private final Map<String, String> userLines = new TreeMap<>();
 
   @Test
   void debugFragments_listsEachNodesOwnCopies_withFlagsAndExpunges() throws Exception {
@@ -197,12 +199,21 @@ class ClusterReplicationTest {
             .isEqualTo("uid=" + m.uid() + " modseq=" + m.modSeq() + " size=" + m.size() + " crc32c="
                 + String.format("%08x", m.crc32c()) + " flags=" + String.join(" ", new java.util.TreeSet<>(m.flags())));
       }
+      var image = n.store().exportProfile(USER).filter(i -> !i.tombstone());
+      if (image.isPresent()) {
+        assertThat(userLines.get(name)).as("%s shows its profile's stamp and digest", name).endsWith(" stamp="
+            + image.get().version() + " digest=" + image.get().digest());
+      } else {
+        assertThat(userLines.get(name)).as("no profile on %s", name).doesNotContain("stamp=");
+      }
       if (lines.containsKey(seen)) {
         assertThat(lines.get(seen)).endsWith("flags=\\Seen");
       }
       listed += lines.size();
     }
     assertThat(listed).as("five messages left, two copies each, each listed by its holder only").isEqualTo(10);
+    assertThat(userLines.values().stream().filter(l -> l.contains(" profile=here ")).distinct().toList())
+        .as("the two copies of the profile: one line, so the same stamp and digest").hasSize(1);
     assertThat(expungedLines.values()).as("the two holders of the expunged UID log it; the third node never held it")
         .filteredOn(l -> l.equals(List.of("expunged " + expunged))).hasSize(2);
 

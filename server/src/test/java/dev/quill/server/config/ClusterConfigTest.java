@@ -23,6 +23,7 @@ class ClusterConfigTest {
     assertThat(D.cluster().join()).isEmpty();
     assertThat(D.cluster().replication()).as("two copies, both durable before the answer")
         .isEqualTo(new Replication(2, 2));
+    assertThat(D.cluster().tombstoneGrace()).isEqualTo(java.time.Duration.ofDays(1));
   }
 
   @Test
@@ -46,6 +47,8 @@ class ClusterConfigTest {
         name = "prod"
         buckets = 4096
         spread = 3
+        tombstone_grace = "2h"
+        clock_offset_for_testing = -2500
         """, D);
     assertThat(c.cluster().enabled()).isTrue();
     assertThat(c.cluster().nodeName()).isEqualTo("n1");
@@ -55,6 +58,9 @@ class ClusterConfigTest {
     assertThat(c.cluster().name()).isEqualTo("prod");
     assertThat(c.cluster().buckets()).isEqualTo(4096);
     assertThat(c.cluster().spread()).isEqualTo(3);
+    assertThat(c.cluster().tombstoneGrace()).isEqualTo(java.time.Duration.ofHours(2));
+    assertThat(c.cluster().clockOffsetMillis()).isEqualTo(-2500);
+    assertThat(D.cluster().clockOffsetMillis()).isZero();
     assertThat(c.cluster().timeouts()).isEqualTo(D.cluster().timeouts());
   }
 
@@ -75,6 +81,7 @@ class ClusterConfigTest {
       "replicas = 8                 | q.toml:3: cluster.replicas",
       "min_durable_replicas = 3     | q.toml:3: cluster.min_durable_replicas: expected a copy count, at most replicas (1 to 2), found 3",
       "min_durable_replicas = 0     | q.toml:3: cluster.min_durable_replicas",
+      "clock_offset_for_testing = 3600001 | q.toml:3: cluster.clock_offset_for_testing",
       "nodes = 3                    | q.toml:3: cluster.nodes: unknown key"})
   void badValue_refusedWithFileLineAndKey(String line, String message) {
     assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "# cluster\n[cluster]\n" + line + "\n", D))
