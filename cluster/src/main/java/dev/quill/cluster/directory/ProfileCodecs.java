@@ -43,7 +43,8 @@ import java.util.Set;
  *                     names subscriptions
  * images              varint n (&le; 1,000) + n ProfileImage
  * versions            varint n (&le; 1,000), each: string user, long version
- * Compared            images (newer on the answering node), names (users newer on the asking node)
+ * Compared            images (newer on the answering node), names (users newer on the asking node),
+ *                     version 2: varint n + (name, digest): users held live there with the same stamp
  * </pre>
  */
 final class ProfileCodecs {
@@ -98,6 +99,9 @@ final class ProfileCodecs {
       (out, names) -> Names.writeSet(out, names, MAX_SUBSCRIPTIONS, "subscriptions"),
       in -> Names.readSet(in, MAX_SUBSCRIPTIONS, "subscription"));
 
+  /** Longest profile digest accepted (SHA-256 in hex is 64 characters). */
+  private static final int MAX_DIGEST = 128;
+
   /** Most entries of one PROFILE_COMPARE request or answer. */
   static final int MAX_COMPARED = 1_000;
   /** Most mailboxes of one profile image. */
@@ -132,6 +136,11 @@ final class ProfileCodecs {
         out.writeVarInt(c.newerThere().size());
         c.newerThere().forEach(image -> writeImage(out, image));
         Names.writeSet(out, c.newerHere(), MAX_COMPARED, "users");
+        out.writeVarInt(c.sameThere().size());
+        c.sameThere().forEach((user, digest) -> {
+          Names.write(out, user);
+          out.writeString(digest);
+        });
       },
       in -> {
         int n = in.readVarInt();
@@ -142,7 +151,16 @@ final class ProfileCodecs {
         for (int i = 0; i < n; i++) {
           images.add(readImage(in));
         }
-        return new ProfileReplicas.Compared(images, Names.readSet(in, MAX_COMPARED, "user"));
+        Set<String> older = Names.readSet(in, MAX_COMPARED, "user");
+        int same = in.readLength(MAX_COMPARED, "profiles with the same stamp");
+        Map<String, String> digests = new LinkedHashMap<>();
+        for (int i = 0; i < same; i++) {
+          String user = Names.read(in, "user");
+          if (digests.put(user, in.readString(MAX_DIGEST)) != null) {
+            throw new WireException("user '" + user + "' appears twice among the same stamps");
+          }
+        }
+        return new ProfileReplicas.Compared(images, older, digests);
       });
 
   private static void writeImage(WireWriter out, ProfileImage image) {

@@ -1,10 +1,10 @@
 package dev.quill.cluster.directory;
 
 import dev.quill.cluster.clock.HybridClock;
-import dev.quill.cluster.manager.MailMap;
-import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.mail.Remote;
 import dev.quill.cluster.mail.Replication;
+import dev.quill.cluster.manager.MailMap;
+import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
@@ -15,6 +15,7 @@ import dev.quill.store.StoreException;
 import dev.quill.store.Versioned;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -55,12 +57,13 @@ import org.slf4j.LoggerFactory;
  * related changes, a node whose wall clock runs seconds ahead or behind cannot make an older change
  * win (see the clock-skew test).
  *
- * <p>Tombstones go once every member has them ({@link TombstonePruner}). Known limit: a change applied on the primary whose replication never ran (the serving
- * node died between the two) stays on the primary only until the next change, since stamps are
- * compared, not contents.
+ * <p>Tombstones go once every member has them ({@link TombstonePruner}). The comparison answers also
+ * say which members hold each profile and, for equal stamps, their copy's digest: the primary then
+ * repairs a profile with fewer than R live copies, or with a copy alike in stamp but not in contents
+ * (a change whose replication never ran), by stamping and pushing its copy again.
  *
  * <p>Wire: {@link TypeIds#PROFILE_REPLICATE}, {@link TypeIds#PROFILE_IMPORT},
- * {@link TypeIds#PROFILE_COMPARE}, version 1, layouts in {@link ProfileCodecs}.
+ * {@link TypeIds#PROFILE_COMPARE} (version 2), layouts in {@link ProfileCodecs}.
  */
 public final class ProfileReplicas {
   private static final Logger log = LoggerFactory.getLogger(ProfileReplicas.class);
@@ -72,10 +75,17 @@ public final class ProfileReplicas {
   static final MessageType<String, Void> PREPARE = new MessageType<>(
       TypeIds.PROFILE_PREPARE, 1, "PROFILE_PREPARE", ProfileCodecs.USER, Codecs.EMPTY);
   static final MessageType<Map<String, Long>, Compared> COMPARE = new MessageType<>(
-      TypeIds.PROFILE_COMPARE, 1, "PROFILE_COMPARE", ProfileCodecs.VERSIONS, ProfileCodecs.COMPARED);
+      TypeIds.PROFILE_COMPARE, 2, "PROFILE_COMPARE", ProfileCodecs.VERSIONS, ProfileCodecs.COMPARED);
 
-  /** What a PROFILE_COMPARE answers: images newer on the answering node, and users whose image is newer on the asker. */
-  record Compared(List<ProfileImage> newerThere, Set<String> newerHere) {}
+  /**
+   * What a PROFILE_COMPARE answers: images newer on the answering node, users whose image is newer on
+   * the asker, and (version 2) the users it holds live under the same stamp, with its copy's digest.
+   */
+  record Compared(List<ProfileImage> newerThere, Set<String> newerHere, Map<String, String> sameThere) {
+    Compared {
+      sameThere = Map.copyOf(sameThere);
+    }
+  }
 
   /** What one anti-entropy run did. */
   public record SyncResult(int compared, int pulled, int pushed, int failedMembers) {}
@@ -320,6 +330,8 @@ public final class ProfileReplicas {
     int pushed = 0;
     int failed = 0;
     List<String> users = new ArrayList<>(held.keySet());
+    Map<String, Set<String>> holders = new HashMap<>(); // other members holding each user's profile live
+    Set<String> differing = new TreeSet<>(); // same stamp elsewhere, other contents
     for (String member : members.get()) {
       if (member.equals(self) || closed) {
         continue;
@@ -330,6 +342,15 @@ public final class ProfileReplicas {
           users.subList(i, Math.min(users.size(), i + ProfileCodecs.MAX_COMPARED))
               .forEach(u -> chunk.put(u, held.get(u)));
           Compared answer = Remote.join(endpoint.call(member, COMPARE, chunk, timeout), "comparing profiles");
+          answer.sameThere().forEach((user, digest) -> {
+            holders.computeIfAbsent(user, u -> new TreeSet<>()).add(member);
+            if (local.exportProfile(user).filter(mine -> !mine.digest().equals(digest)).isPresent()) {
+              differing.add(user);
+            }
+          });
+          answer.newerHere().forEach(user -> holders.computeIfAbsent(user, u -> new TreeSet<>()).add(member));
+          answer.newerThere().stream().filter(image -> !image.tombstone())
+              .forEach(image -> holders.computeIfAbsent(image.address(), u -> new TreeSet<>()).add(member));
           for (ProfileImage image : answer.newerThere()) {
             if (holdsLive(image.address()) && importHere(image)) {
               pulled++;
@@ -349,7 +370,26 @@ public final class ProfileReplicas {
       }
     }
     unstampedListed = failed == 0;
-    SyncResult result = new SyncResult(held.size(), pulled, pushed, failed);
+    // With every member's answer in hand, each profile's primary repairs its copies: too few (created
+    // while the cluster was smaller than R, a holder forgotten), or alike in stamp but not in contents
+    // (a change whose replication never ran): it stamps its copy again and pushes it, to spares too.
+    int repaired = 0;
+    if (failed == 0 && !closed) {
+      int wanted = Math.min(replication.replicas(), members.get().size());
+      for (String user : users) {
+        Set<String> others = holders.getOrDefault(user, Set.of());
+        boolean primary = others.stream().allMatch(other -> self.compareTo(other) < 0);
+        if (holdsLive(user) && primary && (others.size() + 1 < wanted || differing.contains(user))) {
+          try {
+            replicateHere(user);
+            repaired++;
+          } catch (RuntimeException e) {
+            log.info("{}: copies of the profile of {} not repaired: {}", self, user, e.getMessage());
+          }
+        }
+      }
+    }
+    SyncResult result = new SyncResult(held.size(), pulled, pushed + repaired, failed);
     lastSync = result;
     if (pulled + pushed > 0) {
       log.info("{}: profile anti-entropy compared {}, took {} newer, sent {} newer", self, held.size(), pulled, pushed);
@@ -360,6 +400,7 @@ public final class ProfileReplicas {
   private Compared compareHere(Map<String, Long> theirs) {
     List<ProfileImage> newer = new ArrayList<>();
     Set<String> older = new LinkedHashSet<>();
+    Map<String, String> same = new LinkedHashMap<>();
     theirs.forEach((user, version) -> {
       long mine = local.version(Versioned.PROFILE, user);
       boolean live = holdsLive(user);
@@ -370,9 +411,11 @@ public final class ProfileReplicas {
         local.exportProfile(user).ifPresent(newer::add);
       } else if (mine < version && live) {
         older.add(user); // only a live holder takes images this way: a tombstone here is no reason to hold it
+      } else if (mine == version && live) {
+        local.exportProfile(user).ifPresent(image -> same.put(user, image.digest()));
       }
     });
-    return new Compared(newer, older);
+    return new Compared(newer, older, same);
   }
 
   private boolean holdsLive(String user) {

@@ -160,7 +160,7 @@ class DirectoryCodecProperties {
   void profileImage_andComparisons_roundTrip(@ForAll("images") dev.quill.store.ProfileImage image,
       @ForAll("names") String user, @ForAll long version) throws WireException {
     assertThat(roundTrip(ProfileCodecs.IMAGE, image)).isEqualTo(image);
-    var compared = new ProfileReplicas.Compared(List.of(image), Set.of(user));
+    var compared = new ProfileReplicas.Compared(List.of(image), Set.of(user), java.util.Map.of(user, image.digest()));
     assertThat(roundTrip(ProfileCodecs.COMPARED, compared)).isEqualTo(compared);
     assertThat(roundTrip(ProfileCodecs.VERSIONS, java.util.Map.of(user, version))).containsExactly(
         java.util.Map.entry(user, version));

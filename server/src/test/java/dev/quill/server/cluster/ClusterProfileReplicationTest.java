@@ -203,4 +203,38 @@ class ClusterProfileReplicationTest {
     }
     assertThat(Set.copyOf(holders())).contains("a");
   }
+
+  @Test
+  void aProfileCreatedOnALoneNode_getsItsSecondCopyWhenOthersJoin_andAnUnreplicatedChangeIsRepaired()
+      throws Exception {
+    cluster = new InJvmCluster(dir, "profiles-grow");
+    QuillNode a = cluster.start("a");
+    cluster.awaitComplete(1, WAIT);
+    a.mailStore().addDomain(DOMAIN);
+    a.mailStore().addUser(USER, "alone".toCharArray());
+    assertThat(holders()).containsExactly("a");
+
+    cluster.start("b");
+    cluster.start("c");
+    cluster.awaitComplete(3, WAIT);
+    // Anti-entropy: the profile's primary (a, the only holder) sees one copy where R = 2 and adds one.
+    await().atMost(WAIT).untilAsserted(() -> {
+      a.profileReplicas().orElseThrow().syncAll();
+      assertThat(holders()).hasSize(2).contains("a");
+    });
+    String second = holders().get(1);
+    assertThat(node(second).store().authenticate(USER, "alone".toCharArray())).isTrue();
+
+    // A change made on the primary whose replication never ran: same stamp, other contents. The next
+    // run finds the copies differ and the primary stamps and pushes its copy again.
+    long stamp = a.store().version(Versioned.PROFILE, USER);
+    a.store().setPassword(USER, "changed".toCharArray());
+    assertThat(a.store().version(Versioned.PROFILE, USER)).isEqualTo(stamp);
+    await().atMost(WAIT).untilAsserted(() -> {
+      a.profileReplicas().orElseThrow().syncAll();
+      assertThat(node(second).store().authenticate(USER, "changed".toCharArray())).isTrue();
+    });
+    assertThat(node(second).store().version(Versioned.PROFILE, USER)).isGreaterThan(stamp);
+    assertThat(holders()).hasSize(2);
+  }
 }
