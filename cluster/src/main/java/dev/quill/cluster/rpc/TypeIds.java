@@ -110,6 +110,12 @@ public final class TypeIds {
    * name — before the node drops them ({@code cluster.directory.TombstonePruner}).
    */
   public static final int TOMBSTONE_CHECK = 300;
+  /** A new cluster policy, to the security server (the coordinator), which installs it everywhere. */
+  public static final int POLICY_PUSH = 320;
+  /** A policy to install, from the security server to every member. */
+  public static final int POLICY_INSTALL = 321;
+  /** The policy a member holds: its version and text, to the security server after a view change. */
+  public static final int POLICY_FETCH = 322;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 
