@@ -149,6 +149,11 @@ public final class ClusterTransport implements AutoCloseable {
     return settings;
   }
 
+  /** The channel, for tests that put a protocol of their own into the stack. */
+  JChannel channel() {
+    return channel;
+  }
+
   /** The view installed last. */
   public ClusterView view() {
     return members.view();
