@@ -48,6 +48,37 @@ final class ClusterCommand {
     }
   }
 
+  @Command(name = "init", description = "Create the cluster's certificate authority and first traffic key in DIR"
+      + " (keep DIR off the nodes; files are readable by their owner only).")
+  int init(@Option(names = "--dir", required = true, paramLabel = "DIR", description = "Where the CA is created.")
+      java.nio.file.Path dir) throws Exception {
+    dev.quill.security.keys.ClusterCa.init(dir);
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("cluster CA and traffic key 1 created in " + dir.toAbsolutePath() + "; issue each node's credential"
+        + " with ./quill cluster add-node NAME --ca " + dir + " --out FILE");
+    out.flush();
+    return 0;
+  }
+
+  @Command(name = "add-node", description = "Issue a node's credential: its name and key signed by the cluster CA,"
+      + " with the cluster's current traffic keys (file mode 0600; give it to that node only).")
+  int addNode(@picocli.CommandLine.Parameters(paramLabel = "NAME", description = "The node's name (--node-name).")
+      String name,
+      @Option(names = "--ca", required = true, paramLabel = "DIR", description = "The CA directory (cluster init).")
+      java.nio.file.Path ca,
+      @Option(names = "--out", required = true, paramLabel = "FILE", description = "The credential file to write.")
+      java.nio.file.Path file) throws Exception {
+    dev.quill.server.config.NodeConfig.Cluster.checkName(name);
+    dev.quill.security.keys.NodeCredential credential =
+        dev.quill.security.keys.ClusterCa.open(ca).issue(name, java.time.Clock.systemUTC());
+    credential.write(file);
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("credential " + credential.serial() + " for " + name + " written to " + file.toAbsolutePath()
+        + "; start the node with [cluster] credentials = \"" + file + "\" (or --cluster-credentials)");
+    out.flush();
+    return 0;
+  }
+
   @Command(name = "forget", description = "Give a node that is gone for good up: it no longer counts as down, and"
       + " the messages it held are copied again until each has its replicas on live nodes.")
   int forget(@Mixin DataDirOption d, @picocli.CommandLine.Parameters(paramLabel = "NODE",

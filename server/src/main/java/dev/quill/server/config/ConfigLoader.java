@@ -33,7 +33,7 @@ public final class ConfigLoader {
       "tls", Set.of("certificate", "private_key"),
       "store", Set.of("min_free_space"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
-          "min_durable_replicas", "anti_entropy_interval"),
+          "min_durable_replicas", "anti_entropy_interval", "security", "credentials"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -132,7 +132,19 @@ public final class ConfigLoader {
         (int) integer("cluster", "spread", c.spread(), 1, NodeConfig.Cluster.MAX_SPREAD, "a node count"),
         replication(c.replication()),
         c.clockOffsetMillis(),
-        duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()));
+        duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()),
+        onOff("cluster", "security", c.security()),
+        path("cluster", "credentials", c.credentials()));
+  }
+
+  /** A switch written {@code "on"} or {@code "off"}. */
+  private boolean onOff(String section, String key, boolean dflt) {
+    String s = str(section, key, dflt ? "on" : "off");
+    return switch (s) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw error(section, key, "expected \"on\" or \"off\", found \"" + s + "\"");
+    };
   }
 
   /** R and the durable floor; the floor defaults to min(its default, R), so that {@code replicas = 1} alone is valid. */

@@ -21,6 +21,10 @@ import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.node.ClusterNode;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.transport.TransportSecurity;
+import dev.quill.security.SecurityEvents;
+import dev.quill.security.keys.NodeCredential;
+import dev.quill.security.keys.TrafficKeys;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.mail.auth.LoginThrottle;
 import dev.quill.mail.imap.ImapService;
@@ -44,6 +48,7 @@ import dev.quill.store.MailStore;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -131,7 +136,43 @@ public final class QuillNode implements AutoCloseable {
       throw new IllegalArgumentException("cluster.bind: the cluster transport needs a concrete address that the other"
           + " nodes can reach, not " + bind + "; set cluster.bind or --cluster-bind");
     }
-    return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts());
+    return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts())
+        .withSecurity(transportSecurity(c, name));
+  }
+
+  /**
+   * The security layer a clustered node runs with: on, under the key ring of its credential file
+   * (saved back there after every rotation), unless the configuration turns it off.
+   *
+   * @throws IllegalArgumentException if security is on and there is no credential, or it is another node's
+   */
+  static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName) throws IOException {
+    if (!c.security()) {
+      return TransportSecurity.off();
+    }
+    if (c.credentials() == null) {
+      throw new IllegalArgumentException("cluster.credentials: a clustered node needs a credential (the cluster"
+          + " security layer is on). Create the cluster's CA once with ./quill cluster init --dir CA_DIR, issue this"
+          + " node's with ./quill cluster add-node " + nodeName + " --ca CA_DIR --out FILE, then set [cluster]"
+          + " credentials = \"FILE\" or --cluster-credentials FILE");
+    }
+    Path file = c.credentials();
+    NodeCredential credential = NodeCredential.read(file);
+    if (!credential.node().equals(nodeName)) {
+      throw new IllegalArgumentException("cluster.credentials: " + file + " was issued to " + credential.node()
+          + ", not to this node (" + nodeName + "); issue one with ./quill cluster add-node " + nodeName);
+    }
+    TrafficKeys keys = new TrafficKeys(credential.ring());
+    keys.onChange(ring -> {
+      try {
+        credential.withRing(ring).write(file);
+      } catch (IOException e) {
+        log.error("cannot save the rotated cluster key ring to {}: {}; after a restart this node will not"
+            + " understand the cluster until it is issued a new credential", file, e.toString());
+      }
+    });
+    // SecurityEvents.NONE until the audit log is wired to it.
+    return new TransportSecurity.On(keys, SecurityEvents.NONE, java.util.Set.of());
   }
 
   private void joinCluster(ClusterSettings settings) throws IOException {
