@@ -105,6 +105,10 @@ public final class TypeIds {
   public static final int SYNC_MAILBOX = 222;
   /** A fragment's listing for another copy's catch-up: served even while this node catches up itself. */
   public static final int FRAGMENT_LIST_FOR_SYNC = 223;
+  /** Installs a new traffic key, sealed for the receiving node, and names a revoked node ({@code cluster revoke}). */
+  public static final int KEY_INSTALL = 300;
+  /** Retires every traffic key but the current one, once every member has the new key. */
+  public static final int KEY_RETIRE = 301;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

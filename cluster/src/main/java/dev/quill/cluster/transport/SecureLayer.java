@@ -143,7 +143,7 @@ public final class SecureLayer extends Protocol {
   }
 
   private Message seal(Message msg) throws Exception {
-    TrafficKey key = keys.ring().current();
+    TrafficKey key = keys.current();
     PrincipalHeader principal = msg.getHeader(PrincipalHeader.MAGIC);
     if (principal == null) {
       principal = selfPrincipal; // JGroups' own traffic speaks for the node

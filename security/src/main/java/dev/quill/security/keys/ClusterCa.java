@@ -14,7 +14,10 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.security.PublicKey;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,7 +26,9 @@ import java.util.Set;
  * revocation list.
  *
  * <p>Files, all 0600: {@code ca.key} (the private key, PKCS#8 in base64, then the public key),
- * {@code keys} (the ring, {@link KeyRing} text), {@code serial}, {@code revoked} (one node name a line).
+ * {@code keys} (the ring, {@link KeyRing} text), {@code serial}, {@code revoked} (one node name a line),
+ * {@code issued} (one line per credential issued: name, serial, X25519 public key in base64; new keys
+ * are sealed for these).
  */
 public final class ClusterCa {
   private final Path dir;
@@ -127,11 +132,35 @@ public final class ClusterCa {
       Signature signer = Signature.getInstance("Ed25519");
       signer.initSign(key);
       signer.update(unsigned.signedText());
+      Path issued = dir.resolve("issued");
+      String before = Files.exists(issued) ? Files.readString(issued, StandardCharsets.UTF_8) : "";
+      SecretFiles.write(issued, before + node + " " + serial + " " + NodeCredential.b64(pair.getPublic().getEncoded()) + "\n");
       return new NodeCredential(unsigned.node(), serial, unsigned.issued(), unsigned.x25519Public(), publicKey,
           signer.sign(), unsigned.x25519Private(), unsigned.ring());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot issue a credential: " + e.getMessage(), e);
     }
+  }
+
+  /** Each node's X25519 public key from its latest credential, by node name. */
+  public Map<String, PublicKey> publicKeys() throws IOException {
+    Path issued = dir.resolve("issued");
+    Map<String, PublicKey> keys = new LinkedHashMap<>();
+    if (!Files.exists(issued)) {
+      return keys;
+    }
+    for (String line : Files.readAllLines(issued, StandardCharsets.UTF_8)) {
+      String[] f = line.strip().split(" ");
+      if (f.length == 3) {
+        try {
+          keys.put(f[0], KeyFactory.getInstance("X25519")
+              .generatePublic(new java.security.spec.X509EncodedKeySpec(NodeCredential.unb64(f[2]))));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+          throw new IllegalArgumentException(issued + ": the key of " + f[0] + " is damaged: " + e.getMessage(), e);
+        }
+      }
+    }
+    return keys;
   }
 
   /** Whether {@code credential} was issued by this CA. */

@@ -11,10 +11,18 @@ import java.util.function.UnaryOperator;
  */
 public final class TrafficKeys {
   private volatile KeyRing ring;
+  /** The ring's current key, looked up once per ring rather than once per message sent. */
+  private volatile TrafficKey current;
   private final CopyOnWriteArrayList<Consumer<KeyRing>> listeners = new CopyOnWriteArrayList<>();
 
   public TrafficKeys(KeyRing ring) {
     this.ring = Objects.requireNonNull(ring);
+    this.current = ring.current();
+  }
+
+  /** The key to send with now. */
+  public TrafficKey current() {
+    return current;
   }
 
   public KeyRing ring() {
@@ -25,6 +33,7 @@ public final class TrafficKeys {
   public synchronized KeyRing update(UnaryOperator<KeyRing> change) {
     KeyRing next = change.apply(ring);
     ring = next;
+    current = next.current();
     listeners.forEach(l -> l.accept(next));
     return next;
   }

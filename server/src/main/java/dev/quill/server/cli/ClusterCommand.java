@@ -79,6 +79,36 @@ final class ClusterCommand {
     return 0;
   }
 
+  @Command(name = "revoke", description = "Lock a node out of the cluster at once: every other member moves to a new"
+      + " traffic key delivered sealed for it alone, the old keys are retired, and the CA refuses the name from now on.")
+  int revoke(@Mixin DataDirOption d,
+      @picocli.CommandLine.Parameters(paramLabel = "NODE", description = "The node to lock out.") String node,
+      @Option(names = "--ca", required = true, paramLabel = "DIR", description = "The CA directory (cluster init).")
+      java.nio.file.Path caDir) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    dev.quill.security.keys.ClusterCa ca = dev.quill.security.keys.ClusterCa.open(caDir);
+    RemoteAdminOps ops = RemoteAdminOps.connect(d.data).orElseThrow(() -> new IllegalArgumentException(
+        "no running node on " + d.data.toAbsolutePath() + "; revoke through a live member (--data DIR of a running node)"));
+    try (ops) {
+      byte[] raw = dev.quill.security.keys.KeyRing.randomKey();
+      dev.quill.security.keys.KeyRing next = ca.ring().rotate(raw, 0, System.currentTimeMillis()).retireAllButCurrent();
+      int keyId = next.current().id();
+      Map<String, byte[]> sealed = new HashMap<>();
+      for (var e : ca.publicKeys().entrySet()) {
+        if (!e.getKey().equals(node)) {
+          sealed.put(e.getKey(), dev.quill.security.keys.KeySealing.seal(keyId, raw, e.getValue()));
+        }
+      }
+      // The CA first: nodes issued from now on get the new key, and the name is never issued again.
+      ca.revoke(node);
+      ca.saveRing(next);
+      List<String> lines = ops.rekey(node, keyId, sealed);
+      lines.forEach(out::println);
+      out.flush();
+      return lines.stream().allMatch(l -> l.endsWith("installed") || l.endsWith("retired")) ? 0 : 1;
+    }
+  }
+
   @Command(name = "forget", description = "Give a node that is gone for good up: it no longer counts as down, and"
       + " the messages it held are copied again until each has its replicas on live nodes.")
   int forget(@Mixin DataDirOption d, @picocli.CommandLine.Parameters(paramLabel = "NODE",

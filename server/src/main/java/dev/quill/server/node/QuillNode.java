@@ -21,6 +21,7 @@ import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.node.ClusterNode;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.keys.KeyDistribution;
 import dev.quill.cluster.transport.TransportSecurity;
 import dev.quill.security.SecurityEvents;
 import dev.quill.security.keys.NodeCredential;
@@ -95,6 +96,8 @@ public final class QuillNode implements AutoCloseable {
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
   private ReplicaSync catchUp;
+  /** Serves traffic key rotations; null when standalone or with security off. */
+  private KeyDistribution keyDistribution;
   private ProfileReplicas profileReplicas;
   private SyncHints hints;
   private ProtocolServer admin;
@@ -194,6 +197,9 @@ public final class QuillNode implements AutoCloseable {
    * and change notices; then builds the cluster-wide store the mail services use.
    */
   private void startClusterServices(ClusterNode node) {
+    if (node.transport().settings().security() instanceof TransportSecurity.On on) {
+      keyDistribution = keyDistribution(node, on);
+    }
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
     FragmentService storing = new FragmentService(node.rpc(), store);
     AtomicBoolean catchingUp = new AtomicBoolean();
@@ -298,6 +304,25 @@ public final class QuillNode implements AutoCloseable {
     return java.util.Optional.ofNullable(catchUp);
   }
 
+  /** Serves key rotations with this node's X25519 key from its credential (read again: only the ring was kept). */
+  private KeyDistribution keyDistribution(ClusterNode node, TransportSecurity.On on) {
+    try {
+      NodeCredential credential = NodeCredential.read(config.cluster().credentials());
+      return new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(), credential.publicKey());
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Rotates the cluster to key {@code keyId} and locks {@code revoked} out ({@code cluster revoke}). */
+  private List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+    if (keyDistribution == null) {
+      throw new IllegalArgumentException("this node runs without cluster security: there are no keys to rotate");
+    }
+    return keyDistribution.rotate(keyId, sealed, revoked, STATS_TIMEOUT);
+  }
+
   /** Gives {@code gone} up on every member and says, per member, whether it confirmed. */
   private List<String> forget(String gone) {
     List<String> lines = new ArrayList<>();
@@ -369,7 +394,17 @@ public final class QuillNode implements AutoCloseable {
         Duration.ofSeconds(2)), null, new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
         cluster == null ? RebalanceControl.STANDALONE
             : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)),
-        cluster == null ? MemberControl.STANDALONE : this::forget,
+        cluster == null ? MemberControl.STANDALONE : new MemberControl() {
+          @Override
+          public List<String> forget(String node) {
+            return QuillNode.this.forget(node);
+          }
+
+          @Override
+          public List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+            return QuillNode.this.rekey(revoked, keyId, sealed);
+          }
+        },
         users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
