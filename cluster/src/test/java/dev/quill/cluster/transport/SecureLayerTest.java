@@ -106,10 +106,7 @@ class SecureLayerTest {
 
   @Test
   void aReplayedMessage_isDropped_andTheHandlerRunsOnce() throws Exception {
-    tap.record(true);
-    rpc2.call("n1", WHO, "once", TIMEOUT).get();
-    tap.record(false);
-    List<Message> captured = tap.recorded();
+    List<Message> captured = captured("once");
     assertThat(captured).isNotEmpty();
     long replaysBefore = n1.securityCounters().dropped().get(Reason.REPLAY);
     captured.forEach(tap::inject);
@@ -120,10 +117,7 @@ class SecureLayerTest {
 
   @Test
   void aFlippedByte_inThePayloadOrTheHeader_failsTheTag() throws Exception {
-    tap.record(true);
-    rpc2.call("n1", WHO, "original", TIMEOUT).get();
-    tap.record(false);
-    Message sealed = tap.recorded().getFirst();
+    Message sealed = captured("original").getFirst();
     byte[] payload = sealed.getArray().clone();
     payload[payload.length / 2] ^= 0x01;
     tap.inject(WireTap.copy(sealed, payload, header(sealed)));
@@ -159,16 +153,14 @@ class SecureLayerTest {
 
   @Test
   void afterARotation_messagesUnderTheRetiredKey_areRefused_andNewTrafficFlows() throws Exception {
-    tap.record(true);
-    rpc2.call("n1", WHO, "old key", TIMEOUT).get();
-    tap.record(false);
+    List<Message> captured = captured("old key");
     byte[] next = KeyRing.randomKey();
     long now = System.currentTimeMillis();
     for (TrafficKeys keys : List.of(keys1, keys2)) {
       keys.update(ring -> ring.rotate(next, 0, now).retireAllButCurrent());
     }
-    tap.recorded().forEach(tap::inject);
-    assertThat(n1.securityCounters().dropped().get(Reason.RETIRED_KEY)).isEqualTo(tap.recorded().size());
+    captured.forEach(tap::inject);
+    assertThat(n1.securityCounters().dropped().get(Reason.RETIRED_KEY)).isEqualTo(captured.size());
     assertThat(rpc2.call("n1", WHO, "new key", TIMEOUT).get()).isEqualTo("new key");
     assertThat(served).hasValue(2);
   }
@@ -180,6 +172,14 @@ class SecureLayerTest {
         .isInstanceOf(ExecutionException.class);
     assertThat(n1.securityCounters().dropped().get(Reason.REVOKED)).isPositive();
     assertThat(served).hasValue(0);
+  }
+
+  /** The sealed messages n1 received while n2 called it once with {@code text}. */
+  private List<Message> captured(String text) throws Exception {
+    tap.record(true);
+    rpc2.call("n1", WHO, text, TIMEOUT).get();
+    tap.record(false);
+    return tap.recorded();
   }
 
   private void awaitDrop(Reason reason) {

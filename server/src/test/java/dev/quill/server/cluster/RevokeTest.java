@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,18 +28,20 @@ class RevokeTest {
   Path dir;
   private InJvmCluster cluster;
 
+  @BeforeEach
+  void create() {
+    cluster = new InJvmCluster(dir, "revoke");
+  }
+
   @AfterEach
   void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
+    cluster.close();
   }
 
   @Test
   void aRevokedNode_isLockedOut_theOthersMoveToANewKey_andItsNameIsNotIssuedAgain() throws Exception {
     Path ca = dir.resolve("ca");
     assertThat(cli("cluster", "init", "--dir", ca.toString())).isZero();
-    cluster = new InJvmCluster(dir, "revoke");
     QuillNode a = start("a", ca);
     QuillNode b = start("b", ca);
     QuillNode c = start("c", ca);
