@@ -5,6 +5,7 @@ import dev.quill.security.SecurityEvents.Reason;
 import dev.quill.security.Sid;
 import dev.quill.security.keys.TrafficKey;
 import dev.quill.security.keys.TrafficKeys;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -150,14 +151,18 @@ public final class SecureLayer extends Protocol {
     }
     long seq = sequence.incrementAndGet();
     byte[] context = SecureHeader.encode(key.id(), incarnation, seq, policyVersion.getAsLong(), selfBytes, principal.text());
-    ByteArrayDataOutputStream plain = new ByteArrayDataOutputStream(msg.size() + 16);
-    plain.writeShort(msg.getType());
-    msg.writeTo(plain);
+    // The addresses stay out of the sealed bytes (each carries the node name, so they are long to write
+    // and read); they travel in the clear message and are authenticated as AAD instead.
+    Message bare = msg.copy(true, true).setDest(null).setSrc(null);
+    ByteArrayDataOutputStream plain = new ByteArrayDataOutputStream(bare.size() + 16);
+    plain.writeShort(bare.getType());
+    bare.writeTo(plain);
     Cipher cipher = cipher();
     byte[] sealedBytes;
     try {
       cipher.init(Cipher.ENCRYPT_MODE, key.secret(), new GCMParameterSpec(TAG_BITS, nonce(incarnation, seq)));
       cipher.updateAAD(context);
+      cipher.updateAAD(addresses(msg.getDest(), msg.getSrc()));
       sealedBytes = cipher.doFinal(plain.buffer(), 0, plain.position());
     } finally {
       ciphers.offer(cipher);
@@ -166,6 +171,22 @@ public final class SecureLayer extends Protocol {
     outer.setFlag(msg.getFlags(false), false);
     outer.setFlag(msg.getFlags(true), true);
     return outer.putHeader(ID, new SecureHeader(context));
+  }
+
+  /** The destination and sender as AAD: a member's UUID, another address's text (discovery), or nothing. */
+  private static byte[] addresses(Address dest, Address src) {
+    ByteBuffer b = ByteBuffer.allocate(2 * 17 + 2 * 64);
+    for (Address a : new Address[] {dest, src}) {
+      if (a == null) {
+        b.put((byte) 0);
+      } else if (a instanceof org.jgroups.util.UUID uuid) {
+        b.put((byte) 1).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+      } else {
+        byte[] text = a.toString().getBytes(StandardCharsets.UTF_8);
+        b.put((byte) 2).put((byte) Math.min(text.length, 63)).put(text, 0, Math.min(text.length, 63));
+      }
+    }
+    return java.util.Arrays.copyOf(b.array(), b.position());
   }
 
   /** 4 bytes of the run's incarnation, then the 8-byte sequence: unique per sender run under one key. */
@@ -191,7 +212,7 @@ public final class SecureLayer extends Protocol {
 
   @Override
   public Object up(Message msg) {
-    Message inner = open(msg, null);
+    Message inner = open(msg, null, null);
     return inner == null ? null : up_prot.up(inner);
   }
 
@@ -200,7 +221,10 @@ public final class SecureLayer extends Protocol {
     Message[] kept = new Message[batch.size()];
     int n = 0;
     for (Message msg : batch) {
-      Message inner = open(msg, batch.sender());
+      if (msg == null) {
+        continue;
+      }
+      Message inner = open(msg, batch.sender(), batch.dest());
       if (inner != null) {
         kept[n++] = inner;
       }
@@ -213,10 +237,13 @@ public final class SecureLayer extends Protocol {
   }
 
   /** The verified inner message, or null when {@code msg} was dropped (counted, reported, maybe logged). */
-  Message open(Message msg, Address batchSender) {
-    String claimedOrigin = msg.getSrc() != null ? ClusterTransport.nameOf(msg.getSrc()) : "?";
+  Message open(Message msg, Address batchSender, Address batchDest) {
+    String claimedOrigin = "?";
     String claimedPrincipal = "?";
     try {
+      if (msg.getSrc() != null) {
+        claimedOrigin = ClusterTransport.nameOf(msg.getSrc());
+      }
       SecureHeader header = msg.getHeader(ID);
       if (header == null || header.bytes() == null) {
         return drop(Reason.MISSING, claimedOrigin, claimedPrincipal, "no security context");
@@ -239,11 +266,14 @@ public final class SecureLayer extends Protocol {
       if (!msg.hasArray()) {
         return drop(Reason.MALFORMED, claimedOrigin, claimedPrincipal, "no sealed payload");
       }
+      Address src = msg.getSrc() != null ? msg.getSrc() : batchSender;
+      Address dest = msg.getDest() != null ? msg.getDest() : batchDest;
       byte[] plain;
       Cipher cipher = cipher();
       try {
         cipher.init(Cipher.DECRYPT_MODE, key.secret(), new GCMParameterSpec(TAG_BITS, nonce(f.incarnation(), f.sequence())));
         cipher.updateAAD(header.bytes());
+        cipher.updateAAD(addresses(dest, src));
         plain = cipher.doFinal(msg.getArray(), msg.getOffset(), msg.getLength());
       } catch (AEADBadTagException e) {
         return drop(Reason.BAD_TAG, claimedOrigin, claimedPrincipal, "tag does not verify (changed in transit, or another key)");
@@ -255,19 +285,19 @@ public final class SecureLayer extends Protocol {
         ByteArrayDataInputStream in = new ByteArrayDataInputStream(plain);
         inner = MessageFactory.create(in.readShort());
         inner.readFrom(in);
+        inner.setDest(dest).setSrc(src);
       } catch (Exception e) {
         return drop(Reason.MALFORMED, claimedOrigin, claimedPrincipal, "inner message does not parse: " + e);
       }
-      Address src = inner.getSrc();
-      if (src == null || !f.origin().equals(ClusterTransport.nameOf(src))
-          || (batchSender != null && !batchSender.equals(src))) {
+      if (src == null || !f.origin().equals(ClusterTransport.nameOf(src))) {
         return drop(Reason.FORGED_ORIGIN, claimedOrigin, claimedPrincipal, "sealed by " + src + ", not by " + f.origin());
       }
       Sid principal = principal(f.principal());
       if (principal == null) {
         return drop(Reason.MALFORMED, claimedOrigin, claimedPrincipal, "principal is not a security identifier");
       }
-      if (!principal.node().equals(f.origin())) {
+      // SIDs are lower-cased; node names keep their case.
+      if (!principal.node().equals(f.origin().toLowerCase(java.util.Locale.ROOT))) {
         return drop(Reason.FORGED_SID, claimedOrigin, claimedPrincipal, "a node speaks only for its own principals");
       }
       if (revoked.contains(f.origin())) {
@@ -275,8 +305,8 @@ public final class SecureLayer extends Protocol {
       }
       // Discovery is sent to physical (IP) addresses before members know each other; only member
       // addresses name one receiver for sure.
-      if (inner.getDest() instanceof org.jgroups.util.UUID dest && !dest.equals(local_addr)) {
-        return drop(Reason.MISDIRECTED, claimedOrigin, claimedPrincipal, "sent to " + inner.getDest());
+      if (dest instanceof org.jgroups.util.UUID member && !member.equals(local_addr)) {
+        return drop(Reason.MISDIRECTED, claimedOrigin, claimedPrincipal, "sent to " + dest);
       }
       ReplayWindow window = windows.computeIfAbsent(f.origin(), o -> new ReplayWindow());
       if (!window.accept(f.incarnation(), f.sequence())) {

@@ -7,6 +7,7 @@ import dev.quill.security.keys.KeyRing;
 import dev.quill.security.keys.TrafficKeys;
 import java.util.ArrayList;
 import java.util.List;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -78,6 +79,17 @@ class SecureLayerProperties {
     receiver.up(sealed);
     assertThat(above.messages).hasSize(1);
     assertThat(above.messages.getFirst().<byte[]>getArray()).isEqualTo(body);
+  }
+
+  @Example
+  void aNodeWhoseNameHasCapitals_speaksForItsOwnLowerCasedSid() {
+    Address upper = ClusterTransport.newAddress("Mx2");
+    Recorder wire = new Recorder();
+    SecureLayer sender = layer("Mx2", upper, new Recorder(), wire);
+    sender.down(new BytesMessage(N1, new byte[] {1, 2, 3}));
+    Recorder above = new Recorder();
+    layer("n1", N1, above, new Recorder()).up(wire.messages.getFirst());
+    assertThat(above.messages).hasSize(1);
   }
 
   private static SecureLayer layer(String name, Address address, Protocol above, Protocol below) {
