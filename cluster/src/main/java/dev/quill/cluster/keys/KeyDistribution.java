@@ -6,7 +6,6 @@ import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.cluster.transport.ClusterTransport;
-import dev.quill.cluster.transport.SecureLayer;
 import dev.quill.security.keys.KeySealing;
 import dev.quill.security.keys.TrafficKey;
 import dev.quill.security.keys.TrafficKeys;

@@ -68,8 +68,7 @@ public final class SecureHeader extends Header {
 
   private static String string(ByteBuffer b) {
     int length = Short.toUnsignedInt(b.getShort());
-    String s = new String(bytes(b, length), StandardCharsets.UTF_8);
-    return s;
+    return new String(bytes(b, length), StandardCharsets.UTF_8);
   }
 
   private static byte[] bytes(ByteBuffer b, int length) {
