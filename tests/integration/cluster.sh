@@ -29,11 +29,15 @@ for n in n1 n2 n3; do
   export "QUILL_${n^^}_SMTP=${smtp[$n]}" "QUILL_${n^^}_POP=${pop[$n]}" "QUILL_${n^^}_IMAP=${imap[$n]}"
 done
 
+# The cluster's CA and each node's credential, as an operator makes them (the security layer is on).
+"$quill" cluster init --dir "$work/ca" >/dev/null
+for n in n1 n2 n3; do "$quill" cluster add-node "$n" --ca "$work/ca" --out "$work/$n.credential" >/dev/null; done
+
 start() { # start NODE [SEEDS]
   local n="$1" seeds="${2:-}"
   local args=(serve --data "$work/$n" --node-name "$n" --cluster-port "${cport[$n]}" --cluster-bind 127.0.0.1
     --cluster-name "itest-$$" --smtp-port "${smtp[$n]}" --submission-port 0 --pop3-port "${pop[$n]}"
-    --imap-port "${imap[$n]}")
+    --imap-port "${imap[$n]}" --cluster-credentials "$work/$n.credential")
   [ -n "$seeds" ] && args+=(--join "$seeds")
   "$quill" "${args[@]}" >>"$work/$n.log" 2>&1 &
   pid[$n]=$!

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "quill bench", mixinStandardHelpOptions = true, version = "quill-bench 0.1.0",
     description = "Load generators for Quill and its peers (Postfix, Dovecot). See docs/BENCHMARKS.md.",
     subcommands = {SmtpBench.class, Pop3Bench.class, ImapBench.class, IdleBench.class, ReconstructionBench.class,
-        ChaosBench.class,
+        ChaosBench.class, SecurityBench.class,
         CommandLine.HelpCommand.class})
 public final class BenchCli implements Runnable {
   @Override

@@ -143,6 +143,38 @@ final class ChaosNodes implements AutoCloseable {
     awaitMembers(nodes.size(), within);
   }
 
+  /**
+   * The node's credential, issued once per run by the run's own cluster CA through the CLI
+   * ({@code cluster init}, {@code cluster add-node}), as an operator would: the nodes run with the
+   * security layer on.
+   */
+  private Path credential(Node node) throws IOException {
+    Path ca = work.resolve("ca");
+    Path file = work.resolve(node.name + ".credential");
+    if (!Files.exists(ca.resolve("ca.key"))) {
+      cli("cluster", "init", "--dir", ca.toString());
+    }
+    if (!Files.exists(file)) {
+      cli("cluster", "add-node", node.name, "--ca", ca.toString(), "--out", file.toString());
+    }
+    return file;
+  }
+
+  private void cli(String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(java, "-jar", serverJar.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (p.waitFor() != 0) {
+        throw new IOException(String.join(" ", args) + " failed: " + out);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted: " + String.join(" ", args), e);
+    }
+  }
+
   /** Starts (or restarts) {@code node}'s JVM on its data directory; returns at once. */
   void launch(Node node) throws IOException {
     if (closed.get()) {
@@ -155,7 +187,7 @@ final class ChaosNodes implements AutoCloseable {
         "--cluster-port", String.valueOf(node.cluster), "--cluster-bind", node.host, "--cluster-name", clusterName,
         "--smtp-port", String.valueOf(node.smtp), "--submission-port", "0", "--pop3-port", "0",
         "--imap-port", String.valueOf(node.imap), "--replicas", String.valueOf(replicas), "--join",
-        String.join(",", seeds)));
+        String.join(",", seeds), "--cluster-credentials", credential(node).toString()));
     if (node.clockOffsetMillis != 0) {
       Path config = work.resolve(node.name + ".toml");
       Files.writeString(config, "[cluster]\nclock_offset_for_testing = " + node.clockOffsetMillis + "\n");

@@ -9,6 +9,9 @@ import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
 import dev.quill.cluster.transport.ClusterTransport;
 import dev.quill.cluster.transport.HostPort;
+import dev.quill.cluster.transport.TransportSecurity;
+import dev.quill.security.keys.KeyRing;
+import dev.quill.security.keys.TrafficKeys;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.store.DeliveryResult;
 import dev.quill.store.RocksMailStore;
@@ -77,6 +80,8 @@ final class ReconstructionBench implements Callable<Integer> {
 
   /** Deliveries in flight per store while filling: enough for group commit to share each sync. */
   private static final int FILL_WINDOW = 16;
+  /** The in-process nodes' shared cluster key: they run with the security layer on, as real nodes do. */
+  private final KeyRing keys = KeyRing.generate();
 
   private record Node(String name, RocksMailStore store, ClusterTransport transport, RpcEndpoint rpc, ManagerService managers,
       ManagerClient client) implements AutoCloseable {
@@ -260,7 +265,8 @@ final class ReconstructionBench implements Callable<Integer> {
   private Node start(String name, RocksMailStore store, List<Integer> ports) throws ClusterException, IOException {
     int port = freePort();
     List<HostPort> seeds = ports.stream().map(p -> new HostPort("127.0.0.1", p)).toList();
-    ClusterTransport transport = ClusterTransport.start(ClusterSettings.of("reconstruction", name, "127.0.0.1", port, seeds));
+    ClusterTransport transport = ClusterTransport.start(ClusterSettings.of("reconstruction", name, "127.0.0.1", port, seeds)
+        .withSecurity(new TransportSecurity.On(new TrafficKeys(keys))));
     ports.add(port);
     RpcEndpoint rpc = new RpcEndpoint(transport, false);
     ManagerService managers = new ManagerService(name, rpc, store, buckets, Clock.systemUTC());
@@ -298,7 +304,8 @@ final class ReconstructionBench implements Callable<Integer> {
     throw new IllegalStateException("mail maps not complete within " + timeoutSeconds + " s");
   }
 
-  private static int freePort() throws IOException {
+  /** A loopback port that was free a moment ago, with port + 100 (FD_SOCK2's) in range. */
+  static int freePort() throws IOException {
     while (true) {
       try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         int port = s.getLocalPort();

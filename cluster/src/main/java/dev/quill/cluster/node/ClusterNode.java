@@ -184,6 +184,11 @@ public final class ClusterNode implements AutoCloseable {
     return gossip.table();
   }
 
+  /** The node's transport: its security layer's counters, policy version source and revocations. */
+  public ClusterTransport transport() {
+    return transport;
+  }
+
   /** The endpoint the node's services register their message types on. */
   public RpcEndpoint rpc() {
     return rpc;

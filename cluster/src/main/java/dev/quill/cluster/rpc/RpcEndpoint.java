@@ -3,6 +3,8 @@ package dev.quill.cluster.rpc;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterTransport;
 import dev.quill.cluster.transport.ClusterView;
+import dev.quill.security.Principals;
+import dev.quill.security.Sid;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * handler sees it; an unknown type, unknown version, undecodable request or failing handler is
  * answered with an error frame that fails the caller's future with a {@link RpcException}. Calls
  * time out, and fail at once when the callee leaves the view.
+ *
+ * <p>Principals: a request travels for the principal its caller works for, and its handler runs with
+ * {@link Principals} bound to the principal the receiving transport verified, so the handler (and
+ * what it calls on this node) acts for the remote caller. Answers travel as the answering node.
  */
 public final class RpcEndpoint implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcEndpoint.class);
@@ -141,7 +147,7 @@ public final class RpcEndpoint implements AutoCloseable {
     });
     callsSent.incrementAndGet();
     if (node.equals(self)) {
-      dispatchLocally(frame);
+      dispatchLocally(Principals.currentOr(transport.nodeSid()), frame);
     } else if (!transport.view().contains(node)) {
       future.completeExceptionally(new RpcException(RpcException.Code.NOT_A_MEMBER,
           node + " is not in view " + transport.view().id()));
@@ -203,7 +209,7 @@ public final class RpcEndpoint implements AutoCloseable {
   // ---------------------------------------------------------------- receiving
 
   /** Entry point for every frame from the transport, and for frames this node sends itself. */
-  private void receive(String from, byte[] buffer, int offset, int length) {
+  private void receive(String from, Sid principal, byte[] buffer, int offset, int length) {
     Frame frame;
     try {
       frame = Frame.decode(buffer, offset, length);
@@ -212,13 +218,13 @@ public final class RpcEndpoint implements AutoCloseable {
       return;
     }
     switch (frame.kind()) {
-      case REQUEST, NOTICE -> submit(() -> serve(from, frame));
+      case REQUEST, NOTICE -> submit(() -> Principals.runAs(principal, () -> serve(from, frame)));
       case RESPONSE, ERROR -> answer(from, frame);
     }
   }
 
-  private void dispatchLocally(byte[] frame) {
-    submit(() -> receive(self, frame, 0, frame.length));
+  private void dispatchLocally(Sid principal, byte[] frame) {
+    submit(() -> receive(self, principal, frame, 0, frame.length));
   }
 
   private void submit(Runnable task) {
@@ -300,11 +306,11 @@ public final class RpcEndpoint implements AutoCloseable {
   private void reply(String to, Frame frame) {
     byte[] bytes = frame.encode();
     if (to.equals(self)) {
-      receive(self, bytes, 0, bytes.length);
+      receive(self, transport.nodeSid(), bytes, 0, bytes.length);
       return;
     }
     try {
-      transport.send(to, bytes);
+      transport.send(to, transport.nodeSid(), bytes);
     } catch (ClusterException e) {
       // The caller left; its own side fails the call on the view change.
       log.debug("{} --> {}: answer not sent: {}", self, to, e.getMessage());

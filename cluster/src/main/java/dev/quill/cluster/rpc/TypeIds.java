@@ -116,6 +116,10 @@ public final class TypeIds {
   public static final int POLICY_INSTALL = 321;
   /** The policy a member holds: its version and text, to the security server after a view change. */
   public static final int POLICY_FETCH = 322;
+  /** Installs a new traffic key, sealed for the receiving node, and names a revoked node ({@code cluster revoke}). */
+  public static final int KEY_INSTALL = 310;
+  /** Retires every traffic key but the current one, once every member has the new key. */
+  public static final int KEY_RETIRE = 311;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

@@ -16,10 +16,17 @@ import java.util.Objects;
  *     each seed; 0 means exactly the configured port (a node listening elsewhere would not be found)
  * @param seeds nodes asked at start-up (TCPPING); empty means "form a cluster of one unless found"
  * @param timeouts failure detection and merge timing
+ * @param security whether every message is sealed and verified ({@link SecureLayer}); off unless given
  */
 public record ClusterSettings(
     String clusterName, String nodeName, String bindHost, int bindPort, int portRange, List<HostPort> seeds,
-    Timeouts timeouts) {
+    Timeouts timeouts, TransportSecurity security) {
+
+  /** Settings without the security layer (set it with {@link #withSecurity}). */
+  public ClusterSettings(String clusterName, String nodeName, String bindHost, int bindPort, int portRange,
+      List<HostPort> seeds, Timeouts timeouts) {
+    this(clusterName, nodeName, bindHost, bindPort, portRange, seeds, timeouts, TransportSecurity.off());
+  }
 
   public ClusterSettings {
     requireName("cluster name", clusterName);
@@ -33,6 +40,7 @@ public record ClusterSettings(
     }
     seeds = List.copyOf(seeds);
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(security, "security");
   }
 
   /** Settings with production timing and an exact port. */
@@ -43,7 +51,12 @@ public record ClusterSettings(
 
   /** A copy with other timing (tests shorten everything). */
   public ClusterSettings withTimeouts(Timeouts other) {
-    return new ClusterSettings(clusterName, nodeName, bindHost, bindPort, portRange, seeds, other);
+    return new ClusterSettings(clusterName, nodeName, bindHost, bindPort, portRange, seeds, other, security);
+  }
+
+  /** A copy with the security layer set as {@code other}. */
+  public ClusterSettings withSecurity(TransportSecurity other) {
+    return new ClusterSettings(clusterName, nodeName, bindHost, bindPort, portRange, seeds, timeouts, other);
   }
 
   private static void requireName(String what, String name) {

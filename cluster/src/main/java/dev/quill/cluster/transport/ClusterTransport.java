@@ -15,6 +15,10 @@ import org.jgroups.JChannel;
 import org.jgroups.Message;
 import org.jgroups.Receiver;
 import org.jgroups.View;
+import dev.quill.security.Principals;
+import dev.quill.security.Sid;
+import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.jgroups.util.ExtendedUUID;
 import org.jgroups.util.NameCache;
 import org.slf4j.Logger;
@@ -28,12 +32,17 @@ import org.slf4j.LoggerFactory;
  * restart) stay inside. The JGroups logical name is the node name, so a node's address maps back
  * to its name in every view. View listeners run one at a time, in view order, on a virtual thread
  * of their own, so a slow listener never holds up JGroups' view installation.
+ *
+ * <p>Every frame sent carries the principal the sending thread works for ({@link Principals}), and
+ * every frame received is handed up with the principal the security layer verified (when the
+ * layer is off, the one the sender named).
  */
 public final class ClusterTransport implements AutoCloseable {
   /** The key under which a member's address carries its node name. */
   private static final String NAME_KEY = "quill-node";
 
   static {
+    SecureLayer.registerTypes();
     // JGroups prints addresses in its own logs and view ids; show the node name, not the key-value map.
     ExtendedUUID.setPrintFunction(address -> address.keyExists(NAME_KEY)
         ? new String(address.get(NAME_KEY), StandardCharsets.UTF_8) : address.toStringLong());
@@ -50,6 +59,10 @@ public final class ClusterTransport implements AutoCloseable {
       Executors.newSingleThreadExecutor(Thread.ofVirtual().name("quill-cluster-view").factory());
   private final List<ViewSubscriber> subscribers = new CopyOnWriteArrayList<>();
   private volatile Members members;
+  private final Sid nodeSid;
+  private final PrincipalHeader nodePrincipal;
+  /** Null when the security layer is off. */
+  private final SecureLayer secure;
   /** Null until the RPC endpoint listens; frames arriving before are kept in {@link #early}. */
   private volatile FrameListener frames;
   /** Frames that arrived before a listener was set (a request from a faster peer while this node starts). */
@@ -59,6 +72,9 @@ public final class ClusterTransport implements AutoCloseable {
   private ClusterTransport(ClusterSettings settings, JChannel channel) {
     this.settings = settings;
     this.channel = channel;
+    this.nodeSid = Sid.node(settings.nodeName());
+    this.nodePrincipal = new PrincipalHeader(nodeSid);
+    this.secure = channel.getProtocolStack().findProtocol(SecureLayer.class);
     this.members = new Members(
         new ClusterView("", 0, List.of(settings.nodeName()), settings.nodeName()), Map.of());
   }
@@ -73,6 +89,10 @@ public final class ClusterTransport implements AutoCloseable {
       channel = new JChannel(JGroupsStack.build(settings));
     } catch (Exception e) {
       throw new ClusterException("cannot build the cluster stack: " + e.getMessage(), e);
+    }
+    if (settings.security() instanceof TransportSecurity.Off) {
+      log.warn("{}: cluster security is OFF: messages between nodes travel in clear and unauthenticated;"
+          + " use this only to measure its cost (set [cluster] security = \"on\" with credentials)", settings.nodeName());
     }
     channel.name(settings.nodeName());
     // The name travels inside the address itself, so every view names every member at once; the
@@ -129,6 +149,11 @@ public final class ClusterTransport implements AutoCloseable {
     return settings;
   }
 
+  /** The channel, for tests that put a protocol of their own into the stack. */
+  JChannel channel() {
+    return channel;
+  }
+
   /** The view installed last. */
   public ClusterView view() {
     return members.view();
@@ -152,37 +177,86 @@ public final class ClusterTransport implements AutoCloseable {
   public void setFrameListener(FrameListener listener) {
     synchronized (early) {
       for (Object[] f : early) {
-        deliver(listener, (String) f[0], (byte[]) f[1], (int) f[2], (int) f[3]);
+        deliver(listener, (String) f[0], (Sid) f[4], (byte[]) f[1], (int) f[2], (int) f[3]);
       }
       early.clear();
       this.frames = listener;
     }
   }
 
-  private void deliver(FrameListener listener, String from, byte[] buffer, int offset, int length) {
+  private void deliver(FrameListener listener, String from, Sid principal, byte[] buffer, int offset, int length) {
     try {
-      listener.onFrame(from, buffer, offset, length);
+      listener.onFrame(from, principal, buffer, offset, length);
     } catch (RuntimeException e) {
       // A listener bug must not reach JGroups' receiver thread, which would drop the rest of a batch.
       log.error("{} <-- {}: frame listener failed", nodeName(), from, e);
     }
   }
 
-  /** Sends {@code frame} to the member named {@code node}; the array must not change afterwards. */
+  /**
+   * Sends {@code frame} to the member named {@code node} for the principal the calling thread works
+   * for ({@link #currentPrincipal}); the array must not change afterwards.
+   */
   public void send(String node, byte[] frame) throws ClusterException {
+    send(node, currentPrincipal(), frame);
+  }
+
+  /** Sends {@code frame} to {@code node} for {@code principal}, which must be one of this node's. */
+  public void send(String node, Sid principal, byte[] frame) throws ClusterException {
     Address target = members.addresses().get(node);
     if (target == null) {
       throw new ClusterException(node + " is not a member of view " + view().id());
     }
-    transmit(new BytesMessage(target, frame));
+    transmit(new BytesMessage(target, frame), principal);
   }
 
-  /** Sends {@code frame} to every other member. */
+  /** Sends {@code frame} to every other member, for the principal the calling thread works for. */
   public void broadcast(byte[] frame) throws ClusterException {
-    transmit(new BytesMessage(null, frame));
+    transmit(new BytesMessage(null, frame), currentPrincipal());
   }
 
-  private void transmit(Message message) throws ClusterException {
+  /**
+   * The principal bound to the calling thread if it is one of this node's, else the node itself: a
+   * node speaks only for its own principals (receivers drop anything else as forged), so a request
+   * made while serving another node's principal goes out as this node.
+   */
+  public Sid currentPrincipal() {
+    Sid bound = Principals.currentOr(nodeSid);
+    return bound.node().equals(nodeSid.node()) ? bound : nodeSid;
+  }
+
+  /** This node's own SID. */
+  public Sid nodeSid() {
+    return nodeSid;
+  }
+
+  /** The security layer's counts; all zero and {@code enabled = false} when it is off. */
+  public SecurityCounters securityCounters() {
+    if (secure == null) {
+      Map<dev.quill.security.SecurityEvents.Reason, Long> none = new java.util.EnumMap<>(
+          dev.quill.security.SecurityEvents.Reason.class);
+      for (var r : dev.quill.security.SecurityEvents.Reason.values()) {
+        none.put(r, 0L);
+      }
+      return new SecurityCounters(false, 0, 0, none);
+    }
+    return secure.counters();
+  }
+
+  /** The security layer, empty when it is off: policy version source, revocation. */
+  public Optional<SecureLayer> securityLayer() {
+    return Optional.ofNullable(secure);
+  }
+
+  /** Where the policy version stamped on every message comes from; ignored when the layer is off. */
+  public void policyVersion(LongSupplier version) {
+    if (secure != null) {
+      secure.policyVersion(version);
+    }
+  }
+
+  private void transmit(Message message, Sid principal) throws ClusterException {
+    message.putHeader(PrincipalHeader.MAGIC, principal.equals(nodeSid) ? nodePrincipal : new PrincipalHeader(principal));
     try {
       channel.send(message);
     } catch (Exception e) {
@@ -282,16 +356,20 @@ public final class ClusterTransport implements AutoCloseable {
         return;
       }
       String from = nameOf(message.getSrc());
+      Sid principal = principalOf(message, from);
+      if (principal == null) {
+        return;
+      }
       FrameListener listener = frames;
       if (listener != null) { // the usual case: no lock once the endpoint listens
-        deliver(listener, from, message.getArray(), message.getOffset(), message.getLength());
+        deliver(listener, from, principal, message.getArray(), message.getOffset(), message.getLength());
         return;
       }
       synchronized (early) {
         listener = frames;
         if (listener == null) {
           if (early.size() < MAX_EARLY_FRAMES) {
-            early.add(new Object[] {from, message.getArray(), message.getOffset(), message.getLength()});
+            early.add(new Object[] {from, message.getArray(), message.getOffset(), message.getLength(), principal});
           } else {
             log.warn("{} <-- {}: dropped a frame, {} already wait for this node's services to start", nodeName(), from,
                 MAX_EARLY_FRAMES);
@@ -299,7 +377,19 @@ public final class ClusterTransport implements AutoCloseable {
           return;
         }
       }
-      deliver(listener, from, message.getArray(), message.getOffset(), message.getLength());
+      deliver(listener, from, principal, message.getArray(), message.getOffset(), message.getLength());
+    }
+
+    /** The verified (layer on) or named (layer off) principal; the node itself for a peer that names none. */
+    private Sid principalOf(Message message, String from) {
+      PrincipalHeader header = message.getHeader(PrincipalHeader.MAGIC);
+      try {
+        return header != null ? header.principal() : Sid.node(from);
+      } catch (IllegalArgumentException e) {
+        log.warn("{} <-- {}: dropped a frame whose principal is not a security identifier: {}", nodeName(), from,
+            e.getMessage());
+        return null;
+      }
     }
   }
 }

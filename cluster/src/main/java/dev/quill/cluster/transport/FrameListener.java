@@ -1,5 +1,7 @@
 package dev.quill.cluster.transport;
 
+import dev.quill.security.Sid;
+
 /**
  * Receives the payload of every message another node sent to this one.
  *
@@ -8,5 +10,9 @@ package dev.quill.cluster.transport;
  */
 @FunctionalInterface
 public interface FrameListener {
-  void onFrame(String from, byte[] buffer, int offset, int length);
+  /**
+   * @param from the sending node's name
+   * @param principal the principal the frame was sent for, verified by the security layer (when on)
+   */
+  void onFrame(String from, Sid principal, byte[] buffer, int offset, int length);
 }

@@ -27,6 +27,8 @@ import org.jgroups.stack.Protocol;
  * <p>Bottom to top, each layer has one job:
  * <ul>
  *   <li>TCP: the transport; one connection per peer, works where multicast does not (clouds, containers)
+ *   <li>SecureLayer (when security is on): seals every message that leaves and verifies every one that
+ *       arrives, so that everything above — discovery included — is confidential and authenticated
  *   <li>TCPPING: discovery from the seed list (plus this node, so that a restarted seed finds its peers)
  *   <li>MERGE3: finds and merges partitions that healed (two coordinators that see each other)
  *   <li>FD_SOCK2: notices a crashed process at once (its failure-detection socket closes)
@@ -83,7 +85,14 @@ final class JGroupsStack {
         // JGroups prints a banner with the local address to stdout by default; the node logs instead.
         .printLocalAddress(false);
 
-    return List.of(tcp, ping, merge, sockets, heartbeats, verify, new NAKACK2(), new UNICAST3(),
-        new STABLE(), gms, new MFC(), new UFC(), new FRAG4());
+    List<Protocol> stack = new ArrayList<>(List.of(tcp));
+    if (settings.security() instanceof TransportSecurity.On on) {
+      SecureLayer secure = new SecureLayer(settings.nodeName(), on.keys(), on.events());
+      on.revoked().forEach(secure::revoke);
+      stack.add(secure);
+    }
+    stack.addAll(List.of(ping, merge, sockets, heartbeats, verify, new NAKACK2(), new UNICAST3(),
+        new STABLE(), gms, new MFC(), new UFC(), new FRAG4()));
+    return stack;
   }
 }

@@ -43,7 +43,8 @@ class ClusterNodeTest {
     int port = TestNodes.freePort();
     List<HostPort> seeds = ports.stream().map(p -> new HostPort(TestNodes.HOST, p)).toList();
     ClusterNode node = ClusterNode.start(
-        ClusterSettings.of("node-test", name, TestNodes.HOST, port, seeds).withTimeouts(TestNodes.FAST),
+        ClusterSettings.of("node-test", name, TestNodes.HOST, port, seeds).withTimeouts(TestNodes.FAST)
+            .withSecurity(TestNodes.security()),
         BUCKETS, () -> diskQueue, stats, membersFile, n -> { });
     ports.add(port);
     started.add(node);

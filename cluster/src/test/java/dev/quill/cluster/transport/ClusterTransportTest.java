@@ -47,7 +47,7 @@ class ClusterTransportTest {
       }
       Thread.sleep(300); // let them arrive while n2 has no listener (the point of the test)
       List<Integer> got = new CopyOnWriteArrayList<>();
-      n2.setFrameListener((from, buffer, offset, length) -> got.add((int) buffer[offset]));
+      n2.setFrameListener((from, principal, buffer, offset, length) -> got.add((int) buffer[offset]));
       n1.send("n2", new byte[] {50});
       await().atMost(Duration.ofSeconds(5)).until(() -> got.size() == 51);
       assertThat(got).isEqualTo(java.util.stream.IntStream.rangeClosed(0, 50).boxed().toList());

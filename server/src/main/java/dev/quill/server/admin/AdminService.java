@@ -158,6 +158,12 @@ public final class AdminService implements ConnectionHandler {
       case "cluster.rebalance" -> JSON.valueToTree(rebalance.start(req.path("target").asText(null)));
       case "cluster.rebalance.status" -> JSON.valueToTree(rebalance.status(req.path("run").asText("")));
       case "cluster.forget" -> JSON.valueToTree(members.forget(req.path("node").asText("")));
+      case "cluster.rekey" -> {
+        Map<String, byte[]> sealed = new java.util.LinkedHashMap<>();
+        req.path("sealed").properties().forEach(e -> sealed.put(e.getKey(),
+            java.util.Base64.getDecoder().decode(e.getValue().asText())));
+        yield JSON.valueToTree(members.rekey(req.path("revoked").asText(""), req.path("key").asInt(), sealed));
+      }
       case "debug.fragments" -> {
         List<String> users = new ArrayList<>();
         req.path("users").forEach(u -> users.add(u.asText()));

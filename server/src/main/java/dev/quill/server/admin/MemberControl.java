@@ -1,6 +1,7 @@
 package dev.quill.server.admin;
 
 import java.util.List;
+import java.util.Map;
 
 /** What the admin channel asks of the cluster about its members: give one up for good ({@code cluster forget}). */
 public interface MemberControl {
@@ -18,4 +19,14 @@ public interface MemberControl {
    * @throws IllegalArgumentException when {@code node} is live
    */
   List<String> forget(String node);
+
+  /**
+   * Moves every member but {@code revoked} to traffic key {@code keyId} ({@code sealed} holds it
+   * sealed for each member), then retires the old keys ({@code cluster revoke}).
+   *
+   * @return one line per member and round
+   */
+  default List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+    throw new IllegalArgumentException("rotating keys needs a cluster with security on: this node has neither");
+  }
 }

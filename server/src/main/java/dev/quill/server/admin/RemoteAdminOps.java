@@ -155,6 +155,16 @@ public final class RemoteAdminOps implements AdminOps {
     return lines;
   }
 
+  /** Rotates the cluster to key {@code keyId} sealed per member, locking {@code revoked} out; a line per member. */
+  public List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+    ObjectNode args = args().put("revoked", revoked).put("key", keyId);
+    ObjectNode keys = args.putObject("sealed");
+    sealed.forEach((node, bytes) -> keys.put(node, java.util.Base64.getEncoder().encodeToString(bytes)));
+    List<String> lines = new ArrayList<>();
+    call("cluster.rekey", args).forEach(n -> lines.add(n.asText()));
+    return lines;
+  }
+
   /** What the running node's own store holds of {@code users} (of every user it holds anything of when empty). */
   public LocalFragments localFragments(List<String> users) {
     ObjectNode args = args();

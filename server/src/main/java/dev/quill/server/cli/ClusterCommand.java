@@ -48,6 +48,67 @@ final class ClusterCommand {
     }
   }
 
+  @Command(name = "init", description = "Create the cluster's certificate authority and first traffic key in DIR"
+      + " (keep DIR off the nodes; files are readable by their owner only).")
+  int init(@Option(names = "--dir", required = true, paramLabel = "DIR", description = "Where the CA is created.")
+      java.nio.file.Path dir) throws Exception {
+    dev.quill.security.keys.ClusterCa.init(dir);
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("cluster CA and traffic key 1 created in " + dir.toAbsolutePath() + "; issue each node's credential"
+        + " with ./quill cluster add-node NAME --ca " + dir + " --out FILE");
+    out.flush();
+    return 0;
+  }
+
+  @Command(name = "add-node", description = "Issue a node's credential: its name and key signed by the cluster CA,"
+      + " with the cluster's current traffic keys (file mode 0600; give it to that node only).")
+  int addNode(@picocli.CommandLine.Parameters(paramLabel = "NAME", description = "The node's name (--node-name).")
+      String name,
+      @Option(names = "--ca", required = true, paramLabel = "DIR", description = "The CA directory (cluster init).")
+      java.nio.file.Path ca,
+      @Option(names = "--out", required = true, paramLabel = "FILE", description = "The credential file to write.")
+      java.nio.file.Path file) throws Exception {
+    dev.quill.server.config.NodeConfig.Cluster.checkName(name);
+    dev.quill.security.keys.NodeCredential credential =
+        dev.quill.security.keys.ClusterCa.open(ca).issue(name, java.time.Clock.systemUTC());
+    credential.write(file);
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("credential " + credential.serial() + " for " + name + " written to " + file.toAbsolutePath()
+        + "; start the node with [cluster] credentials = \"" + file + "\" (or --cluster-credentials)");
+    out.flush();
+    return 0;
+  }
+
+  @Command(name = "revoke", description = "Lock a node out of the cluster at once: every other member moves to a new"
+      + " traffic key delivered sealed for it alone, the old keys are retired, and the CA refuses the name from now on.")
+  int revoke(@Mixin DataDirOption d,
+      @picocli.CommandLine.Parameters(paramLabel = "NODE", description = "The node to lock out.") String node,
+      @Option(names = "--ca", required = true, paramLabel = "DIR", description = "The CA directory (cluster init).")
+      java.nio.file.Path caDir) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    dev.quill.security.keys.ClusterCa ca = dev.quill.security.keys.ClusterCa.open(caDir);
+    RemoteAdminOps ops = RemoteAdminOps.connect(d.data).orElseThrow(() -> new IllegalArgumentException(
+        "no running node on " + d.data.toAbsolutePath() + "; revoke through a live member (--data DIR of a running node)"));
+    try (ops) {
+      byte[] raw = dev.quill.security.keys.KeyRing.randomKey();
+      dev.quill.security.keys.KeyRing next = ca.ring().rotate(raw, 0, System.currentTimeMillis()).retireAllButCurrent();
+      int keyId = next.current().id();
+      Map<String, byte[]> sealed = new HashMap<>();
+      for (var e : ca.publicKeys().entrySet()) {
+        if (!e.getKey().equals(node)) {
+          sealed.put(e.getKey(), dev.quill.security.keys.KeySealing.seal(keyId, raw, e.getValue()));
+        }
+      }
+      // The CA first: nodes issued from now on get the new key, and the name is never issued again.
+      ca.revoke(node);
+      ca.saveRing(next);
+      List<String> lines = ops.rekey(node, keyId, sealed);
+      lines.forEach(out::println);
+      out.flush();
+      return lines.stream().allMatch(l -> l.endsWith("installed") || l.endsWith("retired")) ? 0 : 1;
+    }
+  }
+
   @Command(name = "forget", description = "Give a node that is gone for good up: it no longer counts as down, and"
       + " the messages it held are copied again until each has its replicas on live nodes.")
   int forget(@Mixin DataDirOption d, @picocli.CommandLine.Parameters(paramLabel = "NODE",

@@ -71,6 +71,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Copies that must be durable before a write is acknowledged; fewer reachable: 451 (default: 2, at most R).")
   Integer minDurableReplicas;
 
+  @Option(names = "--cluster-credentials", paramLabel = "FILE",
+      description = "This node's credential file, from ./quill cluster add-node (config: [cluster] credentials).")
+  java.nio.file.Path clusterCredentials;
+
   /** The configuration these flags describe. */
   NodeConfig resolve() {
     NodeConfig c = NodeConfig.defaults();
@@ -113,6 +117,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (join != null) {
       k = k.withJoin(flag("--join", NodeConfig.Cluster::parseJoin, join));
+    }
+    if (clusterCredentials != null) {
+      k = k.withCredentials(clusterCredentials);
     }
     if (clusterName != null) {
       k = k.withName(flag("--cluster-name", NodeConfig.Cluster::checkName, clusterName));

@@ -33,7 +33,8 @@ public final class ConfigLoader {
       "tls", Set.of("certificate", "private_key"),
       "store", Set.of("min_free_space"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
-          "min_durable_replicas", "anti_entropy_interval", "tombstone_grace", "clock_offset_for_testing"),
+          "min_durable_replicas", "anti_entropy_interval", "tombstone_grace", "clock_offset_for_testing", "security",
+          "credentials"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -137,7 +138,19 @@ public final class ConfigLoader {
         integer("cluster", "clock_offset_for_testing", c.clockOffsetMillis(), -MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET,
             "milliseconds, for fault injection only"),
         duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()),
-        duration("cluster", "tombstone_grace", c.tombstoneGrace()));
+        duration("cluster", "tombstone_grace", c.tombstoneGrace()),
+        onOff("cluster", "security", c.security()),
+        path("cluster", "credentials", c.credentials()));
+  }
+
+  /** A switch written {@code "on"} or {@code "off"}. */
+  private boolean onOff(String section, String key, boolean dflt) {
+    String s = str(section, key, dflt ? "on" : "off");
+    return switch (s) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw error(section, key, "expected \"on\" or \"off\", found \"" + s + "\"");
+    };
   }
 
   /** R and the durable floor; the floor defaults to min(its default, R), so that {@code replicas = 1} alone is valid. */

@@ -70,11 +70,14 @@ public record NodeConfig(
    * @param clockOffsetMillis added to the wall clock of the node's hybrid logical clock (clock-skew tests)
    * @param antiEntropyInterval how often copies are swept for missed changes; 0 = never
    * @param tombstoneGrace how old a tombstone must be before it is dropped (once every member has it)
+   * @param security whether inter-node messages are sealed and verified (on by default; off only to measure its cost)
+   * @param credentials the node's credential file from {@code ./quill cluster add-node}; null = none (a
+   *     clustered node with security on then refuses to start)
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
       ClusterSettings.Timeouts timeouts, int spread, Replication replication, long clockOffsetMillis,
-      Duration antiEntropyInterval, Duration tombstoneGrace) {
+      Duration antiEntropyInterval, Duration tombstoneGrace, boolean security, Path credentials) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -132,37 +135,37 @@ public record NodeConfig(
 
     public Cluster withPort(int p) {
       return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     public Cluster withNodeName(String n) {
       return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     public Cluster withBind(String b) {
       return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
       return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication,
-          clockOffsetMillis, antiEntropyInterval, tombstoneGrace);
+          clockOffsetMillis, antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     public Cluster withName(String n) {
       return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     public Cluster withSpread(int n) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication,
-          clockOffsetMillis, antiEntropyInterval, tombstoneGrace);
+          clockOffsetMillis, antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     public Cluster withReplication(Replication r) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     /**
@@ -172,24 +175,36 @@ public record NodeConfig(
      */
     public Cluster withClockOffsetMillis(long millis) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
 
     /** How often each node sweeps its copies for changes missed and messages with too few copies (0: never). */
     public Cluster withAntiEntropyInterval(Duration d) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          d, tombstoneGrace);
+          d, tombstoneGrace, security, credentials);
     }
 
     /** How old a tombstone must be before it is dropped, once every member seen has it. */
     public Cluster withTombstoneGrace(Duration d) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, d);
+          antiEntropyInterval, d, security, credentials);
+    }
+
+    /** The security layer on (the default) or off (cost measurements only). */
+    public Cluster withSecurity(boolean on) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval, tombstoneGrace, on, credentials);
+    }
+
+    /** The node's credential file ({@code ./quill cluster add-node}). */
+    public Cluster withCredentials(Path file) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval, tombstoneGrace, security, file);
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
       return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace);
+          antiEntropyInterval, tombstoneGrace, security, credentials);
     }
   }
 
@@ -207,7 +222,7 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10), Duration.ofDays(1)),
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10), Duration.ofDays(1), true, null),
         new Store(StoreOptions.DEFAULT_MIN_FREE_BYTES));
   }
 

@@ -22,6 +22,11 @@ import dev.quill.cluster.node.ClusterNode;
 import dev.quill.cluster.node.NodeStats;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
+import dev.quill.cluster.keys.KeyDistribution;
+import dev.quill.cluster.transport.TransportSecurity;
+import dev.quill.security.SecurityEvents;
+import dev.quill.security.keys.NodeCredential;
+import dev.quill.security.keys.TrafficKeys;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.mail.auth.LoginThrottle;
 import dev.quill.mail.imap.ImapService;
@@ -48,6 +53,7 @@ import dev.quill.store.MailStore;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,6 +101,8 @@ public final class QuillNode implements AutoCloseable {
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
   private ReplicaSync catchUp;
+  /** Serves traffic key rotations; null when standalone or with security off. */
+  private KeyDistribution keyDistribution;
   private ProfileReplicas profileReplicas;
   private TombstonePruner tombstones;
   private SyncHints hints;
@@ -137,7 +145,43 @@ public final class QuillNode implements AutoCloseable {
       throw new IllegalArgumentException("cluster.bind: the cluster transport needs a concrete address that the other"
           + " nodes can reach, not " + bind + "; set cluster.bind or --cluster-bind");
     }
-    return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts());
+    return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts())
+        .withSecurity(transportSecurity(c, name));
+  }
+
+  /**
+   * The security layer a clustered node runs with: on, under the key ring of its credential file
+   * (saved back there after every rotation), unless the configuration turns it off.
+   *
+   * @throws IllegalArgumentException if security is on and there is no credential, or it is another node's
+   */
+  static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName) throws IOException {
+    if (!c.security()) {
+      return TransportSecurity.off();
+    }
+    if (c.credentials() == null) {
+      throw new IllegalArgumentException("cluster.credentials: a clustered node needs a credential (the cluster"
+          + " security layer is on). Create the cluster's CA once with ./quill cluster init --dir CA_DIR, issue this"
+          + " node's with ./quill cluster add-node " + nodeName + " --ca CA_DIR --out FILE, then set [cluster]"
+          + " credentials = \"FILE\" or --cluster-credentials FILE");
+    }
+    Path file = c.credentials();
+    NodeCredential credential = NodeCredential.read(file);
+    if (!credential.node().equals(nodeName)) {
+      throw new IllegalArgumentException("cluster.credentials: " + file + " was issued to " + credential.node()
+          + ", not to this node (" + nodeName + "); issue one with ./quill cluster add-node " + nodeName);
+    }
+    TrafficKeys keys = new TrafficKeys(credential.ring());
+    keys.onChange(ring -> {
+      try {
+        credential.withRing(ring).write(file);
+      } catch (IOException e) {
+        log.error("cannot save the rotated cluster key ring to {}: {}; after a restart this node will not"
+            + " understand the cluster until it is issued a new credential", file, e.toString());
+      }
+    });
+    // SecurityEvents.NONE until the audit log is wired to it.
+    return new TransportSecurity.On(keys, SecurityEvents.NONE, java.util.Set.of());
   }
 
   private void joinCluster(ClusterSettings settings) throws IOException {
@@ -159,6 +203,9 @@ public final class QuillNode implements AutoCloseable {
    * and change notices; then builds the cluster-wide store the mail services use.
    */
   private void startClusterServices(ClusterNode node) {
+    if (node.transport().settings().security() instanceof TransportSecurity.On on) {
+      keyDistribution = keyDistribution(node, on);
+    }
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
     FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();
@@ -275,6 +322,25 @@ public final class QuillNode implements AutoCloseable {
     return java.util.Optional.ofNullable(catchUp);
   }
 
+  /** Serves key rotations with this node's X25519 key from its credential (read again: only the ring was kept). */
+  private KeyDistribution keyDistribution(ClusterNode node, TransportSecurity.On on) {
+    try {
+      NodeCredential credential = NodeCredential.read(config.cluster().credentials());
+      return new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(), credential.publicKey());
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Rotates the cluster to key {@code keyId} and locks {@code revoked} out ({@code cluster revoke}). */
+  private List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+    if (keyDistribution == null) {
+      throw new IllegalArgumentException("this node runs without cluster security: there are no keys to rotate");
+    }
+    return keyDistribution.rotate(keyId, sealed, revoked, STATS_TIMEOUT);
+  }
+
   /** Gives {@code gone} up on every member and says, per member, whether it confirmed. */
   private List<String> forget(String gone) {
     List<String> lines = new ArrayList<>();
@@ -346,7 +412,17 @@ public final class QuillNode implements AutoCloseable {
         Duration.ofSeconds(2)), null, asService("admin", new AdminService(new StoreAdminOps(mail, false), this::clusterReport,
         cluster == null ? RebalanceControl.STANDALONE
             : new ClusterRebalance(rebalancer, () -> cluster.memberStats(STATS_TIMEOUT)),
-        cluster == null ? MemberControl.STANDALONE : this::forget,
+        cluster == null ? MemberControl.STANDALONE : new MemberControl() {
+          @Override
+          public List<String> forget(String node) {
+            return QuillNode.this.forget(node);
+          }
+
+          @Override
+          public List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+            return QuillNode.this.rekey(revoked, keyId, sealed);
+          }
+        },
         users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token)));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());

@@ -95,7 +95,8 @@ final class ClusterHarness implements AutoCloseable {
         "-cp", System.getProperty("java.class.path"), QuillCli.class.getName(), "serve",
         "--data", node.dir.toString(), "--smtp-port", "0", "--submission-port", "0", "--pop3-port", "0",
         "--imap-port", "0", "--node-name", node.name, "--cluster-port", Integer.toString(node.clusterPort),
-        "--cluster-bind", HOST, "--cluster-name", node.clusterName));
+        "--cluster-bind", HOST, "--cluster-name", node.clusterName,
+        "--cluster-credentials", TestCredentials.issue(node.dir.getParent(), node.name).toString()));
     cmd.addAll(node.extraArgs);
     if (!node.seeds.isEmpty()) {
       cmd.add("--join");

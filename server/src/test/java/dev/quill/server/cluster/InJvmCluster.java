@@ -48,7 +48,7 @@ final class InJvmCluster implements AutoCloseable {
     int port = ClusterHarness.freePort();
     NodeConfig.Cluster cluster = NodeConfig.defaults().cluster().withPort(port).withNodeName(name)
         .withBind(ClusterHarness.HOST).withJoin(seeds.stream().map(p -> new HostPort(ClusterHarness.HOST, p)).toList())
-        .withName(clusterName).withTimeouts(FAST);
+        .withName(clusterName).withTimeouts(FAST).withCredentials(TestCredentials.issue(dir, name));
     QuillNode started = QuillNode.start(node.apply(config(name).withCluster(tweak.apply(cluster))));
     seeds.add(port);
     nodes.add(started);

@@ -27,6 +27,17 @@ class ClusterConfigTest {
   }
 
   @Test
+  void security_isOnByDefault_offOnlyWhenSaid_andTheCredentialIsAPath() {
+    assertThat(D.cluster().security()).isTrue();
+    assertThat(D.cluster().credentials()).isNull();
+    NodeConfig c = ConfigLoader.parse("q.toml", "[cluster]\nsecurity = \"off\"\ncredentials = \"/etc/quill/n1.cred\"\n", D);
+    assertThat(c.cluster().security()).isFalse();
+    assertThat(c.cluster().credentials()).isEqualTo(java.nio.file.Path.of("/etc/quill/n1.cred"));
+    assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "[cluster]\nsecurity = \"maybe\"\n", D))
+        .hasMessageContaining("security").hasMessageContaining("\"on\" or \"off\"");
+  }
+
+  @Test
   void replication_floorFollowsReplicasDownUnlessGiven() {
     assertThat(ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 1\n", D).cluster().replication())
         .isEqualTo(new Replication(1, 1));

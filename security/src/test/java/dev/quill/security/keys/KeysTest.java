@@ -1,0 +1,79 @@
+package dev.quill.security.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CA, node credentials, key rings and sealed key delivery, with the JDK's own crypto. */
+class KeysTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aCredential_roundTripsThroughItsFile_signedByTheCa_withTheCasRing() throws Exception {
+    ClusterCa ca = ClusterCa.init(dir.resolve("ca"));
+    NodeCredential issued = ca.issue("n1", Clock.systemUTC());
+    Path file = dir.resolve("n1.cred");
+    issued.write(file);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("ca/ca.key")))).isEqualTo("rw-------");
+    NodeCredential read = NodeCredential.read(file);
+    assertThat(read.node()).isEqualTo("n1");
+    assertThat(read.serial()).isEqualTo(1);
+    assertThat(read.ring()).isEqualTo(ca.ring());
+    assertThat(ca.issued(read)).isTrue();
+    assertThat(ca.issue("n2", Clock.systemUTC()).serial()).isEqualTo(2);
+    assertThatThrownBy(() -> ClusterCa.init(dir.resolve("ca"))).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aCredentialWithAChangedName_failsItsSignature() throws Exception {
+    ClusterCa ca = ClusterCa.init(dir.resolve("ca"));
+    Path file = dir.resolve("n1.cred");
+    ca.issue("n1", Clock.systemUTC()).write(file);
+    Files.writeString(file, Files.readString(file).replace("node = n1", "node = n9"));
+    assertThatThrownBy(() -> NodeCredential.read(file)).hasMessageContaining("signature does not verify");
+    ClusterCa other = ClusterCa.init(dir.resolve("other"));
+    assertThat(other.issued(ca.issue("n2", Clock.systemUTC()))).isFalse();
+  }
+
+  @Test
+  void aRevokedName_isNotIssuedAgain() throws Exception {
+    ClusterCa ca = ClusterCa.init(dir.resolve("ca"));
+    ca.revoke("n3");
+    assertThat(ca.revoked()).containsExactly("n3");
+    assertThatThrownBy(() -> ca.issue("n3", Clock.systemUTC())).hasMessageContaining("revoked");
+  }
+
+  @Test
+  void aRotation_keepsTheOldKeyForItsGracePeriod_andARevocationRetiresItAtOnce() {
+    KeyRing ring = KeyRing.generate();
+    KeyRing rotated = ring.rotate(KeyRing.randomKey(), 1_000, 10_000);
+    assertThat(rotated.current().id()).isEqualTo(2);
+    assertThat(rotated.find(1).acceptedAt(10_500)).isTrue();
+    assertThat(rotated.find(1).acceptedAt(11_001)).isFalse();
+    assertThat(rotated.retireAllButCurrent().find(1).acceptedAt(10_000)).isFalse();
+    assertThat(KeyRing.decode(rotated.encode())).isEqualTo(rotated);
+  }
+
+  @Test
+  void aSealedKey_opensOnlyForItsRecipient() throws Exception {
+    ClusterCa ca = ClusterCa.init(dir.resolve("ca"));
+    NodeCredential n1 = ca.issue("n1", Clock.systemUTC());
+    NodeCredential n2 = ca.issue("n2", Clock.systemUTC());
+    byte[] raw = KeyRing.randomKey();
+    byte[] sealed = KeySealing.seal(7, raw, n1.publicKey());
+    assertThat(KeySealing.open(7, sealed, n1.privateKey(), n1.publicKey())).isEqualTo(raw);
+    assertThatThrownBy(() -> KeySealing.open(7, sealed, n2.privateKey(), n2.publicKey()))
+        .isInstanceOf(GeneralSecurityException.class);
+    assertThatThrownBy(() -> KeySealing.open(8, sealed, n1.privateKey(), n1.publicKey()))
+        .isInstanceOf(GeneralSecurityException.class);
+  }
+}
