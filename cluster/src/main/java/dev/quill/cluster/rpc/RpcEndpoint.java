@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -44,7 +45,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Principals: a request travels for the principal its caller works for, and its handler runs with
  * {@link Principals} bound to the principal the receiving transport verified, so the handler (and
- * what it calls on this node) acts for the remote caller. Answers travel as the answering node.
+ * what it calls on this node) acts for the remote caller. Answers travel as the answering node; what a
+ * caller does when its answer comes (the future's dependent stages) runs as the caller again. Before a
+ * request from another node runs, the {@link AccessCheck} decides on its principal; a refusal answers
+ * {@link RpcException.Code#DENIED} and the handler never runs.
  */
 public final class RpcEndpoint implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcEndpoint.class);
@@ -58,6 +62,8 @@ public final class RpcEndpoint implements AutoCloseable {
   private final ScheduledThreadPoolExecutor timer;
   private final RejectLog rejects;
   private final AtomicLong callsSent = new AtomicLong();
+  private final AtomicLong requestsDenied = new AtomicLong();
+  private volatile AccessCheck access = AccessCheck.ALLOW_ALL;
   private final AtomicLong requestsServed = new AtomicLong();
   private final AtomicLong errorsSent = new AtomicLong();
   private volatile Predicate<Throwable> expectedFailures = e -> false;
@@ -129,7 +135,7 @@ public final class RpcEndpoint implements AutoCloseable {
       return future;
     }
     // Registered before the view is read: a view change after this point finds the call and fails it.
-    Pending<R> call = new Pending<>(node, type, future);
+    Pending<R> call = new Pending<>(node, type, future, Principals.currentOr(null));
     pending.put(id, call);
     ScheduledFuture<?> expiry;
     try {
@@ -208,6 +214,19 @@ public final class RpcEndpoint implements AutoCloseable {
 
   // ---------------------------------------------------------------- receiving
 
+  /**
+   * Sets the check every request from another node passes before its handler runs (the policy's
+   * enforcement manager); until then every request is let through.
+   */
+  public void setAccessCheck(AccessCheck check) {
+    this.access = java.util.Objects.requireNonNull(check, "access check");
+  }
+
+  /** Requests from other nodes refused by the access check since start. */
+  public long requestsDenied() {
+    return requestsDenied.get();
+  }
+
   /** Entry point for every frame from the transport, and for frames this node sends itself. */
   private void receive(String from, Sid principal, byte[] buffer, int offset, int length) {
     Frame frame;
@@ -258,6 +277,16 @@ public final class RpcEndpoint implements AutoCloseable {
 
   private <Q, R> void serveWith(Registration<Q, R> registration, String from, Frame frame) {
     MessageType<Q, R> type = registration.type();
+    if (!from.equals(self)) {
+      Sid principal = Principals.currentOr(transport.nodeSid());
+      Optional<String> refusal = access.refusal(from, principal, type);
+      if (refusal.isPresent()) {
+        requestsDenied.incrementAndGet();
+        refuse(from, frame, new RpcError(RpcException.Code.DENIED, self + " refuses " + type.name() + " to "
+            + principal + ": " + refusal.get(), List.of()));
+        return;
+      }
+    }
     Q request;
     try {
       request = decode(type.request(), frame.payload());
@@ -357,9 +386,21 @@ public final class RpcEndpoint implements AutoCloseable {
   /** A handler with its type, so that decoding, handling and encoding stay typed. */
   private record Registration<Q, R>(MessageType<Q, R> type, RequestHandler<Q, R> handler) {}
 
-  /** A call waiting for its answer. */
-  private record Pending<R>(String node, MessageType<?, R> type, CompletableFuture<R> future) {
+  /**
+   * A call waiting for its answer.
+   *
+   * @param caller the principal the caller worked for (null: none bound): its future completes as it
+   */
+  private record Pending<R>(String node, MessageType<?, R> type, CompletableFuture<R> future, Sid caller) {
     void complete(Frame frame) {
+      if (caller == null) {
+        settle(frame);
+      } else {
+        Principals.runAs(caller, () -> settle(frame));
+      }
+    }
+
+    private void settle(Frame frame) {
       try {
         if (frame.kind() == Frame.Kind.ERROR) {
           RpcError error = decode(RpcError.CODEC, frame.payload());

@@ -27,6 +27,8 @@ public final class RpcException extends RuntimeException {
      * caller numbers the write again with the current manager.
      */
     FENCED(6),
+    /** The callee's policy does not let the caller's principal make this request; the handler did not run. */
+    DENIED(7),
     /** An error frame with a code this node does not know (a newer peer). */
     UNKNOWN_ERROR(0),
     /** No answer within the call's timeout. */

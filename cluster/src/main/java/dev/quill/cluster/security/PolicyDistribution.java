@@ -116,7 +116,13 @@ public final class PolicyDistribution {
     if (server.equals(self)) {
       return serve(text);
     }
-    return rpc.call(server, PUSH, text, timeout.plus(INSTALL_WAIT)).join();
+    try {
+      return rpc.call(server, PUSH, text, timeout.plus(INSTALL_WAIT)).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      // the security server's refusal (an old version) or its silence, in words the operator can act on
+      String why = e.getCause() == null ? e.getMessage() : e.getCause().getMessage();
+      throw new IllegalStateException("the security server " + server + " did not take the policy: " + why, e);
+    }
   }
 
   /** Takes the security server's policy if it is newer than this node's (a starting node, before it serves). */

@@ -36,6 +36,7 @@ public final class AdminService implements ConnectionHandler {
   private final RebalanceControl rebalance;
   private final MemberControl members;
   private final Function<List<String>, LocalFragments> localFragments;
+  private final SecurityControl security;
   private final byte[] token;
 
   /** An admin service without {@code cluster.status} (refused as an unknown operation). */
@@ -72,6 +73,14 @@ public final class AdminService implements ConnectionHandler {
    */
   public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance,
       MemberControl members, Function<List<String>, LocalFragments> localFragments, String token) {
+    this(ops, clusterStatus, rebalance, members, localFragments, SecurityControl.STANDALONE, token);
+  }
+
+  /** @param security pushes and shows the cluster policy ({@code policy.push}, {@code policy.show}) */
+  public AdminService(AdminOps ops, Supplier<ClusterReport> clusterStatus, RebalanceControl rebalance,
+      MemberControl members, Function<List<String>, LocalFragments> localFragments, SecurityControl security,
+      String token) {
+    this.security = security;
     this.members = members;
     this.localFragments = localFragments;
     this.ops = ops;
@@ -164,6 +173,8 @@ public final class AdminService implements ConnectionHandler {
             java.util.Base64.getDecoder().decode(e.getValue().asText())));
         yield JSON.valueToTree(members.rekey(req.path("revoked").asText(""), req.path("key").asInt(), sealed));
       }
+      case "policy.push" -> JSON.valueToTree(security.push(req.path("policy").asText("")));
+      case "policy.show" -> JSON.valueToTree(security.show());
       case "debug.fragments" -> {
         List<String> users = new ArrayList<>();
         req.path("users").forEach(u -> users.add(u.asText()));

@@ -165,6 +165,24 @@ public final class RemoteAdminOps implements AdminOps {
     return lines;
   }
 
+  /** Makes {@code text} the cluster's policy through the running node and its security server. */
+  public SecurityControl.PushReport pushPolicy(String text) {
+    return decoded(call("policy.push", args().put("policy", text)), SecurityControl.PushReport.class, "policy push");
+  }
+
+  /** The running node's policy and security counters. */
+  public SecurityControl.Report showPolicy() {
+    return decoded(call("policy.show", args()), SecurityControl.Report.class, "policy show");
+  }
+
+  private static <T> T decoded(JsonNode node, Class<T> type, String what) {
+    try {
+      return JSON.treeToValue(node, type);
+    } catch (IOException e) {
+      throw new UncheckedIOException("admin channel: " + what + " did not decode: " + e.getMessage(), e);
+    }
+  }
+
   /** What the running node's own store holds of {@code users} (of every user it holds anything of when empty). */
   public LocalFragments localFragments(List<String> users) {
     ObjectNode args = args();

@@ -5,6 +5,7 @@ import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.directory.TombstonePruner;
+import dev.quill.cluster.keys.KeyDistribution;
 import dev.quill.cluster.mail.ClusterDelivery;
 import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
@@ -20,13 +21,11 @@ import dev.quill.cluster.manager.ManagerService;
 import dev.quill.cluster.manager.ManagerStatus;
 import dev.quill.cluster.node.ClusterNode;
 import dev.quill.cluster.node.NodeStats;
+import dev.quill.cluster.security.PolicyAccessCheck;
+import dev.quill.cluster.security.PolicyDistribution;
 import dev.quill.cluster.transport.ClusterException;
 import dev.quill.cluster.transport.ClusterSettings;
-import dev.quill.cluster.keys.KeyDistribution;
 import dev.quill.cluster.transport.TransportSecurity;
-import dev.quill.security.SecurityEvents;
-import dev.quill.security.keys.NodeCredential;
-import dev.quill.security.keys.TrafficKeys;
 import dev.quill.cluster.usermap.UserMap;
 import dev.quill.mail.auth.LoginThrottle;
 import dev.quill.mail.imap.ImapService;
@@ -39,7 +38,10 @@ import dev.quill.mail.pop3.Pop3Service;
 import dev.quill.mail.smtp.SmtpService;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.security.Principals;
+import dev.quill.security.SecurityEvents;
 import dev.quill.security.Sid;
+import dev.quill.security.keys.NodeCredential;
+import dev.quill.security.keys.TrafficKeys;
 import dev.quill.server.admin.AdminEndpoint;
 import dev.quill.server.admin.AdminService;
 import dev.quill.server.admin.ClusterRebalance;
@@ -47,6 +49,7 @@ import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.LocalFragments;
 import dev.quill.server.admin.MemberControl;
 import dev.quill.server.admin.RebalanceControl;
+import dev.quill.server.admin.SecurityControl;
 import dev.quill.server.admin.StoreAdminOps;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
@@ -103,6 +106,10 @@ public final class QuillNode implements AutoCloseable {
   private ReplicaSync catchUp;
   /** Serves traffic key rotations; null when standalone or with security off. */
   private KeyDistribution keyDistribution;
+  /** The policy, its enforcement and the audit log; null when standalone. */
+  private NodeSecurity security;
+  /** Keeps the policy the same on every member; null when standalone. */
+  private PolicyDistribution policyDistribution;
   private ProfileReplicas profileReplicas;
   private TombstonePruner tombstones;
   private SyncHints hints;
@@ -125,7 +132,9 @@ public final class QuillNode implements AutoCloseable {
     QuillNode node = new QuillNode(config, store);
     try {
       if (config.cluster().enabled()) {
-        node.joinCluster(clusterSettings(config));
+        node.security = NodeSecurity.open(config.data(), nodeName(config));
+        node.joinCluster(clusterSettings(config, node.security.events()));
+        node.policyDistribution.catchUp(); // a node that missed a policy change takes it before it serves
       }
       node.startListeners();
     } catch (IOException | RuntimeException e) {
@@ -135,10 +144,20 @@ public final class QuillNode implements AutoCloseable {
     return node;
   }
 
-  /** The cluster settings a configuration describes (cluster port set); defaults resolved here, once. */
-  static ClusterSettings clusterSettings(NodeConfig config) throws IOException {
+  /** The node's name in the cluster: the configured one, else the host's name. */
+  static String nodeName(NodeConfig config) throws IOException {
     NodeConfig.Cluster c = config.cluster();
-    String name = c.nodeName() != null ? c.nodeName() : NodeConfig.Cluster.checkName(InetAddress.getLocalHost().getHostName());
+    return c.nodeName() != null ? c.nodeName() : NodeConfig.Cluster.checkName(InetAddress.getLocalHost().getHostName());
+  }
+
+  /**
+   * The cluster settings a configuration describes (cluster port set); defaults resolved here, once.
+   *
+   * @param events told of every message the security layer refuses (the audit log)
+   */
+  static ClusterSettings clusterSettings(NodeConfig config, SecurityEvents events) throws IOException {
+    NodeConfig.Cluster c = config.cluster();
+    String name = nodeName(config);
     String bind = c.bind() != null ? c.bind() : config.bind();
     if (InetAddress.getByName(bind).isAnyLocalAddress()) {
       // Peers connect to the address the transport binds to, so it must be one they can reach.
@@ -146,7 +165,7 @@ public final class QuillNode implements AutoCloseable {
           + " nodes can reach, not " + bind + "; set cluster.bind or --cluster-bind");
     }
     return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts())
-        .withSecurity(transportSecurity(c, name));
+        .withSecurity(transportSecurity(c, name, events));
   }
 
   /**
@@ -156,6 +175,12 @@ public final class QuillNode implements AutoCloseable {
    * @throws IllegalArgumentException if security is on and there is no credential, or it is another node's
    */
   static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName) throws IOException {
+    return transportSecurity(c, nodeName, SecurityEvents.NONE);
+  }
+
+  /** The same, telling {@code events} of every refused message. */
+  static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName, SecurityEvents events)
+      throws IOException {
     if (!c.security()) {
       return TransportSecurity.off();
     }
@@ -180,8 +205,7 @@ public final class QuillNode implements AutoCloseable {
             + " understand the cluster until it is issued a new credential", file, e.toString());
       }
     });
-    // SecurityEvents.NONE until the audit log is wired to it.
-    return new TransportSecurity.On(keys, SecurityEvents.NONE, java.util.Set.of());
+    return new TransportSecurity.On(keys, events, java.util.Set.of());
   }
 
   private void joinCluster(ClusterSettings settings) throws IOException {
@@ -206,6 +230,12 @@ public final class QuillNode implements AutoCloseable {
     if (node.transport().settings().security() instanceof TransportSecurity.On on) {
       keyDistribution = keyDistribution(node, on);
     }
+    // Every request from another node is checked against the cluster policy under its verified SID.
+    node.rpc().setAccessCheck(new PolicyAccessCheck(security.enforcement()));
+    node.transport().policyVersion(security.policies()::version);
+    policyDistribution = new PolicyDistribution(node.name(), node.rpc(), security.policies(),
+        config.data().resolve(NodeSecurity.POLICY_FILE), node::view, CLUSTER_TIMEOUT);
+    node.addMapListener((view, map, moves) -> policyDistribution.viewChanged(view));
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
     FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();
@@ -423,7 +453,8 @@ public final class QuillNode implements AutoCloseable {
             return QuillNode.this.rekey(revoked, keyId, sealed);
           }
         },
-        users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users), token)));
+        users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users),
+        cluster == null ? SecurityControl.STANDALONE : securityControl(), token)));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
@@ -434,6 +465,29 @@ public final class QuillNode implements AutoCloseable {
     ProtocolServer server = new ProtocolServer(listener, tls, asService(listener.name(), handler));
     servers.put(listener.name(), server);
     server.start();
+  }
+
+  /** The admin channel's view of the cluster policy: push through the security server, show this node's state. */
+  private SecurityControl securityControl() {
+    return new SecurityControl() {
+      @Override
+      public PushReport push(String text) {
+        PolicyDistribution.PushResult r = policyDistribution.push(text);
+        return new PushReport(r.version(), r.installed(), r.missing());
+      }
+
+      @Override
+      public Report show() {
+        var counts = security.enforcement().snapshot();
+        var transport = cluster.transport().securityCounters();
+        Map<String, Long> dropped = new java.util.TreeMap<>();
+        transport.dropped().forEach((reason, n) -> dropped.put(reason.name(), n));
+        return new Report(cluster.name(), cluster.view().coordinator(), security.policies().version(),
+            security.policies().policy().toText(), counts.allows(), counts.audits(), counts.denies(),
+            security.audit().written(), security.audit().dropped(), transport.enabled(), transport.sealed(),
+            transport.opened(), dropped);
+      }
+    };
   }
 
   /**
@@ -531,6 +585,9 @@ public final class QuillNode implements AutoCloseable {
     if (cluster != null) {
       cluster.close();
       log.info("event=leave node={}", cluster.name());
+    }
+    if (security != null) {
+      security.close(); // after the transport: its last refusals are audited too
     }
     store.close();
     log.info("node stopped data={}", config.data().toAbsolutePath());

@@ -1,0 +1,150 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quill.cluster.manager.ManagerMessages;
+import dev.quill.cluster.rpc.RpcException;
+import dev.quill.security.Principals;
+import dev.quill.security.Sid;
+import dev.quill.security.audit.AuditLog;
+import dev.quill.security.audit.AuditReader;
+import dev.quill.security.audit.AuditRecord;
+import dev.quill.security.audit.AuditVerifier;
+import dev.quill.server.admin.RemoteAdminOps;
+import dev.quill.server.admin.SecurityControl;
+import dev.quill.server.node.QuillNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster policy on three real nodes in this JVM, with the security layer on: pushed through any
+ * node, in force on every member when the push returns, enforced by the receiving node on the SID
+ * its transport verified (a node speaks only for its own principals: SecureLayerTest) — also against a
+ * node that skips its own code paths and calls directly —
+ * audited there, and taken by a node that was away before it serves again.
+ */
+class ClusterPolicyTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration CALL = Duration.ofSeconds(5);
+  private static final String DENY_POP3_READS = """
+      # pop3 sessions may not read fragments on other nodes; everything else as by default
+      version 2
+      default allow
+      service:pop3@*   fragment   read   -> deny
+      *                admin      *      -> audit
+      """;
+
+  @TempDir
+  Path dir;
+
+  private InJvmCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private SecurityControl.Report show(String node) {
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve(node)).orElseThrow()) {
+      return ops.showPolicy();
+    }
+  }
+
+  private QuillNode node(String name) {
+    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** A MAIL_MAP request straight from {@code from}'s endpoint to {@code to}, made as {@code principal}. */
+  private Object mailMapAs(Sid principal, String from, String to) throws Exception {
+    return Principals.callAs(principal, () -> node(from).cluster().rpc()
+        .call(to, ManagerMessages.MAIL_MAP, "anyone@example.test", CALL).join());
+  }
+
+  @Test
+  void aPushedPolicy_isInForceEverywhere_enforcedWhereRequestsLand_andAuditedThere() throws Exception {
+    cluster = new InJvmCluster(dir, "policy");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name);
+    }
+    cluster.awaitComplete(3, WAIT);
+    for (String name : List.of("a", "b", "c")) {
+      SecurityControl.Report r = show(name);
+      assertThat(r.policyVersion()).as("default policy on %s", name).isEqualTo(1);
+      assertThat(r.transport()).isTrue();
+      assertThat(r.sealed()).isPositive();
+    }
+    // Before the push, a pop3 session's request is served.
+    mailMapAs(Sid.service("pop3", "b"), "b", "a");
+
+    // Pushed through c, which is not the security server (a, the first member, is).
+    SecurityControl.PushReport pushed;
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("c")).orElseThrow()) {
+      pushed = ops.pushPolicy(DENY_POP3_READS);
+    }
+    assertThat(pushed.version()).isEqualTo(2);
+    assertThat(pushed.installed()).containsExactlyInAnyOrder("a", "b", "c");
+    assertThat(pushed.missing()).isEmpty();
+    for (String name : List.of("a", "b", "c")) { // in force when the push returned: no waiting
+      assertThat(show(name).policyVersion()).as("policy on %s", name).isEqualTo(2);
+      assertThat(show(name).securityServer()).isEqualTo("a");
+    }
+
+    // b skips every check of its own and calls a directly as its pop3 service: a refuses, the handler never runs.
+    long deniedBefore = show("a").denies();
+    assertThatThrownBy(() -> mailMapAs(Sid.service("pop3", "b"), "b", "a"))
+        .isInstanceOf(CompletionException.class).cause().isInstanceOfSatisfying(RpcException.class, e -> {
+          assertThat(e.code()).isEqualTo(RpcException.Code.DENIED);
+          assertThat(e).hasMessageContaining("service:pop3@b").hasMessageContaining("policy 2");
+        });
+    assertThat(show("a").denies()).isEqualTo(deniedBefore + 1);
+    // Other principals go on being served; so does pop3 on b's own endpoint (not a remote operation).
+    mailMapAs(Sid.service("imap", "b"), "b", "a");
+    mailMapAs(Sid.node("b"), "b", "c");
+    mailMapAs(Sid.service("pop3", "a"), "a", "a");
+
+    // The denial is in a's tamper-evident audit log, with the subject's SID.
+    node("a").close();
+    cluster.nodes().remove(node("a"));
+    Path auditDir = dir.resolve("a").resolve(AuditLog.DIRECTORY);
+    assertThat(AuditVerifier.verify(auditDir).intact()).isTrue();
+    List<AuditRecord> records = new AuditReader(auditDir).tail(100);
+    assertThat(records).anySatisfy(r -> assertThat(r.display()).contains("service:pop3@b").contains("deny")
+        .contains("MAIL_MAP"));
+  }
+
+  @Test
+  void aNodeAwayDuringAPush_takesThePolicyBeforeItServesAgain() throws Exception {
+    cluster = new InJvmCluster(dir, "policy-away");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name);
+    }
+    cluster.awaitComplete(3, WAIT);
+    QuillNode c = node("c");
+    c.close();
+    cluster.nodes().remove(c);
+    cluster.awaitComplete(2, WAIT);
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("b")).orElseThrow()) {
+      assertThat(ops.pushPolicy(DENY_POP3_READS).installed()).containsExactlyInAnyOrder("a", "b");
+    }
+    // c kept version 1 on disk; started again, it asks the security server before its listeners open.
+    cluster.start("c");
+    assertThat(show("c").policyVersion()).isEqualTo(2);
+    assertThatThrownBy(() -> mailMapAs(Sid.service("pop3", "a"), "a", "c"))
+        .cause().isInstanceOfSatisfying(RpcException.class, e -> assertThat(e.code()).isEqualTo(RpcException.Code.DENIED));
+    // An older or equal version is refused, with the reason.
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("c")).orElseThrow()) {
+      assertThatThrownBy(() -> ops.pushPolicy(DENY_POP3_READS)).hasMessageContaining("version 2");
+      assertThatThrownBy(() -> ops.pushPolicy("version 9\nnobody fragment read -> allow\n"))
+          .hasMessageContaining("line 2");
+    }
+    assertThat(show("a").policyVersion()).isEqualTo(2);
+  }
+}
