@@ -16,6 +16,11 @@ NODE_PIDS=()  # by node index: the JVM's pid (the launcher execs java)
 NODE_DATA=()  # by node index: the data directory
 NODE_NAMES=() # by node index: the node name (cluster) or "standalone"
 
+# The run's cluster CA (./quill cluster init), made by the first clustered node_start; every clustered node gets a
+# credential issued by it (./quill cluster add-node), as the security layer requires. SECURITY=off starts clustered
+# nodes with the layer off instead ([cluster] security = "off"), to measure its cost.
+CLUSTER_CA=""
+
 node_smtp_port() { echo $((2525 + PORT_STEP * $1)); }
 node_cluster_port() { echo $((CLUSTER_PORT_BASE + $1)); }
 
@@ -49,6 +54,20 @@ node_start() {
     --imap-port $((2143 + PORT_STEP * i)))
   [ -n "$config" ] && cmd+=(--config "$config")
   if [ "$name" != standalone ]; then
+    if [ "${SECURITY:-on}" = off ]; then
+      [ -z "$config" ] || die "SECURITY=off takes no CONFIG file (put security = \"off\" in its [cluster] section)"
+      printf '[cluster]\nsecurity = "off"\n' >"$data.security.toml"
+      cmd+=(--config "$data.security.toml")
+    else
+      if [ -z "$CLUSTER_CA" ]; then
+        CLUSTER_CA=$(mktemp -d /tmp/quill-bench-ca.XXXXXX)
+        rmdir "$CLUSTER_CA"
+        quill_admin cluster init --dir "$CLUSTER_CA" >/dev/null || die "cluster init failed"
+      fi
+      [ -f "$data.cred" ] || quill_admin cluster add-node "$name" --ca "$CLUSTER_CA" --out "$data.cred" >/dev/null \
+        || die "cluster add-node $name failed"
+      cmd+=(--cluster-credentials "$data.cred")
+    fi
     cmd+=(--node-name "$name" --cluster-port "$(node_cluster_port "$i")" --cluster-bind 127.0.0.1)
     [ -n "$seeds" ] && cmd+=(--join "$seeds")
     # copies per message (--replicas); unset: the node's default (2)
@@ -130,7 +149,7 @@ nodes_stop_all() {
   for i in "${!NODE_PIDS[@]}"; do
     wait "${NODE_PIDS[i]}" 2>/dev/null || true
     if [ -z "${KEEP_DATA:-}" ]; then
-      rm -rf "${NODE_DATA[i]}" "${NODE_DATA[i]}.log"
+      rm -rf "${NODE_DATA[i]}" "${NODE_DATA[i]}.log" "${NODE_DATA[i]}.cred" "${NODE_DATA[i]}.security.toml"
     else
       log "kept ${NODE_NAMES[i]}'s data in ${NODE_DATA[i]} (log ${NODE_DATA[i]}.log)"
     fi
@@ -142,7 +161,7 @@ nodes_stop_all() {
 
 # nodes_trap: stop every node this script started, however it exits.
 nodes_trap() {
-  trap nodes_stop_all EXIT
+  trap 'nodes_stop_all; [ -z "$CLUSTER_CA" ] || rm -rf "$CLUSTER_CA"' EXIT
   trap 'exit 130' INT TERM
 }
 

@@ -22,7 +22,11 @@
 #     cluster/apart is the cost of clustering itself and apart/single the cost of running three JVMs, not one.
 # (d) replicated: the cluster of (b) with two copies of every message, both durable before the 250 (the default
 #     replication, issue 5: at least 0.6x the rate of (b), p99 of the final reply under 100 ms at 32 sessions).
-# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 / SKIP_REPLICATED=1 skip a side; KEEP_DATA=1 keeps the data
+# (e) insecure: the cluster of (b) with the security layer off ([cluster] security = "off"): every other cluster
+#     side runs with it on (the default: inter-node messages sealed with AES-256-GCM, principals verified, every
+#     remote request checked against the policy), so cluster/insecure is the layer's cost (issue 6: at most 3%
+#     lower throughput, at most 5% higher p99).
+# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 / SKIP_REPLICATED=1 / SKIP_INSECURE=1 skip a side; KEEP_DATA=1 keeps the data
 # directories and logs.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
@@ -131,6 +135,14 @@ if [ -z "${SKIP_REPLICATED:-}" ]; then
   nodes_stop_all
 fi
 
+insecure_result=""
+if [ -z "${SKIP_INSECURE:-}" ]; then
+  log "(e) the cluster of (b) with the security layer off"
+  SECURITY=off start_cluster 1
+  insecure_result=$(spread_load insecure "$targets" split)
+  nodes_stop_all
+fi
+
 if [ -z "${SKIP_APART:-}" ]; then
   log "(c) $NODES standalone nodes, not clustered, each holding every user"
   targets=""
@@ -150,6 +162,7 @@ machine_facts
 [ -n "$cluster_result" ] && echo "cluster: $cluster_result"
 [ -n "$apart_result" ] && echo "apart:   $apart_result"
 [ -n "$replicated_result" ] && echo "replicated: $replicated_result"
+[ -n "$insecure_result" ] && echo "insecure: $insecure_result"
 if [ -n "$single_result" ] && [ -n "$cluster_result" ]; then
   awk -v s="$(result_field "$single_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
     -v sp="$(result_field "$single_result" p99_ms)" -v cp="$(result_field "$cluster_result" p99_ms)" 'BEGIN {
@@ -168,5 +181,11 @@ if [ -n "$replicated_result" ] && [ -n "$cluster_result" ]; then
   awk -v r="$(result_field "$replicated_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
     -v rp="$(result_field "$replicated_result" p99_ms)" 'BEGIN {
       printf "RATIO smtp replicated/cluster=%.2f (R=2 %s vs R=1 %s msgs/s; target >= 0.60) R=2 p99 %s ms (target < 100)\n", r / c, r, c, rp
+    }'
+fi
+if [ -n "$insecure_result" ] && [ -n "$cluster_result" ]; then
+  awk -v i="$(result_field "$insecure_result" rate)" -v c="$(result_field "$cluster_result" rate)" \
+    -v ip="$(result_field "$insecure_result" p99_ms)" -v cp="$(result_field "$cluster_result" p99_ms)" 'BEGIN {
+      printf "RATIO smtp secure/insecure=%.2f (%s vs %s msgs/s; target >= 0.97) p99 %s vs %s ms (%.2f; target <= 1.05)\n", c / i, c, i, cp, ip, cp / ip
     }'
 fi

@@ -71,6 +71,8 @@ public final class RemoteOperations {
       // operations
       entry(TypeIds.REBALANCE_MOVE, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.REBALANCE_STATUS, ObjectType.ADMIN, Permission.READ),
+      entry(TypeIds.KEY_INSTALL, ObjectType.ADMIN, Permission.ADMIN),
+      entry(TypeIds.KEY_RETIRE, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.POLICY_PUSH, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.POLICY_INSTALL, ObjectType.ADMIN, Permission.UPDATE),
       entry(TypeIds.POLICY_FETCH, ObjectType.ADMIN, Permission.READ));
@@ -80,6 +82,11 @@ public final class RemoteOperations {
   /** The object type and permission of requests of type {@code typeId}. */
   public static Access of(int typeId) {
     return TABLE.getOrDefault(typeId, UNLISTED);
+  }
+
+  /** Whether {@code typeId} has its own entry (not the administrative default). */
+  static boolean mapped(int typeId) {
+    return TABLE.containsKey(typeId);
   }
 
   private static Map.Entry<Integer, Access> entry(int typeId, ObjectType object, Permission permission) {

@@ -11,10 +11,12 @@ import dev.quill.security.audit.AuditLog;
 import dev.quill.security.audit.AuditReader;
 import dev.quill.security.audit.AuditRecord;
 import dev.quill.security.audit.AuditVerifier;
+import dev.quill.security.keys.ClusterCa;
 import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.admin.SecurityControl;
 import dev.quill.server.node.QuillNode;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -146,5 +148,29 @@ class ClusterPolicyTest {
           .hasMessageContaining("line 2");
     }
     assertThat(show("a").policyVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void aNodeWithAnotherClustersKey_isHeardByNobody_andEveryDropIsAuditedWhereItLands() throws Exception {
+    cluster = new InJvmCluster(dir, "policy-foreign");
+    cluster.start("a");
+    cluster.start("b");
+    cluster.awaitComplete(2, WAIT);
+    // x has a credential from another CA: another cluster's key. It tries to join a and b.
+    Path foreign = dir.resolve("other-ca-x.credential"); // not x.credential: the harness writes that one
+    ClusterCa.init(dir.resolve("other-ca")).issue("x", Clock.systemUTC()).write(foreign);
+    QuillNode x = cluster.start("x", c -> c.withCredentials(foreign));
+    assertThat(x.cluster().view().members()).as("x hears nobody").containsExactly("x");
+    for (String name : List.of("a", "b")) {
+      assertThat(node(name).cluster().view().members()).as("view of %s", name).containsExactly("a", "b");
+      SecurityControl.Report r = show(name);
+      // both clusters' first key has id 1: x's messages name a known key id and fail its tag
+      assertThat(r.dropped().get("BAD_TAG")).as("refused on %s", name).isPositive();
+    }
+    // Each refusal is in the receiving node's audit log: what the message claimed, and why it was dropped.
+    Path auditDir = dir.resolve("a").resolve(AuditLog.DIRECTORY);
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(new AuditReader(auditDir).tail(1000))
+        .anySatisfy(r -> assertThat(r.display()).contains("drop").contains("BAD_TAG").contains("from x")));
+    assertThat(AuditVerifier.verify(auditDir).intact()).isTrue();
   }
 }
