@@ -50,19 +50,24 @@ class ClusterAntiEntropyTest {
     return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
   }
 
-  @Test
-  void aMessageLeftWithOneCopy_getsItsSecondCopyBackBySweep() throws Exception {
-    cluster = new InJvmCluster(dir, "anti-entropy");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withAntiEntropyInterval(Duration.ofSeconds(1)));
+  /** Three nodes sweeping every second, and {@code messages} messages delivered to the user through a. */
+  private void startThreeWithMail(String name, int messages) throws Exception {
+    cluster = new InJvmCluster(dir, name);
+    for (String node : List.of("a", "b", "c")) {
+      cluster.start(node, c -> c.withAntiEntropyInterval(Duration.ofSeconds(1)));
     }
     cluster.awaitComplete(3, Duration.ofSeconds(30));
     QuillNode a = cluster.nodes().getFirst();
     a.mailStore().addDomain(DOMAIN);
     a.mailStore().addUser(USER, PASSWORD.toCharArray());
-    for (int i = 1; i <= 6; i++) {
+    for (int i = 1; i <= messages; i++) {
       MailClients.send(a.ports().get("smtp"), USER, "message " + i);
     }
+  }
+
+  @Test
+  void aMessageLeftWithOneCopy_getsItsSecondCopyBackBySweep() throws Exception {
+    startThreeWithMail("anti-entropy", 6);
     Map<Long, List<String>> before = holders();
     assertThat(before.values()).allSatisfy(h -> assertThat(h).hasSize(2));
 
@@ -89,17 +94,7 @@ class ClusterAntiEntropyTest {
 
   @Test
   void aMessageOnThreeNodes_isTrimmedToTwo_theFirstTwoByNameKeepingTheirs() throws Exception {
-    cluster = new InJvmCluster(dir, "anti-entropy-trim");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withAntiEntropyInterval(Duration.ofSeconds(1)));
-    }
-    cluster.awaitComplete(3, Duration.ofSeconds(30));
-    QuillNode a = cluster.nodes().getFirst();
-    a.mailStore().addDomain(DOMAIN);
-    a.mailStore().addUser(USER, PASSWORD.toCharArray());
-    for (int i = 1; i <= 3; i++) {
-      MailClients.send(a.ports().get("smtp"), USER, "message " + i);
-    }
+    startThreeWithMail("anti-entropy-trim", 3);
     Map<Long, List<String>> before = holders();
     assertThat(before).hasSize(3).allSatisfy((uid, h) -> assertThat(h).hasSize(2));
 

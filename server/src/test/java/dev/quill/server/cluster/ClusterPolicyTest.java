@@ -64,6 +64,14 @@ class ClusterPolicyTest {
     return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
   }
 
+  private void startThree(String name) throws Exception {
+    cluster = new InJvmCluster(dir, name);
+    for (String node : List.of("a", "b", "c")) {
+      cluster.start(node);
+    }
+    cluster.awaitComplete(3, WAIT);
+  }
+
   /** A MAIL_MAP request straight from {@code from}'s endpoint to {@code to}, made as {@code principal}. */
   private Object mailMapAs(Sid principal, String from, String to) throws Exception {
     return Principals.callAs(principal, () -> node(from).cluster().rpc()
@@ -72,11 +80,7 @@ class ClusterPolicyTest {
 
   @Test
   void aPushedPolicy_isInForceEverywhere_enforcedWhereRequestsLand_andAuditedThere() throws Exception {
-    cluster = new InJvmCluster(dir, "policy");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name);
-    }
-    cluster.awaitComplete(3, WAIT);
+    startThree("policy");
     for (String name : List.of("a", "b", "c")) {
       SecurityControl.Report r = show(name);
       assertThat(r.policyVersion()).as("default policy on %s", name).isEqualTo(1);
@@ -124,11 +128,7 @@ class ClusterPolicyTest {
 
   @Test
   void aNodeAwayDuringAPush_takesThePolicyBeforeItServesAgain() throws Exception {
-    cluster = new InJvmCluster(dir, "policy-away");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name);
-    }
-    cluster.awaitComplete(3, WAIT);
+    startThree("policy-away");
     QuillNode c = node("c");
     c.close();
     cluster.nodes().remove(c);
