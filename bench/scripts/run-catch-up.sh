@@ -3,8 +3,8 @@
 # up when it returns, and whether the cluster goes on serving meanwhile (issue 5: within 60 s).
 #
 # Three clustered nodes n1-n3 on 127.0.0.1 keeping two copies of every message (the default), BENCH_USERS
-# (1,000) users with their profiles on n1 and n2 (profiles are not replicated yet: a user whose profile node is
-# down gets 451). BEFORE (20,000) messages are delivered through all three, so every node holds copies; n3 is
+# (1,000) users added through n1 and n2 (each profile is kept on two nodes, so the users keep their service while
+# n3 is down). BEFORE (20,000) messages are delivered through all three, so every node holds copies; n3 is
 # SIGKILLed; MISSED messages are delivered through n1 and n2, every one durable on both; n3 is restarted on its
 # data, and the time from its start to its log's `event=catch-up-done` line (the end of its whole catch-up:
 # every fragment it holds compared with the other copies) is the figure. DURING (5,000) messages are delivered
