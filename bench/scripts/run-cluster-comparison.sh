@@ -26,7 +26,8 @@
 #     side runs with it on (the default: inter-node messages sealed with AES-256-GCM, principals verified, every
 #     remote request checked against the policy), so cluster/insecure is the layer's cost (issue 6: at most 3%
 #     lower throughput, at most 5% higher p99).
-# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 / SKIP_REPLICATED=1 / SKIP_INSECURE=1 skip a side; KEEP_DATA=1 keeps the data
+# SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 / SKIP_REPLICATED=1 / SKIP_INSECURE=1 skip a side; INSECURE_FIRST=1
+# runs (e) before (b); KEEP_DATA=1 keeps the data
 # directories and logs.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
@@ -121,12 +122,25 @@ start_cluster() {
 }
 
 replicated_result=""
-if [ -z "${SKIP_CLUSTER:-}" ]; then
+side_cluster() {
   log "(b) a cluster of $NODES nodes, one copy per message"
   start_cluster 1
   cluster_result=$(spread_load cluster "$targets" split)
   nodes_stop_all
-fi
+}
+
+side_insecure() {
+  log "(e) the cluster of (b) with the security layer off"
+  SECURITY=off start_cluster 1
+  insecure_result=$(spread_load insecure "$targets" split)
+  nodes_stop_all
+}
+
+insecure_result=""
+# INSECURE_FIRST=1 runs (e) before (b), so that repeated runs can alternate which side goes first.
+[ -n "${INSECURE_FIRST:-}" ] && [ -z "${SKIP_INSECURE:-}" ] && side_insecure
+[ -z "${SKIP_CLUSTER:-}" ] && side_cluster
+[ -z "${INSECURE_FIRST:-}" ] && [ -z "${SKIP_INSECURE:-}" ] && side_insecure
 
 if [ -z "${SKIP_REPLICATED:-}" ]; then
   log "(d) the same cluster, two copies per message"
@@ -135,13 +149,6 @@ if [ -z "${SKIP_REPLICATED:-}" ]; then
   nodes_stop_all
 fi
 
-insecure_result=""
-if [ -z "${SKIP_INSECURE:-}" ]; then
-  log "(e) the cluster of (b) with the security layer off"
-  SECURITY=off start_cluster 1
-  insecure_result=$(spread_load insecure "$targets" split)
-  nodes_stop_all
-fi
 
 if [ -z "${SKIP_APART:-}" ]; then
   log "(c) $NODES standalone nodes, not clustered, each holding every user"
