@@ -615,9 +615,8 @@ public final class ClusterMailStore implements MailStore {
   /**
    * Refuses, as temporary, a change of messages no answering copy lists while some fragment node did
    * not answer (down, or catching up and not read): they may be held there alone, and answering OK
-   * would report a change that was never made (a STORE \\Deleted then EXPUNGE would leave the message —
-   * chaos run 37). With every fragment node answering, a UID nobody lists is gone and is skipped, as
-   * before.
+   * would report a change that was never made (a STORE \Deleted then EXPUNGE would leave the message).
+   * With every fragment node answering, a UID nobody lists is gone and is skipped, as before.
    */
   private static void requireSeen(String user, String box, MailboxLayout layout, Collection<Long> uids,
       String what) {

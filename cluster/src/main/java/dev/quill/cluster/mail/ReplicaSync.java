@@ -377,13 +377,16 @@ public final class ReplicaSync {
       }
     }
     List<Long> expunge = new ArrayList<>();
-    Map<Set<String>, List<Long>> replace = new LinkedHashMap<>();
+    // Newer flags are taken only if this copy is still as listed: a client's change that reaches it
+    // meanwhile must not be overwritten by the older flags under a fresh, higher MODSEQ (chaos run 37:
+    // a STORE \Deleted undone that way, so the EXPUNGE after it found nothing to expunge).
+    Map<Replacement, List<Long>> replace = new LinkedHashMap<>();
     for (MessageMeta mine : local.messages(user, box)) {
       MessageMeta newer = newestElsewhere.get(mine.uid());
       if (expungedElsewhere.contains(mine.uid())) {
         expunge.add(mine.uid()); // UIDs are never reused: expunged on one copy means expunged
       } else if (newer != null && newer.modSeq() > mine.modSeq() && !newer.flags().equals(mine.flags())) {
-        replace.computeIfAbsent(newer.flags(), f -> new ArrayList<>()).add(mine.uid());
+        replace.computeIfAbsent(new Replacement(newer.flags(), mine.modSeq()), r -> new ArrayList<>()).add(mine.uid());
       }
     }
     if (!expunge.isEmpty()) {
@@ -391,7 +394,8 @@ public final class ReplicaSync {
     }
     int replaced = 0;
     for (var group : replace.entrySet()) {
-      FlagUpdate update = new FlagUpdate(FlagUpdate.Mode.REPLACE, group.getKey(), -1);
+      Replacement r = group.getKey();
+      FlagUpdate update = new FlagUpdate(FlagUpdate.Mode.REPLACE, r.flags(), r.unchangedSince());
       replaced += withModSeq(user, box, uidValidity,
           seq -> fragments.updateFlagsHere(user, box, group.getValue(), update, seq.modSeq(), seq.fence()))
           .updated().size();
@@ -407,6 +411,9 @@ public final class ReplicaSync {
     }
     return new Result(1, expunge.size(), replaced, 0, copied);
   }
+
+  /** Flags to take from a newer copy, for the messages of this copy still at MODSEQ {@code unchangedSince}. */
+  private record Replacement(Set<String> flags, long unchangedSince) {}
 
   /**
    * Drops this node's copy of each message that more than R live nodes hold (a store that timed out on

@@ -1,0 +1,87 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quill.cluster.mail.Replication;
+import dev.quill.server.node.QuillNode;
+import dev.quill.store.FlagUpdate;
+import dev.quill.store.MailStore;
+import dev.quill.store.MessageMeta;
+import dev.quill.store.StoreException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A flag change or expunge of a message that only a node which does not answer holds is refused as
+ * temporary, never answered OK without effect (a STORE \Deleted and an EXPUNGE answered OK would
+ * leave the message in place while the client believes it deleted).
+ * Three real nodes in this JVM, one copy per message so that a message has a single holder.
+ */
+class ClusterUnseenChangeTest {
+  private static final String DOMAIN = "example.test";
+  private static final String USER = "uma@" + DOMAIN;
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  private InJvmCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private QuillNode node(String name) {
+    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void aChangeOfAMessageHeldOnlyWhereNobodyAnswers_isRefusedAsTemporary_andWorksOnceItIsBack() throws Exception {
+    cluster = new InJvmCluster(dir, "unseen");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
+    }
+    cluster.awaitComplete(3, WAIT);
+    QuillNode a = node("a");
+    a.mailStore().addDomain(DOMAIN);
+    a.mailStore().addUser(USER, "pw".toCharArray());
+    MailClients.send(a.ports().get("smtp"), USER, "only one copy");
+    Map<Long, List<String>> holders = cluster.holders(USER, MailStore.INBOX);
+    assertThat(holders).hasSize(1);
+    long uid = holders.keySet().iterator().next();
+    String holder = holders.get(uid).getFirst();
+    // Asked through a node that never read the mailbox (its first look comes with the holder away).
+    String via = List.of("a", "b", "c").stream().filter(n -> !n.equals(holder) && !n.equals("a")).findFirst()
+        .orElse(List.of("a", "b", "c").stream().filter(n -> !n.equals(holder)).findFirst().orElseThrow());
+    QuillNode down = node(holder);
+    down.close();
+    cluster.nodes().remove(down);
+    cluster.awaitComplete(2, WAIT);
+
+    FlagUpdate deleted = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1);
+    MailStore store = node(via).mailStore();
+    assertThatThrownBy(() -> store.updateFlags(USER, MailStore.INBOX, List.of(uid), deleted).join())
+        .cause().isInstanceOf(StoreException.class).hasMessageContaining(holder).hasMessageContaining("try again");
+    assertThatThrownBy(() -> store.expunge(USER, MailStore.INBOX, List.of(uid)).join())
+        .cause().isInstanceOf(StoreException.class).hasMessageContaining("try again");
+
+    // The holder returns: the same change is made, on its copy.
+    cluster.start(holder, c -> c.withReplication(new Replication(1, 1)));
+    cluster.awaitComplete(3, WAIT);
+    org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().untilAsserted(() ->
+        assertThat(node(via).mailStore().updateFlags(USER, MailStore.INBOX, List.of(uid), deleted).join().updated())
+            .extracting(MessageMeta::uid).containsExactly(uid));
+    assertThat(node(holder).store().messages(USER, MailStore.INBOX)).singleElement()
+        .satisfies(m -> assertThat(m.flags()).contains("\\Deleted"));
+  }
+}
