@@ -368,7 +368,9 @@ public final class QuillNode implements AutoCloseable {
     if (keyDistribution == null) {
       throw new IllegalArgumentException("this node runs without cluster security: there are no keys to rotate");
     }
-    return keyDistribution.rotate(keyId, sealed, revoked, STATS_TIMEOUT);
+    // an operator's command, not a request on a client's path: a member slow for a moment (GC, a busy
+    // machine) must not fail the rotation, which would leave old keys accepted until it is run again
+    return keyDistribution.rotate(keyId, sealed, revoked, CLUSTER_TIMEOUT);
   }
 
   /** Gives {@code gone} up on every member and says, per member, whether it confirmed. */
