@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param maxErrors protocol errors one session may make before "* BYE Too many errors" (default 20)
  * @param allowPlaintextAuthOnLoopback whether LOGIN and AUTHENTICATE PLAIN work without TLS from
  *     a loopback address (default true); from anywhere else they need TLS
+ * @param headerCacheBytes how many bytes of BODY[HEADER.FIELDS (...)] answers the node keeps for
+ *     all sessions (default 64 MiB; 0 keeps none), see {@code HeaderFieldsCache}
  */
 public record ImapConfig(
     String hostname,
@@ -23,7 +25,8 @@ public record ImapConfig(
     int commandLineLimit,
     long maxLiteralSize,
     int maxErrors,
-    boolean allowPlaintextAuthOnLoopback) {
+    boolean allowPlaintextAuthOnLoopback,
+    long headerCacheBytes) {
 
   public ImapConfig {
     if (hostname == null || hostname.isBlank() || !hostname.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
@@ -41,40 +44,55 @@ public record ImapConfig(
     if (maxErrors < 1) {
       throw new IllegalArgumentException("imap.maxErrors must be at least 1, was " + maxErrors);
     }
+    if (headerCacheBytes < 0) {
+      throw new IllegalArgumentException("imap.headerCacheBytes must not be negative, was " + headerCacheBytes);
+    }
   }
 
   /** The defaults for a node called {@code hostname}. */
   public static ImapConfig defaults(String hostname) {
-    return new ImapConfig(hostname, Duration.ofMinutes(30), 64 * 1024, 50L * 1024 * 1024, 20, true);
+    return new ImapConfig(hostname, Duration.ofMinutes(30), 64 * 1024, 50L * 1024 * 1024, 20, true, 64L * 1024 * 1024);
   }
 
   /** This config with another hostname. */
   public ImapConfig withHostname(String name) {
-    return new ImapConfig(name, idleTimeout, commandLineLimit, maxLiteralSize, maxErrors, allowPlaintextAuthOnLoopback);
+    return new ImapConfig(name, idleTimeout, commandLineLimit, maxLiteralSize, maxErrors,
+        allowPlaintextAuthOnLoopback, headerCacheBytes);
   }
 
   /** This config with another idle timeout. */
   public ImapConfig withIdleTimeout(Duration timeout) {
-    return new ImapConfig(hostname, timeout, commandLineLimit, maxLiteralSize, maxErrors, allowPlaintextAuthOnLoopback);
+    return new ImapConfig(hostname, timeout, commandLineLimit, maxLiteralSize, maxErrors,
+        allowPlaintextAuthOnLoopback, headerCacheBytes);
   }
 
   /** This config with another command line limit. */
   public ImapConfig withCommandLineLimit(int limit) {
-    return new ImapConfig(hostname, idleTimeout, limit, maxLiteralSize, maxErrors, allowPlaintextAuthOnLoopback);
+    return new ImapConfig(hostname, idleTimeout, limit, maxLiteralSize, maxErrors,
+        allowPlaintextAuthOnLoopback, headerCacheBytes);
   }
 
   /** This config with another APPEND literal limit. */
   public ImapConfig withMaxLiteralSize(long size) {
-    return new ImapConfig(hostname, idleTimeout, commandLineLimit, size, maxErrors, allowPlaintextAuthOnLoopback);
+    return new ImapConfig(hostname, idleTimeout, commandLineLimit, size, maxErrors,
+        allowPlaintextAuthOnLoopback, headerCacheBytes);
   }
 
   /** This config with another error limit. */
   public ImapConfig withMaxErrors(int max) {
-    return new ImapConfig(hostname, idleTimeout, commandLineLimit, maxLiteralSize, max, allowPlaintextAuthOnLoopback);
+    return new ImapConfig(hostname, idleTimeout, commandLineLimit, maxLiteralSize, max,
+        allowPlaintextAuthOnLoopback, headerCacheBytes);
   }
 
   /** This config with plaintext logins on loopback allowed or not. */
   public ImapConfig withAllowPlaintextAuthOnLoopback(boolean allow) {
-    return new ImapConfig(hostname, idleTimeout, commandLineLimit, maxLiteralSize, maxErrors, allow);
+    return new ImapConfig(hostname, idleTimeout, commandLineLimit, maxLiteralSize, maxErrors, allow,
+        headerCacheBytes);
+  }
+
+  /** A copy with another bound on the kept header-fields answers (bytes; 0 = none kept). */
+  public ImapConfig withHeaderCacheBytes(long bytes) {
+    return new ImapConfig(hostname, idleTimeout, commandLineLimit, maxLiteralSize, maxErrors, allowPlaintextAuthOnLoopback,
+        bytes);
   }
 }

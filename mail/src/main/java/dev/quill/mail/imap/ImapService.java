@@ -6,6 +6,7 @@ import dev.quill.mail.imap.codec.ImapCommand;
 import dev.quill.mail.imap.codec.ImapCommandParser;
 import dev.quill.mail.imap.codec.ImapRequestReader;
 import dev.quill.mail.imap.codec.ImapWriter;
+import dev.quill.mail.imap.session.HeaderFieldsCache;
 import dev.quill.mail.imap.session.ImapBackend;
 import dev.quill.mail.imap.session.ImapSession;
 import dev.quill.mail.imap.session.ImapSession.Outcome;
@@ -65,6 +66,7 @@ public final class ImapService implements ConnectionHandler {
   private final LoginThrottle throttle;
   private final Clock clock;
   private final RecentTracker recent = new RecentTracker();
+  private final HeaderFieldsCache headers;
 
   /**
    * @param config the service's tunables
@@ -84,11 +86,12 @@ public final class ImapService implements ConnectionHandler {
     this.tls = tls;
     this.throttle = throttle;
     this.clock = clock;
+    this.headers = new HeaderFieldsCache(config.headerCacheBytes());
   }
 
   @Override
   public void handle(Connection c) throws IOException {
-    ImapSession session = new ImapSession(backend, recent, throttle,
+    ImapSession session = new ImapSession(backend, recent, headers, throttle,
         new ImapSession.Settings(config.hostname(), config.maxErrors(), config.allowPlaintextAuthOnLoopback(), clock),
         new ImapSession.Peer(c.id(), c.remoteAddress(), tls != null, c.isTls()));
     ImapWriter out = new ImapWriter();

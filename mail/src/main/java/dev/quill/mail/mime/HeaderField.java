@@ -1,5 +1,8 @@
 package dev.quill.mail.mime;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -13,8 +16,7 @@ import java.util.List;
  * @param start offset of the field's first byte
  * @param end   offset just past the field's last line end
  * @param name  the field name as written, or null for a line that has no colon
- * @param value the value unfolded (CR and LF removed), trimmed, NUL bytes dropped, capped at {@link #MAX_VALUE};
- *     null when scanned without values
+ * @param value the value unfolded (CR and LF removed), trimmed, NUL bytes dropped, capped at {@link #MAX_VALUE}
  */
 record HeaderField(int start, int end, String name, String value) {
   /** Longest value kept, in bytes; a longer one is cut (a defence against one giant header line). */
@@ -47,22 +49,11 @@ record HeaderField(int start, int end, String name, String value) {
    *     which often lack headers and the blank line alike
    */
   static int scan(byte[] m, int from, int limit, List<HeaderField> out, boolean bodyOnJunk) {
-    return scan(m, from, limit, out, bodyOnJunk, true);
-  }
-
-  /**
-   * As {@link #scan(byte[], int, int, List, boolean)}; without {@code values} the fields get a
-   * null value, for callers that only copy fields by name (BODY[HEADER.FIELDS]), where building
-   * every unfolded value was most of the cost of a header-list FETCH.
-   */
-  static int scan(byte[] m, int from, int limit, List<HeaderField> out, boolean bodyOnJunk, boolean values) {
     int p = from;
     while (p < limit) {
-      if (m[p] == '\n') {
-        return p + 1;
-      }
-      if (m[p] == '\r' && p + 1 < limit && m[p + 1] == '\n') {
-        return p + 2;
+      int body = pastEmptyLine(m, p, limit);
+      if (body >= 0) {
+        return body;
       }
       int start = p;
       int firstLineEnd = lineEnd(m, p, limit);
@@ -76,10 +67,34 @@ record HeaderField(int start, int end, String name, String value) {
       }
       if (out.size() < MAX_FIELDS) {
         int colon = name == null ? start : indexOf(m, (byte) ':', start, firstLineEnd);
-        out.add(new HeaderField(start, p, name, values ? value(m, name == null ? start : colon + 1, p) : null));
+        out.add(new HeaderField(start, p, name, value(m, name == null ? start : colon + 1, p)));
       }
     }
     return limit;
+  }
+
+  /**
+   * Where the body of the header section at {@code from} starts, as {@link #scan} finds it (without
+   * {@code bodyOnJunk}): just past the first empty line, or {@code limit}.
+   */
+  static int sectionEnd(byte[] m, int from, int limit) {
+    int p = from;
+    while (p < limit) {
+      int body = pastEmptyLine(m, p, limit);
+      if (body >= 0) {
+        return body;
+      }
+      p = lineEnd(m, p, limit);
+    }
+    return limit;
+  }
+
+  /** Just past the line at {@code p} when it is empty (CRLF or a bare LF: the end of a header section), else -1. */
+  static int pastEmptyLine(byte[] m, int p, int limit) {
+    if (m[p] == '\n') {
+      return p + 1;
+    }
+    return m[p] == '\r' && p + 1 < limit && m[p + 1] == '\n' ? p + 2 : -1;
   }
 
   /** Offset just past the LF that ends the line starting at {@code p}, or {@code limit}. */
@@ -88,14 +103,30 @@ record HeaderField(int start, int end, String name, String value) {
     return i < 0 ? limit : i + 1;
   }
 
+  /**
+   * The first offset in [{@code from}, {@code limit}) holding {@code b}, or -1. Eight bytes a step
+   * (a zero-byte test on the word XOR the pattern): header scans run over every message a FETCH
+   * lists, and most of their time is this search for line ends.
+   */
   static int indexOf(byte[] m, byte b, int from, int limit) {
-    for (int i = from; i < limit; i++) {
+    int i = from;
+    long pattern = (b & 0xffL) * 0x0101010101010101L;
+    for (; i + Long.BYTES <= limit; i += Long.BYTES) {
+      long x = (long) WORDS.get(m, i) ^ pattern;
+      long zeros = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+      if (zeros != 0) {
+        return i + (Long.numberOfTrailingZeros(zeros) >>> 3); // the lowest flagged byte is a true match
+      }
+    }
+    for (; i < limit; i++) {
       if (m[i] == b) {
         return i;
       }
     }
     return -1;
   }
+
+  private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** The field name of a line, or null when the line has no colon or the name is not a plausible token. */
   private static String fieldName(byte[] m, int start, int lineEnd) {

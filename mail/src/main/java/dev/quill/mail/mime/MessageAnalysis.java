@@ -2,7 +2,6 @@ package dev.quill.mail.mime;
 
 import dev.quill.mail.mime.Envelope.Address;
 import dev.quill.store.MessageDerived;
-import java.io.ByteArrayOutputStream;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -153,17 +152,12 @@ public final class MessageAnalysis {
     SectionSpec.Kind kind = section.kind() == null ? SectionSpec.Kind.ALL : section.kind();
     return switch (kind) {
       case ALL -> message.clone();
-      default -> {
-        List<HeaderField> fields = new ArrayList<>();
-        int bodyStart = HeaderField.scan(message, 0, message.length, fields, false, false);
-        yield switch (kind) {
-          case HEADER -> Arrays.copyOfRange(message, 0, bodyStart);
-          case TEXT -> Arrays.copyOfRange(message, bodyStart, message.length);
-          case HEADER_FIELDS, HEADER_FIELDS_NOT -> // the one scan's fields: the hot header-list FETCH
-              copyFields(message, fields, section.fields(), kind == SectionSpec.Kind.HEADER_FIELDS_NOT);
-          default -> new byte[0];
-        };
-      }
+      case HEADER -> Arrays.copyOfRange(message, 0, HeaderField.sectionEnd(message, 0, message.length));
+      case TEXT -> Arrays.copyOfRange(message, HeaderField.sectionEnd(message, 0, message.length), message.length);
+      case HEADER_FIELDS, HEADER_FIELDS_NOT -> // the hot header-list FETCH
+          HeaderSelection.copy(message, 0, message.length, HeaderSelection.wanted(section.fields()),
+              kind == SectionSpec.Kind.HEADER_FIELDS_NOT);
+      default -> new byte[0];
     };
   }
 
@@ -238,39 +232,8 @@ public final class MessageAnalysis {
 
   /** The header lines (folded lines kept) whose names are (or, with {@code not}, are not) in the list, then CRLF. */
   private static byte[] headerFields(byte[] m, MimePart msg, List<String> names, boolean not) {
-    List<HeaderField> fields = new ArrayList<>();
     int from = clamp(msg.headerStart, m.length);
-    HeaderField.scan(m, from, Math.max(from, clamp(msg.bodyStart, m.length)), fields, false, false);
-    return copyFields(m, fields, names, not);
-  }
-
-  /** The fields whose names are (or, with {@code not}, are not) in the list, as written, then CRLF. */
-  private static byte[] copyFields(byte[] m, List<HeaderField> fields, List<String> names, boolean not) {
-    List<String> wanted = names == null ? List.of() : names;
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    for (HeaderField f : fields) {
-      if (f.name() == null || named(wanted, f.name()) == not) {
-        continue;
-      }
-      out.write(m, f.start(), f.end() - f.start());
-      if (m[f.end() - 1] != '\n') {
-        out.write('\r');
-        out.write('\n');
-      }
-    }
-    out.write('\r');
-    out.write('\n');
-    return out.toByteArray();
-  }
-
-  /** Whether {@code name} is in the list, ignoring case (lists are a few names: no set, no lower-casing). */
-  private static boolean named(List<String> wanted, String name) {
-    for (String w : wanted) {
-      if (w.equalsIgnoreCase(name)) {
-        return true;
-      }
-    }
-    return false;
+    return HeaderSelection.copy(m, from, Math.max(from, clamp(msg.bodyStart, m.length)), HeaderSelection.wanted(names), not);
   }
 
   private static byte[] slice(byte[] m, int from, int to) {

@@ -29,7 +29,7 @@ public final class ConfigLoader {
       "submission", Set.of("port", "implicit_tls_port"),
       "pop3", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip"),
       "imap", Set.of("port", "implicit_tls_port", "idle_timeout", "max_connections", "max_connections_per_ip",
-          "max_literal_size"),
+          "max_literal_size", "header_cache_size"),
       "tls", Set.of("certificate", "private_key"),
       "store", Set.of("min_free_space"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
@@ -109,7 +109,8 @@ public final class ConfigLoader {
             imapIdle(i.idleTimeout()),
             count("imap", "max_connections", i.maxConnections()),
             count("imap", "max_connections_per_ip", i.maxConnectionsPerIp()),
-            size("imap", "max_literal_size", i.maxLiteralSize())),
+            size("imap", "max_literal_size", i.maxLiteralSize()),
+            size("imap", "header_cache_size", i.headerCacheSize())),
         tls(t),
         new NodeConfig.Auth(
             bool("auth", "allow_plaintext_on_loopback", a.allowPlaintextOnLoopback()),

@@ -45,7 +45,7 @@ public record NodeConfig(
 
   /** The IMAP listener; implicitTlsPort 0 = off (RFC 8314 port 993 role). */
   public record Imap(int port, int implicitTlsPort, Duration idleTimeout, int maxConnections, int maxConnectionsPerIp,
-      long maxLiteralSize) {}
+      long maxLiteralSize, long headerCacheSize) {}
 
   /** TLS: a PEM certificate chain and PKCS#8 key, or null for a self-signed pair kept in the data directory. */
   public record Tls(Path certificate, Path privateKey) {}
@@ -217,7 +217,7 @@ public record NodeConfig(
         new Smtp(2525, 50L << 20, 100, 10_000, 100, Duration.ofMillis(50), Duration.ofMinutes(5), Duration.ofMinutes(3), 20),
         new Submission(2587, 0),
         new Pop3(2110, 0, Duration.ofMinutes(10), 10_000, 100),
-        new Imap(2143, 0, Duration.ofMinutes(30), 10_000, 100, 50L << 20),
+        new Imap(2143, 0, Duration.ofMinutes(30), 10_000, 100, 50L << 20, 64L << 20),
         new Tls(null, null),
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
@@ -269,6 +269,6 @@ public record NodeConfig(
     Imap i = imap;
     return new NodeConfig(hostname, data, bind, smtp, submission, pop3,
         new Imap(p, i.implicitTlsPort(), i.idleTimeout(), i.maxConnections(), i.maxConnectionsPerIp(),
-            i.maxLiteralSize()), tls, auth, gracePeriod, cluster, store);
+            i.maxLiteralSize(), i.headerCacheSize()), tls, auth, gracePeriod, cluster, store);
   }
 }

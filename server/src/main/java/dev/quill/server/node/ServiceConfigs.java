@@ -28,6 +28,7 @@ final class ServiceConfigs {
     return ImapConfig.defaults(c.hostname())
         .withIdleTimeout(c.imap().idleTimeout())
         .withMaxLiteralSize(c.imap().maxLiteralSize())
+        .withHeaderCacheBytes(c.imap().headerCacheSize())
         .withAllowPlaintextAuthOnLoopback(c.auth().allowPlaintextOnLoopback());
   }
 

@@ -42,6 +42,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void imapHeaderCacheSize_defaultsTo64M_setWithAUnit_zeroTurnsItOff() {
+    assertThat(D.imap().headerCacheSize()).isEqualTo(64L << 20);
+    NodeConfig c = ConfigLoader.parse("q.toml", "[imap]\nheader_cache_size = \"16M\"\n", D);
+    assertThat(c.imap().headerCacheSize()).isEqualTo(16L << 20);
+    assertThat(ConfigLoader.parse("q.toml", "[imap]\nheader_cache_size = 0\n", D).imap().headerCacheSize()).isZero();
+  }
+
+  @Test
   void storeMinFreeSpace_defaultsTo256M_setWithAUnit_zeroTurnsItOff_badValueRefused() {
     assertThat(D.store().minFreeSpace()).isEqualTo(256L << 20);
     assertThat(ConfigLoader.parse("q.toml", "[store]\nmin_free_space = \"1G\"\n", D).store().minFreeSpace())

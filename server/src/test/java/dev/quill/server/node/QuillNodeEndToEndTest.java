@@ -155,10 +155,22 @@ class QuillNodeEndToEndTest {
     }
   }
 
+  /**
+   * A free port below the kernel's ephemeral range (32768 and up by default): a port the kernel picked
+   * for us could be handed out again, before the node binds it, to the node's own listeners on port 0
+   * or to an outgoing connection (this test failed once with "Address already in use").
+   */
   private static int freePort() throws java.io.IOException {
-    try (java.net.ServerSocket ss = new java.net.ServerSocket(0)) {
-      return ss.getLocalPort();
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (java.net.ServerSocket ss = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return ss.getLocalPort();
+      } catch (java.net.BindException taken) {
+        // try another
+      }
     }
+    throw new java.io.IOException("no free port between 20000 and 32000");
   }
 
   @Test

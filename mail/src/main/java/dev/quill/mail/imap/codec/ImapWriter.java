@@ -49,6 +49,14 @@ public final class ImapWriter {
     }
   }
 
+  /** Drops everything collected (a response abandoned half-way). */
+  public void clear() {
+    len = 0;
+    if (buf.length > 4 * DRAIN_AT) {
+      buf = new byte[256];
+    }
+  }
+
   /** What was collected, as UTF-8 text, and empties the buffer (tests and logs). */
   public String takeText() {
     String s = new String(buf, 0, len, StandardCharsets.UTF_8);
@@ -84,12 +92,46 @@ public final class ImapWriter {
 
   /** Appends text as UTF-8 (protocol text and atoms). */
   public ImapWriter text(String s) {
-    return raw(s.getBytes(StandardCharsets.UTF_8));
+    int n = s.length();
+    if (n > 64 || (drain != null && len + n > DRAIN_AT)) {
+      return raw(s.getBytes(StandardCharsets.UTF_8));
+    }
+    // Short protocol text is ASCII nearly always: copy it without an intermediate byte array,
+    // and fall back to encoding only when a character is not.
+    ensure(n);
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        return raw(s.substring(i).getBytes(StandardCharsets.UTF_8));
+      }
+      buf[len++] = (byte) c;
+    }
+    return this;
   }
 
   /** Appends a decimal number. */
   public ImapWriter number(long n) {
-    return text(Long.toString(n));
+    if (n < 0 || (drain != null && len + 20 > DRAIN_AT)) {
+      return text(Long.toString(n));
+    }
+    ensure(20);
+    int digits = 1;
+    for (long v = n; v >= 10; v /= 10) {
+      digits++;
+    }
+    long v = n;
+    for (int i = len + digits - 1; i >= len; i--) {
+      buf[i] = (byte) ('0' + (int) (v % 10));
+      v /= 10;
+    }
+    len += digits;
+    return this;
+  }
+
+  private void ensure(int n) {
+    if (len + n > buf.length) {
+      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+    }
   }
 
   /** Appends a space. */

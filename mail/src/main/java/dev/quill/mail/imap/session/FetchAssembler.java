@@ -28,20 +28,25 @@ final class FetchAssembler {
   private FetchAssembler() {}
 
   /**
+   * @param headers the command's header-fields cache: answers taken from it and kept in it
+   * @param scratch where the response is built before it is copied to {@code out}; emptied first, so
+   *     one writer can serve every message of a command
    * @param flags the flags to report (with \Recent when recent for this session)
    * @param withUid prepend UID (UID FETCH, or unsolicited data) unless asked for anyway
    * @param withModSeq append MODSEQ (CONDSTORE enabled and CHANGEDSINCE used, or QRESYNC) unless asked for
    * @param withFlags append FLAGS (set \Seen implicitly) unless asked for
    */
-  static Result write(ImapWriter out, int seq, MessageView m, List<FetchAtt> items, List<String> flags,
+  static Result write(ImapWriter out, ImapWriter scratch, HeaderFieldsCache.Lookup headers, int seq, MessageView m,
+      List<FetchAtt> items, List<String> flags,
       boolean withUid, boolean withModSeq, boolean withFlags) throws CorruptMessageException {
-    ImapWriter w = new ImapWriter();
+    ImapWriter w = scratch;
+    w.clear();
     w.text("* ").number(seq).text(" FETCH (");
     boolean first = true;
     boolean uidDone = false;
     boolean modSeqDone = false;
     boolean flagsDone = false;
-    if (withUid && items.stream().noneMatch(i -> i instanceof FetchAtt.Uid)) {
+    if (withUid && !asksForUid(items)) {
       w.text("UID ").number(m.meta.uid());
       first = false;
       uidDone = true;
@@ -81,17 +86,21 @@ final class FetchAssembler {
           w.text(s.extensible() ? "BODYSTRUCTURE " : "BODY ").raw(a.bodyStructure(s.extensible()));
         }
         case FetchAtt.Section s -> {
-          byte[] bytes = m.bytes();
-          if (bytes == null) {
-            return Result.GONE;
-          }
-          byte[] content = MessageAnalysis.topLevelSection(bytes, s.section());
+          byte[] content = headers.get(m.meta, s);
           if (content == null) {
-            MessageAnalysis a = m.analysis();
-            if (a == null) {
+            byte[] bytes = m.bytes();
+            if (bytes == null) {
               return Result.GONE;
             }
-            content = a.section(bytes, s.section());
+            content = MessageAnalysis.topLevelSection(bytes, s.section());
+            if (content == null) {
+              MessageAnalysis a = m.analysis();
+              if (a == null) {
+                return Result.GONE;
+              }
+              content = a.section(bytes, s.section());
+            }
+            headers.put(m.meta, s, content);
           }
           writePartial(w, s.label(), content, s.offset(), s.length(), false);
         }
@@ -136,15 +145,32 @@ final class FetchAssembler {
     return Result.OK;
   }
 
+  private static boolean asksForUid(List<FetchAtt> items) {
+    for (FetchAtt item : items) { // a loop, not a stream: this runs once per message fetched
+      if (item instanceof FetchAtt.Uid) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * What the items need loaded besides metadata: bytes for any section or BINARY, the stored
    * structure for ENVELOPE, BODYSTRUCTURE and sections inside parts (top-level sections are
    * found by scanning the bytes, see {@link MessageAnalysis#topLevelSection}).
    */
   static Set<LoadedMessage.Part> partsNeeded(List<FetchAtt> items) {
+    return partsNeeded(items, null);
+  }
+
+  /** As {@link #partsNeeded(List)}, leaving out the sections {@code headers} answers from its cache. */
+  static Set<LoadedMessage.Part> partsNeeded(List<FetchAtt> items, HeaderFieldsCache.Lookup headers) {
     boolean body = false;
     boolean derived = false;
     for (FetchAtt item : items) {
+      if (headers != null && headers.caches(item)) {
+        continue;
+      }
       switch (item) {
         case FetchAtt.Envelope e -> derived = true;
         case FetchAtt.Structure s -> derived = true;

@@ -29,10 +29,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -95,6 +97,7 @@ public final class ImapSession {
 
   private final ImapBackend backend;
   private final RecentTracker recentTracker;
+  private final HeaderFieldsCache headerCache;
   private final LoginThrottle throttle;
   private final Settings settings;
   private final InetAddress address;
@@ -122,13 +125,16 @@ public final class ImapSession {
   /**
    * @param backend storage
    * @param recentTracker the node's \Recent memory, shared by all sessions
+   * @param headerCache the node's kept BODY[HEADER.FIELDS] answers, shared by all sessions
    * @param throttle the node's failed-login throttle
    * @param settings tunables from the service's config
    * @param peer the client
    */
-  public ImapSession(ImapBackend backend, RecentTracker recentTracker, LoginThrottle throttle, Settings settings, Peer peer) {
+  public ImapSession(ImapBackend backend, RecentTracker recentTracker, HeaderFieldsCache headerCache,
+      LoginThrottle throttle, Settings settings, Peer peer) {
     this.backend = backend;
     this.recentTracker = recentTracker;
+    this.headerCache = headerCache;
     this.throttle = throttle;
     this.settings = settings;
     this.address = peer.address();
@@ -896,6 +902,7 @@ public final class ImapSession {
     if (uids == null) {
       return bad(f.tag(), out, "Invalid message number");
     }
+    ImapWriter scratch = new ImapWriter(); // one response at a time, for every message of the command
     if (f.vanished()) {
       List<Long> vanished = new ArrayList<>();
       for (long uid : backend.expungedSince(user, box.name, f.changedSince())) {
@@ -912,7 +919,9 @@ public final class ImapSession {
     int gone = 0;
     int corrupt = 0;
     boolean unknownCte = false;
+    HeaderFieldsCache.Lookup headers = headerCache.lookup(user, box.name, box.uidValidity, f.items());
     Set<LoadedMessage.Part> parts = FetchAssembler.partsNeeded(f.items());
+    Set<LoadedMessage.Part> partsIfCached = FetchAssembler.partsNeeded(f.items(), headers);
     List<Long> batch = new ArrayList<>(MessageView.BATCH);
     for (int i = 0; i < uids.size(); i++) {
       long uid = uids.get(i);
@@ -930,10 +939,10 @@ public final class ImapSession {
       for (long u : batch) {
         metas.add(box.meta(u));
       }
-      for (MessageView view : MessageView.load(backend, user, box.name, metas, parts)) {
+      for (MessageView view : loadForFetch(box, metas, parts, partsIfCached, headers)) {
         long u = view.meta.uid();
         try {
-          FetchAssembler.Result r = FetchAssembler.write(out, box.seqOf(u), view, f.items(), box.flagsOf(view.meta),
+          FetchAssembler.Result r = FetchAssembler.write(out, scratch, headers, box.seqOf(u), view, f.items(), box.flagsOf(view.meta),
               f.uid(), condstore && f.changedSince() >= 0, seenNow.contains(u));
           if (r == FetchAssembler.Result.GONE) {
             gone++;
@@ -958,6 +967,38 @@ public final class ImapSession {
       return Outcome.CONTINUE;
     }
     return ok(f.tag(), out, f.verb() + " completed");
+  }
+
+  /**
+   * Views of one batch of a FETCH, in order: messages whose cacheable header sections are all kept
+   * in {@code headers} load only {@code partsIfCached} (usually nothing: a header list then reads no
+   * message at all), the others load {@code parts}.
+   */
+  private List<MessageView> loadForFetch(SelectedMailbox box, List<MessageMeta> metas, Set<LoadedMessage.Part> parts,
+      Set<LoadedMessage.Part> partsIfCached, HeaderFieldsCache.Lookup headers) {
+    if (parts.equals(partsIfCached)) {
+      return MessageView.load(backend, user, box.name, metas, parts);
+    }
+    List<MessageMeta> cached = new ArrayList<>(metas.size());
+    List<MessageMeta> uncached = new ArrayList<>(metas.size());
+    for (MessageMeta m : metas) {
+      (headers.hasAll(m) ? cached : uncached).add(m);
+    }
+    if (uncached.isEmpty() || cached.isEmpty()) {
+      return MessageView.load(backend, user, box.name, metas, uncached.isEmpty() ? partsIfCached : parts);
+    }
+    Map<Long, MessageView> byUid = new HashMap<>();
+    for (MessageView v : MessageView.load(backend, user, box.name, cached, partsIfCached)) {
+      byUid.put(v.meta.uid(), v);
+    }
+    for (MessageView v : MessageView.load(backend, user, box.name, uncached, parts)) {
+      byUid.put(v.meta.uid(), v);
+    }
+    List<MessageView> views = new ArrayList<>(metas.size());
+    for (MessageMeta m : metas) {
+      views.add(byUid.get(m.uid()));
+    }
+    return views;
   }
 
   /** Sets \\Seen, in one store call, on those of {@code uids} without it (FETCH of a body without PEEK). */

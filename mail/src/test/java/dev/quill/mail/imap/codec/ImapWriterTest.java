@@ -3,7 +3,10 @@ package dev.quill.mail.imap.codec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 
 /** Response formatting: strings by content, mailbox names by mode, flag lists, draining. */
@@ -39,5 +42,15 @@ class ImapWriterTest {
     assertThat(w.size()).isLessThan(ImapWriter.DRAIN_AT);
     w.flushTo(sink::write);
     assertThat(sink.size()).isEqualTo("* 1 FETCH (BODY[] ".length() + ("{" + big.length + "}\r\n").length() + big.length);
+  }
+
+  @Property(tries = 500)
+  void numbersAndText_areWrittenAsTheirDecimalAndUtf8Forms(@ForAll long n, @ForAll String text) throws Exception {
+    ImapWriter w = new ImapWriter();
+    w.text("* ").number(n).sp().text(text).number(0).number(Long.MAX_VALUE);
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    w.flushTo(sink::write);
+    assertThat(sink.toByteArray())
+        .isEqualTo(("* " + n + " " + text + "0" + Long.MAX_VALUE).getBytes(StandardCharsets.UTF_8));
   }
 }

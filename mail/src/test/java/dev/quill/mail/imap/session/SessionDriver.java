@@ -15,9 +15,14 @@ final class SessionDriver {
   ImapSession.Outcome last;
 
   SessionDriver(ImapBackend backend, RecentTracker recent, InetAddress address, boolean tlsActive, int maxErrors) {
+    this(backend, recent, new HeaderFieldsCache(1 << 20), address, tlsActive, maxErrors);
+  }
+
+  SessionDriver(ImapBackend backend, RecentTracker recent, HeaderFieldsCache headers, InetAddress address,
+      boolean tlsActive, int maxErrors) {
     LoginThrottle throttle = new LoginThrottle(new LoginThrottle.Limits(Duration.ZERO, 1000, 1000, Duration.ofMinutes(15)),
         Clock.systemUTC());
-    session = new ImapSession(backend, recent, throttle, new ImapSession.Settings("imap.example.org", maxErrors, true, Clock.systemUTC()),
+    session = new ImapSession(backend, recent, headers, throttle, new ImapSession.Settings("imap.example.org", maxErrors, true, Clock.systemUTC()),
         new ImapSession.Peer("t1", address, true, tlsActive));
   }
 
