@@ -53,15 +53,18 @@ public final class KeyDistribution {
   private final TrafficKeys keys;
   private final PrivateKey privateKey;
   private final PublicKey publicKey;
+  private final RevokedNodes revoked;
 
   /**
    * Serves both rounds on {@code rpc}.
    *
    * @param privateKey this node's X25519 key from its credential, which opens the keys sealed for it
+   * @param revoked where a revocation is applied and kept
    */
   public KeyDistribution(RpcEndpoint rpc, ClusterTransport transport, TrafficKeys keys, PrivateKey privateKey,
-      PublicKey publicKey) {
+      PublicKey publicKey, RevokedNodes revoked) {
     this.rpc = rpc;
+    this.revoked = revoked;
     this.transport = transport;
     this.keys = keys;
     this.privateKey = privateKey;
@@ -78,7 +81,7 @@ public final class KeyDistribution {
 
   private void install(String from, Install install) throws GeneralSecurityException {
     if (!install.revoked().isEmpty()) {
-      transport.securityLayer().ifPresent(layer -> layer.revoke(install.revoked()));
+      revoked.revoke(List.of(install.revoked()));
     }
     if (keys.ring().find(install.keyId()) != null) {
       return; // asked again (the operator repeated the command): already done

@@ -120,6 +120,8 @@ public final class TypeIds {
   public static final int KEY_INSTALL = 310;
   /** Retires every traffic key but the current one, once every member has the new key. */
   public static final int KEY_RETIRE = 311;
+  /** The nodes the asker refuses, exchanged for those the answerer refuses: a revocation reaches members that missed it. */
+  public static final int REVOKED_NODES = 312;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

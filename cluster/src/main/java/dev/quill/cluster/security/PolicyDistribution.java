@@ -9,17 +9,15 @@ import dev.quill.cluster.rpc.WireException;
 import dev.quill.cluster.rpc.WireReader;
 import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.cluster.transport.ClusterView;
+import dev.quill.security.AtomicFiles;
 import dev.quill.security.policy.Policy;
 import dev.quill.security.policy.PolicyException;
 import dev.quill.security.policy.PolicyManager;
 import dev.quill.security.policy.PolicyParser;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -244,13 +242,7 @@ public final class PolicyDistribution {
 
   private void save(Policy policy) {
     try {
-      Files.createDirectories(file.getParent());
-      Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.writeString(temp, policy.toText(), StandardCharsets.UTF_8);
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-      Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.write(file, policy.toText());
     } catch (IOException e) {
       // installed and in force here; a restart before the next install starts from the older file
       log.warn("event=policy-not-saved node={} version={} file={} error=\"{}\": the policy is in force but a "

@@ -73,6 +73,7 @@ public final class RemoteOperations {
       entry(TypeIds.REBALANCE_STATUS, ObjectType.ADMIN, Permission.READ),
       entry(TypeIds.KEY_INSTALL, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.KEY_RETIRE, ObjectType.ADMIN, Permission.ADMIN),
+      entry(TypeIds.REVOKED_NODES, ObjectType.ADMIN, Permission.UPDATE),
       entry(TypeIds.POLICY_PUSH, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.POLICY_INSTALL, ObjectType.ADMIN, Permission.UPDATE),
       entry(TypeIds.POLICY_FETCH, ObjectType.ADMIN, Permission.READ));

@@ -6,6 +6,8 @@ import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.directory.TombstonePruner;
 import dev.quill.cluster.keys.KeyDistribution;
+import dev.quill.cluster.keys.RevocationSync;
+import dev.quill.cluster.keys.RevokedNodes;
 import dev.quill.cluster.mail.ClusterDelivery;
 import dev.quill.cluster.mail.ClusterMailStore;
 import dev.quill.cluster.mail.FragmentAccess;
@@ -106,6 +108,8 @@ public final class QuillNode implements AutoCloseable {
   private ReplicaSync catchUp;
   /** Serves traffic key rotations; null when standalone or with security off. */
   private KeyDistribution keyDistribution;
+  /** Spreads the revoked names to members that missed a revocation; null when standalone or with security off. */
+  private RevocationSync revocationSync;
   /** The policy, its enforcement and the audit log; null when standalone. */
   private NodeSecurity security;
   /** Keeps the policy the same on every member; null when standalone. */
@@ -133,8 +137,14 @@ public final class QuillNode implements AutoCloseable {
     try {
       if (config.cluster().enabled()) {
         node.security = NodeSecurity.open(config.data(), nodeName(config));
-        node.joinCluster(clusterSettings(config, node.security.events()));
-        node.policyDistribution.catchUp(); // a node that missed a policy change takes it before it serves
+        // the revoked names are refused from the first message heard, not only after a catch-up
+        node.joinCluster(clusterSettings(config, node.security.events(), RevokedNodes.load(
+            config.data().resolve(RevokedNodes.FILE))));
+        // a node that missed a policy change or a revocation takes it before it serves
+        node.policyDistribution.catchUp();
+        if (node.revocationSync != null) {
+          node.revocationSync.catchUp();
+        }
       }
       node.startListeners();
     } catch (IOException | RuntimeException e) {
@@ -154,8 +164,10 @@ public final class QuillNode implements AutoCloseable {
    * The cluster settings a configuration describes (cluster port set); defaults resolved here, once.
    *
    * @param events told of every message the security layer refuses (the audit log)
+   * @param revoked node names refused from the start ({@code <data>/security/revoked})
    */
-  static ClusterSettings clusterSettings(NodeConfig config, SecurityEvents events) throws IOException {
+  static ClusterSettings clusterSettings(NodeConfig config, SecurityEvents events, Set<String> revoked)
+      throws IOException {
     NodeConfig.Cluster c = config.cluster();
     String name = nodeName(config);
     String bind = c.bind() != null ? c.bind() : config.bind();
@@ -165,7 +177,7 @@ public final class QuillNode implements AutoCloseable {
           + " nodes can reach, not " + bind + "; set cluster.bind or --cluster-bind");
     }
     return new ClusterSettings(c.name(), name, bind, c.port(), 0, c.join(), c.timeouts())
-        .withSecurity(transportSecurity(c, name, events));
+        .withSecurity(transportSecurity(c, name, events, revoked));
   }
 
   /**
@@ -175,12 +187,12 @@ public final class QuillNode implements AutoCloseable {
    * @throws IllegalArgumentException if security is on and there is no credential, or it is another node's
    */
   static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName) throws IOException {
-    return transportSecurity(c, nodeName, SecurityEvents.NONE);
+    return transportSecurity(c, nodeName, SecurityEvents.NONE, Set.of());
   }
 
-  /** The same, telling {@code events} of every refused message. */
-  static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName, SecurityEvents events)
-      throws IOException {
+  /** The same, telling {@code events} of every refused message and refusing the {@code revoked} nodes. */
+  static TransportSecurity transportSecurity(NodeConfig.Cluster c, String nodeName, SecurityEvents events,
+      Set<String> revoked) throws IOException {
     if (!c.security()) {
       return TransportSecurity.off();
     }
@@ -205,7 +217,7 @@ public final class QuillNode implements AutoCloseable {
             + " understand the cluster until it is issued a new credential", file, e.toString());
       }
     });
-    return new TransportSecurity.On(keys, events, java.util.Set.of());
+    return new TransportSecurity.On(keys, events, revoked);
   }
 
   private void joinCluster(ClusterSettings settings) throws IOException {
@@ -228,7 +240,11 @@ public final class QuillNode implements AutoCloseable {
    */
   private void startClusterServices(ClusterNode node) {
     if (node.transport().settings().security() instanceof TransportSecurity.On on) {
-      keyDistribution = keyDistribution(node, on);
+      RevokedNodes revoked = new RevokedNodes(node.name(), config.data().resolve(RevokedNodes.FILE),
+          node.transport().securityLayer().orElseThrow());
+      keyDistribution = keyDistribution(node, on, revoked);
+      revocationSync = new RevocationSync(node.name(), node.rpc(), revoked, node::view, CLUSTER_TIMEOUT);
+      node.addMapListener((view, map, moves) -> revocationSync.viewChanged(view));
     }
     // Every request from another node is checked against the cluster policy under its verified SID.
     node.rpc().setAccessCheck(new PolicyAccessCheck(security.enforcement()));
@@ -353,10 +369,11 @@ public final class QuillNode implements AutoCloseable {
   }
 
   /** Serves key rotations with this node's X25519 key from its credential (read again: only the ring was kept). */
-  private KeyDistribution keyDistribution(ClusterNode node, TransportSecurity.On on) {
+  private KeyDistribution keyDistribution(ClusterNode node, TransportSecurity.On on, RevokedNodes revoked) {
     try {
       NodeCredential credential = NodeCredential.read(config.cluster().credentials());
-      return new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(), credential.publicKey());
+      return new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(), credential.publicKey(),
+          revoked);
     } catch (IOException | java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
           + e.getMessage(), e);

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.quill.cluster.transport.SecurityCounters;
 import dev.quill.security.SecurityEvents.Reason;
 import dev.quill.security.keys.ClusterCa;
+import dev.quill.security.keys.NodeCredential;
 import dev.quill.server.cli.QuillCli;
 import dev.quill.server.node.QuillNode;
 import java.io.PrintWriter;
@@ -41,11 +42,10 @@ class RevokeTest {
   @Test
   void aRevokedNode_isLockedOut_theOthersMoveToANewKey_andItsNameIsNotIssuedAgain() throws Exception {
     Path ca = dir.resolve("ca");
-    assertThat(cli("cluster", "init", "--dir", ca.toString())).isZero();
-    QuillNode a = start("a", ca);
-    QuillNode b = start("b", ca);
-    QuillNode c = start("c", ca);
-    await().atMost(Duration.ofSeconds(20)).until(() -> a.cluster().view().size() == 3 && c.cluster().view().size() == 3);
+    startThree(ca);
+    QuillNode a = cluster.nodes().get(0);
+    QuillNode b = cluster.nodes().get(1);
+    QuillNode c = cluster.nodes().get(2);
 
     StringWriter out = new StringWriter();
     int code = QuillCli.run(new PrintWriter(out), new PrintWriter(new StringWriter()), "cluster", "revoke", "c",
@@ -69,6 +69,63 @@ class RevokeTest {
     QuillNode d = start("d", ca);
     await().atMost(Duration.ofSeconds(20)).until(() -> a.cluster().view().size() == 3 && d.cluster().view().size() == 3);
     assertThat(d.cluster().view().members()).containsExactlyInAnyOrder("a", "b", "d");
+  }
+
+  @Test
+  void aRevocation_survivesEveryMembersRestart_andReachesAMemberThatWasDown() throws Exception {
+    Path ca = dir.resolve("ca");
+    startThree(ca);
+    QuillNode a = cluster.nodes().get(0);
+    QuillNode b = cluster.nodes().get(1);
+    QuillNode c = cluster.nodes().get(2);
+    // b is down during the revocation: it misses the new key and the revoked name.
+    stop(b);
+    await().atMost(Duration.ofSeconds(20)).until(() -> a.cluster().view().size() == 2);
+    assertThat(cli("cluster", "revoke", "c", "--ca", ca.toString(), "--data", dir.resolve("a").toString())).isZero();
+    stop(c);
+    assertThat(dir.resolve("a").resolve("security").resolve("revoked")).hasContent("c");
+
+    // Every member restarts: a with its own files, b with a new credential (it missed the key).
+    stop(a);
+    QuillNode a2 = restart("a");
+    ClusterCa.open(ca).issue("b", Clock.systemUTC()).write(dir.resolve("b.own.credential"));
+    QuillNode b2 = restart("b");
+    await().atMost(Duration.ofSeconds(20)).until(() -> a2.cluster().view().size() == 2 && b2.cluster().view().size() == 2);
+    assertThat(b2.cluster().transport().securityLayer().orElseThrow().revoked()).as("learnt from a").contains("c");
+
+    // c comes back holding the cluster's current key (say its operator copied it from a member):
+    // the key checks pass, and both members refuse c by name.
+    Path cFile = dir.resolve("c.own.credential");
+    NodeCredential.read(cFile).withRing(ClusterCa.open(ca).ring()).write(cFile);
+    QuillNode c2 = restart("c");
+    await().atMost(Duration.ofSeconds(20)).until(() -> revokedDrops(a2) > 0 && revokedDrops(b2) > 0);
+    Thread.sleep(3_000); // c keeps trying to join meanwhile
+    assertThat(a2.cluster().view().members()).containsExactly("a", "b");
+    assertThat(b2.cluster().view().members()).containsExactly("a", "b");
+    assertThat(c2.cluster().view().members()).containsExactly("c");
+  }
+
+  /** A CA in {@code ca}, and nodes a, b and c with credentials it issued, in one view. */
+  private void startThree(Path ca) throws Exception {
+    assertThat(cli("cluster", "init", "--dir", ca.toString())).isZero();
+    for (String name : java.util.List.of("a", "b", "c")) {
+      start(name, ca);
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> cluster.nodes().stream().allMatch(n -> n.cluster().view().size() == 3));
+  }
+
+  private static long revokedDrops(QuillNode node) {
+    return node.cluster().transport().securityCounters().dropped().get(Reason.REVOKED);
+  }
+
+  private void stop(QuillNode node) {
+    node.close();
+    cluster.nodes().remove(node);
+  }
+
+  /** Starts {@code name} again on its data directory, with the credential file it has now. */
+  private QuillNode restart(String name) throws Exception {
+    return cluster.start(name, c -> c.withCredentials(dir.resolve(name + ".own.credential")));
   }
 
   private QuillNode start(String name, Path ca) throws Exception {

@@ -1,0 +1,122 @@
+package dev.quill.cluster.keys;
+
+import dev.quill.cluster.rpc.Codec;
+import dev.quill.cluster.rpc.MessageType;
+import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.TypeIds;
+import dev.quill.cluster.transport.ClusterView;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spreads the revoked names to members that missed a revocation (down, or issued a new credential
+ * later). One exchange ({@link #REVOKED_NODES}) merges both ways: the asker sends the names it
+ * refuses, the answerer takes them and answers with all it refuses. A starting node exchanges with
+ * the security server before it serves; after each view change the security server exchanges with
+ * every member and sends the union again to those that lacked part of it.
+ */
+public final class RevocationSync {
+  private static final Logger log = LoggerFactory.getLogger(RevocationSync.class);
+
+  private static final Codec<List<String>> NAMES = Codec.of(
+      (out, names) -> {
+        out.writeVarInt(names.size());
+        names.forEach(out::writeString);
+      },
+      in -> {
+        int n = in.readLength(10_000, "revoked node names");
+        List<String> names = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          names.add(in.readString(1024));
+        }
+        return names;
+      });
+
+  /** The names the asker refuses; answered with the names the answerer refuses after taking them. */
+  public static final MessageType<List<String>, List<String>> REVOKED_NODES =
+      new MessageType<>(TypeIds.REVOKED_NODES, 1, "REVOKED_NODES", NAMES, NAMES);
+
+  private final String self;
+  private final RpcEndpoint rpc;
+  private final RevokedNodes revoked;
+  private final Supplier<ClusterView> view;
+  private final Duration timeout;
+
+  /** Serves {@link #REVOKED_NODES} on {@code rpc}. */
+  public RevocationSync(String self, RpcEndpoint rpc, RevokedNodes revoked, Supplier<ClusterView> view,
+      Duration timeout) {
+    this.self = self;
+    this.rpc = rpc;
+    this.revoked = revoked;
+    this.view = view;
+    this.timeout = timeout;
+    rpc.register(REVOKED_NODES, (from, names) -> {
+      revoked.revoke(names);
+      return List.copyOf(new TreeSet<>(revoked.names()));
+    });
+  }
+
+  /** A starting node: takes the security server's revoked names (and gives it its own). */
+  public void catchUp() {
+    String server = view.get().coordinator();
+    if (server.equals(self)) {
+      return;
+    }
+    try {
+      revoked.revoke(rpc.call(server, REVOKED_NODES, mine(), timeout).join());
+    } catch (RuntimeException e) {
+      log.warn("event=revocation-catch-up-failed node={} server={} error=\"{}\": the security server sends the"
+          + " revoked names after the next view change", self, server, e.getMessage());
+    }
+  }
+
+  /** On the security server, after a view change: every member ends with the union of the revoked names. */
+  public void viewChanged(ClusterView now) {
+    if (!now.coordinator().equals(self)) {
+      return;
+    }
+    Thread.ofVirtual().name("quill-revocation-sync").start(() -> converge(now.members()));
+  }
+
+  private void converge(List<String> members) {
+    Map<String, CompletableFuture<List<String>>> asked = new TreeMap<>();
+    for (String m : members) {
+      if (!m.equals(self)) {
+        asked.put(m, rpc.call(m, REVOKED_NODES, mine(), timeout));
+      }
+    }
+    Map<String, Set<String>> theirs = new TreeMap<>();
+    asked.forEach((member, call) -> {
+      try {
+        List<String> names = call.join();
+        revoked.revoke(names);
+        theirs.put(member, Set.copyOf(names));
+      } catch (RuntimeException e) {
+        log.debug("{}: revoked names of {} not read: {}", self, member, e.getMessage());
+      }
+    });
+    List<String> all = mine();
+    theirs.forEach((member, names) -> {
+      if (!names.containsAll(all)) { // a member answered before another told this node more
+        rpc.call(member, REVOKED_NODES, all, timeout).whenComplete((v, e) -> {
+          if (e != null) {
+            log.info("{}: revoked names not sent to {}: {}", self, member, e.getMessage());
+          }
+        });
+      }
+    });
+  }
+
+  private List<String> mine() {
+    return List.copyOf(new TreeSet<>(revoked.names()));
+  }
+}
