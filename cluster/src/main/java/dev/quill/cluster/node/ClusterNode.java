@@ -40,9 +40,12 @@ import java.util.function.Supplier;
  * mail layer (which this module does not depend on).
  */
 public final class ClusterNode implements AutoCloseable {
-  /** A node's local counts; the request has no body. */
+  /** A node's local counts and its security layer's; the request has no body. */
   public static final MessageType<Void, NodeStats> NODE_STATS =
-      new MessageType<>(TypeIds.NODE_STATS, 2, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC);
+      new MessageType<>(TypeIds.NODE_STATS, 3, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC);
+  /** The same without the security counts, still served for members not upgraded yet. */
+  static final MessageType<Void, NodeStats> NODE_STATS_V2 =
+      new MessageType<>(TypeIds.NODE_STATS, 2, "NODE_STATS", Codecs.EMPTY, NodeStats.CODEC_V2);
 
   /** A graceful leave, announced before the node disconnects; the body is unused. */
   static final MessageType<Void, Void> NODE_LEAVING =
@@ -94,7 +97,8 @@ public final class ClusterNode implements AutoCloseable {
     this.rpc = new RpcEndpoint(transport, false);
     // A full or failing disk refuses every write sent here: the store logs that once, not per request.
     rpc.expectedFailures(e -> StorageUnavailableException.in(e).isPresent());
-    rpc.register(NODE_STATS, (from, none) -> localStats.get());
+    rpc.register(NODE_STATS, (from, none) -> localStats.get().withSecurity(transport.securityCounters()));
+    rpc.register(NODE_STATS_V2, (from, none) -> localStats.get());
     rpc.register(NODE_LEAVING, (from, none) -> {
       leaving.add(from);
       if (!current.view().members().contains(from)) {

@@ -232,15 +232,7 @@ public final class ClusterTransport implements AutoCloseable {
 
   /** The security layer's counts; all zero and {@code enabled = false} when it is off. */
   public SecurityCounters securityCounters() {
-    if (secure == null) {
-      Map<dev.quill.security.SecurityEvents.Reason, Long> none = new java.util.EnumMap<>(
-          dev.quill.security.SecurityEvents.Reason.class);
-      for (var r : dev.quill.security.SecurityEvents.Reason.values()) {
-        none.put(r, 0L);
-      }
-      return new SecurityCounters(false, 0, 0, none);
-    }
-    return secure.counters();
+    return secure == null ? SecurityCounters.off() : secure.counters();
   }
 
   /** The security layer, empty when it is off: policy version source, revocation. */

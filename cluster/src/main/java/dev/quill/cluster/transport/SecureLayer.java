@@ -120,7 +120,7 @@ public final class SecureLayer extends Protocol {
   public SecurityCounters counters() {
     Map<Reason, Long> counts = new EnumMap<>(Reason.class);
     dropped.forEach((r, n) -> counts.put(r, n.sum()));
-    return new SecurityCounters(true, sealed.sum(), opened.sum(), counts);
+    return new SecurityCounters(true, keys.current().id(), sealed.sum(), opened.sum(), counts);
   }
 
   // ---------------------------------------------------------------- sending

@@ -1,6 +1,7 @@
 package dev.quill.server.admin;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What {@code quill cluster status} shows, as the running node assembled it: its view of the
@@ -34,10 +35,31 @@ public record ClusterReport(
    * @param counts what it stores locally, or null when it did not answer
    * @param unreachable why it did not answer, or null when it did
    * @param sync how far its catch-up and anti-entropy are, or null when it did not answer
+   * @param security its transport security counts, or null when it did not answer (or is standalone)
    */
   public record Node(
       String name, Integer buckets, Integer diskQueue, Double cpu, Long loadAgeMillis, Counts counts,
-      String unreachable, String sync) {}
+      String unreachable, String sync, Security security) {}
+
+  /**
+   * A member's transport security layer since it started.
+   *
+   * @param enabled whether its messages are sealed (false: {@code security = "off"})
+   * @param keyId the traffic key it sends with (0 when off)
+   * @param sealed messages it sealed and sent
+   * @param opened messages it verified and passed up
+   * @param dropped messages it refused, by reason (only reasons with a count above zero)
+   */
+  public record Security(boolean enabled, int keyId, long sealed, long opened, Map<String, Long> dropped) {
+    public Security {
+      dropped = dropped == null ? Map.of() : new java.util.TreeMap<>(dropped);
+    }
+
+    /** All messages it refused. */
+    public long droppedTotal() {
+      return dropped.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
 
   /** A node's local counts. */
   public record Counts(long users, long mailboxes, long messages, long bytes) {}

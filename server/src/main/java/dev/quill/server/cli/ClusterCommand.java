@@ -239,7 +239,7 @@ final class ClusterCommand {
     }
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"NODE", "BUCKETS", "DISK-Q", "CPU", "LOAD-AGE", "USERS", "MAILBOXES", "MESSAGES", "BYTES",
-        "SYNC"});
+        "SYNC", "KEY", "SEALED", "OPENED", "DROPPED"});
     for (ClusterReport.Node n : r.nodes()) {
       String[] row = {
           n.name() + (n.name().equals(r.coordinator()) ? " *" : ""),
@@ -247,7 +247,14 @@ final class ClusterCommand {
           dash(n.diskQueue()),
           n.cpu() == null ? "-" : n.cpu() < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f%%", n.cpu() * 100),
           n.loadAgeMillis() == null ? "-" : String.format(Locale.ROOT, "%.1fs", n.loadAgeMillis() / 1000.0),
-          "", "", "", "", n.sync() == null ? "" : n.sync()};
+          "", "", "", "", n.sync() == null ? "" : n.sync(), "", "", "", ""};
+      if (n.security() != null) {
+        ClusterReport.Security sec = n.security();
+        row[10] = sec.enabled() ? Integer.toString(sec.keyId()) : "off";
+        row[11] = Long.toString(sec.sealed());
+        row[12] = Long.toString(sec.opened());
+        row[13] = Long.toString(sec.droppedTotal());
+      }
       if (n.counts() != null) {
         row[5] = Long.toString(n.counts().users());
         row[6] = Long.toString(n.counts().mailboxes());
@@ -275,9 +282,16 @@ final class ClusterCommand {
       if (n.unreachable() != null) {
         sb.append(n.name()).append(" unreachable: ").append(n.unreachable()).append('\n');
       }
+      if (n.security() != null && !n.security().dropped().isEmpty()) {
+        StringBuilder reasons = new StringBuilder();
+        n.security().dropped().forEach((reason, count) -> reasons.append(reasons.isEmpty() ? "" : ", ")
+            .append(reason).append(' ').append(count));
+        sb.append(n.name()).append(" dropped: ").append(reasons).append('\n');
+      }
     }
     if (r.clustered()) {
-      sb.append("* coordinator; loads are the members' last gossip, forgotten after 2s\n");
+      sb.append("* coordinator; loads are the members' last gossip, forgotten after 2s; KEY, SEALED, OPENED and"
+          + " DROPPED are each member's inter-node messages since it started\n");
     }
     return sb.toString();
   }

@@ -3,9 +3,11 @@ package dev.quill.server.node;
 import dev.quill.cluster.node.ClusterStatus;
 import dev.quill.cluster.node.MemberStats;
 import dev.quill.cluster.node.NodeStats;
+import dev.quill.cluster.transport.SecurityCounters;
 import dev.quill.server.admin.ClusterReport;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -16,7 +18,7 @@ final class ClusterReports {
   /** A node without a cluster port: only its own counts. */
   static ClusterReport standalone(String self, NodeStats local) {
     return new ClusterReport(false, self, null, null, null, 0,
-        List.of(new ClusterReport.Node(self, null, null, null, null, counts(local), null, null)));
+        List.of(new ClusterReport.Node(self, null, null, null, null, counts(local), null, null, null)));
   }
 
   /** A clustered node's view of every member, with each member's answer to NODE_STATS. */
@@ -27,10 +29,12 @@ final class ClusterReports {
       ClusterReport.Counts counts = null;
       String unreachable = null;
       String sync = null;
+      ClusterReport.Security security = null;
       switch (byNode.get(m.name())) {
         case MemberStats.Answered a -> {
           counts = counts(a.stats());
           sync = a.stats().sync();
+          security = security(a.stats().security());
         }
         case MemberStats.Unreachable u -> unreachable = u.reason();
         case null -> unreachable = "joined after the request was sent";
@@ -39,10 +43,20 @@ final class ClusterReports {
           m.load().map(l -> l.diskQueueDepth()).orElse(null),
           m.load().map(l -> l.cpuLoad()).orElse(null),
           m.loadAge().map(a -> a.toMillis()).orElse(null),
-          counts, unreachable, sync);
+          counts, unreachable, sync, security);
     }).toList();
     return new ClusterReport(true, status.self(), status.clusterName(), status.viewId(), status.coordinator(),
         status.buckets(), nodes);
+  }
+
+  private static ClusterReport.Security security(SecurityCounters c) {
+    Map<String, Long> dropped = new TreeMap<>();
+    c.dropped().forEach((reason, n) -> {
+      if (n > 0) {
+        dropped.put(reason.name(), n);
+      }
+    });
+    return new ClusterReport.Security(c.enabled(), c.keyId(), c.sealed(), c.opened(), dropped);
   }
 
   private static ClusterReport.Counts counts(NodeStats s) {

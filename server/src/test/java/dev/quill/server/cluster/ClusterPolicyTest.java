@@ -12,7 +12,11 @@ import dev.quill.security.audit.AuditReader;
 import dev.quill.security.audit.AuditRecord;
 import dev.quill.security.audit.AuditVerifier;
 import dev.quill.security.keys.ClusterCa;
+import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.RemoteAdminOps;
+import dev.quill.server.cli.QuillCli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import dev.quill.server.admin.SecurityControl;
 import dev.quill.server.node.QuillNode;
 import java.nio.file.Path;
@@ -167,6 +171,23 @@ class ClusterPolicyTest {
       // both clusters' first key has id 1: x's messages name a known key id and fail its tag
       assertThat(r.dropped().get("BAD_TAG")).as("refused on %s", name).isPositive();
     }
+    // cluster status, asked of a, shows every member's drops by reason next to its counts: b's come from b.
+    String table;
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("a")).orElseThrow()) {
+      ClusterReport status = ops.clusterStatus();
+      for (String name : List.of("a", "b")) {
+        ClusterReport.Security sec = status.nodes().stream().filter(n -> n.name().equals(name)).findFirst()
+            .orElseThrow().security();
+        assertThat(sec.dropped().get("BAD_TAG")).as("drops of %s in a's status", name).isPositive();
+        assertThat(sec.sealed()).isPositive();
+        assertThat(sec.opened()).isPositive();
+        assertThat(sec.keyId()).isEqualTo(1);
+      }
+    }
+    StringWriter out = new StringWriter();
+    assertThat(QuillCli.run(new PrintWriter(out), new PrintWriter(new StringWriter()), "cluster", "status", "--data",
+        dir.resolve("b").toString())).isZero();
+    assertThat(out.toString()).contains("SEALED").containsPattern("(?m)^b dropped: .*BAD_TAG \\d+");
     // Each refusal is in the receiving node's audit log: what the message claimed, and why it was dropped.
     Path auditDir = dir.resolve("a").resolve(AuditLog.DIRECTORY);
     org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(new AuditReader(auditDir).tail(1000))
