@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,8 @@ public final class PolicyDistribution {
   private static final Logger log = LoggerFactory.getLogger(PolicyDistribution.class);
   /** How long a push waits for the members to install; the bound on a change taking effect. */
   public static final Duration INSTALL_WAIT = Duration.ofSeconds(1);
+  /** Shortest time between two fetches started by a newer version on a message (a fetch that failed waits this long). */
+  static final long FETCH_INTERVAL_NANOS = 1_000_000_000L;
   /** Longest policy text sent between nodes (the parser's own bound). */
   private static final int MAX_TEXT = PolicyParser.MAX_CHARS;
 
@@ -76,6 +79,9 @@ public final class PolicyDistribution {
   private final Path file;
   private final Supplier<ClusterView> view;
   private final Duration timeout;
+  /** At most one fetch on behalf of {@link #newerVersionSeen} at a time. */
+  private final AtomicBoolean fetching = new AtomicBoolean();
+  private volatile long lastFetchNanos = System.nanoTime() - FETCH_INTERVAL_NANOS;
 
   /**
    * @param file where this node keeps its policy; read by {@link #load} at start
@@ -126,17 +132,44 @@ public final class PolicyDistribution {
   /** Takes the security server's policy if it is newer than this node's (a starting node, before it serves). */
   public void catchUp() {
     String server = view.get().coordinator();
-    if (server.equals(self)) {
+    if (!server.equals(self)) {
+      fetchFrom(server);
+    }
+  }
+
+  /**
+   * A message from {@code origin} carried policy {@code version}, above this node's: fetches the
+   * policy in the background — from the security server, or from {@code origin} when this node is the
+   * server (it was away when the policy was pushed) — at most one fetch at a time and one a second.
+   * Returns at once: it runs on the transport's receiving thread.
+   */
+  public void newerVersionSeen(String origin, long version) {
+    if (version <= policies.version() || System.nanoTime() - lastFetchNanos < FETCH_INTERVAL_NANOS
+        || !fetching.compareAndSet(false, true)) {
       return;
     }
+    lastFetchNanos = System.nanoTime();
+    Thread.ofVirtual().name("quill-policy-fetch").start(() -> {
+      try {
+        String server = view.get().coordinator();
+        log.info("event=policy-newer-seen node={} version={} seen={} from={}", self, policies.version(), version,
+            origin);
+        fetchFrom(server.equals(self) ? origin : server);
+      } finally {
+        fetching.set(false);
+      }
+    });
+  }
+
+  private void fetchFrom(String member) {
     try {
-      Policy theirs = parse(rpc.call(server, FETCH, null, timeout).join());
+      Policy theirs = parse(rpc.call(member, FETCH, null, timeout).join());
       if (theirs.version() > policies.version()) {
-        installHere(theirs, server);
+        installHere(theirs, member);
       }
     } catch (RuntimeException e) {
-      log.warn("event=policy-catch-up-failed node={} server={} version={} error=\"{}\": serving with this node's "
-          + "policy; the security server sends a newer one after the next view change", self, server,
+      log.warn("event=policy-catch-up-failed node={} from={} version={} error=\"{}\": serving with this node's "
+          + "policy; the security server sends a newer one after the next view change", self, member,
           policies.version(), e.getMessage());
     }
   }

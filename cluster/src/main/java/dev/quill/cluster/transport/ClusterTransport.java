@@ -247,6 +247,13 @@ public final class ClusterTransport implements AutoCloseable {
     }
   }
 
+  /** Told of each message stamped with a newer policy version than this node's; ignored when the layer is off. */
+  public void onNewerPolicy(NewerPolicy listener) {
+    if (secure != null) {
+      secure.onNewerPolicy(listener);
+    }
+  }
+
   private void transmit(Message message, Sid principal) throws ClusterException {
     message.putHeader(PrincipalHeader.MAGIC, principal.equals(nodeSid) ? nodePrincipal : new PrincipalHeader(principal));
     try {

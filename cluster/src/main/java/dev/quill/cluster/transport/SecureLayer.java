@@ -75,6 +75,7 @@ public final class SecureLayer extends Protocol {
   private final long incarnation;
   private final AtomicLong sequence = new AtomicLong();
   private volatile LongSupplier policyVersion = () -> 0;
+  private volatile NewerPolicy newerPolicy = (origin, version) -> {};
   private final Map<String, ReplayWindow> windows = new ConcurrentHashMap<>();
   /** Parsed principals by text: a cluster has few distinct principals per moment, and parsing checks a pattern. */
   private final Map<String, Sid> principals = new ConcurrentHashMap<>();
@@ -106,6 +107,11 @@ public final class SecureLayer extends Protocol {
   /** Where the policy version stamped on every message comes from (the policy manager's current version). */
   public void policyVersion(LongSupplier version) {
     this.policyVersion = version;
+  }
+
+  /** Told, on the receiving thread, of each verified message stamped with a policy version above this node's. */
+  public void onNewerPolicy(NewerPolicy listener) {
+    this.newerPolicy = listener;
   }
 
   /** Refuses every later message from {@code node}, whatever its key. */
@@ -314,6 +320,9 @@ public final class SecureLayer extends Protocol {
       }
       inner.putHeader(PrincipalHeader.MAGIC, new PrincipalHeader(principal));
       opened.increment();
+      if (f.policyVersion() > policyVersion.getAsLong()) {
+        newerPolicy.seen(f.origin(), f.policyVersion()); // authenticated: only a member can stamp it
+      }
       return inner;
     } catch (Exception e) {
       // Whatever a peer sends must not reach JGroups' receiver threads as an exception.

@@ -252,6 +252,8 @@ public final class QuillNode implements AutoCloseable {
     policyDistribution = new PolicyDistribution(node.name(), node.rpc(), security.policies(),
         config.data().resolve(NodeSecurity.POLICY_FILE), node::view, CLUSTER_TIMEOUT);
     node.addMapListener((view, map, moves) -> policyDistribution.viewChanged(view));
+    // a message stamped with a newer policy than this node's: fetch it now, not at the next view change
+    node.transport().onNewerPolicy(policyDistribution::newerVersionSeen);
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
     FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quill.cluster.manager.ManagerMessages;
 import dev.quill.cluster.rpc.RpcException;
+import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.security.Principals;
 import dev.quill.security.Sid;
 import dev.quill.security.audit.AuditLog;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -152,6 +154,23 @@ class ClusterPolicyTest {
           .hasMessageContaining("line 2");
     }
     assertThat(show("a").policyVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void aNodeThatMissedAnInstall_catchesUpFromTheVersionOnTheTrafficItReceives() throws Exception {
+    startThree("policy-stamp");
+    // c refuses the security server's POLICY_INSTALL (as if it were lost): no view change follows to repair it.
+    node("c").cluster().rpc().setAccessCheck((from, principal, type) -> type.id() == TypeIds.POLICY_INSTALL
+        ? Optional.of("blocked by the test") : Optional.empty());
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("b")).orElseThrow()) {
+      SecurityControl.PushReport pushed = ops.pushPolicy(DENY_POP3_READS);
+      assertThat(pushed.installed()).containsExactlyInAnyOrder("a", "b");
+      assertThat(pushed.missing()).containsExactly("c");
+    }
+    // a's requests (and its heartbeats) carry version 2: c fetches it from the security server.
+    mailMapAs(Sid.node("a"), "a", "c");
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> show("c").policyVersion() == 2);
+    assertThat(node("c").cluster().view().members()).containsExactly("a", "b", "c");
   }
 
   @Test
