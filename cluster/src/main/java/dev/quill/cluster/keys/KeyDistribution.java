@@ -83,13 +83,18 @@ public final class KeyDistribution {
     if (!install.revoked().isEmpty()) {
       revoked.revoke(List.of(install.revoked()));
     }
-    if (keys.ring().find(install.keyId()) != null) {
+    byte[] raw = KeySealing.open(install.keyId(), install.sealedKey(), privateKey, publicKey);
+    TrafficKey existing = keys.ring().find(install.keyId());
+    if (existing != null && java.util.Arrays.equals(existing.secret().getEncoded(), raw)) {
       return; // asked again (the operator repeated the command): already done
     }
-    byte[] raw = KeySealing.open(install.keyId(), install.sealedKey(), privateKey, publicKey);
+    if (existing != null && existing.status() == TrafficKey.Status.CURRENT) {
+      throw new IllegalStateException("key id " + install.keyId() + " is already this node's current key, with"
+          + " another secret (the cluster rotated its key since the CA's ring was saved); run the command again");
+    }
     long now = System.currentTimeMillis();
-    keys.update(ring -> ring.rotateTo(TrafficKey.of(install.keyId(), TrafficKey.Status.CURRENT, 0, raw),
-        GRACE_MILLIS, now));
+    keys.update(ring -> (existing == null ? ring : ring.without(existing.id()))
+        .rotateTo(TrafficKey.of(install.keyId(), TrafficKey.Status.CURRENT, 0, raw), GRACE_MILLIS, now));
     log.info("{}: traffic key {} installed (from {}){}", transport.nodeName(), install.keyId(), from,
         install.revoked().isEmpty() ? "" : "; " + install.revoked() + " is revoked");
   }
@@ -137,7 +142,8 @@ public final class KeyDistribution {
     return lines;
   }
 
-  private static boolean collect(Map<String, CompletableFuture<Void>> calls, String done, List<String> lines) {
+  /** Waits for each call, adding a line per member: {@code "m: " + done} or why it failed; whether all succeeded. */
+  static boolean collect(Map<String, CompletableFuture<Void>> calls, String done, List<String> lines) {
     boolean all = true;
     for (var e : calls.entrySet()) {
       try {
@@ -145,7 +151,9 @@ public final class KeyDistribution {
         lines.add(e.getKey() + ": " + done);
       } catch (RuntimeException failed) {
         all = false;
-        lines.add(e.getKey() + ": failed (" + failed.getMessage() + ")");
+        Throwable why = failed instanceof java.util.concurrent.CompletionException && failed.getCause() != null
+            ? failed.getCause() : failed;
+        lines.add(e.getKey() + ": failed (" + why.getMessage() + ")");
       }
     }
     return all;

@@ -122,6 +122,14 @@ public final class TypeIds {
   public static final int KEY_RETIRE = 311;
   /** The nodes the asker refuses, exchanged for those the answerer refuses: a revocation reaches members that missed it. */
   public static final int REVOKED_NODES = 312;
+  /** The public half of a member's credential, to the security server, which seals a new traffic key for it. */
+  public static final int KEY_CREDENTIAL = 313;
+  /** A new traffic key sealed for the member, accepted but not sent with yet (first round of a rotation). */
+  public static final int KEY_ACCEPT = 314;
+  /** The traffic key to send with from now on (second round of a rotation); the former one stays accepted a while. */
+  public static final int KEY_SWITCH = 315;
+  /** Asks the security server to rotate the traffic key now ({@code cluster rotate-key}). */
+  public static final int KEY_ROTATE = 316;
   /** First id tests may use freely. */
   public static final int FIRST_TEST_ID = 60_000;
 

@@ -74,6 +74,10 @@ public final class RemoteOperations {
       entry(TypeIds.KEY_INSTALL, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.KEY_RETIRE, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.REVOKED_NODES, ObjectType.ADMIN, Permission.UPDATE),
+      entry(TypeIds.KEY_CREDENTIAL, ObjectType.ADMIN, Permission.READ),
+      entry(TypeIds.KEY_ACCEPT, ObjectType.ADMIN, Permission.ADMIN),
+      entry(TypeIds.KEY_SWITCH, ObjectType.ADMIN, Permission.ADMIN),
+      entry(TypeIds.KEY_ROTATE, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.POLICY_PUSH, ObjectType.ADMIN, Permission.ADMIN),
       entry(TypeIds.POLICY_INSTALL, ObjectType.ADMIN, Permission.UPDATE),
       entry(TypeIds.POLICY_FETCH, ObjectType.ADMIN, Permission.READ));

@@ -57,7 +57,7 @@ public record KeyRing(List<TrafficKey> keys) {
    * {@code graceMillis} more: peers that have not switched yet are still understood meanwhile.
    */
   public KeyRing rotate(byte[] raw, long graceMillis, long nowMillis) {
-    int next = keys.stream().mapToInt(TrafficKey::id).max().orElse(0) + 1;
+    int next = maxId() + 1;
     return rotateTo(TrafficKey.of(next, TrafficKey.Status.CURRENT, 0, raw), graceMillis, nowMillis);
   }
 
@@ -72,6 +72,59 @@ public record KeyRing(List<TrafficKey> keys) {
     }
     next.add(key.with(TrafficKey.Status.CURRENT, 0));
     return new KeyRing(next);
+  }
+
+  /**
+   * The ring with {@code key} accepted from peers until {@code untilMillis} but not sent with: the
+   * first round of a rotation, so that no member hears the new key before it can open it.
+   */
+  public KeyRing accept(TrafficKey key, long untilMillis) {
+    if (find(key.id()) != null) {
+      throw new IllegalArgumentException("key " + key.id() + " is already in the ring");
+    }
+    List<TrafficKey> next = new ArrayList<>(keys);
+    next.add(key.with(TrafficKey.Status.GRACE, untilMillis));
+    return new KeyRing(next);
+  }
+
+  /**
+   * The ring sending with key {@code id} (accepted before), the former current key accepted for
+   * {@code graceMillis} more (messages sealed with it are still on their way), and keys no longer
+   * accepted dropped, so that the ring does not grow with every rotation.
+   *
+   * @throws IllegalArgumentException if the ring does not hold key {@code id}
+   */
+  public KeyRing switchTo(int id, long graceMillis, long nowMillis) {
+    if (find(id) == null) {
+      throw new IllegalArgumentException("key " + id + " is not in the ring; it must be accepted first");
+    }
+    if (current().id() == id) {
+      return this;
+    }
+    List<TrafficKey> next = new ArrayList<>();
+    for (TrafficKey k : keys) {
+      if (k.id() == id) {
+        next.add(k.with(TrafficKey.Status.CURRENT, 0));
+      } else if (k.status() == TrafficKey.Status.CURRENT) {
+        next.add(k.with(TrafficKey.Status.GRACE, nowMillis + graceMillis));
+      } else if (k.acceptedAt(nowMillis)) {
+        next.add(k);
+      }
+    }
+    return new KeyRing(next);
+  }
+
+  /** The ring without key {@code id}, which must not be the current one. */
+  public KeyRing without(int id) {
+    if (current().id() == id) {
+      throw new IllegalArgumentException("key " + id + " is the current key");
+    }
+    return new KeyRing(keys.stream().filter(k -> k.id() != id).toList());
+  }
+
+  /** The highest key id in the ring: a new key takes the next one. */
+  public int maxId() {
+    return keys.stream().mapToInt(TrafficKey::id).max().orElse(0);
   }
 
   /** A ring in which every key but the current one is retired (a revocation: no grace at all). */

@@ -8,9 +8,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.spec.PKCS8EncodedKeySpec;
-import java.security.spec.X509EncodedKeySpec;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -30,27 +28,24 @@ public record NodeCredential(
     byte[] x25519Private, KeyRing ring) {
   static final String MAGIC = "quill-node-credential 1";
 
+  /** What the credential states about the node and its CA signature, without the secrets: shown to other members. */
+  public PublicCredential publicPart() {
+    return new PublicCredential(node, serial, issued, x25519Public, caPublic, signature);
+  }
+
   /** The bytes the CA signs: what the credential states about the node. */
   public byte[] signedText() {
-    return (MAGIC + "\nnode = " + node + "\nserial = " + serial + "\nissued = " + issued + "\nx25519-public = "
-        + b64(x25519Public) + "\n").getBytes(StandardCharsets.UTF_8);
+    return publicPart().signedText();
   }
 
   /** Whether the CA whose public key the credential names signed it. */
   public boolean signatureValid() {
-    try {
-      Signature verifier = Signature.getInstance("Ed25519");
-      verifier.initVerify(KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(caPublic)));
-      verifier.update(signedText());
-      return verifier.verify(signature);
-    } catch (GeneralSecurityException e) {
-      return false;
-    }
+    return publicPart().signatureValid();
   }
 
   /** The node's X25519 public key. */
   public PublicKey publicKey() throws GeneralSecurityException {
-    return KeyFactory.getInstance("X25519").generatePublic(new X509EncodedKeySpec(x25519Public));
+    return publicPart().publicKey();
   }
 
   /** The node's X25519 private key (to open traffic keys sealed for it). */

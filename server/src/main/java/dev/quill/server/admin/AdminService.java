@@ -173,6 +173,7 @@ public final class AdminService implements ConnectionHandler {
             java.util.Base64.getDecoder().decode(e.getValue().asText())));
         yield JSON.valueToTree(members.rekey(req.path("revoked").asText(""), req.path("key").asInt(), sealed));
       }
+      case "cluster.rotate-key" -> JSON.valueToTree(members.rotateKey());
       case "policy.push" -> JSON.valueToTree(security.push(req.path("policy").asText("")));
       case "policy.show" -> JSON.valueToTree(security.show());
       case "debug.fragments" -> {

@@ -29,4 +29,14 @@ public interface MemberControl {
   default List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
     throw new IllegalArgumentException("rotating keys needs a cluster with security on: this node has neither");
   }
+
+  /**
+   * Moves every member to a new traffic key through the security server, locking nobody out
+   * ({@code cluster rotate-key}).
+   *
+   * @return one line per member and round
+   */
+  default List<String> rotateKey() {
+    throw new IllegalArgumentException("rotating keys needs a cluster with security on: this node has neither");
+  }
 }

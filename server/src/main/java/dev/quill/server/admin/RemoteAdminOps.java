@@ -165,6 +165,13 @@ public final class RemoteAdminOps implements AdminOps {
     return lines;
   }
 
+  /** Moves the cluster to a new traffic key through the running node and its security server; a line per member and round. */
+  public List<String> rotateKey() {
+    List<String> lines = new ArrayList<>();
+    call("cluster.rotate-key", args()).forEach(n -> lines.add(n.asText()));
+    return lines;
+  }
+
   /** Makes {@code text} the cluster's policy through the running node and its security server. */
   public SecurityControl.PushReport pushPolicy(String text) {
     return decoded(call("policy.push", args().put("policy", text)), SecurityControl.PushReport.class, "policy push");

@@ -91,8 +91,13 @@ final class ClusterCommand {
         "no running node on " + d.data.toAbsolutePath() + "; revoke through a live member (--data DIR of a running node)"));
     try (ops) {
       byte[] raw = dev.quill.security.keys.KeyRing.randomKey();
-      dev.quill.security.keys.KeyRing next = ca.ring().rotate(raw, 0, System.currentTimeMillis()).retireAllButCurrent();
-      int keyId = next.current().id();
+      // The cluster may have rotated on its own since the CA saw its key ([cluster] key_rotation): the new
+      // key takes an id above both.
+      int inUse = ops.clusterStatus().nodes().stream().filter(n -> n.security() != null)
+          .mapToInt(n -> n.security().keyId()).max().orElse(0);
+      int keyId = Math.max(ca.ring().maxId(), inUse) + 1;
+      dev.quill.security.keys.KeyRing next = ca.ring().rotateTo(dev.quill.security.keys.TrafficKey.of(keyId,
+          dev.quill.security.keys.TrafficKey.Status.CURRENT, 0, raw), 0, System.currentTimeMillis()).retireAllButCurrent();
       Map<String, byte[]> sealed = new HashMap<>();
       for (var e : ca.publicKeys().entrySet()) {
         if (!e.getKey().equals(node)) {
@@ -106,6 +111,21 @@ final class ClusterCommand {
       lines.forEach(out::println);
       out.flush();
       return lines.stream().allMatch(l -> l.endsWith("installed") || l.endsWith("retired")) ? 0 : 1;
+    }
+  }
+
+  @Command(name = "rotate-key", description = "Move every member to a new traffic key now, through the security server"
+      + " (the coordinator), locking nobody out: the old key stays accepted for a minute. [cluster] key_rotation does"
+      + " the same on a schedule.")
+  int rotateKey(@Mixin DataDirOption d) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    RemoteAdminOps ops = RemoteAdminOps.connect(d.data).orElseThrow(() -> new IllegalArgumentException(
+        "no running node on " + d.data.toAbsolutePath() + "; rotate through a live member (--data DIR of a running node)"));
+    try (ops) {
+      List<String> lines = ops.rotateKey();
+      lines.forEach(out::println);
+      out.flush();
+      return lines.stream().allMatch(l -> l.matches("\\S+: (key \\d+ accepted|sending with key \\d+)")) ? 0 : 1;
     }
   }
 

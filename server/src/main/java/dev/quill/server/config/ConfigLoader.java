@@ -34,7 +34,7 @@ public final class ConfigLoader {
       "store", Set.of("min_free_space"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
           "min_durable_replicas", "anti_entropy_interval", "tombstone_grace", "clock_offset_for_testing", "security",
-          "credentials"),
+          "credentials", "key_rotation"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -141,7 +141,8 @@ public final class ConfigLoader {
         duration("cluster", "anti_entropy_interval", c.antiEntropyInterval()),
         duration("cluster", "tombstone_grace", c.tombstoneGrace()),
         onOff("cluster", "security", c.security()),
-        path("cluster", "credentials", c.credentials()));
+        path("cluster", "credentials", c.credentials()),
+        duration("cluster", "key_rotation", c.keyRotation()));
   }
 
   /** A switch written {@code "on"} or {@code "off"}. */

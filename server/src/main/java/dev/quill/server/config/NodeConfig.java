@@ -73,11 +73,13 @@ public record NodeConfig(
    * @param security whether inter-node messages are sealed and verified (on by default; off only to measure its cost)
    * @param credentials the node's credential file from {@code ./quill cluster add-node}; null = none (a
    *     clustered node with security on then refuses to start)
+   * @param keyRotation how often the security server moves the cluster to a new traffic key; 0 = never
    */
   public record Cluster(
       int port, String nodeName, String bind, List<HostPort> join, String name, int buckets,
       ClusterSettings.Timeouts timeouts, int spread, Replication replication, long clockOffsetMillis,
-      Duration antiEntropyInterval, Duration tombstoneGrace, boolean security, Path credentials) {
+      Duration antiEntropyInterval, Duration tombstoneGrace, boolean security, Path credentials,
+      Duration keyRotation) {
     public Cluster {
       join = List.copyOf(join);
     }
@@ -135,37 +137,37 @@ public record NodeConfig(
 
     public Cluster withPort(int p) {
       return new Cluster(p, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     public Cluster withNodeName(String n) {
       return new Cluster(port, n, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     public Cluster withBind(String b) {
       return new Cluster(port, nodeName, b, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     public Cluster withJoin(List<HostPort> seeds) {
       return new Cluster(port, nodeName, bind, seeds, name, buckets, timeouts, spread, replication,
-          clockOffsetMillis, antiEntropyInterval, tombstoneGrace, security, credentials);
+          clockOffsetMillis, antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     public Cluster withName(String n) {
       return new Cluster(port, nodeName, bind, join, n, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     public Cluster withSpread(int n) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, checkSpread(n), replication,
-          clockOffsetMillis, antiEntropyInterval, tombstoneGrace, security, credentials);
+          clockOffsetMillis, antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     public Cluster withReplication(Replication r) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, r, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     /**
@@ -175,36 +177,42 @@ public record NodeConfig(
      */
     public Cluster withClockOffsetMillis(long millis) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, millis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
 
     /** How often each node sweeps its copies for changes missed and messages with too few copies (0: never). */
     public Cluster withAntiEntropyInterval(Duration d) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          d, tombstoneGrace, security, credentials);
+          d, tombstoneGrace, security, credentials, keyRotation);
     }
 
     /** How old a tombstone must be before it is dropped, once every member seen has it. */
     public Cluster withTombstoneGrace(Duration d) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, d, security, credentials);
+          antiEntropyInterval, d, security, credentials, keyRotation);
     }
 
     /** The security layer on (the default) or off (cost measurements only). */
     public Cluster withSecurity(boolean on) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, on, credentials);
+          antiEntropyInterval, tombstoneGrace, on, credentials, keyRotation);
     }
 
     /** The node's credential file ({@code ./quill cluster add-node}). */
     public Cluster withCredentials(Path file) {
       return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, file);
+          antiEntropyInterval, tombstoneGrace, security, file, keyRotation);
+    }
+
+    /** How often the security server rotates the traffic key (zero: never; {@code cluster rotate-key} still does). */
+    public Cluster withKeyRotation(Duration d) {
+      return new Cluster(port, nodeName, bind, join, name, buckets, timeouts, spread, replication, clockOffsetMillis,
+          antiEntropyInterval, tombstoneGrace, security, credentials, d);
     }
 
     public Cluster withTimeouts(ClusterSettings.Timeouts t) {
       return new Cluster(port, nodeName, bind, join, name, buckets, t, spread, replication, clockOffsetMillis,
-          antiEntropyInterval, tombstoneGrace, security, credentials);
+          antiEntropyInterval, tombstoneGrace, security, credentials, keyRotation);
     }
   }
 
@@ -222,7 +230,8 @@ public record NodeConfig(
         new Auth(true, Duration.ofSeconds(2), 10, 20, Duration.ofMinutes(15), Duration.ofMillis(50)),
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
-            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10), Duration.ofDays(1), true, null),
+            LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10), Duration.ofDays(1), true, null,
+            Duration.ZERO),
         new Store(StoreOptions.DEFAULT_MIN_FREE_BYTES));
   }
 

@@ -6,6 +6,7 @@ import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.directory.TombstonePruner;
 import dev.quill.cluster.keys.KeyDistribution;
+import dev.quill.cluster.keys.KeyRotation;
 import dev.quill.cluster.keys.RevocationSync;
 import dev.quill.cluster.keys.RevokedNodes;
 import dev.quill.cluster.mail.ClusterDelivery;
@@ -110,6 +111,8 @@ public final class QuillNode implements AutoCloseable {
   private KeyDistribution keyDistribution;
   /** Spreads the revoked names to members that missed a revocation; null when standalone or with security off. */
   private RevocationSync revocationSync;
+  /** Rotates the traffic key on a schedule and on demand; null when standalone or with security off. */
+  private KeyRotation keyRotation;
   /** The policy, its enforcement and the audit log; null when standalone. */
   private NodeSecurity security;
   /** Keeps the policy the same on every member; null when standalone. */
@@ -242,7 +245,7 @@ public final class QuillNode implements AutoCloseable {
     if (node.transport().settings().security() instanceof TransportSecurity.On on) {
       RevokedNodes revoked = new RevokedNodes(node.name(), config.data().resolve(RevokedNodes.FILE),
           node.transport().securityLayer().orElseThrow());
-      keyDistribution = keyDistribution(node, on, revoked);
+      startKeyServices(node, on, revoked);
       revocationSync = new RevocationSync(node.name(), node.rpc(), revoked, node::view, CLUSTER_TIMEOUT);
       node.addMapListener((view, map, moves) -> revocationSync.viewChanged(view));
     }
@@ -371,15 +374,26 @@ public final class QuillNode implements AutoCloseable {
   }
 
   /** Serves key rotations with this node's X25519 key from its credential (read again: only the ring was kept). */
-  private KeyDistribution keyDistribution(ClusterNode node, TransportSecurity.On on, RevokedNodes revoked) {
+  private void startKeyServices(ClusterNode node, TransportSecurity.On on, RevokedNodes revoked) {
+    NodeCredential credential;
     try {
-      NodeCredential credential = NodeCredential.read(config.cluster().credentials());
-      return new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(), credential.publicKey(),
-          revoked);
+      credential = NodeCredential.read(config.cluster().credentials());
+      keyDistribution = new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(),
+          credential.publicKey(), revoked);
     } catch (IOException | java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
           + e.getMessage(), e);
     }
+    keyRotation = new KeyRotation(node.name(), node.rpc(), node::view, on.keys(), credential, CLUSTER_TIMEOUT);
+    keyRotation.start(config.cluster().keyRotation());
+  }
+
+  /** Moves the cluster to a new traffic key now, through the security server ({@code cluster rotate-key}). */
+  private List<String> rotateKey() {
+    if (keyRotation == null) {
+      throw new IllegalArgumentException("this node runs without cluster security: there are no keys to rotate");
+    }
+    return keyRotation.rotateNow();
   }
 
   /** Rotates the cluster to key {@code keyId} and locks {@code revoked} out ({@code cluster revoke}). */
@@ -472,6 +486,11 @@ public final class QuillNode implements AutoCloseable {
           @Override
           public List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
             return QuillNode.this.rekey(revoked, keyId, sealed);
+          }
+
+          @Override
+          public List<String> rotateKey() {
+            return QuillNode.this.rotateKey();
           }
         },
         users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users),
@@ -584,6 +603,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (admin != null) {
       admin.close();
+    }
+    if (keyRotation != null) {
+      keyRotation.close();
     }
     if (rebalancer != null) {
       rebalancer.close();

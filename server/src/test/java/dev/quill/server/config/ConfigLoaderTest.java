@@ -50,6 +50,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clusterKeyRotation_offByDefault_setAsADuration_zeroTurnsItOff_badValueRefused() {
+    assertThat(D.cluster().keyRotation()).isZero();
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nkey_rotation = \"24h\"\n", D).cluster().keyRotation())
+        .isEqualTo(Duration.ofHours(24));
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nkey_rotation = \"0\"\n", D).cluster().keyRotation()).isZero();
+    assertThatThrownBy(() -> ConfigLoader.parse("q.toml", "[cluster]\nkey_rotation = \"daily\"\n", D))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("q.toml:2: cluster.key_rotation");
+  }
+
+  @Test
   void storeMinFreeSpace_defaultsTo256M_setWithAUnit_zeroTurnsItOff_badValueRefused() {
     assertThat(D.store().minFreeSpace()).isEqualTo(256L << 20);
     assertThat(ConfigLoader.parse("q.toml", "[store]\nmin_free_space = \"1G\"\n", D).store().minFreeSpace())

@@ -1,0 +1,110 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.cluster.manager.ManagerMessages;
+import dev.quill.server.admin.ClusterReport;
+import dev.quill.server.admin.RemoteAdminOps;
+import dev.quill.server.cli.QuillCli;
+import dev.quill.server.node.QuillNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Traffic key rotation without a revocation, on real nodes in this JVM: on demand ({@code cluster
+ * rotate-key}) while requests flow between every pair of members, and on the security server's schedule
+ * ({@code [cluster] key_rotation}).
+ */
+class KeyRotationTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+  private InJvmCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void rotateKeyOnDemand_withTrafficFlowing_dropsNothing_andEveryMemberEndsOnTheNewKey() throws Exception {
+    cluster = new InJvmCluster(dir, "rotate");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name);
+    }
+    cluster.awaitComplete(3, WAIT);
+    Map<String, Long> dropsBefore = drops();
+
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger calls = new AtomicInteger();
+    AtomicInteger failures = new AtomicInteger();
+    List<String> names = List.of("a", "b", "c");
+    Thread traffic = Thread.ofVirtual().start(() -> {
+      for (int i = 0; running.get(); i++) {
+        QuillNode from = cluster.nodes().get(i % 3);
+        String to = names.get((i + 1) % 3);
+        try {
+          from.cluster().rpc().call(to, ManagerMessages.MAIL_MAP, "anyone@example.test", Duration.ofSeconds(5)).join();
+        } catch (RuntimeException e) {
+          failures.incrementAndGet();
+        }
+        calls.incrementAndGet();
+      }
+    });
+    Thread.sleep(500);
+
+    // Through b, which is not the security server (a, the first member, is): b forwards to a.
+    StringWriter out = new StringWriter();
+    int code = QuillCli.run(new PrintWriter(out), new PrintWriter(new StringWriter()), "cluster", "rotate-key", "--data",
+        dir.resolve("b").toString());
+    assertThat(code).as(out.toString()).isZero();
+    assertThat(out.toString()).contains("a: key 2 accepted", "b: key 2 accepted", "c: key 2 accepted",
+        "a: sending with key 2", "b: sending with key 2", "c: sending with key 2");
+    Thread.sleep(1_500); // traffic under the new key
+    running.set(false);
+    traffic.join();
+
+    assertThat(calls.get()).isGreaterThan(20);
+    assertThat(failures.get()).isZero();
+    assertThat(drops()).as("messages refused by each member").isEqualTo(dropsBefore);
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("c")).orElseThrow()) {
+      ClusterReport status = ops.clusterStatus();
+      assertThat(status.nodes()).hasSize(3).allSatisfy(n -> assertThat(n.security().keyId()).as(n.name()).isEqualTo(2));
+    }
+    assertThat(cluster.nodes()).allSatisfy(n -> assertThat(n.cluster().view().size()).isEqualTo(3));
+  }
+
+  @Test
+  void theSecurityServer_rotatesTheKeyOnItsSchedule() throws Exception {
+    cluster = new InJvmCluster(dir, "rotate-scheduled");
+    for (String name : List.of("a", "b")) {
+      cluster.start(name, c -> c.withKeyRotation(Duration.ofSeconds(2)));
+    }
+    cluster.awaitComplete(2, WAIT);
+    Map<String, Long> dropsBefore = drops();
+    await().atMost(WAIT).until(() -> cluster.nodes().stream()
+        .allMatch(n -> n.cluster().transport().securityCounters().keyId() >= 3));
+    assertThat(cluster.nodes()).allSatisfy(n -> assertThat(n.cluster().view().size()).isEqualTo(2));
+    assertThat(drops()).isEqualTo(dropsBefore);
+  }
+
+  private Map<String, Long> drops() {
+    Map<String, Long> drops = new TreeMap<>();
+    cluster.nodes().forEach(n -> drops.put(n.cluster().name(), n.cluster().transport().securityCounters().droppedTotal()));
+    return drops;
+  }
+}
