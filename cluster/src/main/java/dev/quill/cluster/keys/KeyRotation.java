@@ -57,19 +57,7 @@ public final class KeyRotation implements AutoCloseable {
           throw new WireException("credential issue time '" + issued + "' does not parse");
         }
       });
-  private static final Codec<List<String>> LINES = Codec.of(
-      (out, lines) -> {
-        out.writeVarInt(lines.size());
-        lines.forEach(out::writeString);
-      },
-      in -> {
-        int n = in.readLength(10_000, "lines");
-        List<String> lines = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          lines.add(in.readString(4096));
-        }
-        return lines;
-      });
+  private static final Codec<List<String>> LINES = Codecs.strings(10_000, 4096);
 
   /** The public half of the member's credential: what a new key is sealed for. */
   public static final MessageType<Void, PublicCredential> KEY_CREDENTIAL =
@@ -153,6 +141,17 @@ public final class KeyRotation implements AutoCloseable {
     }
     // the server waits up to a timeout per round and a timeout for the credentials
     return rpc.call(server, KEY_ROTATE, null, timeout.multipliedBy(3).plusSeconds(1)).join();
+  }
+
+  /**
+   * The current traffic key sealed for {@code recipient} (a credential being issued, {@code cluster
+   * add-node --data}): a node issued while the CA's ring is behind the cluster's still joins.
+   *
+   * @return the key's id and the sealed key
+   */
+  public Map.Entry<Integer, byte[]> sealCurrent(java.security.PublicKey recipient) throws GeneralSecurityException {
+    TrafficKey current = keys.current();
+    return Map.entry(current.id(), KeySealing.seal(current.id(), current.secret().getEncoded(), recipient));
   }
 
   private void accept(String from, KeyDistribution.Install install) throws GeneralSecurityException {

@@ -1,12 +1,12 @@
 package dev.quill.cluster.keys;
 
 import dev.quill.cluster.rpc.Codec;
+import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.cluster.transport.ClusterView;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,19 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class RevocationSync {
   private static final Logger log = LoggerFactory.getLogger(RevocationSync.class);
 
-  private static final Codec<List<String>> NAMES = Codec.of(
-      (out, names) -> {
-        out.writeVarInt(names.size());
-        names.forEach(out::writeString);
-      },
-      in -> {
-        int n = in.readLength(10_000, "revoked node names");
-        List<String> names = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-          names.add(in.readString(1024));
-        }
-        return names;
-      });
+  private static final Codec<List<String>> NAMES = Codecs.strings(10_000, 1024);
 
   /** The names the asker refuses; answered with the names the answerer refuses after taking them. */
   public static final MessageType<List<String>, List<String>> REVOKED_NODES =

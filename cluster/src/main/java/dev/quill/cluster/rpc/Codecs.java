@@ -15,4 +15,21 @@ public final class Codecs {
   public static final Codec<Long> VAR_LONG = Codec.of(WireWriter::writeSignedVarLong, WireReader::readSignedVarLong);
 
   public static final Codec<byte[]> BYTES = Codec.of(WireWriter::writeBytes, in -> in.readBytes(Frame.MAX_PAYLOAD));
+
+  /** A list of strings: its length (at most {@code maxCount}), then each string (at most {@code maxBytes} bytes). */
+  public static Codec<java.util.List<String>> strings(int maxCount, int maxBytes) {
+    return Codec.of(
+        (out, list) -> {
+          out.writeVarInt(list.size());
+          list.forEach(out::writeString);
+        },
+        in -> {
+          int n = in.readLength(maxCount, "strings");
+          java.util.List<String> list = new java.util.ArrayList<>(n);
+          for (int i = 0; i < n; i++) {
+            list.add(in.readString(maxBytes));
+          }
+          return list;
+        });
+  }
 }

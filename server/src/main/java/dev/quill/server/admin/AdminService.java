@@ -174,6 +174,12 @@ public final class AdminService implements ConnectionHandler {
         yield JSON.valueToTree(members.rekey(req.path("revoked").asText(""), req.path("key").asInt(), sealed));
       }
       case "cluster.rotate-key" -> JSON.valueToTree(members.rotateKey());
+      case "cluster.seal-key" -> {
+        Map.Entry<Integer, byte[]> sealed = members.sealKey(java.util.Base64.getDecoder()
+            .decode(req.path("public").asText("")));
+        yield JSON.createObjectNode().put("key", sealed.getKey())
+            .put("sealed", java.util.Base64.getEncoder().encodeToString(sealed.getValue()));
+      }
       case "policy.push" -> JSON.valueToTree(security.push(req.path("policy").asText("")));
       case "policy.show" -> JSON.valueToTree(security.show());
       case "debug.fragments" -> {

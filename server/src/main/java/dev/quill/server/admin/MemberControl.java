@@ -39,4 +39,14 @@ public interface MemberControl {
   default List<String> rotateKey() {
     throw new IllegalArgumentException("rotating keys needs a cluster with security on: this node has neither");
   }
+
+  /**
+   * The cluster's current traffic key sealed for {@code x25519Public} (X.509 encoded), for a
+   * credential being issued ({@code cluster add-node --data}).
+   *
+   * @return the key id and the sealed key
+   */
+  default Map.Entry<Integer, byte[]> sealKey(byte[] x25519Public) {
+    throw new IllegalArgumentException("this node has no cluster key: it runs standalone or with security off");
+  }
 }

@@ -172,6 +172,12 @@ public final class RemoteAdminOps implements AdminOps {
     return lines;
   }
 
+  /** The cluster's current traffic key sealed for {@code x25519Public} by the running node: its id and the sealed bytes. */
+  public Map.Entry<Integer, byte[]> sealKey(byte[] x25519Public) {
+    var answer = call("cluster.seal-key", args().put("public", java.util.Base64.getEncoder().encodeToString(x25519Public)));
+    return Map.entry(answer.path("key").asInt(), java.util.Base64.getDecoder().decode(answer.path("sealed").asText("")));
+  }
+
   /** Makes {@code text} the cluster's policy through the running node and its security server. */
   public SecurityControl.PushReport pushPolicy(String text) {
     return decoded(call("policy.push", args().put("policy", text)), SecurityControl.PushReport.class, "policy push");

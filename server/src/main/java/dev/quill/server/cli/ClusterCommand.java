@@ -67,16 +67,43 @@ final class ClusterCommand {
       @Option(names = "--ca", required = true, paramLabel = "DIR", description = "The CA directory (cluster init).")
       java.nio.file.Path ca,
       @Option(names = "--out", required = true, paramLabel = "FILE", description = "The credential file to write.")
-      java.nio.file.Path file) throws Exception {
+      java.nio.file.Path file,
+      @Option(names = "--data", paramLabel = "DIR", description = "A running member's data directory: the credential"
+          + " gets the cluster's current traffic key from it, sealed for the new credential (needed after a"
+          + " rotation the CA did not see: cluster rotate-key, [cluster] key_rotation).") java.nio.file.Path live)
+      throws Exception {
     dev.quill.server.config.NodeConfig.Cluster.checkName(name);
-    dev.quill.security.keys.NodeCredential credential =
-        dev.quill.security.keys.ClusterCa.open(ca).issue(name, java.time.Clock.systemUTC());
+    dev.quill.security.keys.ClusterCa authority = dev.quill.security.keys.ClusterCa.open(ca);
+    dev.quill.security.keys.NodeCredential credential = authority.issue(name, java.time.Clock.systemUTC());
+    if (live != null) {
+      credential = withLiveKey(authority, credential, live);
+    }
     credential.write(file);
     PrintWriter out = spec.commandLine().getOut();
     out.println("credential " + credential.serial() + " for " + name + " written to " + file.toAbsolutePath()
         + "; start the node with [cluster] credentials = \"" + file + "\" (or --cluster-credentials)");
     out.flush();
     return 0;
+  }
+
+  /** {@code credential} with the cluster's current key, sealed for it by the member running on {@code live}; the CA keeps it too. */
+  private static dev.quill.security.keys.NodeCredential withLiveKey(dev.quill.security.keys.ClusterCa ca,
+      dev.quill.security.keys.NodeCredential credential, java.nio.file.Path live) throws Exception {
+    RemoteAdminOps ops = RemoteAdminOps.connect(live).orElseThrow(() -> new IllegalArgumentException(
+        "no running node on " + live.toAbsolutePath() + "; give the data directory of a running member with --data"));
+    try (ops) {
+      Map.Entry<Integer, byte[]> sealed = ops.sealKey(credential.publicKey().getEncoded());
+      byte[] raw = dev.quill.security.keys.KeySealing.open(sealed.getKey(), sealed.getValue(), credential.privateKey(),
+          credential.publicKey());
+      dev.quill.security.keys.KeyRing ring = ca.ring();
+      if (ring.find(sealed.getKey()) == null) {
+        ring = ring.rotateTo(dev.quill.security.keys.TrafficKey.of(sealed.getKey(),
+            dev.quill.security.keys.TrafficKey.Status.CURRENT, 0, raw), 0, System.currentTimeMillis())
+            .retireAllButCurrent();
+        ca.saveRing(ring); // credentials issued later without --data get it too
+      }
+      return credential.withRing(ring);
+    }
   }
 
   @Command(name = "revoke", description = "Lock a node out of the cluster at once: every other member moves to a new"

@@ -396,6 +396,19 @@ public final class QuillNode implements AutoCloseable {
     return keyRotation.rotateNow();
   }
 
+  /** The current traffic key sealed for a credential being issued ({@code cluster add-node --data}). */
+  private Map.Entry<Integer, byte[]> sealKey(byte[] x25519Public) {
+    if (keyRotation == null) {
+      throw new IllegalArgumentException("this node runs without cluster security: there is no key to give");
+    }
+    try {
+      return keyRotation.sealCurrent(java.security.KeyFactory.getInstance("X25519")
+          .generatePublic(new java.security.spec.X509EncodedKeySpec(x25519Public)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("not an X25519 public key: " + e.getMessage(), e);
+    }
+  }
+
   /** Rotates the cluster to key {@code keyId} and locks {@code revoked} out ({@code cluster revoke}). */
   private List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
     if (keyDistribution == null) {
@@ -491,6 +504,11 @@ public final class QuillNode implements AutoCloseable {
           @Override
           public List<String> rotateKey() {
             return QuillNode.this.rotateKey();
+          }
+
+          @Override
+          public Map.Entry<Integer, byte[]> sealKey(byte[] x25519Public) {
+            return QuillNode.this.sealKey(x25519Public);
           }
         },
         users -> LocalFragments.of(cluster == null ? "standalone" : cluster.name(), store, users),

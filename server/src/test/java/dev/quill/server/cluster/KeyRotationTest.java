@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.manager.ManagerMessages;
+import dev.quill.security.keys.ClusterCa;
+import dev.quill.security.keys.NodeCredential;
 import dev.quill.server.admin.ClusterReport;
 import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.cli.QuillCli;
@@ -11,6 +13,7 @@ import dev.quill.server.node.QuillNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +46,12 @@ class KeyRotationTest {
   @Test
   void rotateKeyOnDemand_withTrafficFlowing_dropsNothing_andEveryMemberEndsOnTheNewKey() throws Exception {
     cluster = new InJvmCluster(dir, "rotate");
+    Path ca = dir.resolve("ca");
+    ClusterCa.init(ca);
     for (String name : List.of("a", "b", "c")) {
-      cluster.start(name);
+      Path file = dir.resolve(name + ".own.credential");
+      ClusterCa.open(ca).issue(name, Clock.systemUTC()).write(file);
+      cluster.start(name, c -> c.withCredentials(file));
     }
     cluster.awaitComplete(3, WAIT);
     Map<String, Long> dropsBefore = drops();
@@ -86,6 +93,15 @@ class KeyRotationTest {
       assertThat(status.nodes()).hasSize(3).allSatisfy(n -> assertThat(n.security().keyId()).as(n.name()).isEqualTo(2));
     }
     assertThat(cluster.nodes()).allSatisfy(n -> assertThat(n.cluster().view().size()).isEqualTo(3));
+
+    // The CA's ring is behind the cluster's now: a node issued through a running member gets the current key.
+    Path file = dir.resolve("d.own.credential");
+    assertThat(QuillCli.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), "cluster",
+        "add-node", "d", "--ca", ca.toString(), "--out", file.toString(), "--data", dir.resolve("c").toString())).isZero();
+    assertThat(NodeCredential.read(file).ring().current().id()).isEqualTo(2);
+    assertThat(ClusterCa.open(ca).ring().current().id()).as("the CA keeps it for later credentials").isEqualTo(2);
+    QuillNode d = cluster.start("d", c -> c.withCredentials(file));
+    await().atMost(WAIT).until(() -> d.cluster().view().size() == 4);
   }
 
   @Test
