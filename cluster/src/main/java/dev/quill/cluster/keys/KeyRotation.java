@@ -155,14 +155,19 @@ public final class KeyRotation implements AutoCloseable {
   }
 
   private void accept(String from, KeyDistribution.Install install) throws GeneralSecurityException {
-    TrafficKey had = keys.ring().find(install.keyId());
-    if (had != null) {
-      return; // asked again: a key id is never reused with another secret within a cluster's ring
-    }
     byte[] raw = KeySealing.open(install.keyId(), install.sealedKey(), credential.privateKey(),
         credential.publicKey());
-    keys.update(ring -> ring.accept(TrafficKey.of(install.keyId(), TrafficKey.Status.GRACE, 0, raw),
-        System.currentTimeMillis() + ACCEPT_MILLIS));
+    TrafficKey had = keys.ring().find(install.keyId());
+    if (had != null && java.util.Arrays.equals(had.secret().getEncoded(), raw)) {
+      return; // asked again
+    }
+    if (had != null && had.status() == TrafficKey.Status.CURRENT) {
+      throw new IllegalStateException("key id " + install.keyId() + " is already this node's current key, with another"
+          + " secret; the security server's ring is behind this node's: rotate again");
+    }
+    // a key with this id from a rotation that never switched (its server left) gives way to the new one
+    keys.update(ring -> (had == null ? ring : ring.without(had.id()))
+        .accept(TrafficKey.of(install.keyId(), TrafficKey.Status.GRACE, 0, raw), System.currentTimeMillis() + ACCEPT_MILLIS));
     log.info("event=key-accepted node={} key={} from={}", self, install.keyId(), from);
   }
 

@@ -64,6 +64,38 @@ class KeysTest {
   }
 
   @Test
+  void anAcceptedKey_isHeardButNotSentWith_untilTheSwitch_thenTheOldOneHasItsGrace_andDeadKeysGo() {
+    KeyRing ring = KeyRing.generate().rotate(KeyRing.randomKey(), 0, 0).retireAllButCurrent(); // 1 retired, 2 current
+    KeyRing accepted = ring.accept(TrafficKey.of(3, TrafficKey.Status.GRACE, 0, KeyRing.randomKey()), 50_000);
+    assertThat(accepted.current().id()).isEqualTo(2);
+    assertThat(accepted.find(3).acceptedAt(40_000)).isTrue();
+    assertThat(accepted.maxId()).isEqualTo(3);
+    KeyRing switched = accepted.switchTo(3, 1_000, 40_000);
+    assertThat(switched.current().id()).isEqualTo(3);
+    assertThat(switched.find(2).acceptedAt(41_000)).isTrue();
+    assertThat(switched.find(2).acceptedAt(41_001)).isFalse();
+    assertThat(switched.find(1)).as("a retired key is dropped").isNull();
+    assertThat(switched.switchTo(3, 1_000, 40_000)).isEqualTo(switched);
+    assertThatThrownBy(() -> switched.switchTo(9, 1_000, 40_000)).hasMessageContaining("accepted first");
+    assertThatThrownBy(() -> switched.without(3)).hasMessageContaining("current");
+    assertThat(switched.without(2).find(2)).isNull();
+  }
+
+  @Test
+  void aPublicCredential_isVouchedForOnlyByItsCa_andOnlyForItsName() throws Exception {
+    ClusterCa ca = ClusterCa.init(dir.resolve("ca"));
+    NodeCredential n1 = ca.issue("n1", Clock.systemUTC());
+    byte[] caKey = n1.caPublic();
+    assertThat(n1.publicPart().issuedBy(caKey, "n1")).isTrue();
+    assertThat(n1.publicPart().issuedBy(caKey, "n2")).isFalse();
+    NodeCredential foreign = ClusterCa.init(dir.resolve("other")).issue("n1", Clock.systemUTC());
+    assertThat(foreign.publicPart().issuedBy(caKey, "n1")).isFalse();
+    PublicCredential renamed = new PublicCredential("n2", n1.serial(), n1.issued(), n1.x25519Public(), caKey,
+        n1.signature());
+    assertThat(renamed.issuedBy(caKey, "n2")).as("signature covers the name").isFalse();
+  }
+
+  @Test
   void aSealedKey_opensOnlyForItsRecipient() throws Exception {
     ClusterCa ca = ClusterCa.init(dir.resolve("ca"));
     NodeCredential n1 = ca.issue("n1", Clock.systemUTC());

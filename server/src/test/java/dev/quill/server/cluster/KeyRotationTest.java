@@ -102,6 +102,14 @@ class KeyRotationTest {
     assertThat(ClusterCa.open(ca).ring().current().id()).as("the CA keeps it for later credentials").isEqualTo(2);
     QuillNode d = cluster.start("d", c -> c.withCredentials(file));
     await().atMost(WAIT).until(() -> d.cluster().view().size() == 4);
+
+    // After another rotation (key 3), a revocation takes a key id above it (the CA's ring alone would say 3 again).
+    assertThat(QuillCli.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), "cluster",
+        "rotate-key", "--data", dir.resolve("a").toString())).isZero();
+    StringWriter revoked = new StringWriter();
+    assertThat(QuillCli.run(new PrintWriter(revoked), new PrintWriter(new StringWriter()), "cluster", "revoke", "d",
+        "--ca", ca.toString(), "--data", dir.resolve("a").toString())).as(revoked.toString()).isZero();
+    assertThat(revoked.toString()).contains("a: key 4 installed", "c: old keys retired");
   }
 
   @Test
