@@ -32,5 +32,15 @@ public final class AtomicFiles {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
+    forceDirectory(parent);
+  }
+
+  /** Forces a directory's entries to disk, so that a rename in it survives a crash (a no-op where unsupported). */
+  public static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (UnsupportedOperationException | java.nio.file.AccessDeniedException e) {
+      // Some file systems and platforms cannot open or sync a directory; the rename is still atomic.
+    }
   }
 }
