@@ -2,6 +2,7 @@ package dev.quill.bench.security;
 
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.security.spec.AlgorithmParameterSpec;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -78,25 +79,22 @@ public class AeadCostBenchmark {
 
   @Benchmark
   public byte[] aesGcm() throws GeneralSecurityException {
-    GCMParameterSpec spec = new GCMParameterSpec(128, nextNonce());
-    aesSeal.init(Cipher.ENCRYPT_MODE, aesKey, spec);
-    aesSeal.updateAAD(aad);
-    int n = aesSeal.doFinal(message, 0, size, sealed, 0);
-    aesOpen.init(Cipher.DECRYPT_MODE, aesKey, spec);
-    aesOpen.updateAAD(aad);
-    aesOpen.doFinal(sealed, 0, n, opened, 0);
-    return opened;
+    return sealAndOpen(aesSeal, aesOpen, aesKey, new GCMParameterSpec(128, nextNonce()));
   }
 
   @Benchmark
   public byte[] chaCha20Poly1305() throws GeneralSecurityException {
-    IvParameterSpec spec = new IvParameterSpec(nextNonce());
-    chachaSeal.init(Cipher.ENCRYPT_MODE, chachaKey, spec);
-    chachaSeal.updateAAD(aad);
-    int n = chachaSeal.doFinal(message, 0, size, sealed, 0);
-    chachaOpen.init(Cipher.DECRYPT_MODE, chachaKey, spec);
-    chachaOpen.updateAAD(aad);
-    chachaOpen.doFinal(sealed, 0, n, opened, 0);
+    return sealAndOpen(chachaSeal, chachaOpen, chachaKey, new IvParameterSpec(nextNonce()));
+  }
+
+  private byte[] sealAndOpen(Cipher seal, Cipher open, SecretKeySpec key, AlgorithmParameterSpec spec)
+      throws GeneralSecurityException {
+    seal.init(Cipher.ENCRYPT_MODE, key, spec);
+    seal.updateAAD(aad);
+    int n = seal.doFinal(message, 0, size, sealed, 0);
+    open.init(Cipher.DECRYPT_MODE, key, spec);
+    open.updateAAD(aad);
+    open.doFinal(sealed, 0, n, opened, 0);
     return opened;
   }
 
