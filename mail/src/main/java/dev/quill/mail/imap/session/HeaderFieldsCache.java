@@ -134,14 +134,4 @@ public final class HeaderFieldsCache {
       return -1;
     }
   }
-
-  /** Whether the cache keeps anything at all. */
-  boolean enabled() {
-    return cache != null;
-  }
-
-  /** Entries held now (approximate; tests and metrics). */
-  long size() {
-    return cache == null ? 0 : cache.estimatedSize();
-  }
 }
