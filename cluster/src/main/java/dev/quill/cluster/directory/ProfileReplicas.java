@@ -1,6 +1,7 @@
 package dev.quill.cluster.directory;
 
 import dev.quill.cluster.clock.HybridClock;
+import dev.quill.cluster.clock.Periodic;
 import dev.quill.cluster.mail.Remote;
 import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.manager.MailMap;

@@ -1,5 +1,6 @@
 package dev.quill.cluster.keys;
 
+import dev.quill.cluster.clock.Periodic;
 import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
@@ -112,23 +113,17 @@ public final class KeyRotation implements AutoCloseable {
     if (interval.isZero() || interval.isNegative()) {
       return;
     }
-    schedule = Thread.ofVirtual().name("quill-key-rotation").start(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        try {
-          Thread.sleep(interval);
-        } catch (InterruptedException e) {
-          return;
-        }
-        if (view.get().coordinator().equals(self)) {
-          try {
-            List<String> lines = rotate();
-            log.info("event=key-rotation-scheduled node={} key={} result=\"{}\"", self, keys.current().id(),
-                String.join("; ", lines));
-          } catch (RuntimeException e) {
-            log.warn("event=key-rotation-failed node={} error=\"{}\": the current key stays; the next rotation is"
-                + " in {}", self, e.getMessage(), interval);
-          }
-        }
+    schedule = Periodic.start("quill-key-rotation", interval, () -> false, () -> {
+      if (!view.get().coordinator().equals(self)) {
+        return; // only the security server rotates
+      }
+      try {
+        List<String> lines = rotate();
+        log.info("event=key-rotation-scheduled node={} key={} result=\"{}\"", self, keys.current().id(),
+            String.join("; ", lines));
+      } catch (RuntimeException e) {
+        log.warn("event=key-rotation-failed node={} error=\"{}\": the current key stays; the next rotation is"
+            + " in {}", self, e.getMessage(), interval);
       }
     });
   }

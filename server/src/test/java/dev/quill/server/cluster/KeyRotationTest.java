@@ -72,7 +72,7 @@ class KeyRotationTest {
         calls.incrementAndGet();
       }
     });
-    Thread.sleep(500);
+    await().atMost(Duration.ofSeconds(10)).until(() -> calls.get() >= 10); // traffic flows before the rotation
 
     // Through b, which is not the security server (a, the first member, is): b forwards to a.
     StringWriter out = new StringWriter();
@@ -81,7 +81,8 @@ class KeyRotationTest {
     assertThat(code).as(out.toString()).isZero();
     assertThat(out.toString()).contains("a: key 2 accepted", "b: key 2 accepted", "c: key 2 accepted",
         "a: sending with key 2", "b: sending with key 2", "c: sending with key 2");
-    Thread.sleep(1_500); // traffic under the new key
+    int atSwitch = calls.get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> calls.get() >= atSwitch + 20); // traffic under the new key
     running.set(false);
     traffic.join();
 
