@@ -22,10 +22,12 @@ check() { # check NAME COMMAND...: one named assertion
   else failed=$((failed+1)); echo "FAIL cluster: $name"; sed 's/^/     /' "$work/out" | head -20; fi
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+source "$root/tests/integration/ports.sh"
 declare -A cport smtp pop imap
-for n in n1 n2 n3; do
-  cport[$n]=$(free_port); smtp[$n]=$(free_port); pop[$n]=$(free_port); imap[$n]=$(free_port)
+mapfile -t ports < <(free_ports 12)
+for i in 0 1 2; do
+  n="n$((i + 1))"
+  cport[$n]=${ports[4*i]}; smtp[$n]=${ports[4*i+1]}; pop[$n]=${ports[4*i+2]}; imap[$n]=${ports[4*i+3]}
   export "QUILL_${n^^}_SMTP=${smtp[$n]}" "QUILL_${n^^}_POP=${pop[$n]}" "QUILL_${n^^}_IMAP=${imap[$n]}"
 done
 

@@ -40,8 +40,8 @@ check() { # check NAME COMMAND...: one named assertion
   else failed=$((failed+1)); echo "FAIL disk: $name"; sed 's/^/     /' "$work/out" | head -20; fi
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-SMTP=$(free_port); POP=$(free_port); IMAP=$(free_port)
+source "$root/tests/integration/ports.sh"
+read -r SMTP POP IMAP < <(free_ports 3 | tr '\n' ' ')
 export QUILL_SMTP=$SMTP QUILL_POP=$POP QUILL_IMAP=$IMAP QUILL_DISK="$disk" QUILL_ACKED="$work/acked.json"
 printf '[store]\nmin_free_space = "32M"\n' > "$work/reserve.toml"
 printf '[store]\nmin_free_space = 0\n' > "$work/no-reserve.toml"

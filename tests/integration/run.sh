@@ -24,8 +24,8 @@ check() { # check NAME COMMAND...: one named assertion
   else failed=$((failed+1)); echo "FAIL $name"; sed 's/^/     /' "$work/out" | head -20; fi
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-SMTP=$(free_port); SUB=$(free_port); POP=$(free_port); IMAP=$(free_port)
+source "$root/tests/integration/ports.sh"
+read -r SMTP SUB POP IMAP < <(free_ports 4 | tr '\n' ' ')
 export QUILL_SMTP=$SMTP QUILL_SUB=$SUB QUILL_POP=$POP QUILL_IMAP=$IMAP
 
 start_node() {

@@ -1,6 +1,7 @@
 package dev.quill.mail.net;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -55,7 +56,17 @@ public final class ProtocolServer implements AutoCloseable {
         ? tls.getServerSocketFactory().createServerSocket()
         : new ServerSocket();
     ss.setReuseAddress(true);
-    ss.bind(new InetSocketAddress(config.bind(), config.port()), 1024);
+    try {
+      ss.bind(new InetSocketAddress(config.bind(), config.port()), 1024);
+    } catch (BindException e) {
+      ss.close();
+      // The JDK's message names neither the service nor the address; the operator needs both.
+      BindException named = new BindException(config.name() + ": cannot listen on "
+          + config.bind().getHostAddress() + ":" + config.port() + ": " + e.getMessage()
+          + " (another process, or another listener of this node, has that port; choose another port)");
+      named.initCause(e);
+      throw named;
+    }
     serverSocket = ss;
     acceptor = Thread.ofPlatform().name("quill-" + config.name() + "-accept").daemon(true).start(this::acceptLoop);
     log.info("listening service={} address={}:{} tls={}", config.name(), config.bind().getHostAddress(),

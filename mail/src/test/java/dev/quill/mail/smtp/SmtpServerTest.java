@@ -483,6 +483,20 @@ class SmtpServerTest {
   @Nested
   class Connections {
     @Test
+    void aTakenPort_failsToStart_namingTheServiceAndAddress() throws IOException {
+      var listener = new ListenerConfig("smtp", InetAddress.getLoopbackAddress(), relay.port(), false, 10, 10,
+          "421 busy", Duration.ofSeconds(1));
+      var second = new ProtocolServer(listener, serverTls, (connection) -> { });
+      assertThatThrownBy(second::start)
+          .isInstanceOf(java.net.BindException.class)
+          .hasMessageStartingWith("smtp: cannot listen on 127.0.0.1:" + relay.port() + ": ")
+          .hasMessageContaining("choose another port");
+      try (var c = RawClient.connect(relay.port())) {
+        assertThat(c.reply()).startsWith("220 ");  // the listener that has the port is unharmed
+      }
+    }
+
+    @Test
     void pregreet_554AndClosed() throws IOException {
       ProtocolServer s = extraServer(SmtpConfig.defaults(HOST).withPregreetWait(Duration.ofSeconds(2)), 10);
       try (var c = RawClient.connect(s.port())) {
