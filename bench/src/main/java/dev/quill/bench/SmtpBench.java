@@ -90,6 +90,7 @@ public final class SmtpBench implements Callable<Integer> {
   private final AtomicLong connectionSeq = new AtomicLong();
   private final AtomicLong tickets = new AtomicLong();
   private final AtomicLong measureStart = new AtomicLong();
+  private volatile HostCpu cpuAtMeasureStart;
   private final LongAdder delivered = new LongAdder();
   private final LongAdder connections = new LongAdder();
   private final ErrorTally errors = new ErrorTally();
@@ -117,6 +118,7 @@ public final class SmtpBench implements Callable<Integer> {
     long start = System.nanoTime();
     if (warmup == 0) {
       measureStart.set(start);
+      cpuAtMeasureStart = HostCpu.now();
     }
     try (var _ = new Progress(5000, () -> delivered.sum() + "/" + messages + " delivered, "
         + errors.total() + " errors");
@@ -156,8 +158,8 @@ public final class SmtpBench implements Callable<Integer> {
       if (ticket >= total || System.nanoTime() - deadline > 0) {
         break;
       }
-      if (ticket == warmup && warmup > 0) {
-        measureStart.compareAndSet(0, System.nanoTime());
+      if (ticket == warmup && warmup > 0 && measureStart.compareAndSet(0, System.nanoTime())) {
+        cpuAtMeasureStart = HostCpu.now();
       }
       try {
         if (client == null) {
@@ -266,6 +268,8 @@ public final class SmtpBench implements Callable<Integer> {
     long elapsed = Math.max(1, end - measuredFrom);
     long ok = delivered.sum();
     double rate = ok / (elapsed / 1e9);
+    HostCpu cpuNow = HostCpu.now();
+    HostCpu cpu = cpuNow == null || cpuAtMeasureStart == null ? null : cpuNow.since(cpuAtMeasureStart);
     var out = System.out;
     out.println("  delivered:   " + ok + " of " + messages + " measured messages"
         + (ok < messages && end - deadline > 0 ? " (stopped at --max-duration)" : "")
@@ -283,6 +287,10 @@ public final class SmtpBench implements Callable<Integer> {
     out.println("  time:        " + Format.secs(elapsed) + " s measured, " + Format.secs(end - start) + " s total");
     out.println("  rate:        " + Format.one(rate) + " msgs/s, " + Format.one(rate * size / 1e6) + " MB/s");
     out.println("  latency after DATA (ms): " + Format.percentiles(all));
+    if (cpu != null && ok > 0) {
+      out.println("  host CPU:    " + Format.ms(cpu.busyMillis() * 1_000_000L / ok) + " ms per message, "
+          + Math.round(100.0 * cpu.busyMillis() / Math.max(1, cpu.totalMillis())) + "% busy (every process on the machine)");
+    }
     if (pipeliningRefused) {
       out.println("  note: --pipelining asked for, but the server did not advertise PIPELINING");
     }
@@ -291,7 +299,9 @@ public final class SmtpBench implements Callable<Integer> {
         + " secs=" + Format.secs(elapsed) + " rate=" + Format.one(rate)
         + " p50_ms=" + Format.ms(all.percentileNanos(50)) + " p99_ms=" + Format.ms(all.percentileNanos(99))
         + " max_ms=" + Format.ms(all.maxNanos()) + " size=" + size + " concurrency=" + concurrency
-        + " users=" + users + " pipelining=" + (pipelining && !pipeliningRefused));
+        + " users=" + users + " pipelining=" + (pipelining && !pipeliningRefused)
+        + (cpu != null && ok > 0 ? " host_cpu_ms_per_msg=" + Format.ms(cpu.busyMillis() * 1_000_000L / ok)
+            + " host_busy_pct=" + Math.round(100.0 * cpu.busyMillis() / Math.max(1, cpu.totalMillis())) : ""));
     out.flush();
     boolean failed = errors.total() > 0 || ok < messages;
     return failed && !allowErrors ? 1 : 0;

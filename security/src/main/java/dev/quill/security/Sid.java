@@ -24,9 +24,11 @@ public record Sid(Kind kind, String name, String node) {
   public enum Kind {
     NODE, SERVICE, USER, EXTENSION;
 
+    private final String label = name().toLowerCase(Locale.ROOT);   // every message's header names one
+
     /** The kind's name in the text form and in policy files. */
     public String label() {
-      return name().toLowerCase(Locale.ROOT);
+      return label;
     }
 
     /** The kind named {@code label}, case-insensitively. */

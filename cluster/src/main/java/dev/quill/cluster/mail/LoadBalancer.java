@@ -2,8 +2,9 @@ package dev.quill.cluster.mail;
 
 import dev.quill.cluster.load.LoadReport;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -101,27 +102,31 @@ public final class LoadBalancer {
     return chosen;
   }
 
-  /** The loads of one decision, with unknown nodes counted as the busiest known one. */
-  private record Loads(Function<String, Optional<LoadReport>> loads, int unknownQueue, double unknownCpu) {
+  /**
+   * The loads of one decision, each node's report read once, with unknown nodes counted as the
+   * busiest known one. Every delivery decides, so this stays free of streams and boxing.
+   */
+  private record Loads(Map<String, Load> byNode, Load unknown) {
+    record Load(int queue, double cpu) {}
+
     static Loads of(List<String> live, Function<String, Optional<LoadReport>> loads) {
+      Map<String, Load> byNode = new HashMap<>(live.size() * 2);
       int worstQueue = 0;
       double worstCpu = 0;
       for (String node : live) {
         Optional<LoadReport> r = loads.apply(node);
         if (r.isPresent()) {
-          worstQueue = Math.max(worstQueue, r.get().diskQueueDepth());
+          Load load = new Load(r.get().diskQueueDepth(), Math.max(0, r.get().cpuLoad()));
+          byNode.put(node, load);
+          worstQueue = Math.max(worstQueue, load.queue());
           worstCpu = Math.max(worstCpu, r.get().cpuLoad());
         }
       }
-      return new Loads(loads, worstQueue, worstCpu);
+      return new Loads(byNode, new Load(worstQueue, worstCpu));
     }
 
-    int queue(String node) {
-      return loads.apply(node).map(LoadReport::diskQueueDepth).orElse(unknownQueue);
-    }
-
-    double cpu(String node) {
-      return loads.apply(node).map(r -> Math.max(0, r.cpuLoad())).orElse(unknownCpu);
+    private Load of(String node) {
+      return byNode.getOrDefault(node, unknown);
     }
 
     /**
@@ -131,18 +136,47 @@ public final class LoadBalancer {
      * CPU against the reverse).
      */
     String pick(List<String> nodes, String self) {
-      Comparator<String> byLoad = Comparator.<String>comparingInt(this::queue)
-          .thenComparingLong(n -> Math.round(10 * cpu(n)))
-          .thenComparing(Comparator.naturalOrder());
       // Clearly busier than some node = beyond the smallest queue or the lowest CPU by the margin: one pass, not n².
-      int leastQueue = nodes.stream().mapToInt(this::queue).min().orElseThrow();
-      double leastCpu = nodes.stream().mapToDouble(this::cpu).min().orElseThrow();
-      List<String> unburdened = nodes.stream()
-          .filter(n -> queue(n) <= leastQueue + QUEUE_MARGIN && cpu(n) <= leastCpu + CPU_MARGIN).toList();
-      if (unburdened.contains(self)) {
-        return self;
+      int leastQueue = Integer.MAX_VALUE;
+      double leastCpu = Double.MAX_VALUE;
+      for (String node : nodes) {
+        Load load = of(node);
+        leastQueue = Math.min(leastQueue, load.queue());
+        leastCpu = Math.min(leastCpu, load.cpu());
       }
-      return (unburdened.isEmpty() ? nodes : unburdened).stream().min(byLoad).orElseThrow();
+      if (nodes.isEmpty()) {
+        throw new java.util.NoSuchElementException("no candidate");
+      }
+      String best = null;
+      Load bestLoad = null;
+      boolean bestUnburdened = false;
+      for (String node : nodes) {
+        Load load = of(node);
+        boolean unburdened = load.queue() <= leastQueue + QUEUE_MARGIN && load.cpu() <= leastCpu + CPU_MARGIN;
+        if (unburdened && node.equals(self)) {
+          return self;
+        }
+        // an unburdened node beats any burdened one; among equals, the least loaded, then the name
+        if (best == null || (unburdened && !bestUnburdened)
+            || (unburdened == bestUnburdened && lighter(node, load, best, bestLoad))) {
+          best = node;
+          bestLoad = load;
+          bestUnburdened = unburdened;
+        }
+      }
+      return best;
+    }
+
+    private static boolean lighter(String node, Load load, String other, Load otherLoad) {
+      if (load.queue() != otherLoad.queue()) {
+        return load.queue() < otherLoad.queue();
+      }
+      long tenths = Math.round(10 * load.cpu());
+      long otherTenths = Math.round(10 * otherLoad.cpu());
+      if (tenths != otherTenths) {
+        return tenths < otherTenths;
+      }
+      return node.compareTo(other) < 0;
     }
   }
 }

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: frames arrive on JGroups receiver threads, which only decode the header and hand off.
  * Every handler and every completion runs on a virtual thread, so handlers may block on disk and
  * a caller's dependent stages never stall the receiver. A call to this node itself goes through the
- * same encode, dispatch and decode path without the network, so it behaves exactly like a remote one.
+ * same encode, dispatch and decode path without the network, so it behaves exactly like a remote one
+ * (only its answer completes on the worker that served it, not on yet another virtual thread).
  *
  * <p>Failures: a garbled or truncated frame is dropped with one (rate-limited) WARN line and no
  * handler sees it; an unknown type, unknown version, undecodable request or failing handler is
@@ -333,11 +334,16 @@ public final class RpcEndpoint implements AutoCloseable {
   }
 
   private void reply(String to, Frame frame) {
-    byte[] bytes = frame.encode();
     if (to.equals(self)) {
-      receive(self, transport.nodeSid(), bytes, 0, bytes.length);
+      // The answer to a call to this node completes on the worker that served the call: a virtual
+      // thread of ours with nothing else to do, so no second hand-off; the body was still encoded.
+      Pending<?> call = pending.get(frame.correlationId());
+      if (call != null) {
+        call.complete(frame);
+      }
       return;
     }
+    byte[] bytes = frame.encode();
     try {
       transport.send(to, transport.nodeSid(), bytes);
     } catch (ClusterException e) {

@@ -117,6 +117,50 @@ class LoadBalancerProperties {
     }
   }
 
+  /**
+   * The rule of the class comment, written the plain way (every load looked up at every comparison):
+   * the balancer's one-pass choice must agree with it for any loads, CPU included.
+   */
+  @Property
+  void choosesWhatThePlainRuleChooses(@ForAll("cases") Case c, @ForAll @IntRange(min = 0, max = 10) int cpuSeed,
+      @ForAll @IntRange(min = 1, max = 3) int spread) {
+    Map<String, LoadReport> reports = new HashMap<>();
+    for (String node : c.live()) {
+      if ((node.hashCode() + cpuSeed) % 4 != 0) {   // some nodes have no report
+        double cpu = ((node.hashCode() * 31 + cpuSeed) & 0xff) / 255.0;
+        reports.put(node, new LoadReport(node, c.queues().get(node), cpu, 0));
+      }
+    }
+    java.util.function.Function<String, Optional<LoadReport>> loads = n -> Optional.ofNullable(reports.get(n));
+    String chosen = new LoadBalancer(spread).choose(c.holders(), c.live(), c.self(), loads);
+
+    int worstQueue = reports.values().stream().mapToInt(LoadReport::diskQueueDepth).max().orElse(0);
+    double worstCpu = Math.max(0, reports.values().stream().mapToDouble(LoadReport::cpuLoad).max().orElse(0));
+    java.util.function.ToIntFunction<String> queue = n -> loads.apply(n).map(LoadReport::diskQueueDepth).orElse(worstQueue);
+    java.util.function.ToDoubleFunction<String> cpu = n -> loads.apply(n).map(r -> Math.max(0, r.cpuLoad())).orElse(worstCpu);
+    java.util.function.Function<List<String>, String> plainPick = nodes -> {
+      int leastQueue = nodes.stream().mapToInt(queue).min().orElseThrow();
+      double leastCpu = nodes.stream().mapToDouble(cpu).min().orElseThrow();
+      List<String> calm = nodes.stream().filter(n -> queue.applyAsInt(n) <= leastQueue + LoadBalancer.QUEUE_MARGIN
+          && cpu.applyAsDouble(n) <= leastCpu + LoadBalancer.CPU_MARGIN).toList();
+      if (calm.contains(c.self())) {
+        return c.self();
+      }
+      return (calm.isEmpty() ? nodes : calm).stream().min(java.util.Comparator.<String>comparingInt(queue)
+          .thenComparingLong(n -> Math.round(10 * cpu.applyAsDouble(n))).thenComparing(java.util.Comparator.naturalOrder()))
+          .orElseThrow();
+    };
+    List<String> candidates = new java.util.ArrayList<>(c.live().stream().filter(c.holders()::contains).toList());
+    List<String> others = new java.util.ArrayList<>(c.live());
+    others.removeAll(candidates);
+    while (candidates.size() < spread && !others.isEmpty()) {
+      String next = plainPick.apply(others);
+      candidates.add(next);
+      others.remove(next);
+    }
+    assertThat(chosen).isEqualTo(plainPick.apply(candidates));
+  }
+
   @Example
   void equalLoads_preferSelf_andASilentNodeIsNotPreferred() {
     LoadBalancer lb = new LoadBalancer(2);
