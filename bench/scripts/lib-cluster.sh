@@ -119,6 +119,42 @@ node_cpu_ticks() {
   sed 's/^.*) //' "/proc/${NODE_PIDS[$1]}/stat" | awk '{ print $12 + $13 }'
 }
 
+# jit_and_all_ticks: "JIT TOTAL" CPU clock ticks so far of every running node's JVM: its JIT compiler threads
+# (C1/C2 CompilerThread), and all its threads.
+jit_and_all_ticks() {
+  local files=() i
+  for i in "${!NODE_PIDS[@]}"; do files+=(/proc/"${NODE_PIDS[$i]}"/task/*/stat); done
+  # comm is between the first "(" and the ") " before the state; utime and stime are the 12th and 13th fields after it
+  awk '{ lp = index($0, "("); rp = index($0, ") "); comm = substr($0, lp + 1, rp - lp - 1)
+         split(substr($0, rp + 2), f, " "); t = f[12] + f[13]; all += t
+         if (comm ~ /^C[12] CompilerThre/) jit += t }
+       END { print jit + 0, all + 0 }' "${files[@]}" 2>/dev/null
+}
+
+# warm_until_compiled LABEL BENCH_TARGET_ARGS...: sends warm-up load in chunks of STEADY_CHUNK (20,000) messages
+# until the nodes' JIT compilers used less than STEADY_JIT_PCT (3) percent of the nodes' CPU during a chunk, or
+# STEADY_MAX (600,000) messages were sent; sets WARMED to the messages sent. Steady code on every side, however
+# many JVMs share the cores (three JVMs each compile the same hot code, on cores the others keep busy).
+warm_until_compiled() {
+  local label=$1 chunk=${STEADY_CHUNK:-20000} limit=${STEADY_MAX:-600000} pct=${STEADY_JIT_PCT:-3}
+  shift
+  local before after jit all share result
+  WARMED=0
+  while [ "$WARMED" -lt "$limit" ]; do
+    before=$(jit_and_all_ticks)
+    result=$(bench_result smtp "$@" --messages "$chunk" --warmup 0 --concurrency "$SESSIONS" --size "$SIZE" \
+      --users "$BENCH_USERS" --domain "$BENCH_DOMAIN" --user-prefix "$BENCH_PREFIX" 2>/dev/null)
+    [ "$(result_field "$result" errors)" = 0 ] || die "$label: warm-up chunk had errors: $result"
+    WARMED=$((WARMED + chunk))
+    after=$(jit_and_all_ticks)
+    jit=$(( ${after% *} - ${before% *} )); all=$(( ${after#* } - ${before#* } ))
+    share=$(( all > 0 ? 100 * jit / all : 0 ))
+    log "$label: warm-up $WARMED messages, JIT compilers ${share}% of the nodes' CPU in the last chunk ($(result_field "$result" rate) msgs/s)"
+    [ "$share" -lt "$pct" ] && return 0
+  done
+  log "$label: the JIT compilers were still busy after $WARMED warm-up messages (STEADY_MAX)"
+}
+
 # users_import INDEX PREFIX FIRST LAST [STEP]: adds PREFIX<n>@BENCH_DOMAIN for n = FIRST, FIRST+STEP, ... LAST
 # through node INDEX's admin channel (so their profiles live on that node), password BENCH_PASSWORD.
 users_import() {

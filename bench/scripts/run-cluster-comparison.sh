@@ -26,6 +26,11 @@
 #     side runs with it on (the default: inter-node messages sealed with AES-256-GCM, principals verified, every
 #     remote request checked against the policy), so cluster/insecure is the layer's cost (issue 6: at most 3%
 #     lower throughput, at most 5% higher p99).
+# STEADY=1: instead of a fixed WARMUP, each side is warmed in chunks of STEADY_CHUNK (20,000) messages until its
+# nodes' JIT compilers take less than STEADY_JIT_PCT (3) percent of their CPU over a chunk (at most STEADY_MAX,
+# 600,000), so that every side is measured with its code compiled; the measured run then warms only the load
+# generator (STEADY_LOADGEN_WARMUP, 10,000). With a fixed warm-up the three JVMs of a cluster are still compiling
+# (docs/BENCHMARKS.md, "the compiler and compaction under the ratio").
 # SKIP_SINGLE=1 / SKIP_CLUSTER=1 / SKIP_APART=1 / SKIP_REPLICATED=1 / SKIP_INSECURE=1 skip a side; INSECURE_FIRST=1
 # runs (e) before (b); KEEP_DATA=1 keeps the data
 # directories and logs.
@@ -37,6 +42,11 @@ source "$here/lib-cluster.sh"
 
 MESSAGES=${MESSAGES:-20000}
 WARMUP=${WARMUP:-150000}
+if [ -n "${STEADY:-}" ]; then
+  # the servers are warmed by warm_until_compiled; the measured run warms only the load generator's own JVM
+  WARMUP=${STEADY_LOADGEN_WARMUP:-10000}
+fi
+SIDE_WARMED=0  # warm-up messages sent before the measured run's own (STEADY)
 SESSIONS=${SESSIONS:-32}
 SIZE=${SIZE:-4096}
 NODES=3
@@ -70,7 +80,16 @@ check_stored() {
 
 # accepted RESULT_LINE: warm-up plus measured messages of a run without errors.
 accepted() {
-  echo $((WARMUP + $(result_field "$1" msgs)))
+  echo $((SIDE_WARMED + WARMUP + $(result_field "$1" msgs)))
+}
+
+# steady_warm_up LABEL BENCH_TARGET_ARGS...: with STEADY set, warms the nodes until their compilers are done.
+steady_warm_up() {
+  SIDE_WARMED=0
+  if [ -n "${STEADY:-}" ]; then
+    warm_until_compiled "$@"
+    SIDE_WARMED=$WARMED
+  fi
 }
 
 # spread_load LABEL TARGETS split|all: adds the domain and the users to the running nodes (split: user i on node
@@ -88,6 +107,7 @@ spread_load() {
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p" || die "adding users failed"; done
+  steady_warm_up "$label" --target "$targets" >&2
   printf '+ %s bench smtp --target %s %s\n' "$QUILL" "$targets" "${args[*]}" >&2
   result=$(bench_result smtp --target "$targets" "${args[@]}")
   [ -n "$result" ] || die "$label: the load generator printed no RESULT line"
@@ -100,6 +120,7 @@ if [ -z "${SKIP_SINGLE:-}" ]; then
   node_start 0 standalone
   domain_add_everywhere
   users_import 0 "$BENCH_PREFIX" 1 "$BENCH_USERS"
+  steady_warm_up single --port "$(node_smtp_port 0)"
   printf '+ %s bench smtp --port %s %s\n' "$QUILL" "$(node_smtp_port 0)" "${args[*]}" >&2
   single_result=$(bench_result smtp --port "$(node_smtp_port 0)" "${args[@]}")
   [ -n "$single_result" ] || die "single: the load generator printed no RESULT line"
