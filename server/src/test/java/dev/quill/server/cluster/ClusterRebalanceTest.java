@@ -370,11 +370,39 @@ class ClusterRebalanceTest {
 
     private void expunge(MailStore via, long uid) {
       via.expunge(user, MailStore.INBOX, List.of(uid)).join();
-      assertThat(via.messages(user, MailStore.INBOX)).as("UID %d of %s gone wherever it was", uid, user)
-          .noneMatch(m -> m.uid() == uid);
+      if (via.messages(user, MailStore.INBOX).stream().anyMatch(m -> m.uid() == uid)) {
+        // Where the copy that outlived the expunge is, now and a moment later (a move in flight?)
+        String now = holdersOf(uid);
+        sleepQuietly(500);
+        throw new AssertionError("UID " + uid + " of " + user + " gone wherever it was: still held by " + now
+            + "; 500 ms later by " + holdersOf(uid) + "; the cluster lists it "
+            + (via.messages(user, MailStore.INBOX).stream().anyMatch(m -> m.uid() == uid) ? "still" : "no more"));
+      }
       expunged.add(uid);
       flags.remove(uid);
       delivered.remove(uid);
+    }
+
+    /** The nodes whose own store holds {@code uid} of this user's INBOX, with its MODSEQ there. */
+    private String holdersOf(long uid) {
+      List<String> holders = new ArrayList<>();
+      for (QuillNode node : nodes) {
+        try {
+          node.store().messages(user, MailStore.INBOX).stream().filter(m -> m.uid() == uid)
+              .forEach(m -> holders.add(node.cluster().name() + "(modseq " + m.modSeq() + ")"));
+        } catch (RuntimeException e) {
+          holders.add(node.cluster().name() + "(unreadable: " + e.getMessage() + ")");
+        }
+      }
+      return holders.toString();
+    }
+
+    private static void sleepQuietly(long millis) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
