@@ -136,6 +136,9 @@ public final class LoadBalancer {
      * CPU against the reverse).
      */
     String pick(List<String> nodes, String self) {
+      if (nodes.isEmpty()) {
+        throw new java.util.NoSuchElementException("no candidate");
+      }
       // Clearly busier than some node = beyond the smallest queue or the lowest CPU by the margin: one pass, not n².
       int leastQueue = Integer.MAX_VALUE;
       double leastCpu = Double.MAX_VALUE;
@@ -143,9 +146,6 @@ public final class LoadBalancer {
         Load load = of(node);
         leastQueue = Math.min(leastQueue, load.queue());
         leastCpu = Math.min(leastCpu, load.cpu());
-      }
-      if (nodes.isEmpty()) {
-        throw new java.util.NoSuchElementException("no candidate");
       }
       String best = null;
       Load bestLoad = null;
