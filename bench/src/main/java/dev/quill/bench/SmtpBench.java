@@ -269,7 +269,9 @@ public final class SmtpBench implements Callable<Integer> {
     long ok = delivered.sum();
     double rate = ok / (elapsed / 1e9);
     HostCpu cpuNow = HostCpu.now();
-    HostCpu cpu = cpuNow == null || cpuAtMeasureStart == null ? null : cpuNow.since(cpuAtMeasureStart);
+    HostCpu cpu = cpuNow == null || cpuAtMeasureStart == null || ok == 0 ? null : cpuNow.since(cpuAtMeasureStart);
+    String cpuPerMessage = cpu == null ? null : Format.ms(cpu.busyMillis() * 1_000_000L / ok);
+    long busyPercent = cpu == null ? 0 : Math.round(100.0 * cpu.busyMillis() / Math.max(1, cpu.totalMillis()));
     var out = System.out;
     out.println("  delivered:   " + ok + " of " + messages + " measured messages"
         + (ok < messages && end - deadline > 0 ? " (stopped at --max-duration)" : "")
@@ -287,9 +289,9 @@ public final class SmtpBench implements Callable<Integer> {
     out.println("  time:        " + Format.secs(elapsed) + " s measured, " + Format.secs(end - start) + " s total");
     out.println("  rate:        " + Format.one(rate) + " msgs/s, " + Format.one(rate * size / 1e6) + " MB/s");
     out.println("  latency after DATA (ms): " + Format.percentiles(all));
-    if (cpu != null && ok > 0) {
-      out.println("  host CPU:    " + Format.ms(cpu.busyMillis() * 1_000_000L / ok) + " ms per message, "
-          + Math.round(100.0 * cpu.busyMillis() / Math.max(1, cpu.totalMillis())) + "% busy (every process on the machine)");
+    if (cpu != null) {
+      out.println("  host CPU:    " + cpuPerMessage + " ms per message, " + busyPercent
+          + "% busy (every process on the machine)");
     }
     if (pipeliningRefused) {
       out.println("  note: --pipelining asked for, but the server did not advertise PIPELINING");
@@ -300,8 +302,7 @@ public final class SmtpBench implements Callable<Integer> {
         + " p50_ms=" + Format.ms(all.percentileNanos(50)) + " p99_ms=" + Format.ms(all.percentileNanos(99))
         + " max_ms=" + Format.ms(all.maxNanos()) + " size=" + size + " concurrency=" + concurrency
         + " users=" + users + " pipelining=" + (pipelining && !pipeliningRefused)
-        + (cpu != null && ok > 0 ? " host_cpu_ms_per_msg=" + Format.ms(cpu.busyMillis() * 1_000_000L / ok)
-            + " host_busy_pct=" + Math.round(100.0 * cpu.busyMillis() / Math.max(1, cpu.totalMillis())) : ""));
+        + (cpu != null ? " host_cpu_ms_per_msg=" + cpuPerMessage + " host_busy_pct=" + busyPercent : ""));
     out.flush();
     boolean failed = errors.total() > 0 || ok < messages;
     return failed && !allowErrors ? 1 : 0;
