@@ -14,6 +14,8 @@ import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.WireException;
 import dev.quill.cluster.rpc.WireReader;
 import dev.quill.cluster.rpc.WireWriter;
+import dev.quill.store.AppendResult;
+import dev.quill.store.AssignedMessage;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
@@ -34,7 +36,10 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
-/** The bodies of {@link FragmentAccess}: every value round-trips, and no input breaks a decoder. */
+/**
+ * The bodies of {@link FragmentAccess} and of {@link FragmentService}'s stores: every value round-trips,
+ * and no input breaks a decoder.
+ */
 class FragmentAccessCodecsProperties {
   private static final long MAX_UID = 0xffff_ffffL;
 
@@ -92,9 +97,23 @@ class FragmentAccessCodecsProperties {
     return Arbitraries.bytes().array(byte[].class).ofMaxSize(40);
   }
 
+  static Arbitrary<MessageDerived> derived() {
+    return Combinators.combine(bytes().injectNull(0.3), bytes().injectNull(0.3)).as(MessageDerived::new);
+  }
+
+  static Arbitrary<ClusterDelivery.Copy> copies() {
+    return Combinators.combine(bytes(), names(), instants(), derived().injectNull(0.3)).as(ClusterDelivery.Copy::new);
+  }
+
+  static Arbitrary<AssignedMessage> assigned() {
+    Arbitrary<Long> positive = Arbitraries.longs().between(1, MAX_UID);
+    return Combinators.combine(text(), text(), positive, positive, Arbitraries.longs().between(1, Long.MAX_VALUE),
+        copies()).as((user, box, uv, uid, modSeq, c) -> new AssignedMessage(user, box, uv, uid, modSeq, c.message(),
+            c.flags(), c.internalDate(), c.derived()));
+  }
+
   static Arbitrary<LoadedMessage> loaded() {
-    Arbitrary<MessageDerived> derived = Combinators.combine(bytes().injectNull(0.3), bytes().injectNull(0.3))
-        .as(MessageDerived::new);
+    Arbitrary<MessageDerived> derived = derived();
     return Combinators.combine(meta(), bytes().injectNull(0.3), derived.injectNull(0.3), text().injectNull(0.5))
         .as(LoadedMessage::new);
   }
@@ -139,7 +158,10 @@ class FragmentAccessCodecsProperties {
             uids().set().ofMaxSize(8)).as(FlagResult::new)),
         sample("uids", FragmentAccessCodecs.UIDS, uidList()),
         sample("boolean", FragmentAccessCodecs.BOOLEAN, Arbitraries.of(true, false)),
-        sample("usage", FragmentAccessCodecs.BYTES_USED, nonNegative())));
+        sample("usage", FragmentAccessCodecs.BYTES_USED, nonNegative()),
+        sample("assigned", FragmentCodecs.ASSIGNED, assigned()),
+        sample("append result", FragmentCodecs.RESULT, Combinators.combine(Arbitraries.of(true, false), nonNegative(),
+            nonNegative()).as(AppendResult::new))));
   }
 
   @Provide
@@ -236,7 +258,17 @@ class FragmentAccessCodecsProperties {
           Optional.ofNullable(m.derived()).map(d -> List.of(Optional.ofNullable(d.structure()).map(Arrays::toString),
               Optional.ofNullable(d.searchText()).map(Arrays::toString))),
           Optional.ofNullable(m.problem()));
+      case AssignedMessage m -> List.of(m.user(), m.mailbox(), m.uidValidity(), m.uid(), m.modSeq(),
+          comparable(new ClusterDelivery.Copy(m.message(), m.flags(), m.internalDate(), m.derived())));
+      case ClusterDelivery.Copy c -> List.of(Arrays.toString(c.message()), c.flags(), c.internalDate(),
+          Optional.ofNullable(c.derived()).map(d -> List.of(Arrays.toString(orEmpty(d.structure())),
+              Arrays.toString(orEmpty(d.searchText())))));
       default -> value;
     };
+  }
+
+  /** The wire carries a missing part of derived data as an empty one. */
+  private static byte[] orEmpty(byte[] b) {
+    return b == null ? new byte[0] : b;
   }
 }
