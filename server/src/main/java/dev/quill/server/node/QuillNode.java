@@ -319,7 +319,7 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, profileReplicas,
         directory,
-        delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
+        delivery, notices, () -> node.view().members(), node::missingMembers, () -> away(node), CLUSTER_TIMEOUT,
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     profileReplicas.start(PROFILE_SYNC_INTERVAL);
@@ -333,6 +333,13 @@ public final class QuillNode implements AutoCloseable {
       catchUp.startSweeps(config.cluster().antiEntropyInterval(), node::missingMembers);
     }
     mail = clustered;
+  }
+
+  /** Members this node has seen that are not in its view now: down, or stopped. */
+  private static Set<String> away(ClusterNode node) {
+    Set<String> away = new java.util.HashSet<>(node.membersSeen());
+    away.removeAll(node.view().members());
+    return away;
   }
 
   /** Up to {@code count} live nodes, least loaded first, that do not hold a user's profile: its new copies. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quill.cluster.mail.Replication;
+import dev.quill.cluster.usermap.UserMap;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.MailStore;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,5 +85,51 @@ class ClusterUnseenChangeTest {
             .extracting(MessageMeta::uid).containsExactly(uid));
     assertThat(node(holder).store().messages(USER, MailStore.INBOX)).singleElement()
         .satisfies(m -> assertThat(m.flags()).contains("\\Deleted"));
+  }
+
+  /**
+   * The message's only holder was also its user's manager: the next manager never heard what that
+   * node held, yet reads through the others say that part of the mailbox is out of reach, and a
+   * change of the message is refused as temporary, not answered OK with nothing done.
+   */
+  @Test
+  void aMessageWhoseOnlyHolderWasItsUsersManager_isReportedOutOfReach_andItsChangeRefusedUntilItReturns()
+      throws Exception {
+    cluster = new InJvmCluster(dir, "unseen-manager");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
+    }
+    cluster.awaitComplete(3, WAIT);
+    UserMap map = node("a").cluster().map();
+    String user = IntStream.range(0, 10_000).mapToObj(i -> "mgr" + i + "@" + DOMAIN)
+        .filter(u -> map.managerOf(u).equals("a")).findFirst().orElseThrow();
+    node("a").mailStore().addDomain(DOMAIN);
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> node("b").mailStore().hasDomain(DOMAIN));
+    node("b").mailStore().addUser(user, "pw".toCharArray()); // profile on b, which stays
+    MailClients.send(node("a").ports().get("smtp"), user, "kept by its manager");
+    Map<Long, List<String>> holders = cluster.holders(user, MailStore.INBOX);
+    assertThat(holders).as("accepted on a, which manages the user and may take a fragment").hasSize(1)
+        .allSatisfy((uid, on) -> assertThat(on).containsExactly("a"));
+    long uid = holders.keySet().iterator().next();
+
+    QuillNode a = node("a");
+    a.close();
+    cluster.nodes().remove(a);
+    cluster.awaitComplete(2, WAIT);
+    MailStore viaB = node("b").mailStore();
+    assertThat(node("b").cluster().map().managerOf(user)).as("a new manager").isNotEqualTo("a");
+    viaB.messages(user, MailStore.INBOX);
+    assertThat(viaB.unreachable(user, MailStore.INBOX)).as("reads say that part of the INBOX is out of reach")
+        .containsExactly("a");
+    FlagUpdate deleted = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1);
+    assertThatThrownBy(() -> viaB.updateFlags(user, MailStore.INBOX, List.of(uid), deleted).join())
+        .cause().isInstanceOf(StoreException.class).hasMessageContaining("a").hasMessageContaining("try again");
+
+    cluster.start("a", c -> c.withReplication(new Replication(1, 1)));
+    cluster.awaitComplete(3, WAIT);
+    org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().untilAsserted(() ->
+        assertThat(viaB.updateFlags(user, MailStore.INBOX, List.of(uid), deleted).join().updated())
+            .extracting(MessageMeta::uid).containsExactly(uid));
+    assertThat(viaB.unreachable(user, MailStore.INBOX)).isEmpty();
   }
 }
