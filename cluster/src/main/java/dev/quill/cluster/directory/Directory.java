@@ -8,6 +8,7 @@ import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.store.MailStore;
 import dev.quill.store.StoreException;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * never stamped on either side (made before stamps existed, or straight in one node's store) are
  * only added, never deleted, and a conflict between two such aliases keeps the receiver's target.
  *
- * <p>XXX Known limits: a member that missed a change while staying in the view (a timeout) stays
+ * <p>A change or sync that gets no answer (a timeout: lost on a connection being set up, say) is sent
+ * again while the member stays in the view, up to {@link #ATTEMPTS} times; applying one twice changes
+ * nothing, as the stamps decide. XXX Known limits: a member that missed a change even so stays
  * without it until the next sync. Tombstones go once every member has them ({@link TombstonePruner}).
  * Inter-node traffic is not
  * authenticated yet (a later issue): anyone reaching the cluster port can add domains and aliases.
@@ -67,11 +71,14 @@ public final class Directory {
       TypeIds.DIRECTORY_SYNC, 2, "DIRECTORY_SYNC", DirectoryCodecs.LIST, Codecs.EMPTY);
   /** How long a member has to apply one change or sync before it is logged as missed. */
   static final Duration TIMEOUT = Duration.ofSeconds(10);
+  /** Sends of one change or sync to a member that stays in the view and does not answer. */
+  static final int ATTEMPTS = 3;
 
   private final String self;
   private final RpcEndpoint endpoint;
   private final MailStore store;
   private final HybridClock clock;
+  private final Duration timeout;
   private final Supplier<List<String>> members;
   /** Per member, the last message sent to it; the next one is sent when it completes. Guarded by itself. */
   private final Map<String, CompletableFuture<Void>> queues = new HashMap<>();
@@ -86,6 +93,13 @@ public final class Directory {
    */
   public Directory(String self, RpcEndpoint endpoint, MailStore store, Supplier<List<String>> members,
       HybridClock clock) {
+    this(self, endpoint, store, members, clock, TIMEOUT);
+  }
+
+  /** As the public constructor, with {@code timeout} for each member's answer to one send. */
+  Directory(String self, RpcEndpoint endpoint, MailStore store, Supplier<List<String>> members, HybridClock clock,
+      Duration timeout) {
+    this.timeout = timeout;
     this.self = self;
     this.endpoint = endpoint;
     this.store = store;
@@ -315,7 +329,7 @@ public final class Directory {
       CompletableFuture<Void> previous = queues.getOrDefault(member, CompletableFuture.completedFuture(null));
       // previous never fails: each link below turns its failure into a log line
       CompletableFuture<Void> next = previous
-          .thenCompose(done -> endpoint.call(member, type, body, TIMEOUT))
+          .thenCompose(done -> answered(member, type, body, 1))
           .handle((done, failure) -> {
             if (failure != null) {
               log.warn("{} --> {}: {} not applied: {}", self, member, describe(body),
@@ -330,6 +344,20 @@ public final class Directory {
         }
       });
     }
+  }
+
+  /** The call, sent again while it gets no answer and the member stays in the view. */
+  private <Q> CompletableFuture<Void> answered(String member, MessageType<Q, Void> type, Q body, int attempt) {
+    return endpoint.call(member, type, body, timeout).exceptionallyCompose(e -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (attempt < ATTEMPTS && cause instanceof RpcException r
+          && (r.code() == RpcException.Code.TIMEOUT || r.code() == RpcException.Code.SEND_FAILED)
+          && members.get().contains(member)) {
+        log.info("{} --> {}: {} not answered ({}); sending it again", self, member, describe(body), cause.getMessage());
+        return answered(member, type, body, attempt + 1);
+      }
+      return CompletableFuture.failedFuture(cause);
+    });
   }
 
   private static String describe(Object body) {

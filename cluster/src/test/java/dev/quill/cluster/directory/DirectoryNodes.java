@@ -26,6 +26,9 @@ final class DirectoryNodes implements AutoCloseable {
   private final TestNodes transports;
   private final Path root;
   private final List<Node> nodes = new ArrayList<>();
+  private final List<RpcEndpoint> bare = new ArrayList<>();
+  /** How long a node's directory waits for each answer; set before nodes join. */
+  java.time.Duration timeout = Directory.TIMEOUT;
 
   DirectoryNodes(String cluster, Path root) {
     this.transports = new TestNodes(cluster);
@@ -65,7 +68,8 @@ final class DirectoryNodes implements AutoCloseable {
     node.rpc = new RpcEndpoint(node.transport, false);
     node.profiles = new ProfileAccess(node.rpc, node.store);
     HybridClock clock = new HybridClock();
-    node.directory = new Directory(node.name, node.rpc, node.store, () -> node.transport.view().members(), clock);
+    node.directory = new Directory(node.name, node.rpc, node.store, () -> node.transport.view().members(), clock,
+        timeout);
     node.tombstones = new TombstonePruner(node.name, node.rpc, node.store, clock,
         () -> node.transport.view().members(), () -> node.alsoSeen, java.time.Duration.ZERO,
         java.time.Duration.ofSeconds(5));
@@ -90,8 +94,18 @@ final class DirectoryNodes implements AutoCloseable {
     return join(create(name));
   }
 
+  /** A member with no directory: only an endpoint serving what {@code services} registers. */
+  RpcEndpoint bare(String name, java.util.function.Consumer<RpcEndpoint> services) throws ClusterException {
+    RpcEndpoint rpc = new RpcEndpoint(transports.start(name), false);
+    bare.add(rpc);
+    services.accept(rpc);
+    rpc.listen();
+    return rpc;
+  }
+
   @Override
   public void close() {
+    bare.forEach(RpcEndpoint::close);
     for (Node node : nodes.reversed()) {
       if (node.rpc != null) {
         node.rpc.close();
