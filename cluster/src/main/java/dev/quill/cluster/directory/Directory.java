@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * again while the member stays in the view, up to {@link #ATTEMPTS} times; applying one twice changes
  * nothing, as the stamps decide. XXX Known limits: a member that missed a change even so stays
  * without it until the next sync. Tombstones go once every member has them ({@link TombstonePruner}).
- * Inter-node traffic is not
- * authenticated yet (a later issue): anyone reaching the cluster port can add domains and aliases.
+ * Only admitted members can send these requests (the transport's security layer), and the policy
+ * decides which of their principals may ({@code RemoteOperations}: the directory object).
  *
  * <p>Wire: {@link TypeIds#DIRECTORY_CHANGE} and {@link TypeIds#DIRECTORY_SYNC}, version 2, layouts in
  * {@link DirectoryCodecs}; both are requests answered with an empty body.

@@ -123,7 +123,8 @@ public final class ClusterMailStore implements MailStore {
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, ProfileReplicas profileReplicas, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Supplier<Set<String>> away, Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere, MissedChanges missed) {
+      Supplier<Set<String>> away, Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere,
+      MissedChanges missed) {
     this.missed = missed;
     this.away = away;
     this.replication = replication;
