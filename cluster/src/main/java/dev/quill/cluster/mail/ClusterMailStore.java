@@ -100,7 +100,6 @@ public final class ClusterMailStore implements MailStore {
   private final ClusterWatches watches;
   private final Supplier<List<String>> members;
   private final Supplier<Set<String>> missing;
-  private final Supplier<Set<String>> away;
   private final Duration timeout;
   private final Replication replication;
   private final BiPredicate<String, String> unreadableHere;
@@ -112,7 +111,6 @@ public final class ClusterMailStore implements MailStore {
    * @param local this node's own store, which this store does not close
    * @param members the current view's members
    * @param missing members that left without a graceful leave and have not returned (presumed down)
-   * @param away members seen before that are not in the view now, down or stopped: they may hold fragments
    * @param timeout for each call to another node
    * @param replication copies kept of each message; changes must reach as many as it requires
    * @param unreadableHere whether this node's copy of a mailbox may lack changes it missed while
@@ -123,10 +121,8 @@ public final class ClusterMailStore implements MailStore {
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, ProfileReplicas profileReplicas, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Supplier<Set<String>> away, Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere,
-      MissedChanges missed) {
+      Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere, MissedChanges missed) {
     this.missed = missed;
-    this.away = away;
     this.replication = replication;
     this.unreadableHere = unreadableHere;
     this.self = self;
@@ -1067,15 +1063,9 @@ public final class ClusterMailStore implements MailStore {
   private MailboxLayout gather(String user, String box) {
     MailMap map = map(user);
     Set<String> nodes = nodesOf(map, box, null);
-    // Holders that left the view: asking them fails at once, which marks them unreachable.
+    // Holders that left the view, and members away that the manager never heard from (it took the
+    // bucket after they went): asking them fails at once, which marks them unreachable.
     location(map, box).ifPresent(l -> nodes.addAll(l.missing()));
-    Set<String> gone = away.get();
-    if (!gone.isEmpty() && gone.size() >= required()) {
-      // Members away that could hold every copy of an acknowledged message: the map cannot vouch for
-      // them when the user's manager took the bucket after they went (it never heard what they held),
-      // so they are asked too, and fail at once: reads then say that they are out of reach.
-      nodes.addAll(gone);
-    }
     MailboxLayout previous = layouts.get(key(user, box));
     if (previous != null) {
       // A holder that left the view is no longer in the map; it still holds its messages.

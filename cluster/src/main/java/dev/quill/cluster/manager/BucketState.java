@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * keeps its entry (not shown in mail maps) so that its next delivery continues above them. The one
  * exception is a mailbox created again under a new UIDVALIDITY: its UIDs start over, its MODSEQs do not.
  *
+ * <p><b>Members this manager cannot vouch for.</b> A member that left while this manager kept the
+ * bucket is remembered as a missing holder of exactly the mailboxes it held. A member already away
+ * when this manager took the bucket never told it what it holds, so until it reports, every mailbox
+ * of the bucket lists it as missing: it may hold messages of any of them (with one copy, the only ones).
+ *
  * <p><b>Reservations</b> (issue 4, "UIDs are never reused"). Watermarks are soft: a manager rebuilt
  * while the node holding a mailbox's highest UIDs is down would not know them. So no UID or MODSEQ
  * is given before it is durable on the user's profile node, whose report every rebuild hears
@@ -65,14 +70,18 @@ final class BucketState {
   private final String self;
   private final int bucket;
   private final Set<String> waitingFor;
+  /** Members away when this manager took the bucket and not heard from since: they may hold any mailbox. */
+  private final Set<String> unvouched;
   private final Map<String, UserEntry> users = new HashMap<>();
   /** Per user, the nodes whose sessions watch the user's changes; soft, re-registered by the nodes. */
   private final Map<String, Set<String>> watchers = new HashMap<>();
 
-  BucketState(String self, int bucket, Collection<String> waitingFor) {
+  /** @param away members seen before and not in the view now, which this new manager never heard from */
+  BucketState(String self, int bucket, Collection<String> waitingFor, Collection<String> away) {
     this.self = self;
     this.bucket = bucket;
     this.waitingFor = new TreeSet<>(waitingFor);
+    this.unvouched = new TreeSet<>(away);
   }
 
   /** Membership changed while this manager kept the bucket: forget the departed, wait for the joined. */
@@ -128,6 +137,7 @@ final class BucketState {
       }
     }
     waitingFor.remove(node);
+    unvouched.remove(node); // its report says what it holds
   }
 
   synchronized boolean complete() {
@@ -142,17 +152,24 @@ final class BucketState {
     return users.size();
   }
 
-  /** The user's mail map: mailboxes with at least one fragment node, in name order. */
-  synchronized MailMap mailMap(String user) {
+  /**
+   * The user's mail map: mailboxes with at least one fragment node, in name order; each lists as
+   * missing, besides the holders that left since this manager took the bucket, the members of
+   * {@code awayNow} it has not heard from since it took it.
+   */
+  synchronized MailMap mailMap(String user, Set<String> awayNow) {
     UserEntry entry = users.get(user);
     if (entry == null) {
       return new MailMap(user, List.copyOf(waitingFor), List.of(), List.of());
     }
+    List<String> unknown = unvouched.stream().filter(awayNow::contains).toList();
     List<MailMap.MailboxLocation> boxes = new ArrayList<>();
     entry.mailboxes.forEach((name, m) -> {
-      if (!m.nodes.isEmpty() || !m.missing.isEmpty()) {
+      if (!m.nodes.isEmpty() || !m.missing.isEmpty() || !unknown.isEmpty()) {
+        Set<String> missing = new TreeSet<>(m.missing);
+        missing.addAll(unknown);
         boxes.add(new MailMap.MailboxLocation(name, m.uidValidity, m.highestUid, m.highestModSeq, m.conflict,
-            List.copyOf(m.nodes), List.copyOf(m.missing)));
+            List.copyOf(m.nodes), List.copyOf(missing)));
       }
     });
     return new MailMap(user, List.copyOf(waitingFor), List.copyOf(entry.profileNodes), boxes);

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
   private final int buckets;
   private final Clock clock;
   private final FragmentReporter reporter;
+  private final Supplier<Set<String>> seen;
   /** Guards {@link #current} changes and report application, so a report applies to exactly one view. */
   private final Object viewLock = new Object();
   private volatile Epoch current;
@@ -98,6 +100,17 @@ public final class ManagerService implements AutoCloseable, Fencing {
    * @param clock gives the seconds of fresh UIDVALIDITY values
    */
   public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock) {
+    this(node, rpc, store, buckets, clock, Set::of);
+  }
+
+  /**
+   * As above, with the members this node has had in its view and not forgotten: those of them away
+   * (not in the view: down or stopped) when this node takes a bucket are listed as possible holders
+   * of its mailboxes until they report, since they never told this manager what they hold.
+   */
+  public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock,
+      Supplier<Set<String>> seen) {
+    this.seen = seen;
     this.self = node;
     this.rpc = rpc;
     this.store = store;
@@ -140,6 +153,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
       if (before != null) {
         joined.removeAll(before.members());
       }
+      Set<String> awayNow = away(after);
       for (int b = 0; b < buckets; b++) {
         if (!after.managerOfBucket(b).equals(self)) {
           managed.remove(b);
@@ -151,7 +165,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
           state.membersChanged(departed, joined);
           kept++;
         } else {
-          managed.put(b, new BucketState(self, b, after.members()));
+          managed.put(b, new BucketState(self, b, after.members(), awayNow));
           taken++;
         }
       }
@@ -240,6 +254,13 @@ public final class ManagerService implements AutoCloseable, Fencing {
     }
   }
 
+  /** The members seen and not forgotten that are not members of {@code map}'s view. */
+  private Set<String> away(UserMap map) {
+    Set<String> away = new HashSet<>(seen.get());
+    away.removeAll(map.members());
+    return away;
+  }
+
   private Answer<MailMap> mailMap(String address) {
     String user = Addresses.normalize(address);
     Epoch epoch = current;
@@ -247,7 +268,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
     if (state == null) {
       return notManager(epoch, user);
     }
-    return new Answer.Ok<>(state.mailMap(user));
+    return new Answer.Ok<>(state.mailMap(user, away(epoch.map())));
   }
 
   private Answer<UidGrant> allocate(UidRequest request) throws InterruptedException {

@@ -257,7 +257,8 @@ public final class QuillNode implements AutoCloseable {
     node.addMapListener((view, map, moves) -> policyDistribution.viewChanged(view));
     // a message stamped with a newer policy than this node's: fetch it now, not at the next view change
     node.transport().onNewerPolicy(policyDistribution::newerVersionSeen);
-    managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC());
+    managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC(),
+        node::membersSeen);
     FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();
     // catchUp is set below, before the endpoint listens (no request reaches this before)
@@ -319,7 +320,7 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, profileReplicas,
         directory,
-        delivery, notices, () -> node.view().members(), node::missingMembers, () -> away(node), CLUSTER_TIMEOUT,
+        delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     profileReplicas.start(PROFILE_SYNC_INTERVAL);
@@ -333,13 +334,6 @@ public final class QuillNode implements AutoCloseable {
       catchUp.startSweeps(config.cluster().antiEntropyInterval(), node::missingMembers);
     }
     mail = clustered;
-  }
-
-  /** Members this node has seen that are not in its view now: down, or stopped. */
-  private static Set<String> away(ClusterNode node) {
-    Set<String> away = new java.util.HashSet<>(node.membersSeen());
-    away.removeAll(node.view().members());
-    return away;
   }
 
   /** Up to {@code count} live nodes, least loaded first, that do not hold a user's profile: its new copies. */
