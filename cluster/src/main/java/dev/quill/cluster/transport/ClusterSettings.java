@@ -16,7 +16,7 @@ import java.util.Objects;
  *     each seed; 0 means exactly the configured port (a node listening elsewhere would not be found)
  * @param seeds nodes asked at start-up (TCPPING); empty means "form a cluster of one unless found"
  * @param timeouts failure detection and merge timing
- * @param security whether every message is sealed and verified ({@link SecureLayer}); off unless given
+ * @param security whether every frame is sealed and verified ({@link SealingTcp}) and every message's principal checked ({@link SecureLayer}); off unless given
  */
 public record ClusterSettings(
     String clusterName, String nodeName, String bindHost, int bindPort, int portRange, List<HostPort> seeds,

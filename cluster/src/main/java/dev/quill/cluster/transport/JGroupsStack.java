@@ -26,9 +26,12 @@ import org.jgroups.stack.Protocol;
  *
  * <p>Bottom to top, each layer has one job:
  * <ul>
- *   <li>TCP: the transport; one connection per peer, works where multicast does not (clouds, containers)
- *   <li>SecureLayer (when security is on): seals every message that leaves and verifies every one that
- *       arrives, so that everything above — discovery included — is confidential and authenticated
+ *   <li>TCP: the transport; one connection per peer, works where multicast does not (clouds, containers).
+ *       When security is on, {@link SealingTcp}: seals every frame that leaves (a bundle of messages)
+ *       and opens every one that arrives, so that everything above — discovery included — is
+ *       confidential, authenticated and never replayed
+ *   <li>SecureLayer (when security is on): puts the principal on every message that leaves and checks
+ *       it on every one that arrives (a node speaks only for its own principals; revoked, misdirected)
  *   <li>TCPPING: discovery from the seed list (plus this node, so that a restarted seed finds its peers)
  *   <li>MERGE3: finds and merges partitions that healed (two coordinators that see each other)
  *   <li>FD_SOCK2: notices a crashed process at once (its failure-detection socket closes)
@@ -53,7 +56,12 @@ final class JGroupsStack {
     }
     ClusterSettings.Timeouts t = settings.timeouts();
 
-    TCP tcp = new TCP();
+    SecureLayer secure = null;
+    if (settings.security() instanceof TransportSecurity.On on) {
+      secure = new SecureLayer(settings.nodeName(), on.keys(), on.events());
+      on.revoked().forEach(secure::revoke);
+    }
+    TCP tcp = secure != null ? secure.newTransport() : new TCP();
     tcp.setBindAddress(bind);
     tcp.setBindPort(settings.bindPort());
     tcp.setPortRange(settings.portRange());
@@ -86,9 +94,7 @@ final class JGroupsStack {
         .printLocalAddress(false);
 
     List<Protocol> stack = new ArrayList<>(List.of(tcp));
-    if (settings.security() instanceof TransportSecurity.On on) {
-      SecureLayer secure = new SecureLayer(settings.nodeName(), on.keys(), on.events());
-      on.revoked().forEach(secure::revoke);
+    if (secure != null) {
       stack.add(secure);
     }
     stack.addAll(List.of(ping, merge, sockets, heartbeats, verify, new NAKACK2(), new UNICAST3(),

@@ -10,8 +10,9 @@ import org.jgroups.Header;
 
 /**
  * The principal a message is sent for: put on by {@link ClusterTransport} at send time (the bound
- * {@link dev.quill.security.Principals principal}), read by the security layer below, and on
- * receipt replaced by the layer with the principal it verified, which the transport hands up.
+ * {@link dev.quill.security.Principals principal}) or by the security layer (the node itself),
+ * sealed with the rest of the message by the transport, and on receipt checked by the security
+ * layer, which the transport then hands up.
  */
 public final class PrincipalHeader extends Header {
   static final short MAGIC = 1102;
@@ -37,6 +38,16 @@ public final class PrincipalHeader extends Header {
       principal = Sid.parse(new String(text, StandardCharsets.UTF_8));
     }
     return principal;
+  }
+
+  /** The SID's text form, as it travels. */
+  String textString() {
+    return text != null ? new String(text, StandardCharsets.UTF_8) : principal.toString();
+  }
+
+  /** Keeps {@code sid}, parsed and checked by the security layer from this header's text, so it is not parsed again. */
+  void parsed(Sid sid) {
+    principal = sid;
   }
 
   /** The SID's text form in UTF-8, computed once. */

@@ -8,9 +8,9 @@ import java.util.Map;
  *
  * @param enabled whether the layer runs (all counts are zero when it does not)
  * @param keyId the id of the traffic key this node sends with; 0 when the layer is off
- * @param sealed messages this node secured and sent
- * @param opened messages from peers (and this node's loopback) verified and passed up
- * @param dropped refused messages by reason (every reason present, zeros included)
+ * @param sealed transport frames (each a bundle of one or more messages) this node sealed and sent
+ * @param opened transport frames from peers verified and passed up (a node's loopback is never sealed)
+ * @param dropped refused frames and messages by reason (every reason present, zeros included)
  */
 public record SecurityCounters(boolean enabled, int keyId, long sealed, long opened,
     Map<SecurityEvents.Reason, Long> dropped) {

@@ -1,34 +1,39 @@
 package dev.quill.cluster.transport;
 
+import java.io.DataInput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.jgroups.BytesMessage;
-import org.jgroups.Message;
-import org.jgroups.conf.ClassConfigurator;
-import org.jgroups.stack.Protocol;
-import org.jgroups.stack.ProtocolStack;
-import org.jgroups.util.MessageBatch;
+import org.jgroups.Address;
+import org.jgroups.blocks.cs.Receiver;
 
 /**
- * A test protocol put between the transport and the security layer: records the sealed messages
- * that arrive while recording is on (deep copies, as they were on the wire), and injects messages
- * into the security layer as if they had just arrived.
+ * A test tap between a node's TCP connections and its sealing transport: records the sealed frames
+ * that arrive while recording is on (copies, as they were on the wire), and injects frames into the
+ * transport as if a connection had just read them.
  */
-final class WireTap extends Protocol {
-  static final short ID = 1190;
-
-  static {
-    ClassConfigurator.addProtocol(ID, WireTap.class);
+final class WireTap implements Receiver {
+  /** A frame as read from a connection, and the peer address the connection gave for it. */
+  record Frame(Address sender, byte[] bytes) {
+    /** This frame with different bytes, from the same connection. */
+    Frame with(byte[] other) {
+      return new Frame(sender, other);
+    }
   }
 
-  private final List<Message> recorded = new ArrayList<>();
+  private final SealingTcp transport;
+  private final List<Frame> recorded = new ArrayList<>();
   private volatile boolean recording;
 
-  /** Puts a tap under the security layer of {@code transport}. */
-  static WireTap under(ClusterTransport transport) throws Exception {
-    WireTap tap = new WireTap();
-    transport.channel().getProtocolStack().insertProtocol(tap, ProtocolStack.Position.BELOW, SecureLayer.class);
+  private WireTap(SealingTcp transport) {
+    this.transport = transport;
+  }
+
+  /** Puts a tap under the sealing transport of {@code node}. */
+  static WireTap under(ClusterTransport node) {
+    SealingTcp transport = (SealingTcp) node.channel().getProtocolStack().getTransport();
+    WireTap tap = new WireTap(transport);
+    transport.server().receiver(tap);
     return tap;
   }
 
@@ -36,41 +41,30 @@ final class WireTap extends Protocol {
     recording = on;
   }
 
-  synchronized List<Message> recorded() {
+  synchronized List<Frame> recorded() {
     return List.copyOf(recorded);
   }
 
-  /** Hands {@code msg} to the security layer as the transport would. */
-  void inject(Message msg) {
-    up_prot.up(msg);
+  /** Hands {@code frame} to the transport as a connection would. */
+  void inject(Frame frame) {
+    transport.receive(frame.sender(), frame.bytes().clone(), 0, frame.bytes().length);
   }
 
   @Override
-  public Object up(Message msg) {
-    keep(msg);
-    return up_prot.up(msg);
+  public void receive(Address sender, DataInput in, int length) throws Exception {
+    byte[] frame = new byte[length];
+    in.readFully(frame);
+    receive(sender, frame, 0, length);
   }
 
   @Override
-  public void up(MessageBatch batch) {
-    for (Message msg : batch) {
-      keep(msg);
+  public void receive(Address sender, byte[] buf, int offset, int length) {
+    byte[] frame = Arrays.copyOfRange(buf, offset, offset + length);
+    synchronized (this) {
+      if (recording) {
+        recorded.add(new Frame(sender, frame.clone()));
+      }
     }
-    up_prot.up(batch);
-  }
-
-  private synchronized void keep(Message msg) {
-    if (recording && msg.getHeader(SecureLayer.ID) != null) {
-      recorded.add(copy(msg, msg.getArray() == null ? new byte[0]
-          : Arrays.copyOfRange(msg.getArray(), msg.getOffset(), msg.getOffset() + msg.getLength()),
-          ((SecureHeader) msg.getHeader(SecureLayer.ID)).bytes().clone()));
-    }
-  }
-
-  /** A sealed message with this payload and this security context, from the same sender to the same receiver. */
-  static Message copy(Message msg, byte[] payload, byte[] context) {
-    Message copy = new BytesMessage(msg.getDest(), payload).setSrc(msg.getSrc());
-    copy.setFlag(msg.getFlags(false), false);
-    return copy.putHeader(SecureLayer.ID, new SecureHeader(context));
+    transport.receive(sender, frame, 0, length);
   }
 }

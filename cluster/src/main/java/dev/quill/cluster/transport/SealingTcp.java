@@ -1,0 +1,93 @@
+package dev.quill.cluster.transport;
+
+import dev.quill.security.SecurityEvents.Reason;
+import java.io.DataInput;
+import java.util.Arrays;
+import org.jgroups.Address;
+import org.jgroups.PhysicalAddress;
+import org.jgroups.blocks.cs.BaseServer;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.TCP;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TCP transport with every frame sealed: each send of the transport (a bundle of messages, or a
+ * single one) is sealed once by {@link FrameSeal} on its way to the socket, and each frame read from
+ * a connection is opened before JGroups parses a byte of it. Discovery, heartbeats, views,
+ * retransmissions and requests all leave through {@link #sendUnicast}, so nothing leaves in clear;
+ * what a node sends to itself is looped back inside the JVM and never gets here.
+ */
+public final class SealingTcp extends TCP {
+  static final short ID = 1103;
+  private static final Logger log = LoggerFactory.getLogger(SealingTcp.class);
+
+  static {
+    // Before any instance: JGroups' Protocol constructor looks the id up by class.
+    ClassConfigurator.addProtocol(ID, SealingTcp.class);
+  }
+
+  /** The origin named by the frame being delivered on this thread, for the audit of what JGroups refuses in it. */
+  private static final ScopedValue<String> ORIGIN = ScopedValue.newInstance();
+
+  private final FrameSeal seal;
+  private final SecurityDrops drops;
+
+  SealingTcp(FrameSeal seal, SecurityDrops drops) {
+    this.seal = seal;
+    this.drops = drops;
+  }
+
+  @Override
+  public void sendUnicast(PhysicalAddress dest, byte[] data, int offset, int length) throws Exception {
+    byte[] frame;
+    try {
+      frame = seal.seal(data, offset, length);
+    } catch (Exception e) {
+      // Cannot happen with a valid key; a bug, so loud, and nothing leaves in clear.
+      log.error("{}: cannot seal a frame to {}: {}", seal, dest, e.toString(), e);
+      return;
+    }
+    super.sendUnicast(dest, frame, 0, frame.length);
+  }
+
+  @Override
+  public void receive(Address sender, DataInput in, int len) throws Exception {
+    // The frame must be read whole to be authenticated; it is opened in place, so this is its only copy.
+    byte[] frame = new byte[len];
+    in.readFully(frame);
+    deliver(sender, frame);
+  }
+
+  /** TCP's connections hand frames over as streams (above); any path that hands over an array is checked alike. */
+  @Override
+  public void receive(Address sender, byte[] buf, int offset, int length) {
+    deliver(sender, Arrays.copyOfRange(buf, offset, offset + length));
+  }
+
+  private void deliver(Address sender, byte[] frame) {
+    int offset = seal.open(frame, frame.length);
+    if (offset >= 0) {
+      ScopedValue.where(ORIGIN, FrameContext.origin(frame))
+          .run(() -> SealingTcp.super.receive(sender, frame, offset, frame.length - offset - FrameSeal.TAG_BYTES));
+    }
+  }
+
+  /**
+   * JGroups refuses a unicast for another member here, before any layer above sees it (a frame
+   * replayed to the wrong member that it could open); it is audited like every other refusal.
+   */
+  @Override
+  public boolean unicastDestMismatch(Address dest) {
+    boolean mismatch = super.unicastDestMismatch(dest);
+    if (mismatch) {
+      drops.drop(Reason.MISDIRECTED, ORIGIN.orElse("?"), "?", "sent to " + dest);
+    }
+    return mismatch;
+  }
+
+  /** The connection server, for tests that capture the frames it hands to {@link #receive}. */
+  BaseServer server() {
+    return srv;
+  }
+}
