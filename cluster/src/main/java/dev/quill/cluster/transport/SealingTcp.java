@@ -3,6 +3,7 @@ package dev.quill.cluster.transport;
 import dev.quill.security.SecurityEvents.Reason;
 import java.io.DataInput;
 import java.util.Arrays;
+import java.util.List;
 import org.jgroups.Address;
 import org.jgroups.PhysicalAddress;
 import org.jgroups.blocks.cs.BaseServer;
@@ -13,10 +14,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The TCP transport with every frame sealed: each send of the transport (a bundle of messages, or a
- * single one) is sealed once by {@link FrameSeal} on its way to the socket, and each frame read from
- * a connection is opened before JGroups parses a byte of it. Discovery, heartbeats, views,
- * retransmissions and requests all leave through {@link #sendUnicast}, so nothing leaves in clear;
- * what a node sends to itself is looped back inside the JVM and never gets here.
+ * single one) is sealed once by {@link FrameSeal} on its way to the socket, a broadcast once for all
+ * members; each frame read from a connection is opened before JGroups parses a byte of it.
+ * Discovery, heartbeats, views, retransmissions and requests all leave through {@link #sendUnicast}
+ * or {@link #sendUnicasts}, so nothing leaves in clear; what a node sends to itself is looped back
+ * inside the JVM and never gets here.
  */
 public final class SealingTcp extends TCP {
   static final short ID = 1103;
@@ -40,15 +42,37 @@ public final class SealingTcp extends TCP {
 
   @Override
   public void sendUnicast(PhysicalAddress dest, byte[] data, int offset, int length) throws Exception {
-    byte[] frame;
-    try {
-      frame = seal.seal(data, offset, length);
-    } catch (Exception e) {
-      // Cannot happen with a valid key; a bug, so loud, and nothing leaves in clear.
-      log.error("{}: cannot seal a frame to {}: {}", seal, dest, e.toString(), e);
+    byte[] frame = sealed(data, offset, length);
+    if (frame != null) {
+      super.sendUnicast(dest, frame, 0, frame.length);
+    }
+  }
+
+  /** A broadcast (TP's sendToAll ends here): sealed once, the same frame sent to every member. */
+  @Override
+  protected void sendUnicasts(List<PhysicalAddress> dests, byte[] data, int offset, int length) {
+    byte[] frame = sealed(data, offset, length);
+    if (frame == null) {
       return;
     }
-    super.sendUnicast(dest, frame, 0, frame.length);
+    for (PhysicalAddress dest : dests) {
+      try {
+        super.sendUnicast(dest, frame, 0, frame.length);
+      } catch (Throwable e) {
+        // As TP does: one unreachable member must not keep the broadcast from the others.
+        log.debug("{}: cannot send a frame to {}: {}", seal, dest, e.toString());
+      }
+    }
+  }
+
+  private byte[] sealed(byte[] data, int offset, int length) {
+    try {
+      return seal.seal(data, offset, length);
+    } catch (Exception e) {
+      // Cannot happen with a valid key; a bug, so loud, and nothing leaves in clear.
+      log.error("{}: cannot seal a frame: {}", seal, e.toString(), e);
+      return null;
+    }
   }
 
   @Override
