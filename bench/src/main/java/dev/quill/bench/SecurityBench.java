@@ -48,6 +48,11 @@ public final class SecurityBench implements Callable<Integer> {
   @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds per mode and size.")
   int warmup;
 
+  @Option(names = "--modes", split = ",", defaultValue = "on,off",
+      description = "Which pairs to start and measure: on, off or both. One mode per JVM keeps the other's"
+          + " transport class out of the JIT's profile (a check on the same-JVM comparison).")
+  List<String> modes;
+
   /** One pair of nodes: {@code caller} asks {@code server}. */
   private record Pair(String mode, ClusterTransport caller, ClusterTransport server, RpcEndpoint rpc,
       RpcEndpoint serving) implements AutoCloseable {
@@ -65,21 +70,31 @@ public final class SecurityBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TransportSecurity on1 = new TransportSecurity.On(new TrafficKeys(KEYS));
-    TransportSecurity on2 = new TransportSecurity.On(new TrafficKeys(KEYS));
-    try (Pair on = pair("on", "bench-secure-on", on1, on2);
-        Pair off = pair("off", "bench-secure-off", TransportSecurity.off(), TransportSecurity.off())) {
+    boolean withOn = modes.contains("on");
+    boolean withOff = modes.contains("off");
+    if (!withOn && !withOff || modes.stream().anyMatch(m -> !m.equals("on") && !m.equals("off"))) {
+      throw new IllegalArgumentException("--modes takes on, off or on,off, not " + modes);
+    }
+    try (Pair on = withOn ? pair("on", "bench-secure-on", new TransportSecurity.On(new TrafficKeys(KEYS)),
+            new TransportSecurity.On(new TrafficKeys(KEYS))) : null;
+        Pair off = withOff ? pair("off", "bench-secure-off", TransportSecurity.off(), TransportSecurity.off()) : null) {
+      List<Pair> pairs = new ArrayList<>();
+      if (on != null) {
+        pairs.add(on);
+      }
+      if (off != null) {
+        pairs.add(off);
+      }
       for (int size : sizes) {
         byte[] payload = new byte[size];
         new java.util.Random(size).nextBytes(payload);
-        for (Pair p : List.of(on, off)) {
+        for (Pair p : pairs) {
           turn(p, payload, warmup);
         }
         List<Turn> onTurns = new ArrayList<>();
         List<Turn> offTurns = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
-          boolean onFirst = r % 2 == 0;
-          for (Pair p : onFirst ? List.of(on, off) : List.of(off, on)) {
+          for (Pair p : r % 2 == 0 ? pairs : pairs.reversed()) {
             Turn t = turn(p, payload, seconds);
             (p == on ? onTurns : offTurns).add(t);
             System.out.printf(Locale.ROOT, "  size=%d round=%d security=%s rate=%.0f/s p50=%.3fms p99=%.3fms failures=%d%n",
@@ -87,16 +102,23 @@ public final class SecurityBench implements Callable<Integer> {
                 t.latency().percentileMillis(99), t.failures());
           }
         }
-        Turn onAll = merge(onTurns);
-        Turn offAll = merge(offTurns);
-        report(size, "on", onAll);
-        report(size, "off", offAll);
-        double rateOn = onAll.calls() / onAll.seconds();
-        double rateOff = offAll.calls() / offAll.seconds();
-        System.out.printf(Locale.ROOT, "RATIO size=%d throughput on/off=%.3f (goal >= 0.97) p99 on/off=%.3f (goal <= 1.05)%n",
-            size, rateOn / rateOff, onAll.latency().percentileMillis(99) / offAll.latency().percentileMillis(99));
+        if (on != null) {
+          report(size, "on", merge(onTurns));
+        }
+        if (off != null) {
+          report(size, "off", merge(offTurns));
+        }
+        if (on != null && off != null) {
+          Turn onAll = merge(onTurns);
+          Turn offAll = merge(offTurns);
+          System.out.printf(Locale.ROOT, "RATIO size=%d throughput on/off=%.3f (goal >= 0.97) p99 on/off=%.3f (goal <= 1.05)%n",
+              size, onAll.calls() / onAll.seconds() / (offAll.calls() / offAll.seconds()),
+              onAll.latency().percentileMillis(99) / offAll.latency().percentileMillis(99));
+        }
       }
-      System.out.printf(Locale.ROOT, "security counters on the serving node: %s%n", on.server().securityCounters());
+      if (on != null) {
+        System.out.printf(Locale.ROOT, "security counters on the serving node: %s%n", on.server().securityCounters());
+      }
     }
     return 0;
   }
