@@ -23,11 +23,13 @@ check() { # check NAME COMMAND...: one named assertion
 }
 
 source "$root/tests/integration/ports.sh"
-declare -A cport smtp pop imap
-mapfile -t ports < <(free_ports 12)
+declare -A cport smtp pop imap metrics
+mapfile -t ports < <(free_ports 15)
 for i in 0 1 2; do
   n="n$((i + 1))"
   cport[$n]=${ports[4*i]}; smtp[$n]=${ports[4*i+1]}; pop[$n]=${ports[4*i+2]}; imap[$n]=${ports[4*i+3]}
+  metrics[$n]=${ports[12+i]}
+  printf '[metrics]\nport = %s\n' "${metrics[$n]}" > "$work/$n.toml"
   export "QUILL_${n^^}_SMTP=${smtp[$n]}" "QUILL_${n^^}_POP=${pop[$n]}" "QUILL_${n^^}_IMAP=${imap[$n]}"
 done
 
@@ -37,7 +39,7 @@ for n in n1 n2 n3; do "$quill" cluster add-node "$n" --ca "$work/ca" --out "$wor
 
 start() { # start NODE [SEEDS]
   local n="$1" seeds="${2:-}"
-  local args=(serve --data "$work/$n" --node-name "$n" --cluster-port "${cport[$n]}" --cluster-bind 127.0.0.1
+  local args=(serve --config "$work/$n.toml" --data "$work/$n" --node-name "$n" --cluster-port "${cport[$n]}" --cluster-bind 127.0.0.1
     --cluster-name "itest-$$" --smtp-port "${smtp[$n]}" --submission-port 0 --pop3-port "${pop[$n]}"
     --imap-port "${imap[$n]}" --cluster-credentials "$work/$n.credential")
   [ -n "$seeds" ] && args+=(--join "$seeds")
@@ -58,6 +60,8 @@ start n1 || { echo "integration (cluster): 0 passed, 1 failed"; exit 1; }
 start n2 "127.0.0.1:${cport[n1]}" && start n3 "127.0.0.1:${cport[n1]},127.0.0.1:${cport[n2]}" \
   || { echo "integration (cluster): 0 passed, 1 failed"; exit 1; }
 check "three members in every node's view" bash -c "$(declare -f members await_members); quill='$quill' work='$work'; await_members n1 3 && await_members n2 3 && await_members n3 3"
+check "curl reads n2's metrics page: frames sealed and opened under the layer, no tag failures" bash -c "page=\$(curl -sS --fail 'http://127.0.0.1:${metrics[n2]}/metrics') && echo \"\$page\" | grep -q '^quill_node_info{node=\"n2\",mode=\"cluster\"} 1\$' && echo \"\$page\" | grep -qE '^quill_cluster_frames_sealed_total [1-9][0-9]*\$' && echo \"\$page\" | grep -qE '^quill_cluster_frames_opened_total [1-9][0-9]*\$' && echo \"\$page\" | grep -q '^quill_cluster_dropped_total{reason=\"bad_tag\"} 0\$'"
+check "the metrics page refuses other paths and methods" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:${metrics[n1]}/admin')\" = 404 ] && [ \"\$(curl -s -o /dev/null -w '%{http_code}' -X POST 'http://127.0.0.1:${metrics[n1]}/metrics')\" = 405 ]"
 check "domain added on n1 reaches n3" bash -c "'$quill' domain add example.test --data '$work/n1' && for i in \$(seq 1 50); do '$quill' domain list --data '$work/n3' 2>/dev/null | grep -q example.test && exit 0; sleep 0.2; done; exit 1"
 check "user created on n2" bash -c "printf 'carol-pw\n' | '$quill' user add carol@example.test --data '$work/n2'"
 check "user created on n3" bash -c "printf 'dave-pw\n' | '$quill' user add dave@example.test --data '$work/n3'"

@@ -30,7 +30,9 @@ public interface SecurityEvents {
     /** A sequence number this node already accepted, or too old to tell. */
     REPLAY,
     /** A member whose node name is on the revocation list. */
-    REVOKED
+    REVOKED,
+    /** A key request or grant whose credential this cluster's CA did not issue, or that does not open with it. */
+    BAD_CREDENTIAL
   }
 
   /**

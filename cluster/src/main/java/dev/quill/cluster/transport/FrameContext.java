@@ -27,6 +27,11 @@ record FrameContext(int keyId, long incarnation, long sequence, long policyVersi
     return b.position();
   }
 
+  /** The key id of a frame that starts with a sealed context (at least 5 bytes, version checked by the caller). */
+  static int keyId(byte[] frame) {
+    return ((frame[1] & 0xff) << 24) | ((frame[2] & 0xff) << 16) | ((frame[3] & 0xff) << 8) | (frame[4] & 0xff);
+  }
+
   /** The origin of a frame that was opened, whose context is known to parse. */
   static String origin(byte[] frame) {
     int length = ((frame[FIXED - 2] & 0xff) << 8) | (frame[FIXED - 1] & 0xff);

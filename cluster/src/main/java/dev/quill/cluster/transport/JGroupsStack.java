@@ -58,7 +58,7 @@ final class JGroupsStack {
 
     SecureLayer secure = null;
     if (settings.security() instanceof TransportSecurity.On on) {
-      secure = new SecureLayer(settings.nodeName(), on.keys(), on.events());
+      secure = new SecureLayer(settings.nodeName(), on.keys(), on.events(), on.credential());
       on.revoked().forEach(secure::revoke);
     }
     TCP tcp = secure != null ? secure.newTransport() : new TCP();
@@ -72,6 +72,15 @@ final class JGroupsStack {
     hosts.add(new InetSocketAddress(bind, settings.bindPort()));
     for (HostPort seed : settings.seeds()) {
       hosts.add(seed.toSocketAddress());
+    }
+    if (tcp instanceof SealingTcp sealing) {
+      List<org.jgroups.PhysicalAddress> others = new ArrayList<>();
+      for (InetSocketAddress h : hosts.subList(1, hosts.size())) {
+        if (!h.equals(hosts.get(0))) {
+          others.add(new org.jgroups.stack.IpAddress(h));
+        }
+      }
+      sealing.seeds(others);
     }
     TCPPING ping = new TCPPING();
     ping.setInitialHosts(hosts);

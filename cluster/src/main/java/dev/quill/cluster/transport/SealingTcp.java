@@ -32,12 +32,69 @@ public final class SealingTcp extends TCP {
   /** The origin named by the frame being delivered on this thread, for the audit of what JGroups refuses in it. */
   private static final ScopedValue<String> ORIGIN = ScopedValue.newInstance();
 
+  /** How long a starting node waits for a seed to say whether its traffic key is current. */
+  static final long START_ASK_MILLIS = 2_000;
+
   private final FrameSeal seal;
   private final SecurityDrops drops;
+  /** Null without the node's credential (tests, benchmarks): a node then cannot catch up on a missed rotation. */
+  private final KeyCatchUp catchUp;
+  private volatile List<PhysicalAddress> seeds = List.of();
 
-  SealingTcp(FrameSeal seal, SecurityDrops drops) {
+  SealingTcp(FrameSeal seal, SecurityDrops drops, KeyCatchUp catchUp) {
     this.seal = seal;
     this.drops = drops;
+    this.catchUp = catchUp;
+  }
+
+  /** The seed list's other nodes, asked at start whether this node's traffic key is still the cluster's. */
+  void seeds(List<PhysicalAddress> others) {
+    this.seeds = List.copyOf(others);
+  }
+
+  /**
+   * Starts the connections (JGroups does so when the channel connects, before the node looks for its
+   * cluster), then asks the seeds whether this node missed a key rotation (it gets the current key if so),
+   * waiting at most {@link #START_ASK_MILLIS} for the first answer: a node that missed one would otherwise
+   * not be heard, and would form a cluster of its own.
+   */
+  @Override
+  protected void handleConnect() throws Exception {
+    super.handleConnect();
+    if (catchUp == null || seeds.isEmpty()) {
+      return;
+    }
+    long answered = catchUp.answers();
+    List<Thread> askers = new java.util.ArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    for (PhysicalAddress seed : seeds) {
+      // in parallel, and not joined: connecting to a seed that is down may take the connect timeout
+      askers.add(Thread.ofVirtual().start(() -> {
+        if (ask(seed)) {
+          sent.incrementAndGet();
+        }
+      }));
+    }
+    long deadline = System.nanoTime() + START_ASK_MILLIS * 1_000_000;
+    while (System.nanoTime() < deadline && catchUp.answers() == answered
+        && (sent.get() > 0 || askers.stream().anyMatch(Thread::isAlive))) {
+      Thread.sleep(20);
+    }
+  }
+
+  /** Sends {@code peer} a key request (at most one a second per peer); false when it could not be sent. */
+  private boolean ask(PhysicalAddress peer) {
+    var request = catchUp.request(peer.toString());
+    if (request.isEmpty()) {
+      return false;
+    }
+    try {
+      super.sendUnicast(peer, request.get(), 0, request.get().length);
+      return true;
+    } catch (Throwable e) {
+      log.debug("{}: cannot ask {} for the current key: {}", seal, peer, e.toString());
+      return false;
+    }
   }
 
   @Override
@@ -90,10 +147,38 @@ public final class SealingTcp extends TCP {
   }
 
   private void deliver(Address sender, byte[] frame) {
+    if (catchUp != null) {
+      if (KeyCatchUpFrame.isCatchUp(frame, frame.length)) {
+        catchUp.receive(frame, frame.length, String.valueOf(sender)).ifPresent(answer -> reply(sender, answer));
+        return;
+      }
+      if (frame.length >= 5 && frame[0] == FrameContext.VERSION && sender instanceof PhysicalAddress peer) {
+        // this frame is still refused below (UNKNOWN_KEY or RETIRED_KEY); meanwhile one side catches up
+        int keyId = FrameContext.keyId(frame);
+        if (catchUp.behind(keyId)) {
+          Thread.ofVirtual().start(() -> ask(peer));
+        } else {
+          catchUp.hint(peer.toString(), keyId).ifPresent(hint -> reply(sender, hint));
+        }
+      }
+    }
     int offset = seal.open(frame, frame.length);
     if (offset >= 0) {
       ScopedValue.where(ORIGIN, FrameContext.origin(frame))
           .run(() -> SealingTcp.super.receive(sender, frame, offset, frame.length - offset - FrameSeal.TAG_BYTES));
+    }
+  }
+
+  private void reply(Address sender, byte[] answer) {
+    if (sender instanceof PhysicalAddress peer) {
+      // not on the connection's reader thread: sending may have to connect back
+      Thread.ofVirtual().start(() -> {
+        try {
+          super.sendUnicast(peer, answer, 0, answer.length);
+        } catch (Throwable e) {
+          log.debug("{}: cannot answer {}'s key request: {}", seal, peer, e.toString());
+        }
+      });
     }
   }
 

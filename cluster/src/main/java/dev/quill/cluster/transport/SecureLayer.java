@@ -3,6 +3,7 @@ package dev.quill.cluster.transport;
 import dev.quill.security.SecurityEvents;
 import dev.quill.security.SecurityEvents.Reason;
 import dev.quill.security.Sid;
+import dev.quill.security.keys.NodeCredential;
 import dev.quill.security.keys.TrafficKeys;
 import java.util.Locale;
 import java.util.Map;
@@ -48,6 +49,7 @@ public final class SecureLayer extends Protocol {
   private final FrameSeal seal;
   private final SecurityDrops drops;
   private final Set<String> revoked;
+  private final KeyCatchUp catchUp;
   /** Parsed principals by text: a cluster has few distinct principals per moment, and parsing checks a pattern. */
   private final Map<String, Sid> principals = new ConcurrentHashMap<>();
 
@@ -59,17 +61,23 @@ public final class SecureLayer extends Protocol {
    * @param events told of every refused frame and message
    */
   public SecureLayer(String self, TrafficKeys keys, SecurityEvents events) {
+    this(self, keys, events, null);
+  }
+
+  /** As above, with the node's credential for catching up on a missed key rotation ({@link KeyCatchUp}); may be null. */
+  SecureLayer(String self, TrafficKeys keys, SecurityEvents events, NodeCredential credential) {
     registerTypes();
     this.self = self;
     this.selfPrincipal = new PrincipalHeader(Sid.node(self));
     this.drops = new SecurityDrops(self, events);
     this.revoked = ConcurrentHashMap.newKeySet();
     this.seal = new FrameSeal(self, keys, drops, revoked);
+    this.catchUp = credential == null ? null : new KeyCatchUp(self, credential, keys, revoked, drops);
   }
 
   /** The sealing transport that goes under this layer. */
   SealingTcp newTransport() {
-    return new SealingTcp(seal, drops);
+    return new SealingTcp(seal, drops, catchUp);
   }
 
   /** The seal this layer's transport uses, for tests that seal or open frames directly. */

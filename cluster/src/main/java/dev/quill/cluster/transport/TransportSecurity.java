@@ -1,6 +1,7 @@
 package dev.quill.cluster.transport;
 
 import dev.quill.security.SecurityEvents;
+import dev.quill.security.keys.NodeCredential;
 import dev.quill.security.keys.TrafficKeys;
 import java.util.Objects;
 import java.util.Set;
@@ -19,16 +20,23 @@ public sealed interface TransportSecurity {
    * @param keys the node's live key ring (a rotation replaces it)
    * @param events told of every refused message (the audit hook)
    * @param revoked node names whose messages are refused even under a valid key
+   * @param credential the node's credential, with which it takes the current key after missing a
+   *     rotation and gives it to members that did ({@link KeyCatchUp}); null: neither
    */
-  record On(TrafficKeys keys, SecurityEvents events, Set<String> revoked) implements TransportSecurity {
+  record On(TrafficKeys keys, SecurityEvents events, Set<String> revoked, NodeCredential credential)
+      implements TransportSecurity {
     public On {
       Objects.requireNonNull(keys, "keys");
       Objects.requireNonNull(events, "events");
       revoked = Set.copyOf(revoked);
     }
 
+    public On(TrafficKeys keys, SecurityEvents events, Set<String> revoked) {
+      this(keys, events, revoked, null);
+    }
+
     public On(TrafficKeys keys) {
-      this(keys, SecurityEvents.NONE, Set.of());
+      this(keys, SecurityEvents.NONE, Set.of(), null);
     }
   }
 

@@ -26,6 +26,8 @@ import javax.crypto.spec.HKDFParameterSpec;
  */
 public final class KeySealing {
   private static final byte[] INFO = "quill traffic key v1".getBytes(StandardCharsets.US_ASCII);
+  /** A different label for the authenticated form, so that neither form's sealed key opens as the other. */
+  private static final byte[] GRANT_INFO = "quill traffic key grant v1".getBytes(StandardCharsets.US_ASCII);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private KeySealing() {}
@@ -34,7 +36,49 @@ public final class KeySealing {
   public static byte[] seal(int id, byte[] raw, PublicKey recipient) throws GeneralSecurityException {
     KeyPair ephemeral = KeyPairGenerator.getInstance("X25519").generateKeyPair();
     byte[] ephemeralPublic = ephemeral.getPublic().getEncoded();
-    SecretKey wrap = derive(ephemeral.getPrivate(), recipient, ephemeralPublic, recipient.getEncoded());
+    return wrap(id, raw, ephemeralPublic, derive(ephemeral.getPrivate(), recipient, ephemeralPublic, recipient.getEncoded()));
+  }
+
+  /**
+   * The key sealed in {@code sealed} for {@code self}.
+   *
+   * @throws GeneralSecurityException if it was not sealed for this key pair, or was changed
+   */
+  public static byte[] open(int id, byte[] sealed, PrivateKey self, PublicKey selfPublic) throws GeneralSecurityException {
+    return unwrap(id, sealed, (ephemeral, ephemeralPublic) -> derive(self, ephemeral, ephemeralPublic, selfPublic.getEncoded()));
+  }
+
+  /**
+   * {@code raw} (key {@code id}) sealed for {@code recipient} and authenticated as coming from the holder of
+   * {@code sender}'s private key: the wrapping key mixes the ephemeral exchange with one between the two
+   * nodes' own X25519 keys, so only the recipient opens it and only that sender could have made it.
+   */
+  public static byte[] sealFrom(int id, byte[] raw, PublicKey recipient, PrivateKey sender, PublicKey senderPublic)
+      throws GeneralSecurityException {
+    KeyPair ephemeral = KeyPairGenerator.getInstance("X25519").generateKeyPair();
+    byte[] ephemeralPublic = ephemeral.getPublic().getEncoded();
+    return wrap(id, raw, ephemeralPublic, deriveFrom(agree(ephemeral.getPrivate(), recipient), agree(sender, recipient),
+        ephemeralPublic, recipient.getEncoded(), senderPublic.getEncoded()));
+  }
+
+  /**
+   * The key sealed in {@code sealed} by {@link #sealFrom} for {@code self} by the holder of {@code sender}'s key.
+   *
+   * @throws GeneralSecurityException if it was not sealed for this key pair by that sender, or was changed
+   */
+  public static byte[] openFrom(int id, byte[] sealed, PrivateKey self, PublicKey selfPublic, PublicKey sender)
+      throws GeneralSecurityException {
+    return unwrap(id, sealed, (ephemeral, ephemeralPublic) -> deriveFrom(agree(self, ephemeral), agree(self, sender),
+        ephemeralPublic, selfPublic.getEncoded(), sender.getEncoded()));
+  }
+
+  /** How a receiver derives the wrapping key from the sender's ephemeral key. */
+  private interface Unwrapping {
+    SecretKey key(PublicKey ephemeral, byte[] ephemeralPublic) throws GeneralSecurityException;
+  }
+
+  /** Sealed form: ephemeral public key length (2) and bytes, nonce (12), ciphertext and tag; the key id is the AAD. */
+  private static byte[] wrap(int id, byte[] raw, byte[] ephemeralPublic, SecretKey wrap) throws GeneralSecurityException {
     byte[] nonce = new byte[12];
     RANDOM.nextBytes(nonce);
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
@@ -45,12 +89,7 @@ public final class KeySealing {
         .putShort((short) ephemeralPublic.length).put(ephemeralPublic).put(nonce).put(sealed).array();
   }
 
-  /**
-   * The key sealed in {@code sealed} for {@code self}.
-   *
-   * @throws GeneralSecurityException if it was not sealed for this key pair, or was changed
-   */
-  public static byte[] open(int id, byte[] sealed, PrivateKey self, PublicKey selfPublic) throws GeneralSecurityException {
+  private static byte[] unwrap(int id, byte[] sealed, Unwrapping unwrapping) throws GeneralSecurityException {
     try {
       ByteBuffer in = ByteBuffer.wrap(sealed);
       byte[] ephemeralPublic = new byte[Short.toUnsignedInt(in.getShort())];
@@ -60,9 +99,8 @@ public final class KeySealing {
       byte[] body = new byte[in.remaining()];
       in.get(body);
       PublicKey ephemeral = KeyFactory.getInstance("X25519").generatePublic(new X509EncodedKeySpec(ephemeralPublic));
-      SecretKey wrap = derive(self, ephemeral, ephemeralPublic, selfPublic.getEncoded());
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, wrap, new GCMParameterSpec(128, nonce));
+      cipher.init(Cipher.DECRYPT_MODE, unwrapping.key(ephemeral, ephemeralPublic), new GCMParameterSpec(128, nonce));
       cipher.updateAAD(ByteBuffer.allocate(4).putInt(id).array());
       return cipher.doFinal(body);
     } catch (RuntimeException e) {
@@ -70,12 +108,24 @@ public final class KeySealing {
     }
   }
 
-  private static SecretKey derive(PrivateKey mine, PublicKey theirs, byte[] ephemeralPublic, byte[] recipientPublic)
-      throws GeneralSecurityException {
+  private static byte[] agree(PrivateKey mine, PublicKey theirs) throws GeneralSecurityException {
     KeyAgreement agreement = KeyAgreement.getInstance("X25519");
     agreement.init(mine);
     agreement.doPhase(theirs, true);
-    byte[] shared = agreement.generateSecret();
+    return agreement.generateSecret();
+  }
+
+  private static SecretKey deriveFrom(byte[] ephemeralShared, byte[] staticShared, byte[] ephemeralPublic,
+      byte[] recipientPublic, byte[] senderPublic) throws GeneralSecurityException {
+    byte[] salt = ByteBuffer.allocate(ephemeralPublic.length + recipientPublic.length + senderPublic.length)
+        .put(ephemeralPublic).put(recipientPublic).put(senderPublic).array();
+    return KDF.getInstance("HKDF-SHA256").deriveKey("AES", HKDFParameterSpec.ofExtract().addIKM(ephemeralShared)
+        .addIKM(staticShared).addSalt(salt).thenExpand(GRANT_INFO, 32));
+  }
+
+  private static SecretKey derive(PrivateKey mine, PublicKey theirs, byte[] ephemeralPublic, byte[] recipientPublic)
+      throws GeneralSecurityException {
+    byte[] shared = agree(mine, theirs);
     byte[] salt = ByteBuffer.allocate(ephemeralPublic.length + recipientPublic.length)
         .put(ephemeralPublic).put(recipientPublic).array();
     return KDF.getInstance("HKDF-SHA256").deriveKey("AES",

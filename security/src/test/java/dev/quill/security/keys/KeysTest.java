@@ -107,5 +107,16 @@ class KeysTest {
         .isInstanceOf(GeneralSecurityException.class);
     assertThatThrownBy(() -> KeySealing.open(8, sealed, n1.privateKey(), n1.publicKey()))
         .isInstanceOf(GeneralSecurityException.class);
+
+    // the authenticated form: only n1 opens it, and only as coming from n2
+    NodeCredential n3 = ca.issue("n3", Clock.systemUTC());
+    byte[] granted = KeySealing.sealFrom(7, raw, n1.publicKey(), n2.privateKey(), n2.publicKey());
+    assertThat(KeySealing.openFrom(7, granted, n1.privateKey(), n1.publicKey(), n2.publicKey())).isEqualTo(raw);
+    assertThatThrownBy(() -> KeySealing.openFrom(7, granted, n1.privateKey(), n1.publicKey(), n3.publicKey()))
+        .as("claimed to come from n3").isInstanceOf(GeneralSecurityException.class);
+    assertThatThrownBy(() -> KeySealing.openFrom(7, granted, n3.privateKey(), n3.publicKey(), n2.publicKey()))
+        .isInstanceOf(GeneralSecurityException.class);
+    assertThatThrownBy(() -> KeySealing.open(7, granted, n1.privateKey(), n1.publicKey()))
+        .as("neither form opens as the other").isInstanceOf(GeneralSecurityException.class);
   }
 }

@@ -32,6 +32,7 @@ public final class ConfigLoader {
           "max_literal_size", "header_cache_size"),
       "tls", Set.of("certificate", "private_key"),
       "store", Set.of("min_free_space"),
+      "metrics", Set.of("port", "bind"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
           "min_durable_replicas", "anti_entropy_interval", "tombstone_grace", "clock_offset_for_testing", "security",
           "credentials", "key_rotation"),
@@ -121,7 +122,8 @@ public final class ConfigLoader {
             hashTime(a.passwordHashTime())),
         duration("", "grace_period", d.gracePeriod()),
         cluster(d.cluster()),
-        new NodeConfig.Store(size("store", "min_free_space", d.store().minFreeSpace())));
+        new NodeConfig.Store(size("store", "min_free_space", d.store().minFreeSpace())),
+        new NodeConfig.Metrics(port("metrics", "port", d.metrics().port()), str("metrics", "bind", d.metrics().bind())));
   }
 
   private NodeConfig.Cluster cluster(NodeConfig.Cluster c) {

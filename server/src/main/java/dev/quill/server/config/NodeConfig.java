@@ -16,7 +16,22 @@ import java.util.List;
  */
 public record NodeConfig(
     String hostname, Path data, String bind, Smtp smtp, Submission submission, Pop3 pop3, Imap imap, Tls tls,
-    Auth auth, Duration gracePeriod, Cluster cluster, Store store) {
+    Auth auth, Duration gracePeriod, Cluster cluster, Store store, Metrics metrics) {
+
+  /**
+   * The metrics endpoint: Prometheus' text format over HTTP at {@code /metrics}.
+   *
+   * @param port TCP port; 0 = no endpoint (the default)
+   * @param bind address it listens on; loopback unless an operator opens it
+   */
+  public record Metrics(int port, String bind) {
+    public Metrics {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("metrics port must be 0 (off) or a TCP port, found " + port);
+      }
+      java.util.Objects.requireNonNull(bind, "bind");
+    }
+  }
 
   /**
    * The node's store on disk.
@@ -231,53 +246,58 @@ public record NodeConfig(
         Duration.ofSeconds(10),
         new Cluster(0, null, null, List.of(), "quill", UserMap.DEFAULT_BUCKETS, ClusterSettings.Timeouts.defaults(),
             LoadBalancer.DEFAULT_SPREAD, Replication.DEFAULT, 0, Duration.ofMinutes(10), Duration.ofDays(1), true, null,
-            Duration.ZERO),
-        new Store(StoreOptions.DEFAULT_MIN_FREE_BYTES));
+            Duration.ofHours(24)),
+        new Store(StoreOptions.DEFAULT_MIN_FREE_BYTES),
+        new Metrics(0, "127.0.0.1"));
+  }
+
+  public NodeConfig withMetrics(Metrics m) {
+    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store, m);
   }
 
   public NodeConfig withStore(Store s) {
-    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, s);
+    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, s, metrics);
   }
 
   public NodeConfig withCluster(Cluster c) {
-    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, c, store);
+    return new NodeConfig(hostname, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, c, store, metrics);
   }
 
   public NodeConfig withData(Path d) {
-    return new NodeConfig(hostname, d, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
+    return new NodeConfig(hostname, d, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store, metrics);
   }
 
   public NodeConfig withBind(String b) {
-    return new NodeConfig(hostname, data, b, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
+    return new NodeConfig(hostname, data, b, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store, metrics);
   }
 
   public NodeConfig withHostname(String h) {
-    return new NodeConfig(h, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
+    return new NodeConfig(h, data, bind, smtp, submission, pop3, imap, tls, auth, gracePeriod, cluster, store, metrics);
   }
 
   public NodeConfig withSmtpPort(int p) {
     Smtp s = smtp;
     return new NodeConfig(hostname, data, bind, new Smtp(p, s.maxMessageSize(), s.maxRecipients(), s.maxConnections(),
         s.maxConnectionsPerIp(), s.pregreetWait(), s.idleTimeout(), s.dataTimeout(), s.maxErrors()),
-        submission, pop3, imap, tls, auth, gracePeriod, cluster, store);
+        submission, pop3, imap, tls, auth, gracePeriod, cluster, store, metrics);
   }
 
   public NodeConfig withSubmissionPort(int p) {
     return new NodeConfig(hostname, data, bind, smtp, new Submission(p, submission.implicitTlsPort()), pop3, imap, tls, auth,
-        gracePeriod, cluster, store);
+        gracePeriod, cluster, store, metrics);
   }
 
   public NodeConfig withPop3Port(int p) {
     Pop3 o = pop3;
     return new NodeConfig(hostname, data, bind, smtp, submission,
         new Pop3(p, o.implicitTlsPort(), o.idleTimeout(), o.maxConnections(), o.maxConnectionsPerIp()), imap, tls,
-        auth, gracePeriod, cluster, store);
+        auth, gracePeriod, cluster, store, metrics);
   }
 
   public NodeConfig withImapPort(int p) {
     Imap i = imap;
     return new NodeConfig(hostname, data, bind, smtp, submission, pop3,
         new Imap(p, i.implicitTlsPort(), i.idleTimeout(), i.maxConnections(), i.maxConnectionsPerIp(),
-            i.maxLiteralSize(), i.headerCacheSize()), tls, auth, gracePeriod, cluster, store);
+            i.maxLiteralSize(), i.headerCacheSize()), tls, auth, gracePeriod, cluster, store, metrics);
   }
 }

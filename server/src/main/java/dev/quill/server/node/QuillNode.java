@@ -54,6 +54,8 @@ import dev.quill.server.admin.MemberControl;
 import dev.quill.server.admin.RebalanceControl;
 import dev.quill.server.admin.SecurityControl;
 import dev.quill.server.admin.StoreAdminOps;
+import dev.quill.server.metrics.MetricsEndpoint;
+import dev.quill.server.metrics.MetricsText;
 import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
 import java.io.IOException;
@@ -121,6 +123,8 @@ public final class QuillNode implements AutoCloseable {
   private TombstonePruner tombstones;
   private SyncHints hints;
   private ProtocolServer admin;
+  /** The metrics page over HTTP; null unless {@code [metrics] port} is set. */
+  private MetricsEndpoint metrics;
   private boolean closed;
 
   private QuillNode(NodeConfig config, MailStore store) {
@@ -220,7 +224,7 @@ public final class QuillNode implements AutoCloseable {
             + " understand the cluster until it is issued a new credential", file, e.toString());
       }
     });
-    return new TransportSecurity.On(keys, events, revoked);
+    return new TransportSecurity.On(keys, events, revoked, credential);
   }
 
   private void joinCluster(ClusterSettings settings) throws IOException {
@@ -516,6 +520,12 @@ public final class QuillNode implements AutoCloseable {
         cluster == null ? SecurityControl.STANDALONE : securityControl(), token)));
     int adminPort = admin.start();
     new AdminEndpoint(adminPort, token).write(config.data());
+    if (config.metrics().port() > 0) {
+      String name = cluster == null ? config.hostname() : cluster.name();
+      SecurityControl control = cluster == null ? null : securityControl();
+      metrics = MetricsEndpoint.start(config.metrics().bind(), config.metrics().port(),
+          () -> MetricsText.render(name, cluster != null, control == null ? null : control.show()));
+    }
     log.info("node started hostname={} data={} ports={} cluster={}", config.hostname(), config.data().toAbsolutePath(),
         ports(), cluster == null ? "none" : cluster.name() + "@" + config.cluster().port());
   }
@@ -566,6 +576,11 @@ public final class QuillNode implements AutoCloseable {
       handler.handle(connection);
       return null;
     });
+  }
+
+  /** The bound port of the metrics page, when it is served. */
+  public java.util.OptionalInt metricsPort() {
+    return metrics == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(metrics.port());
   }
 
   /** The bound port of each listener, by service name ("smtp", "submission", "pop3", ...). */
@@ -622,6 +637,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (admin != null) {
       admin.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     if (keyRotation != null) {
       keyRotation.close();

