@@ -62,8 +62,10 @@ final class KeyCatchUp {
   private final AtomicLong grantsInWindow = new AtomicLong();
   /** The key this node took from a member (never given on), or -1. */
   private volatile int taken = -1;
-  /** Counted for tests and status: answers this node received (a grant or "current"). */
-  private final AtomicLong answers = new AtomicLong();
+  /** Guards {@link #answerCount}; {@link #awaitAnswer} waits on it. */
+  private final Object answerLock = new Object();
+  /** Answers this node received while asking: a grant, or "current". */
+  private long answerCount;
 
   KeyCatchUp(String self, NodeCredential credential, TrafficKeys keys, Set<String> revoked, SecurityDrops drops) {
     this.self = self;
@@ -89,7 +91,42 @@ final class KeyCatchUp {
   }
 
   long answers() {
-    return answers.get();
+    synchronized (answerLock) {
+      return answerCount;
+    }
+  }
+
+  private void answered() {
+    synchronized (answerLock) {
+      answerCount++;
+      answerLock.notifyAll();
+    }
+  }
+
+  /** Wakes {@link #awaitAnswer} to look at its condition again (an asker finished). */
+  void wake() {
+    synchronized (answerLock) {
+      answerLock.notifyAll();
+    }
+  }
+
+  /**
+   * Waits until an answer came after the count {@code seen}, {@code timeoutMillis} passed, or
+   * {@code worthWaiting} turns false (no request went out and none is still going); true when answered.
+   */
+  boolean awaitAnswer(long seen, long timeoutMillis, java.util.function.BooleanSupplier worthWaiting)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+    synchronized (answerLock) {
+      while (answerCount == seen && worthWaiting.getAsBoolean()) {
+        long left = (deadline - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          return false;
+        }
+        answerLock.wait(left);
+      }
+      return answerCount != seen;
+    }
   }
 
   /** What to send back for a frame read from a connection, if anything; refusals are counted and reported. */
@@ -121,7 +158,7 @@ final class KeyCatchUp {
           yield request(peer); // told by a member that it heard this node under an old key
         }
         if (asking()) {
-          answers.incrementAndGet();
+          answered();
         }
         yield Optional.empty();
       }
@@ -223,15 +260,15 @@ final class KeyCatchUp {
       drops.drop(Reason.BAD_TAG, granter.node(), "?", "key grant does not open with this node's key and the granter's");
       return;
     }
-    answers.incrementAndGet();
+    answered();
     int id = g.keyId();
     synchronized (this) {
       if (!behind(id)) {
         return; // another grant was here first, or a rotation reached this node meanwhile
       }
+      taken = id; // first: from the moment it is current, a request for it must find it marked as taken
       keys.update(ring -> ring.rotateTo(TrafficKey.of(id, TrafficKey.Status.CURRENT, 0, raw), OLD_KEY_GRACE_MILLIS,
           System.currentTimeMillis()));
-      taken = id;
     }
     log.warn("{}: took the cluster's current traffic key {} from {}: this node missed a key rotation while away",
         self, id, granter.node());

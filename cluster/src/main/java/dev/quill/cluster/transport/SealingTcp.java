@@ -4,6 +4,7 @@ import dev.quill.security.SecurityEvents.Reason;
 import java.io.DataInput;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jgroups.Address;
 import org.jgroups.PhysicalAddress;
 import org.jgroups.blocks.cs.BaseServer;
@@ -64,22 +65,20 @@ public final class SealingTcp extends TCP {
     if (catchUp == null || seeds.isEmpty()) {
       return;
     }
-    long answered = catchUp.answers();
-    List<Thread> askers = new java.util.ArrayList<>();
-    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    long seen = catchUp.answers();
+    AtomicInteger sent = new AtomicInteger();
+    AtomicInteger pending = new AtomicInteger(seeds.size());
     for (PhysicalAddress seed : seeds) {
       // in parallel, and not joined: connecting to a seed that is down may take the connect timeout
-      askers.add(Thread.ofVirtual().start(() -> {
+      Thread.ofVirtual().start(() -> {
         if (ask(seed)) {
           sent.incrementAndGet();
         }
-      }));
+        pending.decrementAndGet();
+        catchUp.wake();
+      });
     }
-    long deadline = System.nanoTime() + START_ASK_MILLIS * 1_000_000;
-    while (System.nanoTime() < deadline && catchUp.answers() == answered
-        && (sent.get() > 0 || askers.stream().anyMatch(Thread::isAlive))) {
-      Thread.sleep(20);
-    }
+    catchUp.awaitAnswer(seen, START_ASK_MILLIS, () -> sent.get() > 0 || pending.get() > 0);
   }
 
   /** Sends {@code peer} a key request (at most one a second per peer); false when it could not be sent. */
