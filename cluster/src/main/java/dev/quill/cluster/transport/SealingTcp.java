@@ -151,20 +151,32 @@ public final class SealingTcp extends TCP {
         catchUp.receive(frame, frame.length, String.valueOf(sender)).ifPresent(answer -> reply(sender, answer));
         return;
       }
-      if (frame.length >= 5 && frame[0] == FrameContext.VERSION && sender instanceof PhysicalAddress peer) {
-        // this frame is still refused below (UNKNOWN_KEY or RETIRED_KEY); meanwhile one side catches up
-        int keyId = FrameContext.keyId(frame);
-        if (catchUp.behind(keyId)) {
-          Thread.ofVirtual().start(() -> ask(peer));
-        } else {
-          catchUp.hint(peer.toString(), keyId).ifPresent(hint -> reply(sender, hint));
-        }
-      }
+      catchUpOnOtherKey(sender, frame);
     }
     int offset = seal.open(frame, frame.length);
     if (offset >= 0) {
       ScopedValue.where(ORIGIN, FrameContext.origin(frame))
           .run(() -> SealingTcp.super.receive(sender, frame, offset, frame.length - offset - FrameSeal.TAG_BYTES));
+    }
+  }
+
+  /**
+   * For a sealed frame under another key than this node's current one: this node asks the sender when
+   * the key is newer than any it has, or tells the sender its current key when the sender's is one this
+   * node no longer accepts. The frame itself is still opened or refused as usual.
+   */
+  private void catchUpOnOtherKey(Address sender, byte[] frame) {
+    if (frame.length < 5 || frame[0] != FrameContext.VERSION || !(sender instanceof PhysicalAddress peer)) {
+      return;
+    }
+    int keyId = FrameContext.keyId(frame);
+    if (keyId == seal.keys().current().id()) {
+      return; // the common case, one comparison per frame
+    }
+    if (catchUp.behind(keyId)) {
+      Thread.ofVirtual().start(() -> ask(peer));
+    } else {
+      catchUp.hint(peer.toString(), keyId).ifPresent(hint -> reply(sender, hint));
     }
   }
 
