@@ -54,9 +54,9 @@ import dev.quill.server.admin.MemberControl;
 import dev.quill.server.admin.RebalanceControl;
 import dev.quill.server.admin.SecurityControl;
 import dev.quill.server.admin.StoreAdminOps;
+import dev.quill.server.config.NodeConfig;
 import dev.quill.server.metrics.MetricsEndpoint;
 import dev.quill.server.metrics.MetricsText;
-import dev.quill.server.config.NodeConfig;
 import dev.quill.store.MailStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -220,8 +220,9 @@ public final class QuillNode implements AutoCloseable {
       try {
         credential.withRing(ring).write(file);
       } catch (IOException e) {
-        log.error("cannot save the rotated cluster key ring to {}: {}; after a restart this node will not"
-            + " understand the cluster until it is issued a new credential", file, e.toString());
+        log.error("cannot save the rotated cluster key ring to {}: {}; after a restart this node starts with its"
+            + " older keys and takes the current one from a member again; check the file's disk and permissions",
+            file, e.toString());
       }
     });
     return new TransportSecurity.On(keys, events, revoked, credential);
