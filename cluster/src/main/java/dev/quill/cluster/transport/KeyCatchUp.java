@@ -129,11 +129,6 @@ final class KeyCatchUp {
     }
   }
 
-  /** What to send back for a frame read from a connection, if anything; refusals are counted and reported. */
-  Optional<byte[]> receive(byte[] frame, int length) {
-    return receive(frame, length, "?");
-  }
-
   /**
    * What to send back to {@code peer} (its address) for a frame read from it, if anything: a grant or
    * "current" for a request, a request for a "current" naming a key this node lacks (a member telling a

@@ -58,7 +58,7 @@ class KeyCatchUpProperties {
     }
 
     Optional<byte[]> take(byte[] frame) {
-      return catchUp.receive(frame.clone(), frame.length);
+      return catchUp.receive(frame.clone(), frame.length, "peer");
     }
   }
 
