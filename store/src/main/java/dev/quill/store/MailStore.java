@@ -324,6 +324,19 @@ public interface MailStore extends AutoCloseable {
    */
   default CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
       long modSeqReserved) {
+    return reserveWatermarks(user, mailbox, uidValidity, uidReserved, modSeqReserved, Optional.empty());
+  }
+
+  /**
+   * {@link #reserveWatermarks(String, String, long, long, long)}, and in the same synced write adds
+   * {@code holders} to the mailbox's holder record: the nodes that may hold messages of the mailbox,
+   * as the user's manager knows them. The record only grows (a UIDVALIDITY change keeps it), goes
+   * with the reservation (deleted with the mailbox, kept by a rename), and is reported by
+   * {@link #fragments} as {@link FragmentSummary#holders}, so that a later manager knows which nodes
+   * away may hold part of the mailbox and which hold none of it.
+   */
+  default CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
+      long modSeqReserved, Optional<Set<String>> holders) {
     return CompletableFuture.failedFuture(new StoreException("this store keeps no watermark reservations"));
   }
 

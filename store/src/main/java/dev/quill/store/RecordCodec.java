@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -128,16 +129,30 @@ final class RecordCodec {
     return read(EXPUNGE_LOG, value, in -> new ExpungeLog.Header(in.readLong(), in.readLong(), in.readLong()));
   }
 
+  /** Version 2 of a reservation added the recorded fragment holders (a set, absent in version 1). */
+  static final byte RESERVATION_VERSION = 2;
+
   static byte[] encodeReservation(WatermarkReservation r) {
-    return write(RESERVATION, out -> {
+    return write(RESERVATION, RESERVATION_VERSION, out -> {
       out.writeLong(r.uidValidity());
       out.writeLong(r.uid());
       out.writeLong(r.modSeq());
+      out.writeBoolean(r.holders().isPresent());
+      if (r.holders().isPresent()) {
+        writeStrings(out, r.holders().get());
+      }
     });
   }
 
   static WatermarkReservation decodeReservation(byte[] value) {
-    return read(RESERVATION, value, in -> new WatermarkReservation(in.readLong(), in.readLong(), in.readLong()));
+    return read(RESERVATION, RESERVATION_VERSION, value, (in, version) -> {
+      long uidValidity = in.readLong();
+      long uid = in.readLong();
+      long modSeq = in.readLong();
+      Optional<Set<String>> holders = version >= 2 && in.readBoolean() ? Optional.of(readStrings(in))
+          : Optional.empty();
+      return new WatermarkReservation(uidValidity, uid, modSeq, holders);
+    });
   }
 
   /** A version stamp of a replicated record ({@link Versioned}). */

@@ -977,10 +977,14 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
-      long modSeqReserved) {
+      long modSeqReserved, Optional<Set<String>> holders) {
     String a = Addresses.normalize(user);
     return writing(() -> {
       String name = MailboxNames.checked(mailbox);
+      if (holders.isPresent() && holders.get().stream().anyMatch(n -> n.isEmpty() || n.length() > 200)) {
+        throw new StoreException("cannot record the holders of " + a + "/" + name + ": a node name is empty or "
+            + "longer than 200 characters");
+      }
       if (uidValidity < 1 || uidValidity > 0xffff_ffffL || uidReserved < 0 || uidReserved > 0xffff_ffffL
           || modSeqReserved < 0) {
         throw new StoreException("cannot reserve in " + a + "/" + name + ": UIDVALIDITY " + uidValidity + ", UID "
@@ -1007,7 +1011,7 @@ public final class RocksMailStore implements MailStore {
           byte[] record = engine.get(engine.meta, Keys.reservation(box.id));
           box.reservation = record == null ? WatermarkReservation.NONE : RecordCodec.decodeReservation(record);
         }
-        var wanted = new WatermarkReservation(uidValidity, uidReserved, modSeqReserved);
+        var wanted = new WatermarkReservation(uidValidity, uidReserved, modSeqReserved, holders);
         var batch = new WriteBatch();
         if (box.reservation.raisedBy(wanted)) {
           box.reservation = box.reservation.max(wanted);

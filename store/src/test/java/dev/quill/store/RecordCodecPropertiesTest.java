@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -12,6 +13,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.constraints.Size;
+import net.jqwik.api.constraints.StringLength;
 
 /** Every record survives encode then decode unchanged; damaged values are refused, not misread. */
 class RecordCodecPropertiesTest {
@@ -71,11 +74,24 @@ class RecordCodecPropertiesTest {
   }
 
   @Property
-  void reservation_roundTrip(@ForAll long uidValidity, @ForAll long uid, @ForAll long modSeq) {
-    var r = new WatermarkReservation(uidValidity, uid, modSeq);
+  void reservation_roundTrip(@ForAll long uidValidity, @ForAll long uid, @ForAll long modSeq,
+      @ForAll boolean recorded, @ForAll @Size(max = 5) Set<@StringLength(min = 1, max = 20) String> holders) {
+    var r = new WatermarkReservation(uidValidity, uid, modSeq, recorded ? Optional.of(holders) : Optional.empty());
     assertThat(RecordCodec.decodeReservation(RecordCodec.encodeReservation(r))).isEqualTo(r);
     assertThatThrownBy(() -> RecordCodec.decodeCounter(RecordCodec.encodeReservation(r)))
         .isInstanceOf(StoreException.class).hasMessageContaining("unreadable record");
+  }
+
+  /** A reservation written before holders were recorded (version 1: three numbers) still reads, without holders. */
+  @Property
+  void reservation_version1_readsWithoutHolders(@ForAll long uidValidity, @ForAll long uid, @ForAll long modSeq) {
+    var bytes = java.nio.ByteBuffer.allocate(26).put((byte) 1).put((byte) 'W').putLong(uidValidity).putLong(uid)
+        .putLong(modSeq).array();
+    assertThat(RecordCodec.decodeReservation(bytes))
+        .isEqualTo(new WatermarkReservation(uidValidity, uid, modSeq, Optional.empty()));
+    byte[] extended = java.util.Arrays.copyOf(bytes, 27);
+    assertThatThrownBy(() -> RecordCodec.decodeReservation(extended)).isInstanceOf(StoreException.class)
+        .hasMessageContaining("trailing");
   }
 
   @Property

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -93,6 +94,42 @@ class WatermarkReservationTest {
       store.reserveWatermarks(ANN, "INBOX", uv, 999, 10_001).join();
       assertThat(reported(store, ANN, "INBOX")).extracting(FragmentSummary::highestUid, FragmentSummary::highestModSeq)
           .containsExactly(1_000L, 10_001L);
+    }
+  }
+
+  /**
+   * The holder record (which nodes may hold messages of the mailbox) goes with the reservation: absent
+   * until a manager records one, then only growing, in the same synced write as the numbers, and kept
+   * over a restart and a rename; a mailbox created again starts without one.
+   */
+  @Test
+  void holders_accumulate_withTheReservation_andSurviveARestartAndARename() {
+    long uv;
+    try (RocksMailStore store = TestStores.withUsers(dir, "ann")) {
+      uv = inbox(store);
+      assertThat(reported(store, ANN, "INBOX").holders()).as("none recorded yet").isEmpty();
+      store.reserveWatermarks(ANN, "INBOX", uv, 1_000, 10_000, Optional.of(Set.of("b", "a"))).join();
+      assertThat(reported(store, ANN, "INBOX").holders()).contains(Set.of("a", "b"));
+      // Lower numbers change nothing, a new holder is still added; no holders given keeps the record.
+      store.reserveWatermarks(ANN, "INBOX", uv, 10, 10, Optional.of(Set.of("c"))).join();
+      store.reserveWatermarks(ANN, "INBOX", uv, 2_000, 20_000).join();
+      FragmentSummary f = reported(store, ANN, "INBOX");
+      assertThat(f.holders()).contains(Set.of("a", "b", "c"));
+      assertThat(f.highestUid()).isEqualTo(2_000);
+      assertThat(failure(store.reserveWatermarks(ANN, "INBOX", uv, 1, 1, Optional.of(Set.of("")))))
+          .isInstanceOf(StoreException.class).hasMessageContaining("node name");
+      assertThat(failure(store.reserveWatermarks(CAROL, "INBOX", UIDVALIDITY, 1, 1, Optional.of(Set.of("a")))))
+          .isInstanceOf(StoreException.class).hasMessageContaining("profile is not on this node");
+    }
+    try (RocksMailStore store = TestStores.open(dir)) {
+      assertThat(reported(store, ANN, "INBOX").holders()).as("after a restart").contains(Set.of("a", "b", "c"));
+      MailboxInfo work = store.createMailbox(ANN, "Work", Set.of());
+      store.reserveWatermarks(ANN, "Work", work.uidValidity(), 1, 1, Optional.of(Set.of("d"))).join();
+      store.renameMailbox(ANN, "Work", "Old");
+      assertThat(reported(store, ANN, "Old").holders()).contains(Set.of("d"));
+      assertThat(store.deleteMailbox(ANN, "Old")).isTrue();
+      store.createMailbox(ANN, "Old", Set.of());
+      assertThat(reported(store, ANN, "Old").holders()).as("created again").isEmpty();
     }
   }
 

@@ -32,7 +32,8 @@ import java.util.function.Supplier;
  * required number of nodes have answered that it is durable, so the caller may say 250 then and
  * not before; a node that fails is replaced by another live node ({@link ReplicatedStore}), and
  * when too few can take it the delivery fails as temporary (451). A new fragment is reported to
- * the manager at once, so the next delivery's mail map includes it.
+ * the manager, which records it on the user's profile nodes, before the copy counts as delivered:
+ * the next delivery's mail map includes it, and so does every later manager's.
  */
 public final class ClusterDelivery {
   /** Numberings of one message before a refusal as a deposed manager's reaches the caller (one view change each). */
@@ -182,13 +183,18 @@ public final class ClusterDelivery {
             missed.missed(node, user, grant.mailbox());
           }
         })
-        .thenApply(outcome -> {
+        .thenCompose(outcome -> {
+          // A new holder is recorded on the user's profile nodes before the copy counts as delivered:
+          // a later manager, taking over while that node is down, must know to look for it there.
+          List<CompletableFuture<Void>> recorded = new ArrayList<>();
           for (String node : outcome.nodes()) {
             if (!holders.contains(node)) {
-              // not part of the durability promise: a lost notice only delays the map until the next report
-              managers.fragmentStored(user, grant.mailbox(), node);
+              recorded.add(managers.fragmentStored(user, grant.mailbox(), node));
             }
           }
+          return CompletableFuture.allOf(recorded.toArray(CompletableFuture[]::new)).thenApply(v -> outcome);
+        })
+        .thenApply(outcome -> {
           AppendResult r = outcome.result();
           if (r.stored()) {
             onStored.stored(new MailboxEvent(user, grant.mailbox(), MailboxEvent.Kind.APPENDED, List.of(r.uid()),

@@ -960,8 +960,8 @@ public final class ClusterMailStore implements MailStore {
 
   @Override
   public CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
-      long modSeqReserved) {
-    return local.reserveWatermarks(user, mailbox, uidValidity, uidReserved, modSeqReserved);
+      long modSeqReserved, Optional<Set<String>> holders) {
+    return local.reserveWatermarks(user, mailbox, uidValidity, uidReserved, modSeqReserved, holders);
   }
 
   @Override

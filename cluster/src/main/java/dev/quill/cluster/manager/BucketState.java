@@ -30,8 +30,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Members this manager cannot vouch for.</b> A member that left while this manager kept the
  * bucket is remembered as a missing holder of exactly the mailboxes it held. A member already away
- * when this manager took the bucket never told it what it holds, so until it reports, every mailbox
- * of the bucket lists it as missing: it may hold messages of any of them (with one copy, the only ones).
+ * when this manager took the bucket never told it what it holds, so until it reports, a mailbox
+ * lists it as missing when the mailbox's holder record names it, or when there is no record: it may
+ * hold messages of that mailbox (with one copy, the only ones).
+ *
+ * <p><b>Holder records.</b> Per mailbox, the user's profile nodes keep a durable record of every node
+ * that may hold its messages, written with the reservations ({@code RESERVE_WATERMARKS} version 2)
+ * and reported with the profile node's fragments. It names too many rather than too few: each write
+ * adds every node this manager knows may hold the mailbox (holders, missing holders, members not
+ * heard from), so a record is complete as of its last write, and the record is written (a) before
+ * any UID or MODSEQ is given while a known holder is not in it and (b) before a node that is not a
+ * known holder is told to the manager as one ({@link #fragmentStored}), which the delivery waits
+ * for before it acknowledges. A manager trusts the record it has read or written ({@code recorded}).
  *
  * <p><b>Reservations</b> (issue 4, "UIDs are never reused"). Watermarks are soft: a manager rebuilt
  * while the node holding a mailbox's highest UIDs is down would not know them. So no UID or MODSEQ
@@ -122,10 +132,12 @@ final class BucketState {
         held.put(f.mailbox(), f);
         MailboxEntry box = user.mailboxes.get(f.mailbox());
         if (box == null) {
-          user.mailboxes.put(f.mailbox(), new MailboxEntry(f.uidValidity(), f.highestUid(), f.highestModSeq(), node));
+          box = new MailboxEntry(f.uidValidity(), f.highestUid(), f.highestModSeq(), node);
+          user.mailboxes.put(f.mailbox(), box);
         } else {
           box.merge(node, f.uidValidity(), f.highestUid(), f.highestModSeq(), r.user(), f.mailbox());
         }
+        f.holders().ifPresent(box::recorded);
       }
       if (r.holdsProfile()) {
         // What this profile node holds is durable there; the reservation must hold on every profile node.
@@ -165,9 +177,11 @@ final class BucketState {
     List<String> unknown = unvouched.stream().filter(awayNow::contains).toList();
     List<MailMap.MailboxLocation> boxes = new ArrayList<>();
     entry.mailboxes.forEach((name, m) -> {
-      if (!m.nodes.isEmpty() || !m.missing.isEmpty() || !unknown.isEmpty()) {
+      // The holder record, when there is one, says which of those members may hold this mailbox.
+      List<String> unknownHere = m.recorded == null ? unknown : unknown.stream().filter(m.recorded::contains).toList();
+      if (!m.nodes.isEmpty() || !m.missing.isEmpty() || !unknownHere.isEmpty()) {
         Set<String> missing = new TreeSet<>(m.missing);
-        missing.addAll(unknown);
+        missing.addAll(unknownHere);
         boxes.add(new MailMap.MailboxLocation(name, m.uidValidity, m.highestUid, m.highestModSeq, m.conflict,
             List.copyOf(m.nodes), List.copyOf(missing)));
       }
@@ -235,20 +249,42 @@ final class BucketState {
    */
   private <T> Step<T> reserveFirst(String user, String mailbox, UserEntry entry, MailboxEntry box, long uidNeeded,
       long modSeqNeeded) {
-    if (uidNeeded <= box.reservedUid && modSeqNeeded <= box.reservedModSeq) {
+    if (uidNeeded <= box.reservedUid && modSeqNeeded <= box.reservedModSeq && box.holdersRecorded()) {
       return null;
     }
+    return startReservation(user, mailbox, entry, box, uidNeeded, modSeqNeeded, null);
+  }
+
+  /**
+   * A reservation of the numbers up to the need (a block beyond it when the need is above what is
+   * reserved) that also records every node that may hold the mailbox, {@code newHolder} included
+   * (when not null); or the step to wait for the one in flight, or the refusal without a profile node.
+   */
+  private <T> Step<T> startReservation(String user, String mailbox, UserEntry entry, MailboxEntry box,
+      long uidNeeded, long modSeqNeeded, String newHolder) {
     if (box.reserving != null) {
       return new Step.Wait<>(box.reserving.done);
     }
     if (entry.profileNodes.isEmpty()) {
       return new Step.Done<>(new Answer.Unreserved<>("no live member holds the profile of " + user
-          + ", so " + self + " cannot reserve numbers of " + mailbox));
+          + ", so " + self + " cannot reserve numbers of " + mailbox + " or record who holds it"));
     }
     long uid = uidNeeded <= box.reservedUid ? box.reservedUid : Math.min(MAX_UID, uidNeeded + UID_BLOCK);
     long modSeq = modSeqNeeded <= box.reservedModSeq ? box.reservedModSeq : modSeqNeeded + MODSEQ_BLOCK;
-    box.reserving = new Reservation(new ReservedWatermarks(user, mailbox, box.uidValidity, uid, modSeq),
-        List.copyOf(entry.profileNodes), entry, box);
+    // Everyone who may hold part of the mailbox, so that the record is complete as of this write.
+    Set<String> holders = new TreeSet<>(box.nodes);
+    holders.addAll(entry.profileNodes); // the reservation gives them a fragment
+    holders.addAll(box.missing);
+    holders.addAll(unvouched);
+    holders.addAll(waitingFor);
+    if (box.recorded != null) {
+      holders.addAll(box.recorded);
+    }
+    if (newHolder != null) {
+      holders.add(newHolder);
+    }
+    box.reserving = new Reservation(new ReservedWatermarks(user, mailbox, box.uidValidity, uid, modSeq,
+        java.util.Optional.of(holders)), List.copyOf(entry.profileNodes), entry, box);
     return new Step.Reserve<>(box.reserving);
   }
 
@@ -268,6 +304,7 @@ final class BucketState {
       r.box.reservedUid = Math.max(r.box.reservedUid, q.uid());
       r.box.reservedModSeq = Math.max(r.box.reservedModSeq, q.modSeq());
       r.box.nodes.addAll(r.user.profileNodes);
+      q.holders().ifPresent(r.box::recorded);
     }
     r.done.complete(null);
   }
@@ -290,6 +327,7 @@ final class BucketState {
       box.uidValidity = uidValidity;
       box.highestUid = 0;
       box.forgetReservation();
+      box.recorded = null; // the profile node's record went with the old mailbox
       box.conflict = false;
       box.nodes.clear();
       box.nodes.add(node);
@@ -368,12 +406,40 @@ final class BucketState {
     return List.copyOf(watchers.getOrDefault(user, Set.of()));
   }
 
-  /** A node now holds a fragment of a mailbox this manager numbered (a delivery was stored there). */
-  synchronized void fragmentStored(String user, String mailbox, String node) {
+  /**
+   * A node now holds (or is about to hold) a fragment of a mailbox this manager numbered. A node the
+   * holder record does not name yet is recorded on the profile nodes first ({@link Step.Reserve},
+   * as for an allocation), so that the caller acknowledges its messages only once a later manager
+   * would know where to look; refused ({@link Answer.Unreserved}) without a live profile node.
+   *
+   * @param member whether the node is in the view: only then is it listed as a holder in mail maps
+   *     (one that is not is still recorded: it may come back with the message)
+   * @param awayNow members seen and not in the view now; with none, and no profile node among the
+   *     members that all reported, the user has no profile anywhere and there is nobody to record on
+   */
+  synchronized Step<Void> fragmentStored(String user, String mailbox, String node, boolean member,
+      Set<String> awayNow) {
     MailboxEntry box = mailbox(user, mailbox);
-    if (box != null) { // unknown: numbered by an earlier manager; the next report brings it
-      box.nodes.add(node);
+    if (box == null) {
+      // Unknown: numbered by an earlier manager whose store here was fenced off, or reported later;
+      // the next report brings it. Nothing to record against.
+      return new Step.Done<>(new Answer.Ok<>(null));
     }
+    UserEntry entry = users.get(user);
+    boolean recorded = box.recorded != null && box.recorded.contains(node);
+    if (!recorded && entry.profileNodes.isEmpty()) {
+      if (!waitingFor.isEmpty()) {
+        return new Step.Done<>(new Answer.Incomplete<>(bucket, List.copyOf(waitingFor))); // one may hold the profile
+      }
+      recorded = awayNow.isEmpty(); // else a member away may be the profile node: refused below
+    }
+    if (recorded) {
+      if (member) {
+        box.nodes.add(node);
+      }
+      return new Step.Done<>(new Answer.Ok<>(null));
+    }
+    return startReservation(user, mailbox, entry, box, 0, 0, node);
   }
 
   /** A node created the user's profile ({@code present}) or deleted it. */
@@ -417,6 +483,8 @@ final class BucketState {
     final Set<String> nodes = new TreeSet<>();
     /** Holders that left the view since this manager has had the bucket: their fragments are out of reach. */
     final Set<String> missing = new TreeSet<>();
+    /** The profile nodes' holder record as read or written by this manager; null when it knows none. */
+    Set<String> recorded;
 
     MailboxEntry(long uidValidity, long highestUid, long highestModSeq, String node) {
       this.uidValidity = uidValidity;
@@ -459,6 +527,19 @@ final class BucketState {
     void forgetReservation() {
       reservedUid = 0;
       reservedModSeq = 0;
+    }
+
+    /** Adds to what this manager knows the holder record names (records only grow). */
+    void recorded(Set<String> holders) {
+      if (recorded == null) {
+        recorded = new TreeSet<>();
+      }
+      recorded.addAll(holders);
+    }
+
+    /** Whether the holder record names every node known to hold a fragment. */
+    boolean holdersRecorded() {
+      return recorded != null && recorded.containsAll(nodes);
     }
   }
 

@@ -4,6 +4,8 @@ import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.WireException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * What one node holds of the buckets it reports to one manager after a view change: every listed
@@ -15,7 +17,8 @@ import java.util.List;
  * string  view id (at most 200 bytes)      varint  view sequence
  * varint  bucket count of the user map     varint  n, then n bucket numbers, ascending
  * varint  users, each: string address, boolean profile held here,
- *         varint fragments, each: string mailbox, varint UIDVALIDITY, varint highest UID, varint HIGHESTMODSEQ
+ *         varint fragments, each: string mailbox, varint UIDVALIDITY, varint highest UID, varint HIGHESTMODSEQ,
+ *         (version 2) varint 0 when no holder record, else holders + 1, then that many node names
  * </pre>
  *
  * @param viewId the view the reporter computed the managers from; a manager in another view ignores the report
@@ -37,9 +40,20 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
 
   /**
    * One mailbox fragment held by the reporter; {@code highestUid} is 0 when it never held a message.
-   * On the user's profile node, both numbers include the managers' reservation there.
+   * On the user's profile node, both numbers include the managers' reservation there, and
+   * {@code holders} is the managers' record of the nodes that may hold messages of the mailbox.
    */
-  public record ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq) {}
+  public record ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq,
+      Optional<Set<String>> holders) {
+    public ReportedFragment {
+      holders = holders.map(Set::copyOf);
+    }
+
+    /** A fragment without a holder record. */
+    public ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq) {
+      this(mailbox, uidValidity, highestUid, highestModSeq, Optional.empty());
+    }
+  }
 
   static final Codec<FragmentReport> CODEC = Codec.of(
       (out, r) -> {
@@ -52,6 +66,7 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
           for (ReportedFragment f : u.fragments()) {
             out.writeString(f.mailbox()).writeVarLong(f.uidValidity()).writeVarLong(f.highestUid())
                 .writeVarLong(f.highestModSeq());
+            Wire.writeOptionalNames(out, f.holders());
           }
         }
       },
@@ -77,7 +92,8 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
           List<ReportedFragment> fragments = new ArrayList<>(fragmentCount);
           for (int j = 0; j < fragmentCount; j++) {
             fragments.add(new ReportedFragment(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
-                Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "HIGHESTMODSEQ")));
+                Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "HIGHESTMODSEQ"),
+                Wire.readOptionalNames(in, "holder")));
           }
           users.add(new ReportedUser(user, profile, fragments));
         }

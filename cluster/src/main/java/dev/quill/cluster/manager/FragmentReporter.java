@@ -203,7 +203,8 @@ final class FragmentReporter implements AutoCloseable {
   private static ReportedUser reported(UserFragments u) {
     List<ReportedFragment> fragments = new ArrayList<>(u.fragments().size());
     for (FragmentSummary f : u.fragments()) {
-      fragments.add(new ReportedFragment(f.mailbox(), f.uidValidity(), f.highestUid(), f.highestModSeq()));
+      fragments.add(new ReportedFragment(f.mailbox(), f.uidValidity(), f.highestUid(), f.highestModSeq(),
+          f.holders()));
     }
     return new ReportedUser(u.user(), u.holdsProfile(), fragments);
   }

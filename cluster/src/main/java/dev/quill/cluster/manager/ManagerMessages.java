@@ -11,7 +11,7 @@ import dev.quill.store.MailboxEvent;
 public final class ManagerMessages {
   /** node → manager: what it holds of the manager's moved buckets; answered Ok, Stale or NotManager. */
   public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT = new MessageType<>(
-      TypeIds.FRAGMENT_REPORT, 1, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
+      TypeIds.FRAGMENT_REPORT, 2, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
 
   /** any node → the user's manager: the user's mail map (request: the address, at most 512 bytes) (never Incomplete: the map says complete or not). */
   public static final MessageType<String, Answer<MailMap>> MAIL_MAP = new MessageType<>(
@@ -55,11 +55,12 @@ public final class ManagerMessages {
 
   /**
    * a user's manager → each node holding the user's profile: make these UIDs and MODSEQs durable
-   * before they are given (served by every node's {@link ManagerService}); answered once the write
-   * is synced, refused ({@code HANDLER_FAILED}) when the profile is not there.
+   * before they are given, and (version 2) add these nodes to the mailbox's holder record before a
+   * message is acknowledged on them (served by every node's {@link ManagerService}); answered once
+   * the write is synced, refused ({@code HANDLER_FAILED}) when the profile is not there.
    */
   public static final MessageType<ReservedWatermarks, Void> RESERVE_WATERMARKS = new MessageType<>(
-      TypeIds.RESERVE_WATERMARKS, 1, "RESERVE_WATERMARKS", ReservedWatermarks.CODEC, Codecs.EMPTY);
+      TypeIds.RESERVE_WATERMARKS, 2, "RESERVE_WATERMARKS", ReservedWatermarks.CODEC, Codecs.EMPTY);
 
   /** the user's manager → each node watching the user but the publisher (served by {@link ChangeNotices}). */
   public static final MessageType<MailboxEvent, Void> CHANGED = new MessageType<>(

@@ -364,7 +364,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
         throw new IllegalStateException(self + " takes reservations of " + user + " only from its manager in view "
             + (epoch == null ? "none" : epoch.view().id()) + ", " + manager + ", not " + from);
       }
-      store.reserveWatermarks(user, r.mailbox(), r.uidValidity(), r.uid(), r.modSeq()).join();
+      store.reserveWatermarks(user, r.mailbox(), r.uidValidity(), r.uid(), r.modSeq(), r.holders()).join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
     } finally {
@@ -422,8 +422,14 @@ public final class ManagerService implements AutoCloseable, Fencing {
     return state == null ? List.of() : state.watchers(user);
   }
 
-  private Answer<Void> fragmentStored(StoredFragment stored) {
-    return onManagedUser(stored.user(), stored.node(), (state, user) -> state.fragmentStored(user, stored.mailbox(), stored.node()));
+  /** Serves FRAGMENT_STORED: answers once the holder record names the node (see {@link BucketState#fragmentStored}). */
+  private Answer<Void> fragmentStored(StoredFragment stored) throws InterruptedException {
+    String user = Addresses.normalize(stored.user());
+    return reserving(user, state -> {
+      Epoch epoch = current;
+      return state.fragmentStored(user, stored.mailbox(), stored.node(), epoch.view().contains(stored.node()),
+          away(epoch.map()));
+    }, (value, fence) -> value);
   }
 
   private Answer<Void> profileStored(StoredProfile stored) {

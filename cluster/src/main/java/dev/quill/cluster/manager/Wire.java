@@ -5,6 +5,9 @@ import dev.quill.cluster.rpc.WireReader;
 import dev.quill.cluster.rpc.WireWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Field encodings shared by the manager's message bodies: bounded names and lists. */
 final class Wire {
@@ -49,6 +52,33 @@ final class Wire {
       names.add(in.readString(MAX_NAME));
     }
     return names;
+  }
+
+  /**
+   * A set of node names that may be absent (a holder record): varint 0 when absent, else the
+   * count plus one, then the names.
+   */
+  static void writeOptionalNames(WireWriter out, Optional<Set<String>> names) {
+    out.writeVarInt(names.map(n -> n.size() + 1).orElse(0));
+    names.ifPresent(n -> n.forEach(out::writeString));
+  }
+
+  static Optional<Set<String>> readOptionalNames(WireReader in, String what) throws WireException {
+    int n = in.readVarInt();
+    if (n == 0) {
+      return Optional.empty();
+    }
+    if (n - 1 > in.remaining()) { // every name takes at least its length byte
+      throw new WireException(what + " count " + (n - 1) + " exceeds the " + in.remaining() + " bytes left");
+    }
+    Set<String> names = new TreeSet<>();
+    for (int i = 0; i < n - 1; i++) {
+      String name = in.readString(MAX_NAME);
+      if (name.isEmpty() || !names.add(name)) {
+        throw new WireException(what + ": empty or repeated node name");
+      }
+    }
+    return Optional.of(names);
   }
 
   /** An unsigned varint that must be a 32-bit IMAP number (UID, UIDVALIDITY), 0 allowed. */

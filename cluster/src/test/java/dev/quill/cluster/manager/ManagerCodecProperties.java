@@ -9,6 +9,8 @@ import dev.quill.cluster.rpc.WireReader;
 import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.store.MailboxEvent;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -117,7 +119,41 @@ class ManagerCodecProperties {
       @ForAll("uidValidities") long uidValidity, @ForAll("uids") long uid, @ForAll("modSeqs") long modSeq)
       throws WireException {
     roundTrip(ReservedWatermarks.CODEC, new ReservedWatermarks(user, mailbox, uidValidity, uid, modSeq));
+    roundTrip(ReservedWatermarks.CODEC, new ReservedWatermarks(user, mailbox, uidValidity, uid, modSeq,
+        Optional.of(Set.of())));
     roundTrip(ManagerMessages.RESERVE_WATERMARKS.response(), null);
+  }
+
+  @Property
+  void reservedWatermarks_withHolders_roundTrip(@ForAll("uidValidities") long uidValidity,
+      @ForAll("nodeLists") List<String> holders) throws WireException {
+    var r = new ReservedWatermarks("ann@example.org", "INBOX", uidValidity, 1, 1,
+        Optional.of(Set.copyOf(holders.stream().filter(h -> !h.isEmpty()).toList())));
+    roundTrip(ReservedWatermarks.CODEC, r);
+  }
+
+  /** A fragment report with and without holder records (FRAGMENT_REPORT version 2) decodes to what was sent. */
+  @Property
+  void fragmentReport_withHolderRecords_roundTrips(@ForAll("names") String user, @ForAll("uidValidities") long uv,
+      @ForAll("uids") long uid, @ForAll("modSeqs") long modSeq, @ForAll("nodeLists") List<String> holders)
+      throws WireException {
+    Set<String> named = Set.copyOf(holders.stream().filter(h -> !h.isEmpty()).toList());
+    var report = new FragmentReport("view-1", 3, 1024, List.of(5, 9), List.of(new FragmentReport.ReportedUser(user,
+        true, List.of(new FragmentReport.ReportedFragment("INBOX", uv, uid, modSeq, Optional.of(named)),
+            new FragmentReport.ReportedFragment("Sent", uv, 0, 0)))));
+    roundTrip(FragmentReport.CODEC, report);
+  }
+
+  /** A holder record with an empty or repeated node name is refused, not half-read. */
+  @Property(tries = 50)
+  void holderRecord_withAnEmptyOrRepeatedName_isRefused(@ForAll @StringLength(min = 1, max = 20) String node) {
+    for (List<String> names : List.of(List.of(""), List.of(node, node))) {
+      WireWriter out = new WireWriter().writeString("u").writeString("INBOX").writeVarLong(7).writeVarLong(1)
+          .writeVarLong(1).writeVarInt(names.size() + 1);
+      names.forEach(out::writeString);
+      assertThatThrownBy(() -> ReservedWatermarks.CODEC.read(new WireReader(out.toByteArray())))
+          .isInstanceOf(WireException.class).hasMessageContaining("holder");
+    }
   }
 
   @Property
@@ -153,7 +189,7 @@ class ManagerCodecProperties {
   void arbitraryBytes_decodeOrThrowWireException(@ForAll @Size(max = 80) byte[] input) {
     for (Codec<?> codec : List.of(ModSeqRequest.CODEC, ModSeqGrant.CODEC, CreatedMailbox.CODEC, DroppedFragment.CODEC,
         RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response(),
-        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response())) {
+        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response(), FragmentReport.CODEC)) {
       try {
         WireReader in = new WireReader(input);
         assertThat((Object) codec.read(in)).isNotNull();

@@ -36,10 +36,22 @@ public final class ManagerNodes implements AutoCloseable {
   private final TestNodes transports;
   private final Path root;
   private final List<Node> nodes = new ArrayList<>();
+  /** Names of the nodes whose service started, when the managers are told of them (see {@link #rememberingMembers}). */
+  private final Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private boolean remember;
 
   public ManagerNodes(String cluster, Path root) {
     this.transports = new TestNodes(cluster);
     this.root = root;
+  }
+
+  /**
+   * Gives every manager the members started so far as the members it has seen, as the node wiring
+   * does: those away when a manager takes a bucket are possible holders until they report.
+   */
+  public ManagerNodes rememberingMembers() {
+    remember = true;
+    return this;
   }
 
   /** A node with a store and nothing else yet: tests fill the store before it joins. */
@@ -49,6 +61,22 @@ public final class ManagerNodes implements AutoCloseable {
     Node node = new Node(name, store);
     nodes.add(node);
     return node;
+  }
+
+  /**
+   * Creates the named nodes, puts {@code user}'s profile on the first, and joins them all with their
+   * services, in order.
+   */
+  public List<Node> startWithProfileOnFirst(String user, String... names) throws ClusterException {
+    List<Node> started = new ArrayList<>();
+    for (String name : names) {
+      started.add(create(name));
+    }
+    started.getFirst().store.addUser(user, "secret".toCharArray());
+    for (Node node : started) {
+      join(node, true);
+    }
+    return started;
   }
 
   /** Starts the node's transport and endpoint, and its manager service when {@code withService}. */
@@ -62,7 +90,9 @@ public final class ManagerNodes implements AutoCloseable {
   }
 
   void startService(Node node) {
-    node.service = new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK);
+    seen.add(node.name);
+    node.service = remember ? new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK, () -> Set.copyOf(seen))
+        : new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK);
     node.client = new ManagerClient(node.rpc, () -> node.map, Duration.ofSeconds(10), 20, Duration.ofMillis(50));
     node.notices = new ChangeNotices(node.name, node.rpc, () -> node.map);
     node.transport.addViewListener(view -> {

@@ -99,13 +99,9 @@ class ReservationTest {
       UserMap all = UserMap.of(List.of("p", "m", "z"), ManagerNodes.BUCKETS);
       String user = user(u -> all.managerOf(u).equals("m"));
       String ghost = user(u -> all.managerOf(u).equals("m") && !u.equals(user)); // no profile anywhere
-      Node p = cluster.create("p");
-      Node m = cluster.create("m");
-      Node z = cluster.create("z");
-      p.store.addUser(user, "secret".toCharArray());
-      for (Node node : List.of(p, m, z)) {
-        cluster.join(node, true);
-      }
+      List<Node> started = cluster.startWithProfileOnFirst(user, "p", "m", "z");
+      Node p = started.get(0);
+      Node z = started.get(2);
       awaitComplete(cluster, z, user, Set.of("p", "m", "z"));
       UidGrant first = z.client.allocateUids(user, MailStore.INBOX, 1).get(10, TimeUnit.SECONDS);
       assertThat(first.firstUid()).isEqualTo(1);

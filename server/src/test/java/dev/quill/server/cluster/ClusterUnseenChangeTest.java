@@ -120,6 +120,11 @@ class ClusterUnseenChangeTest {
     long uid = onA;
     assertThat(uid).as("a message accepted and stored on a, which manages the user").isPositive();
     node("b").mailStore().addUser(kept, "pw".toCharArray()); // its INBOX on b alone
+    // A mailbox made and filled through b: the balancer prefers b, its only holder, but may pick a.
+    node("b").mailStore().createMailbox(user, "Projects", Set.of());
+    node("b").mailStore().append(user, "Projects", "Subject: kept\r\n\r\nkept\r\n".getBytes(
+        java.nio.charset.StandardCharsets.US_ASCII), Set.of(), null, null).join();
+    boolean projectsOnA = cluster.holders(user, "Projects").values().stream().anyMatch(h -> h.contains("a"));
 
     QuillNode a = node("a");
     a.close();
@@ -133,6 +138,10 @@ class ClusterUnseenChangeTest {
     FlagUpdate deleted = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1);
     assertThatThrownBy(() -> viaB.updateFlags(user, MailStore.INBOX, List.of(uid), deleted).join())
         .cause().isInstanceOf(StoreException.class).hasMessageContaining("a").hasMessageContaining("try again");
+    viaB.messages(user, "Projects");
+    assertThat(viaB.unreachable(user, "Projects"))
+        .as("a is named missing in Projects exactly when its holder record names it (it got the message)")
+        .isEqualTo(projectsOnA ? List.of("a") : List.of());
     MailStore viaC = node("c").mailStore();
     assertThat(viaC.messages(kept, MailStore.INBOX)).isEmpty();
     assertThat(viaC.unreachable(kept, MailStore.INBOX)).as("b kept managing it and knows a holds none of it")
