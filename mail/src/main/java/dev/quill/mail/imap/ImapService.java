@@ -103,19 +103,34 @@ public final class ImapService implements ConnectionHandler {
       session.greeting(out);
       flush(c, out);
       while (true) {
-        ImapRequestReader.Request request = requests.next(() -> {
+        if (!c.awaitCommand(() -> {
+          session.shutdown(out);
           flush(c, out);
-          c.send("+ Ready for literal data");
-        });
+        })) {
+          log.debug("session={} event=shutdown-bye after={} user={}", c.id(), last, session.user());
+          return;
+        }
+        ImapRequestReader.Request request;
+        try {
+          request = requests.next(() -> {
+            flush(c, out);
+            c.send("+ Ready for literal data");
+          });
+        } catch (IOException e) {
+          if (c.commandArrived()) {
+            throw e;
+          }
+          log.debug("session={} event=shutdown-bye after={} user={}", c.id(), last, session.user());
+          return; // the stopping server said BYE and closed the connection
+        }
+        if (!c.commandArrived()) {
+          return;
+        }
         if (request == null) {
           log.debug("session={} event=disconnected after={} user={}", c.id(), last, session.user());
           return;
         }
-        if (c.serverStopping()) {
-          session.shutdown(out);
-          flush(c, out);
-          return;
-        }
+        // A command that started arriving before the server began stopping is carried out; the BYE follows it.
         Outcome outcome = switch (request) {
           case ImapRequestReader.Command command -> {
             ImapCommand parsed = ImapCommandParser.parse(command.bytes());

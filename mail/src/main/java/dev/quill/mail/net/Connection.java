@@ -24,6 +24,20 @@ public final class Connection implements AutoCloseable {
   private final String id;
   private boolean tls;
   private final java.util.function.BooleanSupplier serverStopping;
+  /** Guards the hand-over between a session waiting for its next command and a stopping server. */
+  private final Object turn = new Object();
+  /** While the session waits for a command: what to say if the server stops first; else null. */
+  private Farewell waiting;
+  /** {@link LineReader#received()} when the session started waiting. */
+  private long waitingFrom;
+  private boolean farewellSaid;
+
+  /** What a session says to its client when the server stops while it waits for a command (IMAP BYE, SMTP 421). */
+  @FunctionalInterface
+  public interface Farewell {
+    /** Writes and flushes the goodbye; the connection is closed after it. */
+    void say() throws IOException;
+  }
 
   /**
    * Wraps an accepted socket.
@@ -55,6 +69,57 @@ public final class Connection implements AutoCloseable {
   /** Whether the server is shutting down: sessions end at the next command boundary (SMTP 421, POP3 -ERR). */
   public boolean serverStopping() {
     return serverStopping.getAsBoolean();
+  }
+
+  /**
+   * The session is about to wait for its next command. When the server is stopping already, says
+   * {@code farewell} now and returns false: the session ends. Otherwise, until
+   * {@link #commandArrived}, a stopping server may say it and close the connection
+   * ({@link #stopIfIdle}), so an idle client hears of the shutdown at once rather than after the
+   * grace period, and a busy one finishes its command first.
+   */
+  public boolean awaitCommand(Farewell farewell) throws IOException {
+    synchronized (turn) {
+      if (serverStopping()) {
+        farewellSaid = true;
+        farewell.say();
+        return false;
+      }
+      if (reader.buffered() == 0) { // a pipelined command already here is not waiting
+        waiting = farewell;
+        waitingFrom = reader.received();
+      }
+      return true;
+    }
+  }
+
+  /** The next command came (or is coming); false when the server said farewell first and the session must end. */
+  public boolean commandArrived() {
+    synchronized (turn) {
+      waiting = null;
+      return !farewellSaid;
+    }
+  }
+
+  /**
+   * For a stopping server: when the session waits for a command and no byte of one has come,
+   * says its farewell and closes the connection, which ends the session's read. A session busy
+   * with a command is left to finish it; it says farewell when it next waits.
+   */
+  public void stopIfIdle() {
+    synchronized (turn) {
+      if (waiting == null || reader.received() != waitingFrom || farewellSaid) {
+        return;
+      }
+      farewellSaid = true;
+      try {
+        waiting.say();
+      } catch (IOException e) {
+        // the client is gone already
+      }
+      waiting = null;
+    }
+    close();
   }
 
   /** The reader of client input. */

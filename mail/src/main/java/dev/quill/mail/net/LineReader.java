@@ -21,6 +21,8 @@ public final class LineReader {
   private final byte[] buf;
   private int pos;
   private int limit;
+  /** Bytes received so far; read by a stopping server to tell whether a waiting session got input. */
+  private volatile long received;
 
   /** A line without its terminator; {@code bytes} is empty when {@code tooLong}. */
   public record Line(byte[] bytes, int length, boolean tooLong, boolean bareLf) {
@@ -131,6 +133,12 @@ public final class LineReader {
       return false;
     }
     limit = n;
+    received += n; // only the reading thread writes it
     return true;
+  }
+
+  /** Bytes received from the stream so far (buffered or consumed); safe to read from any thread. */
+  public long received() {
+    return received;
   }
 }

@@ -154,7 +154,12 @@ public final class ProtocolServer implements AutoCloseable {
     socket.close();
   }
 
-  /** Stops accepting, waits up to the grace period for sessions to end, then closes the rest. */
+  /**
+   * Stops accepting; sessions waiting for a command say goodbye at once (IMAP {@code BYE}, SMTP
+   * {@code 421}), busy ones after their command (POP3, which has no unsolicited reply, answers the
+   * next command {@code -ERR [SYS/TEMP]}); waits up to the grace period for them to end, then
+   * closes the rest.
+   */
   @Override
   public void close() {
     stopping = true;
@@ -164,6 +169,10 @@ public final class ProtocolServer implements AutoCloseable {
       }
     } catch (IOException ignored) {
       // closing the listener
+    }
+    // Sessions waiting for a command hear of the shutdown now; busy ones when their command is done.
+    for (Connection c : open) {
+      c.stopIfIdle();
     }
     long deadline = System.nanoTime() + config.gracePeriod().toNanos();
     synchronized (drained) {

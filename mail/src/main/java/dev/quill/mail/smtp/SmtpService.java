@@ -123,17 +123,31 @@ public final class SmtpService implements ConnectionHandler {
         }
         while (true) {
           readTimeout(config.commandTimeout());
-          LineReader.Line line = in.readLine(parser.readLimit());
+          if (!c.awaitCommand(() -> {
+            write(List.of(SmtpReplies.shuttingDown(config.hostname())));
+            c.flush();
+          })) {
+            log.debug("{} closed for shutdown after {} from {}", c.id(), last, peer);
+            return;
+          }
+          LineReader.Line line;
+          try {
+            line = in.readLine(parser.readLimit());
+          } catch (IOException e) {
+            if (c.commandArrived()) {
+              throw e;
+            }
+            log.debug("{} closed for shutdown after {} from {}", c.id(), last, peer);
+            return; // the stopping server said 421 and closed the connection
+          }
+          if (!c.commandArrived()) {
+            return;
+          }
           if (line == null) {
             log.info("{} lost connection after {} from {}", c.id(), last, peer);
             return;
           }
-          if (c.serverStopping()) {
-            write(List.of(SmtpReplies.shuttingDown(config.hostname())));
-            c.flush();
-            log.debug("{} closed for shutdown after {} from {}", c.id(), last, peer);
-            return;
-          }
+          // A command that started arriving before the server began stopping is carried out; 421 follows it.
           SmtpCommand command = parser.parse(line);
           if (command instanceof SmtpCommand.NonSmtp n) {
             log.info("{} non-SMTP command after {} from {}: {}", c.id(), last, peer, LogText.escape(n.line()));

@@ -192,6 +192,43 @@ class ImapServiceTest {
     }
   }
 
+  /**
+   * A stopping server says BYE at once to a session waiting for its next command (not after the
+   * grace period, here a minute), and lets a session in the middle of an APPEND finish it first.
+   * The timeout only guards against a hang: with the old behaviour the idle client heard nothing
+   * for the whole grace period.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(30)
+  void serverStopping_byeAtOnceToAnIdleSession_andAfterItsCommandToABusyOne() throws Exception {
+    ImapService imap = new ImapService(ImapConfig.defaults("imap.example.org"), backend, serverTls,
+        new LoginThrottle(new LoginThrottle.Limits(Duration.ZERO, 50, 50, Duration.ofMinutes(15)), Clock.systemUTC()),
+        Clock.systemUTC());
+    server = new ProtocolServer(new ListenerConfig("imap", InetAddress.getLoopbackAddress(), 0, false, 100, 50,
+        "* BYE Too many connections", Duration.ofMinutes(1)), serverTls, imap);
+    int port = server.start();
+    try (RawImapClient idle = connect(port); RawImapClient busy = loggedIn(port)) {
+      // The idle one over TLS: the BYE is written and the socket closed while its reader is blocked.
+      assertThat(idle.completion("s", "STARTTLS")).startsWith("s OK");
+      idle.startTls(clientTls);
+      assertThat(idle.completion("l", "LOGIN alice@example.org secret")).startsWith("l OK");
+      String body = "Subject: late\r\n\r\nwritten while the server stops\r\n";
+      busy.send("a APPEND INBOX {" + body.length() + "}");
+      assertThat(busy.line()).isEqualTo("+ Ready for literal data");
+
+      Thread stopper = Thread.ofVirtual().start(server::close);
+      assertThat(idle.line()).isEqualTo("* BYE Server shutting down");
+      assertThat(idle.line()).as("closed after the BYE").isNull();
+
+      busy.write(body + "\r\n");
+      assertThat(busy.until("a").getLast()).startsWith("a OK [APPENDUID");
+      assertThat(busy.line()).isEqualTo("* BYE Server shutting down");
+      assertThat(busy.line()).isNull();
+      stopper.join();
+      assertThat(backend.messages(ALICE, "INBOX")).as("the APPEND finished is stored").hasSize(2);
+    }
+  }
+
   @Test
   void tooManyErrors_closesWithBye() throws Exception {
     try (RawImapClient c = connect(start(ImapConfig.defaults("imap.example.org").withMaxErrors(2)))) {

@@ -85,11 +85,15 @@ class SmtpServerTest {
   }
 
   ProtocolServer server(SmtpConfig config, int perIp) throws IOException {
+    return server(config, perIp, Duration.ofSeconds(5));
+  }
+
+  ProtocolServer server(SmtpConfig config, int perIp, Duration grace) throws IOException {
     var throttle = new LoginThrottle(new LoginThrottle.Limits(Duration.ZERO, 50, 50, Duration.ofMinutes(1)),
         Clock.systemUTC());
     var service = new SmtpService(config, store, serverTls, throttle, Clock.systemUTC());
     var listener = new ListenerConfig(config.isSubmission() ? "submission" : "smtp", InetAddress.getLoopbackAddress(),
-        0, false, 1000, perIp, service.busyReply(), Duration.ofSeconds(5));
+        0, false, 1000, perIp, service.busyReply(), grace);
     var server = new ProtocolServer(listener, serverTls, service);
     server.start();
     return server;
@@ -494,6 +498,34 @@ class SmtpServerTest {
       try (var c = RawClient.connect(relay.port())) {
         assertThat(c.reply()).startsWith("220 ");  // the listener that has the port is unharmed
       }
+    }
+
+    /**
+     * A stopping server answers 421 at once to a client waiting between commands (not after the
+     * grace period, here a minute), and lets a client in the middle of DATA finish its message:
+     * 250, then 421 without waiting for another command. The timeout only guards against a hang.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void stopping_421AtOnceToAnIdleClient_andAfterTheMessageToOneInData() throws Exception {
+      ProtocolServer s = server(SmtpConfig.defaults(HOST), 10, Duration.ofMinutes(1));
+      try (var idle = RawClient.ehlo(s.port()); var busy = RawClient.ehlo(s.port())) {
+        assertThat(busy.command("MAIL FROM:<sender@remote.example>")).startsWith("250");
+        assertThat(busy.command("RCPT TO:<carol@local.example>")).startsWith("250");
+        assertThat(busy.command("DATA")).startsWith("354");
+        busy.write("Subject: stopping\r\n\r\nfirst half, ");
+
+        Thread stopper = Thread.ofVirtual().start(s::close);
+        assertThat(idle.reply()).isEqualTo("421 4.3.2 mx.test Service shutting down");
+        assertThat(idle.closedByServer()).isTrue();
+
+        busy.write("second half\r\n.\r\n");
+        assertThat(busy.reply()).startsWith("250 2.0.0");
+        assertThat(busy.reply()).isEqualTo("421 4.3.2 mx.test Service shutting down");
+        assertThat(busy.closedByServer()).isTrue();
+        stopper.join();
+      }
+      assertThat(inbox("carol@local.example", "first half, second half")).hasSize(1);
     }
 
     @Test
