@@ -812,6 +812,7 @@ public final class ClusterMailStore implements MailStore {
     String box = MailboxNames.canonical(name);
     String node = requireProfileNode(u);
     MailMap map = map(u);
+    requireEveryHolder(map, box::equals, "delete " + u + "/" + box);
     boolean deleted = at(node, () -> local.deleteMailbox(u, box), n -> fragments.deleteFragment(n, u, box, timeout),
         "deleting " + box);
     if (!deleted) {
@@ -843,6 +844,8 @@ public final class ClusterMailStore implements MailStore {
     }
     String node = requireProfileNode(u);
     MailMap map = map(u);
+    requireEveryHolder(map, b -> b.equals(source) || b.startsWith(source + "/"),
+        "rename " + u + "/" + source + " to " + target);
     at(node, () -> {
       local.renameMailbox(u, source, target);
       return null;
@@ -979,6 +982,31 @@ public final class ClusterMailStore implements MailStore {
   public void close() {}
 
   // ---- Helpers --------------------------------------------------------------------------------
+
+  /**
+   * Refuses (as temporary) a DELETE or RENAME while a node that may hold part of one of the mailboxes
+   * does not answer, or while the manager has not heard from every member: that node's fragment
+   * would keep the old name, and its messages would come back under it when the node returns —
+   * into a mailbox created again with the same name, or as a part of a renamed one left behind.
+   */
+  private void requireEveryHolder(MailMap map, java.util.function.Predicate<String> boxes, String what) {
+    if (!map.complete()) {
+      throw new StoreException("cannot " + what + " until " + String.join(", ", map.waitingFor())
+          + " reported to the user's manager; try again");
+    }
+    List<String> live = members.get();
+    Set<String> away = new TreeSet<>();
+    for (MailMap.MailboxLocation l : map.mailboxes()) {
+      if (boxes.test(l.name())) {
+        away.addAll(l.missing());
+        l.nodes().stream().filter(n -> !live.contains(n)).forEach(away::add);
+      }
+    }
+    if (!away.isEmpty()) {
+      throw new StoreException("cannot " + what + " now: " + String.join(", ", away)
+          + " may hold part of it and does not answer; try again later");
+    }
+  }
 
   private MailMap map(String user) {
     return Remote.join(managers.mailMap(user), "asking the manager of " + user);
