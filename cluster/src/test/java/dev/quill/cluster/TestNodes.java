@@ -62,19 +62,23 @@ public final class TestNodes implements AutoCloseable {
     return new TransportSecurity.On(new TrafficKeys(TEST_KEYS));
   }
 
-  /** A port that was free a moment ago, and whose FD_SOCK2 neighbour (port + 100) is free too. */
+  /**
+   * A port that was free a moment ago, and whose FD_SOCK2 neighbour (port + 100) is free too; below
+   * Linux's ephemeral range (32768 and up), so that another node's outgoing connection never takes it
+   * as its local port while its node restarts.
+   */
   public static int freePort() {
+    java.util.Random random = new java.util.Random();
     while (true) {
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+      try (ServerSocket socket = new ServerSocket(20_000 + random.nextInt(12_000), 1, InetAddress.getByName(HOST))) {
         int port = socket.getLocalPort();
-        if (port + 100 > 65_535) {
-          continue;
-        }
         try (ServerSocket neighbour = new ServerSocket(port + 100, 1, InetAddress.getByName(HOST))) {
           return port;
         } catch (IOException taken) {
           // try another
         }
+      } catch (java.net.BindException taken) {
+        // try another
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

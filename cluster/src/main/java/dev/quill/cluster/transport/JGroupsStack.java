@@ -61,7 +61,7 @@ final class JGroupsStack {
       secure = new SecureLayer(settings.nodeName(), on.keys(), on.events(), on.credential());
       on.revoked().forEach(secure::revoke);
     }
-    TCP tcp = secure != null ? secure.newTransport() : new TCP();
+    TCP tcp = secure != null ? secure.newTransport() : new QuietTcp();
     tcp.setBindAddress(bind);
     tcp.setBindPort(settings.bindPort());
     tcp.setPortRange(settings.portRange());

@@ -187,14 +187,23 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /**
-   * A port free a moment ago. JGroups' failure-detection socket takes port + 100, or one of the few
-   * ports above it if that one is taken (FD_SOCK2 probes a range), so only the transport port is checked.
+   * A port free a moment ago, below Linux's ephemeral range (32768 and up), so that no outgoing
+   * connection of another node takes it as its local port while the node that owns it restarts (a
+   * killed node restarted on its port failed to bind once that way). JGroups' failure-detection
+   * socket takes port + 100, or one of the few ports above it if that one is taken (FD_SOCK2 probes a
+   * range), so only the transport port is checked.
    */
   static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; ; attempt++) {
+      int port = 20_000 + random.nextInt(12_000);
+      try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName(HOST))) {
+        return socket.getLocalPort();
+      } catch (IOException taken) {
+        if (attempt > 1_000) {
+          throw new UncheckedIOException("no free port found between 20000 and 32000", taken);
+        }
+      }
     }
   }
 
