@@ -83,7 +83,29 @@ done
 
 # --- graceful stop and restart ---------------------------------------------------------------
 before=$("$quill" user list --data "$data" | grep '^alice@example.test' | grep -oE 'messages=[0-9]+')
+# An imaplib session logged in and an SMTP session after EHLO, both idle: at SIGTERM each hears goodbye at
+# once (not when the grace period ends) so that its client can reconnect elsewhere.
+python3 - "$IMAP" "$SMTP" >"$work/goodbye" 2>&1 <<'PY' &
+import imaplib, socket, sys
+imap = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+imap.login("alice@example.test", "alice-pw")
+smtp = socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=60)
+replies = smtp.makefile("rb")
+replies.readline()
+smtp.sendall(b"EHLO client.test\r\n")
+while replies.readline()[3:4] != b" ":
+    pass
+print("ready", flush=True)
+imap.sock.settimeout(60)
+print("imap:", imap.readline().decode().strip(), flush=True)
+print("smtp:", replies.readline().decode().strip(), flush=True)
+PY
+goodbye_pid=$!
+for i in $(seq 1 100); do grep -q ready "$work/goodbye" && break; sleep 0.1; done
 kill -TERM "$node_pid"
+wait "$goodbye_pid" 2>/dev/null
+check "SIGTERM: an idle IMAP session hears BYE" grep -q '^imap: \* BYE' "$work/goodbye"
+check "SIGTERM: an idle SMTP session hears 421" grep -q '^smtp: 421 4.3.2' "$work/goodbye"
 check "SIGTERM stops the node" bash -c "for i in \$(seq 1 150); do kill -0 $node_pid 2>/dev/null || exit 0; sleep 0.2; done; exit 1"
 check "the admin endpoint is removed at stop" test ! -f "$data/admin.json"
 node_pid=""
