@@ -66,6 +66,8 @@ final class KeyCatchUp {
   private final Object answerLock = new Object();
   /** Answers this node received while asking: a grant, or "current". */
   private long answerCount;
+  /** Of those, the grants of a key newer than this node's. */
+  private long grantCount;
 
   KeyCatchUp(String self, NodeCredential credential, TrafficKeys keys, Set<String> revoked, SecurityDrops drops) {
     this.self = self;
@@ -96,10 +98,18 @@ final class KeyCatchUp {
     }
   }
 
-  private void answered() {
+  private void answered(boolean grant) {
     synchronized (answerLock) {
       answerCount++;
+      grantCount += grant ? 1 : 0;
       answerLock.notifyAll();
+    }
+  }
+
+  /** Grants received so far (see {@link #awaitAnswers}). */
+  long grants() {
+    synchronized (answerLock) {
+      return grantCount;
     }
   }
 
@@ -111,21 +121,30 @@ final class KeyCatchUp {
   }
 
   /**
-   * Waits until an answer came after the count {@code seen}, {@code timeoutMillis} passed, or
-   * {@code worthWaiting} turns false (no request went out and none is still going); true when answered.
+   * Waits, at most {@code timeoutMillis}, until a grant came after the count {@code grantsSeen}, or
+   * every request that went out was answered after the count {@code answersSeen}: {@code sending}
+   * says whether requests are still going out, {@code sent} how many went. Not at the first answer:
+   * a seed that missed the rotation too (or was revoked) answers "current" for the old key, and a
+   * node that went on with it would form a cluster with that seed, away from the others (seen in
+   * {@code KeyCatchUpTest}). True when some answer came.
    */
-  boolean awaitAnswer(long seen, long timeoutMillis, java.util.function.BooleanSupplier worthWaiting)
-      throws InterruptedException {
+  /** Whether the start-up wait is over: a grant came, or no request is going out and each one sent was answered. */
+  static boolean waitOver(long answers, long grants, boolean sending, int sent) {
+    return grants > 0 || (!sending && answers >= sent);
+  }
+
+  boolean awaitAnswers(long answersSeen, long grantsSeen, long timeoutMillis,
+      java.util.function.BooleanSupplier sending, java.util.function.IntSupplier sent) throws InterruptedException {
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
     synchronized (answerLock) {
-      while (answerCount == seen && worthWaiting.getAsBoolean()) {
+      while (!waitOver(answerCount - answersSeen, grantCount - grantsSeen, sending.getAsBoolean(), sent.getAsInt())) {
         long left = (deadline - System.nanoTime()) / 1_000_000;
         if (left <= 0) {
-          return false;
+          break;
         }
         answerLock.wait(left);
       }
-      return answerCount != seen;
+      return answerCount != answersSeen;
     }
   }
 
@@ -153,7 +172,7 @@ final class KeyCatchUp {
           yield request(peer); // told by a member that it heard this node under an old key
         }
         if (asking()) {
-          answered();
+          answered(false);
         }
         yield Optional.empty();
       }
@@ -255,7 +274,7 @@ final class KeyCatchUp {
       drops.drop(Reason.BAD_TAG, granter.node(), "?", "key grant does not open with this node's key and the granter's");
       return;
     }
-    answered();
+    answered(true);
     int id = g.keyId();
     synchronized (this) {
       if (!behind(id)) {

@@ -54,8 +54,8 @@ public final class SealingTcp extends QuietTcp {
   /**
    * Starts the connections (JGroups does so when the channel connects, before the node looks for its
    * cluster), then asks the seeds whether this node missed a key rotation (it gets the current key if so),
-   * waiting at most {@link #START_ASK_MILLIS} for the first answer: a node that missed one would otherwise
-   * not be heard, and would form a cluster of its own.
+   * waiting at most {@link #START_ASK_MILLIS} for a grant or for every seed asked to answer: a node that
+   * missed one would otherwise not be heard, and would form a cluster of its own.
    */
   @Override
   protected void handleConnect() throws Exception {
@@ -64,6 +64,7 @@ public final class SealingTcp extends QuietTcp {
       return;
     }
     long seen = catchUp.answers();
+    long grantsSeen = catchUp.grants();
     AtomicInteger sent = new AtomicInteger();
     AtomicInteger pending = new AtomicInteger(seeds.size());
     for (PhysicalAddress seed : seeds) {
@@ -76,7 +77,7 @@ public final class SealingTcp extends QuietTcp {
         catchUp.wake();
       });
     }
-    catchUp.awaitAnswer(seen, START_ASK_MILLIS, () -> sent.get() > 0 || pending.get() > 0);
+    catchUp.awaitAnswers(seen, grantsSeen, START_ASK_MILLIS, () -> pending.get() > 0, sent::get);
   }
 
   /** Sends {@code peer} a key request (at most one a second per peer); false when it could not be sent. */

@@ -86,6 +86,43 @@ class KeyCatchUpProperties {
     assertThat(again[0]).isEqualTo(KeyCatchUpFrame.CURRENT);
   }
 
+  /**
+   * Asking two seeds at start, one as far behind as the asker (or revoked and not knowing it): its
+   * "current" answer does not end the wait, the other's grant does; with nothing but "current"
+   * answers, the wait ends when every seed asked has answered. Going on at the first answer, the
+   * asker kept the old key and formed a cluster with the seed behind (KeyCatchUpTest, once).
+   */
+  @Example
+  void atStart_aCurrentFromASeedBehindDoesNotEndTheWait_aGrantDoes() throws Exception {
+    Side member = ahead();
+    Side stale = Side.of(F.ahead(), F.ahead().ring(), ConcurrentHashMap.newKeySet()); // key 1, like the asker
+    Side back = Side.of(F.behind(), F.behind().ring(), ConcurrentHashMap.newKeySet());
+    long answers = back.catchUp.answers();
+    long grants = back.catchUp.grants();
+    byte[] toStale = back.catchUp.request("stale").orElseThrow();
+    byte[] toMember = back.catchUp.request("member").orElseThrow();
+    back.take(stale.take(toStale).orElseThrow());
+    assertThat(back.catchUp.answers() - answers).isEqualTo(1);
+    assertThat(KeyCatchUp.waitOver(1, back.catchUp.grants() - grants, false, 2))
+        .as("one current of two: not over").isFalse();
+    assertThat(KeyCatchUp.waitOver(1, 0, true, 1)).as("a request still going out: not over").isFalse();
+    assertThat(KeyCatchUp.waitOver(0, 0, false, 0)).as("nothing went out: over").isTrue();
+    assertThat(back.keys.current().id()).isEqualTo(1);
+    Thread granter = Thread.ofVirtual().start(() -> back.take(member.take(toMember).orElseThrow()));
+    assertThat(back.catchUp.awaitAnswers(answers, grants, 60_000, () -> false, () -> 2)).isTrue();
+    granter.join();
+    assertThat(back.keys.current().id()).isEqualTo(member.keys.current().id());
+    // Two seeds both current: the wait ends when both answered, not at the time limit.
+    Side again = Side.of(F.behind(), F.behind().ring(), ConcurrentHashMap.newKeySet());
+    long seen = again.catchUp.answers();
+    byte[] one = again.catchUp.request("s1").orElseThrow();
+    byte[] two = again.catchUp.request("s2").orElseThrow();
+    again.take(stale.take(one).orElseThrow());
+    again.take(Side.of(F.ahead(), F.ahead().ring(), Set.of()).take(two).orElseThrow());
+    assertThat(again.catchUp.awaitAnswers(seen, again.catchUp.grants(), 60_000, () -> false, () -> 2)).isTrue();
+    assertThat(again.catchUp.answers() - seen).isEqualTo(2);
+  }
+
   @Example
   void aMemberHintsAPeerHeardUnderAnOldKey_andThePeerAsks() {
     Side member = Side.of(F.ahead(), F.ahead().ring().rotate(KeyRing.randomKey(), 0, System.currentTimeMillis() - 1),
