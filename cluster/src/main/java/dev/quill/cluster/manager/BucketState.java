@@ -421,8 +421,12 @@ final class BucketState {
       Set<String> awayNow) {
     MailboxEntry box = mailbox(user, mailbox);
     if (box == null) {
-      // Unknown: numbered by an earlier manager whose store here was fenced off, or reported later;
-      // the next report brings it. Nothing to record against.
+      if (!waitingFor.isEmpty()) {
+        // A report still to come may bring the mailbox and its profile node's record: ask again then.
+        return new Step.Done<>(new Answer.Incomplete<>(bucket, List.copyOf(waitingFor)));
+      }
+      // Unknown although every member reported: numbered by an earlier manager and stored after the
+      // holder's report; its next report brings it. Nothing to record against.
       return new Step.Done<>(new Answer.Ok<>(null));
     }
     UserEntry entry = users.get(user);
