@@ -6,6 +6,7 @@ import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.cluster.transport.ClusterTransport;
+import dev.quill.security.keys.KeyOrders;
 import dev.quill.security.keys.KeySealing;
 import dev.quill.security.keys.TrafficKey;
 import dev.quill.security.keys.TrafficKeys;
@@ -29,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * key for a short grace while the others switch, and refuses the revoked node's name at once; then,
  * when every member confirmed, every member retires the old keys. From then on the revoked node's
  * messages fail (retired key) and it cannot read anything (it never had the new key).
+ *
+ * <p>Both orders carry the CA's signature ({@link KeyOrders}), made by the operator's command where the
+ * CA is: a member obeys them only if the CA it was issued by signed them, so a member holding the
+ * cluster key cannot revoke another or move some members to a key of its own. An install of a key id
+ * below the newest this node has is refused too: an old signed order, sent again, cannot move it back.
  */
 public final class KeyDistribution {
   private static final Logger log = LoggerFactory.getLogger(KeyDistribution.class);
@@ -42,27 +48,48 @@ public final class KeyDistribution {
         in -> new Install(in.readVarInt(), in.readBytes(4096), in.readString(1024)));
   }
 
-  public static final MessageType<Install, Void> KEY_INSTALL =
-      new MessageType<>(TypeIds.KEY_INSTALL, 1, "KEY_INSTALL", Install.CODEC, Codecs.EMPTY);
-  /** The key that must be current; every other is retired. */
-  public static final MessageType<Long, Void> KEY_RETIRE =
-      new MessageType<>(TypeIds.KEY_RETIRE, 1, "KEY_RETIRE", Codecs.VAR_LONG, Codecs.EMPTY);
+  /** An install order with the CA's signature of {@link KeyOrders#installText} for its recipient. */
+  public record SignedInstall(Install install, byte[] caSignature) {
+    static final Codec<SignedInstall> CODEC = Codec.of(
+        (out, v) -> {
+          Install.CODEC.write(out, v.install());
+          out.writeBytes(v.caSignature());
+        },
+        in -> new SignedInstall(Install.CODEC.read(in), in.readBytes(256)));
+  }
+
+  /** The key to keep, with the CA's signature of {@link KeyOrders#retireText}. */
+  public record SignedRetire(int keyId, byte[] caSignature) {
+    static final Codec<SignedRetire> CODEC = Codec.of(
+        (out, v) -> out.writeVarInt(v.keyId()).writeBytes(v.caSignature()),
+        in -> new SignedRetire(in.readVarInt(), in.readBytes(256)));
+  }
+
+  /** Version 2: signed by the CA. */
+  public static final MessageType<SignedInstall, Void> KEY_INSTALL =
+      new MessageType<>(TypeIds.KEY_INSTALL, 2, "KEY_INSTALL", SignedInstall.CODEC, Codecs.EMPTY);
+  /** The key that must be current; every other is retired. Version 2: signed by the CA. */
+  public static final MessageType<SignedRetire, Void> KEY_RETIRE =
+      new MessageType<>(TypeIds.KEY_RETIRE, 2, "KEY_RETIRE", SignedRetire.CODEC, Codecs.EMPTY);
 
   private final RpcEndpoint rpc;
   private final ClusterTransport transport;
   private final TrafficKeys keys;
   private final PrivateKey privateKey;
   private final PublicKey publicKey;
+  private final byte[] caPublic;
   private final RevokedNodes revoked;
 
   /**
    * Serves both rounds on {@code rpc}.
    *
    * @param privateKey this node's X25519 key from its credential, which opens the keys sealed for it
+   * @param caPublic the public key of the CA that issued this node's credential: orders must carry its signature
    * @param revoked where a revocation is applied and kept
    */
   public KeyDistribution(RpcEndpoint rpc, ClusterTransport transport, TrafficKeys keys, PrivateKey privateKey,
-      PublicKey publicKey, RevokedNodes revoked) {
+      PublicKey publicKey, byte[] caPublic, RevokedNodes revoked) {
+    this.caPublic = caPublic.clone();
     this.rpc = rpc;
     this.revoked = revoked;
     this.transport = transport;
@@ -73,13 +100,20 @@ public final class KeyDistribution {
       install(from, install);
       return null;
     });
-    rpc.register(KEY_RETIRE, (from, keyId) -> {
-      retire(from, keyId.intValue());
+    rpc.register(KEY_RETIRE, (from, order) -> {
+      retire(from, order);
       return null;
     });
   }
 
-  private void install(String from, Install install) throws GeneralSecurityException {
+  private void install(String from, SignedInstall order) throws GeneralSecurityException {
+    Install install = order.install();
+    if (!KeyOrders.signedBy(caPublic, KeyOrders.installText(transport.nodeName(), install.keyId(), install.sealedKey(),
+        install.revoked()), order.caSignature())) {
+      log.warn("{}: refused a key install from {}: not signed by this cluster's CA (key {}, revoking \"{}\")",
+          transport.nodeName(), from, install.keyId(), install.revoked());
+      throw new SecurityException("key install from " + from + " is not signed by this cluster's CA; nothing changed");
+    }
     if (!install.revoked().isEmpty()) {
       revoked.revoke(List.of(install.revoked()));
     }
@@ -92,6 +126,10 @@ public final class KeyDistribution {
       throw new IllegalStateException("key id " + install.keyId() + " is already this node's current key, with"
           + " another secret (the cluster rotated its key since the CA's ring was saved); run the command again");
     }
+    if (install.keyId() < keys.ring().maxId()) {
+      throw new IllegalStateException("key id " + install.keyId() + " is older than this node's newest, "
+          + keys.ring().maxId() + ": an old order is not taken again");
+    }
     long now = System.currentTimeMillis();
     keys.update(ring -> (existing == null ? ring : ring.without(existing.id()))
         .rotateTo(TrafficKey.of(install.keyId(), TrafficKey.Status.CURRENT, 0, raw), GRACE_MILLIS, now));
@@ -99,7 +137,13 @@ public final class KeyDistribution {
         install.revoked().isEmpty() ? "" : "; " + install.revoked() + " is revoked");
   }
 
-  private void retire(String from, int keyId) {
+  private void retire(String from, SignedRetire order) {
+    int keyId = order.keyId();
+    if (!KeyOrders.signedBy(caPublic, KeyOrders.retireText(keyId), order.caSignature())) {
+      log.warn("{}: refused a key retirement from {}: not signed by this cluster's CA (keep {})", transport.nodeName(),
+          from, keyId);
+      throw new SecurityException("key retirement from " + from + " is not signed by this cluster's CA; nothing changed");
+    }
     if (keys.ring().current().id() != keyId) {
       throw new IllegalStateException("current traffic key is " + keys.ring().current().id() + ", not " + keyId
           + "; install it first");
@@ -110,23 +154,27 @@ public final class KeyDistribution {
 
   /**
    * Installs key {@code keyId} on every member but {@code revoked}, then retires the old keys
-   * everywhere; {@code sealed} holds the key sealed for each member.
+   * everywhere; {@code sealed} holds the key sealed for each member, {@code signatures} the CA's
+   * signature of each member's order, {@code retireSignature} the CA's of the retirement.
    *
    * @return one line per member and round
-   * @throws IllegalArgumentException if a member (other than the revoked one) has no sealed key
+   * @throws IllegalArgumentException if a member (other than the revoked one) has no sealed key or signature
    */
-  public List<String> rotate(int keyId, Map<String, byte[]> sealed, String revoked, Duration timeout) {
+  public List<String> rotate(int keyId, Map<String, byte[]> sealed, Map<String, byte[]> signatures,
+      byte[] retireSignature, String revoked, Duration timeout) {
     List<String> members = new ArrayList<>(transport.view().members());
     members.remove(revoked);
     for (String m : members) {
-      if (!sealed.containsKey(m)) {
-        throw new IllegalArgumentException("no key sealed for member " + m + " (was its credential issued by this CA?)");
+      if (!sealed.containsKey(m) || !signatures.containsKey(m)) {
+        throw new IllegalArgumentException("no key sealed and signed for member " + m
+            + " (was its credential issued by this CA?)");
       }
     }
     List<String> lines = new ArrayList<>();
     Map<String, CompletableFuture<Void>> installs = new LinkedHashMap<>();
     for (String m : members) {
-      installs.put(m, rpc.call(m, KEY_INSTALL, new Install(keyId, sealed.get(m), revoked), timeout));
+      installs.put(m, rpc.call(m, KEY_INSTALL, new SignedInstall(new Install(keyId, sealed.get(m), revoked),
+          signatures.get(m)), timeout));
     }
     boolean all = collect(installs, "key " + keyId + " installed", lines);
     if (!all) {
@@ -136,7 +184,7 @@ public final class KeyDistribution {
     }
     Map<String, CompletableFuture<Void>> retires = new LinkedHashMap<>();
     for (String m : members) {
-      retires.put(m, rpc.call(m, KEY_RETIRE, (long) keyId, timeout));
+      retires.put(m, rpc.call(m, KEY_RETIRE, new SignedRetire(keyId, retireSignature), timeout));
     }
     collect(retires, "old keys retired", lines);
     return lines;

@@ -97,15 +97,31 @@ public final class KeyRotation implements AutoCloseable {
     this.timeout = timeout;
     rpc.register(KEY_CREDENTIAL, (from, none) -> credential.publicPart());
     rpc.register(KEY_ACCEPT, (from, install) -> {
+      fromSecurityServer(from, "accept key " + install.keyId());
       accept(from, install);
       return null;
     });
     rpc.register(KEY_SWITCH, (from, keyId) -> {
+      fromSecurityServer(from, "switch to key " + keyId);
       keys.update(ring -> ring.switchTo(keyId.intValue(), KeyDistribution.GRACE_MILLIS, System.currentTimeMillis()));
       log.info("event=key-switched node={} key={} from={}", self, keyId, from);
       return null;
     });
     rpc.register(KEY_ROTATE, (from, none) -> rotate());
+  }
+
+  /**
+   * Refuses a rotation round from a member that is not the security server of this node's view: only
+   * the server rotates, and a member holding the cluster key must not move some members to a key of
+   * its own (which would cut them off from the rest).
+   */
+  private void fromSecurityServer(String from, String what) {
+    String server = view.get().coordinator();
+    if (!server.equals(from)) {
+      log.warn("event=key-order-refused node={} from={} order=\"{}\" server={}: only the security server rotates",
+          self, from, what, server);
+      throw new SecurityException(from + " is not the security server (" + server + " is): refused to " + what);
+    }
   }
 
   /** Rotates every {@code interval} while this node is the security server; zero: never. */

@@ -163,6 +163,16 @@ public final class ClusterCa {
     return keys;
   }
 
+  /** This CA's signature of an order to give {@code member} a new key and revoke a node ({@link KeyOrders}). */
+  public byte[] signInstall(String member, int keyId, byte[] sealedKey, String revoked) {
+    return KeyOrders.sign(key, KeyOrders.installText(member, keyId, sealedKey, revoked));
+  }
+
+  /** This CA's signature of an order to retire every traffic key but {@code keyId} ({@link KeyOrders}). */
+  public byte[] signRetire(int keyId) {
+    return KeyOrders.sign(key, KeyOrders.retireText(keyId));
+  }
+
   /** Whether {@code credential} was issued by this CA. */
   public boolean issued(NodeCredential credential) {
     return Arrays.equals(credential.caPublic(), publicKey) && credential.signatureValid();

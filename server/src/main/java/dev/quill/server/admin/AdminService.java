@@ -168,10 +168,9 @@ public final class AdminService implements ConnectionHandler {
       case "cluster.rebalance.status" -> JSON.valueToTree(rebalance.status(req.path("run").asText("")));
       case "cluster.forget" -> JSON.valueToTree(members.forget(req.path("node").asText("")));
       case "cluster.rekey" -> {
-        Map<String, byte[]> sealed = new java.util.LinkedHashMap<>();
-        req.path("sealed").properties().forEach(e -> sealed.put(e.getKey(),
-            java.util.Base64.getDecoder().decode(e.getValue().asText())));
-        yield JSON.valueToTree(members.rekey(req.path("revoked").asText(""), req.path("key").asInt(), sealed));
+        var order = new RekeyOrder(req.path("revoked").asText(""), req.path("key").asInt(), bytesByNode(req.path("sealed")),
+            bytesByNode(req.path("signatures")), java.util.Base64.getDecoder().decode(req.path("retireSignature").asText("")));
+        yield JSON.valueToTree(members.rekey(order));
       }
       case "cluster.rotate-key" -> JSON.valueToTree(members.rotateKey());
       case "cluster.seal-key" -> {
@@ -189,5 +188,12 @@ public final class AdminService implements ConnectionHandler {
       }
       default -> throw new IllegalArgumentException("unknown admin operation '" + op + "'");
     };
+  }
+
+  /** A JSON object of node name → base64 bytes. */
+  private static Map<String, byte[]> bytesByNode(com.fasterxml.jackson.databind.JsonNode node) {
+    Map<String, byte[]> out = new java.util.LinkedHashMap<>();
+    node.properties().forEach(e -> out.put(e.getKey(), java.util.Base64.getDecoder().decode(e.getValue().asText())));
+    return out;
   }
 }

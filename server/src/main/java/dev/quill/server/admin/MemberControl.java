@@ -21,12 +21,12 @@ public interface MemberControl {
   List<String> forget(String node);
 
   /**
-   * Moves every member but {@code revoked} to traffic key {@code keyId} ({@code sealed} holds it
-   * sealed for each member), then retires the old keys ({@code cluster revoke}).
+   * Moves every member but the order's revoked node to its traffic key (sealed and signed for each
+   * member), then retires the old keys ({@code cluster revoke}).
    *
    * @return one line per member and round
    */
-  default List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+  default List<String> rekey(RekeyOrder order) {
     throw new IllegalArgumentException("rotating keys needs a cluster with security on: this node has neither");
   }
 

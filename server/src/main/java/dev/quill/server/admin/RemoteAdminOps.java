@@ -155,11 +155,14 @@ public final class RemoteAdminOps implements AdminOps {
     return lines;
   }
 
-  /** Rotates the cluster to key {@code keyId} sealed per member, locking {@code revoked} out; a line per member. */
-  public List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
-    ObjectNode args = args().put("revoked", revoked).put("key", keyId);
+  /** Rotates the cluster to the order's key, sealed and signed per member, locking its node out; a line per member. */
+  public List<String> rekey(RekeyOrder order) {
+    ObjectNode args = args().put("revoked", order.revoked()).put("key", order.keyId())
+        .put("retireSignature", java.util.Base64.getEncoder().encodeToString(order.retireSignature()));
     ObjectNode keys = args.putObject("sealed");
-    sealed.forEach((node, bytes) -> keys.put(node, java.util.Base64.getEncoder().encodeToString(bytes)));
+    order.sealed().forEach((node, bytes) -> keys.put(node, java.util.Base64.getEncoder().encodeToString(bytes)));
+    ObjectNode signatures = args.putObject("signatures");
+    order.signatures().forEach((node, bytes) -> signatures.put(node, java.util.Base64.getEncoder().encodeToString(bytes)));
     List<String> lines = new ArrayList<>();
     call("cluster.rekey", args).forEach(n -> lines.add(n.asText()));
     return lines;

@@ -126,15 +126,20 @@ final class ClusterCommand {
       dev.quill.security.keys.KeyRing next = ca.ring().rotateTo(dev.quill.security.keys.TrafficKey.of(keyId,
           dev.quill.security.keys.TrafficKey.Status.CURRENT, 0, raw), 0, System.currentTimeMillis()).retireAllButCurrent();
       Map<String, byte[]> sealed = new HashMap<>();
+      Map<String, byte[]> signatures = new HashMap<>();
       for (var e : ca.publicKeys().entrySet()) {
         if (!e.getKey().equals(node)) {
-          sealed.put(e.getKey(), dev.quill.security.keys.KeySealing.seal(keyId, raw, e.getValue()));
+          byte[] forMember = dev.quill.security.keys.KeySealing.seal(keyId, raw, e.getValue());
+          sealed.put(e.getKey(), forMember);
+          // Members obey only orders the CA signed: a member with the cluster key cannot give them.
+          signatures.put(e.getKey(), ca.signInstall(e.getKey(), keyId, forMember, node));
         }
       }
       // The CA first: nodes issued from now on get the new key, and the name is never issued again.
       ca.revoke(node);
       ca.saveRing(next);
-      List<String> lines = ops.rekey(node, keyId, sealed);
+      List<String> lines = ops.rekey(new dev.quill.server.admin.RekeyOrder(node, keyId, sealed, signatures,
+          ca.signRetire(keyId)));
       lines.forEach(out::println);
       out.flush();
       return lines.stream().allMatch(l -> l.endsWith("installed") || l.endsWith("retired")) ? 0 : 1;

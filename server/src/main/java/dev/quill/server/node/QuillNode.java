@@ -385,7 +385,7 @@ public final class QuillNode implements AutoCloseable {
     try {
       credential = NodeCredential.read(config.cluster().credentials());
       keyDistribution = new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(),
-          credential.publicKey(), revoked);
+          credential.publicKey(), credential.caPublic(), revoked);
     } catch (IOException | java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
           + e.getMessage(), e);
@@ -416,13 +416,14 @@ public final class QuillNode implements AutoCloseable {
   }
 
   /** Rotates the cluster to key {@code keyId} and locks {@code revoked} out ({@code cluster revoke}). */
-  private List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
+  private List<String> rekey(dev.quill.server.admin.RekeyOrder order) {
     if (keyDistribution == null) {
       throw new IllegalArgumentException("this node runs without cluster security: there are no keys to rotate");
     }
     // an operator's command, not a request on a client's path: a member slow for a moment (GC, a busy
     // machine) must not fail the rotation, which would leave old keys accepted until it is run again
-    return keyDistribution.rotate(keyId, sealed, revoked, CLUSTER_TIMEOUT);
+    return keyDistribution.rotate(order.keyId(), order.sealed(), order.signatures(), order.retireSignature(),
+        order.revoked(), CLUSTER_TIMEOUT);
   }
 
   /** Gives {@code gone} up on every member and says, per member, whether it confirmed. */
@@ -503,8 +504,8 @@ public final class QuillNode implements AutoCloseable {
           }
 
           @Override
-          public List<String> rekey(String revoked, int keyId, Map<String, byte[]> sealed) {
-            return QuillNode.this.rekey(revoked, keyId, sealed);
+          public List<String> rekey(dev.quill.server.admin.RekeyOrder order) {
+            return QuillNode.this.rekey(order);
           }
 
           @Override

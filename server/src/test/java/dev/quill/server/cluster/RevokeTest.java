@@ -105,6 +105,53 @@ class RevokeTest {
     assertThat(c2.cluster().view().members()).containsExactly("c");
   }
 
+  /**
+   * A member that holds the cluster key but not the CA (c, its code changed to send what it likes)
+   * cannot give orders only the CA or the security server gives: a key install sealed for b but not
+   * signed by the CA (which would also revoke a), a retirement without the CA's signature, and a
+   * rotation round while c is not the security server. Each is refused on b, which changes nothing.
+   */
+  @Test
+  void ordersFromAMemberWithoutTheCa_areRefused_andChangeNothing() throws Exception {
+    Path ca = dir.resolve("ca");
+    startThree(ca);
+    QuillNode a = cluster.nodes().get(0);
+    QuillNode b = cluster.nodes().get(1);
+    QuillNode c = cluster.nodes().get(2);
+    assertThat(a.cluster().view().coordinator()).as("a is the security server").isEqualTo("a");
+    var rpc = c.cluster().rpc();
+    java.security.PublicKey bKey = NodeCredential.read(dir.resolve("b.own.credential")).publicKey();
+    byte[] raw = dev.quill.security.keys.KeyRing.randomKey();
+    byte[] sealed = dev.quill.security.keys.KeySealing.seal(7, raw, bKey);
+    Duration t = Duration.ofSeconds(5);
+
+    var forged = new dev.quill.cluster.keys.KeyDistribution.SignedInstall(
+        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, "a"), new byte[64]);
+    assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyDistribution.KEY_INSTALL, forged, t).join())
+        .hasMessageContaining("not signed by this cluster's CA");
+    // Signed by the CA, but for another member: refused as well.
+    byte[] forA = ClusterCa.open(ca).signInstall("a", 7, sealed, "a");
+    var misaddressed = new dev.quill.cluster.keys.KeyDistribution.SignedInstall(
+        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, "a"), forA);
+    assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyDistribution.KEY_INSTALL, misaddressed, t).join())
+        .hasMessageContaining("not signed by this cluster's CA");
+    assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyDistribution.KEY_RETIRE,
+        new dev.quill.cluster.keys.KeyDistribution.SignedRetire(1, new byte[64]), t).join())
+        .hasMessageContaining("not signed by this cluster's CA");
+    assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyRotation.KEY_ACCEPT,
+        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, ""), t).join())
+        .hasMessageContaining("not the security server");
+    assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyRotation.KEY_SWITCH, 7L, t).join())
+        .hasMessageContaining("not the security server");
+
+    assertThat(b.cluster().transport().securityCounters().keyId()).isEqualTo(1);
+    assertThat(b.cluster().transport().securityLayer().orElseThrow().revoked()).doesNotContain("a");
+    assertThat(b.cluster().view().members()).containsExactly("a", "b", "c");
+    // The operator's revoke, signed by the CA, still works.
+    assertThat(cli("cluster", "revoke", "c", "--ca", ca.toString(), "--data", dir.resolve("a").toString())).isZero();
+    assertThat(b.cluster().transport().securityCounters().keyId()).isEqualTo(2);
+  }
+
   /** A CA in {@code ca}, and nodes a, b and c with credentials it issued, in one view. */
   private void startThree(Path ca) throws Exception {
     assertThat(cli("cluster", "init", "--dir", ca.toString())).isZero();
