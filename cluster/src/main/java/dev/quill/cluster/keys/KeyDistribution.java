@@ -48,14 +48,18 @@ public final class KeyDistribution {
         in -> new Install(in.readVarInt(), in.readBytes(4096), in.readString(1024)));
   }
 
-  /** An install order with the CA's signature of {@link KeyOrders#installText} for its recipient. */
-  public record SignedInstall(Install install, byte[] caSignature) {
+  /**
+   * An install order with the CA's signature of {@link KeyOrders#installText} for its recipient, and
+   * of the revocation it carries ({@link KeyOrders#revokeText}; empty when it revokes nobody), which
+   * the recipient keeps to pass on.
+   */
+  public record SignedInstall(Install install, byte[] caSignature, byte[] revocationSignature) {
     static final Codec<SignedInstall> CODEC = Codec.of(
         (out, v) -> {
           Install.CODEC.write(out, v.install());
-          out.writeBytes(v.caSignature());
+          out.writeBytes(v.caSignature()).writeBytes(v.revocationSignature());
         },
-        in -> new SignedInstall(Install.CODEC.read(in), in.readBytes(256)));
+        in -> new SignedInstall(Install.CODEC.read(in), in.readBytes(256), in.readBytes(256)));
   }
 
   /** The key to keep, with the CA's signature of {@link KeyOrders#retireText}. */
@@ -115,7 +119,12 @@ public final class KeyDistribution {
       throw new SecurityException("key install from " + from + " is not signed by this cluster's CA; nothing changed");
     }
     if (!install.revoked().isEmpty()) {
-      revoked.revoke(List.of(install.revoked()));
+      Revocation revocation = new Revocation(install.revoked(), order.revocationSignature());
+      if (!revocation.signedBy(caPublic)) {
+        throw new SecurityException("key install from " + from + " revokes " + install.revoked()
+            + " without the CA's signature of the revocation; nothing changed");
+      }
+      revoked.revokeSigned(List.of(revocation));
     }
     byte[] raw = KeySealing.open(install.keyId(), install.sealedKey(), privateKey, publicKey);
     TrafficKey existing = keys.ring().find(install.keyId());
@@ -155,13 +164,14 @@ public final class KeyDistribution {
   /**
    * Installs key {@code keyId} on every member but {@code revoked}, then retires the old keys
    * everywhere; {@code sealed} holds the key sealed for each member, {@code signatures} the CA's
-   * signature of each member's order, {@code retireSignature} the CA's of the retirement.
+   * signature of each member's order, {@code retireSignature} the CA's of the retirement and
+   * {@code revocationSignature} the CA's of the revocation (empty when nobody is revoked).
    *
    * @return one line per member and round
    * @throws IllegalArgumentException if a member (other than the revoked one) has no sealed key or signature
    */
   public List<String> rotate(int keyId, Map<String, byte[]> sealed, Map<String, byte[]> signatures,
-      byte[] retireSignature, String revoked, Duration timeout) {
+      byte[] retireSignature, String revoked, byte[] revocationSignature, Duration timeout) {
     List<String> members = new ArrayList<>(transport.view().members());
     members.remove(revoked);
     for (String m : members) {
@@ -174,7 +184,7 @@ public final class KeyDistribution {
     Map<String, CompletableFuture<Void>> installs = new LinkedHashMap<>();
     for (String m : members) {
       installs.put(m, rpc.call(m, KEY_INSTALL, new SignedInstall(new Install(keyId, sealed.get(m), revoked),
-          signatures.get(m)), timeout));
+          signatures.get(m), revocationSignature), timeout));
     }
     boolean all = collect(installs, "key " + keyId + " installed", lines);
     if (!all) {

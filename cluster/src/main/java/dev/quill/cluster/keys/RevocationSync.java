@@ -1,7 +1,6 @@
 package dev.quill.cluster.keys;
 
 import dev.quill.cluster.rpc.Codec;
-import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.TypeIds;
@@ -27,29 +26,37 @@ import org.slf4j.LoggerFactory;
 public final class RevocationSync {
   private static final Logger log = LoggerFactory.getLogger(RevocationSync.class);
 
-  private static final Codec<List<String>> NAMES = Codecs.strings(10_000, 1024);
-
-  /** The names the asker refuses; answered with the names the answerer refuses after taking them. */
-  public static final MessageType<List<String>, List<String>> REVOKED_NODES =
-      new MessageType<>(TypeIds.REVOKED_NODES, 1, "REVOKED_NODES", NAMES, NAMES);
+  /**
+   * The revocations the asker holds signed; answered with those the answerer holds after taking
+   * them. Version 2: each name with the CA's signature of its revocation; a name without a valid one
+   * is not taken, so that a member cannot get an honest node refused.
+   */
+  public static final MessageType<List<Revocation>, List<Revocation>> REVOKED_NODES =
+      new MessageType<>(TypeIds.REVOKED_NODES, 2, "REVOKED_NODES", Revocation.LIST, Revocation.LIST);
 
   private final String self;
   private final RpcEndpoint rpc;
   private final RevokedNodes revoked;
   private final Supplier<ClusterView> view;
   private final Duration timeout;
+  private final byte[] caPublic;
 
-  /** Serves {@link #REVOKED_NODES} on {@code rpc}. */
+  /**
+   * Serves {@link #REVOKED_NODES} on {@code rpc}.
+   *
+   * @param caPublic the public key of the CA that issued this node's credential: revocations must carry its signature
+   */
   public RevocationSync(String self, RpcEndpoint rpc, RevokedNodes revoked, Supplier<ClusterView> view,
-      Duration timeout) {
+      Duration timeout, byte[] caPublic) {
+    this.caPublic = caPublic.clone();
     this.self = self;
     this.rpc = rpc;
     this.revoked = revoked;
     this.view = view;
     this.timeout = timeout;
-    rpc.register(REVOKED_NODES, (from, names) -> {
-      revoked.revoke(names);
-      return List.copyOf(new TreeSet<>(revoked.names()));
+    rpc.register(REVOKED_NODES, (from, revocations) -> {
+      take(from, revocations);
+      return revoked.signed();
     });
   }
 
@@ -60,7 +67,7 @@ public final class RevocationSync {
       return;
     }
     try {
-      revoked.revoke(rpc.call(server, REVOKED_NODES, mine(), timeout).join());
+      take(server, rpc.call(server, REVOKED_NODES, mine(), timeout).join());
     } catch (RuntimeException e) {
       log.warn("event=revocation-catch-up-failed node={} server={} error=\"{}\": the security server sends the"
           + " revoked names after the next view change", self, server, e.getMessage());
@@ -76,7 +83,7 @@ public final class RevocationSync {
   }
 
   private void converge(List<String> members) {
-    Map<String, CompletableFuture<List<String>>> asked = new TreeMap<>();
+    Map<String, CompletableFuture<List<Revocation>>> asked = new TreeMap<>();
     for (String m : members) {
       if (!m.equals(self)) {
         asked.put(m, rpc.call(m, REVOKED_NODES, mine(), timeout));
@@ -85,16 +92,17 @@ public final class RevocationSync {
     Map<String, Set<String>> theirs = new TreeMap<>();
     asked.forEach((member, call) -> {
       try {
-        List<String> names = call.join();
-        revoked.revoke(names);
-        theirs.put(member, Set.copyOf(names));
+        List<Revocation> list = call.join();
+        take(member, list);
+        theirs.put(member, list.stream().map(Revocation::node).collect(java.util.stream.Collectors.toSet()));
       } catch (RuntimeException e) {
         log.debug("{}: revoked names of {} not read: {}", self, member, e.getMessage());
       }
     });
-    List<String> all = mine();
+    List<Revocation> all = mine();
+    Set<String> allNames = all.stream().map(Revocation::node).collect(java.util.stream.Collectors.toSet());
     theirs.forEach((member, names) -> {
-      if (!names.containsAll(all)) { // a member answered before another told this node more
+      if (!names.containsAll(allNames)) { // a member answered before another told this node more
         rpc.call(member, REVOKED_NODES, all, timeout).whenComplete((v, e) -> {
           if (e != null) {
             log.info("{}: revoked names not sent to {}: {}", self, member, e.getMessage());
@@ -104,7 +112,21 @@ public final class RevocationSync {
     });
   }
 
-  private List<String> mine() {
-    return List.copyOf(new TreeSet<>(revoked.names()));
+  private List<Revocation> mine() {
+    return revoked.signed();
+  }
+
+  /** Takes the revocations the CA signed; the others are refused and logged. */
+  private void take(String from, List<Revocation> revocations) {
+    List<Revocation> valid = new java.util.ArrayList<>();
+    for (Revocation r : revocations) {
+      if (r.signedBy(caPublic)) {
+        valid.add(r);
+      } else if (!revoked.names().contains(r.node())) {
+        log.warn("event=revocation-refused node={} from={} revoked={}: not signed by this cluster's CA", self, from,
+            r.node());
+      }
+    }
+    revoked.revokeSigned(valid);
   }
 }

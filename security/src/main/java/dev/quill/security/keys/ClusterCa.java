@@ -168,6 +168,11 @@ public final class ClusterCa {
     return KeyOrders.sign(key, KeyOrders.installText(member, keyId, sealedKey, revoked));
   }
 
+  /** This CA's signature of the revocation of {@code node} ({@link KeyOrders#revokeText}). */
+  public byte[] signRevoke(String node) {
+    return KeyOrders.sign(key, KeyOrders.revokeText(node));
+  }
+
   /** This CA's signature of an order to retire every traffic key but {@code keyId} ({@link KeyOrders}). */
   public byte[] signRetire(int keyId) {
     return KeyOrders.sign(key, KeyOrders.retireText(keyId));

@@ -9,7 +9,8 @@ import java.security.spec.X509EncodedKeySpec;
 
 /**
  * The orders of a {@code cluster revoke} that only the CA can give, as the text it signs: take key
- * {@code keyId} (sealed for one member) and refuse a node, then retire every key but {@code keyId}.
+ * {@code keyId} (sealed for one member) and refuse a node, then retire every key but {@code keyId};
+ * and the revocation itself, which members pass on to those that missed it.
  * A member obeys them only with the CA's signature, so a member that holds the cluster key cannot
  * revoke another, or move some members to a key of its own.
  */
@@ -20,6 +21,11 @@ public final class KeyOrders {
   public static byte[] installText(String member, int keyId, byte[] sealedKey, String revoked) {
     return ("quill key install v1\nmember = " + member + "\nkey = " + keyId + "\nsealed = "
         + NodeCredential.b64(sealedKey) + "\nrevoked = " + revoked + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The text of a revocation: {@code node} is refused from now on, by every member that sees it. */
+  public static byte[] revokeText(String node) {
+    return ("quill revoke v1\nnode = " + node + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
   /** The text of the order to retire every key but {@code keyId}. */

@@ -169,7 +169,8 @@ public final class AdminService implements ConnectionHandler {
       case "cluster.forget" -> JSON.valueToTree(members.forget(req.path("node").asText("")));
       case "cluster.rekey" -> {
         var order = new RekeyOrder(req.path("revoked").asText(""), req.path("key").asInt(), bytesByNode(req.path("sealed")),
-            bytesByNode(req.path("signatures")), java.util.Base64.getDecoder().decode(req.path("retireSignature").asText("")));
+            bytesByNode(req.path("signatures")), java.util.Base64.getDecoder().decode(req.path("retireSignature").asText("")),
+            java.util.Base64.getDecoder().decode(req.path("revocationSignature").asText("")));
         yield JSON.valueToTree(members.rekey(order));
       }
       case "cluster.rotate-key" -> JSON.valueToTree(members.rotateKey());

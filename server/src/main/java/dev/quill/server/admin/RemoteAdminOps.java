@@ -158,7 +158,8 @@ public final class RemoteAdminOps implements AdminOps {
   /** Rotates the cluster to the order's key, sealed and signed per member, locking its node out; a line per member. */
   public List<String> rekey(RekeyOrder order) {
     ObjectNode args = args().put("revoked", order.revoked()).put("key", order.keyId())
-        .put("retireSignature", java.util.Base64.getEncoder().encodeToString(order.retireSignature()));
+        .put("retireSignature", java.util.Base64.getEncoder().encodeToString(order.retireSignature()))
+        .put("revocationSignature", java.util.Base64.getEncoder().encodeToString(order.revocationSignature()));
     ObjectNode keys = args.putObject("sealed");
     order.sealed().forEach((node, bytes) -> keys.put(node, java.util.Base64.getEncoder().encodeToString(bytes)));
     ObjectNode signatures = args.putObject("signatures");

@@ -139,7 +139,7 @@ final class ClusterCommand {
       ca.revoke(node);
       ca.saveRing(next);
       List<String> lines = ops.rekey(new dev.quill.server.admin.RekeyOrder(node, keyId, sealed, signatures,
-          ca.signRetire(keyId)));
+          ca.signRetire(keyId), ca.signRevoke(node)));
       lines.forEach(out::println);
       out.flush();
       return lines.stream().allMatch(l -> l.endsWith("installed") || l.endsWith("retired")) ? 0 : 1;

@@ -248,10 +248,19 @@ public final class QuillNode implements AutoCloseable {
    */
   private void startClusterServices(ClusterNode node) {
     if (node.transport().settings().security() instanceof TransportSecurity.On on) {
-      RevokedNodes revoked = new RevokedNodes(node.name(), config.data().resolve(RevokedNodes.FILE),
-          node.transport().securityLayer().orElseThrow());
-      startKeyServices(node, on, revoked);
-      revocationSync = new RevocationSync(node.name(), node.rpc(), revoked, node::view, CLUSTER_TIMEOUT);
+      RevokedNodes revoked;
+      NodeCredential credential;
+      try {
+        revoked = new RevokedNodes(node.name(), config.data().resolve(RevokedNodes.FILE),
+            node.transport().securityLayer().orElseThrow());
+        credential = NodeCredential.read(config.cluster().credentials());
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read " + config.data().resolve(RevokedNodes.FILE) + " or the node"
+            + " credential " + config.cluster().credentials() + ": " + e.getMessage(), e);
+      }
+      startKeyServices(node, on, revoked, credential);
+      revocationSync = new RevocationSync(node.name(), node.rpc(), revoked, node::view, CLUSTER_TIMEOUT,
+          credential.caPublic());
       node.addMapListener((view, map, moves) -> revocationSync.viewChanged(view));
     }
     // Every request from another node is checked against the cluster policy under its verified SID.
@@ -380,13 +389,12 @@ public final class QuillNode implements AutoCloseable {
   }
 
   /** Serves key rotations with this node's X25519 key from its credential (read again: only the ring was kept). */
-  private void startKeyServices(ClusterNode node, TransportSecurity.On on, RevokedNodes revoked) {
-    NodeCredential credential;
+  private void startKeyServices(ClusterNode node, TransportSecurity.On on, RevokedNodes revoked,
+      NodeCredential credential) {
     try {
-      credential = NodeCredential.read(config.cluster().credentials());
       keyDistribution = new KeyDistribution(node.rpc(), node.transport(), on.keys(), credential.privateKey(),
           credential.publicKey(), credential.caPublic(), revoked);
-    } catch (IOException | java.security.GeneralSecurityException e) {
+    } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
           + e.getMessage(), e);
     }
@@ -423,7 +431,7 @@ public final class QuillNode implements AutoCloseable {
     // an operator's command, not a request on a client's path: a member slow for a moment (GC, a busy
     // machine) must not fail the rotation, which would leave old keys accepted until it is run again
     return keyDistribution.rotate(order.keyId(), order.sealed(), order.signatures(), order.retireSignature(),
-        order.revoked(), CLUSTER_TIMEOUT);
+        order.revoked(), order.revocationSignature(), CLUSTER_TIMEOUT);
   }
 
   /** Gives {@code gone} up on every member and says, per member, whether it confirmed. */

@@ -83,7 +83,11 @@ class RevokeTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> a.cluster().view().size() == 2);
     assertThat(cli("cluster", "revoke", "c", "--ca", ca.toString(), "--data", dir.resolve("a").toString())).isZero();
     stop(c);
-    assertThat(dir.resolve("a").resolve("security").resolve("revoked")).hasContent("c");
+    // kept with the CA's signature, so that a can pass it on (to b below)
+    String kept = java.nio.file.Files.readString(dir.resolve("a").resolve("security").resolve("revoked"));
+    assertThat(kept).matches("c [A-Za-z0-9+/]+=*\n");
+    assertThat(new dev.quill.cluster.keys.Revocation("c", java.util.Base64.getDecoder().decode(kept.strip().split(" ")[1]))
+        .signedBy(NodeCredential.read(dir.resolve("a.own.credential")).caPublic())).isTrue();
 
     // Every member restarts: a with its own files, b with a new credential (it missed the key).
     stop(a);
@@ -108,8 +112,9 @@ class RevokeTest {
   /**
    * A member that holds the cluster key but not the CA (c, its code changed to send what it likes)
    * cannot give orders only the CA or the security server gives: a key install sealed for b but not
-   * signed by the CA (which would also revoke a), a retirement without the CA's signature, and a
-   * rotation round while c is not the security server. Each is refused on b, which changes nothing.
+   * signed by the CA (which would also revoke a), a retirement without the CA's signature, a rotation
+   * round while c is not the security server, and a revocation of a passed on without the CA's
+   * signature. Each is refused on b, which changes nothing; a revocation the CA signed is taken.
    */
   @Test
   void ordersFromAMemberWithoutTheCa_areRefused_andChangeNothing() throws Exception {
@@ -126,13 +131,14 @@ class RevokeTest {
     Duration t = Duration.ofSeconds(5);
 
     var forged = new dev.quill.cluster.keys.KeyDistribution.SignedInstall(
-        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, "a"), new byte[64]);
+        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, "a"), new byte[64],
+        ClusterCa.open(ca).signRevoke("a"));
     assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyDistribution.KEY_INSTALL, forged, t).join())
         .hasMessageContaining("not signed by this cluster's CA");
     // Signed by the CA, but for another member: refused as well.
     byte[] forA = ClusterCa.open(ca).signInstall("a", 7, sealed, "a");
     var misaddressed = new dev.quill.cluster.keys.KeyDistribution.SignedInstall(
-        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, "a"), forA);
+        new dev.quill.cluster.keys.KeyDistribution.Install(7, sealed, "a"), forA, ClusterCa.open(ca).signRevoke("a"));
     assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyDistribution.KEY_INSTALL, misaddressed, t).join())
         .hasMessageContaining("not signed by this cluster's CA");
     assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyDistribution.KEY_RETIRE,
@@ -144,8 +150,16 @@ class RevokeTest {
     assertThatThrownBy(() -> rpc.call("b", dev.quill.cluster.keys.KeyRotation.KEY_SWITCH, 7L, t).join())
         .hasMessageContaining("not the security server");
 
+    // A revocation passed on without the CA's signature is not taken; one the CA signed is.
+    var sync = dev.quill.cluster.keys.RevocationSync.REVOKED_NODES;
+    rpc.call("b", sync, java.util.List.of(new dev.quill.cluster.keys.Revocation("a", new byte[0]),
+        new dev.quill.cluster.keys.Revocation("a", new byte[64])), t).join();
+    var signedZ = new dev.quill.cluster.keys.Revocation("z", ClusterCa.open(ca).signRevoke("z"));
+    assertThat(rpc.call("b", sync, java.util.List.of(signedZ), t).join()).as("b answers what it holds signed")
+        .containsExactly(signedZ);
+
     assertThat(b.cluster().transport().securityCounters().keyId()).isEqualTo(1);
-    assertThat(b.cluster().transport().securityLayer().orElseThrow().revoked()).doesNotContain("a");
+    assertThat(b.cluster().transport().securityLayer().orElseThrow().revoked()).doesNotContain("a").contains("z");
     assertThat(b.cluster().view().members()).containsExactly("a", "b", "c");
     // The operator's revoke, signed by the CA, still works.
     assertThat(cli("cluster", "revoke", "c", "--ca", ca.toString(), "--data", dir.resolve("a").toString())).isZero();
