@@ -32,7 +32,13 @@ public interface SecurityEvents {
     /** A member whose node name is on the revocation list. */
     REVOKED,
     /** A key request or grant whose credential this cluster's CA did not issue, or that does not open with it. */
-    BAD_CREDENTIAL
+    BAD_CREDENTIAL,
+    /**
+     * An order only the CA or the security server gives — a key install, retirement or revocation
+     * without the CA's signature, a rotation round from a member that is not the security server —
+     * from a member that holds the cluster key: refused, nothing changed.
+     */
+    UNAUTHORIZED_ORDER
   }
 
   /**

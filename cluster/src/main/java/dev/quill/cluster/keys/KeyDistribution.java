@@ -114,13 +114,14 @@ public final class KeyDistribution {
     Install install = order.install();
     if (!KeyOrders.signedBy(caPublic, KeyOrders.installText(transport.nodeName(), install.keyId(), install.sealedKey(),
         install.revoked()), order.caSignature())) {
-      log.warn("{}: refused a key install from {}: not signed by this cluster's CA (key {}, revoking \"{}\")",
-          transport.nodeName(), from, install.keyId(), install.revoked());
+      refused(from, "key install (key " + install.keyId() + ", revoking \"" + install.revoked()
+          + "\") not signed by this cluster's CA");
       throw new SecurityException("key install from " + from + " is not signed by this cluster's CA; nothing changed");
     }
     if (!install.revoked().isEmpty()) {
       Revocation revocation = new Revocation(install.revoked(), order.revocationSignature());
       if (!revocation.signedBy(caPublic)) {
+        refused(from, "key install revoking " + install.revoked() + " without the CA's signature of the revocation");
         throw new SecurityException("key install from " + from + " revokes " + install.revoked()
             + " without the CA's signature of the revocation; nothing changed");
       }
@@ -146,11 +147,14 @@ public final class KeyDistribution {
         install.revoked().isEmpty() ? "" : "; " + install.revoked() + " is revoked");
   }
 
+  private void refused(String from, String what) {
+    transport.securityLayer().ifPresent(layer -> layer.refusedOrder(from, what));
+  }
+
   private void retire(String from, SignedRetire order) {
     int keyId = order.keyId();
     if (!KeyOrders.signedBy(caPublic, KeyOrders.retireText(keyId), order.caSignature())) {
-      log.warn("{}: refused a key retirement from {}: not signed by this cluster's CA (keep {})", transport.nodeName(),
-          from, keyId);
+      refused(from, "key retirement (keep " + keyId + ") not signed by this cluster's CA");
       throw new SecurityException("key retirement from " + from + " is not signed by this cluster's CA; nothing changed");
     }
     if (keys.ring().current().id() != keyId) {

@@ -79,6 +79,7 @@ public final class KeyRotation implements AutoCloseable {
   private final TrafficKeys keys;
   private final NodeCredential credential;
   private final Duration timeout;
+  private final RefusedOrders refusals;
   private volatile Thread schedule;
 
   /**
@@ -88,7 +89,8 @@ public final class KeyRotation implements AutoCloseable {
    * @param timeout how long a round waits for each member
    */
   public KeyRotation(String self, RpcEndpoint rpc, Supplier<ClusterView> view, TrafficKeys keys,
-      NodeCredential credential, Duration timeout) {
+      NodeCredential credential, Duration timeout, RefusedOrders refusals) {
+    this.refusals = refusals;
     this.self = self;
     this.rpc = rpc;
     this.view = view;
@@ -118,8 +120,7 @@ public final class KeyRotation implements AutoCloseable {
   private void fromSecurityServer(String from, String what) {
     String server = view.get().coordinator();
     if (!server.equals(from)) {
-      log.warn("event=key-order-refused node={} from={} order=\"{}\" server={}: only the security server rotates",
-          self, from, what, server);
+      refusals.refused(from, "rotation round (" + what + ") from a member that is not the security server, " + server);
       throw new SecurityException(from + " is not the security server (" + server + " is): refused to " + what);
     }
   }

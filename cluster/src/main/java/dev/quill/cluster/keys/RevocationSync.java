@@ -40,6 +40,7 @@ public final class RevocationSync {
   private final Supplier<ClusterView> view;
   private final Duration timeout;
   private final byte[] caPublic;
+  private final RefusedOrders refusals;
 
   /**
    * Serves {@link #REVOKED_NODES} on {@code rpc}.
@@ -47,7 +48,8 @@ public final class RevocationSync {
    * @param caPublic the public key of the CA that issued this node's credential: revocations must carry its signature
    */
   public RevocationSync(String self, RpcEndpoint rpc, RevokedNodes revoked, Supplier<ClusterView> view,
-      Duration timeout, byte[] caPublic) {
+      Duration timeout, byte[] caPublic, RefusedOrders refusals) {
+    this.refusals = refusals;
     this.caPublic = caPublic.clone();
     this.self = self;
     this.rpc = rpc;
@@ -123,8 +125,7 @@ public final class RevocationSync {
       if (r.signedBy(caPublic)) {
         valid.add(r);
       } else if (!revoked.names().contains(r.node())) {
-        log.warn("event=revocation-refused node={} from={} revoked={}: not signed by this cluster's CA", self, from,
-            r.node());
+        refusals.refused(from, "revocation of " + r.node() + " not signed by this cluster's CA");
       }
     }
     revoked.revokeSigned(valid);

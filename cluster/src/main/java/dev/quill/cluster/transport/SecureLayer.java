@@ -104,6 +104,14 @@ public final class SecureLayer extends Protocol {
     return Set.copyOf(revoked);
   }
 
+  /**
+   * Counts, audits and (rate-limited) logs an order from member {@code from} that this node refused
+   * ({@link dev.quill.security.SecurityEvents.Reason#UNAUTHORIZED_ORDER}): {@code what} says which and why.
+   */
+  public void refusedOrder(String from, String what) {
+    drops.drop(dev.quill.security.SecurityEvents.Reason.UNAUTHORIZED_ORDER, from, "?", what);
+  }
+
   public SecurityCounters counters() {
     return new SecurityCounters(true, seal.keys().current().id(), seal.sealed(), seal.opened(), drops.counts());
   }

@@ -260,7 +260,7 @@ public final class QuillNode implements AutoCloseable {
       }
       startKeyServices(node, on, revoked, credential);
       revocationSync = new RevocationSync(node.name(), node.rpc(), revoked, node::view, CLUSTER_TIMEOUT,
-          credential.caPublic());
+          credential.caPublic(), refusedOrders(node));
       node.addMapListener((view, map, moves) -> revocationSync.viewChanged(view));
     }
     // Every request from another node is checked against the cluster policy under its verified SID.
@@ -388,6 +388,11 @@ public final class QuillNode implements AutoCloseable {
     return java.util.Optional.ofNullable(catchUp);
   }
 
+  /** Refused key and revocation orders go to the security layer: counted, audited, logged. */
+  private static dev.quill.cluster.keys.RefusedOrders refusedOrders(ClusterNode node) {
+    return (from, what) -> node.transport().securityLayer().ifPresent(layer -> layer.refusedOrder(from, what));
+  }
+
   /** Serves key rotations with this node's X25519 key from its credential (read again: only the ring was kept). */
   private void startKeyServices(ClusterNode node, TransportSecurity.On on, RevokedNodes revoked,
       NodeCredential credential) {
@@ -398,7 +403,8 @@ public final class QuillNode implements AutoCloseable {
       throw new IllegalStateException("cannot read the node credential " + config.cluster().credentials() + ": "
           + e.getMessage(), e);
     }
-    keyRotation = new KeyRotation(node.name(), node.rpc(), node::view, on.keys(), credential, CLUSTER_TIMEOUT);
+    keyRotation = new KeyRotation(node.name(), node.rpc(), node::view, on.keys(), credential, CLUSTER_TIMEOUT,
+        refusedOrders(node));
     keyRotation.start(config.cluster().keyRotation());
   }
 

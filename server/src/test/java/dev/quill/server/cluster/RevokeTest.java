@@ -160,10 +160,19 @@ class RevokeTest {
 
     assertThat(b.cluster().transport().securityCounters().keyId()).isEqualTo(1);
     assertThat(b.cluster().transport().securityLayer().orElseThrow().revoked()).doesNotContain("a").contains("z");
+    assertThat(b.cluster().transport().securityCounters().dropped().get(Reason.UNAUTHORIZED_ORDER))
+        .as("every refused order counted (and audited)").isGreaterThanOrEqualTo(6);
     assertThat(b.cluster().view().members()).containsExactly("a", "b", "c");
     // The operator's revoke, signed by the CA, still works.
     assertThat(cli("cluster", "revoke", "c", "--ca", ca.toString(), "--data", dir.resolve("a").toString())).isZero();
     assertThat(b.cluster().transport().securityCounters().keyId()).isEqualTo(2);
+    // The refusals are in b's tamper-evident audit log, naming c.
+    b.close();
+    cluster.nodes().remove(b);
+    Path auditDir = dir.resolve("b").resolve(dev.quill.security.audit.AuditLog.DIRECTORY);
+    assertThat(dev.quill.security.audit.AuditVerifier.verify(auditDir).intact()).isTrue();
+    assertThat(new dev.quill.security.audit.AuditReader(auditDir).tail(200)).filteredOn(r ->
+        r.display().contains("UNAUTHORIZED_ORDER")).isNotEmpty().allSatisfy(r -> assertThat(r.display()).contains("c"));
   }
 
   /** A CA in {@code ca}, and nodes a, b and c with credentials it issued, in one view. */
