@@ -171,8 +171,9 @@ public final class ProtocolServer implements AutoCloseable {
       // closing the listener
     }
     // Sessions waiting for a command hear of the shutdown now; busy ones when their command is done.
+    // One thread each: a client that reads nothing could hold the goodbye's write until the close below.
     for (Connection c : open) {
-      c.stopIfIdle();
+      Thread.ofVirtual().name("quill-goodbye").start(c::stopIfIdle);
     }
     long deadline = System.nanoTime() + config.gracePeriod().toNanos();
     synchronized (drained) {

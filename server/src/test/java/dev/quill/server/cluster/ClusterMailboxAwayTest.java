@@ -67,15 +67,12 @@ class ClusterMailboxAwayTest {
     // Appended through a, whose store the balancer picks unless it is clearly busier (a node whose load
     // has not been gossiped yet counts as the busiest); the loads are measured, so append until one is there.
     MailStore viaA = node("a").mailStore();
-    boolean onA = false;
-    for (int i = 0; i < 60 && !onA; i++) {
-      viaA.append(USER, "Projects/Old", message("old " + i), Set.of(), null, null).join();
-      onA = cluster.holders(USER, "Projects/Old").values().stream().anyMatch(h -> h.contains("a"));
-      if (!onA) {
-        Thread.sleep(100); // the next load report
-      }
-    }
-    assertThat(onA).as("a message of Projects/Old on a: " + cluster.holders(USER, "Projects/Old")).isTrue();
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    org.awaitility.Awaitility.await("a message of Projects/Old on a").atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100)).until(() -> {
+          viaA.append(USER, "Projects/Old", message("old " + sent.getAndIncrement()), Set.of(), null, null).join();
+          return cluster.holders(USER, "Projects/Old").values().stream().anyMatch(h -> h.contains("a"));
+        });
     boolean notesOnA = cluster.holders(USER, "Notes").values().stream().anyMatch(h -> h.contains("a"));
     int before = viaB.messages(USER, "Projects/Old").size();
 
