@@ -178,7 +178,8 @@ final class BucketState {
     List<MailMap.MailboxLocation> boxes = new ArrayList<>();
     entry.mailboxes.forEach((name, m) -> {
       // The holder record, when there is one, says which of those members may hold this mailbox.
-      List<String> unknownHere = m.recorded == null ? unknown : unknown.stream().filter(m.recorded::contains).toList();
+      List<String> unknownHere = m.recorded == null || unknown.isEmpty() ? unknown
+          : unknown.stream().filter(m.recorded::contains).toList();
       if (!m.nodes.isEmpty() || !m.missing.isEmpty() || !unknownHere.isEmpty()) {
         Set<String> missing = new TreeSet<>(m.missing);
         missing.addAll(unknownHere);
