@@ -341,6 +341,24 @@ public interface MailStore extends AutoCloseable {
   }
 
   /**
+   * Cluster repair: gives the messages of this node's fragment of a mailbox new UIDs under
+   * another UIDVALIDITY, in one synced batch (metadata, bytes and derived data re-keyed, MODSEQ set
+   * to the order's, the expunge log of the old UIDs dropped, UIDNEXT above the new UIDs). Where
+   * the user's profile is held, the order's reservation replaces the old one in the same batch;
+   * elsewhere a reservation of the old UIDVALIDITY is dropped. Watchers see {@code APPENDED} with
+   * the new UIDs. A fragment already at the target UIDVALIDITY is left as it is (the order was
+   * carried out before); an absent one is created only for a reservation.
+   *
+   * <p>Fails with {@link StoreException}, changing nothing, when the fragment has a third
+   * UIDVALIDITY, holds a message the order does not list (it changed since the manager looked),
+   * has writes queued (try again), or a reservation is given where the profile is not held. The
+   * whole fragment is rewritten in one batch: its cost is that of storing it again.
+   */
+  default CompletableFuture<Void> renumber(FragmentRenumbering order) {
+    return CompletableFuture.failedFuture(new StoreException("this store cannot renumber fragments"));
+  }
+
+  /**
    * The stamp of the last change to a record that a cluster replicates last-writer-wins (a
    * profile, a domain, an alias), or 0 when none is recorded here. It outlives the record: the
    * stamp of a deleted one is its tombstone.

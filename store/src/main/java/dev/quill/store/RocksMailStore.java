@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -1019,6 +1020,96 @@ public final class RocksMailStore implements MailStore {
         }
         // An empty batch still completes only after the queued ones, which may hold the reservation.
         return committer.submit(batch, epoch, null);
+      } finally {
+        box.lock.unlock();
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<Void> renumber(FragmentRenumbering order) {
+    Objects.requireNonNull(order, "order");
+    String a = Addresses.normalize(order.user());
+    return writing(() -> {
+      String name = MailboxNames.checked(order.mailbox());
+      String what = "cannot renumber " + a + "/" + name + " from UIDVALIDITY " + order.fromUidValidity() + " to "
+          + order.toUidValidity();
+      UserState held = userState(a);
+      boolean profileHere = held != null && !held.deleted && held.profile != null;
+      if (order.reservation().isPresent() && !profileHere) {
+        throw new StoreException(what + " with a reservation here: the user's profile is not on this node");
+      }
+      MailboxState existing = held == null || held.deleted ? null : held.mailbox(name);
+      if (existing == null && order.reservation().isEmpty()) {
+        return CompletableFuture.completedFuture(null); // nothing held here, nothing to reserve
+      }
+      MailboxState box = existing != null ? existing : fragment(a, name, order.toUidValidity());
+      UserState state = userState(a);
+      box.lock.lock();
+      try {
+        long epoch = committer.epoch();
+        if (state == null || state.deleted || state.mailbox(name) != box || !box.refresh(engine, epoch)) {
+          throw new StoreException(what + ": the mailbox was deleted meanwhile");
+        }
+        MailboxInfo before = box.next;
+        if (before.uidValidity() == order.toUidValidity()) {
+          return CompletableFuture.completedFuture(null); // done before (a repeated order)
+        }
+        if (before.uidValidity() != order.fromUidValidity()) {
+          throw new StoreException(what + ": the fragment here has UIDVALIDITY " + before.uidValidity());
+        }
+        if (!box.pendingAppends.isEmpty() || !box.pendingRemovals.isEmpty() || !box.pendingMeta.isEmpty()) {
+          throw new StoreException(what + ": writes to it are in progress; try again");
+        }
+        Map<Long, Long> newUids = new HashMap<>();
+        for (int i = 0; i < order.oldUids().size(); i++) {
+          newUids.put(order.oldUids().get(i), order.firstUid() + i);
+        }
+        record Moved(MessageMeta meta, byte[] body, MessageDerived derived) {}
+        List<Moved> moved = new ArrayList<>();
+        List<MessageMeta> present = records.all(box);
+        for (MessageMeta m : present) {
+          Long uid = newUids.get(m.uid());
+          if (uid == null) {
+            throw new StoreException(what + ": UID " + m.uid() + " here is not in the order (the fragment changed "
+                + "since it was listed); list it again");
+          }
+          byte[] body = records.body(box.id, m.uid());
+          if (body == null) {
+            throw new StoreException(what + ": the bytes of UID " + m.uid() + " are missing here");
+          }
+          moved.add(new Moved(new MessageMeta(uid, m.internalDate(), m.size(), m.flags(), order.modSeq(), m.crc32c()),
+              body, records.derived(box.id, m.uid())));
+        }
+        var batch = new WriteBatch();
+        // Every removal before any put: a new UID may be another message's old one.
+        for (MessageMeta m : present) {
+          records.remove(batch, box.id, m.uid());
+        }
+        moved.forEach(m -> records.put(batch, box.id, m.meta(), m.body(), m.derived()));
+        List<Long> renumbered = moved.stream().map(m -> m.meta().uid()).sorted().toList();
+        long uidNext = order.lastUid() + 1;
+        expungeLog.deleteAll(batch, box.id);
+        MailboxInfo after = new MailboxInfo(before.id(), before.user(), before.name(), order.toUidValidity(), uidNext,
+            Math.max(before.highestModSeq(), order.modSeq()), before.messageCount(), before.totalBytes(),
+            before.specialUse(), before.subscribed());
+        put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
+        if (order.reservation().isPresent()) {
+          FragmentRenumbering.Reservation r = order.reservation().get();
+          box.reservation = new WatermarkReservation(order.toUidValidity(), Math.max(r.uid(), order.lastUid()),
+              Math.max(r.modSeq(), order.modSeq()), Optional.of(r.holders()));
+          put(batch, engine.meta, Keys.reservation(box.id), RecordCodec.encodeReservation(box.reservation));
+        } else {
+          box.reservation = WatermarkReservation.NONE;
+          delete(batch, engine.meta, Keys.reservation(box.id));
+        }
+        box.next = after;
+        box.expungeLog = new ExpungeLog.Header(0, 0, 0);
+        List<MailboxEvent> events = renumbered.isEmpty() ? List.of()
+            : List.of(new MailboxEvent(a, box.name, Kind.APPENDED, renumbered, order.modSeq()));
+        log.info("renumbered {}/{}: {} messages from UIDVALIDITY {} to {} (UIDs {}..{})", a, name, renumbered.size(),
+            order.fromUidValidity(), order.toUidValidity(), order.firstUid(), order.lastUid());
+        return committer.submit(batch, epoch, null, notifier.publisher(events));
       } finally {
         box.lock.unlock();
       }
