@@ -1109,9 +1109,12 @@ public final class ClusterMailStore implements MailStore {
     }
     Map<String, List<MessageMeta>> byNode = new LinkedHashMap<>();
     List<String> unreachable = new ArrayList<>();
+    Map<String, Long> uidValidities = new LinkedHashMap<>();
     calls.forEach((node, call) -> {
       try {
-        byNode.put(node, call.join().messages());
+        FragmentListing listing = call.join();
+        byNode.put(node, listing.messages());
+        listing.mailbox().ifPresent(f -> uidValidities.put(node, f.uidValidity()));
       } catch (RuntimeException e) {
         if (!Remote.unreachable(e)) {
           throw Remote.failure(e, "reading " + user + "/" + box + " on " + node);
@@ -1124,12 +1127,46 @@ public final class ClusterMailStore implements MailStore {
         }
       }
     });
+    if (uidValidities.values().stream().distinct().count() > 1) {
+      // Fragments that disagree on UIDVALIDITY (a conflict the Renumberer settles): their UIDs mean
+      // nothing under the catalog's, so until then they count as out of reach rather than be merged.
+      long catalog = catalogUidValidity(map, user, box, uidValidities);
+      uidValidities.forEach((node, uidValidity) -> {
+        if (uidValidity != catalog) {
+          byNode.remove(node);
+          unreachable.add(node);
+        }
+      });
+    }
     MailboxLayout layout = MailboxLayout.merge(byNode, unreachable, required());
     if (layouts.size() > MAX_LAYOUTS) {
       layouts.clear();
     }
     layouts.put(key(user, box), layout);
     return layout;
+  }
+
+  /**
+   * The UIDVALIDITY clients see for a mailbox whose fragments disagree: the first answering
+   * profile node's (as {@link #mailbox} takes it), else the manager's.
+   */
+  private long catalogUidValidity(MailMap map, String user, String box, Map<String, Long> listed) {
+    for (String node : map.profileNodes()) {
+      if (listed.containsKey(node)) {
+        return listed.get(node);
+      }
+      try {
+        Optional<MailboxInfo> f = node.equals(self) ? local.mailbox(user, box)
+            : fragments.list(node, user, box, timeout).join().mailbox();
+        if (f.isPresent()) {
+          return f.get().uidValidity();
+        }
+      } catch (RuntimeException e) {
+        // not answering: the next copy of the catalog, or the manager's
+      }
+    }
+    return location(map, box).map(MailMap.MailboxLocation::uidValidity)
+        .orElse(listed.values().stream().max(Long::compare).orElseThrow());
   }
 
   /** The latest layout when it knows every UID asked for, else a fresh gather. */

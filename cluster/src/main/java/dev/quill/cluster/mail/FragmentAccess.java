@@ -5,6 +5,7 @@ import dev.quill.cluster.mail.FragmentAccessCodecs.FlagsRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.LoadRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.MailboxRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.RenameRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.RenumberRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.SinceRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.UserRequest;
 import dev.quill.cluster.manager.Fence;
@@ -20,6 +21,7 @@ import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.store.Addresses;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.FragmentRenumbering;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxInfo;
@@ -57,6 +59,7 @@ import org.slf4j.LoggerFactory;
  * <tr><td>207</td><td>FRAGMENT_DELETE</td><td>user, mailbox</td><td>boolean</td></tr>
  * <tr><td>208</td><td>FRAGMENT_RENAME</td><td>user, from, to</td><td>none</td></tr>
  * <tr><td>209</td><td>FRAGMENT_USAGE</td><td>user</td><td>bytes</td></tr>
+ * <tr><td>227</td><td>FRAGMENT_RENUMBER</td><td>fence, renumbering order</td><td>none, once durable</td></tr>
  * </table>
  */
 public final class FragmentAccess {
@@ -86,6 +89,8 @@ public final class FragmentAccess {
       TypeIds.FRAGMENT_DELETE, 1, "FRAGMENT_DELETE", FragmentAccessCodecs.MAILBOX, FragmentAccessCodecs.BOOLEAN);
   static final MessageType<RenameRequest, Void> RENAME = new MessageType<>(
       TypeIds.FRAGMENT_RENAME, 1, "FRAGMENT_RENAME", FragmentAccessCodecs.RENAME, Codecs.EMPTY);
+  static final MessageType<RenumberRequest, Void> RENUMBER = new MessageType<>(
+      TypeIds.FRAGMENT_RENUMBER, 1, "FRAGMENT_RENUMBER", FragmentAccessCodecs.RENUMBER, Codecs.EMPTY);
   static final MessageType<UserRequest, Long> USAGE = new MessageType<>(
       TypeIds.FRAGMENT_USAGE, 1, "FRAGMENT_USAGE", FragmentAccessCodecs.USER, FragmentAccessCodecs.BYTES_USED);
 
@@ -140,6 +145,7 @@ public final class FragmentAccess {
       return null;
     });
     endpoint.register(USAGE, (from, r) -> store.usage(r.user()));
+    endpoint.register(RENUMBER, (from, r) -> done(renumberHere(r.order(), r.fence())));
   }
 
   /**
@@ -257,6 +263,28 @@ public final class FragmentAccess {
   /** {@link MailStore#renameMailbox} on {@code node}: its fragments of {@code from} and its inferiors move. */
   public CompletableFuture<Void> renameFragment(String node, String user, String from, String to, Duration timeout) {
     return endpoint.call(node, RENAME, new RenameRequest(user, from, to), timeout);
+  }
+
+  /**
+   * {@link MailStore#renumber} on {@code node}, once {@code fence}'s manager is the user's there;
+   * completes when durable, fails with the store's refusal or {@link FencedException}.
+   */
+  public CompletableFuture<Void> renumber(String node, FragmentRenumbering order, Fence fence, Duration timeout) {
+    return FencedException.translated(endpoint.call(node, RENUMBER, new RenumberRequest(order, fence), timeout));
+  }
+
+  /** The renumbering of this node's own fragment, after the fence check; refused while the fragment moves. */
+  public CompletableFuture<Void> renumberHere(FragmentRenumbering order, Fence fence) {
+    try {
+      fencing.check(order.user(), fence);
+    } catch (FencedException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (moves.of(Addresses.normalize(order.user()), MailboxNames.canonical(order.mailbox())).isPresent()) {
+      return CompletableFuture.failedFuture(new StoreException("cannot renumber " + order.user() + "/"
+          + order.mailbox() + " on " + endpoint.self() + " while it is being moved to another node; try again"));
+    }
+    return store.renumber(order);
   }
 
   /** Bytes of the user's mail held on {@code node}. */

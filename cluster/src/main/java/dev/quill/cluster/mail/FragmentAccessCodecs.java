@@ -8,6 +8,7 @@ import dev.quill.cluster.rpc.WireReader;
 import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.FragmentRenumbering;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageDerived;
@@ -190,6 +191,61 @@ final class FragmentAccessCodecs {
       },
       in -> new ExpungeRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), in.readSignedVarLong(),
           Fence.CODEC.read(in)));
+
+  /** {@code FRAGMENT_RENUMBER}: the order, and the manager and view that gave its UIDs. */
+  record RenumberRequest(FragmentRenumbering order, Fence fence) {
+    RenumberRequest {
+      Objects.requireNonNull(order, "order");
+      Objects.requireNonNull(fence, "fence");
+    }
+  }
+
+  /**
+   * A renumbering order: user, mailbox, from and to UIDVALIDITY (varlongs), the old UIDs (a UID
+   * list), the first new UID and the MODSEQ (varlongs), then a boolean and, when true, the
+   * reservation: UID, MODSEQ (varlongs) and holders (names).
+   */
+  static final Codec<FragmentRenumbering> RENUMBERING = Codec.of(
+      (out, r) -> {
+        out.writeString(r.user()).writeString(r.mailbox()).writeVarLong(r.fromUidValidity())
+            .writeVarLong(r.toUidValidity());
+        writeUids(out, r.oldUids());
+        out.writeVarLong(r.firstUid()).writeVarLong(r.modSeq()).writeBoolean(r.reservation().isPresent());
+        r.reservation().ifPresent(v -> {
+          out.writeVarLong(v.uid()).writeVarLong(v.modSeq());
+          writeNames(out, v.holders());
+        });
+      },
+      in -> {
+        String user = in.readString(MAX_NAME);
+        String mailbox = in.readString(MAX_NAME);
+        long from = readUid(in, "UIDVALIDITY");
+        long to = readUid(in, "UIDVALIDITY");
+        List<Long> oldUids = readUids(in);
+        long first = readUid(in, "first UID");
+        long modSeq = readNonNegative(in, "MODSEQ");
+        Optional<FragmentRenumbering.Reservation> reservation = Optional.empty();
+        if (in.readBoolean()) {
+          reservation = Optional.of(new FragmentRenumbering.Reservation(readNonNegative(in, "reserved UID"),
+              readNonNegative(in, "reserved MODSEQ"), readNames(in, "holder")));
+        }
+        try {
+          return new FragmentRenumbering(user, mailbox, from, to, oldUids, first, modSeq, reservation);
+        } catch (IllegalArgumentException e) {
+          throw new WireException(e.getMessage());
+        }
+      });
+
+  /** {@code FRAGMENT_RENUMBER}: the fence ({@link Fence}), then the order ({@link #RENUMBERING}). */
+  static final Codec<RenumberRequest> RENUMBER = Codec.of(
+      (out, r) -> {
+        Fence.CODEC.write(out, r.fence());
+        RENUMBERING.write(out, r.order());
+      },
+      in -> {
+        Fence fence = Fence.CODEC.read(in);
+        return new RenumberRequest(RENUMBERING.read(in), fence);
+      });
 
   static final Codec<SinceRequest> SINCE = Codec.of(
       (out, r) -> out.writeString(r.user()).writeString(r.mailbox()).writeSignedVarLong(r.modSeq()),

@@ -83,6 +83,8 @@ final class BucketState {
   /** Members away when this manager took the bucket and not heard from since: they may hold any mailbox. */
   private final Set<String> unvouched;
   private final Map<String, UserEntry> users = new HashMap<>();
+  /** Set by every UIDVALIDITY conflict, cleared by a {@link #conflicts} that found none. */
+  private boolean mayHaveConflicts;
   /** Per user, the nodes whose sessions watch the user's changes; soft, re-registered by the nodes. */
   private final Map<String, Set<String>> watchers = new HashMap<>();
 
@@ -447,6 +449,52 @@ final class BucketState {
     return startReservation(user, mailbox, entry, box, 0, 0, node);
   }
 
+  /** The mailboxes whose fragments disagree on UIDVALIDITY, once every member has reported; empty before. */
+  synchronized List<MailboxConflict> conflicts() {
+    if (!waitingFor.isEmpty() || !mayHaveConflicts) {
+      return List.of();
+    }
+    List<MailboxConflict> found = new ArrayList<>();
+    users.forEach((user, entry) -> entry.mailboxes.forEach((name, box) -> {
+      if (box.conflict) {
+        found.add(new MailboxConflict(user, name, box.conflicts));
+      }
+    }));
+    mayHaveConflicts = !found.isEmpty(); // so that the periodic look costs nothing while there are none
+    return found;
+  }
+
+  /**
+   * Makes {@code uidValidity} (the catalog's, which clients see) the one new UIDs are given under,
+   * as the first step of a renumbering; the reservation of another UIDVALIDITY no longer counts. The
+   * highest UID stays: it is at least every UID the profile node reserved under {@code uidValidity}.
+   *
+   * @return false when the mailbox is unknown here or a newer conflict came since {@code conflict}
+   */
+  synchronized boolean adopt(MailboxConflict conflict, long uidValidity) {
+    MailboxEntry box = mailbox(conflict.user(), conflict.mailbox());
+    if (box == null || box.conflicts != conflict.generation()) {
+      return false;
+    }
+    if (box.uidValidity != uidValidity) {
+      log.info("{}: {}/{} takes UIDVALIDITY {} of its catalog instead of {}", self, conflict.user(),
+          conflict.mailbox(), uidValidity, box.uidValidity);
+      box.uidValidity = uidValidity;
+      box.forgetReservation();
+    }
+    return true;
+  }
+
+  /** The renumbering of a conflict is done: the mailbox is one again, unless another conflict came meanwhile. */
+  synchronized boolean renumbered(MailboxConflict conflict, long uidValidity) {
+    MailboxEntry box = mailbox(conflict.user(), conflict.mailbox());
+    if (box == null || box.conflicts != conflict.generation() || box.uidValidity != uidValidity) {
+      return false;
+    }
+    box.conflict = false;
+    return true;
+  }
+
   /** A node created the user's profile ({@code present}) or deleted it. */
   synchronized void profileStored(String user, String node, boolean present) {
     if (present) {
@@ -485,6 +533,8 @@ final class BucketState {
     /** The reservation in flight for this mailbox, if any. */
     Reservation reserving;
     boolean conflict;
+    /** Counts the disagreements seen, so that a renumbering clears {@link #conflict} only if no new one came meanwhile. */
+    long conflicts;
     final Set<String> nodes = new TreeSet<>();
     /** Holders that left the view since this manager has had the bucket: their fragments are out of reach. */
     final Set<String> missing = new TreeSet<>();
@@ -508,12 +558,14 @@ final class BucketState {
         forgetReservation(); // it was made under the UIDVALIDITY now given up
       }
       if (otherUidValidity != uidValidity) {
-        // XXX Fragments of one mailbox with different UIDVALIDITY: renumbering is not built. Keep the
-        // higher UIDVALIDITY (the same whatever order reports come in) and the higher highest UID.
-        log.warn("{}: UIDVALIDITY conflict in bucket {} for {}/{}: {} reports {}, known {}; keeping {} and highest UID {}",
-            self, bucket, user, mailbox, node, otherUidValidity, uidValidity, Math.max(uidValidity, otherUidValidity),
-            Math.max(highestUid, otherHighestUid));
+        // Until the renumbering (cluster.mail.Renumberer) settles it: the higher UIDVALIDITY (the same
+        // whatever order reports come in) and the higher highest UID.
+        log.warn("{}: UIDVALIDITY conflict in bucket {} for {}/{}: {} reports {}, known {}; keeping {} and highest UID {}"
+            + " until the mailbox is renumbered", self, bucket, user, mailbox, node, otherUidValidity, uidValidity,
+            Math.max(uidValidity, otherUidValidity), Math.max(highestUid, otherHighestUid));
         conflict = true;
+        conflicts++;
+        mayHaveConflicts = true;
         uidValidity = Math.max(uidValidity, otherUidValidity);
       }
       highestUid = Math.max(highestUid, otherHighestUid);

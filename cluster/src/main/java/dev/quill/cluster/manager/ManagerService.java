@@ -203,6 +203,56 @@ public final class ManagerService implements AutoCloseable, Fencing {
     reporter.close();
   }
 
+  // ---------------------------------------------------------------- renumbering (cluster.mail.Renumberer)
+
+  /** The mailboxes of complete buckets managed here whose fragments disagree on UIDVALIDITY. */
+  public List<MailboxConflict> conflicts() {
+    Epoch epoch = current;
+    if (epoch == null) {
+      return List.of();
+    }
+    List<MailboxConflict> found = new ArrayList<>();
+    managed.forEach((bucket, state) -> {
+      if (epoch.map().managerOfBucket(bucket).equals(self)) {
+        found.addAll(state.conflicts());
+      }
+    });
+    return found;
+  }
+
+  /** The user's mail map as {@code MAIL_MAP} answers it here. */
+  public Answer<MailMap> mailMapHere(String user) {
+    return mailMap(user);
+  }
+
+  /**
+   * Makes the catalog's UIDVALIDITY the mailbox's again, before its other fragments are renumbered
+   * under it; false when this node no longer manages the user or a newer conflict came.
+   */
+  public boolean adoptUidValidity(MailboxConflict conflict, long uidValidity) {
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, conflict.user());
+    return state != null && state.adopt(conflict, uidValidity);
+  }
+
+  /**
+   * UIDs for the messages of a renumbering, as {@code ALLOCATE_UIDS} gives them (reserved on the
+   * profile nodes first, fenced) but without its bound per request: a fragment's new UIDs must be
+   * one run.
+   */
+  public Answer<UidGrant> allocateForRenumbering(String user, String mailbox, int count) throws InterruptedException {
+    String u = Addresses.normalize(user);
+    return reserving(u, state -> state.allocate(u, mailbox, count, this::freshUidValidity), UidGrant::fenced);
+  }
+
+  /** Every fragment of the conflict is renumbered: clears it unless a newer one came; false then. */
+  public boolean renumbered(MailboxConflict conflict, long uidValidity) {
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, conflict.user());
+    return state != null && state.renumbered(conflict, uidValidity);
+  }
+
+
   // ---------------------------------------------------------------- handlers
 
   private Answer<Void> onReport(String from, FragmentReport report) throws InterruptedException {

@@ -105,6 +105,8 @@ public final class TypeIds {
   public static final int SYNC_MAILBOX = 222;
   /** A fragment's listing for another copy's catch-up: served even while this node catches up itself. */
   public static final int FRAGMENT_LIST_FOR_SYNC = 223;
+  /** A manager's order to renumber a node's fragment under another UIDVALIDITY ({@code cluster.mail.Renumberer}). */
+  public static final int FRAGMENT_RENUMBER = 227;
   /**
    * Asks a member which of a node's due tombstones it confirms — it holds no older live copy of the
    * name — before the node drops them ({@code cluster.directory.TombstonePruner}).

@@ -16,6 +16,7 @@ import dev.quill.cluster.mail.FragmentService;
 import dev.quill.cluster.mail.LoadBalancer;
 import dev.quill.cluster.mail.MissedChanges;
 import dev.quill.cluster.mail.Rebalancer;
+import dev.quill.cluster.mail.Renumberer;
 import dev.quill.cluster.mail.ReplicaSync;
 import dev.quill.cluster.mail.SyncHints;
 import dev.quill.cluster.manager.ChangeNotices;
@@ -97,6 +98,8 @@ public final class QuillNode implements AutoCloseable {
   static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
   /** How often every node compares the stamps of its profiles with the other members (anti-entropy). */
   static final Duration PROFILE_SYNC_INTERVAL = Duration.ofSeconds(30);
+  /** How often a manager looks for mailboxes whose fragments disagree on UIDVALIDITY (free while there are none). */
+  static final Duration RENUMBER_INTERVAL = Duration.ofSeconds(1);
 
   private final NodeConfig config;
   private final MailStore store;
@@ -108,6 +111,7 @@ public final class QuillNode implements AutoCloseable {
   private ManagerService managers;
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
+  private Renumberer renumberer;
   private ReplicaSync catchUp;
   /** Serves traffic key rotations; null when standalone or with security off. */
   private KeyDistribution keyDistribution;
@@ -329,6 +333,9 @@ public final class QuillNode implements AutoCloseable {
     });
     rebalancer = new Rebalancer(node.name(), node.rpc(), store, storing, fragments, client, notices,
         () -> node.view().members(), CLUSTER_TIMEOUT);
+    renumberer = new Renumberer(node.name(), managers, fragments, config.cluster().replication().replicas(),
+        CLUSTER_TIMEOUT);
+    renumberer.start(RENUMBER_INTERVAL);
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
         new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT,
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
@@ -659,6 +666,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (keyRotation != null) {
       keyRotation.close();
+    }
+    if (renumberer != null) {
+      renumberer.close();
     }
     if (rebalancer != null) {
       rebalancer.close();

@@ -1,0 +1,123 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.cluster.mail.Replication;
+import dev.quill.server.node.QuillNode;
+import dev.quill.store.AssignedMessage;
+import dev.quill.store.MailStore;
+import dev.quill.store.MessageMeta;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A fragment whose UIDVALIDITY differs from the mailbox's (a data directory restored from an old
+ * backup, a fragment made by hand): its UIDs collide with the mailbox's own. Reads must never merge
+ * the two numberings, and the user's manager renumbers the odd fragment so that its messages come
+ * back as new messages under the UIDVALIDITY clients know. Three real nodes in this JVM.
+ */
+class ClusterRenumberTest {
+  private static final String DOMAIN = "example.test";
+  private static final String USER = "rita@" + DOMAIN;
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  private InJvmCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private QuillNode node(String name) {
+    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static byte[] message(String subject) {
+    return ("Subject: " + subject + "\r\n\r\n" + subject + "\r\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static String subject(MailStore store, long uid) throws Exception {
+    return new String(store.readMessage(USER, "INBOX", uid).orElseThrow(), StandardCharsets.US_ASCII).lines()
+        .findFirst().orElseThrow();
+  }
+
+  /** The subjects of the mailbox as read through {@code store}, in UID order. */
+  private static List<String> subjects(MailStore store) throws Exception {
+    List<String> subjects = new ArrayList<>();
+    for (MessageMeta m : store.messages(USER, "INBOX")) {
+      subjects.add(subject(store, m.uid()));
+    }
+    return subjects;
+  }
+
+  @Test
+  void aFragmentWithAnotherUidValidity_isRenumberedIntoTheMailbox_withFreshUids() throws Exception {
+    cluster = new InJvmCluster(dir, "renumber");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
+    }
+    cluster.awaitComplete(3, WAIT);
+    MailStore viaB = node("b").mailStore();
+    viaB.addDomain(DOMAIN);
+    await().atMost(WAIT).until(() -> node("a").mailStore().hasDomain(DOMAIN) && node("c").mailStore().hasDomain(DOMAIN));
+    viaB.addUser(USER, "pw".toCharArray()); // profile on b
+    for (int i = 1; i <= 3; i++) {
+      viaB.append(USER, "INBOX", message("own " + i), Set.of(), null, null).join();
+    }
+    long uidValidity = viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity();
+    List<Long> own = viaB.messages(USER, "INBOX").stream().map(MessageMeta::uid).toList();
+    assertThat(own).hasSize(3);
+    String odd = cluster.nodes().stream().map(n -> n.cluster().name())
+        .filter(n -> !n.equals("b") && node(n).store().mailbox(USER, "INBOX").isEmpty()).findFirst().orElseThrow();
+
+    // A fragment under a higher UIDVALIDITY whose UIDs are the mailbox's own, written into that node's
+    // store directly; its restart reports it to the manager.
+    long other = uidValidity + 1_000;
+    for (int i = 0; i < 2; i++) {
+      node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", other, own.get(i), 5 + i,
+          message("restored " + (i + 1)), Set.of("\\Seen"), Instant.parse("2020-01-01T00:00:00Z"), null)).join();
+    }
+    cluster.stop(node(odd));
+    cluster.start(odd, c -> c.withReplication(new Replication(1, 1)));
+    cluster.awaitComplete(3, WAIT);
+
+    for (String reader : List.of("a", "b", "c")) {
+      MailStore store = node(reader).mailStore();
+      await("renumbered, as read through " + reader).atMost(WAIT).ignoreExceptions()
+          .untilAsserted(() -> assertThat(store.messages(USER, "INBOX")).hasSize(5));
+      List<MessageMeta> listed = store.messages(USER, "INBOX");
+      assertThat(listed).extracting(MessageMeta::uid).as("one UID per message").doesNotHaveDuplicates();
+      assertThat(listed.subList(0, 3)).extracting(MessageMeta::uid).as("the mailbox's own keep theirs")
+          .containsExactlyElementsOf(own);
+      assertThat(listed.get(3).uid()).as("the restored ones are new: above every UID given")
+          .isGreaterThan(own.getLast());
+      assertThat(subjects(store)).containsExactly("Subject: own 1", "Subject: own 2", "Subject: own 3",
+          "Subject: restored 1", "Subject: restored 2");
+      assertThat(listed.get(4).flags()).containsExactly("\\Seen");
+      assertThat(store.mailbox(USER, "INBOX").orElseThrow().uidValidity()).as("what clients know")
+          .isEqualTo(uidValidity);
+      assertThat(store.mailbox(USER, "INBOX").orElseThrow().messageCount()).isEqualTo(5);
+    }
+    assertThat(node(odd).store().mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
+    // New mail goes on under the same UIDVALIDITY, above the renumbered messages.
+    node("a").mailStore().append(USER, "INBOX", message("after"), Set.of(), null, null).join();
+    List<MessageMeta> after = viaB.messages(USER, "INBOX");
+    assertThat(after).hasSize(6);
+    assertThat(after.getLast().uid()).isGreaterThan(after.get(4).uid());
+    assertThat(viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
+  }
+}
