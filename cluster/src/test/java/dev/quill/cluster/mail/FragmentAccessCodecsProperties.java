@@ -8,8 +8,10 @@ import dev.quill.cluster.mail.FragmentAccessCodecs.FlagsRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.LoadRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.MailboxRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.RenameRequest;
+import dev.quill.cluster.mail.FragmentAccessCodecs.RenumberRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.SinceRequest;
 import dev.quill.cluster.mail.FragmentAccessCodecs.UserRequest;
+import dev.quill.cluster.manager.Fence;
 import dev.quill.cluster.rpc.Codec;
 import dev.quill.cluster.rpc.WireException;
 import dev.quill.cluster.rpc.WireReader;
@@ -18,6 +20,7 @@ import dev.quill.store.AppendResult;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.FragmentRenumbering;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageDerived;
@@ -127,6 +130,21 @@ class FragmentAccessCodecsProperties {
     return uids().list().ofMaxSize(20);
   }
 
+  static Arbitrary<RenumberRequest> renumber() {
+    Arbitrary<Long> positive = Arbitraries.longs().between(1, MAX_UID);
+    Arbitrary<List<Long>> oldUids = uids().filter(u -> u > 0).set().ofMaxSize(20).map(set -> set.stream().sorted().toList());
+    Arbitrary<Optional<FragmentRenumbering.Reservation>> reservation = Combinators.combine(nonNegative(), nonNegative(),
+        names()).as(FragmentRenumbering.Reservation::new).optional();
+    Arbitrary<long[]> fromTo = positive.flatMap(from -> positive.filter(to -> to.longValue() != from)
+        .map(to -> new long[] {from, to}));
+    Arbitrary<FragmentRenumbering> order = Combinators.combine(text(), text(), fromTo, oldUids,
+        Arbitraries.longs().between(1, MAX_UID - 20), Arbitraries.longs().between(1, Long.MAX_VALUE), reservation)
+        .as((user, box, v, uids, first, modSeq, r) -> new FragmentRenumbering(user, box, v[0], v[1], uids, first,
+            modSeq, r));
+    Arbitrary<Fence> fence = Combinators.combine(text(), nonNegative()).as(Fence::new);
+    return Combinators.combine(order, fence).as(RenumberRequest::new);
+  }
+
   @SuppressWarnings("unchecked")
   static <T> Arbitrary<Sample> sample(String name, Codec<T> codec, Arbitrary<T> values) {
     return values.map(v -> new Sample(name, (Codec<Object>) codec, v));
@@ -145,6 +163,7 @@ class FragmentAccessCodecsProperties {
             Arbitraries.longs()).as(ExpungeRequest::new)),
         sample("since", FragmentAccessCodecs.SINCE, Combinators.combine(text(), text(), Arbitraries.longs())
             .as(SinceRequest::new)),
+        sample("renumber", FragmentAccessCodecs.RENUMBER, renumber()),
         sample("rename", FragmentAccessCodecs.RENAME, Combinators.combine(text(), text(), text()).as(RenameRequest::new)),
         sample("mailbox info", FragmentAccessCodecs.MAILBOX_INFO, mailboxInfo()),
         sample("message meta", FragmentAccessCodecs.MESSAGE_META, meta()),

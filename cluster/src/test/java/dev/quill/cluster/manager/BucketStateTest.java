@@ -75,4 +75,47 @@ class BucketStateTest {
         .as("a member away may be the profile node").extracting(s -> ((BucketState.Step.Done<Void>) s).answer())
         .isInstanceOf(Answer.Unreserved.class);
   }
+
+  @Test
+  void aConflict_isListedOnceComplete_takesTheCatalogsUidValidity_andClearsOnlyIfNoNewerOneCame() {
+    BucketState state = new BucketState("m", 0, List.of("p", "y"), List.of());
+    state.apply("p", List.of(profileWithRecord(Set.of("p", "y"))));
+    assertThat(state.conflicts()).isEmpty();
+    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV + 50, 8, 20)))));
+
+    List<MailboxConflict> conflicts = state.conflicts();
+    assertThat(conflicts).hasSize(1);
+    MailboxConflict conflict = conflicts.getFirst();
+    MailMap.MailboxLocation before = state.mailMap(USER, Set.of()).mailboxes().getFirst();
+    assertThat(before.conflict()).isTrue();
+    assertThat(before.uidValidity()).as("the higher one meanwhile").isEqualTo(UV + 50);
+
+    assertThat(state.adopt(conflict, UV)).isTrue();
+    MailMap.MailboxLocation adopted = state.mailMap(USER, Set.of()).mailboxes().getFirst();
+    assertThat(adopted.uidValidity()).isEqualTo(UV);
+    assertThat(adopted.highestUid()).as("never lower: the odd fragment's UIDs are not given again").isEqualTo(8);
+    // Numbers under the catalog's UIDVALIDITY are reserved again before they are given.
+    assertThat(state.allocate(USER, "INBOX", 2, () -> 1)).isInstanceOf(BucketState.Step.Reserve.class);
+
+    // Another disagreement reported meanwhile: this renumbering does not settle it.
+    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV + 60, 8, 20)))));
+    assertThat(state.renumbered(conflict, UV)).isFalse();
+    assertThat(state.adopt(conflict, UV)).isFalse();
+    MailboxConflict newer = state.conflicts().getFirst();
+    assertThat(newer.generation()).isGreaterThan(conflict.generation());
+    assertThat(state.adopt(newer, UV)).isTrue();
+    assertThat(state.renumbered(newer, UV)).isTrue();
+    assertThat(state.conflicts()).isEmpty();
+    assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().conflict()).isFalse();
+  }
+
+  @Test
+  void conflicts_areNotListedBeforeEveryMemberReported() {
+    BucketState state = new BucketState("m", 0, List.of("p", "y", "z"), List.of());
+    state.apply("p", List.of(profileWithRecord(Set.of("p", "y"))));
+    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV - 5, 8, 20)))));
+    assertThat(state.conflicts()).as("z may hold yet another fragment").isEmpty();
+    state.apply("z", List.of());
+    assertThat(state.conflicts()).extracting(MailboxConflict::mailbox).containsExactly("INBOX");
+  }
 }
