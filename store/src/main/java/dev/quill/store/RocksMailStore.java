@@ -1008,10 +1008,7 @@ public final class RocksMailStore implements MailStore {
           throw new StoreException("cannot reserve UIDs of " + a + "/" + name + ": UIDVALIDITY " + uidValidity
               + " given, but the fragment here has " + box.next.uidValidity());
         }
-        if (box.reservation == null) {
-          byte[] record = engine.get(engine.meta, Keys.reservation(box.id));
-          box.reservation = record == null ? WatermarkReservation.NONE : RecordCodec.decodeReservation(record);
-        }
+        loadReservation(box);
         var wanted = new WatermarkReservation(uidValidity, uidReserved, modSeqReserved, holders);
         var batch = new WriteBatch();
         if (box.reservation.raisedBy(wanted)) {
@@ -1053,7 +1050,18 @@ public final class RocksMailStore implements MailStore {
         }
         MailboxInfo before = box.next;
         if (before.uidValidity() == order.toUidValidity()) {
-          return CompletableFuture.completedFuture(null); // done before (a repeated order)
+          // Renumbered before (a repeated order), or the mailbox's own numbering: only the reservation may rise.
+          var batch = new WriteBatch();
+          if (order.reservation().isPresent()) {
+            loadReservation(box);
+            FragmentRenumbering.Reservation r = order.reservation().get();
+            var wanted = new WatermarkReservation(order.toUidValidity(), r.uid(), r.modSeq(), Optional.of(r.holders()));
+            if (box.reservation.raisedBy(wanted)) {
+              box.reservation = box.reservation.max(wanted);
+              put(batch, engine.meta, Keys.reservation(box.id), RecordCodec.encodeReservation(box.reservation));
+            }
+          }
+          return committer.submit(batch, epoch, null);
         }
         if (before.uidValidity() != order.fromUidValidity()) {
           throw new StoreException(what + ": the fragment here has UIDVALIDITY " + before.uidValidity());
@@ -1096,8 +1104,10 @@ public final class RocksMailStore implements MailStore {
         put(batch, engine.mailboxes, Keys.mailbox(a, box.name), RecordCodec.encodeMailbox(after));
         if (order.reservation().isPresent()) {
           FragmentRenumbering.Reservation r = order.reservation().get();
-          box.reservation = new WatermarkReservation(order.toUidValidity(), Math.max(r.uid(), order.lastUid()),
-              Math.max(r.modSeq(), order.modSeq()), Optional.of(r.holders()));
+          loadReservation(box);
+          // Another UIDVALIDITY: the numbers are replaced, the recorded holders kept (a record names too many, never too few).
+          box.reservation = box.reservation.max(new WatermarkReservation(order.toUidValidity(),
+              Math.max(r.uid(), order.lastUid()), Math.max(r.modSeq(), order.modSeq()), Optional.of(r.holders())));
           put(batch, engine.meta, Keys.reservation(box.id), RecordCodec.encodeReservation(box.reservation));
         } else {
           box.reservation = WatermarkReservation.NONE;
@@ -1114,6 +1124,14 @@ public final class RocksMailStore implements MailStore {
         box.lock.unlock();
       }
     });
+  }
+
+  /** Loads the mailbox's watermark reservation into its state when not loaded yet; the caller holds its lock. */
+  private void loadReservation(MailboxState box) {
+    if (box.reservation == null) {
+      byte[] record = engine.get(engine.meta, Keys.reservation(box.id));
+      box.reservation = record == null ? WatermarkReservation.NONE : RecordCodec.decodeReservation(record);
+    }
   }
 
   /**

@@ -175,6 +175,30 @@ class RenumberTest {
   }
 
   @Test
+  void onAProfileNodeAlreadyAtTheTarget_onlyTheReservationRises() {
+    try (RocksMailStore store = TestStores.withUsers(dir, "ann")) {
+      long uv = store.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      store.storeAssigned(new AssignedMessage(ANN, "INBOX", uv, 4, 4, TestStores.message("x", 10), Set.of(),
+          Instant.EPOCH, null)).join();
+      store.reserveWatermarks(ANN, "INBOX", uv, 500, 600, Optional.of(Set.of("n1"))).join();
+      store.renumber(new FragmentRenumbering(ANN, "INBOX", uv - 1, uv, List.of(), 5, 7,
+          Optional.of(new FragmentRenumbering.Reservation(1_500, 11_000, Set.of("n2"))))).join();
+      assertThat(store.messages(ANN, "INBOX")).extracting(MessageMeta::uid).containsExactly(4L);
+      FragmentSummary f = store.fragments(0, 0).stream().filter(u -> u.user().equals(ANN))
+          .flatMap(u -> u.fragments().stream()).filter(b -> b.mailbox().equals("INBOX")).findFirst().orElseThrow();
+      assertThat(f.highestUid()).isEqualTo(1_500);
+      assertThat(f.highestModSeq()).isEqualTo(11_000);
+      assertThat(f.holders()).hasValueSatisfying(h -> assertThat(h).containsExactlyInAnyOrder("n1", "n2"));
+      // Never lowered.
+      store.renumber(new FragmentRenumbering(ANN, "INBOX", uv - 1, uv, List.of(), 5, 7,
+          Optional.of(new FragmentRenumbering.Reservation(10, 10, Set.of())))).join();
+      assertThat(store.fragments(0, 0).stream().filter(u -> u.user().equals(ANN))
+          .flatMap(u -> u.fragments().stream()).filter(b -> b.mailbox().equals("INBOX")).findFirst().orElseThrow()
+          .highestUid()).isEqualTo(1_500);
+    }
+  }
+
+  @Test
   void badOrders_areRefusedWhenMade() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> order(CAROL, OLD, OLD, List.of(1L), 1, 1, Optional.empty()))
         .isInstanceOf(IllegalArgumentException.class);

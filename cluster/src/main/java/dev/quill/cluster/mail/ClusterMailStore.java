@@ -1147,11 +1147,14 @@ public final class ClusterMailStore implements MailStore {
   }
 
   /**
-   * The UIDVALIDITY clients see for a mailbox whose fragments disagree: the first answering
-   * profile node's (as {@link #mailbox} takes it), else the manager's.
+   * The UIDVALIDITY clients see for a mailbox whose fragments disagree: the catalog's that
+   * {@link #mailbox} shows (this node's copy, else the first answering profile node's), else the manager's.
    */
   private long catalogUidValidity(MailMap map, String user, String box, Map<String, Long> listed) {
-    for (String node : map.profileNodes()) {
+    Set<String> catalogs = new LinkedHashSet<>();
+    profileNodeIn(map, user).ifPresent(catalogs::add);
+    catalogs.addAll(map.profileNodes());
+    for (String node : catalogs) {
       if (listed.containsKey(node)) {
         return listed.get(node);
       }

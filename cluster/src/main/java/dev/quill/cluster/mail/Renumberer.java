@@ -5,7 +5,7 @@ import dev.quill.cluster.manager.Answer;
 import dev.quill.cluster.manager.MailMap;
 import dev.quill.cluster.manager.MailboxConflict;
 import dev.quill.cluster.manager.ManagerService;
-import dev.quill.cluster.manager.UidGrant;
+import dev.quill.cluster.manager.RenumberStart;
 import dev.quill.store.FragmentRenumbering;
 import dev.quill.store.MessageMeta;
 import java.time.Duration;
@@ -122,14 +122,8 @@ public final class Renumberer implements AutoCloseable {
         return new Outcome(false, "cannot list the fragment on " + node + ": " + Remote.failure(e, "renumbering").getMessage());
       }
     }
-    // The catalog's UIDVALIDITY: the first profile node's, as readers take it (ClusterMailStore).
-    Optional<Long> catalog = map.profileNodes().stream().map(listings::get)
-        .filter(l -> l != null && l.mailbox().isPresent()).map(l -> l.mailbox().get().uidValidity()).findFirst();
-    if (catalog.isEmpty()) {
-      return new Outcome(false, "no live profile node holds the mailbox, so no UIDVALIDITY is known to its clients");
-    }
-    long target = catalog.get();
-    // Per other UIDVALIDITY, the union of the UIDs its fragments hold, and who holds them.
+    // The mailbox keeps the highest UIDVALIDITY reported (the manager's); the others' messages are renumbered.
+    long target = location.get().uidValidity();
     Map<Long, TreeSet<Long>> uids = new TreeMap<>();
     Map<Long, List<String>> holders = new TreeMap<>();
     listings.forEach((node, listing) -> listing.mailbox().filter(f -> f.uidValidity() != target).ifPresent(f -> {
@@ -137,46 +131,79 @@ public final class Renumberer implements AutoCloseable {
           listing.messages().stream().map(MessageMeta::uid).toList());
       holders.computeIfAbsent(f.uidValidity(), v -> new ArrayList<>()).add(node);
     }));
-    if (!managers.adoptUidValidity(conflict, target)) {
-      return new Outcome(false, "another conflict was reported meanwhile");
-    }
     int count = uids.values().stream().mapToInt(Set::size).sum();
-    UidGrant grant = null;
-    if (!holders.isEmpty()) {
-      // At least one, for the MODSEQ and fence of the orders even when the odd fragments are empty.
-      Answer<UidGrant> answer = managers.allocateForRenumbering(user, box, Math.max(1, count));
-      if (!(answer instanceof Answer.Ok<UidGrant>(UidGrant g)) || g.uidValidity() != target) {
-        return new Outcome(false, "no UIDs under UIDVALIDITY " + target + ": " + answer.describe());
-      }
-      grant = g;
-      long next = g.firstUid();
-      long modSeq = g.firstModSeq() + g.count() - 1;
-      Map<String, CompletableFuture<Void>> calls = new LinkedHashMap<>();
-      for (var group : uids.entrySet()) {
-        var order = new FragmentRenumbering(user, box, group.getKey(), target, List.copyOf(group.getValue()), next,
-            modSeq, Optional.empty());
-        next += group.getValue().size();
-        for (String node : holders.get(group.getKey())) {
-          calls.put(node, fragments.renumber(node, order, g.fence(), timeout));
-        }
-      }
-      for (var call : calls.entrySet()) {
-        try {
-          call.getValue().join();
-        } catch (CompletionException e) {
-          return new Outcome(false, call.getKey() + " did not renumber its fragment: " + Remote.failure(e, "renumbering").getMessage());
-        }
-      }
+    Optional<RenumberStart> begun = managers.beginRenumbering(conflict, count);
+    if (begun.isEmpty()) {
+      return new Outcome(false, "its manager cannot start now (a reservation in flight, a member not reported, or a "
+          + "newer conflict)");
     }
-    if (!managers.renumbered(conflict, target)) {
-      return new Outcome(false, "another conflict was reported meanwhile");
+    RenumberStart start = begun.get();
+    if (start.uidValidity() != target) {
+      managers.finishRenumbering(conflict, start, false);
+      return new Outcome(false, "its UIDVALIDITY changed meanwhile");
+    }
+    boolean ok = false;
+    try {
+      // The profile nodes first, each with the reservation, which every later manager hears of, so
+      // that no new UID is visible anywhere before it is durable there.
+      var reservation = Optional.of(new FragmentRenumbering.Reservation(start.reservedUid(), start.reservedModSeq(),
+          start.holders()));
+      Map<String, FragmentRenumbering> orders = new LinkedHashMap<>();
+      for (String node : start.profileNodes()) {
+        orders.put(node, new FragmentRenumbering(user, box, anyOtherThan(target), target, List.of(), start.firstUid(),
+            start.modSeq(), reservation));
+      }
+      long next = start.firstUid();
+      for (var group : uids.entrySet()) {
+        for (String node : holders.get(group.getKey())) {
+          orders.put(node, new FragmentRenumbering(user, box, group.getKey(), target, List.copyOf(group.getValue()),
+              next, start.modSeq(), start.profileNodes().contains(node) ? reservation : Optional.empty()));
+        }
+        next += group.getValue().size();
+      }
+      String failed = send(orders, start, true);
+      if (failed == null) {
+        failed = send(orders, start, false);
+      }
+      if (failed != null) {
+        return new Outcome(false, failed);
+      }
+      ok = true;
+    } finally {
+      managers.finishRenumbering(conflict, start, ok);
     }
     String detail = holders.isEmpty() ? "every fragment already has UIDVALIDITY " + target
         : count + " messages of UIDVALIDITY " + String.join(", ", uids.keySet().stream().map(String::valueOf).toList())
             + " on " + String.join(", ", holders.values().stream().flatMap(List::stream).toList())
-            + " are now UIDs " + grant.firstUid() + ".." + (grant.firstUid() + count - 1) + " of " + target;
+            + " are now UIDs " + start.firstUid() + ".." + (start.firstUid() + count - 1) + " of " + target;
     log.info("{}: renumbered {}/{}: {}", self, user, box, detail);
     return new Outcome(true, detail);
+  }
+
+  /**
+   * Sends the orders to the profile nodes ({@code profileNodes}) or to the others, in parallel;
+   * null when all were carried out, else which failed and why.
+   */
+  private String send(Map<String, FragmentRenumbering> orders, RenumberStart start, boolean profileNodes) {
+    Map<String, CompletableFuture<Void>> calls = new LinkedHashMap<>();
+    orders.forEach((node, order) -> {
+      if (start.profileNodes().contains(node) == profileNodes) {
+        calls.put(node, fragments.renumber(node, order, start.fence(), timeout));
+      }
+    });
+    for (var call : calls.entrySet()) {
+      try {
+        call.getValue().join();
+      } catch (CompletionException e) {
+        return call.getKey() + " did not renumber its fragment: " + Remote.failure(e, "renumbering").getMessage();
+      }
+    }
+    return null;
+  }
+
+  /** A UIDVALIDITY other than {@code target}, for the order of a node whose fragment is at the target already. */
+  private static long anyOtherThan(long target) {
+    return target == 1 ? 2 : target - 1;
   }
 
   @Override

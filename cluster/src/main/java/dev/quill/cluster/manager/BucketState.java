@@ -206,6 +206,9 @@ final class BucketState {
     UserEntry entry = users.computeIfAbsent(user, u -> new UserEntry());
     MailboxEntry box = entry.mailboxes
         .computeIfAbsent(mailbox, name -> new MailboxEntry(freshUidValidity.getAsLong(), 0, 0, null));
+    if (box.renumbering != null) {
+      return new Step.Wait<>(box.renumbering);
+    }
     if (box.highestUid + count > MAX_UID) {
       // XXX UIDs of this UIDVALIDITY are used up; needs the UIDVALIDITY change of a renumbering.
       throw new IllegalStateException("mailbox " + user + "/" + mailbox + " has no UIDs left above "
@@ -236,6 +239,9 @@ final class BucketState {
     if (box == null) {
       throw new IllegalArgumentException("mailbox " + user + "/" + mailbox + " is unknown to its manager " + self
           + " (bucket " + bucket + "): no MODSEQ given");
+    }
+    if (box.renumbering != null) {
+      return new Step.Wait<>(box.renumbering);
     }
     Step<ModSeqGrant> first = reserveFirst(user, mailbox, users.get(user), box, 0, box.highestModSeq + 1);
     if (first != null) {
@@ -432,6 +438,9 @@ final class BucketState {
       // holder's report; its next report brings it. Nothing to record against.
       return new Step.Done<>(new Answer.Ok<>(null));
     }
+    if (box.renumbering != null) {
+      return new Step.Wait<>(box.renumbering);
+    }
     UserEntry entry = users.get(user);
     boolean recorded = box.recorded != null && box.recorded.contains(node);
     if (!recorded && entry.profileNodes.isEmpty()) {
@@ -465,34 +474,61 @@ final class BucketState {
   }
 
   /**
-   * Makes {@code uidValidity} (the catalog's, which clients see) the one new UIDs are given under,
-   * as the first step of a renumbering; the reservation of another UIDVALIDITY no longer counts. The
-   * highest UID stays: it is at least every UID the profile node reserved under {@code uidValidity}.
-   *
-   * @return false when the mailbox is unknown here or a newer conflict came since {@code conflict}
+   * Starts the renumbering of a conflict: the mailbox keeps its UIDVALIDITY (the highest reported),
+   * and the {@code count} messages of the other fragments take the next UIDs, all with the next
+   * MODSEQ. Those numbers count as given now; allocations in the mailbox wait until
+   * {@link #finishRenumbering}. Null when it cannot start now: the conflict is unknown or a newer
+   * one came, a member has not reported, or a reservation or renumbering is in flight.
    */
-  synchronized boolean adopt(MailboxConflict conflict, long uidValidity) {
+  synchronized RenumberStart beginRenumbering(MailboxConflict conflict, int count) {
     MailboxEntry box = mailbox(conflict.user(), conflict.mailbox());
-    if (box == null || box.conflicts != conflict.generation()) {
-      return false;
+    if (box == null || !waitingFor.isEmpty() || box.conflicts != conflict.generation() || box.renumbering != null
+        || box.reserving != null || box.highestUid + count > MAX_UID) {
+      return null;
     }
-    if (box.uidValidity != uidValidity) {
-      log.info("{}: {}/{} takes UIDVALIDITY {} of its catalog instead of {}", self, conflict.user(),
-          conflict.mailbox(), uidValidity, box.uidValidity);
-      box.uidValidity = uidValidity;
-      box.forgetReservation();
+    UserEntry entry = users.get(conflict.user());
+    long firstUid = box.highestUid + 1;
+    box.highestUid += count;
+    box.highestModSeq++;
+    Set<String> holders = new TreeSet<>(box.nodes);
+    holders.addAll(entry.profileNodes);
+    holders.addAll(box.missing);
+    holders.addAll(unvouched);
+    if (box.recorded != null) {
+      holders.addAll(box.recorded);
     }
-    return true;
+    box.renumbering = new CompletableFuture<>();
+    return new RenumberStart(box.uidValidity, firstUid, count, box.highestModSeq,
+        Math.min(MAX_UID, box.highestUid + UID_BLOCK), box.highestModSeq + MODSEQ_BLOCK, List.copyOf(entry.profileNodes),
+        holders, Fence.NONE);
   }
 
-  /** The renumbering of a conflict is done: the mailbox is one again, unless another conflict came meanwhile. */
-  synchronized boolean renumbered(MailboxConflict conflict, long uidValidity) {
+  /**
+   * Ends a renumbering started by {@link #beginRenumbering}: when every fragment was renumbered and
+   * every profile node took the reservation ({@code ok}), the reservation counts and the conflict is
+   * settled unless a newer one came; otherwise nothing counts as reserved any more. Allocations go on.
+   */
+  synchronized void finishRenumbering(MailboxConflict conflict, RenumberStart start, boolean ok) {
     MailboxEntry box = mailbox(conflict.user(), conflict.mailbox());
-    if (box == null || box.conflicts != conflict.generation() || box.uidValidity != uidValidity) {
-      return false;
+    if (box == null) {
+      return;
     }
-    box.conflict = false;
-    return true;
+    if (ok && box.uidValidity == start.uidValidity()
+        && new TreeSet<>(start.profileNodes()).containsAll(users.get(conflict.user()).profileNodes)) {
+      box.reservedUid = Math.max(box.reservedUid, start.reservedUid());
+      box.reservedModSeq = Math.max(box.reservedModSeq, start.reservedModSeq());
+      box.recorded(start.holders());
+      if (box.conflicts == conflict.generation()) {
+        box.conflict = false;
+      }
+    } else {
+      box.forgetReservation();
+    }
+    CompletableFuture<Void> done = box.renumbering;
+    box.renumbering = null;
+    if (done != null) {
+      done.complete(null);
+    }
   }
 
   /** A node created the user's profile ({@code present}) or deleted it. */
@@ -532,6 +568,8 @@ final class BucketState {
     long reservedModSeq;
     /** The reservation in flight for this mailbox, if any. */
     Reservation reserving;
+    /** Completed when the renumbering in progress ends; allocations wait for it. Null when none is. */
+    CompletableFuture<Void> renumbering;
     boolean conflict;
     /** Counts the disagreements seen, so that a renumbering clears {@link #conflict} only if no new one came meanwhile. */
     long conflicts;

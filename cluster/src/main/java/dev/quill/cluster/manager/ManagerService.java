@@ -226,32 +226,25 @@ public final class ManagerService implements AutoCloseable, Fencing {
   }
 
   /**
-   * Makes the catalog's UIDVALIDITY the mailbox's again, before its other fragments are renumbered
-   * under it; false when this node no longer manages the user or a newer conflict came.
+   * Starts renumbering {@code count} messages of a conflict's odd fragments (see
+   * {@link BucketState#beginRenumbering}); empty when this node no longer manages the user or it
+   * cannot start now. Every start must be ended with {@link #finishRenumbering}.
    */
-  public boolean adoptUidValidity(MailboxConflict conflict, long uidValidity) {
+  public java.util.Optional<RenumberStart> beginRenumbering(MailboxConflict conflict, int count) {
     Epoch epoch = current;
     BucketState state = epoch == null ? null : managedState(epoch, conflict.user());
-    return state != null && state.adopt(conflict, uidValidity);
+    RenumberStart start = state == null ? null : state.beginRenumbering(conflict, count);
+    return java.util.Optional.ofNullable(start).map(s -> s.fenced(fenceOf(epoch)));
   }
 
-  /**
-   * UIDs for the messages of a renumbering, as {@code ALLOCATE_UIDS} gives them (reserved on the
-   * profile nodes first, fenced) but without its bound per request: a fragment's new UIDs must be
-   * one run.
-   */
-  public Answer<UidGrant> allocateForRenumbering(String user, String mailbox, int count) throws InterruptedException {
-    String u = Addresses.normalize(user);
-    return reserving(u, state -> state.allocate(u, mailbox, count, this::freshUidValidity), UidGrant::fenced);
+  /** Ends a renumbering; {@code ok} when every fragment was renumbered and every profile node took the reservation. */
+  public void finishRenumbering(MailboxConflict conflict, RenumberStart start, boolean ok) {
+    // The bucket's state, also when a view change moved the user meanwhile: its allocations must not wait forever.
+    BucketState state = managed.get(current.map().bucketOf(conflict.user()));
+    if (state != null) {
+      state.finishRenumbering(conflict, start, ok);
+    }
   }
-
-  /** Every fragment of the conflict is renumbered: clears it unless a newer one came; false then. */
-  public boolean renumbered(MailboxConflict conflict, long uidValidity) {
-    Epoch epoch = current;
-    BucketState state = epoch == null ? null : managedState(epoch, conflict.user());
-    return state != null && state.renumbered(conflict, uidValidity);
-  }
-
 
   // ---------------------------------------------------------------- handlers
 

@@ -77,36 +77,58 @@ class BucketStateTest {
   }
 
   @Test
-  void aConflict_isListedOnceComplete_takesTheCatalogsUidValidity_andClearsOnlyIfNoNewerOneCame() {
+  void aConflict_isListedOnceComplete_renumberedAboveEveryUid_andClearedOnlyIfNoNewerOneCame() {
     BucketState state = new BucketState("m", 0, List.of("p", "y"), List.of());
     state.apply("p", List.of(profileWithRecord(Set.of("p", "y"))));
     assertThat(state.conflicts()).isEmpty();
-    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV + 50, 8, 20)))));
+    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV - 50, 8, 20)))));
 
     List<MailboxConflict> conflicts = state.conflicts();
     assertThat(conflicts).hasSize(1);
     MailboxConflict conflict = conflicts.getFirst();
-    MailMap.MailboxLocation before = state.mailMap(USER, Set.of()).mailboxes().getFirst();
-    assertThat(before.conflict()).isTrue();
-    assertThat(before.uidValidity()).as("the higher one meanwhile").isEqualTo(UV + 50);
+    assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().conflict()).isTrue();
 
-    assertThat(state.adopt(conflict, UV)).isTrue();
-    MailMap.MailboxLocation adopted = state.mailMap(USER, Set.of()).mailboxes().getFirst();
-    assertThat(adopted.uidValidity()).isEqualTo(UV);
-    assertThat(adopted.highestUid()).as("never lower: the odd fragment's UIDs are not given again").isEqualTo(8);
-    // Numbers under the catalog's UIDVALIDITY are reserved again before they are given.
-    assertThat(state.allocate(USER, "INBOX", 2, () -> 1)).isInstanceOf(BucketState.Step.Reserve.class);
+    RenumberStart start = state.beginRenumbering(conflict, 3);
+    assertThat(start.uidValidity()).as("the higher one stays").isEqualTo(UV);
+    assertThat(start.firstUid()).as("above every UID reported, reservations included").isEqualTo(9);
+    assertThat(start.modSeq()).isEqualTo(21);
+    assertThat(start.reservedUid()).isGreaterThanOrEqualTo(11);
+    assertThat(start.profileNodes()).containsExactly("p");
+    assertThat(start.holders()).containsExactlyInAnyOrder("p", "y");
+    assertThat(state.beginRenumbering(conflict, 3)).as("one at a time").isNull();
+    BucketState.Step<UidGrant> waiting = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(waiting).as("allocations wait for it").isInstanceOf(BucketState.Step.Wait.class);
 
     // Another disagreement reported meanwhile: this renumbering does not settle it.
-    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV + 60, 8, 20)))));
-    assertThat(state.renumbered(conflict, UV)).isFalse();
-    assertThat(state.adopt(conflict, UV)).isFalse();
+    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV - 60, 8, 20)))));
+    state.finishRenumbering(conflict, start, true);
+    assertThat(((BucketState.Step.Wait<UidGrant>) waiting).done()).isDone();
     MailboxConflict newer = state.conflicts().getFirst();
     assertThat(newer.generation()).isGreaterThan(conflict.generation());
-    assertThat(state.adopt(newer, UV)).isTrue();
-    assertThat(state.renumbered(newer, UV)).isTrue();
+    assertThat(state.beginRenumbering(conflict, 1)).as("the older one is gone").isNull();
+
+    RenumberStart again = state.beginRenumbering(newer, 1);
+    assertThat(again.firstUid()).as("the first renumbering's UIDs are never given again").isEqualTo(12);
+    state.finishRenumbering(newer, again, true);
     assertThat(state.conflicts()).isEmpty();
     assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().conflict()).isFalse();
+    BucketState.Step<UidGrant> after = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(after).as("within the renumbering's reservation: given at once").isInstanceOf(BucketState.Step.Done.class);
+    assertThat(((BucketState.Step.Done<UidGrant>) after).answer()).isInstanceOfSatisfying(Answer.Ok.class,
+        ok -> assertThat(((UidGrant) ok.value()).firstUid()).isEqualTo(13));
+  }
+
+  @Test
+  void aFailedRenumbering_keepsTheConflict_andReservesAgainBeforeGiving() {
+    BucketState state = new BucketState("m", 0, List.of("p", "y"), List.of());
+    state.apply("p", List.of(profileWithRecord(Set.of("p", "y"))));
+    state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV + 7, 8, 20)))));
+    MailboxConflict conflict = state.conflicts().getFirst();
+    RenumberStart start = state.beginRenumbering(conflict, 2);
+    assertThat(start.uidValidity()).isEqualTo(UV + 7);
+    state.finishRenumbering(conflict, start, false);
+    assertThat(state.conflicts()).containsExactly(conflict);
+    assertThat(state.allocate(USER, "INBOX", 1, () -> 1)).isInstanceOf(BucketState.Step.Reserve.class);
   }
 
   @Test

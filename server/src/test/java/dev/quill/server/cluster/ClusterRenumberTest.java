@@ -84,9 +84,9 @@ class ClusterRenumberTest {
     String odd = cluster.nodes().stream().map(n -> n.cluster().name())
         .filter(n -> !n.equals("b") && node(n).store().mailbox(USER, "INBOX").isEmpty()).findFirst().orElseThrow();
 
-    // A fragment under a higher UIDVALIDITY whose UIDs are the mailbox's own, written into that node's
-    // store directly; its restart reports it to the manager.
-    long other = uidValidity + 1_000;
+    // A fragment under an older UIDVALIDITY (as from an old backup) whose UIDs are the mailbox's own,
+    // written into that node's store directly; its restart reports it to the manager.
+    long other = uidValidity - 1_000;
     for (int i = 0; i < 2; i++) {
       node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", other, own.get(i), 5 + i,
           message("restored " + (i + 1)), Set.of("\\Seen"), Instant.parse("2020-01-01T00:00:00Z"), null)).join();
@@ -119,5 +119,65 @@ class ClusterRenumberTest {
     assertThat(after).hasSize(6);
     assertThat(after.getLast().uid()).isGreaterThan(after.get(4).uid());
     assertThat(viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
+  }
+
+  @Test
+  void withTwoCopies_aMailboxWaitsForItsHoldersAway_andMeanwhileReadsLeaveTheOddFragmentOut() throws Exception {
+    cluster = new InJvmCluster(dir, "renumber-r2");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name, c -> c.withReplication(new Replication(2, 2)));
+    }
+    cluster.awaitComplete(3, WAIT);
+    MailStore viaB = node("b").mailStore();
+    viaB.addDomain(DOMAIN);
+    await().atMost(WAIT).until(() -> node("a").mailStore().hasDomain(DOMAIN) && node("c").mailStore().hasDomain(DOMAIN));
+    viaB.addUser(USER, "pw".toCharArray());
+    for (int i = 1; i <= 3; i++) {
+      viaB.append(USER, "INBOX", message("own " + i), Set.of(), null, null).join();
+    }
+    long uidValidity = viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity();
+    List<Long> own = viaB.messages(USER, "INBOX").stream().map(MessageMeta::uid).toList();
+    List<String> odds = cluster.nodes().stream().map(n -> n.cluster().name())
+        .filter(n -> node(n).store().mailbox(USER, "INBOX").isEmpty()).toList();
+    org.junit.jupiter.api.Assumptions.assumeTrue(odds.size() == 1, "one node without INBOX: " + odds);
+    String odd = odds.getFirst();
+    String reader = cluster.nodes().stream().map(n -> n.cluster().name()).filter(n -> !n.equals(odd)).findFirst()
+        .orElseThrow();
+    String away = cluster.nodes().stream().map(n -> n.cluster().name())
+        .filter(n -> !n.equals(odd) && !n.equals(reader)).findFirst().orElseThrow();
+
+    cluster.stop(node(away));
+    for (int i = 0; i < 2; i++) {
+      node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", uidValidity + 1_000, own.get(i), 5 + i,
+          message("restored " + (i + 1)), Set.of(), Instant.parse("2020-01-01T00:00:00Z"), null)).join();
+    }
+    cluster.stop(node(odd));
+    cluster.start(odd, c -> c.withReplication(new Replication(2, 2)));
+    cluster.awaitComplete(2, WAIT);
+
+    MailStore viaReader = node(reader).mailStore();
+    await("reads through " + reader + " without the odd fragment on " + odd + " while " + away + " is away").atMost(WAIT).ignoreExceptions()
+        .untilAsserted(() -> assertThat(subjects(viaReader))
+            .containsExactly("Subject: own 1", "Subject: own 2", "Subject: own 3"));
+    await("not renumbered while " + away + " may hold copies").during(Duration.ofSeconds(3)).atMost(WAIT)
+        .until(() -> node(odd).store().mailbox(USER, "INBOX").orElseThrow().uidValidity() == uidValidity + 1_000);
+    assertThat(viaReader.messages(USER, "INBOX")).extracting(MessageMeta::uid).containsExactlyElementsOf(own);
+    assertThat(viaReader.unreachable(USER, "INBOX")).as("said to be out of reach").contains(odd);
+
+    cluster.start(away, c -> c.withReplication(new Replication(2, 2)));
+    cluster.awaitComplete(3, WAIT);
+    await("renumbered once every holder is back").atMost(WAIT).ignoreExceptions()
+        .untilAsserted(() -> assertThat(viaReader.messages(USER, "INBOX")).hasSize(5));
+    // The odd fragment had the higher UIDVALIDITY: the mailbox takes it (never lower than one a client
+    // may have seen), the restored messages keep their UIDs, and its own come back as new ones above them.
+    assertThat(viaReader.mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity + 1_000);
+    assertThat(subjects(viaReader)).containsExactly("Subject: restored 1", "Subject: restored 2", "Subject: own 1",
+        "Subject: own 2", "Subject: own 3");
+    assertThat(viaReader.messages(USER, "INBOX")).extracting(MessageMeta::uid).doesNotHaveDuplicates()
+        .startsWith(own.get(0), own.get(1));
+    for (QuillNode n : cluster.nodes()) {
+      n.store().mailbox(USER, "INBOX").ifPresent(f -> assertThat(f.uidValidity()).as(n.cluster().name())
+          .isEqualTo(uidValidity + 1_000));
+    }
   }
 }
