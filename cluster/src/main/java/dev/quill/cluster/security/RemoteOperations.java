@@ -50,6 +50,7 @@ public final class RemoteOperations {
       entry(TypeIds.FRAGMENT_EXPUNGED_SINCE, ObjectType.FRAGMENT, Permission.READ),
       entry(TypeIds.FRAGMENT_DELETE, ObjectType.FRAGMENT, Permission.DELETE),
       entry(TypeIds.FRAGMENT_RENAME, ObjectType.FRAGMENT, Permission.UPDATE),
+      entry(TypeIds.FRAGMENT_RENUMBER, ObjectType.FRAGMENT, Permission.UPDATE),
       entry(TypeIds.FRAGMENT_USAGE, ObjectType.FRAGMENT, Permission.READ),
       entry(TypeIds.FRAGMENT_LIST_FOR_SYNC, ObjectType.REPLICA, Permission.READ),
       entry(TypeIds.SYNC_MAILBOX, ObjectType.REPLICA, Permission.REPLICATE),

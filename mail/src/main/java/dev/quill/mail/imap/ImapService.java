@@ -216,6 +216,11 @@ public final class ImapService implements ConnectionHandler {
               session.idleSync(out);
               flush(c, out);
             }
+            if (session.ended()) {
+              stopped.set(true);
+              c.close(); // it said BYE: unblocks the reading thread
+              return;
+            }
           }
         }
       } catch (InterruptedException e) {

@@ -200,6 +200,34 @@ class ImapEndToEndTest {
   }
 
   @Test
+  void raw_aSelectedMailboxCreatedAgain_endsTheSession_beforeAnyCommandUsesItsOldUids() throws Exception {
+    store.createMailbox(ALICE, "Projects", java.util.Set.of());
+    store.append(ALICE, "Projects", "Subject: keep\r\n\r\nkeep\r\n".getBytes(StandardCharsets.US_ASCII),
+        java.util.Set.of(), null, null).join();
+    long before = store.mailbox(ALICE, "Projects").orElseThrow().uidValidity();
+    try (RawImapClient a = new RawImapClient(port); RawImapClient b = new RawImapClient(port)) {
+      a.line();
+      b.line();
+      a.command("l", "LOGIN alice@example.org secret");
+      b.command("l", "LOGIN alice@example.org secret");
+      assertThat(a.command("s", "SELECT Projects")).contains("* OK [UIDVALIDITY " + before + "] UIDs valid");
+      assertThat(b.completion("d", "DELETE Projects")).isEqualTo("d OK DELETE completed");
+      assertThat(b.completion("c", "CREATE Projects")).isEqualTo("c OK CREATE completed");
+      store.append(ALICE, "Projects", "Subject: other\r\n\r\nother\r\n".getBytes(StandardCharsets.US_ASCII),
+          java.util.Set.of(), null, null).join();
+      assertThat(store.mailbox(ALICE, "Projects").orElseThrow().uidValidity()).isGreaterThan(before);
+
+      // UID 1 now names another message: the command must not run.
+      a.send("x UID STORE 1 +FLAGS (\\Deleted)");
+      assertThat(a.line()).isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again");
+      assertThat(a.line()).as("closed").isNull();
+      assertThat(store.messages(ALICE, "Projects")).singleElement()
+          .satisfies(m -> assertThat(m.flags()).doesNotContain("\\Deleted"));
+      assertThat(b.command("n", "NOOP").getLast()).as("other sessions go on").isEqualTo("n OK NOOP completed");
+    }
+  }
+
+  @Test
   void raw_pop3DeliveryAndImapSeeTheSameInbox_andQuota() throws Exception {
     store.setQuota(ALICE, 100 * 1024);
     try (RawImapClient c = new RawImapClient(port)) {

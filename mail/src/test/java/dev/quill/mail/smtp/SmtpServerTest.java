@@ -588,7 +588,13 @@ class SmtpServerTest {
         while (!s.isStopping() && System.nanoTime() < deadline) {
           Thread.onSpinWait(); // close() sets the flag first thing; this only waits for the async task to start
         }
-        assertThat(c.command("NOOP")).isEqualTo("421 4.3.2 mx.test Service shutting down");
+        String reply = c.command("NOOP");
+        if (reply.startsWith("250")) {
+          // The NOOP was read before the goodbye reached this idle session: answered, then the goodbye
+          // comes as soon as the session waits again, without another command.
+          reply = c.reply();
+        }
+        assertThat(reply).isEqualTo("421 4.3.2 mx.test Service shutting down");
         assertThat(c.closedByServer()).isTrue();
         stopping.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(s.activeConnections()).isZero();

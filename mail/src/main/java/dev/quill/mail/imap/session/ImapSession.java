@@ -119,6 +119,8 @@ public final class ImapSession {
   private boolean utf8Accept;
   private boolean condstore;
   private boolean qresync;
+  /** Set once the selected mailbox's UIDVALIDITY changed under this session: it said BYE and ends. */
+  private boolean uidValidityChanged;
   private String saslTag;
   private String idleTag;
 
@@ -239,8 +241,14 @@ public final class ImapSession {
       if (state == State.SELECTED && selected != null && changedSinceSync()) {
         // changes of other sessions, reported "during" this command as far as §7.5.1 allows
         syncSelected(out, CommandTable.expungeAllowedAfter(command));
+        if (uidValidityChanged) {
+          return Outcome.CLOSE; // its UIDs would name other messages now: not run
+        }
       }
       outcome = dispatch(command, out);
+      if (uidValidityChanged) {
+        outcome = Outcome.CLOSE;
+      }
     } catch (StoreException e) {
       if (e instanceof StorageUnavailableException) {
         // The store logged the disk's state once; one line per refused command would flood the log.
@@ -1112,6 +1120,11 @@ public final class ImapSession {
     syncSelected(out, true);
   }
 
+  /** Whether the session said BYE because the selected mailbox's UIDVALIDITY changed: close the connection. */
+  public synchronized boolean ended() {
+    return uidValidityChanged;
+  }
+
   /** The line that ends IDLE: "DONE" completes it, anything else is a BAD. */
   public synchronized Outcome idleDone(String line, ImapWriter out) {
     String tag = idleTag;
@@ -1121,7 +1134,8 @@ public final class ImapSession {
       return countError(out);
     }
     syncSelected(out, true);
-    return ok(tag, out, "IDLE terminated");
+    Outcome outcome = ok(tag, out, "IDLE terminated");
+    return uidValidityChanged ? Outcome.CLOSE : outcome;
   }
 
   private void syncSelected(ImapWriter out, boolean allowExpunge) {
@@ -1139,6 +1153,15 @@ public final class ImapSession {
     }
     syncedCommits = commitsNow();
     Optional<MailboxInfo> info = backend.mailbox(user, box.name);
+    if (info.isPresent() && info.get().uidValidity() != box.uidValidity) {
+      // The mailbox was created again, or a cluster renumbered it: the UIDs this session holds name
+      // other messages now, and a session's UIDVALIDITY cannot change (RFC 9051 2.3.1.1).
+      log.info("session={} event=uidvalidity-changed user={} mailbox={} was={} now={}", sessionId, user, box.name,
+          box.uidValidity, info.get().uidValidity());
+      uidValidityChanged = true;
+      out.text("* BYE Mailbox UIDVALIDITY changed; select it again").crlf();
+      return;
+    }
     List<MessageMeta> messages = info.isPresent() ? backend.messages(user, box.name) : List.of();
     box.sync(messages, info.map(MailboxInfo::highestModSeq).orElse(0L), info.map(MailboxInfo::uidNext).orElse(0L),
         new SelectedMailbox.SyncMode(allowExpunge, qresync, condstore, !rev2), out,
