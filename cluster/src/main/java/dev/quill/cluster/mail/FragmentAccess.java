@@ -273,18 +273,24 @@ public final class FragmentAccess {
     return FencedException.translated(endpoint.call(node, RENUMBER, new RenumberRequest(order, fence), timeout));
   }
 
-  /** The renumbering of this node's own fragment, after the fence check; refused while the fragment moves. */
+  /**
+   * The renumbering of this node's own fragment, after the fence check, durable before this node
+   * can switch views (so its reservation is in the reports to a next manager); refused while the
+   * fragment moves.
+   */
   public CompletableFuture<Void> renumberHere(FragmentRenumbering order, Fence fence) {
-    try {
-      fencing.check(order.user(), fence);
-    } catch (FencedException e) {
-      return CompletableFuture.failedFuture(e);
-    }
     if (moves.of(Addresses.normalize(order.user()), MailboxNames.canonical(order.mailbox())).isPresent()) {
       return CompletableFuture.failedFuture(new StoreException("cannot renumber " + order.user() + "/"
           + order.mailbox() + " on " + endpoint.self() + " while it is being moved to another node; try again"));
     }
-    return store.renumber(order);
+    try {
+      fencing.durableBeforeViewSwitch(order.user(), fence, () -> store.renumber(order));
+      return CompletableFuture.completedFuture(null);
+    } catch (CompletionException e) {
+      return CompletableFuture.failedFuture(e.getCause() == null ? e : e.getCause());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /** Bytes of the user's mail held on {@code node}. */

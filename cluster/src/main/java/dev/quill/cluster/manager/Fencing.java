@@ -16,4 +16,18 @@ public interface Fencing {
    * @throws FencedException when its manager was deposed; nothing must be written then
    */
   void check(String user, Fence fence);
+
+  /**
+   * Checks {@code fence} and runs {@code write}, returning once it is durable, such that a view
+   * switch on this node waits for it: a write that carries numbers a later manager must hear of
+   * (a renumbering's reservation) is then in every report this node makes under the new view.
+   * This default only checks and waits.
+   *
+   * @throws FencedException when its manager was deposed; nothing is written then
+   */
+  default void durableBeforeViewSwitch(String user, Fence fence, java.util.function.Supplier<
+      java.util.concurrent.CompletableFuture<Void>> write) {
+    check(user, fence);
+    write.get().join();
+  }
 }

@@ -556,6 +556,18 @@ public final class ManagerService implements AutoCloseable, Fencing {
     }
   }
 
+  /** Under the reservation gate, as {@link #reserveHere}: a view switch here waits for the write. */
+  @Override
+  public void durableBeforeViewSwitch(String user, Fence fence, Supplier<CompletableFuture<Void>> write) {
+    reservationGate.readLock().lock();
+    try {
+      check(user, fence);
+      write.get().join();
+    } finally {
+      reservationGate.readLock().unlock();
+    }
+  }
+
   private FenceEpoch nextFenceEpoch(ClusterView view, UserMap before, UserMap after) {
     FenceEpoch previous = fenceEpoch;
     long[] since = new long[buckets];

@@ -58,7 +58,12 @@ class ClusterSkewJvmTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> h.status(n1).nodes().size() == 3);
       try (AdminOps ops = RemoteAdminOps.connect(n1.dir).orElseThrow()) {
         ops.addDomain(DOMAIN);
-        ops.addUser(USER, "skew-pw".toCharArray()); // profile and INBOX on n1
+        // three members listed does not mean every manager has heard from all three yet: "try again"
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptionsMatching(e -> String.valueOf(e.getMessage())
+            .contains("try again")).until(() -> {
+              ops.addUser(USER, "skew-pw".toCharArray()); // profile and INBOX on n1
+              return true;
+            });
       }
       int smtp = h.ports(n1).get("smtp");
 
