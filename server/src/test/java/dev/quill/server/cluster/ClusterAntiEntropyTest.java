@@ -46,10 +46,6 @@ class ClusterAntiEntropyTest {
     return cluster.holders(USER, MailStore.INBOX);
   }
 
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
-  }
-
   /** Three nodes sweeping every second, and {@code messages} messages delivered to the user through a. */
   private void startThreeWithMail(String name, int messages) throws Exception {
     cluster = new InJvmCluster(dir, name);
@@ -74,7 +70,7 @@ class ClusterAntiEntropyTest {
     // One copy of two messages vanishes without an expunge record: nothing tells the cluster.
     List<Long> damaged = List.copyOf(before.keySet()).subList(0, 2);
     for (long uid : damaged) {
-      QuillNode holder = node(before.get(uid).getFirst());
+      QuillNode holder = cluster.node(before.get(uid).getFirst());
       MessageMeta meta = holder.store().messages(USER, MailStore.INBOX).stream().filter(m -> m.uid() == uid)
           .findFirst().orElseThrow();
       assertThat(holder.store().dropMoved(USER, MailStore.INBOX, Map.of(uid, meta.modSeq())).join()).containsExactly(uid);
@@ -83,7 +79,7 @@ class ClusterAntiEntropyTest {
 
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(holders()).hasSize(6)
         .allSatisfy((uid, h) -> assertThat(h).as("copies of UID %d", uid).hasSize(2).doesNotHaveDuplicates()));
-    assertThat(MailClients.subjects("imap", node("b").ports().get("imap"), USER, PASSWORD)).hasSize(6);
+    assertThat(MailClients.subjects("imap", cluster.node("b").ports().get("imap"), USER, PASSWORD)).hasSize(6);
 
     try (var ops = RemoteAdminOps.connect(dir.resolve("a")).orElseThrow()) {
       ClusterReport report = ops.clusterStatus();
@@ -102,13 +98,13 @@ class ClusterAntiEntropyTest {
     // would, and its manager hears of it: the message is now on all three nodes.
     long uid = before.keySet().iterator().next();
     String extra = List.of("a", "b", "c").stream().filter(n -> !before.get(uid).contains(n)).findFirst().orElseThrow();
-    MailStore source = node(before.get(uid).getFirst()).store();
+    MailStore source = cluster.node(before.get(uid).getFirst()).store();
     LoadedMessage m = source.load(USER, MailStore.INBOX, List.of(uid),
         EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED)).getFirst();
     long uidValidity = source.mailbox(USER, MailStore.INBOX).orElseThrow().uidValidity();
-    assertThat(node(extra).store().storeAssigned(new AssignedMessage(USER, MailStore.INBOX, uidValidity, uid,
+    assertThat(cluster.node(extra).store().storeAssigned(new AssignedMessage(USER, MailStore.INBOX, uidValidity, uid,
         m.meta().modSeq(), m.body(), m.meta().flags(), m.meta().internalDate(), m.derived())).join().stored()).isTrue();
-    QuillNode viaExtra = node(extra);
+    QuillNode viaExtra = cluster.node(extra);
     new ManagerClient(viaExtra.cluster().rpc(), viaExtra.cluster()::map, Duration.ofSeconds(10), 20,
         Duration.ofMillis(50)).fragmentStored(USER, MailStore.INBOX, extra).join();
     assertThat(holders().get(uid)).containsExactlyInAnyOrder("a", "b", "c");
@@ -118,9 +114,9 @@ class ClusterAntiEntropyTest {
         .containsExactlyInAnyOrder("a", "b"));
     Thread.sleep(2_500); // two more sweeps: nothing else goes
     assertThat(holders()).hasSize(3).allSatisfy((u, h) -> assertThat(h).as("copies of UID %d", u).hasSize(2));
-    assertThat(MailClients.subjects("imap", node("c").ports().get("imap"), USER, PASSWORD)).hasSize(3);
+    assertThat(MailClients.subjects("imap", cluster.node("c").ports().get("imap"), USER, PASSWORD)).hasSize(3);
     for (String name : List.of("a", "b", "c")) {
-      assertThat(node(name).store().expungedSince(USER, MailStore.INBOX, 0)).as("expunge log of %s", name).isEmpty();
+      assertThat(cluster.node(name).store().expungedSince(USER, MailStore.INBOX, 0)).as("expunge log of %s", name).isEmpty();
     }
   }
 }

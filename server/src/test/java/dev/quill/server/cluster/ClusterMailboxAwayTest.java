@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,18 +31,8 @@ class ClusterMailboxAwayTest {
   @TempDir
   Path dir;
 
+  @AutoClose
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
-  }
 
   private static byte[] message(String subject) {
     return ("Subject: " + subject + "\r\n\r\n" + subject + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -55,10 +45,10 @@ class ClusterMailboxAwayTest {
       cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
     }
     cluster.awaitComplete(3, WAIT);
-    MailStore viaB = node("b").mailStore();
+    MailStore viaB = cluster.node("b").mailStore();
     viaB.addDomain(DOMAIN);
-    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> node("a").mailStore().hasDomain(DOMAIN)
-        && node("c").mailStore().hasDomain(DOMAIN));
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> cluster.node("a").mailStore().hasDomain(DOMAIN)
+        && cluster.node("c").mailStore().hasDomain(DOMAIN));
     viaB.addUser(USER, "pw".toCharArray()); // profile on b
     viaB.createMailbox(USER, "Projects", Set.of());
     viaB.createMailbox(USER, "Projects/Old", Set.of());
@@ -66,7 +56,7 @@ class ClusterMailboxAwayTest {
     viaB.append(USER, "Notes", message("note"), Set.of(), null, null).join();
     // Appended through a, whose store the balancer picks unless it is clearly busier (a node whose load
     // has not been gossiped yet counts as the busiest); the loads are measured, so append until one is there.
-    MailStore viaA = node("a").mailStore();
+    MailStore viaA = cluster.node("a").mailStore();
     java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
     org.awaitility.Awaitility.await("a message of Projects/Old on a").atMost(WAIT)
         .pollInterval(Duration.ofMillis(100)).until(() -> {
@@ -76,7 +66,7 @@ class ClusterMailboxAwayTest {
     boolean notesOnA = cluster.holders(USER, "Notes").values().stream().anyMatch(h -> h.contains("a"));
     int before = viaB.messages(USER, "Projects/Old").size();
 
-    QuillNode a = node("a");
+    QuillNode a = cluster.node("a");
     a.close();
     cluster.nodes().remove(a);
     cluster.awaitComplete(2, WAIT);

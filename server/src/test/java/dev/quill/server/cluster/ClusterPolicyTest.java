@@ -26,7 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,23 +51,13 @@ class ClusterPolicyTest {
   @TempDir
   Path dir;
 
+  @AutoClose
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   private SecurityControl.Report show(String node) {
     try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve(node)).orElseThrow()) {
       return ops.showPolicy();
     }
-  }
-
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
   }
 
   private void startThree(String name) throws Exception {
@@ -80,7 +70,7 @@ class ClusterPolicyTest {
 
   /** A MAIL_MAP request straight from {@code from}'s endpoint to {@code to}, made as {@code principal}. */
   private Object mailMapAs(Sid principal, String from, String to) throws Exception {
-    return Principals.callAs(principal, () -> node(from).cluster().rpc()
+    return Principals.callAs(principal, () -> cluster.node(from).cluster().rpc()
         .call(to, ManagerMessages.MAIL_MAP, "anyone@example.test", CALL).join());
   }
 
@@ -123,8 +113,8 @@ class ClusterPolicyTest {
     mailMapAs(Sid.service("pop3", "a"), "a", "a");
 
     // The denial is in a's tamper-evident audit log, with the subject's SID.
-    node("a").close();
-    cluster.nodes().remove(node("a"));
+    cluster.node("a").close();
+    cluster.nodes().remove(cluster.node("a"));
     Path auditDir = dir.resolve("a").resolve(AuditLog.DIRECTORY);
     assertThat(AuditVerifier.verify(auditDir).intact()).isTrue();
     List<AuditRecord> records = new AuditReader(auditDir).tail(100);
@@ -135,7 +125,7 @@ class ClusterPolicyTest {
   @Test
   void aNodeAwayDuringAPush_takesThePolicyBeforeItServesAgain() throws Exception {
     startThree("policy-away");
-    QuillNode c = node("c");
+    QuillNode c = cluster.node("c");
     c.close();
     cluster.nodes().remove(c);
     cluster.awaitComplete(2, WAIT);
@@ -160,7 +150,7 @@ class ClusterPolicyTest {
   void aNodeThatMissedAnInstall_catchesUpFromTheVersionOnTheTrafficItReceives() throws Exception {
     startThree("policy-stamp");
     // c refuses the security server's POLICY_INSTALL (as if it were lost): no view change follows to repair it.
-    node("c").cluster().rpc().setAccessCheck((from, principal, type) -> type.id() == TypeIds.POLICY_INSTALL
+    cluster.node("c").cluster().rpc().setAccessCheck((from, principal, type) -> type.id() == TypeIds.POLICY_INSTALL
         ? Optional.of("blocked by the test") : Optional.empty());
     try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve("b")).orElseThrow()) {
       SecurityControl.PushReport pushed = ops.pushPolicy(DENY_POP3_READS);
@@ -170,7 +160,7 @@ class ClusterPolicyTest {
     // a's requests (and its heartbeats) carry version 2: c fetches it from the security server.
     mailMapAs(Sid.node("a"), "a", "c");
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> show("c").policyVersion() == 2);
-    assertThat(node("c").cluster().view().members()).containsExactly("a", "b", "c");
+    assertThat(cluster.node("c").cluster().view().members()).containsExactly("a", "b", "c");
   }
 
   @Test
@@ -185,7 +175,7 @@ class ClusterPolicyTest {
     QuillNode x = cluster.start("x", c -> c.withCredentials(foreign));
     assertThat(x.cluster().view().members()).as("x hears nobody").containsExactly("x");
     for (String name : List.of("a", "b")) {
-      assertThat(node(name).cluster().view().members()).as("view of %s", name).containsExactly("a", "b");
+      assertThat(cluster.node(name).cluster().view().members()).as("view of %s", name).containsExactly("a", "b");
       SecurityControl.Report r = show(name);
       // both clusters' first key has id 1: x's messages name a known key id and fail its tag
       assertThat(r.dropped().get("BAD_TAG")).as("refused on %s", name).isPositive();

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,14 +31,8 @@ class ClusterProfileReplicationTest {
   @TempDir
   Path dir;
 
+  @AutoClose
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   private List<QuillNode> startThree(long clockOffsetOfA) throws Exception {
     cluster = new InJvmCluster(dir, "profiles");
@@ -55,10 +49,6 @@ class ClusterProfileReplicationTest {
   private List<String> holders() {
     return cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).map(n -> n.cluster().name())
         .sorted().toList();
-  }
-
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
   }
 
   /** Name and UIDVALIDITY of each mailbox of the catalog on one node's own store. */
@@ -95,7 +85,7 @@ class ClusterProfileReplicationTest {
       store.getFolder("Projects").create(jakarta.mail.Folder.HOLDS_MESSAGES);
     }
     for (String h : holders()) {
-      QuillNode n = node(h);
+      QuillNode n = cluster.node(h);
       assertThat(n.store().authenticate(USER, "second-pw".toCharArray())).as("new password on %s", h).isTrue();
       assertThat(n.store().user(USER).orElseThrow().quotaBytes()).as("quota on %s", h).isEqualTo(1_000_000);
       assertThat(catalog(n)).as("catalog on %s", h).containsKey("Projects").isEqualTo(catalog(a));
@@ -103,7 +93,7 @@ class ClusterProfileReplicationTest {
 
     // Each holder in turn is the only one left of the two: the user still logs in and changes things.
     for (String gone : holders()) {
-      QuillNode g = node(gone);
+      QuillNode g = cluster.node(gone);
       stopNode(g);
       for (QuillNode via : cluster.nodes()) {
         assertThat(loginWorks(via, "second-pw")).as("login via %s with %s gone", via.cluster().name(), gone).isTrue();
@@ -127,10 +117,10 @@ class ClusterProfileReplicationTest {
       assertThat(store.getFolder("Old").renameTo(store.getFolder("New"))).isTrue();
       assertThat(store.getFolder("Gone").delete(false)).isTrue();
     }
-    Map<String, Long> primary = catalog(node(holders().getFirst()));
+    Map<String, Long> primary = catalog(cluster.node(holders().getFirst()));
     assertThat(primary).containsKey("New").doesNotContainKeys("Old", "Gone");
     for (String h : holders()) {
-      assertThat(catalog(node(h))).as("catalog on %s", h).isEqualTo(primary);
+      assertThat(catalog(cluster.node(h))).as("catalog on %s", h).isEqualTo(primary);
     }
     for (QuillNode n : cluster.nodes()) {
       assertThat(catalog(n)).as("no stale mailbox on %s", n.cluster().name()).doesNotContainKeys("Old", "Gone");
@@ -142,7 +132,7 @@ class ClusterProfileReplicationTest {
     List<QuillNode> nodes = startThree(0);
     nodes.get(0).mailStore().addUser(USER, "pw".toCharArray());
     MailClients.send(nodes.get(1).ports().get("smtp"), USER, "hello");
-    QuillNode second = node(holders().getLast()); // not the primary: its copy goes with the tombstone first
+    QuillNode second = cluster.node(holders().getLast()); // not the primary: its copy goes with the tombstone first
 
     assertThat(second.mailStore().deleteUser(USER)).isTrue();
 
@@ -157,18 +147,18 @@ class ClusterProfileReplicationTest {
     List<QuillNode> nodes = startThree(0);
     nodes.get(0).mailStore().addUser(USER, "first-pw".toCharArray());
     String away = holders().getLast(); // the holder that is not the primary
-    stopNode(node(away));
+    stopNode(cluster.node(away));
 
     cluster.nodes().getFirst().mailStore().setPassword(USER, "while-away".toCharArray());
     restart(away, 0);
-    await().atMost(WAIT).untilAsserted(() -> assertThat(node(away).store()
+    await().atMost(WAIT).untilAsserted(() -> assertThat(cluster.node(away).store()
         .authenticate(USER, "while-away".toCharArray())).as("%s took the change it missed", away).isTrue());
-    assertThat(node(away).store().authenticate(USER, "first-pw".toCharArray())).isFalse();
+    assertThat(cluster.node(away).store().authenticate(USER, "first-pw".toCharArray())).isFalse();
 
-    stopNode(node(away));
+    stopNode(cluster.node(away));
     cluster.nodes().getFirst().mailStore().deleteUser(USER);
     restart(away, 0);
-    await().atMost(WAIT).untilAsserted(() -> assertThat(node(away).store().user(USER))
+    await().atMost(WAIT).untilAsserted(() -> assertThat(cluster.node(away).store().user(USER))
         .as("the delete reached %s when it returned", away).isEmpty());
     for (QuillNode via : cluster.nodes()) {
       assertThat(via.mailStore().resolveRecipient(USER)).as("unknown via %s", via.cluster().name()).isEmpty();
@@ -188,15 +178,15 @@ class ClusterProfileReplicationTest {
         .isGreaterThan(System.currentTimeMillis() + 5_000);
     stopNode(a);
 
-    QuillNode b = node("b");
+    QuillNode b = cluster.node("b");
     b.mailStore().setPassword(USER, "later-on-b".toCharArray()); // made later, by a node with a true clock
     restart("a", 10_000);
 
-    await().atMost(WAIT).untilAsserted(() -> assertThat(node("a").store()
+    await().atMost(WAIT).untilAsserted(() -> assertThat(cluster.node("a").store()
         .authenticate(USER, "later-on-b".toCharArray())).as("a took the later change").isTrue());
     for (String h : holders()) {
-      assertThat(node(h).store().authenticate(USER, "from-fast-a".toCharArray())).as("old password on %s", h).isFalse();
-      assertThat(node(h).store().version(Versioned.PROFILE, USER)).as("stamp on %s", h).isGreaterThan(fastStamp);
+      assertThat(cluster.node(h).store().authenticate(USER, "from-fast-a".toCharArray())).as("old password on %s", h).isFalse();
+      assertThat(cluster.node(h).store().version(Versioned.PROFILE, USER)).as("stamp on %s", h).isGreaterThan(fastStamp);
     }
     for (QuillNode via : cluster.nodes()) {
       assertThat(loginWorks(via, "later-on-b")).as("login via %s", via.cluster().name()).isTrue();
@@ -223,7 +213,7 @@ class ClusterProfileReplicationTest {
       assertThat(holders()).hasSize(2).contains("a");
     });
     String second = holders().get(1);
-    assertThat(node(second).store().authenticate(USER, "alone".toCharArray())).isTrue();
+    assertThat(cluster.node(second).store().authenticate(USER, "alone".toCharArray())).isTrue();
 
     // A change made on the primary whose replication never ran: same stamp, other contents. The next
     // run finds the copies differ and the primary stamps and pushes its copy again.
@@ -232,9 +222,9 @@ class ClusterProfileReplicationTest {
     assertThat(a.store().version(Versioned.PROFILE, USER)).isEqualTo(stamp);
     await().atMost(WAIT).untilAsserted(() -> {
       a.profileReplicas().orElseThrow().syncAll();
-      assertThat(node(second).store().authenticate(USER, "changed".toCharArray())).isTrue();
+      assertThat(cluster.node(second).store().authenticate(USER, "changed".toCharArray())).isTrue();
     });
-    assertThat(node(second).store().version(Versioned.PROFILE, USER)).isGreaterThan(stamp);
+    assertThat(cluster.node(second).store().version(Versioned.PROFILE, USER)).isGreaterThan(stamp);
     assertThat(holders()).hasSize(2);
   }
 }

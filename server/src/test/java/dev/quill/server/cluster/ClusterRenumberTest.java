@@ -15,7 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,18 +33,8 @@ class ClusterRenumberTest {
   @TempDir
   Path dir;
 
+  @AutoClose
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
-  }
 
   private static byte[] message(String subject) {
     return ("Subject: " + subject + "\r\n\r\n" + subject + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -64,39 +54,46 @@ class ClusterRenumberTest {
     return subjects;
   }
 
-  @Test
-  void aFragmentWithAnotherUidValidity_isRenumberedIntoTheMailbox_withFreshUids() throws Exception {
-    cluster = new InJvmCluster(dir, "renumber");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
+  /** Three nodes keeping {@code replication} copies, and the user with three messages, added through b. */
+  private MailStore startWithInbox(String name, Replication replication) throws Exception {
+    cluster = new InJvmCluster(dir, name);
+    for (String node : List.of("a", "b", "c")) {
+      cluster.start(node, c -> c.withReplication(replication));
     }
     cluster.awaitComplete(3, WAIT);
-    MailStore viaB = node("b").mailStore();
+    MailStore viaB = cluster.node("b").mailStore();
     viaB.addDomain(DOMAIN);
-    await().atMost(WAIT).until(() -> node("a").mailStore().hasDomain(DOMAIN) && node("c").mailStore().hasDomain(DOMAIN));
-    viaB.addUser(USER, "pw".toCharArray()); // profile on b
+    await().atMost(WAIT).until(() -> cluster.node("a").mailStore().hasDomain(DOMAIN)
+        && cluster.node("c").mailStore().hasDomain(DOMAIN));
+    viaB.addUser(USER, "pw".toCharArray());
     for (int i = 1; i <= 3; i++) {
       viaB.append(USER, "INBOX", message("own " + i), Set.of(), null, null).join();
     }
+    return viaB;
+  }
+
+  @Test
+  void aFragmentWithAnotherUidValidity_isRenumberedIntoTheMailbox_withFreshUids() throws Exception {
+    MailStore viaB = startWithInbox("renumber", new Replication(1, 1)); // profile on b
     long uidValidity = viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity();
     List<Long> own = viaB.messages(USER, "INBOX").stream().map(MessageMeta::uid).toList();
     assertThat(own).hasSize(3);
     String odd = cluster.nodes().stream().map(n -> n.cluster().name())
-        .filter(n -> !n.equals("b") && node(n).store().mailbox(USER, "INBOX").isEmpty()).findFirst().orElseThrow();
+        .filter(n -> !n.equals("b") && cluster.node(n).store().mailbox(USER, "INBOX").isEmpty()).findFirst().orElseThrow();
 
     // A fragment under an older UIDVALIDITY (as from an old backup) whose UIDs are the mailbox's own,
     // written into that node's store directly; its restart reports it to the manager.
     long other = uidValidity - 1_000;
     for (int i = 0; i < 2; i++) {
-      node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", other, own.get(i), 5 + i,
+      cluster.node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", other, own.get(i), 5 + i,
           message("restored " + (i + 1)), Set.of("\\Seen"), Instant.parse("2020-01-01T00:00:00Z"), null)).join();
     }
-    cluster.stop(node(odd));
+    cluster.stop(cluster.node(odd));
     cluster.start(odd, c -> c.withReplication(new Replication(1, 1)));
     cluster.awaitComplete(3, WAIT);
 
     for (String reader : List.of("a", "b", "c")) {
-      MailStore store = node(reader).mailStore();
+      MailStore store = cluster.node(reader).mailStore();
       await("renumbered, as read through " + reader).atMost(WAIT).ignoreExceptions()
           .untilAsserted(() -> assertThat(store.messages(USER, "INBOX")).hasSize(5));
       List<MessageMeta> listed = store.messages(USER, "INBOX");
@@ -112,9 +109,9 @@ class ClusterRenumberTest {
           .isEqualTo(uidValidity);
       assertThat(store.mailbox(USER, "INBOX").orElseThrow().messageCount()).isEqualTo(5);
     }
-    assertThat(node(odd).store().mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
+    assertThat(cluster.node(odd).store().mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
     // New mail goes on under the same UIDVALIDITY, above the renumbered messages.
-    node("a").mailStore().append(USER, "INBOX", message("after"), Set.of(), null, null).join();
+    cluster.node("a").mailStore().append(USER, "INBOX", message("after"), Set.of(), null, null).join();
     List<MessageMeta> after = viaB.messages(USER, "INBOX");
     assertThat(after).hasSize(6);
     assertThat(after.getLast().uid()).isGreaterThan(after.get(4).uid());
@@ -123,22 +120,11 @@ class ClusterRenumberTest {
 
   @Test
   void withTwoCopies_aMailboxWaitsForItsHoldersAway_andMeanwhileReadsLeaveTheOddFragmentOut() throws Exception {
-    cluster = new InJvmCluster(dir, "renumber-r2");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withReplication(new Replication(2, 2)));
-    }
-    cluster.awaitComplete(3, WAIT);
-    MailStore viaB = node("b").mailStore();
-    viaB.addDomain(DOMAIN);
-    await().atMost(WAIT).until(() -> node("a").mailStore().hasDomain(DOMAIN) && node("c").mailStore().hasDomain(DOMAIN));
-    viaB.addUser(USER, "pw".toCharArray());
-    for (int i = 1; i <= 3; i++) {
-      viaB.append(USER, "INBOX", message("own " + i), Set.of(), null, null).join();
-    }
+    MailStore viaB = startWithInbox("renumber-r2", new Replication(2, 2));
     long uidValidity = viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity();
     List<Long> own = viaB.messages(USER, "INBOX").stream().map(MessageMeta::uid).toList();
     List<String> odds = cluster.nodes().stream().map(n -> n.cluster().name())
-        .filter(n -> node(n).store().mailbox(USER, "INBOX").isEmpty()).toList();
+        .filter(n -> cluster.node(n).store().mailbox(USER, "INBOX").isEmpty()).toList();
     org.junit.jupiter.api.Assumptions.assumeTrue(odds.size() == 1, "one node without INBOX: " + odds);
     String odd = odds.getFirst();
     String reader = cluster.nodes().stream().map(n -> n.cluster().name()).filter(n -> !n.equals(odd)).findFirst()
@@ -146,21 +132,21 @@ class ClusterRenumberTest {
     String away = cluster.nodes().stream().map(n -> n.cluster().name())
         .filter(n -> !n.equals(odd) && !n.equals(reader)).findFirst().orElseThrow();
 
-    cluster.stop(node(away));
+    cluster.stop(cluster.node(away));
     for (int i = 0; i < 2; i++) {
-      node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", uidValidity + 1_000, own.get(i), 5 + i,
+      cluster.node(odd).store().storeAssigned(new AssignedMessage(USER, "INBOX", uidValidity + 1_000, own.get(i), 5 + i,
           message("restored " + (i + 1)), Set.of(), Instant.parse("2020-01-01T00:00:00Z"), null)).join();
     }
-    cluster.stop(node(odd));
+    cluster.stop(cluster.node(odd));
     cluster.start(odd, c -> c.withReplication(new Replication(2, 2)));
     cluster.awaitComplete(2, WAIT);
 
-    MailStore viaReader = node(reader).mailStore();
+    MailStore viaReader = cluster.node(reader).mailStore();
     await("reads through " + reader + " without the odd fragment on " + odd + " while " + away + " is away").atMost(WAIT).ignoreExceptions()
         .untilAsserted(() -> assertThat(subjects(viaReader))
             .containsExactly("Subject: own 1", "Subject: own 2", "Subject: own 3"));
     await("not renumbered while " + away + " may hold copies").during(Duration.ofSeconds(3)).atMost(WAIT)
-        .until(() -> node(odd).store().mailbox(USER, "INBOX").orElseThrow().uidValidity() == uidValidity + 1_000);
+        .until(() -> cluster.node(odd).store().mailbox(USER, "INBOX").orElseThrow().uidValidity() == uidValidity + 1_000);
     assertThat(viaReader.messages(USER, "INBOX")).extracting(MessageMeta::uid).containsExactlyElementsOf(own);
     assertThat(viaReader.unreachable(USER, "INBOX")).as("said to be out of reach").contains(odd);
 

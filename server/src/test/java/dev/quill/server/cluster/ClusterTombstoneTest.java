@@ -75,10 +75,6 @@ class ClusterTombstoneTest {
         .sorted().toList();
   }
 
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
-  }
-
   /** The kinds of the deleted objects whose tombstone {@code n} still holds. */
   private static List<Versioned> tombstonesOn(QuillNode n) {
     return DELETED.entrySet().stream().filter(e -> n.store().versions(e.getKey()).containsKey(e.getValue()))
@@ -107,7 +103,7 @@ class ClusterTombstoneTest {
   @Test
   void allUp_theTombstonesOfADeletedUserDomainAndAlias_areDroppedOnEveryNode_afterTheGracePeriod() throws Exception {
     try (InJvmCluster nodes = startThreeWithObjects()) {
-      deleteAllThrough(node("b"));
+      deleteAllThrough(cluster.node("b"));
       for (QuillNode n : nodes.nodes()) {
         assertThat(tombstonesOn(n)).as("the deletes are tombstones on %s at first", n.cluster().name())
             .contains(Versioned.ALIAS, Versioned.DOMAIN);
@@ -115,7 +111,7 @@ class ClusterTombstoneTest {
 
       awaitNoTombstoneAnywhere();
       assertNothingCameBack();
-      assertThat(node("a").tombstones().orElseThrow().last().blockedBy()).isEmpty();
+      assertThat(cluster.node("a").tombstones().orElseThrow().last().blockedBy()).isEmpty();
     }
   }
 
@@ -123,7 +119,7 @@ class ClusterTombstoneTest {
   void aMemberAway_keepsTheTombstones_andReturningWithTheOldObjects_doesNotBringThemBack() throws Exception {
     try (InJvmCluster nodes = startThreeWithObjects()) {
       String away = holders().getLast(); // holds the live profile, the alias and the domain when it stops
-      QuillNode gone = node(away);
+      QuillNode gone = cluster.node(away);
       gone.close();
       nodes.nodes().remove(gone);
       nodes.awaitComplete(2, WAIT);

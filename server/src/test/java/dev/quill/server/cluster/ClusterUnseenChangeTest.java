@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,18 +34,8 @@ class ClusterUnseenChangeTest {
   @TempDir
   Path dir;
 
+  @AutoClose
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  private QuillNode node(String name) {
-    return cluster.nodes().stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
-  }
 
   @Test
   void aChangeOfAMessageHeldOnlyWhereNobodyAnswers_isRefusedAsTemporary_andWorksOnceItIsBack() throws Exception {
@@ -54,7 +44,7 @@ class ClusterUnseenChangeTest {
       cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
     }
     cluster.awaitComplete(3, WAIT);
-    QuillNode a = node("a");
+    QuillNode a = cluster.node("a");
     a.mailStore().addDomain(DOMAIN);
     a.mailStore().addUser(USER, "pw".toCharArray());
     MailClients.send(a.ports().get("smtp"), USER, "only one copy");
@@ -65,13 +55,13 @@ class ClusterUnseenChangeTest {
     // Asked through a node that never read the mailbox (its first look comes with the holder away).
     String via = List.of("a", "b", "c").stream().filter(n -> !n.equals(holder) && !n.equals("a")).findFirst()
         .orElse(List.of("a", "b", "c").stream().filter(n -> !n.equals(holder)).findFirst().orElseThrow());
-    QuillNode down = node(holder);
+    QuillNode down = cluster.node(holder);
     down.close();
     cluster.nodes().remove(down);
     cluster.awaitComplete(2, WAIT);
 
     FlagUpdate deleted = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1);
-    MailStore store = node(via).mailStore();
+    MailStore store = cluster.node(via).mailStore();
     assertThatThrownBy(() -> store.updateFlags(USER, MailStore.INBOX, List.of(uid), deleted).join())
         .cause().isInstanceOf(StoreException.class).hasMessageContaining(holder).hasMessageContaining("try again");
     assertThatThrownBy(() -> store.expunge(USER, MailStore.INBOX, List.of(uid)).join())
@@ -81,9 +71,9 @@ class ClusterUnseenChangeTest {
     cluster.start(holder, c -> c.withReplication(new Replication(1, 1)));
     cluster.awaitComplete(3, WAIT);
     org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().untilAsserted(() ->
-        assertThat(node(via).mailStore().updateFlags(USER, MailStore.INBOX, List.of(uid), deleted).join().updated())
+        assertThat(cluster.node(via).mailStore().updateFlags(USER, MailStore.INBOX, List.of(uid), deleted).join().updated())
             .extracting(MessageMeta::uid).containsExactly(uid));
-    assertThat(node(holder).store().messages(USER, MailStore.INBOX)).singleElement()
+    assertThat(cluster.node(holder).store().messages(USER, MailStore.INBOX)).singleElement()
         .satisfies(m -> assertThat(m.flags()).contains("\\Deleted"));
   }
 
@@ -101,37 +91,37 @@ class ClusterUnseenChangeTest {
       cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
     }
     cluster.awaitComplete(3, WAIT);
-    UserMap map = node("a").cluster().map();
+    UserMap map = cluster.node("a").cluster().map();
     String user = IntStream.range(0, 10_000).mapToObj(i -> "mgr" + i + "@" + DOMAIN)
         .filter(u -> map.managerOf(u).equals("a")).findFirst().orElseThrow();
     String kept = IntStream.range(0, 10_000).mapToObj(i -> "kept" + i + "@" + DOMAIN)
         .filter(u -> map.managerOf(u).equals("b")).findFirst().orElseThrow();
-    node("a").mailStore().addDomain(DOMAIN);
-    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> node("b").mailStore().hasDomain(DOMAIN));
-    node("b").mailStore().addUser(user, "pw".toCharArray()); // profile on b, which stays
+    cluster.node("a").mailStore().addDomain(DOMAIN);
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> cluster.node("b").mailStore().hasDomain(DOMAIN));
+    cluster.node("b").mailStore().addUser(user, "pw".toCharArray()); // profile on b, which stays
     // a stores what it accepts when it is not clearly busier than b, the INBOX's other holder; the
     // loads are measured, so send until one message is on a alone
     long onA = -1;
     for (int i = 0; i < 60 && onA < 0; i++) { // 20 were not always enough on a busy machine
-      MailClients.send(node("a").ports().get("smtp"), user, "kept by its manager " + i);
+      MailClients.send(cluster.node("a").ports().get("smtp"), user, "kept by its manager " + i);
       onA = cluster.holders(user, MailStore.INBOX).entrySet().stream().filter(e -> e.getValue().equals(List.of("a")))
           .mapToLong(Map.Entry::getKey).findFirst().orElse(-1);
     }
     long uid = onA;
     assertThat(uid).as("a message accepted and stored on a, which manages the user").isPositive();
-    node("b").mailStore().addUser(kept, "pw".toCharArray()); // its INBOX on b alone
+    cluster.node("b").mailStore().addUser(kept, "pw".toCharArray()); // its INBOX on b alone
     // A mailbox made and filled through b: the balancer prefers b, its only holder, but may pick a.
-    node("b").mailStore().createMailbox(user, "Projects", Set.of());
-    node("b").mailStore().append(user, "Projects", "Subject: kept\r\n\r\nkept\r\n".getBytes(
+    cluster.node("b").mailStore().createMailbox(user, "Projects", Set.of());
+    cluster.node("b").mailStore().append(user, "Projects", "Subject: kept\r\n\r\nkept\r\n".getBytes(
         java.nio.charset.StandardCharsets.US_ASCII), Set.of(), null, null).join();
     boolean projectsOnA = cluster.holders(user, "Projects").values().stream().anyMatch(h -> h.contains("a"));
 
-    QuillNode a = node("a");
+    QuillNode a = cluster.node("a");
     a.close();
     cluster.nodes().remove(a);
     cluster.awaitComplete(2, WAIT);
-    MailStore viaB = node("b").mailStore();
-    assertThat(node("b").cluster().map().managerOf(user)).as("a new manager").isNotEqualTo("a");
+    MailStore viaB = cluster.node("b").mailStore();
+    assertThat(cluster.node("b").cluster().map().managerOf(user)).as("a new manager").isNotEqualTo("a");
     viaB.messages(user, MailStore.INBOX);
     assertThat(viaB.unreachable(user, MailStore.INBOX)).as("reads say that part of the INBOX is out of reach")
         .containsExactly("a");
@@ -142,7 +132,7 @@ class ClusterUnseenChangeTest {
     assertThat(viaB.unreachable(user, "Projects"))
         .as("a is named missing in Projects exactly when its holder record names it (it got the message)")
         .isEqualTo(projectsOnA ? List.of("a") : List.of());
-    MailStore viaC = node("c").mailStore();
+    MailStore viaC = cluster.node("c").mailStore();
     assertThat(viaC.messages(kept, MailStore.INBOX)).isEmpty();
     assertThat(viaC.unreachable(kept, MailStore.INBOX)).as("b kept managing it and knows a holds none of it")
         .isEmpty();

@@ -106,6 +106,11 @@ final class InJvmCluster implements AutoCloseable {
     return nodes;
   }
 
+  /** The running node named {@code name}. */
+  QuillNode node(String name) {
+    return nodes.stream().filter(n -> n.cluster().name().equals(name)).findFirst().orElseThrow();
+  }
+
   /** Waits until every node sees {@code size} members and has heard from all of them about its buckets. */
   void awaitComplete(int size, Duration within) {
     await().atMost(within).until(() -> nodes.stream().filter(n -> n.cluster() != null).allMatch(n -> {

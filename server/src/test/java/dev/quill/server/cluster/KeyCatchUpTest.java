@@ -9,7 +9,7 @@ import dev.quill.server.node.QuillNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,14 +23,8 @@ class KeyCatchUpTest {
 
   @TempDir
   Path dir;
+  @AutoClose
   private InJvmCluster cluster;
-
-  @AfterEach
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   @Test
   void aMemberDownDuringARevocation_rejoinsWithItsOwnCredential_andTheRevokedNodeGetsNoKey() throws Exception {
