@@ -49,7 +49,13 @@ public final class StoreMaildrops implements MaildropStore {
   }
 
   @Override
-  public void expunge(String user, Collection<Long> uids) {
+  public void expunge(String user, long uidValidity, Collection<Long> uids) {
+    long now = store.mailbox(user, MailStore.INBOX).map(MailboxInfo::uidValidity).orElse(0L);
+    if (now != uidValidity) {
+      // Created again, or renumbered by a cluster, since the session began (docs/CLUSTER.md, "Renumbering").
+      throw new StoreException("the INBOX of " + user + " has UIDVALIDITY " + now + " now, not " + uidValidity
+          + " as when the session began: nothing deleted");
+    }
     try {
       store.expunge(user, MailStore.INBOX, uids).join();
     } catch (CompletionException e) {

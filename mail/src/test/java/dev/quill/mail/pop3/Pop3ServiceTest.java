@@ -369,6 +369,24 @@ class Pop3ServiceTest {
   }
 
   @Test
+  void inboxRenumberedDuringTheSession_quitDeletesNothing() throws Exception {
+    try (RawPop3Client c = new RawPop3Client(start())) {
+      c.line();
+      c.login(ALICE, "secret");
+      assertThat(c.command("DELE 1")).startsWith("+OK");
+      // What a cluster's manager does to a fragment whose UIDVALIDITY differs (docs/CLUSTER.md, "Renumbering"):
+      // the session's UIDs would name other messages now.
+      var inbox = rocks.mailbox(ALICE, MailStore.INBOX).orElseThrow();
+      List<Long> uids = rocks.messages(ALICE, MailStore.INBOX).stream().map(MessageMeta::uid).toList();
+      rocks.renumber(new dev.quill.store.FragmentRenumbering(ALICE, MailStore.INBOX, inbox.uidValidity(),
+          inbox.uidValidity() + 1, uids, 1, inbox.highestModSeq() + 1, java.util.Optional.empty())).join();
+      assertThat(c.command("QUIT")).isEqualTo("-ERR [SYS/TEMP] deleting messages failed, no message was removed");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    assertThat(subjects(ALICE)).hasSize(3);
+  }
+
+  @Test
   void corruptMessage_sysPermAndSessionContinues() throws Exception {
     corruptUids.add(rocks.messages(ALICE, MailStore.INBOX).get(0).uid());
     try (RawPop3Client c = new RawPop3Client(start())) {

@@ -108,7 +108,8 @@ class ClusterUnseenChangeTest {
           .mapToLong(Map.Entry::getKey).findFirst().orElse(-1);
     }
     long uid = onA;
-    assertThat(uid).as("a message accepted and stored on a, which manages the user").isPositive();
+    assertThat(uid).as("a message accepted and stored on a, which manages the user; a's loads: %s; holders: %s",
+        cluster.node("a").cluster().loads().current(), cluster.holders(user, MailStore.INBOX)).isPositive();
     cluster.node("b").mailStore().addUser(kept, "pw".toCharArray()); // its INBOX on b alone
     // A mailbox made and filled through b: the balancer prefers b, its only holder, but may pick a.
     cluster.node("b").mailStore().createMailbox(user, "Projects", Set.of());

@@ -49,6 +49,10 @@ public interface MaildropStore {
    */
   Optional<byte[]> read(String user, long uid) throws CorruptMessageException;
 
-  /** Removes the messages atomically and durably; returns only when they are gone. */
-  void expunge(String user, Collection<Long> uids);
+  /**
+   * Removes the messages atomically and durably; returns only when they are gone. Refused, removing
+   * nothing, when the INBOX's UIDVALIDITY is no longer {@code uidValidity} (the session's snapshot):
+   * its UIDs would name other messages then.
+   */
+  void expunge(String user, long uidValidity, Collection<Long> uids);
 }

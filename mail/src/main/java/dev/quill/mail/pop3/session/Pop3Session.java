@@ -519,7 +519,7 @@ public final class Pop3Session {
     }
     try {
       if (!marked.isEmpty()) {
-        store.expunge(user, marked);
+        store.expunge(user, uidValidity, marked);
       }
     } catch (RuntimeException e) {
       if (StorageUnavailableException.in(e).isPresent()) {

@@ -69,7 +69,7 @@ final class FakeMaildropStore implements MaildropStore {
   }
 
   @Override
-  public void expunge(String user, Collection<Long> uids) {
+  public void expunge(String user, long uidValidity, Collection<Long> uids) {
     if (failExpunge) {
       throw new IllegalStateException("expunge failed");
     }
