@@ -102,10 +102,14 @@ class ClusterUnseenChangeTest {
     // a stores what it accepts when it is not clearly busier than b, the INBOX's other holder; the
     // loads are measured, so send until one message is on a alone
     long onA = -1;
-    for (int i = 0; i < 60 && onA < 0; i++) { // 20 were not always enough on a busy machine
+    // for up to WAIT, pausing so that fresh loads are gossiped (every 0.5 s) between tries: 60 quick tries
+    // within a few seconds were not always enough in the full suite
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    for (int i = 0; onA < 0 && System.nanoTime() < deadline; i++) {
       MailClients.send(cluster.node("a").ports().get("smtp"), user, "kept by its manager " + i);
       onA = cluster.holders(user, MailStore.INBOX).entrySet().stream().filter(e -> e.getValue().equals(List.of("a")))
           .mapToLong(Map.Entry::getKey).findFirst().orElse(-1);
+      Thread.sleep(onA < 0 ? 100 : 0);
     }
     long uid = onA;
     assertThat(uid).as("a message accepted and stored on a, which manages the user; a's loads: %s; holders: %s",
