@@ -32,15 +32,6 @@ class AssignedUidTest {
     return store.storeAssigned(msg(user, "INBOX", UIDVALIDITY, uid, modSeq, TestStores.message("uid " + uid, 200))).join();
   }
 
-  private static Throwable failure(CompletableFuture<?> future) {
-    try {
-      future.join();
-      throw new AssertionError("expected a refusal");
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
-  }
-
   @Test
   void ascendingWithGaps_storedUnderExactlyThoseUids() {
     try (RocksMailStore store = TestStores.open(dir)) {
@@ -78,7 +69,7 @@ class AssignedUidTest {
     try (RocksMailStore store = TestStores.open(dir)) {
       byte[] first = TestStores.message("first", 100);
       store.storeAssigned(msg(CAROL, "INBOX", UIDVALIDITY, 3, 3, first)).join();
-      Throwable refused = failure(store.storeAssigned(msg(CAROL, "INBOX", UIDVALIDITY, 3, 4, TestStores.message("second", 100))));
+      Throwable refused = TestStores.failure(store.storeAssigned(msg(CAROL, "INBOX", UIDVALIDITY, 3, 4, TestStores.message("second", 100))));
       assertThat(refused).isInstanceOf(StoreException.class).hasMessageContaining("UID 3").hasMessageContaining("already stored");
       assertThat(store.readMessage(CAROL, "INBOX", 3)).hasValue(first);
       assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().messageCount()).isEqualTo(1);
@@ -113,7 +104,7 @@ class AssignedUidTest {
   void uidValidityMismatch_refused() {
     try (RocksMailStore store = TestStores.open(dir)) {
       put(store, CAROL, 1, 1);
-      Throwable refused = failure(store.storeAssigned(msg(CAROL, "INBOX", UIDVALIDITY + 1, 2, 2, TestStores.message("x", 50))));
+      Throwable refused = TestStores.failure(store.storeAssigned(msg(CAROL, "INBOX", UIDVALIDITY + 1, 2, 2, TestStores.message("x", 50))));
       assertThat(refused).isInstanceOf(StoreException.class)
           .hasMessageContaining("UIDVALIDITY " + (UIDVALIDITY + 1)).hasMessageContaining("has " + UIDVALIDITY);
       assertThat(store.messages(CAROL, "INBOX")).hasSize(1);
@@ -125,7 +116,7 @@ class AssignedUidTest {
     try (RocksMailStore store = TestStores.open(dir)) {
       assertThatThrownBy(() -> msg(CAROL, "INBOX", UIDVALIDITY, 0, 1, new byte[1])).isInstanceOf(IllegalArgumentException.class);
       assertThatThrownBy(() -> msg(CAROL, "INBOX", 1L << 32, 1, 1, new byte[1])).isInstanceOf(IllegalArgumentException.class);
-      assertThat(failure(store.storeAssigned(msg(CAROL, "a//b", UIDVALIDITY, 1, 1, new byte[1]))))
+      assertThat(TestStores.failure(store.storeAssigned(msg(CAROL, "a//b", UIDVALIDITY, 1, 1, new byte[1]))))
           .isInstanceOf(StoreException.class).hasMessageContaining("invalid mailbox name");
     }
   }
@@ -147,7 +138,7 @@ class AssignedUidTest {
       for (int i = 0; i < 5; i++) {
         assertThat(store.readMessage(CAROL, "Lists/quill", (i + 1) * 2L)).hasValue(bytes.get(i));
       }
-      assertThat(failure(store.storeAssigned(msg(CAROL, "Lists/quill", UIDVALIDITY, 4, 99, new byte[10]))))
+      assertThat(TestStores.failure(store.storeAssigned(msg(CAROL, "Lists/quill", UIDVALIDITY, 4, 99, new byte[10]))))
           .hasMessageContaining("already stored");
       store.storeAssigned(msg(CAROL, "Lists/quill", UIDVALIDITY, 11, 16, new byte[10])).join();
       assertThat(store.mailbox(CAROL, "Lists/quill").orElseThrow().uidNext()).isEqualTo(12);

@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -37,15 +35,6 @@ class FragmentOperationsTest {
     store.storeAssigned(new AssignedMessage(user, box, UIDVALIDITY, uid, modSeq, bytes, Set.of(), Instant.EPOCH,
         new MessageDerived(new byte[] {(byte) uid}, ("text " + uid).getBytes()))).join();
     return bytes;
-  }
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    try {
-      future.join();
-      throw new AssertionError("expected a refusal");
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
   }
 
   private static <T> List<T> take(BlockingQueue<T> queue, int n) throws InterruptedException {
@@ -110,18 +99,18 @@ class FragmentOperationsTest {
       put(store, CAROL, "INBOX", 1, 3);
       put(store, CAROL, "INBOX", 2, 6);
       for (long stale : new long[] {6, 5, 0, -1}) {
-        assertThat(failure(store.updateFlags(CAROL, "INBOX", List.of(1L, 2L), SEEN, stale)))
+        assertThat(TestStores.failure(store.updateFlags(CAROL, "INBOX", List.of(1L, 2L), SEEN, stale)))
             .isInstanceOf(StoreException.class).hasMessageContaining("stale MODSEQ " + stale)
             .hasMessageContaining("HIGHESTMODSEQ 6");
       }
-      assertThat(failure(store.updateFlags(CAROL, "INBOX", List.of(404L), SEEN, 2)))
+      assertThat(TestStores.failure(store.updateFlags(CAROL, "INBOX", List.of(404L), SEEN, 2)))
           .as("refused even when no message would change").hasMessageContaining("stale MODSEQ");
       assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::flags, MessageMeta::modSeq)
           .containsExactly(tuple(Set.of(), 3L), tuple(Set.of(), 6L));
       assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().highestModSeq()).isEqualTo(6);
 
       store.updateFlags(CAROL, "INBOX", List.of(1L), SEEN, 7).join();
-      assertThat(failure(store.updateFlags(CAROL, "INBOX", List.of(2L), FLAGGED, 7)))
+      assertThat(TestStores.failure(store.updateFlags(CAROL, "INBOX", List.of(2L), FLAGGED, 7)))
           .as("a MODSEQ is used once").hasMessageContaining("stale MODSEQ 7");
     }
   }
@@ -170,12 +159,12 @@ class FragmentOperationsTest {
   void expunge_staleModSeq_refusedAndNothingRemoved() {
     try (RocksMailStore store = TestStores.open(dir)) {
       put(store, CAROL, "INBOX", 1, 5);
-      assertThat(failure(store.expunge(CAROL, "INBOX", List.of(1L), 5))).isInstanceOf(StoreException.class)
+      assertThat(TestStores.failure(store.expunge(CAROL, "INBOX", List.of(1L), 5))).isInstanceOf(StoreException.class)
           .hasMessageContaining("stale MODSEQ 5").hasMessageContaining("HIGHESTMODSEQ 5");
-      assertThat(failure(store.expunge(CAROL, "INBOX", List.of(7L), 3))).hasMessageContaining("stale MODSEQ 3");
+      assertThat(TestStores.failure(store.expunge(CAROL, "INBOX", List.of(7L), 3))).hasMessageContaining("stale MODSEQ 3");
       assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L);
       assertThat(store.expungedSince(CAROL, "INBOX", 0)).isEmpty();
-      assertThat(failure(store.expunge(CAROL, "Nowhere", List.of(1L), 9))).hasMessageContaining("no mailbox Nowhere");
+      assertThat(TestStores.failure(store.expunge(CAROL, "Nowhere", List.of(1L), 9))).hasMessageContaining("no mailbox Nowhere");
     }
   }
 

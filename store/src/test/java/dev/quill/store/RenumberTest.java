@@ -9,9 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,15 +23,6 @@ class RenumberTest {
   static final long NEW = 1_700_000_000L;
 
   @TempDir Path dir;
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    try {
-      future.join();
-      throw new AssertionError("expected a refusal");
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
-  }
 
   private static void store(MailStore store, String user, long uidValidity, long uid, Set<String> flags) {
     store.storeAssigned(new AssignedMessage(user, "INBOX", uidValidity, uid, uid, TestStores.message("m" + uid, 60),
@@ -88,7 +77,7 @@ class RenumberTest {
       assertThat(store.expungedSince(CAROL, "INBOX", 0)).isEmpty();
       // New messages go on above the renumbered ones, under the new UIDVALIDITY only.
       store(store, CAROL, NEW, 14, Set.of());
-      assertThat(failure(store.storeAssigned(new AssignedMessage(CAROL, "INBOX", OLD, 15, 41,
+      assertThat(TestStores.failure(store.storeAssigned(new AssignedMessage(CAROL, "INBOX", OLD, 15, 41,
           TestStores.message("late", 10), Set.of(), Instant.EPOCH, null)))).isInstanceOf(StoreException.class);
     }
     // Durable: the same after reopening.
@@ -125,9 +114,9 @@ class RenumberTest {
       store(store, CAROL, OLD, 2, Set.of());
 
       // UID 2 is not in the order: the fragment changed since the manager listed it.
-      Throwable unlisted = failure(store.renumber(order(CAROL, OLD, NEW, List.of(1L), 1, 3, Optional.empty())));
+      Throwable unlisted = TestStores.failure(store.renumber(order(CAROL, OLD, NEW, List.of(1L), 1, 3, Optional.empty())));
       assertThat(unlisted).isInstanceOf(StoreException.class).hasMessageContaining("UID 2");
-      Throwable third = failure(store.renumber(order(CAROL, OLD + 1, NEW, List.of(1L, 2L), 1, 3, Optional.empty())));
+      Throwable third = TestStores.failure(store.renumber(order(CAROL, OLD + 1, NEW, List.of(1L, 2L), 1, 3, Optional.empty())));
       assertThat(third).isInstanceOf(StoreException.class).hasMessageContaining("has UIDVALIDITY " + OLD);
       assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().uidValidity()).isEqualTo(OLD);
       assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L, 2L);
@@ -159,7 +148,7 @@ class RenumberTest {
       assertThat(store.messages(ANN, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
       // Further reservations build on it under the new UIDVALIDITY.
       store.reserveWatermarks(ANN, "INBOX", to, 3_000, 20_000).join();
-      assertThat(failure(store.reserveWatermarks(ANN, "INBOX", uv, 3_000, 20_000))).isInstanceOf(StoreException.class);
+      assertThat(TestStores.failure(store.reserveWatermarks(ANN, "INBOX", uv, 3_000, 20_000))).isInstanceOf(StoreException.class);
 
       // A profile node without the mailbox makes it, empty, to hold the reservation.
       store.renumber(new FragmentRenumbering(ANN, "Projects", 5, 9, List.of(1L), 1, 2,
@@ -168,7 +157,7 @@ class RenumberTest {
       // Elsewhere a reservation is refused: only the profile node's is heard by every manager.
       store.addDomain("example.org");
       store(store, CAROL, OLD, 1, Set.of());
-      assertThat(failure(store.renumber(order(CAROL, OLD, NEW, List.of(1L), 1, 2,
+      assertThat(TestStores.failure(store.renumber(order(CAROL, OLD, NEW, List.of(1L), 1, 2,
           Optional.of(new FragmentRenumbering.Reservation(10, 10, Set.of()))))))
           .isInstanceOf(StoreException.class).hasMessageContaining("profile");
     }

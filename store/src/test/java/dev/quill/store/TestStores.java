@@ -29,6 +29,16 @@ final class TestStores {
     return store;
   }
 
+  /** The cause a future failed with; an assertion error when it completed instead. */
+  static Throwable failure(java.util.concurrent.CompletableFuture<?> future) {
+    try {
+      future.join();
+      throw new AssertionError("expected a refusal");
+    } catch (java.util.concurrent.CompletionException e) {
+      return e.getCause();
+    }
+  }
+
   /** Deletes a directory tree made outside JUnit's @TempDir (jqwik properties make their own per try). */
   static void deleteTree(Path dir) {
     try (Stream<Path> paths = Files.walk(dir)) {

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,15 +27,6 @@ class WatermarkReservationTest {
 
   private static long inbox(MailStore store) {
     return store.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
-  }
-
-  private static Throwable failure(CompletableFuture<?> future) {
-    try {
-      future.join();
-      throw new AssertionError("expected a refusal");
-    } catch (CompletionException e) {
-      return e.getCause();
-    }
   }
 
   private static void store(MailStore store, String user, String box, long uidValidity, long uid, long modSeq) {
@@ -116,9 +106,9 @@ class WatermarkReservationTest {
       FragmentSummary f = reported(store, ANN, "INBOX");
       assertThat(f.holders()).contains(Set.of("a", "b", "c"));
       assertThat(f.highestUid()).isEqualTo(2_000);
-      assertThat(failure(store.reserveWatermarks(ANN, "INBOX", uv, 1, 1, Optional.of(Set.of("")))))
+      assertThat(TestStores.failure(store.reserveWatermarks(ANN, "INBOX", uv, 1, 1, Optional.of(Set.of("")))))
           .isInstanceOf(StoreException.class).hasMessageContaining("node name");
-      assertThat(failure(store.reserveWatermarks(CAROL, "INBOX", UIDVALIDITY, 1, 1, Optional.of(Set.of("a")))))
+      assertThat(TestStores.failure(store.reserveWatermarks(CAROL, "INBOX", UIDVALIDITY, 1, 1, Optional.of(Set.of("a")))))
           .isInstanceOf(StoreException.class).hasMessageContaining("profile is not on this node");
     }
     try (RocksMailStore store = TestStores.open(dir)) {
@@ -150,18 +140,18 @@ class WatermarkReservationTest {
   void refused_withoutTheProfile_withAnotherUidValidity_andOutOfRange() {
     try (RocksMailStore store = TestStores.withUsers(dir, "ann")) {
       store(store, CAROL, "INBOX", UIDVALIDITY, 1, 1);
-      assertThat(failure(store.reserveWatermarks(CAROL, "INBOX", UIDVALIDITY, 100, 100)))
+      assertThat(TestStores.failure(store.reserveWatermarks(CAROL, "INBOX", UIDVALIDITY, 100, 100)))
           .isInstanceOf(StoreException.class).hasMessageContaining("profile is not on this node");
-      assertThat(failure(store.reserveWatermarks("nobody@example.org", "INBOX", UIDVALIDITY, 100, 100)))
+      assertThat(TestStores.failure(store.reserveWatermarks("nobody@example.org", "INBOX", UIDVALIDITY, 100, 100)))
           .isInstanceOf(StoreException.class).hasMessageContaining("profile is not on this node");
       assertThat(store.mailboxes("nobody@example.org")).as("nothing created for an unknown user").isEmpty();
       long uv = inbox(store);
-      assertThat(failure(store.reserveWatermarks(ANN, "INBOX", uv + 1, 100, 100)))
+      assertThat(TestStores.failure(store.reserveWatermarks(ANN, "INBOX", uv + 1, 100, 100)))
           .isInstanceOf(StoreException.class).hasMessageContaining("UIDVALIDITY " + (uv + 1) + " given");
-      assertThat(failure(store.reserveWatermarks(ANN, "INBOX", uv, 0x1_0000_0000L, 100)))
+      assertThat(TestStores.failure(store.reserveWatermarks(ANN, "INBOX", uv, 0x1_0000_0000L, 100)))
           .isInstanceOf(StoreException.class).hasMessageContaining("out of range");
-      assertThat(failure(store.reserveWatermarks(ANN, "INBOX", uv, 1, -1))).isInstanceOf(StoreException.class);
-      assertThat(failure(store.reserveWatermarks(ANN, "bad*name", uv, 1, 1))).isInstanceOf(StoreException.class);
+      assertThat(TestStores.failure(store.reserveWatermarks(ANN, "INBOX", uv, 1, -1))).isInstanceOf(StoreException.class);
+      assertThat(TestStores.failure(store.reserveWatermarks(ANN, "bad*name", uv, 1, 1))).isInstanceOf(StoreException.class);
       assertThat(reported(store, CAROL, "INBOX").highestUid()).isEqualTo(1);
       assertThat(reported(store, ANN, "INBOX").highestUid()).isZero();
     }

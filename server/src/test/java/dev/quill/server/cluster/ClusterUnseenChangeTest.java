@@ -100,20 +100,24 @@ class ClusterUnseenChangeTest {
     org.awaitility.Awaitility.await().atMost(WAIT).until(() -> cluster.node("b").mailStore().hasDomain(DOMAIN));
     cluster.node("b").mailStore().addUser(user, "pw".toCharArray()); // profile on b, which stays
     // a stores what it accepts when it is not clearly busier than b, the INBOX's other holder; the
-    // loads are measured, so send until one message is on a alone
-    long onA = -1;
-    // for up to WAIT, pausing so that fresh loads are gossiped (every 0.5 s) between tries: 60 quick tries
-    // within a few seconds were not always enough in the full suite
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    for (int i = 0; onA < 0 && System.nanoTime() < deadline; i++) {
-      MailClients.send(cluster.node("a").ports().get("smtp"), user, "kept by its manager " + i);
-      onA = cluster.holders(user, MailStore.INBOX).entrySet().stream().filter(e -> e.getValue().equals(List.of("a")))
-          .mapToLong(Map.Entry::getKey).findFirst().orElse(-1);
-      Thread.sleep(onA < 0 ? 100 : 0);
+    // loads are measured, so send until one message is on a alone: for up to WAIT, with pauses so that
+    // fresh loads are gossiped (every 0.5 s) between tries (60 quick tries were not always enough)
+    java.util.concurrent.atomic.AtomicLong found = new java.util.concurrent.atomic.AtomicLong(-1);
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      org.awaitility.Awaitility.await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+        MailClients.send(cluster.node("a").ports().get("smtp"), user, "kept by its manager " + sent.getAndIncrement());
+        found.set(cluster.holders(user, MailStore.INBOX).entrySet().stream()
+            .filter(e -> e.getValue().equals(List.of("a"))).mapToLong(Map.Entry::getKey).findFirst().orElse(-1));
+        return found.get() > 0;
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      // said below, with the loads a decided on
     }
-    long uid = onA;
-    assertThat(uid).as("a message accepted and stored on a, which manages the user; a's loads: %s; holders: %s",
-        cluster.node("a").cluster().loads().current(), cluster.holders(user, MailStore.INBOX)).isPositive();
+    long uid = found.get();
+    assertThat(uid).as("a message accepted and stored on a, which manages the user, in %s tries; a's loads: %s;"
+        + " holders: %s", sent.get(), cluster.node("a").cluster().loads().current(),
+        cluster.holders(user, MailStore.INBOX)).isPositive();
     cluster.node("b").mailStore().addUser(kept, "pw".toCharArray()); // its INBOX on b alone
     // A mailbox made and filled through b: the balancer prefers b, its only holder, but may pick a.
     cluster.node("b").mailStore().createMailbox(user, "Projects", Set.of());
