@@ -119,7 +119,8 @@ public final class Renumberer implements AutoCloseable {
       try {
         listings.put(node, fragments.list(node, user, box, timeout).join());
       } catch (CompletionException e) {
-        return new Outcome(false, "cannot list the fragment on " + node + ": " + Remote.failure(e, "renumbering").getMessage());
+        return new Outcome(false, "cannot list the fragment on " + node + ": "
+            + Remote.failure(e, "renumbering").getMessage());
       }
     }
     // The mailbox keeps the highest UIDVALIDITY reported (the manager's); the others' messages are renumbered.
