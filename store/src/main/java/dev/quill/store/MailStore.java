@@ -347,11 +347,12 @@ public interface MailStore extends AutoCloseable {
    * the user's profile is held, the order's reservation replaces the old one in the same batch;
    * elsewhere a reservation of the old UIDVALIDITY is dropped. Watchers see {@code APPENDED} with
    * the new UIDs. A fragment already at the target UIDVALIDITY is left as it is (the order was
-   * carried out before); an absent one is created only for a reservation.
+   * carried out before), and so is an absent one, unless the order carries a reservation.
    *
    * <p>Fails with {@link StoreException}, changing nothing, when the fragment has a third
    * UIDVALIDITY, holds a message the order does not list (it changed since the manager looked),
-   * has writes queued (try again), or a reservation is given where the profile is not held. The
+   * has writes queued (try again), or a reservation is given where the profile or the fragment is
+   * not held. The
    * whole fragment is rewritten in one batch: its cost is that of storing it again.
    */
   default CompletableFuture<Void> renumber(FragmentRenumbering order) {

@@ -1037,11 +1037,14 @@ public final class RocksMailStore implements MailStore {
         throw new StoreException(what + " with a reservation here: the user's profile is not on this node");
       }
       MailboxState existing = held == null || held.deleted ? null : held.mailbox(name);
-      if (existing == null && order.reservation().isEmpty()) {
-        return CompletableFuture.completedFuture(null); // nothing held here, nothing to reserve
+      if (existing == null) {
+        if (order.reservation().isPresent()) {
+          throw new StoreException(what + ": there is no such fragment here (deleted since it was listed?)");
+        }
+        return CompletableFuture.completedFuture(null); // nothing held here
       }
-      MailboxState box = existing != null ? existing : fragment(a, name, order.toUidValidity());
-      UserState state = userState(a);
+      MailboxState box = existing;
+      UserState state = held;
       box.lock.lock();
       try {
         long epoch = committer.epoch();
@@ -1050,18 +1053,7 @@ public final class RocksMailStore implements MailStore {
         }
         MailboxInfo before = box.next;
         if (before.uidValidity() == order.toUidValidity()) {
-          // Renumbered before (a repeated order), or the mailbox's own numbering: only the reservation may rise.
-          var batch = new WriteBatch();
-          if (order.reservation().isPresent()) {
-            loadReservation(box);
-            FragmentRenumbering.Reservation r = order.reservation().get();
-            var wanted = new WatermarkReservation(order.toUidValidity(), r.uid(), r.modSeq(), Optional.of(r.holders()));
-            if (box.reservation.raisedBy(wanted)) {
-              box.reservation = box.reservation.max(wanted);
-              put(batch, engine.meta, Keys.reservation(box.id), RecordCodec.encodeReservation(box.reservation));
-            }
-          }
-          return committer.submit(batch, epoch, null);
+          return CompletableFuture.completedFuture(null); // carried out before (a repeated order)
         }
         if (before.uidValidity() != order.fromUidValidity()) {
           throw new StoreException(what + ": the fragment here has UIDVALIDITY " + before.uidValidity());

@@ -146,14 +146,11 @@ public final class Renumberer implements AutoCloseable {
     boolean ok = false;
     try {
       // The profile nodes first, each with the reservation, which every later manager hears of, so
-      // that no new UID is visible anywhere before it is durable there.
+      // that no new UID is visible anywhere before it is durable there: those whose fragment needs no
+      // renumbering reserve as for a delivery, the others renumber with the reservation in the same batch.
       var reservation = Optional.of(new FragmentRenumbering.Reservation(start.reservedUid(), start.reservedModSeq(),
           start.holders()));
       Map<String, FragmentRenumbering> orders = new LinkedHashMap<>();
-      for (String node : start.profileNodes()) {
-        orders.put(node, new FragmentRenumbering(user, box, anyOtherThan(target), target, List.of(), start.firstUid(),
-            start.modSeq(), reservation));
-      }
       long next = start.firstUid();
       for (var group : uids.entrySet()) {
         for (String node : holders.get(group.getKey())) {
@@ -162,7 +159,11 @@ public final class Renumberer implements AutoCloseable {
         }
         next += group.getValue().size();
       }
-      String failed = send(orders, start, true);
+      List<String> reserving = start.profileNodes().stream().filter(n -> !orders.containsKey(n)).toList();
+      String failed = managers.reserveForRenumbering(conflict, start, reserving);
+      if (failed == null) {
+        failed = send(orders, start, true);
+      }
       if (failed == null) {
         failed = send(orders, start, false);
       }
@@ -200,11 +201,6 @@ public final class Renumberer implements AutoCloseable {
       }
     }
     return null;
-  }
-
-  /** A UIDVALIDITY other than {@code target}, for the order of a node whose fragment is at the target already. */
-  private static long anyOtherThan(long target) {
-    return target == 1 ? 2 : target - 1;
   }
 
   @Override

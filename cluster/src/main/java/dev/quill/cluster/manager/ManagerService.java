@@ -237,6 +237,16 @@ public final class ManagerService implements AutoCloseable, Fencing {
     return java.util.Optional.ofNullable(start).map(s -> s.fenced(fenceOf(epoch)));
   }
 
+  /**
+   * The reservation of a renumbering on the profile nodes whose fragment needs no renumbering (it has
+   * the mailbox's UIDVALIDITY, or there is none yet); null when all took it, else why not.
+   */
+  public String reserveForRenumbering(MailboxConflict conflict, RenumberStart start, java.util.Collection<String> nodes)
+      throws InterruptedException {
+    return reserveOn(nodes, new ReservedWatermarks(conflict.user(), conflict.mailbox(), start.uidValidity(),
+        start.reservedUid(), start.reservedModSeq(), java.util.Optional.of(start.holders())));
+  }
+
   /** Ends a renumbering; {@code ok} when every fragment was renumbered and every profile node took the reservation. */
   public void finishRenumbering(MailboxConflict conflict, RenumberStart start, boolean ok) {
     // The bucket's state, also when a view change moved the user meanwhile: its allocations must not wait forever.
@@ -376,9 +386,13 @@ public final class ManagerService implements AutoCloseable, Fencing {
 
   /** Makes a reservation durable on every profile node; null when all took it, else why not. */
   private String reserve(BucketState.Reservation reservation) throws InterruptedException {
-    ReservedWatermarks r = reservation.request();
+    return reserveOn(reservation.nodes(), reservation.request());
+  }
+
+  /** Makes {@code r} durable on {@code nodes} ({@code RESERVE_WATERMARKS}); null when all took it, else why not. */
+  private String reserveOn(java.util.Collection<String> nodes, ReservedWatermarks r) throws InterruptedException {
     Map<String, CompletableFuture<Void>> calls = new TreeMap<>();
-    for (String node : reservation.nodes()) {
+    for (String node : nodes) {
       calls.put(node, rpc.call(node, ManagerMessages.RESERVE_WATERMARKS, r, RESERVE_TIMEOUT));
     }
     for (var call : calls.entrySet()) {
