@@ -274,6 +274,18 @@ public interface MailStore extends AutoCloseable {
    */
   MailboxWatch watch(String user, Consumer<MailboxEvent> listener);
 
+  /**
+   * Takes {@code user}'s POP3 maildrop for one session across every node that serves this store
+   * (RFC 1939 section 4: one session at a time may hold a maildrop); empty while a session on another
+   * node holds it. A store served by one node has no other node to ask and returns
+   * {@link MaildropLock#LOCAL}: that node's sessions lock among themselves first.
+   *
+   * @throws StoreException when who holds the maildrop cannot be told now (try again later)
+   */
+  default Optional<MaildropLock> lockMaildrop(String user) {
+    return Optional.of(MaildropLock.LOCAL);
+  }
+
   // ---- Cluster support ---------------------------------------------------------------------
   // A node holds user profiles and mailbox fragments (the part of a mailbox stored on one node);
   // the user's manager allocates UIDs and MODSEQs and gathers what the nodes report. See CLUSTER.md.

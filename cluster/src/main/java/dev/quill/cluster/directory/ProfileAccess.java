@@ -34,10 +34,10 @@ import java.util.function.Consumer;
  * carries the store's. Handlers run on the endpoint's virtual threads, so the password hashing of
  * {@code authenticate} and {@code setPassword} (at least 50 ms) blocks no shared thread.
  *
- * <p><b>Security:</b> XXX inter-node traffic is not authenticated or encrypted yet (a later issue):
- * anyone who can reach the cluster port can call these handlers, and passwords (UTF-8) and, in
- * {@link #user} answers, password hashes cross the network in clear. This class zeroes the copies
- * it makes of a password, but not the caller's array, the encoded frame or the transport's buffers.
+ * <p><b>Security:</b> passwords (UTF-8) and, in {@link #user} answers, password hashes cross the
+ * network inside sealed frames that only admitted members can open (docs/SECURITY.md), and the
+ * policy decides which principals may call these handlers. This class zeroes the copies it makes of
+ * a password, but not the caller's array, the encoded frame or the transport's buffers.
  *
  * <p>Nodes cache profiles (their location and quota are read at every RCPT); {@link #announceChanged}
  * tells every other member to forget a user's entry after an add, a change or a delete

@@ -4,6 +4,7 @@ import dev.quill.cluster.directory.Directory;
 import dev.quill.cluster.directory.ProfileAccess;
 import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.manager.MailMap;
+import dev.quill.cluster.manager.MaildropLeases;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ModSeqGrant;
 import dev.quill.cluster.rpc.RpcException;
@@ -17,6 +18,7 @@ import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
+import dev.quill.store.MaildropLock;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxNames;
@@ -104,6 +106,7 @@ public final class ClusterMailStore implements MailStore {
   private final Replication replication;
   private final BiPredicate<String, String> unreadableHere;
   private final MissedChanges missed;
+  private final MaildropLeases maildrops;
   private final Map<String, MailboxLayout> layouts = new ConcurrentHashMap<>();
   private final Map<String, CachedProfile> profileCache = new ConcurrentHashMap<>();
 
@@ -120,8 +123,10 @@ public final class ClusterMailStore implements MailStore {
    */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, ProfileReplicas profileReplicas, Directory directory, ClusterDelivery delivery,
-      dev.quill.cluster.manager.ChangeNotices notices, Supplier<List<String>> members, Supplier<Set<String>> missing,
-      Duration timeout, Replication replication, BiPredicate<String, String> unreadableHere, MissedChanges missed) {
+      dev.quill.cluster.manager.ChangeNotices notices, MaildropLeases maildrops, Supplier<List<String>> members,
+      Supplier<Set<String>> missing, Duration timeout, Replication replication,
+      BiPredicate<String, String> unreadableHere, MissedChanges missed) {
+    this.maildrops = maildrops;
     this.missed = missed;
     this.replication = replication;
     this.unreadableHere = unreadableHere;
@@ -926,6 +931,12 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public MailboxWatch watch(String user, Consumer<MailboxEvent> listener) {
     return watches.watch(Addresses.normalize(user), listener);
+  }
+
+  /** Takes the maildrop at the user's manager, so that one POP3 session in the cluster holds it. */
+  @Override
+  public Optional<MaildropLock> lockMaildrop(String user) {
+    return maildrops.lock(user);
   }
 
   // ---- This node's own share -------------------------------------------------------------------

@@ -87,6 +87,12 @@ final class BucketState {
   private boolean mayHaveConflicts;
   /** Per user, the nodes whose sessions watch the user's changes; soft, re-registered by the nodes. */
   private final Map<String, Set<String>> watchers = new HashMap<>();
+  /**
+   * Per user, the POP3 maildrop lock: holding node → its session's token. One holder, except after
+   * a merge of two sides that each gave it (the next to ask waits until all but one let go).
+   * Soft: rebuilt from the members' reports, which list the locks their sessions hold or are taking.
+   */
+  private final Map<String, Map<String, Long>> maildropLocks = new HashMap<>();
 
   /** @param away members seen before and not in the view now, which this new manager never heard from */
   BucketState(String self, int bucket, Collection<String> waitingFor, Collection<String> away) {
@@ -112,6 +118,8 @@ final class BucketState {
     }
     watchers.values().forEach(nodes -> nodes.removeAll(departed));
     watchers.values().removeIf(Set::isEmpty);
+    maildropLocks.values().forEach(holders -> holders.keySet().removeAll(departed));
+    maildropLocks.values().removeIf(Map::isEmpty);
   }
 
   /** Replaces what {@code node} said of this bucket before by {@code reported}, and marks it reported. */
@@ -123,8 +131,15 @@ final class BucketState {
         m.missing.remove(node); // back: what it holds now is in this report
       });
     }
+    maildropLocks.values().forEach(holders -> holders.remove(node));
+    maildropLocks.values().removeIf(Map::isEmpty);
     for (ReportedUser r : reported) {
-      UserEntry user = users.computeIfAbsent(Addresses.normalize(r.user()), u -> new UserEntry());
+      String address = Addresses.normalize(r.user());
+      r.maildropLock().ifPresent(token -> maildropLocks.computeIfAbsent(address, u -> new TreeMap<>()).put(node, token));
+      if (!r.holdsProfile() && r.fragments().isEmpty()) {
+        continue; // only a session's lock here
+      }
+      UserEntry user = users.computeIfAbsent(address, u -> new UserEntry());
       boolean onlyProfileNode = user.profileNodes.isEmpty();
       if (r.holdsProfile()) {
         user.profileNodes.add(node);
@@ -408,6 +423,45 @@ final class BucketState {
         watchers.remove(user);
       }
     }
+  }
+
+  /**
+   * Gives the user's maildrop lock to {@code node}'s session {@code token}: true when it is theirs
+   * now (also when they held it already), false while another node's session holds it. A node's new
+   * session replaces its earlier one: a node gives each user's maildrop to one session at a time,
+   * so its earlier session has ended and that lock's release is still on its way. Refused while
+   * some member has not reported: its sessions may hold the lock.
+   */
+  synchronized Answer<Boolean> lockMaildrop(String user, String node, long token) {
+    if (!waitingFor.isEmpty()) {
+      return new Answer.Incomplete<>(bucket, List.copyOf(waitingFor));
+    }
+    Map<String, Long> holders = maildropLocks.computeIfAbsent(user, u -> new TreeMap<>());
+    if (holders.keySet().stream().anyMatch(holder -> !holder.equals(node))) {
+      return new Answer.Ok<>(false);
+    }
+    holders.put(node, token);
+    return new Answer.Ok<>(true);
+  }
+
+  /**
+   * Takes back the lock of {@code node}'s session {@code token}, if it is held (another session's
+   * stays). Refused while some member has not reported, since its report may still bring the lock.
+   */
+  synchronized Answer<Boolean> unlockMaildrop(String user, String node, long token) {
+    if (!waitingFor.isEmpty()) {
+      return new Answer.Incomplete<>(bucket, List.copyOf(waitingFor));
+    }
+    Map<String, Long> holders = maildropLocks.get(user);
+    if (holders != null && holders.remove(node, token) && holders.isEmpty()) {
+      maildropLocks.remove(user);
+    }
+    return new Answer.Ok<>(true);
+  }
+
+  /** The nodes whose sessions hold the user's maildrop lock, in name order (for tests and status). */
+  synchronized List<String> maildropHolders(String user) {
+    return List.copyOf(maildropLocks.getOrDefault(user, Map.of()).keySet());
   }
 
   /** The nodes watching the user's changes, in name order. */

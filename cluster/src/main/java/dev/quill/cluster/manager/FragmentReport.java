@@ -5,20 +5,22 @@ import dev.quill.cluster.rpc.WireException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
  * What one node holds of the buckets it reports to one manager after a view change: every listed
  * bucket, even one of which it holds nothing (so that the manager knows this member has reported it),
- * and per user of those buckets whether the profile is here and each mailbox fragment's
- * UIDVALIDITY, highest UID and HIGHESTMODSEQ.
+ * and per user of those buckets whether the profile is here, each mailbox fragment's UIDVALIDITY,
+ * highest UID and HIGHESTMODSEQ, and the POP3 maildrop lock a session here holds or is taking.
  *
  * <pre>
  * string  view id (at most 200 bytes)      varint  view sequence
  * varint  bucket count of the user map     varint  n, then n bucket numbers, ascending
  * varint  users, each: string address, boolean profile held here,
  *         varint fragments, each: string mailbox, varint UIDVALIDITY, varint highest UID, varint HIGHESTMODSEQ,
- *         (version 2) varint 0 when no holder record, else holders + 1, then that many node names
+ *         (version 2) varint 0 when no holder record, else holders + 1, then that many node names,
+ *         (version 3, after the fragments) varint 0 when no maildrop lock, else its token + 1
  * </pre>
  *
  * @param viewId the view the reporter computed the managers from; a manager in another view ignores the report
@@ -31,10 +33,19 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
     users = List.copyOf(users);
   }
 
-  /** One user of a reported bucket as the reporter holds it. */
-  public record ReportedUser(String user, boolean holdsProfile, List<ReportedFragment> fragments) {
+  /**
+   * One user of a reported bucket as the reporter holds it; {@code maildropLock} is the token of the
+   * reporter's session that holds (or is taking) the user's POP3 maildrop lock.
+   */
+  public record ReportedUser(String user, boolean holdsProfile, List<ReportedFragment> fragments,
+      OptionalLong maildropLock) {
     public ReportedUser {
       fragments = List.copyOf(fragments);
+    }
+
+    /** A user whose maildrop no session of the reporter locks. */
+    public ReportedUser(String user, boolean holdsProfile, List<ReportedFragment> fragments) {
+      this(user, holdsProfile, fragments, OptionalLong.empty());
     }
   }
 
@@ -68,6 +79,7 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
                 .writeVarLong(f.highestModSeq());
             Wire.writeOptionalNames(out, f.holders());
           }
+          out.writeVarLong(u.maildropLock().isPresent() ? u.maildropLock().getAsLong() + 1 : 0);
         }
       },
       in -> {
@@ -95,7 +107,11 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
                 Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "HIGHESTMODSEQ"),
                 Wire.readOptionalNames(in, "holder")));
           }
-          users.add(new ReportedUser(user, profile, fragments));
+          long lock = in.readVarLong();
+          if (lock < 0) {
+            throw new WireException("maildrop lock token of " + user + " is out of range");
+          }
+          users.add(new ReportedUser(user, profile, fragments, lock == 0 ? OptionalLong.empty() : OptionalLong.of(lock - 1)));
         }
         return new FragmentReport(viewId, sequence, bucketCount, buckets, users);
       });

@@ -8,6 +8,7 @@ import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.transport.ClusterView;
 import dev.quill.cluster.usermap.BucketMove;
 import dev.quill.cluster.usermap.UserMap;
+import dev.quill.store.Addresses;
 import dev.quill.store.FragmentSummary;
 import dev.quill.store.HashRange;
 import dev.quill.store.MailStore;
@@ -18,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +52,8 @@ final class FragmentReporter implements AutoCloseable {
   private final RpcEndpoint rpc;
   private final MailStore store;
   private final int buckets;
+  /** The maildrop locks this node's sessions hold or are taking, per normalised user. */
+  private final Supplier<Map<String, Long>> maildropLocks;
   /** Buckets to report, each with the sequence of the newest view that moved it; guarded by this. */
   private final Map<Integer, Long> pending = new TreeMap<>();
   private Epoch latest;
@@ -56,8 +61,10 @@ final class FragmentReporter implements AutoCloseable {
   private boolean closed;
   private final Thread worker;
 
-  FragmentReporter(String self, RpcEndpoint rpc, MailStore store, int buckets) {
+  FragmentReporter(String self, RpcEndpoint rpc, MailStore store, int buckets,
+      Supplier<Map<String, Long>> maildropLocks) {
     this.self = self;
+    this.maildropLocks = maildropLocks;
     this.rpc = rpc;
     this.store = store;
     this.buckets = buckets;
@@ -130,6 +137,8 @@ final class FragmentReporter implements AutoCloseable {
   /** Scans and reports {@code round}'s buckets under {@code epoch}; whether every manager accepted. */
   private boolean reportRound(Epoch epoch, Map<Integer, Long> round) {
     Map<Integer, List<ReportedUser>> held = scan(round.keySet().stream().mapToInt(Integer::intValue).toArray());
+    // Read after this view was installed: a lock being taken under the old view is in it (MaildropLeases).
+    addLocks(held, round, epoch.map());
     Map<String, List<Integer>> byManager = new TreeMap<>();
     for (int b : round.keySet()) {
       byManager.computeIfAbsent(epoch.map().managerOfBucket(b), m -> new ArrayList<>()).add(b);
@@ -166,6 +175,26 @@ final class FragmentReporter implements AutoCloseable {
       }
     }
     return allAccepted;
+  }
+
+  /** Adds the maildrop locks of users in {@code round}'s buckets to what the scan found of them. */
+  private void addLocks(Map<Integer, List<ReportedUser>> held, Map<Integer, Long> round, UserMap map) {
+    maildropLocks.get().forEach((user, token) -> {
+      int bucket = map.bucketOf(user);
+      if (!round.containsKey(bucket)) {
+        return;
+      }
+      List<ReportedUser> users = held.computeIfAbsent(bucket, b -> new ArrayList<>());
+      OptionalLong lock = OptionalLong.of(token);
+      for (int i = 0; i < users.size(); i++) {
+        ReportedUser u = users.get(i);
+        if (Addresses.normalize(u.user()).equals(user)) {
+          users.set(i, new ReportedUser(u.user(), u.holdsProfile(), u.fragments(), lock));
+          return;
+        }
+      }
+      users.add(new ReportedUser(user, false, List.of(), lock));
+    });
   }
 
   /** Forgets buckets a manager accepted, unless a newer view moved them again meanwhile. */

@@ -95,6 +95,20 @@ public final class ManagerClient {
     return call(user, ManagerMessages.MAILBOX_RENAMED, new RenamedMailbox(user, from, to));
   }
 
+  /**
+   * Takes the user's POP3 maildrop lock for this node's session {@code token}: true when it is the
+   * session's, false while a session on another node holds it.
+   */
+  public CompletableFuture<Boolean> lockMaildrop(String user, long token) {
+    return call(user, ManagerMessages.MAILDROP_LOCK, new MaildropLockRequest(user, token, true));
+  }
+
+  /** Gives back the maildrop lock of this node's session {@code token}; nothing changes if it is not held. */
+  public CompletableFuture<Void> unlockMaildrop(String user, long token) {
+    return call(user, ManagerMessages.MAILDROP_LOCK, new MaildropLockRequest(user, token, false))
+        .thenApply(granted -> null);
+  }
+
   private <Q, R> CompletableFuture<R> call(String user, MessageType<Q, Answer<R>> type, Q request) {
     return attempt(user, type, request, 1, System.nanoTime() + timeout.toNanos());
   }

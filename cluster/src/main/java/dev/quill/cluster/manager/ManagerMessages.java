@@ -11,7 +11,7 @@ import dev.quill.store.MailboxEvent;
 public final class ManagerMessages {
   /** node → manager: what it holds of the manager's moved buckets; answered Ok, Stale or NotManager. */
   public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT = new MessageType<>(
-      TypeIds.FRAGMENT_REPORT, 2, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
+      TypeIds.FRAGMENT_REPORT, 3, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
 
   /** any node → the user's manager: the user's mail map (request: the address, at most 512 bytes) (never Incomplete: the map says complete or not). */
   public static final MessageType<String, Answer<MailMap>> MAIL_MAP = new MessageType<>(
@@ -52,6 +52,13 @@ public final class ManagerMessages {
   /** the node that made a change → the user's manager, which forwards it as {@link #CHANGED}; nobody waits. */
   public static final MessageType<MailboxEvent, Answer<Void>> CHANGE_NOTICE = new MessageType<>(
       TypeIds.CHANGE_NOTICE, 1, "CHANGE_NOTICE", MailboxEventCodec.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /**
+   * a node → the user's manager: take or give back the user's POP3 maildrop lock for one session;
+   * answered whether the lock is the caller's (true for every give-back), Incomplete until complete.
+   */
+  public static final MessageType<MaildropLockRequest, Answer<Boolean>> MAILDROP_LOCK = new MessageType<>(
+      TypeIds.MAILDROP_LOCK, 1, "MAILDROP_LOCK", MaildropLockRequest.CODEC, Answer.codec(Codecs.BOOLEAN));
 
   /**
    * a user's manager → each node holding the user's profile: make these UIDs and MODSEQs durable

@@ -110,13 +110,22 @@ public final class ManagerService implements AutoCloseable, Fencing {
    */
   public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock,
       Supplier<Set<String>> seen) {
+    this(node, rpc, store, buckets, clock, seen, Map::of);
+  }
+
+  /**
+   * As above, with the POP3 maildrop locks this node's sessions hold or are taking, per normalised
+   * user ({@link MaildropLeases#held}): its reports carry them to the new managers.
+   */
+  public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock,
+      Supplier<Set<String>> seen, Supplier<Map<String, Long>> maildropLocks) {
     this.seen = seen;
     this.self = node;
     this.rpc = rpc;
     this.store = store;
     this.buckets = buckets;
     this.clock = clock;
-    this.reporter = new FragmentReporter(node, rpc, store, buckets);
+    this.reporter = new FragmentReporter(node, rpc, store, buckets, maildropLocks);
     rpc.register(ManagerMessages.FRAGMENT_REPORT, this::onReport);
     rpc.register(ManagerMessages.MAIL_MAP, (from, user) -> mailMap(user));
     rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
@@ -130,6 +139,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
     rpc.register(ManagerMessages.MAILBOX_RENAMED, (from, renamed) -> onManagedUser(renamed.user(), from,
         (state, user) -> state.mailboxRenamed(user, renamed.from(), renamed.to())));
     rpc.register(ManagerMessages.WATCH, this::watch);
+    rpc.register(ManagerMessages.MAILDROP_LOCK, this::maildropLock);
     rpc.register(ManagerMessages.CHANGE_NOTICE, this::forward);
     rpc.register(ManagerMessages.RESERVE_WATERMARKS, this::reserveHere);
   }
@@ -449,6 +459,29 @@ public final class ManagerService implements AutoCloseable, Fencing {
       }
     }
     return new Answer.Ok<>(null);
+  }
+
+  /** Gives or takes back a POP3 maildrop lock of a session on the calling node. */
+  private Answer<Boolean> maildropLock(String from, MaildropLockRequest request) {
+    String user = Addresses.normalize(request.user());
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    if (!epoch.view().contains(from)) {
+      return new Answer.Ok<>(!request.lock()); // not a member here: its locks are forgotten
+    }
+    return request.lock() ? state.lockMaildrop(user, from, request.token())
+        : state.unlockMaildrop(user, from, request.token());
+  }
+
+  /** The nodes whose sessions hold the user's maildrop lock at this manager (for tests); empty if not managed here. */
+  List<String> maildropHolders(String address) {
+    String user = Addresses.normalize(address);
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    return state == null ? List.of() : state.maildropHolders(user);
   }
 
   /** Forwards a change to every node watching its user but the one that made it; nobody waits for them. */

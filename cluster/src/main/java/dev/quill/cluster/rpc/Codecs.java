@@ -10,6 +10,9 @@ public final class Codecs {
   /** No body at all (an acknowledgement); reads as {@code null}. */
   public static final Codec<Void> EMPTY = Codec.of((out, value) -> {}, in -> null);
 
+  /** One boolean. */
+  public static final Codec<Boolean> BOOLEAN = Codec.of(WireWriter::writeBoolean, WireReader::readBoolean);
+
   public static final Codec<String> STRING = Codec.of(WireWriter::writeString, in -> in.readString(MAX_STRING));
 
   public static final Codec<Long> VAR_LONG = Codec.of(WireWriter::writeSignedVarLong, WireReader::readSignedVarLong);

@@ -51,6 +51,8 @@ public final class TypeIds {
   public static final int CHANGED = 111;
   /** A manager makes UID and MODSEQ reservations of a mailbox durable on the user's profile node. */
   public static final int RESERVE_WATERMARKS = 112;
+  /** A node takes or gives back a user's POP3 maildrop lock at the user's manager. */
+  public static final int MAILDROP_LOCK = 113;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
   /** A mailbox fragment's counters and message list ({@code cluster.mail.FragmentAccess}, 201..209). */

@@ -40,6 +40,7 @@ public final class RemoteOperations {
       entry(TypeIds.CHANGE_NOTICE, ObjectType.FRAGMENT, Permission.UPDATE),
       entry(TypeIds.CHANGED, ObjectType.FRAGMENT, Permission.READ),
       entry(TypeIds.RESERVE_WATERMARKS, ObjectType.PROFILE, Permission.UPDATE),
+      entry(TypeIds.MAILDROP_LOCK, ObjectType.FRAGMENT, Permission.READ),
       // a node's fragments
       entry(TypeIds.STORE_MESSAGE, ObjectType.FRAGMENT, Permission.STORE),
       entry(TypeIds.FRAGMENT_LIST, ObjectType.FRAGMENT, Permission.READ),

@@ -6,6 +6,7 @@ import dev.quill.cluster.manager.FragmentReport.ReportedFragment;
 import dev.quill.cluster.manager.FragmentReport.ReportedUser;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -139,5 +140,48 @@ class BucketStateTest {
     assertThat(state.conflicts()).as("z may hold yet another fragment").isEmpty();
     state.apply("z", List.of());
     assertThat(state.conflicts()).extracting(MailboxConflict::mailbox).containsExactly("INBOX");
+  }
+
+  // ---- POP3 maildrop locks
+
+  private static ReportedUser lockOnly(long token) {
+    return new ReportedUser(USER, false, List.of(), OptionalLong.of(token));
+  }
+
+  @Test
+  void aMaildropLock_isGivenOnlyOnceComplete_toOneNodeAtATime_andBackOnlyByItsToken() {
+    BucketState state = new BucketState("m", 0, List.of("a", "b"), List.of());
+    assertThat(state.lockMaildrop(USER, "a", 1)).as("b's sessions may hold it").isInstanceOf(Answer.Incomplete.class);
+    assertThat(state.unlockMaildrop(USER, "a", 1)).as("a report may still bring it").isInstanceOf(Answer.Incomplete.class);
+    state.apply("a", List.of());
+    state.apply("b", List.of());
+
+    assertThat(state.lockMaildrop(USER, "a", 1)).isEqualTo(new Answer.Ok<>(true));
+    assertThat(state.lockMaildrop(USER, "b", 7)).isEqualTo(new Answer.Ok<>(false));
+    assertThat(state.unlockMaildrop(USER, "b", 7)).as("not b's: nothing changes").isEqualTo(new Answer.Ok<>(true));
+    assertThat(state.unlockMaildrop(USER, "a", 2)).as("another token of a").isEqualTo(new Answer.Ok<>(true));
+    assertThat(state.maildropHolders(USER)).containsExactly("a");
+    // a's next session replaces its last, whose give-back is late
+    assertThat(state.lockMaildrop(USER, "a", 3)).isEqualTo(new Answer.Ok<>(true));
+    state.unlockMaildrop(USER, "a", 1);
+    assertThat(state.maildropHolders(USER)).containsExactly("a");
+    state.unlockMaildrop(USER, "a", 3);
+    assertThat(state.maildropHolders(USER)).isEmpty();
+    assertThat(state.lockMaildrop(USER, "b", 7)).isEqualTo(new Answer.Ok<>(true));
+  }
+
+  @Test
+  void aReportedMaildropLock_holdsAtTheNewManager_untilItsNodeGivesItBackOrLeaves() {
+    BucketState state = new BucketState("m", 0, List.of("a", "b"), List.of());
+    state.apply("a", List.of(lockOnly(5)));
+    state.apply("b", List.of(fragmentOnly()));
+    assertThat(state.userCount()).as("a lock alone makes no user entry").isEqualTo(1);
+
+    assertThat(state.lockMaildrop(USER, "b", 9)).isEqualTo(new Answer.Ok<>(false));
+    state.apply("a", List.of()); // a's next report: its session ended
+    assertThat(state.lockMaildrop(USER, "b", 9)).isEqualTo(new Answer.Ok<>(true));
+    state.membersChanged(Set.of("b"), Set.of());
+    assertThat(state.maildropHolders(USER)).as("b left").isEmpty();
+    assertThat(state.lockMaildrop(USER, "a", 6)).isEqualTo(new Answer.Ok<>(true));
   }
 }

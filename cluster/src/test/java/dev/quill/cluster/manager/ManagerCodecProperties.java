@@ -10,6 +10,7 @@ import dev.quill.cluster.rpc.WireWriter;
 import dev.quill.store.MailboxEvent;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -19,6 +20,7 @@ import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.Size;
 import net.jqwik.api.constraints.StringLength;
 
@@ -144,6 +146,29 @@ class ManagerCodecProperties {
     roundTrip(FragmentReport.CODEC, report);
   }
 
+  /** Maildrop locks in a report (FRAGMENT_REPORT version 3), with and without fragments, and the lock requests. */
+  @Property
+  void maildropLocks_roundTrip(@ForAll("names") String user, @ForAll @LongRange(max = Long.MAX_VALUE - 1) long token,
+      @ForAll boolean lock) throws WireException {
+    var report = new FragmentReport("view-2", 4, 1024, List.of(1), List.of(
+        new FragmentReport.ReportedUser(user, false, List.of(), OptionalLong.of(token)),
+        new FragmentReport.ReportedUser(user + "x", true, List.of(new FragmentReport.ReportedFragment("INBOX", 7, 1, 1)),
+            OptionalLong.of(0)),
+        new FragmentReport.ReportedUser(user + "y", true, List.of())));
+    roundTrip(FragmentReport.CODEC, report);
+    roundTrip(MaildropLockRequest.CODEC, new MaildropLockRequest(user, token, lock));
+    roundTrip(ManagerMessages.MAILDROP_LOCK.response(), new Answer.Ok<>(lock));
+    roundTrip(ManagerMessages.MAILDROP_LOCK.response(), new Answer.Incomplete<>(3, List.of("a")));
+  }
+
+  /** A lock token that does not fit a signed 64-bit number is refused, not wrapped into a negative one. */
+  @Property(tries = 20)
+  void maildropLock_withANegativeToken_isRefused(@ForAll @LongRange(min = Long.MIN_VALUE, max = -1) long token) {
+    byte[] bytes = new WireWriter().writeBoolean(true).writeString("u").writeVarLong(token).toByteArray();
+    assertThatThrownBy(() -> MaildropLockRequest.CODEC.read(new WireReader(bytes))).isInstanceOf(WireException.class)
+        .hasMessageContaining("token");
+  }
+
   /** A holder record with an empty or repeated node name is refused, not half-read. */
   @Property(tries = 50)
   void holderRecord_withAnEmptyOrRepeatedName_isRefused(@ForAll @StringLength(min = 1, max = 20) String node) {
@@ -189,7 +214,8 @@ class ManagerCodecProperties {
   void arbitraryBytes_decodeOrThrowWireException(@ForAll @Size(max = 80) byte[] input) {
     for (Codec<?> codec : List.of(ModSeqRequest.CODEC, ModSeqGrant.CODEC, CreatedMailbox.CODEC, DroppedFragment.CODEC,
         RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response(),
-        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response(), FragmentReport.CODEC)) {
+        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response(), FragmentReport.CODEC,
+        MaildropLockRequest.CODEC, ManagerMessages.MAILDROP_LOCK.response())) {
       try {
         WireReader in = new WireReader(input);
         assertThat((Object) codec.read(in)).isNotNull();

@@ -9,10 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * session at a time hold a user's maildrop, so that message numbers and deletions of two
  * sessions never interfere. Shared by every POP3 listener of the node.
  *
- * <p>XXX per node only: two sessions of one user on two nodes both get the lock. A cluster-wide
- * lock belongs to the user's manager node once the cluster layer exists; until then the store's
- * expunge ignores UIDs already removed, so the worst case is a message one session lists that
- * the other has already removed ("message was removed by another session").
+ * <p>Per node: in a cluster, a session that got the lock here then takes the maildrop at the user's
+ * manager too ({@code MailStore.lockMaildrop}), so one session in the cluster holds it.
  */
 public final class MaildropLocks {
   private final Map<String, Lease> held = new ConcurrentHashMap<>();

@@ -4,6 +4,7 @@ import dev.quill.mail.pop3.session.MaildropStore;
 import dev.quill.security.Principals;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MailStore;
+import dev.quill.store.MaildropLock;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
@@ -44,22 +45,34 @@ public final class StoreMaildrops implements MaildropStore {
   }
 
   @Override
-  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
-    return store.readMessage(user, MailStore.INBOX, uid);
+  public Optional<MaildropLock> lock(String user) {
+    return store.lockMaildrop(user);
+  }
+
+  @Override
+  public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
+    Optional<byte[]> content = store.readMessage(user, MailStore.INBOX, uid);
+    // Checked after the read: a read made before a change of UIDVALIDITY read the session's message.
+    sameUidValidity(user, uidValidity, "nothing read");
+    return content;
   }
 
   @Override
   public void expunge(String user, long uidValidity, Collection<Long> uids) {
-    long now = store.mailbox(user, MailStore.INBOX).map(MailboxInfo::uidValidity).orElse(0L);
-    if (now != uidValidity) {
-      // Created again, or renumbered by a cluster, since the session began (docs/CLUSTER.md, "Renumbering").
-      throw new StoreException("the INBOX of " + user + " has UIDVALIDITY " + now + " now, not " + uidValidity
-          + " as when the session began: nothing deleted");
-    }
+    sameUidValidity(user, uidValidity, "nothing deleted");
     try {
       store.expunge(user, MailStore.INBOX, uids).join();
     } catch (CompletionException e) {
       throw new StoreException("expunge failed for " + user, e.getCause() == null ? e : e.getCause());
+    }
+  }
+
+  private void sameUidValidity(String user, long uidValidity, String outcome) {
+    long now = store.mailbox(user, MailStore.INBOX).map(MailboxInfo::uidValidity).orElse(0L);
+    if (now != uidValidity) {
+      // Created again, or renumbered by a cluster, since the session began (docs/CLUSTER.md, "Renumbering").
+      throw new StoreException("the INBOX of " + user + " has UIDVALIDITY " + now + " now, not " + uidValidity
+          + " as when the session began: " + outcome);
     }
   }
 }

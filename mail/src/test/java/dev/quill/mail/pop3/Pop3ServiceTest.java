@@ -369,7 +369,7 @@ class Pop3ServiceTest {
   }
 
   @Test
-  void inboxRenumberedDuringTheSession_quitDeletesNothing() throws Exception {
+  void inboxRenumberedDuringTheSession_retrReadsAndQuitDeletesNothing() throws Exception {
     try (RawPop3Client c = new RawPop3Client(start())) {
       c.line();
       c.login(ALICE, "secret");
@@ -380,6 +380,8 @@ class Pop3ServiceTest {
       List<Long> uids = rocks.messages(ALICE, MailStore.INBOX).stream().map(MessageMeta::uid).toList();
       rocks.renumber(new dev.quill.store.FragmentRenumbering(ALICE, MailStore.INBOX, inbox.uidValidity(),
           inbox.uidValidity() + 1, uids, 1, inbox.highestModSeq() + 1, java.util.Optional.empty())).join();
+      assertThat(c.command("RETR 2")).as("its UID names a message of the new numbering")
+          .isEqualTo("-ERR [SYS/TEMP] temporary storage failure, try again later");
       assertThat(c.command("QUIT")).isEqualTo("-ERR [SYS/TEMP] deleting messages failed, no message was removed");
       assertThat(c.closedByServer()).isTrue();
     }

@@ -20,6 +20,7 @@ import dev.quill.cluster.mail.Renumberer;
 import dev.quill.cluster.mail.ReplicaSync;
 import dev.quill.cluster.mail.SyncHints;
 import dev.quill.cluster.manager.ChangeNotices;
+import dev.quill.cluster.manager.MaildropLeases;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.manager.ManagerService;
 import dev.quill.cluster.manager.ManagerStatus;
@@ -109,6 +110,8 @@ public final class QuillNode implements AutoCloseable {
   private ClusterNode cluster;
   /** This node's share of the managers' soft state (mail maps, UID allocation); null when standalone. */
   private ManagerService managers;
+  /** This node's POP3 sessions' maildrop locks at the users' managers; null when standalone. */
+  private MaildropLeases maildrops;
   /** Moves this node's fragments to another node when asked ({@code cluster rebalance}); null when standalone. */
   private Rebalancer rebalancer;
   private Renumberer renumberer;
@@ -275,8 +278,10 @@ public final class QuillNode implements AutoCloseable {
     node.addMapListener((view, map, moves) -> policyDistribution.viewChanged(view));
     // a message stamped with a newer policy than this node's: fetch it now, not at the next view change
     node.transport().onNewerPolicy(policyDistribution::newerVersionSeen);
+    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
+    maildrops = new MaildropLeases(node.name(), client, CLUSTER_TIMEOUT);
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC(),
-        node::membersSeen);
+        node::membersSeen, maildrops::held);
     FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();
     // catchUp is set below, before the endpoint listens (no request reaches this before)
@@ -287,7 +292,6 @@ public final class QuillNode implements AutoCloseable {
     HybridClock clock = new HybridClock(() -> System.currentTimeMillis() + offset);
     Directory directory = new Directory(node.name(), node.rpc(), store, () -> node.view().members(), clock);
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
-    ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     LoadBalancer balancer = new LoadBalancer(config.cluster().spread());
     profileReplicas = new ProfileReplicas(node.name(), node.rpc(), store, clock, client, () -> node.view().members(),
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(),
@@ -341,7 +345,7 @@ public final class QuillNode implements AutoCloseable {
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, profileReplicas,
         directory,
-        delivery, notices, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
+        delivery, notices, maildrops, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     profileReplicas.start(PROFILE_SYNC_INTERVAL);
@@ -684,6 +688,9 @@ public final class QuillNode implements AutoCloseable {
     }
     if (tombstones != null) {
       tombstones.close();
+    }
+    if (maildrops != null) {
+      maildrops.close();
     }
     if (managers != null) {
       managers.close();

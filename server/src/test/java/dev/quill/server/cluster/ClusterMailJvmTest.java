@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mail through a cluster of four real nodes in four JVMs: SMTP on one node for a user managed by
  * a second, stored on a third, read with POP3 and IMAP on the fourth; then the storing node is
- * SIGKILLed while mail keeps arriving, reads say which part is missing, and everything comes back
+ * SIGKILLed while mail keeps arriving (and while a POP3 session there holds another user's
+ * maildrop, which the others then get), reads say which part is missing, and everything comes back
  * with the node.
  */
 class ClusterMailJvmTest {
@@ -96,9 +97,18 @@ class ClusterMailJvmTest {
       try (AdminOps ops = RemoteAdminOps.connect(n1.dir).orElseThrow()) {
         ops.addUser(other, PASSWORD.toCharArray());
       }
+      // A POP3 session on n3 holds other's maildrop, on every node (RFC 1939's lock, kept by other's manager)
+      MailClients.RawSession popOnN3 = new MailClients.RawSession(h.ports(n3).get("pop3"));
+      popOnN3.send("USER " + other);
+      assertThat(popOnN3.send("PASS " + PASSWORD)).startsWith("+OK");
+      assertThat(MailClients.pop3Login(p1.get("pop3"), other, PASSWORD)).startsWith("-ERR [IN-USE]");
       h.kill(n3);
+      popOnN3.close();
       await().atMost(Duration.ofSeconds(20)).until(() -> h.status(n1).nodes().size() == 3);
       Map<String, Integer> p2 = h.ports(n2);
+      // the lock went with the killed node, which never gave it back
+      await().atMost(Duration.ofSeconds(20))
+          .until(() -> MailClients.pop3Login(p2.get("pop3"), other, PASSWORD).startsWith("+OK"));
       for (int i = 1; i <= 10; i++) {
         send(p2.get("smtp"), other, "during " + i);
       }

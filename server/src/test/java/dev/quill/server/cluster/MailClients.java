@@ -96,7 +96,7 @@ final class MailClients {
   }
 
   /** A line-based session on a raw socket, greeting read; {@link #send} reads one reply line. */
-  private static final class RawSession implements AutoCloseable {
+  static final class RawSession implements AutoCloseable {
     final Socket socket;
     final BufferedReader in;
     final OutputStream out;
@@ -110,9 +110,11 @@ final class MailClients {
       lastLine = in.readLine();
     }
 
-    void send(String line) throws IOException {
+    /** Sends {@code line} and returns the first line of the reply. */
+    String send(String line) throws IOException {
       out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
       lastLine = in.readLine();
+      return lastLine;
     }
 
     @Override

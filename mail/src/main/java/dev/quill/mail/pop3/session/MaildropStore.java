@@ -1,6 +1,7 @@
 package dev.quill.mail.pop3.session;
 
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.MaildropLock;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -43,11 +44,24 @@ public interface MaildropStore {
   Snapshot open(String user);
 
   /**
+   * Takes the user's maildrop across every node that serves the store, after the session took it on
+   * its own node ({@code MaildropLocks}); empty while a session on another node holds it. A single
+   * node has no other to ask: the default.
+   *
+   * @throws RuntimeException when who holds it cannot be told now
+   */
+  default Optional<MaildropLock> lock(String user) {
+    return Optional.of(MaildropLock.LOCAL);
+  }
+
+  /**
    * A message's bytes; empty when it no longer exists (removed by another session or protocol).
+   * Refused (a {@link RuntimeException}) when the INBOX's UIDVALIDITY is no longer
+   * {@code uidValidity}: the UID may name another message then.
    *
    * @throws CorruptMessageException when it failed its checksum; the store has quarantined it
    */
-  Optional<byte[]> read(String user, long uid) throws CorruptMessageException;
+  Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException;
 
   /**
    * Removes the messages atomically and durably; returns only when they are gone. Refused, removing

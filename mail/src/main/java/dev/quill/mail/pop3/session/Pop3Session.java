@@ -9,6 +9,7 @@ import dev.quill.mail.pop3.codec.Pop3Replies;
 import dev.quill.mail.pop3.session.Pop3Reply.After;
 import dev.quill.store.Addresses;
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.MaildropLock;
 import dev.quill.store.StorageUnavailableException;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -100,6 +101,8 @@ public final class Pop3Session {
   // TRANSACTION state: the snapshot taken at login
   private String user;
   private MaildropLocks.Lease lease;
+  /** The maildrop across the nodes that serve the store (nothing to give back on a single node). */
+  private MaildropLock sharedLease;
   private long uidValidity;
   private long[] uids = new long[0];
   private long[] sizes = new long[0];
@@ -154,6 +157,10 @@ public final class Pop3Session {
   public void close() {
     state = State.CLOSED;
     awaitingSasl = false;
+    if (sharedLease != null) {
+      sharedLease.close();
+      sharedLease = null;
+    }
     if (lease != null) {
       lease.close();
       lease = null;
@@ -356,14 +363,30 @@ public final class Pop3Session {
       log.info("session={} event=maildrop-in-use user={} from={}", peer.sessionId(), canonical, peer.address().getHostAddress());
       return new Pop3Reply.Line(Pop3Replies.ERR_IN_USE);
     }
+    Optional<MaildropLock> shared;
+    try {
+      shared = store.lock(canonical);
+    } catch (RuntimeException e) {
+      locked.get().close();
+      log.warn("session={} event=maildrop-lock-failed user={} error={}", peer.sessionId(), canonical, e.toString());
+      return new Pop3Reply.Line(Pop3Replies.ERR_STORE_TEMP);
+    }
+    if (shared.isEmpty()) {
+      locked.get().close();
+      log.info("session={} event=maildrop-in-use user={} from={} where=other-node", peer.sessionId(), canonical,
+          peer.address().getHostAddress());
+      return new Pop3Reply.Line(Pop3Replies.ERR_IN_USE);
+    }
     MaildropStore.Snapshot snapshot;
     try {
       snapshot = store.open(canonical);
     } catch (RuntimeException e) {
+      shared.get().close();
       locked.get().close();
       log.warn("session={} event=maildrop-open-failed user={} error={}", peer.sessionId(), canonical, e.toString());
       return new Pop3Reply.Line(Pop3Replies.ERR_STORE_TEMP);
     }
+    sharedLease = shared.get();
     enterTransaction(canonical, locked.get(), snapshot);
     log.info("session={} event=login user={} messages={} octets={} from={} tls={}", peer.sessionId(), canonical,
         uids.length, totalOctets, peer.address().getHostAddress(), tlsActive);
@@ -468,7 +491,7 @@ public final class Pop3Session {
     }
     Optional<byte[]> content;
     try {
-      content = store.read(user, uids[i]);
+      content = store.read(user, uidValidity, uids[i]);
     } catch (CorruptMessageException e) {
       damaged[i] = true;
       log.warn("session={} event=message-damaged user={} uid={} error={}", peer.sessionId(), user, uids[i], e.getMessage());

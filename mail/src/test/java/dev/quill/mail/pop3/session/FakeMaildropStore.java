@@ -1,6 +1,7 @@
 package dev.quill.mail.pop3.session;
 
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.MaildropLock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** An in-memory {@link MaildropStore} for session tests, with switches to make calls fail. */
 final class FakeMaildropStore implements MaildropStore {
@@ -23,6 +25,14 @@ final class FakeMaildropStore implements MaildropStore {
   boolean failExpunge;
   boolean failReads;
   boolean failOpen;
+  /** The maildrop is held by a session on another node: {@link #lock} refuses. */
+  boolean lockedElsewhere;
+  /** Whether the other nodes can be asked: {@link #lock} throws when not. */
+  boolean failLock;
+  /** Cluster-wide locks taken and not given back. */
+  int sharedLocksHeld;
+  /** UIDVALIDITY reads check against: another value stands for an INBOX renumbered since login. */
+  long currentUidValidity = UID_VALIDITY;
   /** Cluster nodes the listing pretends it could not reach. */
   List<String> unreachable = List.of();
   int authentications;
@@ -57,9 +67,29 @@ final class FakeMaildropStore implements MaildropStore {
   }
 
   @Override
-  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
+  public Optional<MaildropLock> lock(String user) {
+    if (failLock) {
+      throw new IllegalStateException("the user's manager is out of reach");
+    }
+    if (lockedElsewhere) {
+      return Optional.empty();
+    }
+    sharedLocksHeld++;
+    AtomicBoolean open = new AtomicBoolean(true);
+    return Optional.of(() -> {
+      if (open.compareAndSet(true, false)) {
+        sharedLocksHeld--;
+      }
+    });
+  }
+
+  @Override
+  public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
     if (failReads) {
       throw new IllegalStateException("read failed");
+    }
+    if (uidValidity != currentUidValidity) {
+      throw new IllegalStateException("INBOX renumbered since login");
     }
     if (corrupt.remove(uid)) {
       inboxes.get(user).remove(uid); // quarantined, as the real store does

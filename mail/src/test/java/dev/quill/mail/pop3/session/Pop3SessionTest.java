@@ -158,6 +158,47 @@ class Pop3SessionTest {
   }
 
   @Test
+  void maildropHeldOnAnotherNode_inUse_andThisNodesLockGivenBack() {
+    store.lockedElsewhere = true;
+    Pop3Session s = session();
+    send(s, "USER " + ALICE);
+    assertThat(status(s, "PASS secret")).isEqualTo("-ERR [IN-USE] maildrop is locked by another session");
+    assertThat(s.state()).isEqualTo(Pop3Session.State.AUTHORIZATION);
+    assertThat(locks.isLocked(ALICE)).isFalse();
+    store.lockedElsewhere = false;
+    send(s, "USER " + ALICE);
+    assertThat(status(s, "PASS secret")).startsWith("+OK maildrop has 3");
+    assertThat(store.sharedLocksHeld).isEqualTo(1);
+  }
+
+  @Test
+  void otherNodesOutOfReach_sysTemp_andNothingStaysLocked() {
+    store.failLock = true;
+    Pop3Session s = session();
+    send(s, "USER " + ALICE);
+    assertThat(status(s, "PASS secret")).isEqualTo("-ERR [SYS/TEMP] temporary storage failure, try again later");
+    assertThat(locks.isLocked(ALICE)).isFalse();
+    assertThat(store.sharedLocksHeld).isZero();
+  }
+
+  @Test
+  void quitAndClose_giveTheSharedLockBack_asDoesAFailedOpen() {
+    Pop3Session quitting = loggedIn();
+    assertThat(store.sharedLocksHeld).isEqualTo(1);
+    send(quitting, "QUIT");
+    assertThat(store.sharedLocksHeld).isZero();
+    Pop3Session dropped = loggedIn();
+    dropped.close();
+    dropped.close();
+    assertThat(store.sharedLocksHeld).isZero();
+    store.failOpen = true;
+    Pop3Session failing = session();
+    send(failing, "USER " + ALICE);
+    assertThat(status(failing, "PASS secret")).startsWith("-ERR [SYS/TEMP]");
+    assertThat(store.sharedLocksHeld).isZero();
+  }
+
+  @Test
   void close_withoutQuit_releasesLockAndDeletesNothing() {
     Pop3Session s = loggedIn();
     send(s, "DELE 1");
@@ -439,6 +480,15 @@ class Pop3SessionTest {
     Pop3Session s = loggedIn();
     store.failReads = true;
     assertThat(status(s, "RETR 1")).isEqualTo("-ERR [SYS/TEMP] temporary storage failure, try again later");
+  }
+
+  @Test
+  void inboxRenumberedSinceLogin_retrAndTopRefused_sessionGoesOn() {
+    Pop3Session s = loggedIn();
+    store.currentUidValidity = FakeMaildropStore.UID_VALIDITY + 1;
+    assertThat(status(s, "RETR 1")).isEqualTo("-ERR [SYS/TEMP] temporary storage failure, try again later");
+    assertThat(status(s, "TOP 1 0")).isEqualTo("-ERR [SYS/TEMP] temporary storage failure, try again later");
+    assertThat(status(s, "NOOP")).isEqualTo("+OK");
   }
 
   @Test

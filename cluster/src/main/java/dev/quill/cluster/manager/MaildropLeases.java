@@ -1,0 +1,125 @@
+package dev.quill.cluster.manager;
+
+import dev.quill.store.Addresses;
+import dev.quill.store.MaildropLock;
+import dev.quill.store.StoreException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's side of the POP3 maildrop locks across the cluster: a session takes its user's lock
+ * at the user's manager ({@code MAILDROP_LOCK}), so that one session in the whole cluster holds a
+ * maildrop at a time, as on a single node (RFC 1939 section 4).
+ *
+ * <p>Managers keep the locks as soft state, so every lock a session here holds <em>or is taking</em>
+ * is listed here before its request leaves, and this node's reports after a view change carry them
+ * ({@link #held}): a new manager learns every lock before it is complete, and complete is when it
+ * first gives one. A manager forgets the locks of a node that leaves the view.
+ *
+ * <p>Giving back is sent again (100 ms doubling to 5 s) until the manager answers, and also after a
+ * refused or failed take, since a report may have carried the lock meanwhile; a late give-back
+ * removes nothing, as it names its session's token.
+ */
+public final class MaildropLeases implements AutoCloseable {
+  static final Duration FIRST_RETRY = Duration.ofMillis(100);
+  static final Duration LAST_RETRY = Duration.ofSeconds(5);
+
+  private static final Logger log = LoggerFactory.getLogger(MaildropLeases.class);
+
+  private final String self;
+  private final ManagerClient client;
+  private final Duration timeout;
+  /** Per normalised user, the token of the session here that holds or is taking the lock. */
+  private final Map<String, Long> held = new ConcurrentHashMap<>();
+  /** Tokens start at a random point, so a restarted node's sessions never reuse an earlier run's. */
+  private final AtomicLong tokens = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 62));
+  private volatile boolean closed;
+
+  /**
+   * @param client routes to each user's manager in this node's current view
+   * @param timeout how long a take may wait for the manager (its retries included)
+   */
+  public MaildropLeases(String self, ManagerClient client, Duration timeout) {
+    this.self = self;
+    this.client = client;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Takes the user's maildrop for a session of this node: empty while another session, here or on
+   * another node, holds it.
+   *
+   * @throws StoreException when the manager cannot be asked now (the session answers "try later")
+   */
+  public Optional<MaildropLock> lock(String address) {
+    String user = Addresses.normalize(address);
+    long token = tokens.incrementAndGet();
+    if (held.putIfAbsent(user, token) != null) {
+      return Optional.empty();
+    }
+    boolean granted;
+    try {
+      granted = client.lockMaildrop(user, token).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      giveBack(user, token);
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      log.info("{}: maildrop lock of {} not taken: {}", self, user, cause.toString());
+      throw new StoreException("the maildrop lock of " + user + " cannot be taken now: " + cause.getMessage());
+    } catch (InterruptedException e) {
+      giveBack(user, token);
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while taking the maildrop lock of " + user);
+    }
+    if (!granted) {
+      giveBack(user, token);
+      return Optional.empty();
+    }
+    AtomicBoolean open = new AtomicBoolean(true);
+    return Optional.of(() -> {
+      if (open.compareAndSet(true, false)) {
+        giveBack(user, token);
+      }
+    });
+  }
+
+  /** The locks this node's sessions hold or are taking, per normalised user: what its reports carry. */
+  public Map<String, Long> held() {
+    return Map.copyOf(held);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private void giveBack(String user, long token) {
+    held.remove(user, token);
+    release(user, token, FIRST_RETRY);
+  }
+
+  private void release(String user, long token, Duration wait) {
+    if (closed) {
+      return; // the managers forget this node's locks when it leaves the view
+    }
+    client.unlockMaildrop(user, token).whenComplete((ok, failure) -> {
+      if (failure == null || closed) {
+        return;
+      }
+      log.debug("{}: maildrop lock of {} not given back yet, will retry: {}", self, user, failure.toString());
+      Duration next = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
+      CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(() -> release(user, token, next));
+    });
+  }
+}
