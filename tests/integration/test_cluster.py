@@ -104,6 +104,36 @@ class ClusterTest(unittest.TestCase):
         finally:
             c.logout()
 
+    def test_a_pop3_session_on_one_node_locks_the_maildrop_on_the_others(self):
+        first = poplib.POP3(HOST, NODES["n1"]["pop"], timeout=20)
+        try:
+            first.user("dave@example.test")
+            first.pass_("dave-pw")
+            second = poplib.POP3(HOST, NODES["n2"]["pop"], timeout=20)
+            try:
+                second.user("dave@example.test")
+                with self.assertRaises(poplib.error_proto) as refused:
+                    second.pass_("dave-pw")
+                self.assertIn(b"[IN-USE]", refused.exception.args[0])
+            finally:
+                second.quit()
+        finally:
+            first.quit()
+        # the lock reaches the user's manager again a moment after QUIT
+        deadline = time.time() + 10
+        while True:
+            p = poplib.POP3(HOST, NODES["n2"]["pop"], timeout=20)
+            try:
+                p.user("dave@example.test")
+                p.pass_("dave-pw")
+                break
+            except poplib.error_proto:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+            finally:
+                p.quit()
+
     def test_unknown_recipient_is_refused_by_every_node(self):
         for node in NODES:
             with smtplib.SMTP(HOST, NODES[node]["smtp"], timeout=20) as s:
