@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +55,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A change or sync that gets no answer (a timeout: lost on a connection being set up, say) is sent
  * again while the member stays in the view, up to {@link #ATTEMPTS} times; applying one twice changes
- * nothing, as the stamps decide. XXX Known limits: a member that missed a change even so stays
- * without it until the next sync. Tombstones go once every member has them ({@link TombstonePruner}).
+ * nothing, as the stamps decide. A member that stays in the view and missed a change or sync even so
+ * gets this node's whole list later ({@link #resyncLater}: one timeout after the failure, then doubling
+ * up to {@link #LAST_RESYNC} while it keeps failing), so a lost alias never stays lost until the next
+ * view change. Tombstones go once every member has them ({@link TombstonePruner}).
  * Only admitted members can send these requests (the transport's security layer), and the policy
  * decides which of their principals may ({@code RemoteOperations}: the directory object).
  *
@@ -73,6 +76,8 @@ public final class Directory {
   static final Duration TIMEOUT = Duration.ofSeconds(10);
   /** Sends of one change or sync to a member that stays in the view and does not answer. */
   static final int ATTEMPTS = 3;
+  /** Longest wait between two full syncs to a member that keeps missing them. */
+  static final Duration LAST_RESYNC = Duration.ofMinutes(1);
 
   private final String self;
   private final RpcEndpoint endpoint;
@@ -82,6 +87,10 @@ public final class Directory {
   private final Supplier<List<String>> members;
   /** Per member, the last message sent to it; the next one is sent when it completes. Guarded by itself. */
   private final Map<String, CompletableFuture<Void>> queues = new HashMap<>();
+  /** Members owed a full sync: the last wait, and whether one is waiting now; guarded by {@link #queues}. */
+  private final Map<String, Resync> resyncs = new HashMap<>();
+
+  private record Resync(Duration delay, boolean waiting) {}
 
   /**
    * Registers the DIRECTORY_CHANGE and DIRECTORY_SYNC handlers on {@code endpoint} (call before it
@@ -162,13 +171,17 @@ public final class Directory {
 
   /** Sends this node's whole list of domains and aliases to each of {@code joined} but itself, without waiting. */
   public void membersJoined(Collection<String> joined) {
-    DirectoryList list = new DirectoryList(store.domains(), store.aliases(), store.versions(Versioned.DOMAIN),
-        store.versions(Versioned.ALIAS));
+    DirectoryList list = wholeList();
     for (String member : joined) {
       if (!member.equals(self)) {
         send(member, SYNC, list);
       }
     }
+  }
+
+  private DirectoryList wholeList() {
+    return new DirectoryList(store.domains(), store.aliases(), store.versions(Versioned.DOMAIN),
+        store.versions(Versioned.ALIAS));
   }
 
   // ---------------------------------------------------------------- receiving
@@ -332,8 +345,16 @@ public final class Directory {
           .thenCompose(done -> answered(member, type, body, 1))
           .handle((done, failure) -> {
             if (failure != null) {
-              log.warn("{} --> {}: {} not applied: {}", self, member, describe(body),
-                  failure.getCause() != null ? failure.getCause().getMessage() : failure.getMessage());
+              Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+              log.warn("{} --> {}: {} not applied: {}", self, member, describe(body), cause.getMessage());
+              boolean closed = cause instanceof RpcException r && r.code() == RpcException.Code.CLOSED;
+              if (!closed && members.get().contains(member)) {
+                resyncLater(member);
+              }
+            } else if (type == SYNC) {
+              synchronized (queues) {
+                resyncs.remove(member); // it has everything this node had when the list was made
+              }
             }
             return null;
           });
@@ -344,6 +365,37 @@ public final class Directory {
         }
       });
     }
+  }
+
+  /**
+   * Sends {@code member} this node's whole list after a wait: one timeout after its first miss,
+   * doubling with each further one up to {@link #LAST_RESYNC}. At most one is waiting per member; a
+   * member that left the view is skipped (the sync at its next join does the same).
+   */
+  private void resyncLater(String member) {
+    Duration wait;
+    synchronized (queues) {
+      Resync last = resyncs.get(member);
+      if (last != null && last.waiting()) {
+        return;
+      }
+      Duration doubled = last == null ? timeout : last.delay().multipliedBy(2);
+      wait = doubled.compareTo(LAST_RESYNC) > 0 ? LAST_RESYNC : doubled;
+      resyncs.put(member, new Resync(wait, true));
+    }
+    CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+      synchronized (queues) {
+        resyncs.put(member, new Resync(wait, false));
+      }
+      if (members.get().contains(member)) {
+        log.info("{} --> {}: sending the whole directory again, after a change or sync it missed", self, member);
+        send(member, SYNC, wholeList());
+      } else {
+        synchronized (queues) {
+          resyncs.remove(member);
+        }
+      }
+    });
   }
 
   /** The call, sent again while it gets no answer and the member stays in the view. */
