@@ -27,7 +27,12 @@ import org.apache.james.mime4j.util.ByteArrayBuffer;
  * deeper than {@link #MAX_DEPTH} or more than {@link #MAX_PARTS} entities turns further multipart
  * and message/rfc822 parts into application/octet-stream leaves.
  *
- * <p>XXX: each nesting level scans its own body for its boundary, so cost is O(size × depth).
+ * <p>Each nesting level scans its own body again (for its boundary, or its lines), so a walk costs
+ * the sum of the nested bodies' sizes: up to size × depth. That sum is capped at
+ * {@link #SCAN_FACTOR} times the message's size (at least {@link #MIN_SCAN_BUDGET}); a part whose
+ * walk would go beyond it becomes a leaf, as if too deep. Real mail stays far below: each forward
+ * as an attachment adds two levels. A hostile message nested a hundred deep around a large body
+ * thus costs a bounded multiple of its size, not a hundred.
  */
 final class StructureParser {
   /** Deepest nesting of multipart and message/rfc822 entities that is analysed. */
@@ -36,16 +41,31 @@ final class StructureParser {
   static final int MAX_PARTS = 10_000;
   /** Most parameters kept per Content-Type or Content-Disposition field. */
   static final int MAX_PARAMS = 100;
+  /** Nested body bytes a walk may scan per byte of the message. */
+  static final int SCAN_FACTOR = 16;
+  /** Nested body bytes a walk may always scan, whatever the message's size. */
+  static final long MIN_SCAN_BUDGET = 64L << 20;
 
   private final byte[] m;
+  private final long budget;
   private int parts;
+  /** Body bytes of the parts walked into so far. */
+  private long scanned;
 
   private StructureParser(byte[] m) {
     this.m = m;
+    this.budget = Math.max(MIN_SCAN_BUDGET, (long) SCAN_FACTOR * m.length);
   }
 
   static MimePart parse(byte[] message) {
     return new StructureParser(message).entity(0, message.length, 0, true, false, false);
+  }
+
+  /** How many nested body bytes the walk of {@code message} scans, and the cap it had (for tests). */
+  static long[] scanCost(byte[] message) {
+    StructureParser parser = new StructureParser(message);
+    parser.entity(0, message.length, 0, true, false, false);
+    return new long[] {parser.scanned, parser.budget};
   }
 
   private MimePart entity(int start, int end, int depth, boolean isMessage, boolean digestChild, boolean bodyOnJunk) {
@@ -59,15 +79,18 @@ final class StructureParser {
     if (isMessage) {
       p.envelope = Envelope.of(fields);
     }
-    boolean room = depth < MAX_DEPTH && parts < MAX_PARTS;
+    long body = p.bodyEnd - p.bodyStart;
+    boolean room = depth < MAX_DEPTH && parts < MAX_PARTS && scanned + body <= budget;
     if (p.isMultipart()) {
       if (room) {
+        scanned += body;
         p.children = children(p, depth);
       } else {
         demote(p);
       }
     } else if (MimePart.isMessageType(p.type, p.subtype)) {
       if (room) {
+        scanned += body;
         p.message = entity(p.bodyStart, p.bodyEnd, depth + 1, true, false, false);
       } else {
         demote(p);
