@@ -78,6 +78,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RocksMailStore implements MailStore {
   private static final Logger log = LoggerFactory.getLogger(RocksMailStore.class);
+  /** The highest UID IMAP allows: a 32-bit nz-number (RFC 9051). */
+  private static final long MAX_UID = 0xffff_ffffL;
 
   private final Path dir;
   private final RocksEngine engine;
@@ -688,6 +690,42 @@ public final class RocksMailStore implements MailStore {
     }
   }
 
+  /**
+   * Refuses a write that would number a message above {@link #MAX_UID}, and starts the mailbox over in
+   * the background: every message renumbered from UID 1, in order, under a higher UIDVALIDITY
+   * ({@link #renumber}), which clients see as a mailbox to resynchronise (RFC 9051 2.3.1.1). UIDs are
+   * never reused; the refused write may be tried again once that is done.
+   */
+  private StoreException usedUp(String user, String mailbox, MailboxInfo box) {
+    log.warn("the UIDs of {}/{} under UIDVALIDITY {} are used up (UIDNEXT {}); renumbering it from UID 1 under a new one",
+        user, mailbox, box.uidValidity(), box.uidNext());
+    Thread.ofVirtual().name("quill-start-over").start(() -> startOver(user, mailbox, box.uidValidity()));
+    return new StoreException("the UIDs of " + user + "/" + mailbox + " are used up; it is being renumbered under a "
+        + "new UIDVALIDITY, try again");
+  }
+
+  private void startOver(String user, String mailbox, long usedUp) {
+    try {
+      MailboxInfo box = mailbox(user, mailbox).orElse(null);
+      if (box == null || box.uidValidity() != usedUp) {
+        return; // gone, or started over already
+      }
+      if (box.uidValidity() >= MAX_UID) {
+        log.error("{}/{} cannot start over: its UIDVALIDITY is the highest there is; rename it and create it again",
+            user, mailbox);
+        return;
+      }
+      List<Long> uids = messages(user, mailbox).stream().map(MessageMeta::uid).toList();
+      long uidValidity = Math.min(MAX_UID, Math.max(Instant.now().getEpochSecond(), box.uidValidity() + 1));
+      renumber(new FragmentRenumbering(user, mailbox, box.uidValidity(), uidValidity, uids, 1,
+          box.highestModSeq() + 1, Optional.empty())).join();
+      log.info("{}/{} started over: {} messages are UIDs 1..{} of UIDVALIDITY {}", user, mailbox, uids.size(),
+          uids.size(), uidValidity);
+    } catch (RuntimeException e) {
+      log.warn("{}/{} could not start over now (the next write tries again): {}", user, mailbox, e.toString());
+    }
+  }
+
   /** Adds one recipient's copy to {@code batch}; the caller holds the mailbox lock. */
   private DeliveryResult deliverOne(WriteBatch batch, Target t, long epoch, byte[] message, Instant date, int crc,
       MessageDerived derived, List<MailboxEvent> events) {
@@ -703,6 +741,9 @@ public final class RocksMailStore implements MailStore {
     }
     MailboxInfo before = box.next;
     long uid = before.uidNext();
+    if (uid > MAX_UID) {
+      throw usedUp(t.user, box.name, before);
+    }
     long modSeq = before.highestModSeq() + 1;
     MailboxInfo after = before.withCounters(uid + 1, modSeq, before.messageCount() + 1, before.totalBytes() + message.length);
     records.put(batch, box.id, new MessageMeta(uid, date, message.length, Set.of(), modSeq, crc), message, derived);
@@ -737,6 +778,9 @@ public final class RocksMailStore implements MailStore {
           return CompletableFuture.completedFuture(new AppendResult(false, before.uidValidity(), 0));
         }
         long uid = before.uidNext();
+        if (uid > MAX_UID) {
+          throw usedUp(a, box.name, before);
+        }
         long modSeq = before.highestModSeq() + 1;
         MailboxInfo after = before.withCounters(uid + 1, modSeq, before.messageCount() + 1,
             before.totalBytes() + message.length);
@@ -868,8 +912,11 @@ public final class RocksMailStore implements MailStore {
           throw new StoreException("over quota: copying " + bytes + " bytes would exceed the quota of "
               + quota + " bytes of " + a);
         }
-        var batch = new WriteBatch();
         MailboxInfo dst = target.next;
+        if (dst.uidNext() + found.size() - 1 > MAX_UID) {
+          throw usedUp(a, toName, dst);
+        }
+        var batch = new WriteBatch();
         long modSeq = dst.highestModSeq() + 1;
         long uid = dst.uidNext();
         var sourceUids = new ArrayList<Long>();

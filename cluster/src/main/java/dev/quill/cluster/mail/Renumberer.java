@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * new UID, since the new UIDs follow the sorted union of the old ones. So no UID is given twice and
  * clients see the UIDVALIDITY they know, with new messages in it.
  *
+ * <p>A mailbox whose UIDs are used up under its UIDVALIDITY (2^32 - 1 given) is renumbered the same
+ * way, all of it: every message takes a UID from 1 up, in the old order, under a UIDVALIDITY above
+ * the old one, which clients see as a mailbox to resynchronise (RFC 9051 2.3.1.1).
+ *
  * <p>With several copies of each message, a mailbox waits while a holder is away: renumbered
  * without it, its copies would come back as a second set of new messages. With one copy there are
  * no second copies; a holder that returns with an old fragment is renumbered then.
@@ -123,15 +127,17 @@ public final class Renumberer implements AutoCloseable {
             + Remote.failure(e, "renumbering").getMessage());
       }
     }
-    // The mailbox keeps the highest UIDVALIDITY reported (the manager's); the others' messages are renumbered.
-    long target = location.get().uidValidity();
+    // The mailbox keeps the highest UIDVALIDITY reported (the manager's) and the others' messages are
+    // renumbered; or, its UIDs used up, every message is renumbered under the new one its manager picks.
+    long known = location.get().uidValidity();
     Map<Long, TreeSet<Long>> uids = new TreeMap<>();
     Map<Long, List<String>> holders = new TreeMap<>();
-    listings.forEach((node, listing) -> listing.mailbox().filter(f -> f.uidValidity() != target).ifPresent(f -> {
-      uids.computeIfAbsent(f.uidValidity(), v -> new TreeSet<>()).addAll(
-          listing.messages().stream().map(MessageMeta::uid).toList());
-      holders.computeIfAbsent(f.uidValidity(), v -> new ArrayList<>()).add(node);
-    }));
+    listings.forEach((node, listing) -> listing.mailbox()
+        .filter(f -> conflict.exhausted() || f.uidValidity() != known).ifPresent(f -> {
+          uids.computeIfAbsent(f.uidValidity(), v -> new TreeSet<>()).addAll(
+              listing.messages().stream().map(MessageMeta::uid).toList());
+          holders.computeIfAbsent(f.uidValidity(), v -> new ArrayList<>()).add(node);
+        }));
     int count = uids.values().stream().mapToInt(Set::size).sum();
     Optional<RenumberStart> begun = managers.beginRenumbering(conflict, count);
     if (begun.isEmpty()) {
@@ -139,7 +145,8 @@ public final class Renumberer implements AutoCloseable {
           + "newer conflict)");
     }
     RenumberStart start = begun.get();
-    if (start.uidValidity() != target) {
+    long target = start.uidValidity();
+    if (conflict.exhausted() ? target <= known : target != known) {
       managers.finishRenumbering(conflict, start, false);
       return new Outcome(false, "its UIDVALIDITY changed meanwhile");
     }

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Watermarks (UIDVALIDITY, highest UID, highest MODSEQ) only rise, also when the node that held
  * the highest UID leaves: UIDs are never given twice, and a mailbox whose fragments are all gone
- * keeps its entry (not shown in mail maps) so that its next delivery continues above them. The one
- * exception is a mailbox created again under a new UIDVALIDITY: its UIDs start over, its MODSEQs do not.
+ * keeps its entry (not shown in mail maps) so that its next delivery continues above them. The
+ * exceptions are a mailbox created again under a new UIDVALIDITY, and one whose UIDs are used up and
+ * is renumbered under a new one: their UIDs start over, their MODSEQs do not.
  *
  * <p><b>Members this manager cannot vouch for.</b> A member that left while this manager kept the
  * bucket is remembered as a missing holder of exactly the mailboxes it held. A member already away
@@ -225,9 +226,10 @@ final class BucketState {
       return new Step.Wait<>(box.renumbering);
     }
     if (box.highestUid + count > MAX_UID) {
-      // XXX UIDs of this UIDVALIDITY are used up; needs the UIDVALIDITY change of a renumbering.
-      throw new IllegalStateException("mailbox " + user + "/" + mailbox + " has no UIDs left above "
-          + box.highestUid + " for " + count + " more (UIDVALIDITY " + box.uidValidity + ")");
+      // UIDs are never reused: the mailbox starts over under a new UIDVALIDITY (cluster.mail.Renumberer).
+      usedUp(user, mailbox, box);
+      return new Step.Done<>(new Answer.Unreserved<>("the UIDs of " + user + "/" + mailbox + " under UIDVALIDITY "
+          + box.uidValidity + " are used up; it is being renumbered under a new one"));
     }
     Step<UidGrant> first = reserveFirst(user, mailbox, entry, box, box.highestUid + count, box.highestModSeq + count);
     if (first != null) {
@@ -519,8 +521,8 @@ final class BucketState {
     }
     List<MailboxConflict> found = new ArrayList<>();
     users.forEach((user, entry) -> entry.mailboxes.forEach((name, box) -> {
-      if (box.conflict) {
-        found.add(new MailboxConflict(user, name, box.conflicts));
+      if (box.conflict || box.exhausted) {
+        found.add(new MailboxConflict(user, name, box.conflicts, box.exhausted));
       }
     }));
     mayHaveConflicts = !found.isEmpty(); // so that the periodic look costs nothing while there are none
@@ -530,19 +532,38 @@ final class BucketState {
   /**
    * Starts the renumbering of a conflict: the mailbox keeps its UIDVALIDITY (the highest reported),
    * and the {@code count} messages of the other fragments take the next UIDs, all with the next
-   * MODSEQ. Those numbers count as given now; allocations in the mailbox wait until
-   * {@link #finishRenumbering}. Null when it cannot start now: the conflict is unknown or a newer
-   * one came, a member has not reported, or a reservation or renumbering is in flight.
+   * MODSEQ. For a mailbox whose UIDs are used up ({@link MailboxConflict#exhausted}), the mailbox
+   * takes a UIDVALIDITY above its old one (from {@code freshUidValidity} when that is higher) and
+   * all its {@code count} messages take UIDs from 1. Those numbers count as given now; allocations
+   * in the mailbox wait until {@link #finishRenumbering}. Null when it cannot start now: the conflict
+   * is unknown or a newer one came, a member has not reported, or a reservation or renumbering is in
+   * flight; or when there is no room above the highest UID, which makes it an exhausted mailbox.
    */
-  synchronized RenumberStart beginRenumbering(MailboxConflict conflict, int count) {
+  synchronized RenumberStart beginRenumbering(MailboxConflict conflict, int count, LongSupplier freshUidValidity) {
     MailboxEntry box = mailbox(conflict.user(), conflict.mailbox());
     if (box == null || !waitingFor.isEmpty() || box.conflicts != conflict.generation() || box.renumbering != null
-        || box.reserving != null || box.highestUid + count > MAX_UID) {
+        || box.reserving != null || conflict.exhausted() != box.exhausted) {
       return null;
     }
     UserEntry entry = users.get(conflict.user());
-    long firstUid = box.highestUid + 1;
-    box.highestUid += count;
+    long firstUid;
+    if (conflict.exhausted()) {
+      if (count > MAX_UID || box.uidValidity >= MAX_UID) {
+        return null;
+      }
+      // Every message starts over at UID 1 under a UIDVALIDITY above the old one.
+      box.uidValidity = Math.min(MAX_UID, Math.max(freshUidValidity.getAsLong(), box.uidValidity + 1));
+      box.forgetReservation();
+      box.exhausted = false;
+      firstUid = 1;
+      box.highestUid = count;
+    } else if (box.highestUid + count > MAX_UID) {
+      usedUp(conflict.user(), conflict.mailbox(), box); // no room above: renumber everything instead
+      return null;
+    } else {
+      firstUid = box.highestUid + 1;
+      box.highestUid += count;
+    }
     box.highestModSeq++;
     Set<String> holders = new TreeSet<>(box.nodes);
     holders.addAll(entry.profileNodes);
@@ -577,6 +598,12 @@ final class BucketState {
       }
     } else {
       box.forgetReservation();
+      if (conflict.exhausted()) {
+        // The mailbox has its new UIDVALIDITY; fragments not renumbered yet are a disagreement now.
+        box.conflict = true;
+        box.conflicts++;
+        mayHaveConflicts = true;
+      }
     }
     CompletableFuture<Void> done = box.renumbering;
     box.renumbering = null;
@@ -598,6 +625,17 @@ final class BucketState {
       if (entry != null) {
         entry.profileNodes.remove(node);
       }
+    }
+  }
+
+  /** Marks a mailbox whose UIDs are used up under its UIDVALIDITY, for a renumbering under a new one. */
+  private void usedUp(String user, String mailbox, MailboxEntry box) {
+    if (!box.exhausted) {
+      log.warn("{}: the UIDs of {}/{} under UIDVALIDITY {} are used up (highest {}); renumbering it under a new one",
+          self, user, mailbox, box.uidValidity, box.highestUid);
+      box.exhausted = true;
+      box.conflicts++;
+      mayHaveConflicts = true;
     }
   }
 
@@ -625,6 +663,8 @@ final class BucketState {
     /** Completed when the renumbering in progress ends; allocations wait for it. Null when none is. */
     CompletableFuture<Void> renumbering;
     boolean conflict;
+    /** The UIDs under {@link #uidValidity} are used up: every message is to be renumbered under a new one. */
+    boolean exhausted;
     /** Counts the disagreements seen, so that a renumbering clears {@link #conflict} only if no new one came meanwhile. */
     long conflicts;
     final Set<String> nodes = new TreeSet<>();

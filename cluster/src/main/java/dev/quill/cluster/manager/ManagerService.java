@@ -243,7 +243,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
   public java.util.Optional<RenumberStart> beginRenumbering(MailboxConflict conflict, int count) {
     Epoch epoch = current;
     BucketState state = epoch == null ? null : managedState(epoch, conflict.user());
-    RenumberStart start = state == null ? null : state.beginRenumbering(conflict, count);
+    RenumberStart start = state == null ? null : state.beginRenumbering(conflict, count, this::freshUidValidity);
     return java.util.Optional.ofNullable(start).map(s -> s.fenced(fenceOf(epoch)));
   }
 

@@ -89,14 +89,14 @@ class BucketStateTest {
     MailboxConflict conflict = conflicts.getFirst();
     assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().conflict()).isTrue();
 
-    RenumberStart start = state.beginRenumbering(conflict, 3);
+    RenumberStart start = state.beginRenumbering(conflict, 3, () -> 1);
     assertThat(start.uidValidity()).as("the higher one stays").isEqualTo(UV);
     assertThat(start.firstUid()).as("above every UID reported, reservations included").isEqualTo(9);
     assertThat(start.modSeq()).isEqualTo(21);
     assertThat(start.reservedUid()).isGreaterThanOrEqualTo(11);
     assertThat(start.profileNodes()).containsExactly("p");
     assertThat(start.holders()).containsExactlyInAnyOrder("p", "y");
-    assertThat(state.beginRenumbering(conflict, 3)).as("one at a time").isNull();
+    assertThat(state.beginRenumbering(conflict, 3, () -> 1)).as("one at a time").isNull();
     BucketState.Step<UidGrant> waiting = state.allocate(USER, "INBOX", 1, () -> 1);
     assertThat(waiting).as("allocations wait for it").isInstanceOf(BucketState.Step.Wait.class);
 
@@ -106,9 +106,9 @@ class BucketStateTest {
     assertThat(((BucketState.Step.Wait<UidGrant>) waiting).done()).isDone();
     MailboxConflict newer = state.conflicts().getFirst();
     assertThat(newer.generation()).isGreaterThan(conflict.generation());
-    assertThat(state.beginRenumbering(conflict, 1)).as("the older one is gone").isNull();
+    assertThat(state.beginRenumbering(conflict, 1, () -> 1)).as("the older one is gone").isNull();
 
-    RenumberStart again = state.beginRenumbering(newer, 1);
+    RenumberStart again = state.beginRenumbering(newer, 1, () -> 1);
     assertThat(again.firstUid()).as("the first renumbering's UIDs are never given again").isEqualTo(12);
     state.finishRenumbering(newer, again, true);
     assertThat(state.conflicts()).isEmpty();
@@ -119,13 +119,85 @@ class BucketStateTest {
         ok -> assertThat(((UidGrant) ok.value()).firstUid()).isEqualTo(13));
   }
 
+  private static final long MAX_UID = 0xffff_ffffL;
+
+  /** The profile node p's INBOX with its highest UID (reserved and given) at {@code highest}. */
+  private static BucketState nearTheEnd(long highest) {
+    BucketState state = new BucketState("m", 0, List.of("p"), List.of());
+    state.apply("p", List.of(new ReportedUser(USER, true, List.of(new ReportedFragment("INBOX", UV, highest, 40,
+        Optional.of(Set.of("p")))))));
+    return state;
+  }
+
+  @Test
+  void usedUpUids_refuseForNow_thenEveryMessageStartsOverAtUid1_underAHigherUidValidity() {
+    BucketState state = nearTheEnd(MAX_UID - 2);
+    BucketState.Step<UidGrant> last = state.allocate(USER, "INBOX", 2, () -> 1);
+    if (last instanceof BucketState.Step.Reserve<UidGrant> reserve) {
+      state.reserved(reserve.reservation(), true);
+      last = state.allocate(USER, "INBOX", 2, () -> 1);
+    }
+    assertThat(last).as("the last two")
+        .isInstanceOfSatisfying(BucketState.Step.Done.class, done -> assertThat(done.answer()).isInstanceOf(Answer.Ok.class));
+    BucketState.Step<UidGrant> refused = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(refused).as("never a UID above 2^32 - 1, nor one given before")
+        .isEqualTo(new BucketState.Step.Done<>(new Answer.Unreserved<>("the UIDs of " + USER + "/INBOX under UIDVALIDITY "
+            + UV + " are used up; it is being renumbered under a new one")));
+    MailboxConflict exhausted = state.conflicts().getFirst();
+    assertThat(exhausted.exhausted()).isTrue();
+
+    RenumberStart start = state.beginRenumbering(exhausted, 7, () -> UV - 5); // a clock behind: still above
+    assertThat(start.uidValidity()).isEqualTo(UV + 1);
+    assertThat(start.firstUid()).isEqualTo(1);
+    assertThat(start.modSeq()).as("MODSEQs never start over: above the two given").isEqualTo(43);
+    assertThat(start.reservedUid()).isGreaterThanOrEqualTo(7);
+    assertThat(state.allocate(USER, "INBOX", 1, () -> 1)).isInstanceOf(BucketState.Step.Wait.class);
+    state.finishRenumbering(exhausted, start, true);
+
+    assertThat(state.conflicts()).isEmpty();
+    BucketState.Step<UidGrant> next = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(((BucketState.Step.Done<UidGrant>) next).answer()).isInstanceOfSatisfying(Answer.Ok.class, ok -> {
+      UidGrant grant = (UidGrant) ok.value();
+      assertThat(grant.uidValidity()).isEqualTo(UV + 1);
+      assertThat(grant.firstUid()).isEqualTo(8);
+      assertThat(grant.firstModSeq()).isEqualTo(44);
+    });
+  }
+
+  @Test
+  void aFailedRenumberingOfAUsedUpMailbox_leavesADisagreement_andADisagreementWithoutRoomRenumbersEverything() {
+    BucketState state = nearTheEnd(MAX_UID);
+    assertThat(state.allocate(USER, "INBOX", 1, () -> 1)).isInstanceOf(BucketState.Step.Done.class);
+    MailboxConflict exhausted = state.conflicts().getFirst();
+    RenumberStart start = state.beginRenumbering(exhausted, 3, () -> UV + 100);
+    assertThat(start.uidValidity()).isEqualTo(UV + 100);
+    state.finishRenumbering(exhausted, start, false);
+    // Some fragments may have moved to the new UIDVALIDITY: the others are renumbered above as a disagreement.
+    MailboxConflict left = state.conflicts().getFirst();
+    assertThat(left.exhausted()).isFalse();
+    RenumberStart rest = state.beginRenumbering(left, 3, () -> 1);
+    assertThat(rest.uidValidity()).isEqualTo(UV + 100);
+    assertThat(rest.firstUid()).isEqualTo(4);
+    state.finishRenumbering(left, rest, true);
+
+    // A disagreement whose messages do not fit above the highest UID becomes a used-up mailbox.
+    BucketState full = nearTheEnd(MAX_UID - 1);
+    full.apply("p", List.of(new ReportedUser(USER, true, List.of(new ReportedFragment("INBOX", UV, MAX_UID - 1, 40,
+        Optional.of(Set.of("p", "y")))))));
+    full.membersChanged(Set.of(), Set.of("y"));
+    full.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV - 9, 5, 5)))));
+    MailboxConflict tooMany = full.conflicts().getFirst();
+    assertThat(full.beginRenumbering(tooMany, 5, () -> 1)).isNull();
+    assertThat(full.conflicts()).singleElement().satisfies(c -> assertThat(c.exhausted()).isTrue());
+  }
+
   @Test
   void aFailedRenumbering_keepsTheConflict_andReservesAgainBeforeGiving() {
     BucketState state = new BucketState("m", 0, List.of("p", "y"), List.of());
     state.apply("p", List.of(profileWithRecord(Set.of("p", "y"))));
     state.apply("y", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV + 7, 8, 20)))));
     MailboxConflict conflict = state.conflicts().getFirst();
-    RenumberStart start = state.beginRenumbering(conflict, 2);
+    RenumberStart start = state.beginRenumbering(conflict, 2, () -> 1);
     assertThat(start.uidValidity()).isEqualTo(UV + 7);
     state.finishRenumbering(conflict, start, false);
     assertThat(state.conflicts()).containsExactly(conflict);

@@ -118,6 +118,44 @@ class ClusterRenumberTest {
     assertThat(viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity()).isEqualTo(uidValidity);
   }
 
+  /**
+   * A mailbox whose UIDs are used up under its UIDVALIDITY (2^32 - 1 given): the next delivery waits
+   * while its manager renumbers every message from UID 1 under a higher UIDVALIDITY, then goes on.
+   */
+  @Test
+  void aMailboxWhoseUidsAreUsedUp_startsOverFromUid1_underAHigherUidValidity() throws Exception {
+    MailStore viaB = startWithInbox("renumber-used-up", new Replication(1, 1)); // profile and INBOX on b
+    long uidValidity = viaB.mailbox(USER, "INBOX").orElseThrow().uidValidity();
+    long last = 0xffff_ffffL;
+    // A message three UIDs from the end, written into b's store directly; b's restart reports it.
+    cluster.node("b").store().storeAssigned(new AssignedMessage(USER, "INBOX", uidValidity, last - 3, 50,
+        message("near the end"), Set.of(), Instant.parse("2020-01-01T00:00:00Z"), null)).join();
+    cluster.stop(cluster.node("b"));
+    cluster.start("b", c -> c.withReplication(new Replication(1, 1)));
+    cluster.awaitComplete(3, WAIT);
+
+    MailStore viaA = cluster.node("a").mailStore();
+    for (int i = 1; i <= 6; i++) {
+      int n = i;
+      // the fourth finds the UIDs used up and waits for the renumbering; a refusal meanwhile is tried again
+      await("late " + n).atMost(WAIT).ignoreExceptions()
+          .until(() -> viaA.append(USER, "INBOX", message("late " + n), Set.of(), null, null).join().stored());
+    }
+
+    for (String reader : List.of("a", "b", "c")) {
+      MailStore store = cluster.node(reader).mailStore();
+      await("renumbered, as read through " + reader).atMost(WAIT).ignoreExceptions()
+          .untilAsserted(() -> assertThat(store.mailbox(USER, "INBOX").orElseThrow().uidValidity())
+              .isGreaterThan(uidValidity));
+      List<MessageMeta> listed = store.messages(USER, "INBOX");
+      assertThat(listed).extracting(MessageMeta::uid).as("from 1, in the old order")
+          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+      assertThat(subjects(store)).containsExactly("Subject: own 1", "Subject: own 2", "Subject: own 3",
+          "Subject: near the end", "Subject: late 1", "Subject: late 2", "Subject: late 3", "Subject: late 4",
+          "Subject: late 5", "Subject: late 6");
+    }
+  }
+
   @Test
   void withTwoCopies_aMailboxWaitsForItsHoldersAway_andMeanwhileReadsLeaveTheOddFragmentOut() throws Exception {
     MailStore viaB = startWithInbox("renumber-r2", new Replication(2, 2));
