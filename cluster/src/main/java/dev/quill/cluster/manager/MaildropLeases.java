@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * first gives one. A manager forgets the locks of a node that leaves the view.
  *
  * <p>Giving back is sent again (100 ms doubling to 5 s) until the manager answers, and also after a
- * refused or failed take, since a report may have carried the lock meanwhile; a take that timed out
- * is given back a second time one timeout later, in case it reached the manager after the first.
+ * refused or failed take, since a report may have carried the lock meanwhile; a take this node
+ * stopped waiting for is given back a second time when its answer comes, in case it was granted
+ * after the first.
  * A late give-back removes nothing, as it names its session's token.
  */
 public final class MaildropLeases implements AutoCloseable {
@@ -70,14 +71,16 @@ public final class MaildropLeases implements AutoCloseable {
       return Optional.empty();
     }
     boolean granted;
+    CompletableFuture<Boolean> take = client.lockMaildrop(user, token);
     try {
-      granted = client.lockMaildrop(user, token).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      granted = take.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
       giveBack(user, token);
-      // The take may still reach the manager after this give-back (a call that timed out is not
-      // withdrawn): give it back once more when that call is surely over.
-      CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .execute(() -> release(user, token, FIRST_RETRY));
+      if (e instanceof TimeoutException) {
+        // The take is still on its way and may be granted after this give-back: give it back once
+        // more when its answer comes (or its call times out, the answer lost).
+        take.whenComplete((late, failure) -> release(user, token, FIRST_RETRY));
+      }
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       log.info("{}: maildrop lock of {} not taken: {}", self, user, cause.toString());
       throw new StoreException("the maildrop lock of " + user + " cannot be taken now: " + cause.getMessage());

@@ -91,9 +91,10 @@ public final class ManagerNodes implements AutoCloseable {
 
   void startService(Node node) {
     seen.add(node.name);
-    node.service = remember ? new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK, () -> Set.copyOf(seen))
-        : new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK);
     node.client = new ManagerClient(node.rpc, () -> node.map, Duration.ofSeconds(10), 20, Duration.ofMillis(50));
+    node.leases = new MaildropLeases(node.name, node.client, Duration.ofSeconds(10));
+    node.service = new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK,
+        remember ? () -> Set.copyOf(seen) : Set::of, node.leases::held);
     node.notices = new ChangeNotices(node.name, node.rpc, () -> node.map);
     node.transport.addViewListener(view -> {
       UserMap after = UserMap.of(view.members(), BUCKETS);
@@ -108,6 +109,9 @@ public final class ManagerNodes implements AutoCloseable {
   void leave(Node node) {
     if (node.notices != null) {
       node.notices.close();
+    }
+    if (node.leases != null) {
+      node.leases.close();
     }
     if (node.service != null) {
       node.service.close();
@@ -144,6 +148,7 @@ public final class ManagerNodes implements AutoCloseable {
     public RpcEndpoint rpc;
     public ManagerService service;
     public ManagerClient client;
+    public MaildropLeases leases;
     public ChangeNotices notices;
     public volatile UserMap map;
 

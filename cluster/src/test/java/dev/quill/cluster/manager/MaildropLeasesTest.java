@@ -1,0 +1,90 @@
+package dev.quill.cluster.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.quill.cluster.manager.ManagerNodes.Node;
+import dev.quill.cluster.usermap.UserMap;
+import dev.quill.store.MaildropLock;
+import dev.quill.store.StoreException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * POP3 maildrop locks at the users' managers between real in-JVM nodes: one session in the cluster,
+ * the lock carried to a new manager by the reports when its bucket moves, and a take the caller gave
+ * up on given back even when the manager grants it late.
+ */
+class MaildropLeasesTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+
+  private static String userWhere(Predicate<String> test) {
+    return IntStream.range(0, 100_000).mapToObj(i -> "pop" + i + "@example.org").filter(test).findFirst().orElseThrow();
+  }
+
+  @Test
+  void oneSessionInTheCluster_andTheLockGoesWithItsBucketToANewManager() throws Exception {
+    // managed by n1 or n2 while they are two, by n3 once it joins
+    String user = userWhere(u -> !UserMap.of(List.of("n1", "n2"), ManagerNodes.BUCKETS).managerOf(u).equals("n3")
+        && UserMap.of(List.of("n1", "n2", "n3"), ManagerNodes.BUCKETS).managerOf(u).equals("n3"));
+    try (ManagerNodes cluster = new ManagerNodes("maildrop-move", dir)) {
+      Node a = cluster.join(cluster.create("n1"), true);
+      Node b = cluster.join(cluster.create("n2"), true);
+      await().atMost(DEADLINE).until(() -> cluster.viewsAre(Set.of("n1", "n2")));
+
+      Optional<MaildropLock> held = a.leases.lock(user);
+      assertThat(held).isPresent();
+      assertThat(b.leases.lock(user)).as("another node").isEmpty();
+      assertThat(a.leases.lock(user.toUpperCase())).as("the same node, the address normalised").isEmpty();
+      assertThat(a.leases.held()).containsOnlyKeys(user);
+      assertThat(b.leases.held()).as("a refused take is not kept").isEmpty();
+
+      Node c = cluster.join(cluster.create("n3"), true);
+      await().atMost(DEADLINE).until(() -> cluster.viewsAre(Set.of("n1", "n2", "n3")));
+      await().atMost(DEADLINE).until(() -> c.service.maildropHolders(user).equals(List.of("n1")));
+      assertThat(b.leases.lock(user)).as("the new manager heard of it from n1's report").isEmpty();
+
+      held.get().close();
+      held.get().close(); // twice: nothing more
+      await().atMost(DEADLINE).until(() -> c.service.maildropHolders(user).isEmpty());
+      Optional<MaildropLock> next = b.leases.lock(user);
+      assertThat(next).isPresent();
+      next.get().close();
+    }
+  }
+
+  @Test
+  void aTakeGrantedAfterTheCallerGaveUp_isGivenBack() throws Exception {
+    try (ManagerNodes cluster = new ManagerNodes("maildrop-late", dir)) {
+      Node a = cluster.join(cluster.create("n1"), true);
+      Node m = cluster.join(cluster.create("m"), false); // a manager that answers takes late
+      BucketState state = new BucketState("m", 0, List.of(), List.of());
+      m.rpc.register(ManagerMessages.MAILDROP_LOCK, (from, request) -> {
+        if (!request.lock()) {
+          return state.unlockMaildrop(request.user(), from, request.token());
+        }
+        Thread.sleep(1_500);
+        return state.lockMaildrop(request.user(), from, request.token());
+      });
+      // n1 routes the user to m by its view's map; m has no manager service, only the slow handler
+      await().atMost(DEADLINE).until(() -> a.map != null && Set.copyOf(a.map.members()).equals(Set.of("n1", "m")));
+      String user = userWhere(u -> a.map.managerOf(u).equals("m"));
+      MaildropLeases impatient = new MaildropLeases("n1", a.client, Duration.ofMillis(300));
+
+      assertThatThrownBy(() -> impatient.lock(user)).isInstanceOf(StoreException.class).hasMessageContaining("cannot");
+      assertThat(impatient.held()).isEmpty();
+      // granted at 1.5 s, after the first give-back found nothing; the second one takes it back
+      await().atMost(DEADLINE).pollDelay(Duration.ofMillis(1_700)).until(() -> state.maildropHolders(user).isEmpty());
+    }
+  }
+}
