@@ -933,6 +933,15 @@ public final class ClusterMailStore implements MailStore {
     return watches.watch(Addresses.normalize(user), listener);
   }
 
+  /**
+   * Tells every node's sessions watching the event's user of a change this node made in other
+   * nodes' stores without going through this class (a renumbering): through the user's manager,
+   * and this node's own sessions directly.
+   */
+  public void announce(MailboxEvent event) {
+    watches.changed(event, false);
+  }
+
   /** Takes the maildrop at the user's manager, so that one POP3 session in the cluster holds it. */
   @Override
   public Optional<MaildropLock> lockMaildrop(String user) {

@@ -7,6 +7,7 @@ import dev.quill.cluster.manager.MailboxConflict;
 import dev.quill.cluster.manager.ManagerService;
 import dev.quill.cluster.manager.RenumberStart;
 import dev.quill.store.FragmentRenumbering;
+import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageMeta;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,14 +59,19 @@ public final class Renumberer implements AutoCloseable {
   private final FragmentAccess fragments;
   private final int replicas;
   private final Duration timeout;
+  private final Consumer<MailboxEvent> announce;
   private volatile boolean closed;
   private Thread runner;
 
   /**
    * @param replicas copies kept of each message: above one, a mailbox with a holder away waits
    * @param timeout per request to a holder
+   * @param announce tells the sessions watching the user, on every node, to read a renumbered mailbox
+   *     again ({@link ClusterMailStore#announce}): those that see its UIDVALIDITY changed end
    */
-  public Renumberer(String self, ManagerService managers, FragmentAccess fragments, int replicas, Duration timeout) {
+  public Renumberer(String self, ManagerService managers, FragmentAccess fragments, int replicas, Duration timeout,
+      Consumer<MailboxEvent> announce) {
+    this.announce = announce;
     this.self = self;
     this.managers = managers;
     this.fragments = fragments;
@@ -186,6 +193,11 @@ public final class Renumberer implements AutoCloseable {
             + " on " + String.join(", ", holders.values().stream().flatMap(List::stream).toList())
             + " are now UIDs " + start.firstUid() + ".." + (start.firstUid() + count - 1) + " of " + target;
     log.info("{}: renumbered {}/{}: {}", self, user, box, detail);
+    if (!holders.isEmpty()) {
+      // Sessions elsewhere hear of it at once, not at the mailbox's next change: one whose UIDVALIDITY
+      // changed must not act on its old UIDs (a "read again" event, as the store sends; no UIDs listed).
+      announce.accept(new MailboxEvent(user, box, MailboxEvent.Kind.FLAGS, List.of(), start.modSeq()));
+    }
     return new Outcome(true, detail);
   }
 

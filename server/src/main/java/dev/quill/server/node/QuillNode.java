@@ -337,9 +337,6 @@ public final class QuillNode implements AutoCloseable {
     });
     rebalancer = new Rebalancer(node.name(), node.rpc(), store, storing, fragments, client, notices,
         () -> node.view().members(), CLUSTER_TIMEOUT);
-    renumberer = new Renumberer(node.name(), managers, fragments, config.cluster().replication().replicas(),
-        CLUSTER_TIMEOUT);
-    renumberer.start(RENUMBER_INTERVAL);
     ClusterDelivery delivery = new ClusterDelivery(node.name(), client, storing,
         new LoadBalancer(config.cluster().spread()), () -> storingCandidates(node), node.loads()::get, CLUSTER_TIMEOUT,
         config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(), missed);
@@ -348,6 +345,9 @@ public final class QuillNode implements AutoCloseable {
         delivery, notices, maildrops, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
         config.cluster().replication(), catchUp::unreadable, missed);
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
+    renumberer = new Renumberer(node.name(), managers, fragments, config.cluster().replication().replicas(),
+        CLUSTER_TIMEOUT, clustered::announce);
+    renumberer.start(RENUMBER_INTERVAL);
     profileReplicas.start(PROFILE_SYNC_INTERVAL);
     Duration grace = config.cluster().tombstoneGrace();
     tombstones = new TombstonePruner(node.name(), node.rpc(), store, clock, () -> node.view().members(),

@@ -7,6 +7,7 @@ import dev.quill.cluster.mail.Replication;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.MailStore;
+import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageMeta;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -134,6 +135,13 @@ class ClusterRenumberTest {
     cluster.start("b", c -> c.withReplication(new Replication(1, 1)));
     cluster.awaitComplete(3, WAIT);
 
+    // Sessions anywhere hear of the renumbering at once (a "read again" event with no UIDs), not only
+    // at the mailbox's next change: one whose UIDVALIDITY changed must not act on its old UIDs.
+    List<MailboxEvent> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<AutoCloseable> watches = new ArrayList<>();
+    for (String node : List.of("a", "b", "c")) {
+      watches.add(cluster.node(node).mailStore().watch(USER, heard::add));
+    }
     MailStore viaA = cluster.node("a").mailStore();
     for (int i = 1; i <= 6; i++) {
       int n = i;
@@ -153,6 +161,12 @@ class ClusterRenumberTest {
       assertThat(subjects(store)).containsExactly("Subject: own 1", "Subject: own 2", "Subject: own 3",
           "Subject: near the end", "Subject: late 1", "Subject: late 2", "Subject: late 3", "Subject: late 4",
           "Subject: late 5", "Subject: late 6");
+    }
+    await("every node's watch told to read INBOX again").atMost(WAIT).untilAsserted(() ->
+        assertThat(heard.stream().filter(e -> e.kind() == MailboxEvent.Kind.FLAGS && e.uids().isEmpty()
+            && e.mailbox().equals("INBOX"))).hasSizeGreaterThanOrEqualTo(3));
+    for (AutoCloseable watch : watches) {
+      watch.close();
     }
   }
 
