@@ -26,13 +26,11 @@ class ChangeNoticesTest {
 
   @Test
   void watchOnA_hearsChangesPublishedOnB_notItsOwn_andStillAfterTheBucketMoves() throws Exception {
-    // A user managed by n1 or n2 while they are two, and by n3 once it joins: its bucket moves.
-    String user = userWhere(u -> !UserMap.of(List.of("n1", "n2"), ManagerNodes.BUCKETS).managerOf(u).equals("n3")
-        && UserMap.of(List.of("n1", "n2", "n3"), ManagerNodes.BUCKETS).managerOf(u).equals("n3"));
+    String user = ManagerNodes.userMovingToN3("watch");
     try (ManagerNodes cluster = new ManagerNodes("notices-move", dir)) {
-      Node a = cluster.join(cluster.create("n1"), true);
-      Node b = cluster.join(cluster.create("n2"), true);
-      await().atMost(DEADLINE).until(() -> cluster.viewsAre(Set.of("n1", "n2")));
+      List<Node> pair = cluster.startPair(DEADLINE);
+      Node a = pair.get(0);
+      Node b = pair.get(1);
       Queue<MailboxEvent> onA = new ConcurrentLinkedQueue<>();
       Queue<MailboxEvent> onB = new ConcurrentLinkedQueue<>();
       a.notices.watch(user, onA::add);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.manager.ManagerNodes.Node;
-import dev.quill.cluster.usermap.UserMap;
 import dev.quill.store.MaildropLock;
 import dev.quill.store.StoreException;
 import java.nio.file.Path;
@@ -13,8 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Predicate;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,19 +25,13 @@ class MaildropLeasesTest {
 
   @TempDir Path dir;
 
-  private static String userWhere(Predicate<String> test) {
-    return IntStream.range(0, 100_000).mapToObj(i -> "pop" + i + "@example.org").filter(test).findFirst().orElseThrow();
-  }
-
   @Test
   void oneSessionInTheCluster_andTheLockGoesWithItsBucketToANewManager() throws Exception {
-    // managed by n1 or n2 while they are two, by n3 once it joins
-    String user = userWhere(u -> !UserMap.of(List.of("n1", "n2"), ManagerNodes.BUCKETS).managerOf(u).equals("n3")
-        && UserMap.of(List.of("n1", "n2", "n3"), ManagerNodes.BUCKETS).managerOf(u).equals("n3"));
+    String user = ManagerNodes.userMovingToN3("pop");
     try (ManagerNodes cluster = new ManagerNodes("maildrop-move", dir)) {
-      Node a = cluster.join(cluster.create("n1"), true);
-      Node b = cluster.join(cluster.create("n2"), true);
-      await().atMost(DEADLINE).until(() -> cluster.viewsAre(Set.of("n1", "n2")));
+      List<Node> pair = cluster.startPair(DEADLINE);
+      Node a = pair.get(0);
+      Node b = pair.get(1);
 
       Optional<MaildropLock> held = a.leases.lock(user);
       assertThat(held).isPresent();
@@ -78,7 +69,7 @@ class MaildropLeasesTest {
       });
       // n1 routes the user to m by its view's map; m has no manager service, only the slow handler
       await().atMost(DEADLINE).until(() -> a.map != null && Set.copyOf(a.map.members()).equals(Set.of("n1", "m")));
-      String user = userWhere(u -> a.map.managerOf(u).equals("m"));
+      String user = ManagerNodes.userWhere("pop", u -> a.map.managerOf(u).equals("m"));
       MaildropLeases impatient = new MaildropLeases("n1", a.client, Duration.ofMillis(300));
 
       assertThatThrownBy(() -> impatient.lock(user)).isInstanceOf(StoreException.class).hasMessageContaining("cannot");

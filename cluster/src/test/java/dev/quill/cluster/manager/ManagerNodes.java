@@ -54,6 +54,26 @@ public final class ManagerNodes implements AutoCloseable {
     return this;
   }
 
+  /** The first address {@code prefix}N@example.org that {@code wanted} accepts. */
+  static String userWhere(String prefix, java.util.function.Predicate<String> wanted) {
+    return java.util.stream.IntStream.range(0, 1_000_000).mapToObj(i -> prefix + i + "@example.org")
+        .filter(wanted).findFirst().orElseThrow();
+  }
+
+  /** A user managed by n1 or n2 while they are the members, and by n3 once it joins: its bucket moves. */
+  static String userMovingToN3(String prefix) {
+    return userWhere(prefix, u -> !UserMap.of(List.of("n1", "n2"), BUCKETS).managerOf(u).equals("n3")
+        && UserMap.of(List.of("n1", "n2", "n3"), BUCKETS).managerOf(u).equals("n3"));
+  }
+
+  /** Starts n1 and n2 with their services and waits until both have installed the view of the two. */
+  List<Node> startPair(java.time.Duration within) throws ClusterException {
+    Node a = join(create("n1"), true);
+    Node b = join(create("n2"), true);
+    org.awaitility.Awaitility.await().atMost(within).until(() -> viewsAre(Set.of("n1", "n2")));
+    return List.of(a, b);
+  }
+
   /** A node with a store and nothing else yet: tests fill the store before it joins. */
   public Node create(String name) {
     RocksMailStore store = RocksMailStore.open(root.resolve(name), FAST);
