@@ -55,11 +55,15 @@ class ClusterMailboxAwayTest {
     viaB.createMailbox(USER, "Notes", Set.of());
     viaB.append(USER, "Notes", message("note"), Set.of(), null, null).join();
     // Appended through a, whose store the balancer picks unless it is clearly busier (a node whose load
-    // has not been gossiped yet counts as the busiest); the loads are measured, so append until one is there.
+    // has not been gossiped yet counts as the busiest). The loads of nodes in one JVM are the same
+    // machine's, sampled at different moments: before each try a is told b is loaded (the report b's
+    // gossip would bring if it were; the next real one replaces it), and the tries go on for up to WAIT.
     MailStore viaA = cluster.node("a").mailStore();
     java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
     org.awaitility.Awaitility.await("a message of Projects/Old on a").atMost(WAIT)
         .pollInterval(Duration.ofMillis(100)).until(() -> {
+          cluster.node("a").cluster().loads().update(new dev.quill.cluster.load.LoadReport("b", 10_000, 1.0,
+              System.currentTimeMillis()));
           viaA.append(USER, "Projects/Old", message("old " + sent.getAndIncrement()), Set.of(), null, null).join();
           return cluster.holders(USER, "Projects/Old").values().stream().anyMatch(h -> h.contains("a"));
         });
