@@ -66,7 +66,16 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
     }
   }
 
-  static final Codec<FragmentReport> CODEC = Codec.of(
+  /** Version 3: with the maildrop locks. */
+  static final Codec<FragmentReport> CODEC = codec(true);
+  /**
+   * Version 2, without the maildrop locks: what a node of an earlier release sends and takes, so that
+   * a cluster can be upgraded one node at a time (the locks of its reports are left out).
+   */
+  static final Codec<FragmentReport> CODEC_V2 = codec(false);
+
+  private static Codec<FragmentReport> codec(boolean locks) {
+    return Codec.of(
       (out, r) -> {
         out.writeString(r.viewId()).writeVarLong(r.viewSequence()).writeVarInt(r.bucketCount());
         out.writeVarInt(r.buckets().size());
@@ -79,7 +88,9 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
                 .writeVarLong(f.highestModSeq());
             Wire.writeOptionalNames(out, f.holders());
           }
-          out.writeVarLong(u.maildropLock().isPresent() ? u.maildropLock().getAsLong() + 1 : 0);
+          if (locks) {
+            out.writeVarLong(u.maildropLock().isPresent() ? u.maildropLock().getAsLong() + 1 : 0);
+          }
         }
       },
       in -> {
@@ -107,7 +118,7 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
                 Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "HIGHESTMODSEQ"),
                 Wire.readOptionalNames(in, "holder")));
           }
-          long lock = in.readVarLong();
+          long lock = locks ? in.readVarLong() : 0;
           if (lock < 0) {
             throw new WireException("maildrop lock token of " + user + " is out of range");
           }
@@ -115,4 +126,5 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
         }
         return new FragmentReport(viewId, sequence, bucketCount, buckets, users);
       });
+  }
 }

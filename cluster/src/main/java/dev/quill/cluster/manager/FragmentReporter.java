@@ -148,7 +148,10 @@ final class FragmentReporter implements AutoCloseable {
       List<ReportedUser> users = new ArrayList<>();
       list.forEach(b -> users.addAll(held.getOrDefault(b, List.of())));
       var report = new FragmentReport(epoch.view().id(), epoch.view().sequence(), buckets, list, users);
-      calls.put(manager, rpc.call(manager, ManagerMessages.FRAGMENT_REPORT, report, REPORT_TIMEOUT));
+      calls.put(manager, rpc.call(manager, ManagerMessages.FRAGMENT_REPORT, report, REPORT_TIMEOUT)
+          .exceptionallyCompose(e -> olderManager(e)
+              ? rpc.call(manager, ManagerMessages.FRAGMENT_REPORT_V2, report, REPORT_TIMEOUT)
+              : CompletableFuture.failedFuture(e)));
     });
     boolean allAccepted = true;
     for (var call : calls.entrySet()) {
@@ -195,6 +198,18 @@ final class FragmentReporter implements AutoCloseable {
       }
       users.add(new ReportedUser(user, false, List.of(), lock));
     });
+  }
+
+  /**
+   * Whether a report was refused by a manager of an earlier release that serves version 2 only: it
+   * gets the report again without the maildrop locks, so that a cluster can be upgraded one node at a
+   * time (those locks are then unknown to that manager until its node is upgraded too).
+   */
+  private static boolean olderManager(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    return cause instanceof RpcException r && r.code() == RpcException.Code.UNSUPPORTED_VERSION
+        && r.supportedVersions().contains(ManagerMessages.FRAGMENT_REPORT_V2.version());
   }
 
   /** Forgets buckets a manager accepted, unless a newer view moved them again meanwhile. */

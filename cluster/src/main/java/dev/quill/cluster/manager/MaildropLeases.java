@@ -1,5 +1,6 @@
 package dev.quill.cluster.manager;
 
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.store.Addresses;
 import dev.quill.store.MaildropLock;
 import dev.quill.store.StoreException;
@@ -74,16 +75,23 @@ public final class MaildropLeases implements AutoCloseable {
     CompletableFuture<Boolean> take = client.lockMaildrop(user, token);
     try {
       granted = take.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      giveBack(user, token);
-      if (e instanceof TimeoutException) {
-        // The take is still on its way and may be granted after this give-back: give it back once
-        // more when its answer comes (or its call times out, the answer lost).
-        take.whenComplete((late, failure) -> release(user, token, FIRST_RETRY));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RpcException r && r.code() == RpcException.Code.UNKNOWN_TYPE) {
+        // A manager of an earlier release, during an upgrade one node at a time: the lock holds on
+        // this node only, as it did then.
+        log.debug("{}: the manager of {} does not know MAILDROP_LOCK yet; locked on this node only", self, user);
+        return Optional.of(localOnly(user, token));
       }
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      log.info("{}: maildrop lock of {} not taken: {}", self, user, cause.toString());
-      throw new StoreException("the maildrop lock of " + user + " cannot be taken now: " + cause.getMessage());
+      giveBack(user, token);
+      log.info("{}: maildrop lock of {} not taken: {}", self, user, e.getCause());
+      throw new StoreException("the maildrop lock of " + user + " cannot be taken now: " + e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      giveBack(user, token);
+      // The take is still on its way and may be granted after this give-back: give it back once
+      // more when its answer comes (or its call times out, the answer lost).
+      take.whenComplete((late, failure) -> release(user, token, FIRST_RETRY));
+      log.info("{}: maildrop lock of {} not taken: no answer within {} ms", self, user, timeout.toMillis());
+      throw new StoreException("the maildrop lock of " + user + " cannot be taken now: its manager did not answer");
     } catch (InterruptedException e) {
       giveBack(user, token);
       Thread.currentThread().interrupt();
@@ -99,6 +107,16 @@ public final class MaildropLeases implements AutoCloseable {
         giveBack(user, token);
       }
     });
+  }
+
+  /** A lock kept on this node alone: giving it back tells no manager. */
+  private MaildropLock localOnly(String user, long token) {
+    AtomicBoolean open = new AtomicBoolean(true);
+    return () -> {
+      if (open.compareAndSet(true, false)) {
+        held.remove(user, token);
+      }
+    };
   }
 
   /** The locks this node's sessions hold or are taking, per normalised user: what its reports carry. */

@@ -13,6 +13,10 @@ public final class ManagerMessages {
   public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT = new MessageType<>(
       TypeIds.FRAGMENT_REPORT, 3, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
 
+  /** {@link #FRAGMENT_REPORT} as an earlier release sends and serves it, without maildrop locks. */
+  public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT_V2 = new MessageType<>(
+      TypeIds.FRAGMENT_REPORT, 2, "FRAGMENT_REPORT", FragmentReport.CODEC_V2, Answer.codec(Codecs.EMPTY));
+
   /** any node → the user's manager: the user's mail map (request: the address, at most 512 bytes) (never Incomplete: the map says complete or not). */
   public static final MessageType<String, Answer<MailMap>> MAIL_MAP = new MessageType<>(
       TypeIds.MAIL_MAP, 2, "MAIL_MAP", Codec.of(WireWriter::writeString, in -> in.readString(Wire.MAX_USER)), Answer.codec(MailMap.CODEC));

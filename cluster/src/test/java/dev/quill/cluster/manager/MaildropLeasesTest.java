@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.manager.ManagerNodes.Node;
+import dev.quill.cluster.usermap.UserMap;
 import dev.quill.store.MaildropLock;
 import dev.quill.store.StoreException;
 import java.nio.file.Path;
@@ -76,6 +77,39 @@ class MaildropLeasesTest {
       assertThat(impatient.held()).isEmpty();
       // granted at 1.5 s, after the first give-back found nothing; the second one takes it back
       await().atMost(DEADLINE).pollDelay(Duration.ofMillis(1_700)).until(() -> state.maildropHolders(user).isEmpty());
+    }
+  }
+
+  /**
+   * A node of this release next to a manager of the earlier one (an upgrade, one node at a time): its
+   * reports reach that manager in the version it serves, without the locks, and a lock of a user it
+   * manages holds on the asking node alone, as it did before cluster-wide locks.
+   */
+  @Test
+  void nextToAManagerOfAnEarlierRelease_reportsGoInItsVersion_andLocksStayOnTheNode() throws Exception {
+    try (ManagerNodes cluster = new ManagerNodes("maildrop-upgrade", dir)) {
+      Node old = cluster.join(cluster.create("m"), false); // serves FRAGMENT_REPORT version 2 only, no MAILDROP_LOCK
+      List<FragmentReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+      old.rpc.register(ManagerMessages.FRAGMENT_REPORT_V2, (from, report) -> {
+        reports.add(report);
+        return new Answer.Ok<>(null);
+      });
+      String user = ManagerNodes.userWhere("pop", u -> UserMap.of(List.of("n1", "m"), ManagerNodes.BUCKETS)
+          .managerOf(u).equals("m"));
+      Node a = cluster.create("n1");
+      a.store.addUser(user, "pw".toCharArray()); // in n1's first report
+      cluster.join(a, true);
+      await().atMost(DEADLINE).until(() -> a.map != null && a.map.members().size() == 2);
+
+      await().atMost(DEADLINE).until(() -> reports.stream().anyMatch(r -> r.users().stream()
+          .anyMatch(u -> u.user().equals(user) && u.holdsProfile())));
+
+      Optional<MaildropLock> held = a.leases.lock(user);
+      assertThat(held).as("locked on n1 alone").isPresent();
+      assertThat(a.leases.lock(user)).as("still one session on n1").isEmpty();
+      held.get().close();
+      assertThat(a.leases.held()).isEmpty();
+      assertThat(a.leases.lock(user)).isPresent();
     }
   }
 }
