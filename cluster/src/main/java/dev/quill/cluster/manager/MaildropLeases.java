@@ -94,6 +94,7 @@ public final class MaildropLeases implements AutoCloseable {
       throw new StoreException("the maildrop lock of " + user + " cannot be taken now: its manager did not answer");
     } catch (InterruptedException e) {
       giveBack(user, token);
+      take.whenComplete((late, failure) -> release(user, token, FIRST_RETRY)); // as for a timeout
       Thread.currentThread().interrupt();
       throw new StoreException("interrupted while taking the maildrop lock of " + user);
     }
