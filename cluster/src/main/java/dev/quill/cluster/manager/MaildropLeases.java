@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * ({@link #held}): a new manager learns every lock before it is complete, and complete is when it
  * first gives one. A manager forgets the locks of a node that leaves the view.
  *
- * <p>Giving back is sent again (100 ms doubling to 5 s) until the manager answers, and also after a
+ * <p>A session's end waits for the manager to take its lock back (up to 2 s), so that the client,
+ * told "+OK" to its QUIT, may log in again at once on any node. Giving back is sent again (100 ms
+ * doubling to 5 s) until the manager answers, and also after a
  * refused or failed take, since a report may have carried the lock meanwhile; a take this node
  * stopped waiting for is given back a second time when its answer comes, in case it was granted
  * after the first.
@@ -37,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class MaildropLeases implements AutoCloseable {
   static final Duration FIRST_RETRY = Duration.ofMillis(100);
   static final Duration LAST_RETRY = Duration.ofSeconds(5);
+  /** How long a session's end waits for its lock to be given back before going on without. */
+  static final Duration GIVE_BACK_WAIT = Duration.ofSeconds(2);
 
   private static final Logger log = LoggerFactory.getLogger(MaildropLeases.class);
 
@@ -105,9 +109,27 @@ public final class MaildropLeases implements AutoCloseable {
     AtomicBoolean open = new AtomicBoolean(true);
     return Optional.of(() -> {
       if (open.compareAndSet(true, false)) {
-        giveBack(user, token);
+        giveBackAndWait(user, token);
       }
     });
+  }
+
+  /**
+   * Gives a session's lock back and waits for the manager's answer (at most {@link #GIVE_BACK_WAIT}),
+   * so that a client told "+OK" to its QUIT finds the maildrop free at once on any node; when the
+   * answer does not come in time, the give-back goes on in the background.
+   */
+  private void giveBackAndWait(String user, long token) {
+    held.remove(user, token);
+    try {
+      client.unlockMaildrop(user, token).get(GIVE_BACK_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      return;
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("{}: maildrop lock of {} not given back at once: {}", self, user, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    release(user, token, FIRST_RETRY);
   }
 
   /** A lock kept on this node alone: giving it back tells no manager. */

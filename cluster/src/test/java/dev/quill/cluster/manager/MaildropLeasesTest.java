@@ -80,6 +80,30 @@ class MaildropLeasesTest {
     }
   }
 
+  @Test
+  void aSessionsEnd_waitsUntilTheManagerHasTheLockBack() throws Exception {
+    try (ManagerNodes cluster = new ManagerNodes("maildrop-end", dir)) {
+      Node a = cluster.join(cluster.create("n1"), true);
+      Node m = cluster.join(cluster.create("m"), false); // a manager slow to take locks back
+      BucketState state = new BucketState("m", 0, List.of(), List.of());
+      m.rpc.register(ManagerMessages.MAILDROP_LOCK, (from, request) -> {
+        if (request.lock()) {
+          return state.lockMaildrop(request.user(), from, request.token());
+        }
+        Thread.sleep(500);
+        return state.unlockMaildrop(request.user(), from, request.token());
+      });
+      await().atMost(DEADLINE).until(() -> a.map != null && Set.copyOf(a.map.members()).equals(Set.of("n1", "m")));
+      String user = ManagerNodes.userWhere("pop", u -> a.map.managerOf(u).equals("m"));
+
+      MaildropLock held = a.leases.lock(user).orElseThrow();
+      assertThat(state.maildropHolders(user)).containsExactly("n1");
+      held.close();
+      assertThat(state.maildropHolders(user)).as("given back before close returned: a QUIT's +OK comes after")
+          .isEmpty();
+    }
+  }
+
   /**
    * A node of this release next to a manager of the earlier one (an upgrade, one node at a time): its
    * reports reach that manager in the version it serves, without the locks, and a lock of a user it
