@@ -5,6 +5,7 @@ import dev.quill.security.Principals;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MailStore;
 import dev.quill.store.MaildropLock;
+import dev.quill.store.MailboxWatch;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
@@ -50,11 +51,18 @@ public final class StoreMaildrops implements MaildropStore {
   }
 
   @Override
-  public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
-    Optional<byte[]> content = store.readMessage(user, MailStore.INBOX, uid);
-    // Checked after the read: a read made before a change of UIDVALIDITY read the session's message.
-    sameUidValidity(user, uidValidity, "nothing read");
-    return content;
+  public Optional<MailboxWatch> watch(String user) {
+    return Optional.of(store.watch(user, event -> {}));
+  }
+
+  @Override
+  public long uidValidity(String user) {
+    return store.mailbox(user, MailStore.INBOX).map(MailboxInfo::uidValidity).orElse(0L);
+  }
+
+  @Override
+  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
+    return store.readMessage(user, MailStore.INBOX, uid);
   }
 
   @Override
@@ -68,7 +76,7 @@ public final class StoreMaildrops implements MaildropStore {
   }
 
   private void sameUidValidity(String user, long uidValidity, String outcome) {
-    long now = store.mailbox(user, MailStore.INBOX).map(MailboxInfo::uidValidity).orElse(0L);
+    long now = uidValidity(user);
     if (now != uidValidity) {
       // Created again, or renumbered by a cluster, since the session began (docs/CLUSTER.md, "Renumbering").
       throw new StoreException("the INBOX of " + user + " has UIDVALIDITY " + now + " now, not " + uidValidity
