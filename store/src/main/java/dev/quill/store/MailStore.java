@@ -116,6 +116,15 @@ public interface MailStore extends AutoCloseable {
   List<MessageMeta> messages(String user, String mailbox);
 
   /**
+   * {@link #mailbox} and {@link #messages} in one call, or empty when the user or mailbox is
+   * unknown. A cluster answers it with one gathering of the mailbox's fragments instead of one
+   * per call; the two need not be read at one instant (a change may land between them).
+   */
+  default Optional<MailboxContents> contents(String user, String mailbox) {
+    return mailbox(user, mailbox).map(info -> new MailboxContents(info, messages(user, mailbox)));
+  }
+
+  /**
    * A message's bytes, verified against the checksum stored with it. A record that fails the
    * check is moved to quarantine, logged, and reported as {@link CorruptMessageException}; it is
    * never returned as mail and no longer listed by {@link #messages}.

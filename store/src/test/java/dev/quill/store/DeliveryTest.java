@@ -60,6 +60,19 @@ class DeliveryTest {
   }
 
   @Test
+  void contents_isTheRecordAndTheMessagesTogether_emptyWhenUnknown() {
+    store = TestStores.withUsers(dir, "ann");
+    deliver(TestStores.message("one", 300), ANN);
+    deliver(TestStores.message("two", 400), ANN);
+    MailboxContents inbox = store.contents(ANN, "inbox").orElseThrow();
+    assertThat(inbox.info()).isEqualTo(store.mailbox(ANN, MailStore.INBOX).orElseThrow());
+    assertThat(inbox.messages()).isEqualTo(store.messages(ANN, MailStore.INBOX)).extracting(MessageMeta::uid)
+        .containsExactly(1L, 2L);
+    assertThat(store.contents(ANN, "No such box")).isEmpty();
+    assertThat(store.contents(BOB, MailStore.INBOX)).isEmpty();
+  }
+
+  @Test
   void deliver_overQuotaAndUnknown_perRecipientResults() {
     store = TestStores.withUsers(dir, "ann", "bob");
     byte[] msg = TestStores.message("big", 1_000);

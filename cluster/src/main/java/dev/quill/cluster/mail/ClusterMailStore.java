@@ -19,6 +19,7 @@ import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MaildropLock;
+import dev.quill.store.MailboxContents;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxNames;
@@ -413,7 +414,33 @@ public final class ClusterMailStore implements MailStore {
     Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
     String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
     Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
-    return catalog.map(c -> exact(u, combine(c, byNode, location(map, box)), byNode));
+    return catalog.map(c -> exact(combine(c, byNode, location(map, box)), byNode, () -> gather(u, box, map)));
+  }
+
+  /**
+   * The record and the messages from one gathering: the fragments' listings are asked for while
+   * the catalogs are, and the record's counts come from that same gathering (a POP3 login or an
+   * IMAP SELECT read the mailbox three times when {@link #mailbox} and {@link #messages} each gathered).
+   */
+  @Override
+  public Optional<MailboxContents> contents(String user, String mailbox) {
+    String u = Addresses.normalize(user);
+    String box = MailboxNames.canonical(mailbox);
+    MailMap map = map(u);
+    Optional<String> profileNode = profileNodeIn(map, u);
+    if (profileNode.isEmpty()) {
+      unknownForNow(u);
+      return Optional.empty();
+    }
+    Set<String> nodes = nodesOf(map, box, profileNode.get());
+    nodes.addAll(map.profileNodes());
+    Map<String, CompletableFuture<List<MailboxInfo>>> catalogs = askFragmentLists(u, nodes);
+    MailboxLayout layout = gather(u, box, map);
+    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, catalogs);
+    String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
+    Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
+    return catalog.map(c -> new MailboxContents(exact(combine(c, byNode, location(map, box)), byNode, () -> layout),
+        layout.messages()));
   }
 
   @Override
@@ -433,7 +460,7 @@ public final class ClusterMailStore implements MailStore {
     String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
     List<MailboxInfo> result = new ArrayList<>();
     for (MailboxInfo c : byNode.getOrDefault(catalogNode, List.of())) {
-      result.add(exact(u, combine(c, byNode, location(map, c.name())), byNode));
+      result.add(exact(combine(c, byNode, location(map, c.name())), byNode, () -> gather(u, c.name(), map)));
     }
     return result;
   }
@@ -1109,7 +1136,11 @@ public final class ClusterMailStore implements MailStore {
 
   /** Gathers the mailbox from every fragment node and keeps the layout for routing. */
   private MailboxLayout gather(String user, String box) {
-    MailMap map = map(user);
+    return gather(user, box, map(user));
+  }
+
+  /** As {@link #gather(String, String)}, by a mail map just asked for. */
+  private MailboxLayout gather(String user, String box, MailMap map) {
     Set<String> nodes = nodesOf(map, box, null);
     // Holders that left the view, and members away that the manager never heard from (it took the
     // bucket after they went): asking them fails at once, which marks them unreachable.
@@ -1212,11 +1243,22 @@ public final class ClusterMailStore implements MailStore {
   }
 
   private Map<String, List<MailboxInfo>> fragmentLists(String user, Collection<String> nodes) {
+    return fragmentLists(user, askFragmentLists(user, nodes));
+  }
+
+  /** Each node's list of the user's mailboxes, asked for (this node's read at once). */
+  private Map<String, CompletableFuture<List<MailboxInfo>>> askFragmentLists(String user, Collection<String> nodes) {
     Map<String, CompletableFuture<List<MailboxInfo>>> calls = new LinkedHashMap<>();
     for (String node : nodes) {
       calls.put(node, node.equals(self) ? CompletableFuture.completedFuture(local.mailboxes(user))
           : fragments.mailboxes(node, user, timeout));
     }
+    return calls;
+  }
+
+  /** The answers to {@link #askFragmentLists}: nodes out of reach are left out. */
+  private Map<String, List<MailboxInfo>> fragmentLists(String user,
+      Map<String, CompletableFuture<List<MailboxInfo>>> calls) {
     Map<String, List<MailboxInfo>> result = new LinkedHashMap<>();
     calls.forEach((node, call) -> {
       try {
@@ -1276,7 +1318,8 @@ public final class ClusterMailStore implements MailStore {
    * {@code combined} with its message count and size counted from the gathered messages when
    * several fragments hold some (replicas of one message would otherwise count once per copy).
    */
-  private MailboxInfo exact(String user, MailboxInfo combined, Map<String, List<MailboxInfo>> byNode) {
+  private MailboxInfo exact(MailboxInfo combined, Map<String, List<MailboxInfo>> byNode,
+      Supplier<MailboxLayout> gathered) {
     if (replication.replicas() == 1) {
       return combined;
     }
@@ -1285,7 +1328,7 @@ public final class ClusterMailStore implements MailStore {
     if (holding < 2) {
       return combined;
     }
-    MailboxLayout layout = gather(user, combined.name());
+    MailboxLayout layout = gathered.get();
     long bytes = layout.messages().stream().mapToLong(MessageMeta::size).sum();
     return new MailboxInfo(combined.id(), combined.user(), combined.name(), combined.uidValidity(), combined.uidNext(),
         combined.highestModSeq(), layout.messages().size(), bytes, combined.specialUse(), combined.subscribed());

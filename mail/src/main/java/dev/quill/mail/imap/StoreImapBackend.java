@@ -10,6 +10,7 @@ import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxEvent;
+import dev.quill.store.MailboxContents;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
@@ -80,6 +81,11 @@ final class StoreImapBackend implements ImapBackend {
   @Override
   public List<MessageMeta> messages(String user, String mailbox) {
     return store.messages(user, mailbox);
+  }
+
+  @Override
+  public Optional<MailboxContents> contents(String user, String name) {
+    return store.contents(user, name);
   }
 
   @Override

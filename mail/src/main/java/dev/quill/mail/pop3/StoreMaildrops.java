@@ -5,6 +5,7 @@ import dev.quill.security.Principals;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MailStore;
 import dev.quill.store.MaildropLock;
+import dev.quill.store.MailboxContents;
 import dev.quill.store.MailboxWatch;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
@@ -35,14 +36,13 @@ public final class StoreMaildrops implements MaildropStore {
 
   @Override
   public Snapshot open(String user) {
-    MailboxInfo inbox = store.mailbox(user, MailStore.INBOX)
+    MailboxContents inbox = store.contents(user, MailStore.INBOX)
         .orElseThrow(() -> new StoreException("user " + user + " has no " + MailStore.INBOX));
-    List<MessageMeta> metas = store.messages(user, MailStore.INBOX);
-    List<Entry> entries = new ArrayList<>(metas.size());
-    for (MessageMeta m : metas) {
+    List<Entry> entries = new ArrayList<>(inbox.messages().size());
+    for (MessageMeta m : inbox.messages()) {
       entries.add(new Entry(m.uid(), m.size()));
     }
-    return new Snapshot(inbox.uidValidity(), entries, store.unreachable(user, MailStore.INBOX));
+    return new Snapshot(inbox.info().uidValidity(), entries, store.unreachable(user, MailStore.INBOX));
   }
 
   @Override

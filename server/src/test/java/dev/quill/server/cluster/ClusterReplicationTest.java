@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.MailStore;
+import dev.quill.store.MailboxContents;
 import dev.quill.store.MessageMeta;
 import jakarta.mail.Flags;
 import jakarta.mail.Folder;
@@ -81,7 +82,15 @@ class ClusterReplicationTest {
       assertThat(subjects(via, "pop3")).as("POP3 on %s", via.cluster().name()).isEqualTo(expected);
       assertThat(via.mailStore().mailbox(USER, MailStore.INBOX).orElseThrow().messageCount())
           .as("STATUS MESSAGES counts each message once").isEqualTo(6);
+      MailboxContents contents = via.mailStore().contents(USER, MailStore.INBOX).orElseThrow();
+      assertThat(contents.info().messageCount()).as("one gathering: the record counts each message once").isEqualTo(6);
+      assertThat(contents.messages()).extracting(MessageMeta::uid).as("and lists each once, in UID order")
+          .containsExactlyElementsOf(holders.keySet().stream().sorted().toList());
+      assertThat(contents.info().uidValidity())
+          .isEqualTo(via.mailStore().mailbox(USER, MailStore.INBOX).orElseThrow().uidValidity());
     }
+    assertThat(a.mailStore().contents(USER, "No such box")).isEmpty();
+    assertThat(a.mailStore().contents("nobody@" + USER.substring(USER.indexOf('@') + 1), MailStore.INBOX)).isEmpty();
     long sizes = a.store().messages(USER, MailStore.INBOX).stream().mapToLong(MessageMeta::size).sum()
         + b.store().messages(USER, MailStore.INBOX).stream().mapToLong(MessageMeta::size).sum()
         + c.store().messages(USER, MailStore.INBOX).stream().mapToLong(MessageMeta::size).sum();

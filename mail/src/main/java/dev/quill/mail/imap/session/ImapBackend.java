@@ -7,6 +7,7 @@ import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxEvent;
+import dev.quill.store.MailboxContents;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
@@ -52,6 +53,11 @@ public interface ImapBackend {
 
   /** The messages of a mailbox in UID order. */
   List<MessageMeta> messages(String user, String mailbox);
+
+  /** {@link #mailbox} and {@link #messages} in one call (one gathering in a cluster); empty when it does not exist. */
+  default Optional<MailboxContents> contents(String user, String name) {
+    return mailbox(user, name).map(info -> new MailboxContents(info, messages(user, name)));
+  }
 
   /**
    * The cluster nodes holding part of the mailbox that the latest {@link #messages} call could not

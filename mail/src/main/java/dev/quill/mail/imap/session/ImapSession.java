@@ -17,6 +17,7 @@ import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
+import dev.quill.store.MailboxContents;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxWatch;
@@ -559,15 +560,16 @@ public final class ImapSession {
     }
     Optional<String> name = decodeName(s.mailbox());
     long commits = commitsNow(); // taken before reading, so that a change in between is seen at the next command
-    Optional<MailboxInfo> info = name.flatMap(n -> backend.mailbox(user, n));
-    if (info.isEmpty()) {
+    Optional<MailboxContents> contents = name.flatMap(n -> backend.contents(user, n));
+    if (contents.isEmpty()) {
       return no(s.tag(), out, "[NONEXISTENT] No such mailbox");
     }
     if (s.condstore()) {
       condstore = true;
     }
-    SelectedMailbox box = new SelectedMailbox(name.get(), s.readOnly(), info.get().uidValidity(), info.get().uidNext(),
-        info.get().highestModSeq(), backend.messages(user, name.get()));
+    MailboxInfo info = contents.get().info();
+    SelectedMailbox box = new SelectedMailbox(name.get(), s.readOnly(), info.uidValidity(), info.uidNext(),
+        info.highestModSeq(), contents.get().messages());
     syncedCommits = commits;
     // RFC 3501 §6.3.2: EXAMINE must not take \Recent away from other sessions, so it only looks
     long before = s.readOnly() ? recentTracker.claimedUpTo(user, box.name)
@@ -1152,7 +1154,8 @@ public final class ImapSession {
       return;
     }
     syncedCommits = commitsNow();
-    Optional<MailboxInfo> info = backend.mailbox(user, box.name);
+    Optional<MailboxContents> contents = backend.contents(user, box.name);
+    Optional<MailboxInfo> info = contents.map(MailboxContents::info);
     if (info.isPresent() && info.get().uidValidity() != box.uidValidity) {
       // The mailbox was created again, or a cluster renumbered it: the UIDs this session holds name
       // other messages now, and a session's UIDVALIDITY cannot change (RFC 9051 2.3.1.1).
@@ -1162,7 +1165,7 @@ public final class ImapSession {
       out.text("* BYE Mailbox UIDVALIDITY changed; select it again").crlf();
       return;
     }
-    List<MessageMeta> messages = info.isPresent() ? backend.messages(user, box.name) : List.of();
+    List<MessageMeta> messages = contents.map(MailboxContents::messages).orElse(List.of());
     box.sync(messages, info.map(MailboxInfo::highestModSeq).orElse(0L), info.map(MailboxInfo::uidNext).orElse(0L),
         new SelectedMailbox.SyncMode(allowExpunge, qresync, condstore, !rev2), out,
         added -> {
