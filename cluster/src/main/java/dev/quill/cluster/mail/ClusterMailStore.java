@@ -418,9 +418,10 @@ public final class ClusterMailStore implements MailStore {
   }
 
   /**
-   * The record and the messages from one gathering: the fragments' listings are asked for while
-   * the catalogs are, and the record's counts come from that same gathering (a POP3 login or an
-   * IMAP SELECT read the mailbox three times when {@link #mailbox} and {@link #messages} each gathered).
+   * The record and the messages from one gathering: the nodes holding the user's catalog are asked
+   * for their listing with the fragments', and the record's counts come from that same gathering
+   * (a POP3 login or an IMAP SELECT read the mailbox three times when {@link #mailbox} and
+   * {@link #messages} each gathered, and asked every node for all the user's mailboxes besides).
    */
   @Override
   public Optional<MailboxContents> contents(String user, String mailbox) {
@@ -432,11 +433,17 @@ public final class ClusterMailStore implements MailStore {
       unknownForNow(u);
       return Optional.empty();
     }
-    Set<String> nodes = nodesOf(map, box, profileNode.get());
-    nodes.addAll(map.profileNodes());
-    Map<String, CompletableFuture<List<MailboxInfo>>> catalogs = askFragmentLists(u, nodes);
-    MailboxLayout layout = gather(u, box, map);
-    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, catalogs);
+    Set<String> catalogs = new LinkedHashSet<>(List.of(profileNode.get()));
+    catalogs.addAll(map.profileNodes());
+    Map<String, Optional<MailboxInfo>> records = new LinkedHashMap<>();
+    MailboxLayout layout = gather(u, box, map, catalogs, records);
+    Map<String, List<MailboxInfo>> byNode = new LinkedHashMap<>();
+    records.forEach((node, record) -> byNode.put(node, record.stream().toList()));
+    if (catalogs.stream().noneMatch(byNode::containsKey)) {
+      // Every catalog refused the listing (each catching up after being away): each still answers
+      // for its catalog, as mailbox() asks it.
+      byNode.putAll(fragmentLists(u, catalogs));
+    }
     String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
     Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
     return catalog.map(c -> new MailboxContents(exact(combine(c, byNode, location(map, box)), byNode, () -> layout),
@@ -1141,6 +1148,17 @@ public final class ClusterMailStore implements MailStore {
 
   /** As {@link #gather(String, String)}, by a mail map just asked for. */
   private MailboxLayout gather(String user, String box, MailMap map) {
+    return gather(user, box, map, Set.of(), new LinkedHashMap<>());
+  }
+
+  /**
+   * As {@link #gather(String, String, MailMap)}, also asking {@code recordsFrom} (nodes that need not
+   * hold a fragment: the catalogs) for their listing; every node that answered is put in
+   * {@code records} with its record of the mailbox (none when it has no such mailbox). The nodes of
+   * {@code recordsFrom} that hold no fragment by the map change nothing in the layout.
+   */
+  private MailboxLayout gather(String user, String box, MailMap map, Set<String> recordsFrom,
+      Map<String, Optional<MailboxInfo>> records) {
     Set<String> nodes = nodesOf(map, box, null);
     // Holders that left the view, and members away that the manager never heard from (it took the
     // bucket after they went): asking them fails at once, which marks them unreachable.
@@ -1153,10 +1171,13 @@ public final class ClusterMailStore implements MailStore {
     }
     Map<String, CompletableFuture<FragmentListing>> calls = new LinkedHashMap<>();
     for (String node : nodes) {
-      calls.put(node, !node.equals(self) ? fragments.list(node, user, box, timeout)
-          : unreadableHere.test(user, box) ? CompletableFuture.failedFuture(new RpcException(RpcException.Code.UNAVAILABLE,
-              self + " is catching up"))
-          : CompletableFuture.completedFuture(new FragmentListing(local.mailbox(user, box), local.messages(user, box))));
+      calls.put(node, listing(user, box, node));
+    }
+    Map<String, CompletableFuture<FragmentListing>> recordCalls = new LinkedHashMap<>();
+    for (String node : recordsFrom) {
+      if (!nodes.contains(node)) {
+        recordCalls.put(node, listing(user, box, node));
+      }
     }
     Map<String, List<MessageMeta>> byNode = new LinkedHashMap<>();
     List<String> unreachable = new ArrayList<>();
@@ -1164,6 +1185,7 @@ public final class ClusterMailStore implements MailStore {
     calls.forEach((node, call) -> {
       try {
         FragmentListing listing = call.join();
+        records.put(node, listing.mailbox());
         byNode.put(node, listing.messages());
         listing.mailbox().ifPresent(f -> uidValidities.put(node, f.uidValidity()));
       } catch (RuntimeException e) {
@@ -1175,6 +1197,15 @@ public final class ClusterMailStore implements MailStore {
           // What this node last saw there stays listed: a node being down is not an expunge.
           byNode.put(node, previous.messages().stream()
               .filter(m -> previous.holders().getOrDefault(m.uid(), List.of()).contains(node)).toList());
+        }
+      }
+    });
+    recordCalls.forEach((node, call) -> {
+      try {
+        records.put(node, call.join().mailbox());
+      } catch (RuntimeException e) {
+        if (!Remote.unreachable(e)) {
+          throw Remote.failure(e, "reading " + user + "/" + box + " on " + node);
         }
       }
     });
@@ -1195,6 +1226,16 @@ public final class ClusterMailStore implements MailStore {
     }
     layouts.put(key(user, box), layout);
     return layout;
+  }
+
+  /** {@code node}'s listing of its fragment of the mailbox: asked for, or read here. */
+  private CompletableFuture<FragmentListing> listing(String user, String box, String node) {
+    if (!node.equals(self)) {
+      return fragments.list(node, user, box, timeout);
+    }
+    return unreadableHere.test(user, box)
+        ? CompletableFuture.failedFuture(new RpcException(RpcException.Code.UNAVAILABLE, self + " is catching up"))
+        : CompletableFuture.completedFuture(new FragmentListing(local.mailbox(user, box), local.messages(user, box)));
   }
 
   /**
@@ -1243,22 +1284,11 @@ public final class ClusterMailStore implements MailStore {
   }
 
   private Map<String, List<MailboxInfo>> fragmentLists(String user, Collection<String> nodes) {
-    return fragmentLists(user, askFragmentLists(user, nodes));
-  }
-
-  /** Each node's list of the user's mailboxes, asked for (this node's read at once). */
-  private Map<String, CompletableFuture<List<MailboxInfo>>> askFragmentLists(String user, Collection<String> nodes) {
     Map<String, CompletableFuture<List<MailboxInfo>>> calls = new LinkedHashMap<>();
     for (String node : nodes) {
       calls.put(node, node.equals(self) ? CompletableFuture.completedFuture(local.mailboxes(user))
           : fragments.mailboxes(node, user, timeout));
     }
-    return calls;
-  }
-
-  /** The answers to {@link #askFragmentLists}: nodes out of reach are left out. */
-  private Map<String, List<MailboxInfo>> fragmentLists(String user,
-      Map<String, CompletableFuture<List<MailboxInfo>>> calls) {
     Map<String, List<MailboxInfo>> result = new LinkedHashMap<>();
     calls.forEach((node, call) -> {
       try {

@@ -56,14 +56,17 @@ class ClusterMailboxAwayTest {
     viaB.append(USER, "Notes", message("note"), Set.of(), null, null).join();
     // Appended through a, whose store the balancer picks unless it is clearly busier (a node whose load
     // has not been gossiped yet counts as the busiest). The loads of nodes in one JVM are the same
-    // machine's, sampled at different moments: before each try a is told b is loaded (the report b's
-    // gossip would bring if it were; the next real one replaces it), and the tries go on for up to WAIT.
+    // machine's, sampled at different moments: before each try a is told b and c are loaded (the reports
+    // their gossip would bring if they were; the next real ones replace them), so that c takes no
+    // fragment that would use up the spread, and the tries go on for up to WAIT.
     MailStore viaA = cluster.node("a").mailStore();
     java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
     org.awaitility.Awaitility.await("a message of Projects/Old on a").atMost(WAIT)
         .pollInterval(Duration.ofMillis(100)).until(() -> {
-          cluster.node("a").cluster().loads().update(new dev.quill.cluster.load.LoadReport("b", 10_000, 1.0,
-              System.currentTimeMillis()));
+          for (String busy : List.of("b", "c")) {
+            cluster.node("a").cluster().loads().update(new dev.quill.cluster.load.LoadReport(busy, 10_000, 1.0,
+                System.currentTimeMillis()));
+          }
           viaA.append(USER, "Projects/Old", message("old " + sent.getAndIncrement()), Set.of(), null, null).join();
           return cluster.holders(USER, "Projects/Old").values().stream().anyMatch(h -> h.contains("a"));
         });

@@ -99,16 +99,19 @@ class ClusterUnseenChangeTest {
     cluster.node("a").mailStore().addDomain(DOMAIN);
     org.awaitility.Awaitility.await().atMost(WAIT).until(() -> cluster.node("b").mailStore().hasDomain(DOMAIN));
     cluster.node("b").mailStore().addUser(user, "pw".toCharArray()); // profile on b, which stays
-    // a stores what it accepts when it is not clearly busier than b, the INBOX's other holder. The loads
-    // of nodes in one JVM are the same machine's, sampled at different moments, so a may look busier:
-    // before each try a is told b is loaded (the report b's gossip would bring if it were; the next
-    // real one replaces it within 0.5 s), and the tries go on for up to WAIT
+    // a stores what it accepts when it is not clearly busier than the others (b holds the INBOX; c may
+    // take a fragment while the spread allows). The loads of nodes in one JVM are the same machine's,
+    // sampled at different moments, so a may look busier: before each try a is told b and c are loaded
+    // (the reports their gossip would bring if they were; the next real ones replace them within
+    // 0.5 s), and the tries go on for up to WAIT
     java.util.concurrent.atomic.AtomicLong found = new java.util.concurrent.atomic.AtomicLong(-1);
     java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
     try {
       org.awaitility.Awaitility.await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
-        cluster.node("a").cluster().loads().update(new dev.quill.cluster.load.LoadReport("b", 10_000, 1.0,
-            System.currentTimeMillis()));
+        for (String busy : List.of("b", "c")) {
+          cluster.node("a").cluster().loads().update(new dev.quill.cluster.load.LoadReport(busy, 10_000, 1.0,
+              System.currentTimeMillis()));
+        }
         MailClients.send(cluster.node("a").ports().get("smtp"), user, "kept by its manager " + sent.getAndIncrement());
         found.set(cluster.holders(user, MailStore.INBOX).entrySet().stream()
             .filter(e -> e.getValue().equals(List.of("a"))).mapToLong(Map.Entry::getKey).findFirst().orElse(-1));

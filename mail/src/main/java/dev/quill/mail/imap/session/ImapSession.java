@@ -718,13 +718,14 @@ public final class ImapSession {
   }
 
   private void writeStatus(String name, List<String> items, ImapWriter out) {
-    Optional<MailboxInfo> found = backend.mailbox(user, name);
+    boolean listing = items.contains("UNSEEN") || items.contains("DELETED") || items.contains("RECENT");
+    Optional<MailboxContents> found = listing ? backend.contents(user, name)
+        : backend.mailbox(user, name).map(i -> new MailboxContents(i, List.of()));
     if (found.isEmpty()) {
       return;
     }
-    MailboxInfo info = found.get();
-    List<MessageMeta> messages = items.contains("UNSEEN") || items.contains("DELETED") || items.contains("RECENT")
-        ? backend.messages(user, name) : List.of();
+    MailboxInfo info = found.get().info();
+    List<MessageMeta> messages = found.get().messages();
     out.text("* STATUS ").mailbox(name, utf8()).text(" (");
     boolean first = true;
     for (String item : items) {
