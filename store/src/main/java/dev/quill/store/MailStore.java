@@ -149,6 +149,15 @@ public interface MailStore extends AutoCloseable {
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids);
 
   /**
+   * As {@link #expunge(String, String, Collection)} for a session that took the UIDs under
+   * {@code uidValidity}: fails with {@link UidValidityChangedException}, removing nothing, when the
+   * mailbox has another UIDVALIDITY by the time the expunge is made, since its UIDs then name other
+   * messages. A cluster checks on each node holding the messages, under the lock that a renumbering
+   * takes there too.
+   */
+  CompletableFuture<Void> expungeUnder(String user, String mailbox, long uidValidity, Collection<Long> uids);
+
+  /**
    * Removes messages whose copies now live on another node (a cluster rebalance moved them), each
    * only while its MODSEQ here is still the one given: a flag change or expunge made here after the
    * caller compared the two copies keeps the message, and the caller compares again. Atomic and
@@ -455,6 +464,12 @@ public interface MailStore extends AutoCloseable {
    * {@link #updateFlags(String, String, Collection, FlagUpdate, long)}.
    */
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq);
+
+  /**
+   * {@link #expunge(String, String, Collection, long)} that also refuses, as
+   * {@link #expungeUnder} does, when the fragment's UIDVALIDITY is not {@code uidValidity}; 0 checks nothing.
+   */
+  CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq, long uidValidity);
 
   /**
    * The nodes holding part of the mailbox that this node's latest read of it could not reach (in a

@@ -1326,16 +1326,39 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
-    return expungeAt(user, mailbox, uids, OptionalLong.empty());
+    return expungeAt(user, mailbox, uids, OptionalLong.empty(), 0);
+  }
+
+  @Override
+  public CompletableFuture<Void> expungeUnder(String user, String mailbox, long uidValidity, Collection<Long> uids) {
+    return expungeAt(user, mailbox, uids, OptionalLong.empty(), requireUidValidity(uidValidity));
   }
 
   @Override
   public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq) {
-    return expungeAt(user, mailbox, uids, OptionalLong.of(modSeq));
+    return expungeAt(user, mailbox, uids, OptionalLong.of(modSeq), 0);
   }
 
-  /** An expunge recorded under the {@code assigned} MODSEQ, or when empty under the next one allocated here. */
-  private CompletableFuture<Void> expungeAt(String user, String mailbox, Collection<Long> uids, OptionalLong assigned) {
+  @Override
+  public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq,
+      long uidValidity) {
+    return expungeAt(user, mailbox, uids, OptionalLong.of(modSeq), uidValidity);
+  }
+
+  private static long requireUidValidity(long uidValidity) {
+    if (uidValidity <= 0) {
+      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
+    }
+    return uidValidity;
+  }
+
+  /**
+   * An expunge recorded under the {@code assigned} MODSEQ, or when empty under the next one allocated
+   * here; refused when {@code uidValidity} is not 0 and not the mailbox's, checked under the mailbox's
+   * lock, which a renumbering holds while it changes UIDVALIDITY.
+   */
+  private CompletableFuture<Void> expungeAt(String user, String mailbox, Collection<Long> uids, OptionalLong assigned,
+      long uidValidity) {
     Objects.requireNonNull(uids, "uids");
     String a = Addresses.normalize(user);
     String name = mailboxName(mailbox);
@@ -1351,6 +1374,10 @@ public final class RocksMailStore implements MailStore {
         long epoch = committer.epoch();
         if (!box.refresh(engine, epoch)) {
           return CompletableFuture.failedFuture(new StoreException("no mailbox " + name + " for user " + a));
+        }
+        if (uidValidity != 0 && box.next.uidValidity() != uidValidity) {
+          return CompletableFuture.failedFuture(
+              new UidValidityChangedException(a, name, uidValidity, box.next.uidValidity()));
         }
         long modSeq;
         try {

@@ -1,6 +1,7 @@
 package dev.quill.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -84,6 +85,34 @@ class RenumberTest {
     try (RocksMailStore store = TestStores.open(dir)) {
       assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().uidValidity()).isEqualTo(NEW);
       assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(10L, 11L, 14L);
+    }
+  }
+
+  @Test
+  void anExpungeTakenUnderTheOldUidValidity_isRefusedAfterTheRenumbering_andRemovesNothing() throws Exception {
+    try (RocksMailStore store = TestStores.withUsers(dir)) {
+      store.addDomain("example.org");
+      for (long uid : List.of(1L, 2L, 3L)) {
+        store(store, CAROL, OLD, uid, Set.of());
+      }
+      assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().uidValidity()).isEqualTo(OLD);
+      // A session took UIDs 1 and 2 under OLD; the mailbox is renumbered before its expunge arrives:
+      // 1, 2, 3 become 1, 2, 3 again, other messages under the same numbers as far as the session knows.
+      store.renumber(order(CAROL, OLD, NEW, List.of(1L, 2L, 3L), 1, 20, Optional.empty())).join();
+      assertThat(TestStores.failure(store.expungeUnder(CAROL, "INBOX", OLD, List.of(1L, 2L))))
+          .isInstanceOf(UidValidityChangedException.class).hasMessageContaining("has UIDVALIDITY " + NEW);
+      assertThat(TestStores.failure(store.expunge(CAROL, "INBOX", List.of(1L), 30, OLD)))
+          .as("the same check under a manager's MODSEQ").isInstanceOf(UidValidityChangedException.class);
+      assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).as("nothing removed")
+          .containsExactly(1L, 2L, 3L);
+      assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().highestModSeq()).as("nor a MODSEQ used").isEqualTo(20);
+
+      store.expungeUnder(CAROL, "INBOX", NEW, List.of(1L)).join();
+      store.expunge(CAROL, "INBOX", List.of(2L), 30, NEW).join();
+      store.expunge(CAROL, "INBOX", List.of(99L), 31, 0).join(); // 0: nothing checked
+      assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(3L);
+      assertThatThrownBy(() -> store.expungeUnder(CAROL, "INBOX", 0, List.of(3L)))
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 

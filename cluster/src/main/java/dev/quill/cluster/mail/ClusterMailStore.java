@@ -404,17 +404,14 @@ public final class ClusterMailStore implements MailStore {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     MailMap map = map(u);
-    Optional<String> profileNode = profileNodeIn(map, u);
-    if (profileNode.isEmpty()) {
-      unknownForNow(u); // the profile may be on a member out of reach: that is no answer, not "no mailbox"
-      return Optional.empty();
-    }
-    Set<String> nodes = nodesOf(map, box, profileNode.get());
-    nodes.addAll(map.profileNodes()); // any copy of the catalog will do when the first does not answer
-    Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
-    String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
-    Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
-    return catalog.map(c -> exact(combine(c, byNode, location(map, box)), byNode, () -> gather(u, box, map)));
+    return knownProfileNode(map, u).flatMap(profileNode -> {
+      Set<String> nodes = nodesOf(map, box, profileNode);
+      nodes.addAll(map.profileNodes()); // any copy of the catalog will do when the first does not answer
+      Map<String, List<MailboxInfo>> byNode = fragmentLists(u, nodes);
+      String catalogNode = answeringCatalog(byNode, u, profileNode, map);
+      Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
+      return catalog.map(c -> exact(combine(c, byNode, location(map, box)), byNode, () -> gather(u, box, map)));
+    });
   }
 
   /**
@@ -428,12 +425,11 @@ public final class ClusterMailStore implements MailStore {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     MailMap map = map(u);
-    Optional<String> profileNode = profileNodeIn(map, u);
-    if (profileNode.isEmpty()) {
-      unknownForNow(u);
-      return Optional.empty();
-    }
-    Set<String> catalogs = new LinkedHashSet<>(List.of(profileNode.get()));
+    return knownProfileNode(map, u).flatMap(profileNode -> contents(u, box, map, profileNode));
+  }
+
+  private Optional<MailboxContents> contents(String u, String box, MailMap map, String profileNode) {
+    Set<String> catalogs = new LinkedHashSet<>(List.of(profileNode));
     catalogs.addAll(map.profileNodes());
     Map<String, Optional<MailboxInfo>> records = new LinkedHashMap<>();
     MailboxLayout layout = gather(u, box, map, catalogs, records);
@@ -444,7 +440,7 @@ public final class ClusterMailStore implements MailStore {
       // for its catalog, as mailbox() asks it.
       byNode.putAll(fragmentLists(u, catalogs));
     }
-    String catalogNode = answeringCatalog(byNode, u, profileNode.get(), map);
+    String catalogNode = answeringCatalog(byNode, u, profileNode, map);
     Optional<MailboxInfo> catalog = find(byNode.getOrDefault(catalogNode, List.of()), box);
     return catalog.map(c -> new MailboxContents(exact(combine(c, byNode, location(map, box)), byNode, () -> layout),
         layout.messages()));
@@ -454,9 +450,8 @@ public final class ClusterMailStore implements MailStore {
   public List<MailboxInfo> mailboxes(String user) {
     String u = Addresses.normalize(user);
     MailMap map = map(u);
-    Optional<String> profileNode = profileNodeIn(map, u);
+    Optional<String> profileNode = knownProfileNode(map, u);
     if (profileNode.isEmpty()) {
-      unknownForNow(u);
       return List.of();
     }
     Set<String> nodes = new LinkedHashSet<>();
@@ -560,6 +555,25 @@ public final class ClusterMailStore implements MailStore {
 
   @Override
   public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
+    return expungeThrough(user, mailbox, 0, uids);
+  }
+
+  /**
+   * Refused by the manager when it numbers the mailbox under another UIDVALIDITY, and by each holder
+   * whose fragment has another (a renumbering under way reaches the holders one by one): nothing is
+   * removed where the UIDs name other messages now.
+   */
+  @Override
+  public CompletableFuture<Void> expungeUnder(String user, String mailbox, long uidValidity, Collection<Long> uids) {
+    if (uidValidity <= 0) {
+      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
+    }
+    return expungeThrough(user, mailbox, uidValidity, uids);
+  }
+
+  /** An expunge through the cluster, checked against {@code uidValidity} unless it is 0. */
+  private CompletableFuture<Void> expungeThrough(String user, String mailbox, long uidValidity,
+      Collection<Long> uids) {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     try {
@@ -570,9 +584,9 @@ public final class ClusterMailStore implements MailStore {
         return CompletableFuture.completedFuture(null);
       }
       // One MODSEQ for the whole expunge, so VANISHED (EARLIER) finds all of it above older ones.
-      long modSeq = withModSeq(u, box, seq -> {
+      long modSeq = withModSeq(u, box, uidValidity, seq -> {
         onHolders(u, box, layout, groups, "expunging from " + u + "/" + box,
-            (node, group) -> expungeAt(node, u, box, group, seq));
+            (node, group) -> expungeAt(node, u, box, group, seq, uidValidity));
         // A message moved to another node since the layout was read (a rebalance) was not found where
         // the layout said: look again, and expunge it where it is now.
         for (int look = 1; look <= MOVED_LOOKS; look++) {
@@ -582,7 +596,8 @@ public final class ClusterMailStore implements MailStore {
             break;
           }
           pauseBeforeLook(look);
-          left.forEach((node, group) -> Remote.join(expungeAt(node, u, box, group, seq), "expunging on " + node));
+          left.forEach((node, group) -> Remote.join(expungeAt(node, u, box, group, seq, uidValidity),
+              "expunging on " + node));
         }
         return null;
       });
@@ -682,9 +697,9 @@ public final class ClusterMailStore implements MailStore {
   }
 
   private CompletableFuture<Void> expungeAt(String node, String user, String box, List<Long> uids,
-      ModSeqGrant seq) {
-    return node.equals(self) ? fragments.expungeHere(user, box, uids, seq.modSeq(), seq.fence())
-        : fragments.expunge(node, user, box, uids, seq.modSeq(), seq.fence(), timeout);
+      ModSeqGrant seq, long uidValidity) {
+    return node.equals(self) ? fragments.expungeHere(user, box, uids, seq.modSeq(), seq.fence(), uidValidity)
+        : fragments.expunge(node, user, box, uids, seq.modSeq(), seq.fence(), uidValidity, timeout);
   }
 
   private CompletableFuture<FlagResult> flagsAt(String node, String user, String box, List<Long> uids,
@@ -1006,6 +1021,12 @@ public final class ClusterMailStore implements MailStore {
   }
 
   @Override
+  public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq,
+      long uidValidity) {
+    return local.expunge(user, mailbox, uids, modSeq, uidValidity);
+  }
+
+  @Override
   public Optional<String> aliasTarget(String alias) {
     return local.aliasTarget(alias);
   }
@@ -1093,6 +1114,18 @@ public final class ClusterMailStore implements MailStore {
     } finally {
       profileChanged(user);
     }
+  }
+
+  /**
+   * {@link #profileNodeIn}, and when there is none, a check that this is a settled "no such user":
+   * the profile may be on a member out of reach, which is no answer, not "no mailbox".
+   */
+  private Optional<String> knownProfileNode(MailMap map, String user) {
+    Optional<String> node = profileNodeIn(map, user);
+    if (node.isEmpty()) {
+      unknownForNow(user);
+    }
+    return node;
   }
 
   private Optional<String> profileNodeIn(MailMap map, String user) {
@@ -1374,7 +1407,16 @@ public final class ClusterMailStore implements MailStore {
 
   /** Runs {@code change} under a MODSEQ from the manager ({@link Remote#withModSeq}); returns the MODSEQ. */
   private long withModSeq(String user, String box, java.util.function.Function<ModSeqGrant, ?> change) {
-    return Remote.withModSeq(managers, user, box, 0, "changing " + box,
+    return withModSeq(user, box, 0, change);
+  }
+
+  /**
+   * As {@link #withModSeq(String, String, java.util.function.Function)}, refused when the manager
+   * numbers the mailbox under another UIDVALIDITY than {@code uidValidity} (0: any).
+   */
+  private long withModSeq(String user, String box, long uidValidity,
+      java.util.function.Function<ModSeqGrant, ?> change) {
+    return Remote.withModSeq(managers, user, box, uidValidity, "changing " + box,
         seq -> CompletableFuture.completedFuture(change.apply(seq))).modSeq();
   }
 

@@ -82,7 +82,10 @@ public final class FragmentAccess {
   static final MessageType<FlagsRequest, FlagResult> FLAGS = new MessageType<>(
       TypeIds.FRAGMENT_FLAGS, 2, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
   static final MessageType<ExpungeRequest, Void> EXPUNGE = new MessageType<>(
-      TypeIds.FRAGMENT_EXPUNGE, 2, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE, Codecs.EMPTY);
+      TypeIds.FRAGMENT_EXPUNGE, 3, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE, Codecs.EMPTY);
+  /** Without the UIDVALIDITY check: served for nodes of an earlier release, and sent to them. */
+  static final MessageType<ExpungeRequest, Void> EXPUNGE_V2 = new MessageType<>(
+      TypeIds.FRAGMENT_EXPUNGE, 2, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE_V2, Codecs.EMPTY);
   static final MessageType<SinceRequest, List<Long>> EXPUNGED_SINCE = new MessageType<>(
       TypeIds.FRAGMENT_EXPUNGED_SINCE, 1, "FRAGMENT_EXPUNGED_SINCE", FragmentAccessCodecs.SINCE, FragmentAccessCodecs.UIDS);
   static final MessageType<MailboxRequest, Boolean> DELETE = new MessageType<>(
@@ -134,7 +137,10 @@ public final class FragmentAccess {
     endpoint.register(LOAD, (from, r) -> loaded(r));
     endpoint.register(FLAGS, (from, r) ->
         done(updateFlagsHere(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence())));
-    endpoint.register(EXPUNGE, (from, r) -> done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence())));
+    endpoint.register(EXPUNGE, (from, r) ->
+        done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence(), r.uidValidity())));
+    endpoint.register(EXPUNGE_V2, (from, r) ->
+        done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence(), 0)));
     endpoint.register(EXPUNGED_SINCE, (from, r) -> store.expungedSince(r.user(), r.mailbox(), r.modSeq()));
     // A node holding nothing of the user answers false rather than the store's "unknown user":
     // a caller's mail map may name a node whose fragment is already gone.
@@ -204,8 +210,29 @@ public final class FragmentAccess {
    */
   public CompletableFuture<Void> expunge(String node, String user, String mailbox, Collection<Long> uids, long modSeq,
       Fence fence, Duration timeout) {
-    return FencedException.translated(
-        endpoint.call(node, EXPUNGE, new ExpungeRequest(user, mailbox, List.copyOf(uids), modSeq, fence), timeout));
+    return expunge(node, user, mailbox, uids, modSeq, fence, 0, timeout);
+  }
+
+  /**
+   * As {@link #expunge(String, String, String, Collection, long, Fence, Duration)}, refused there
+   * (nothing removed) when its fragment's UIDVALIDITY is not {@code uidValidity}; 0 checks nothing. A
+   * node of an earlier release, which has no such check, gets the expunge without it.
+   */
+  public CompletableFuture<Void> expunge(String node, String user, String mailbox, Collection<Long> uids, long modSeq,
+      Fence fence, long uidValidity, Duration timeout) {
+    ExpungeRequest request = new ExpungeRequest(user, mailbox, List.copyOf(uids), modSeq, fence, uidValidity);
+    return FencedException.translated(endpoint.call(node, EXPUNGE, request, timeout)
+        .exceptionallyCompose(e -> earlierRelease(e, EXPUNGE_V2)
+            ? endpoint.call(node, EXPUNGE_V2, request, timeout)
+            : CompletableFuture.failedFuture(e)));
+  }
+
+  /** Whether a call was refused by a node that serves {@code older}'s version of the type and not the one sent. */
+  private static boolean earlierRelease(Throwable failure, MessageType<?, ?> older) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    return cause instanceof RpcException r && r.code() == RpcException.Code.UNSUPPORTED_VERSION
+        && r.supportedVersions().contains(older.version());
   }
 
   /**
@@ -217,6 +244,15 @@ public final class FragmentAccess {
    */
   public CompletableFuture<Void> expungeHere(String user, String mailbox, Collection<Long> uids, long modSeq,
       Fence fence) {
+    return expungeHere(user, mailbox, uids, modSeq, fence, 0);
+  }
+
+  /**
+   * As {@link #expungeHere(String, String, Collection, long, Fence)}, refused with nothing removed
+   * when this fragment's UIDVALIDITY is not {@code uidValidity} (0 checks nothing).
+   */
+  public CompletableFuture<Void> expungeHere(String user, String mailbox, Collection<Long> uids, long modSeq,
+      Fence fence, long uidValidity) {
     try {
       fencing.check(user, fence);
     } catch (FencedException e) {
@@ -224,11 +260,11 @@ public final class FragmentAccess {
     }
     Optional<MovesInProgress.Move> move = moves.of(Addresses.normalize(user), MailboxNames.canonical(mailbox));
     if (move.isEmpty()) {
-      return store.expunge(user, mailbox, uids, modSeq);
+      return store.expunge(user, mailbox, uids, modSeq, uidValidity);
     }
     return MovesInProgress.locked(move.get(), () -> {
       try {
-        store.expunge(user, mailbox, uids, modSeq).join();
+        store.expunge(user, mailbox, uids, modSeq, uidValidity).join();
       } catch (CompletionException e) {
         return CompletableFuture.failedFuture(e.getCause() == null ? e : e.getCause());
       }

@@ -102,17 +102,23 @@ final class FragmentAccessCodecs {
     }
   }
 
-  /** {@code FRAGMENT_EXPUNGE}: an expunge under a manager-allocated MODSEQ, and who gave it (version 2). */
-  record ExpungeRequest(String user, String mailbox, List<Long> uids, long modSeq, Fence fence) {
+  /**
+   * {@code FRAGMENT_EXPUNGE}: an expunge under a manager-allocated MODSEQ, who gave it, and (version 3)
+   * the UIDVALIDITY the UIDs were taken under, 0 for none: the fragment refuses when it has another.
+   */
+  record ExpungeRequest(String user, String mailbox, List<Long> uids, long modSeq, Fence fence, long uidValidity) {
     ExpungeRequest {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(mailbox, "mailbox");
       uids = List.copyOf(uids);
       Objects.requireNonNull(fence, "fence");
+      if (uidValidity < 0) {
+        throw new IllegalArgumentException("negative UIDVALIDITY " + uidValidity);
+      }
     }
 
     ExpungeRequest(String user, String mailbox, List<Long> uids, long modSeq) {
-      this(user, mailbox, uids, modSeq, Fence.NONE);
+      this(user, mailbox, uids, modSeq, Fence.NONE, 0);
     }
   }
 
@@ -182,7 +188,8 @@ final class FragmentAccessCodecs {
       in -> new FlagsRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), readUpdate(in),
           in.readSignedVarLong(), Fence.CODEC.read(in)));
 
-  static final Codec<ExpungeRequest> EXPUNGE = Codec.of(
+  /** Version 2: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */
+  static final Codec<ExpungeRequest> EXPUNGE_V2 = Codec.of(
       (out, r) -> {
         out.writeString(r.user()).writeString(r.mailbox());
         writeUids(out, r.uids());
@@ -190,7 +197,17 @@ final class FragmentAccessCodecs {
         Fence.CODEC.write(out, r.fence());
       },
       in -> new ExpungeRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), in.readSignedVarLong(),
-          Fence.CODEC.read(in)));
+          Fence.CODEC.read(in), 0));
+
+  static final Codec<ExpungeRequest> EXPUNGE = Codec.of(
+      (out, r) -> {
+        EXPUNGE_V2.write(out, r);
+        out.writeVarLong(r.uidValidity());
+      },
+      in -> {
+        ExpungeRequest r = EXPUNGE_V2.read(in);
+        return new ExpungeRequest(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence(), in.readVarLong());
+      });
 
   /** {@code FRAGMENT_RENUMBER}: the order, and the manager and view that gave its UIDs. */
   record RenumberRequest(FragmentRenumbering order, Fence fence) {

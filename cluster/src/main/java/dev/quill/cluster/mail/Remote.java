@@ -8,6 +8,7 @@ import dev.quill.cluster.manager.ModSeqGrant;
 import dev.quill.cluster.rpc.RpcException;
 import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
+import dev.quill.store.UidValidityChangedException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -41,6 +42,7 @@ public final class Remote {
       // a full or failing disk there stays a storage refusal here: temporary, answered as such by the protocols
       case RpcException r when r.code() == RpcException.Code.HANDLER_FAILED ->
           StorageUnavailableException.fromMessage(handlerMessage(r)).map(StoreException.class::cast)
+              .or(() -> UidValidityChangedException.fromMessage(handlerMessage(r)))
               .orElseGet(() -> new StoreException(handlerMessage(r)));
       case RpcException r -> new StoreException(what + ": " + r.getMessage() + "; try again", r);
       case ManagerException m -> new StoreException(what + ": the cluster is reconfiguring (" + m.getMessage()
@@ -90,8 +92,7 @@ public final class Remote {
     for (int attempt = 1; ; attempt++) {
       ModSeqGrant grant = join(managers.allocateModSeq(user, box), "numbering a change of " + box);
       if (uidValidity != 0 && grant.uidValidity() != uidValidity) {
-        throw new StoreException(user + "/" + box + " has UIDVALIDITY " + grant.uidValidity() + " now, not "
-            + uidValidity + ": it was replaced");
+        throw new UidValidityChangedException(user, box, uidValidity, grant.uidValidity());
       }
       try {
         return new Numbered<>(join(change.apply(grant), what), grant.modSeq());

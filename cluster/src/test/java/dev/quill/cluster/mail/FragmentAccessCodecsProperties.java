@@ -160,6 +160,10 @@ class FragmentAccessCodecsProperties {
         sample("flags", FragmentAccessCodecs.FLAGS, Combinators.combine(text(), text(), uidList(), update(),
             Arbitraries.longs()).as(FlagsRequest::new)),
         sample("expunge", FragmentAccessCodecs.EXPUNGE, Combinators.combine(text(), text(), uidList(),
+            Arbitraries.longs(), Arbitraries.longs().between(0, Long.MAX_VALUE))
+            .as((user, box, uids, modSeq, uidValidity) -> new ExpungeRequest(user, box, uids, modSeq, Fence.NONE,
+                uidValidity))),
+        sample("expunge v2", FragmentAccessCodecs.EXPUNGE_V2, Combinators.combine(text(), text(), uidList(),
             Arbitraries.longs()).as(ExpungeRequest::new)),
         sample("since", FragmentAccessCodecs.SINCE, Combinators.combine(text(), text(), Arbitraries.longs())
             .as(SinceRequest::new)),

@@ -21,6 +21,7 @@ import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.RocksMailStore;
 import dev.quill.store.StoreOptions;
+import dev.quill.store.UidValidityChangedException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -272,6 +273,44 @@ class FragmentAccessTest {
       assertThat(m.modSeq()).isLessThan(40);
     });
     assertThat(store2.mailbox(DAVE, "INBOX").orElseThrow().highestModSeq()).isEqualTo(12);
+  }
+
+  @Test
+  void anExpungeTakenUnderAnotherUidValidity_isRefusedThere_andRemovesNothing() throws Exception {
+    String hana = "hana@example.org";
+    for (long uid = 1; uid <= 3; uid++) {
+      store(store2, hana, "INBOX", uid, uid, 150);
+    }
+    // the fragment was renumbered (or created again) after the caller took its UIDs
+    RpcException changed = rpcFailure(access.expunge("n2", hana, "INBOX", List.of(1L, 2L), 20, Fence.NONE,
+        UIDVALIDITY - 1, TIMEOUT));
+    assertThat(changed.code()).isEqualTo(RpcException.Code.HANDLER_FAILED);
+    assertThat(UidValidityChangedException.fromMessage(changed.getMessage())).as(changed.getMessage()).isPresent();
+    assertThat(store2.messages(hana, "INBOX")).extracting(MessageMeta::uid).as("nothing removed")
+        .containsExactly(1L, 2L, 3L);
+    assertThat(store2.mailbox(hana, "INBOX").orElseThrow().highestModSeq()).isEqualTo(3);
+
+    access.expunge("n2", hana, "INBOX", List.of(1L), 20, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
+    assertThat(store2.messages(hana, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L, 3L);
+
+    // A node of an earlier release serves version 2 only: it gets the expunge, without the check.
+    ClusterTransport t3 = nodes.start("n3");
+    try (RpcEndpoint rpc3 = new RpcEndpoint(t3)) {
+      List<FragmentAccessCodecs.ExpungeRequest> served = new java.util.concurrent.CopyOnWriteArrayList<>();
+      rpc3.register(FragmentAccess.EXPUNGE_V2, (from, r) -> {
+        served.add(r);
+        return null;
+      });
+      await().atMost(Duration.ofSeconds(15)).until(() -> t3.view().size() == 3);
+      access.expunge("n3", hana, "INBOX", List.of(7L), 30, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
+      assertThat(served).singleElement().satisfies(r -> {
+        assertThat(r.uids()).containsExactly(7L);
+        assertThat(r.modSeq()).isEqualTo(30);
+        assertThat(r.uidValidity()).isZero();
+      });
+    } finally {
+      t3.close();
+    }
   }
 
   @Test

@@ -125,8 +125,8 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
-  public void expunge(String user, String mailbox, Collection<Long> uids) {
-    join(store.expunge(user, mailbox, uids));
+  public void expunge(String user, String mailbox, long uidValidity, Collection<Long> uids) {
+    join(store.expungeUnder(user, mailbox, uidValidity, uids));
   }
 
   @Override

@@ -98,7 +98,7 @@ class Pop3ServiceTest {
           if (method.getName().equals("readMessage") && corruptUids.contains((Long) args[2])) {
             throw new CorruptMessageException("checksum mismatch (injected by test)");
           }
-          if (method.getName().equals("expunge") && failExpunge) {
+          if (method.getName().startsWith("expunge") && failExpunge) {
             return CompletableFuture.failedFuture(new IllegalStateException("disk full (injected by test)"));
           }
           try {

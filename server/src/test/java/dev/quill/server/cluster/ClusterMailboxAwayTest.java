@@ -42,7 +42,7 @@ class ClusterMailboxAwayTest {
   void deleteAndRename_areRefusedWhileAHolderIsAway_andWorkOnceItIsBack() throws Exception {
     cluster = new InJvmCluster(dir, "mailbox-away");
     for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
+      cluster.start(name, c -> c.withSpread(3).withReplication(new Replication(1, 1)));
     }
     cluster.awaitComplete(3, WAIT);
     MailStore viaB = cluster.node("b").mailStore();
@@ -57,8 +57,8 @@ class ClusterMailboxAwayTest {
     // Appended through a, whose store the balancer picks unless it is clearly busier (a node whose load
     // has not been gossiped yet counts as the busiest). The loads of nodes in one JVM are the same
     // machine's, sampled at different moments: before each try a is told b and c are loaded (the reports
-    // their gossip would bring if they were; the next real ones replace them), so that c takes no
-    // fragment that would use up the spread, and the tries go on for up to WAIT.
+    // their gossip would bring if they were; the next real ones replace them; with a spread of 3, a
+    // stays a candidate whoever took the earlier messages), and the tries go on for up to WAIT.
     MailStore viaA = cluster.node("a").mailStore();
     java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
     org.awaitility.Awaitility.await("a message of Projects/Old on a").atMost(WAIT)
@@ -89,7 +89,7 @@ class ClusterMailboxAwayTest {
       assertThat(viaB.deleteMailbox(USER, "Notes")).isTrue();
     }
 
-    cluster.start("a", c -> c.withReplication(new Replication(1, 1)));
+    cluster.start("a", c -> c.withSpread(3).withReplication(new Replication(1, 1)));
     cluster.awaitComplete(3, WAIT);
     org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().untilAsserted(() ->
         viaB.renameMailbox(USER, "Projects", "Archive2026"));

@@ -1,6 +1,7 @@
 package dev.quill.server.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import dev.quill.cluster.mail.Replication;
@@ -9,6 +10,7 @@ import dev.quill.store.AssignedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageMeta;
+import dev.quill.store.UidValidityChangedException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -162,6 +164,14 @@ class ClusterRenumberTest {
           "Subject: near the end", "Subject: late 1", "Subject: late 2", "Subject: late 3", "Subject: late 4",
           "Subject: late 5", "Subject: late 6");
     }
+    // A session that took UIDs 1 and 2 under the old UIDVALIDITY, its expunge arriving now: refused
+    // (by the manager, which numbers the new one), and both messages of the new numbering stay.
+    for (String via : List.of("a", "b", "c")) {
+      assertThat(catchThrowable(() -> cluster.node(via).mailStore().expungeUnder(USER, "INBOX", uidValidity,
+          List.of(1L, 2L)).join())).as("through " + via).isInstanceOf(java.util.concurrent.CompletionException.class)
+          .cause().isInstanceOf(UidValidityChangedException.class);
+    }
+    assertThat(viaA.messages(USER, "INBOX")).hasSize(10).first().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
     await("every node's watch told to read INBOX again").atMost(WAIT).untilAsserted(() ->
         assertThat(heard.stream().filter(e -> e.kind() == MailboxEvent.Kind.FLAGS && e.uids().isEmpty()
             && e.mailbox().equals("INBOX"))).hasSizeGreaterThanOrEqualTo(3));

@@ -88,7 +88,7 @@ class ClusterUnseenChangeTest {
       throws Exception {
     cluster = new InJvmCluster(dir, "unseen-manager");
     for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withReplication(new Replication(1, 1)));
+      cluster.start(name, c -> c.withSpread(3).withReplication(new Replication(1, 1)));
     }
     cluster.awaitComplete(3, WAIT);
     UserMap map = cluster.node("a").cluster().map();
@@ -99,11 +99,11 @@ class ClusterUnseenChangeTest {
     cluster.node("a").mailStore().addDomain(DOMAIN);
     org.awaitility.Awaitility.await().atMost(WAIT).until(() -> cluster.node("b").mailStore().hasDomain(DOMAIN));
     cluster.node("b").mailStore().addUser(user, "pw".toCharArray()); // profile on b, which stays
-    // a stores what it accepts when it is not clearly busier than the others (b holds the INBOX; c may
-    // take a fragment while the spread allows). The loads of nodes in one JVM are the same machine's,
-    // sampled at different moments, so a may look busier: before each try a is told b and c are loaded
-    // (the reports their gossip would bring if they were; the next real ones replace them within
-    // 0.5 s), and the tries go on for up to WAIT
+    // a stores what it accepts when it is not clearly busier than the others; with a spread of 3 it
+    // stays a candidate whichever nodes took the INBOX's earlier messages. The loads of nodes in one
+    // JVM are the same machine's, sampled at different moments, so a may look busier: before each try
+    // a is told b and c are loaded (the reports their gossip would bring if they were; the next real
+    // ones replace them within 0.5 s), and the tries go on for up to WAIT
     java.util.concurrent.atomic.AtomicLong found = new java.util.concurrent.atomic.AtomicLong(-1);
     java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
     try {
@@ -152,7 +152,7 @@ class ClusterUnseenChangeTest {
     assertThat(viaC.unreachable(kept, MailStore.INBOX)).as("b kept managing it and knows a holds none of it")
         .isEmpty();
 
-    cluster.start("a", c -> c.withReplication(new Replication(1, 1)));
+    cluster.start("a", c -> c.withSpread(3).withReplication(new Replication(1, 1)));
     cluster.awaitComplete(3, WAIT);
     org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().untilAsserted(() ->
         assertThat(viaB.updateFlags(user, MailStore.INBOX, List.of(uid), deleted).join().updated())

@@ -89,8 +89,12 @@ public interface ImapBackend {
   /** COPY or MOVE. */
   CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move);
 
-  /** EXPUNGE. */
-  void expunge(String user, String mailbox, Collection<Long> uids);
+  /**
+   * EXPUNGE of UIDs the session took under {@code uidValidity}: fails with
+   * {@link dev.quill.store.UidValidityChangedException}, removing nothing, when the mailbox has
+   * another UIDVALIDITY by then.
+   */
+  void expunge(String user, String mailbox, long uidValidity, Collection<Long> uids);
 
   /** UIDs expunged after {@code modSeq} (QRESYNC). */
   List<Long> expungedSince(String user, String mailbox, long modSeq);

@@ -25,6 +25,7 @@ import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StorageUnavailableException;
 import dev.quill.store.StoreException;
+import dev.quill.store.UidValidityChangedException;
 import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -250,6 +251,13 @@ public final class ImapSession {
       if (uidValidityChanged) {
         outcome = Outcome.CLOSE;
       }
+    } catch (UidValidityChangedException e) {
+      // Renumbered (or created again) while the command was on its way: refused, nothing changed.
+      log.info("session={} event=uidvalidity-changed command={} user={} error={}", sessionId, command.verb(), user,
+          e.getMessage());
+      uidValidityChanged = true;
+      out.text("* BYE Mailbox UIDVALIDITY changed; select it again").crlf();
+      outcome = Outcome.CLOSE;
     } catch (StoreException e) {
       if (e instanceof StorageUnavailableException) {
         // The store logged the disk's state once; one line per refused command would flood the log.
@@ -373,7 +381,7 @@ public final class ImapSession {
         if (!selected.readOnly) {
           List<Long> deleted = deletedUids(null);
           if (!deleted.isEmpty()) {
-            backend.expunge(user, selected.name, deleted);
+            backend.expunge(user, selected.name, selected.uidValidity, deleted);
           }
         }
         selected = null;
@@ -803,7 +811,7 @@ public final class ImapSession {
     List<Long> uids = deletedUids(e.uids());
     if (!uids.isEmpty()) {
       long before = commitsNow();
-      backend.expunge(user, selected.name, uids);
+      backend.expunge(user, selected.name, selected.uidValidity, uids);
       selected.expunged(uids, out, qresync);
       ownWriteApplied(before);
     }

@@ -12,6 +12,7 @@ import dev.quill.store.MailboxWatch;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
+import dev.quill.store.UidValidityChangedException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,6 +56,8 @@ public final class FakeImapBackend implements ImapBackend {
   private final Map<String, AtomicLong> commits = new ConcurrentHashMap<>();
   /** How often a whole mailbox listing and a batch load were asked for (tests check reads are not repeated). */
   final AtomicLong messagesCalls = new AtomicLong();
+  /** Set while {@link #unnoticed} runs. */
+  private volatile boolean quiet;
   /** Cluster nodes the listings pretend they could not reach. */
   volatile List<String> unreachable = List.of();
   final AtomicLong loadCalls = new AtomicLong();
@@ -107,7 +110,20 @@ public final class FakeImapBackend implements ImapBackend {
     return b;
   }
 
+  /** Runs {@code changes} without telling any watcher: the race where a change lands before its notice. */
+  public void unnoticed(Runnable changes) {
+    quiet = true;
+    try {
+      changes.run();
+    } finally {
+      quiet = false;
+    }
+  }
+
   private void publish(String user, String mailbox, MailboxEvent.Kind kind, List<Long> uids, long modSeq) {
+    if (quiet) {
+      return;
+    }
     MailboxEvent e = new MailboxEvent(user, mailbox, kind, uids, modSeq);
     commits.computeIfAbsent(user, u -> new AtomicLong()).incrementAndGet();
     for (Consumer<MailboxEvent> l : listeners) {
@@ -295,10 +311,12 @@ public final class FakeImapBackend implements ImapBackend {
     List<Long> src = new ArrayList<>();
     List<Long> dst = new ArrayList<>();
     long validity;
+    long fromValidity;
     synchronized (this) {
       Box a = box(user, from);
       Box b = box(user, to);
       validity = b.uidValidity;
+      fromValidity = a.uidValidity;
       for (long uid : uids) {
         Stored s = a.messages.get(uid);
         if (s == null) {
@@ -312,18 +330,21 @@ public final class FakeImapBackend implements ImapBackend {
       }
     }
     if (move) {
-      expunge(user, from, src);
+      expunge(user, from, fromValidity, src);
     }
     publish(user, to, MailboxEvent.Kind.APPENDED, dst, 0);
     return new CopyResult(validity, src, dst);
   }
 
   @Override
-  public void expunge(String user, String mailbox, Collection<Long> uids) {
+  public void expunge(String user, String mailbox, long uidValidity, Collection<Long> uids) {
     checkWritable();
     long modSeq;
     synchronized (this) {
       Box b = box(user, mailbox);
+      if (b.uidValidity != uidValidity) {
+        throw new UidValidityChangedException(user, mailbox, uidValidity, b.uidValidity);
+      }
       modSeq = ++b.modSeq;
       for (long uid : uids) {
         if (b.messages.remove(uid) != null) {

@@ -69,6 +69,25 @@ class ImapSessionTest {
   }
 
   @Test
+  void anExpungeRefusedForAChangedUidValidity_endsTheSession_andRemovesNothing() {
+    backend.createMailbox(ALICE, "Work", java.util.Set.of());
+    backend.deliver(ALICE, "Work", M1);
+    SessionDriver c = client().login();
+    c.send("s SELECT Work");
+    assertThat(c.send("f STORE 1 +FLAGS (\\Deleted)")).endsWith("f OK STORE completed\r\n");
+    // Created again behind the session's back, with no change it could count (the in-flight race a
+    // renumbering can make): UID 1 names another message now.
+    backend.unnoticed(() -> {
+      backend.deleteMailbox(ALICE, "Work");
+      backend.createMailbox(ALICE, "Work", java.util.Set.of());
+      backend.deliver(ALICE, "Work", M2);
+    });
+    assertThat(c.send("e EXPUNGE")).isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again\r\n");
+    assertThat(c.last).isEqualTo(ImapSession.Outcome.CLOSE);
+    assertThat(backend.messages(ALICE, "Work")).singleElement().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
+  }
+
+  @Test
   void partOfTheMailboxUnreachable_selectWarns_andTheReturnIsReportedOnce() {
     backend.unreachable = List.of("node-c");
     SessionDriver c = client().login();
