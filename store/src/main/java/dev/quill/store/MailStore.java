@@ -264,6 +264,14 @@ public interface MailStore extends AutoCloseable {
   CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update);
 
   /**
+   * As {@link #updateFlags(String, String, Collection, FlagUpdate)} for a session that took the UIDs
+   * under {@code uidValidity}: fails with {@link UidValidityChangedException}, changing nothing, when
+   * the mailbox has another UIDVALIDITY by then (as {@link #expungeUnder}).
+   */
+  CompletableFuture<FlagResult> updateFlagsUnder(String user, String mailbox, long uidValidity, Collection<Long> uids,
+      FlagUpdate update);
+
+  /**
    * COPY, or MOVE when {@code move}: copies the messages (bytes, flags, internal date, derived
    * data) to {@code to} with new UIDs, ascending in source UID order, atomically; a move also
    * expunges them from {@code from}. Unknown UIDs are skipped; when none is found the result is empty.
@@ -455,6 +463,13 @@ public interface MailStore extends AutoCloseable {
    */
   CompletableFuture<FlagResult> updateFlags(
       String user, String mailbox, Collection<Long> uids, FlagUpdate update, long modSeq);
+
+  /**
+   * {@link #updateFlags(String, String, Collection, FlagUpdate, long)} that also refuses, as
+   * {@link #updateFlagsUnder} does, when the fragment's UIDVALIDITY is not {@code uidValidity}; 0 checks nothing.
+   */
+  CompletableFuture<FlagResult> updateFlags(
+      String user, String mailbox, Collection<Long> uids, FlagUpdate update, long modSeq, long uidValidity);
 
   /**
    * {@link #expunge(String, String, Collection)} under a MODSEQ the user's manager allocated: the

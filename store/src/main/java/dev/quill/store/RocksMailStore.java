@@ -802,18 +802,33 @@ public final class RocksMailStore implements MailStore {
   @Override
   public CompletableFuture<FlagResult> updateFlags(
       String user, String mailbox, Collection<Long> uids, FlagUpdate update) {
-    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.empty());
+    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.empty(), 0);
+  }
+
+  @Override
+  public CompletableFuture<FlagResult> updateFlagsUnder(String user, String mailbox, long uidValidity,
+      Collection<Long> uids, FlagUpdate update) {
+    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.empty(), requireUidValidity(uidValidity));
   }
 
   @Override
   public CompletableFuture<FlagResult> updateFlags(
       String user, String mailbox, Collection<Long> uids, FlagUpdate update, long modSeq) {
-    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.of(modSeq));
+    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.of(modSeq), 0);
   }
 
-  /** A flag change under the {@code assigned} MODSEQ, or when empty under the next one allocated here. */
-  private CompletableFuture<FlagResult> updateFlagsAt(
-      String user, String mailbox, Collection<Long> uids, FlagUpdate update, OptionalLong assigned) {
+  @Override
+  public CompletableFuture<FlagResult> updateFlags(
+      String user, String mailbox, Collection<Long> uids, FlagUpdate update, long modSeq, long uidValidity) {
+    return updateFlagsAt(user, mailbox, uids, update, OptionalLong.of(modSeq), uidValidity);
+  }
+
+  /**
+   * A flag change under the {@code assigned} MODSEQ, or when empty under the next one allocated
+   * here; refused as {@link #expungeAt} refuses when {@code uidValidity} is not 0 and not the mailbox's.
+   */
+  private CompletableFuture<FlagResult> updateFlagsAt(String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, OptionalLong assigned, long uidValidity) {
     Objects.requireNonNull(uids, "uids");
     Objects.requireNonNull(update, "update");
     String a = Addresses.normalize(user);
@@ -827,6 +842,9 @@ public final class RocksMailStore implements MailStore {
         long epoch = committer.epoch();
         if (!box.refresh(engine, epoch)) {
           throw noSuchMailbox(a, name);
+        }
+        if (uidValidity != 0 && box.next.uidValidity() != uidValidity) {
+          throw new UidValidityChangedException(a, name, uidValidity, box.next.uidValidity());
         }
         long modSeq = nextModSeq(box, assigned);
         var updated = new ArrayList<MessageMeta>();

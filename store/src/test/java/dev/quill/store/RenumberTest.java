@@ -103,10 +103,18 @@ class RenumberTest {
           .isInstanceOf(UidValidityChangedException.class).hasMessageContaining("has UIDVALIDITY " + NEW);
       assertThat(TestStores.failure(store.expunge(CAROL, "INBOX", List.of(1L), 30, OLD)))
           .as("the same check under a manager's MODSEQ").isInstanceOf(UidValidityChangedException.class);
+      FlagUpdate deleted = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1);
+      assertThat(TestStores.failure(store.updateFlagsUnder(CAROL, "INBOX", OLD, List.of(3L), deleted)))
+          .as("a STORE taken under OLD").isInstanceOf(UidValidityChangedException.class);
+      assertThat(TestStores.failure(store.updateFlags(CAROL, "INBOX", List.of(3L), deleted, 30, OLD)))
+          .isInstanceOf(UidValidityChangedException.class);
+      assertThat(store.messages(CAROL, "INBOX")).allSatisfy(m -> assertThat(m.flags()).isEmpty());
       assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).as("nothing removed")
           .containsExactly(1L, 2L, 3L);
       assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().highestModSeq()).as("nor a MODSEQ used").isEqualTo(20);
 
+      assertThat(store.updateFlagsUnder(CAROL, "INBOX", NEW, List.of(3L), deleted).join().updated())
+          .extracting(MessageMeta::uid).containsExactly(3L);
       store.expungeUnder(CAROL, "INBOX", NEW, List.of(1L)).join();
       store.expunge(CAROL, "INBOX", List.of(2L), 30, NEW).join();
       store.expunge(CAROL, "INBOX", List.of(99L), 31, 0).join(); // 0: nothing checked

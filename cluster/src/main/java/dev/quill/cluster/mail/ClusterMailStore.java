@@ -613,6 +613,22 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids,
       FlagUpdate update) {
+    return updateFlagsThrough(user, mailbox, 0, uids, update);
+  }
+
+  /** Refused as {@link #expungeUnder} is, by the manager and by each holder, changing nothing. */
+  @Override
+  public CompletableFuture<FlagResult> updateFlagsUnder(String user, String mailbox, long uidValidity,
+      Collection<Long> uids, FlagUpdate update) {
+    if (uidValidity <= 0) {
+      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
+    }
+    return updateFlagsThrough(user, mailbox, uidValidity, uids, update);
+  }
+
+  /** A flag change through the cluster, checked against {@code uidValidity} unless it is 0. */
+  private CompletableFuture<FlagResult> updateFlagsThrough(String user, String mailbox, long uidValidity,
+      Collection<Long> uids, FlagUpdate update) {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     try {
@@ -626,11 +642,11 @@ public final class ClusterMailStore implements MailStore {
       List<MessageMeta> updated = new ArrayList<>();
       Set<Long> modified = new TreeSet<>();
       long[] chosen = {0};
-      withModSeq(u, box, seq -> {
+      withModSeq(u, box, uidValidity, seq -> {
         updated.clear();
         modified.clear();
         for (FlagResult r : onHolders(u, box, layout, groups, "changing flags in " + u + "/" + box,
-            (node, group) -> flagsAt(node, u, box, group, update, seq)).values()) {
+            (node, group) -> flagsAt(node, u, box, group, update, seq, uidValidity)).values()) {
           updated.addAll(r.updated());
           modified.addAll(r.modified());
         }
@@ -645,7 +661,8 @@ public final class ClusterMailStore implements MailStore {
           pauseBeforeLook(look);
           layouts.remove(key(u, box));
           gather(u, box).byHolder(missed).forEach((node, group) -> {
-            FlagResult r = Remote.join(flagsAt(node, u, box, group, update, seq), "changing flags on " + node);
+            FlagResult r = Remote.join(flagsAt(node, u, box, group, update, seq, uidValidity),
+                "changing flags on " + node);
             updated.addAll(r.updated());
             modified.addAll(r.modified());
           });
@@ -703,9 +720,10 @@ public final class ClusterMailStore implements MailStore {
   }
 
   private CompletableFuture<FlagResult> flagsAt(String node, String user, String box, List<Long> uids,
-      FlagUpdate update, ModSeqGrant seq) {
-    return node.equals(self) ? fragments.updateFlagsHere(user, box, uids, update, seq.modSeq(), seq.fence())
-        : fragments.updateFlags(node, user, box, uids, update, seq.modSeq(), seq.fence(), timeout);
+      FlagUpdate update, ModSeqGrant seq, long uidValidity) {
+    return node.equals(self)
+        ? fragments.updateFlagsHere(user, box, uids, update, seq.modSeq(), seq.fence(), uidValidity)
+        : fragments.updateFlags(node, user, box, uids, update, seq.modSeq(), seq.fence(), uidValidity, timeout);
   }
 
   /**
@@ -1013,6 +1031,12 @@ public final class ClusterMailStore implements MailStore {
   public CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids,
       FlagUpdate update, long modSeq) {
     return local.updateFlags(user, mailbox, uids, update, modSeq);
+  }
+
+  @Override
+  public CompletableFuture<FlagResult> updateFlags(String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, long modSeq, long uidValidity) {
+    return local.updateFlags(user, mailbox, uids, update, modSeq, uidValidity);
   }
 
   @Override

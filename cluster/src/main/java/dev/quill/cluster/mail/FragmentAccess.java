@@ -53,8 +53,9 @@ import org.slf4j.LoggerFactory;
  * <tr><td>201</td><td>FRAGMENT_LIST</td><td>user, mailbox</td><td>{@link FragmentListing}</td></tr>
  * <tr><td>202</td><td>FRAGMENT_MAILBOXES</td><td>user</td><td>mailboxes</td></tr>
  * <tr><td>203</td><td>FRAGMENT_LOAD</td><td>user, mailbox, UIDs, parts</td><td>loaded messages</td></tr>
- * <tr><td>204</td><td>FRAGMENT_FLAGS</td><td>user, mailbox, UIDs, update, MODSEQ</td><td>flag result</td></tr>
- * <tr><td>205</td><td>FRAGMENT_EXPUNGE</td><td>user, mailbox, UIDs, MODSEQ</td><td>none</td></tr>
+ * <tr><td>204</td><td>FRAGMENT_FLAGS</td><td>user, mailbox, UIDs, update, MODSEQ, fence, UIDVALIDITY</td>
+ *     <td>flag result</td></tr>
+ * <tr><td>205</td><td>FRAGMENT_EXPUNGE</td><td>user, mailbox, UIDs, MODSEQ, fence, UIDVALIDITY</td><td>none</td></tr>
  * <tr><td>206</td><td>FRAGMENT_EXPUNGED_SINCE</td><td>user, mailbox, MODSEQ</td><td>UIDs</td></tr>
  * <tr><td>207</td><td>FRAGMENT_DELETE</td><td>user, mailbox</td><td>boolean</td></tr>
  * <tr><td>208</td><td>FRAGMENT_RENAME</td><td>user, from, to</td><td>none</td></tr>
@@ -80,7 +81,10 @@ public final class FragmentAccess {
   static final MessageType<LoadRequest, List<LoadedMessage>> LOAD = new MessageType<>(
       TypeIds.FRAGMENT_LOAD, 1, "FRAGMENT_LOAD", FragmentAccessCodecs.LOAD, FragmentAccessCodecs.LOADED);
   static final MessageType<FlagsRequest, FlagResult> FLAGS = new MessageType<>(
-      TypeIds.FRAGMENT_FLAGS, 2, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
+      TypeIds.FRAGMENT_FLAGS, 3, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
+  /** Without the UIDVALIDITY check: served for nodes of an earlier release, and sent to them. */
+  static final MessageType<FlagsRequest, FlagResult> FLAGS_V2 = new MessageType<>(
+      TypeIds.FRAGMENT_FLAGS, 2, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS_V2, FragmentAccessCodecs.FLAG_RESULT);
   static final MessageType<ExpungeRequest, Void> EXPUNGE = new MessageType<>(
       TypeIds.FRAGMENT_EXPUNGE, 3, "FRAGMENT_EXPUNGE", FragmentAccessCodecs.EXPUNGE, Codecs.EMPTY);
   /** Without the UIDVALIDITY check: served for nodes of an earlier release, and sent to them. */
@@ -136,7 +140,9 @@ public final class FragmentAccess {
     endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
     endpoint.register(LOAD, (from, r) -> loaded(r));
     endpoint.register(FLAGS, (from, r) ->
-        done(updateFlagsHere(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence())));
+        done(updateFlagsHere(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence(), r.uidValidity())));
+    endpoint.register(FLAGS_V2, (from, r) ->
+        done(updateFlagsHere(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence(), 0)));
     endpoint.register(EXPUNGE, (from, r) ->
         done(expungeHere(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence(), r.uidValidity())));
     endpoint.register(EXPUNGE_V2, (from, r) ->
@@ -189,19 +195,41 @@ public final class FragmentAccess {
    */
   public CompletableFuture<FlagResult> updateFlags(String node, String user, String mailbox, Collection<Long> uids,
       FlagUpdate update, long modSeq, Fence fence, Duration timeout) {
-    return FencedException.translated(
-        endpoint.call(node, FLAGS, new FlagsRequest(user, mailbox, List.copyOf(uids), update, modSeq, fence), timeout));
+    return updateFlags(node, user, mailbox, uids, update, modSeq, fence, 0, timeout);
+  }
+
+  /**
+   * As {@link #updateFlags(String, String, String, Collection, FlagUpdate, long, Fence, Duration)},
+   * refused there (nothing changed) when its fragment's UIDVALIDITY is not {@code uidValidity}; 0
+   * checks nothing. A node of an earlier release gets the change without the check.
+   */
+  public CompletableFuture<FlagResult> updateFlags(String node, String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, long modSeq, Fence fence, long uidValidity, Duration timeout) {
+    FlagsRequest request = new FlagsRequest(user, mailbox, List.copyOf(uids), update, modSeq, fence, uidValidity);
+    return FencedException.translated(endpoint.call(node, FLAGS, request, timeout)
+        .exceptionallyCompose(e -> earlierRelease(e, FLAGS_V2)
+            ? endpoint.call(node, FLAGS_V2, request, timeout)
+            : CompletableFuture.failedFuture(e)));
   }
 
   /** The flag change on this node's own fragment, after the fence check. */
   public CompletableFuture<FlagResult> updateFlagsHere(String user, String mailbox, Collection<Long> uids,
       FlagUpdate update, long modSeq, Fence fence) {
+    return updateFlagsHere(user, mailbox, uids, update, modSeq, fence, 0);
+  }
+
+  /**
+   * As {@link #updateFlagsHere(String, String, Collection, FlagUpdate, long, Fence)}, refused when
+   * this fragment has another UIDVALIDITY than {@code uidValidity} (0: any).
+   */
+  public CompletableFuture<FlagResult> updateFlagsHere(String user, String mailbox, Collection<Long> uids,
+      FlagUpdate update, long modSeq, Fence fence, long uidValidity) {
     try {
       fencing.check(user, fence);
     } catch (FencedException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return store.updateFlags(user, mailbox, uids, update, modSeq);
+    return store.updateFlags(user, mailbox, uids, update, modSeq, uidValidity);
   }
 
   /**

@@ -86,8 +86,12 @@ final class FragmentAccessCodecs {
     }
   }
 
-  /** {@code FRAGMENT_FLAGS}: a flag change under a manager-allocated MODSEQ, and who gave it (version 2). */
-  record FlagsRequest(String user, String mailbox, List<Long> uids, FlagUpdate update, long modSeq, Fence fence) {
+  /**
+   * {@code FRAGMENT_FLAGS}: a flag change under a manager-allocated MODSEQ, who gave it, and (version
+   * 3) the UIDVALIDITY the UIDs were taken under, 0 for none: the fragment refuses when it has another.
+   */
+  record FlagsRequest(String user, String mailbox, List<Long> uids, FlagUpdate update, long modSeq, Fence fence,
+      long uidValidity) {
     FlagsRequest {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(mailbox, "mailbox");
@@ -95,10 +99,13 @@ final class FragmentAccessCodecs {
       Objects.requireNonNull(update, "update");
       Objects.requireNonNull(update.mode(), "update mode");
       Objects.requireNonNull(fence, "fence");
+      if (uidValidity < 0) {
+        throw new IllegalArgumentException("negative UIDVALIDITY " + uidValidity);
+      }
     }
 
     FlagsRequest(String user, String mailbox, List<Long> uids, FlagUpdate update, long modSeq) {
-      this(user, mailbox, uids, update, modSeq, Fence.NONE);
+      this(user, mailbox, uids, update, modSeq, Fence.NONE, 0);
     }
   }
 
@@ -177,7 +184,8 @@ final class FragmentAccessCodecs {
         return new LoadRequest(user, mailbox, uids, parts);
       });
 
-  static final Codec<FlagsRequest> FLAGS = Codec.of(
+  /** Version 2: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */
+  static final Codec<FlagsRequest> FLAGS_V2 = Codec.of(
       (out, r) -> {
         out.writeString(r.user()).writeString(r.mailbox());
         writeUids(out, r.uids());
@@ -186,7 +194,17 @@ final class FragmentAccessCodecs {
         Fence.CODEC.write(out, r.fence());
       },
       in -> new FlagsRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), readUpdate(in),
-          in.readSignedVarLong(), Fence.CODEC.read(in)));
+          in.readSignedVarLong(), Fence.CODEC.read(in), 0));
+
+  static final Codec<FlagsRequest> FLAGS = Codec.of(
+      (out, r) -> {
+        FLAGS_V2.write(out, r);
+        out.writeVarLong(r.uidValidity());
+      },
+      in -> {
+        FlagsRequest r = FLAGS_V2.read(in);
+        return new FlagsRequest(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence(), in.readVarLong());
+      });
 
   /** Version 2: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */
   static final Codec<ExpungeRequest> EXPUNGE_V2 = Codec.of(

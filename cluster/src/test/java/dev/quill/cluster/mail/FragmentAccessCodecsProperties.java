@@ -158,6 +158,10 @@ class FragmentAccessCodecsProperties {
         sample("load", FragmentAccessCodecs.LOAD, Combinators.combine(text(), text(), uidList(),
             Arbitraries.of(LoadedMessage.Part.class).set()).as(LoadRequest::new)),
         sample("flags", FragmentAccessCodecs.FLAGS, Combinators.combine(text(), text(), uidList(), update(),
+            Arbitraries.longs(), Arbitraries.longs().between(0, Long.MAX_VALUE))
+            .as((user, box, uids, update, modSeq, uidValidity) -> new FlagsRequest(user, box, uids, update, modSeq,
+                Fence.NONE, uidValidity))),
+        sample("flags v2", FragmentAccessCodecs.FLAGS_V2, Combinators.combine(text(), text(), uidList(), update(),
             Arbitraries.longs()).as(FlagsRequest::new)),
         sample("expunge", FragmentAccessCodecs.EXPUNGE, Combinators.combine(text(), text(), uidList(),
             Arbitraries.longs(), Arbitraries.longs().between(0, Long.MAX_VALUE))

@@ -276,7 +276,7 @@ class FragmentAccessTest {
   }
 
   @Test
-  void anExpungeTakenUnderAnotherUidValidity_isRefusedThere_andRemovesNothing() throws Exception {
+  void anExpungeOrFlagChangeTakenUnderAnotherUidValidity_isRefusedThere_andChangesNothing() throws Exception {
     String hana = "hana@example.org";
     for (long uid = 1; uid <= 3; uid++) {
       store(store2, hana, "INBOX", uid, uid, 150);
@@ -290,7 +290,16 @@ class FragmentAccessTest {
         .containsExactly(1L, 2L, 3L);
     assertThat(store2.mailbox(hana, "INBOX").orElseThrow().highestModSeq()).isEqualTo(3);
 
-    access.expunge("n2", hana, "INBOX", List.of(1L), 20, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
+    FlagUpdate seen = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1);
+    RpcException flagsRefused = rpcFailure(access.updateFlags("n2", hana, "INBOX", List.of(3L), seen, 20, Fence.NONE,
+        UIDVALIDITY - 1, TIMEOUT));
+    assertThat(UidValidityChangedException.fromMessage(flagsRefused.getMessage())).isPresent();
+    assertThat(store2.messages(hana, "INBOX")).as("no flag changed").allSatisfy(m ->
+        assertThat(m.flags()).doesNotContain("\\Seen"));
+    assertThat(access.updateFlags("n2", hana, "INBOX", List.of(3L), seen, 20, Fence.NONE, UIDVALIDITY, TIMEOUT)
+        .join().updated()).extracting(MessageMeta::uid).containsExactly(3L);
+
+    access.expunge("n2", hana, "INBOX", List.of(1L), 21, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
     assertThat(store2.messages(hana, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L, 3L);
 
     // A node of an earlier release serves version 2 only: it gets the expunge, without the check.
@@ -301,11 +310,21 @@ class FragmentAccessTest {
         served.add(r);
         return null;
       });
+      List<FragmentAccessCodecs.FlagsRequest> flagged = new java.util.concurrent.CopyOnWriteArrayList<>();
+      rpc3.register(FragmentAccess.FLAGS_V2, (from, r) -> {
+        flagged.add(r);
+        return new FlagResult(List.of(), Set.of());
+      });
       await().atMost(Duration.ofSeconds(15)).until(() -> t3.view().size() == 3);
       access.expunge("n3", hana, "INBOX", List.of(7L), 30, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
       assertThat(served).singleElement().satisfies(r -> {
         assertThat(r.uids()).containsExactly(7L);
         assertThat(r.modSeq()).isEqualTo(30);
+        assertThat(r.uidValidity()).isZero();
+      });
+      access.updateFlags("n3", hana, "INBOX", List.of(8L), seen, 31, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
+      assertThat(flagged).singleElement().satisfies(r -> {
+        assertThat(r.uids()).containsExactly(8L);
         assertThat(r.uidValidity()).isZero();
       });
     } finally {

@@ -115,8 +115,9 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
-  public FlagResult updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update) {
-    return join(store.updateFlags(user, mailbox, uids, update));
+  public FlagResult updateFlags(String user, String mailbox, long uidValidity, Collection<Long> uids,
+      FlagUpdate update) {
+    return join(store.updateFlagsUnder(user, mailbox, uidValidity, uids, update));
   }
 
   @Override

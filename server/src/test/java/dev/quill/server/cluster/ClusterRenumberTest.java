@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.quill.cluster.mail.Replication;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.AssignedMessage;
+import dev.quill.store.FlagUpdate;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageMeta;
@@ -171,7 +172,11 @@ class ClusterRenumberTest {
           List.of(1L, 2L)).join())).as("through " + via).isInstanceOf(java.util.concurrent.CompletionException.class)
           .cause().isInstanceOf(UidValidityChangedException.class);
     }
-    assertThat(viaA.messages(USER, "INBOX")).hasSize(10).first().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
+    FlagUpdate deleted = new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Deleted"), -1);
+    assertThat(catchThrowable(() -> viaA.updateFlagsUnder(USER, "INBOX", uidValidity, List.of(1L), deleted).join()))
+        .as("a STORE taken under the old UIDVALIDITY").cause().isInstanceOf(UidValidityChangedException.class);
+    assertThat(viaA.messages(USER, "INBOX")).hasSize(10).allSatisfy(m -> assertThat(m.flags())
+        .doesNotContain("\\Deleted")).first().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
     await("every node's watch told to read INBOX again").atMost(WAIT).untilAsserted(() ->
         assertThat(heard.stream().filter(e -> e.kind() == MailboxEvent.Kind.FLAGS && e.uids().isEmpty()
             && e.mailbox().equals("INBOX"))).hasSizeGreaterThanOrEqualTo(3));

@@ -83,8 +83,12 @@ public interface ImapBackend {
   AppendResult append(String user, String mailbox, byte[] message, Set<String> flags, Instant internalDate,
       MessageDerived derived);
 
-  /** STORE. */
-  FlagResult updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update);
+  /**
+   * STORE on UIDs the session took under {@code uidValidity}: fails with
+   * {@link dev.quill.store.UidValidityChangedException}, changing nothing, when the mailbox has
+   * another UIDVALIDITY by then.
+   */
+  FlagResult updateFlags(String user, String mailbox, long uidValidity, Collection<Long> uids, FlagUpdate update);
 
   /** COPY or MOVE. */
   CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move);

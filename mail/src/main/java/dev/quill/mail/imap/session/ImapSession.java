@@ -1034,7 +1034,8 @@ public final class ImapSession {
     long before = commitsNow();
     FlagResult r;
     try {
-      r = backend.updateFlags(user, box.name, unseen, new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
+      r = backend.updateFlags(user, box.name, box.uidValidity, unseen,
+          new FlagUpdate(FlagUpdate.Mode.ADD, Set.of("\\Seen"), -1));
     } catch (StorageUnavailableException e) {
       // Reading goes on while the disk refuses writes: the body is sent without setting \Seen.
       log.debug("session={} event=seen-not-set mailbox={} error={}", sessionId, box.name, e.getMessage());
@@ -1069,7 +1070,7 @@ public final class ImapSession {
     };
     long before = commitsNow();
     FlagResult r = uids.isEmpty() ? new FlagResult(List.of(), Set.of())
-        : backend.updateFlags(user, box.name, uids, new FlagUpdate(mode, flags, s.unchangedSince()));
+        : backend.updateFlags(user, box.name, box.uidValidity, uids, new FlagUpdate(mode, flags, s.unchangedSince()));
     for (MessageMeta m : r.updated()) {
       box.update(m);
       int seq = box.seqOf(m.uid());

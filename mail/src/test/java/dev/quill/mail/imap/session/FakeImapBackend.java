@@ -267,13 +267,17 @@ public final class FakeImapBackend implements ImapBackend {
   }
 
   @Override
-  public FlagResult updateFlags(String user, String mailbox, Collection<Long> uids, FlagUpdate update) {
+  public FlagResult updateFlags(String user, String mailbox, long uidValidity, Collection<Long> uids,
+      FlagUpdate update) {
     checkWritable();
     List<MessageMeta> updated = new ArrayList<>();
     Set<Long> modified = new TreeSet<>();
     long modSeq;
     synchronized (this) {
       Box b = box(user, mailbox);
+      if (b.uidValidity != uidValidity) {
+        throw new UidValidityChangedException(user, mailbox, uidValidity, b.uidValidity);
+      }
       for (long uid : uids) {
         Stored s = b.messages.get(uid);
         if (s == null) {

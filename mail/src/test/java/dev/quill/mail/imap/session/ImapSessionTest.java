@@ -68,23 +68,42 @@ class ImapSessionTest {
     assertThat(c.out.takeText()).startsWith("a OK [CAPABILITY");
   }
 
-  @Test
-  void anExpungeRefusedForAChangedUidValidity_endsTheSession_andRemovesNothing() {
+  /**
+   * A session with Work selected (one message, UID 1) after {@code before}; then Work is created again
+   * behind its back with no change it could count (the in-flight race a renumbering can make), so
+   * UID 1 names another message.
+   */
+  private SessionDriver workCreatedAgainUnnoticed(String... before) {
     backend.createMailbox(ALICE, "Work", java.util.Set.of());
     backend.deliver(ALICE, "Work", M1);
     SessionDriver c = client().login();
-    c.send("s SELECT Work");
-    assertThat(c.send("f STORE 1 +FLAGS (\\Deleted)")).endsWith("f OK STORE completed\r\n");
-    // Created again behind the session's back, with no change it could count (the in-flight race a
-    // renumbering can make): UID 1 names another message now.
+    assertThat(c.send("s SELECT Work")).contains("s OK [READ-WRITE]");
+    for (String command : before) {
+      assertThat(c.send(command)).contains(" OK ");
+    }
     backend.unnoticed(() -> {
       backend.deleteMailbox(ALICE, "Work");
       backend.createMailbox(ALICE, "Work", java.util.Set.of());
       backend.deliver(ALICE, "Work", M2);
     });
+    return c;
+  }
+
+  @Test
+  void anExpungeRefusedForAChangedUidValidity_endsTheSession_andRemovesNothing() {
+    SessionDriver c = workCreatedAgainUnnoticed("f STORE 1 +FLAGS (\\Deleted)");
     assertThat(c.send("e EXPUNGE")).isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again\r\n");
     assertThat(c.last).isEqualTo(ImapSession.Outcome.CLOSE);
     assertThat(backend.messages(ALICE, "Work")).singleElement().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
+  }
+
+  @Test
+  void aStoreRefusedForAChangedUidValidity_endsTheSession_andChangesNoFlag() {
+    SessionDriver c = workCreatedAgainUnnoticed();
+    assertThat(c.send("f UID STORE 1 +FLAGS (\\Deleted)"))
+        .isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again\r\n");
+    assertThat(c.last).isEqualTo(ImapSession.Outcome.CLOSE);
+    assertThat(backend.messages(ALICE, "Work")).singleElement().satisfies(m -> assertThat(m.flags()).isEmpty());
   }
 
   @Test
