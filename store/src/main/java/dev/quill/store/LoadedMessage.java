@@ -1,5 +1,7 @@
 package dev.quill.store;
 
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -18,4 +20,21 @@ public record LoadedMessage(MessageMeta meta, byte[] body, MessageDerived derive
 
   /** Asking for nothing but metadata. */
   public static final Set<Part> META_ONLY = Set.of();
+
+  /**
+   * The bytes of the one message a load of one UID with {@link Part#BODY} found, as
+   * {@link MailStore#readMessage} gives them: empty when it found none.
+   *
+   * @throws CorruptMessageException when the message failed its integrity check
+   */
+  public static Optional<byte[]> onlyBody(List<LoadedMessage> loaded) throws CorruptMessageException {
+    if (loaded.isEmpty()) {
+      return Optional.empty();
+    }
+    LoadedMessage m = loaded.getFirst();
+    if (m.problem() != null) {
+      throw new CorruptMessageException(m.problem());
+    }
+    return Optional.ofNullable(m.body());
+  }
 }

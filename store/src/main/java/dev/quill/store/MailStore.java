@@ -145,6 +145,15 @@ public interface MailStore extends AutoCloseable {
    */
   List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts);
 
+  /**
+   * As {@link #load} for a session that took the UIDs under {@code uidValidity}: fails with
+   * {@link UidValidityChangedException}, returning nothing, when the mailbox has another UIDVALIDITY
+   * in the view the messages are read from, since its UIDs then name other messages and the session
+   * would show one message's bytes under another's UID. A cluster checks on each node read from.
+   */
+  List<LoadedMessage> loadUnder(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts);
+
   /** Removes messages atomically and durably; unknown UIDs are ignored. */
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids);
 
@@ -279,6 +288,14 @@ public interface MailStore extends AutoCloseable {
    * or a copy would exceed the quota (a move does not change usage).
    */
   CompletableFuture<CopyResult> copy(String user, String from, Collection<Long> uids, String to, boolean move);
+
+  /**
+   * As {@link #copy} for a session that took the UIDs under {@code uidValidity} of {@code from}: fails
+   * with {@link UidValidityChangedException}, copying and removing nothing, when {@code from} has
+   * another UIDVALIDITY by then (as {@link #expungeUnder}).
+   */
+  CompletableFuture<CopyResult> copyUnder(String user, String from, long uidValidity, Collection<Long> uids, String to,
+      boolean move);
 
   /** The stored derived data of a message, if any was given when it was stored. */
   Optional<MessageDerived> derived(String user, String mailbox, long uid);

@@ -891,6 +891,18 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public CompletableFuture<CopyResult> copy(String user, String from, Collection<Long> uids, String to, boolean move) {
+    return copyAt(user, from, 0, uids, to, move);
+  }
+
+  @Override
+  public CompletableFuture<CopyResult> copyUnder(String user, String from, long uidValidity, Collection<Long> uids,
+      String to, boolean move) {
+    return copyAt(user, from, requireUidValidity(uidValidity), uids, to, move);
+  }
+
+  /** The copy, refused as {@link #expungeAt} refuses when {@code uidValidity} is not 0 and not {@code from}'s. */
+  private CompletableFuture<CopyResult> copyAt(String user, String from, long uidValidity, Collection<Long> uids,
+      String to, boolean move) {
     Objects.requireNonNull(uids, "uids");
     String a = Addresses.normalize(user);
     String fromName = MailboxNames.canonical(from);
@@ -910,6 +922,9 @@ public final class RocksMailStore implements MailStore {
         }
         if (!target.refresh(engine, epoch)) {
           throw noSuchMailbox(a, toName);
+        }
+        if (uidValidity != 0 && source.next.uidValidity() != uidValidity) {
+          throw new UidValidityChangedException(a, fromName, uidValidity, source.next.uidValidity());
         }
         record Found(MessageMeta meta, byte[] body) {}
         var found = new ArrayList<Found>();
@@ -1292,12 +1307,30 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+    return loadAt(user, mailbox, 0, uids, parts);
+  }
+
+  @Override
+  public List<LoadedMessage> loadUnder(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts) {
+    return loadAt(user, mailbox, requireUidValidity(uidValidity), uids, parts);
+  }
+
+  /**
+   * The load, refused when {@code uidValidity} is not 0 and not the UIDVALIDITY of the record read in
+   * the same view as the messages: a renumbering changes both in one commit.
+   */
+  private List<LoadedMessage> loadAt(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts) {
     String a = Addresses.normalize(user);
     String name = mailboxName(mailbox);
     record Corrupt(MessageMeta meta, byte[] body, String problem) {}
     record Batch(MailboxInfo box, List<LoadedMessage> messages, List<Corrupt> corrupt) {}
     Batch batch = inView(view -> {
       MailboxInfo box = mailboxRecord(view, a, name);
+      if (box != null && uidValidity != 0 && box.uidValidity() != uidValidity) {
+        throw new UidValidityChangedException(a, name, uidValidity, box.uidValidity());
+      }
       if (box == null || uids.isEmpty()) {
         return new Batch(box, List.of(), List.of());
       }

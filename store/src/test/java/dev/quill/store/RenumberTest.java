@@ -125,6 +125,46 @@ class RenumberTest {
   }
 
   @Test
+  void readsAndCopiesTakenUnderTheOldUidValidity_areRefusedAfterTheRenumbering() throws Exception {
+    try (RocksMailStore store = TestStores.withUsers(dir, "ann")) {
+      long old = store.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      for (int i = 1; i <= 3; i++) {
+        store.deliver(List.of(ANN), "INBOX", TestStores.message("m" + i, 60), Instant.ofEpochSecond(1_000 + i)).join();
+      }
+      assertThat(store.messages(ANN, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L, 2L, 3L);
+      store.createMailbox(ANN, "Projects", Set.of());
+      Set<LoadedMessage.Part> body = Set.of(LoadedMessage.Part.BODY);
+      assertThat(store.loadUnder(ANN, "INBOX", old, List.of(2L), body)).singleElement()
+          .satisfies(m -> assertThat(new String(m.body(), StandardCharsets.US_ASCII)).contains("Subject: m2"));
+      // 1, 2, 3 become 2, 3, 4: under the session's old numbering UID 2 would now read m1's bytes.
+      long now = old + 1;
+      store.renumber(new FragmentRenumbering(ANN, "INBOX", old, now, List.of(1L, 2L, 3L), 2, 20,
+          Optional.empty())).join();
+      assertThat(subject(store, ANN, 2)).isEqualTo("Subject: m1");
+      assertThatThrownBy(() -> store.loadUnder(ANN, "INBOX", old, List.of(2L), body))
+          .isInstanceOf(UidValidityChangedException.class).hasMessageContaining("has UIDVALIDITY " + now);
+      assertThatThrownBy(() -> store.loadUnder(ANN, "INBOX", old, List.of(), Set.of()))
+          .as("metadata only, or nothing at all, is refused the same").isInstanceOf(UidValidityChangedException.class);
+      assertThat(TestStores.failure(store.copyUnder(ANN, "INBOX", old, List.of(2L), "Projects", false)))
+          .isInstanceOf(UidValidityChangedException.class);
+      assertThat(TestStores.failure(store.copyUnder(ANN, "INBOX", old, List.of(2L), "Projects", true)))
+          .isInstanceOf(UidValidityChangedException.class);
+      assertThat(store.messages(ANN, "Projects")).as("nothing copied").isEmpty();
+      assertThat(store.messages(ANN, "INBOX")).as("nothing moved away").hasSize(3);
+
+      // Under the new UIDVALIDITY, the same calls read and move the messages they name now.
+      assertThat(store.loadUnder(ANN, "INBOX", now, List.of(2L), body)).singleElement()
+          .satisfies(m -> assertThat(new String(m.body(), StandardCharsets.US_ASCII)).contains("Subject: m1"));
+      CopyResult moved = store.copyUnder(ANN, "INBOX", now, List.of(2L), "Projects", true).join();
+      assertThat(moved.sourceUids()).containsExactly(2L);
+      assertThat(store.messages(ANN, "INBOX")).extracting(MessageMeta::uid).containsExactly(3L, 4L);
+      assertThat(store.loadUnder(ANN, "Nowhere", now, List.of(1L), body)).as("no such mailbox: nothing").isEmpty();
+      assertThatThrownBy(() -> store.loadUnder(ANN, "INBOX", 0, List.of(1L), body))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
   void newUidsOverlappingOldOnes_keepEveryMessage() throws Exception {
     try (RocksMailStore store = TestStores.withUsers(dir)) {
       store.addDomain("example.org");

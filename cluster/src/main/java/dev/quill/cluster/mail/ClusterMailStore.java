@@ -480,27 +480,38 @@ public final class ClusterMailStore implements MailStore {
 
   @Override
   public Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException {
-    List<LoadedMessage> loaded = load(user, mailbox, List.of(uid), EnumSet.of(LoadedMessage.Part.BODY));
-    if (loaded.isEmpty()) {
-      return Optional.empty();
-    }
-    LoadedMessage m = loaded.getFirst();
-    if (m.problem() != null) {
-      throw new CorruptMessageException(m.problem());
-    }
-    return Optional.ofNullable(m.body());
+    return LoadedMessage.onlyBody(load(user, mailbox, List.of(uid), EnumSet.of(LoadedMessage.Part.BODY)));
   }
 
   @Override
   public List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+    return loadAt(user, mailbox, 0, uids, parts);
+  }
+
+  @Override
+  public List<LoadedMessage> loadUnder(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts) {
+    if (uidValidity <= 0) {
+      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
+    }
+    return loadAt(user, mailbox, uidValidity, uids, parts);
+  }
+
+  /**
+   * The load, each node's part read there under {@code uidValidity} (0: unchecked), so that a fragment
+   * renumbered since the caller took its UIDs refuses instead of giving other messages under them.
+   */
+  private List<LoadedMessage> loadAt(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts) {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     MailboxLayout layout = layoutFor(u, box, uids);
     Map<Long, LoadedMessage> found = new HashMap<>();
     Map<String, CompletableFuture<List<LoadedMessage>>> calls = new LinkedHashMap<>();
     layout.byReader(uids, self).forEach((node, group) -> calls.put(node, node.equals(self)
-        ? CompletableFuture.completedFuture(local.load(u, box, group, parts))
-        : fragments.load(node, u, box, group, parts, timeout)));
+        ? CompletableFuture.completedFuture(uidValidity == 0 ? local.load(u, box, group, parts)
+            : local.loadUnder(u, box, uidValidity, group, parts))
+        : fragments.load(node, u, box, uidValidity, group, parts, timeout)));
     calls.forEach((node, call) -> {
       for (LoadedMessage m : Remote.join(call, "reading messages of " + u + "/" + box + " on " + node)) {
         found.put(m.meta().uid(), m);
@@ -818,6 +829,25 @@ public final class ClusterMailStore implements MailStore {
    */
   @Override
   public CompletableFuture<CopyResult> copy(String user, String from, Collection<Long> uids, String to, boolean move) {
+    return copyAt(user, from, 0, uids, to, move);
+  }
+
+  @Override
+  public CompletableFuture<CopyResult> copyUnder(String user, String from, long uidValidity, Collection<Long> uids,
+      String to, boolean move) {
+    if (uidValidity <= 0) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity));
+    }
+    return copyAt(user, from, uidValidity, uids, to, move);
+  }
+
+  /**
+   * The copy: loaded from the source's nodes and, for a move, expunged there, both under {@code
+   * uidValidity} when it is not 0, so that a renumbering on the way copies and removes nothing.
+   */
+  private CompletableFuture<CopyResult> copyAt(String user, String from, long uidValidity, Collection<Long> uids,
+      String to, boolean move) {
     String u = Addresses.normalize(user);
     String source = MailboxNames.canonical(from);
     String target = MailboxNames.canonical(to);
@@ -832,7 +862,7 @@ public final class ClusterMailStore implements MailStore {
       List<Long> ordered = uids.stream().distinct().sorted().toList();
       List<LoadedMessage> loaded = new ArrayList<>();
       for (int i = 0; i < ordered.size(); i += 32) {
-        loaded.addAll(load(u, source, ordered.subList(i, Math.min(ordered.size(), i + 32)),
+        loaded.addAll(loadAt(u, source, uidValidity, ordered.subList(i, Math.min(ordered.size(), i + 32)),
             EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED)));
       }
       loaded.removeIf(m -> m.body() == null);
@@ -848,7 +878,8 @@ public final class ClusterMailStore implements MailStore {
       List<Long> sourceUids = loaded.stream().map(m -> m.meta().uid()).toList();
       List<Long> targetUids = stored.stream().map(AppendResult::uid).toList();
       if (move) {
-        Remote.join(expunge(u, source, sourceUids), "removing moved messages from " + source);
+        Remote.join(uidValidity == 0 ? expunge(u, source, sourceUids)
+            : expungeUnder(u, source, uidValidity, sourceUids), "removing moved messages from " + source);
       }
       return CompletableFuture.completedFuture(new CopyResult(stored.getFirst().uidValidity(), sourceUids, targetUids));
     } catch (RuntimeException e) {

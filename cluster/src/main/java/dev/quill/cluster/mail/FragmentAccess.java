@@ -48,11 +48,12 @@ import org.slf4j.LoggerFactory;
  * durable on the serving node. Bodies are laid out in {@link FragmentAccessCodecs}.
  *
  * <table>
- * <caption>Message types (all version 1)</caption>
+ * <caption>Message types: version 1, but FRAGMENT_LOAD 2, FRAGMENT_FLAGS and FRAGMENT_EXPUNGE 3 (their
+ * earlier versions still served)</caption>
  * <tr><th>id</th><th>name</th><th>request</th><th>answer</th></tr>
  * <tr><td>201</td><td>FRAGMENT_LIST</td><td>user, mailbox</td><td>{@link FragmentListing}</td></tr>
  * <tr><td>202</td><td>FRAGMENT_MAILBOXES</td><td>user</td><td>mailboxes</td></tr>
- * <tr><td>203</td><td>FRAGMENT_LOAD</td><td>user, mailbox, UIDs, parts</td><td>loaded messages</td></tr>
+ * <tr><td>203</td><td>FRAGMENT_LOAD</td><td>user, mailbox, UIDs, parts, UIDVALIDITY</td><td>loaded messages</td></tr>
  * <tr><td>204</td><td>FRAGMENT_FLAGS</td><td>user, mailbox, UIDs, update, MODSEQ, fence, UIDVALIDITY</td>
  *     <td>flag result</td></tr>
  * <tr><td>205</td><td>FRAGMENT_EXPUNGE</td><td>user, mailbox, UIDs, MODSEQ, fence, UIDVALIDITY</td><td>none</td></tr>
@@ -79,7 +80,10 @@ public final class FragmentAccess {
   static final MessageType<UserRequest, List<MailboxInfo>> MAILBOXES = new MessageType<>(
       TypeIds.FRAGMENT_MAILBOXES, 1, "FRAGMENT_MAILBOXES", FragmentAccessCodecs.USER, FragmentAccessCodecs.MAILBOXES);
   static final MessageType<LoadRequest, List<LoadedMessage>> LOAD = new MessageType<>(
-      TypeIds.FRAGMENT_LOAD, 1, "FRAGMENT_LOAD", FragmentAccessCodecs.LOAD, FragmentAccessCodecs.LOADED);
+      TypeIds.FRAGMENT_LOAD, 2, "FRAGMENT_LOAD", FragmentAccessCodecs.LOAD, FragmentAccessCodecs.LOADED);
+  /** Without the UIDVALIDITY check: served for nodes of an earlier release, and sent to them. */
+  static final MessageType<LoadRequest, List<LoadedMessage>> LOAD_V1 = new MessageType<>(
+      TypeIds.FRAGMENT_LOAD, 1, "FRAGMENT_LOAD", FragmentAccessCodecs.LOAD_V1, FragmentAccessCodecs.LOADED);
   static final MessageType<FlagsRequest, FlagResult> FLAGS = new MessageType<>(
       TypeIds.FRAGMENT_FLAGS, 3, "FRAGMENT_FLAGS", FragmentAccessCodecs.FLAGS, FragmentAccessCodecs.FLAG_RESULT);
   /** Without the UIDVALIDITY check: served for nodes of an earlier release, and sent to them. */
@@ -139,6 +143,7 @@ public final class FragmentAccess {
     endpoint.register(LIST_FOR_SYNC, (from, r) -> listing(r.user(), r.mailbox()));
     endpoint.register(MAILBOXES, (from, r) -> store.mailboxes(r.user()));
     endpoint.register(LOAD, (from, r) -> loaded(r));
+    endpoint.register(LOAD_V1, (from, r) -> loaded(r));
     endpoint.register(FLAGS, (from, r) ->
         done(updateFlagsHere(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence(), r.uidValidity())));
     endpoint.register(FLAGS_V2, (from, r) ->
@@ -185,7 +190,21 @@ public final class FragmentAccess {
    */
   public CompletableFuture<List<LoadedMessage>> load(String node, String user, String mailbox, List<Long> uids,
       Set<LoadedMessage.Part> parts, Duration timeout) {
-    return endpoint.call(node, LOAD, new LoadRequest(user, mailbox, uids, parts), timeout);
+    return load(node, user, mailbox, 0, uids, parts, timeout);
+  }
+
+  /**
+   * As {@link #load(String, String, String, List, Set, Duration)}, refused there (nothing read) when its
+   * fragment's UIDVALIDITY is not {@code uidValidity}; 0 checks nothing. A node of an earlier release,
+   * which has no such check, is asked without it.
+   */
+  public CompletableFuture<List<LoadedMessage>> load(String node, String user, String mailbox, long uidValidity,
+      List<Long> uids, Set<LoadedMessage.Part> parts, Duration timeout) {
+    LoadRequest request = new LoadRequest(user, mailbox, uids, parts, uidValidity);
+    return endpoint.call(node, LOAD, request, timeout)
+        .exceptionallyCompose(e -> earlierRelease(e, LOAD_V1)
+            ? endpoint.call(node, LOAD_V1, request, timeout)
+            : CompletableFuture.failedFuture(e));
   }
 
   /**
@@ -386,7 +405,8 @@ public final class FragmentAccess {
 
   /** {@link MailStore#load}, refusing an answer too big for one frame before encoding it. */
   private List<LoadedMessage> loaded(LoadRequest r) {
-    List<LoadedMessage> messages = store.load(r.user(), r.mailbox(), r.uids(), r.parts());
+    List<LoadedMessage> messages = r.uidValidity() == 0 ? store.load(r.user(), r.mailbox(), r.uids(), r.parts())
+        : store.loadUnder(r.user(), r.mailbox(), r.uidValidity(), r.uids(), r.parts());
     long bytes = 0;
     for (LoadedMessage m : messages) {
       bytes += length(m.body());

@@ -76,13 +76,23 @@ final class FragmentAccessCodecs {
     }
   }
 
-  /** {@code FRAGMENT_LOAD}: messages to read, in the order wanted, and what to read of them. */
-  record LoadRequest(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+  /**
+   * {@code FRAGMENT_LOAD}: messages to read, in the order wanted, what to read of them, and (version 2)
+   * the UIDVALIDITY the UIDs were taken under, 0 for none: the fragment refuses when it has another.
+   */
+  record LoadRequest(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts, long uidValidity) {
     LoadRequest {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(mailbox, "mailbox");
       uids = List.copyOf(uids);
       parts = parts.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(parts));
+      if (uidValidity < 0) {
+        throw new IllegalArgumentException("negative UIDVALIDITY " + uidValidity);
+      }
+    }
+
+    LoadRequest(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
+      this(user, mailbox, uids, parts, 0);
     }
   }
 
@@ -156,7 +166,8 @@ final class FragmentAccessCodecs {
       (out, r) -> out.writeString(r.user()).writeString(r.mailbox()),
       in -> new MailboxRequest(in.readString(MAX_NAME), in.readString(MAX_NAME)));
 
-  static final Codec<LoadRequest> LOAD = Codec.of(
+  /** Version 1: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */
+  static final Codec<LoadRequest> LOAD_V1 = Codec.of(
       (out, r) -> {
         out.writeString(r.user()).writeString(r.mailbox());
         writeUids(out, r.uids());
@@ -182,6 +193,16 @@ final class FragmentAccessCodecs {
           throw new WireException("unknown parts to load: bits " + Integer.toBinaryString(bits));
         }
         return new LoadRequest(user, mailbox, uids, parts);
+      });
+
+  static final Codec<LoadRequest> LOAD = Codec.of(
+      (out, r) -> {
+        LOAD_V1.write(out, r);
+        out.writeVarLong(r.uidValidity());
+      },
+      in -> {
+        LoadRequest r = LOAD_V1.read(in);
+        return new LoadRequest(r.user(), r.mailbox(), r.uids(), r.parts(), in.readVarLong());
       });
 
   /** Version 2: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */

@@ -156,6 +156,9 @@ class FragmentAccessCodecsProperties {
         sample("user", FragmentAccessCodecs.USER, text().map(UserRequest::new)),
         sample("mailbox", FragmentAccessCodecs.MAILBOX, Combinators.combine(text(), text()).as(MailboxRequest::new)),
         sample("load", FragmentAccessCodecs.LOAD, Combinators.combine(text(), text(), uidList(),
+            Arbitraries.of(LoadedMessage.Part.class).set(), Arbitraries.longs().between(0, Long.MAX_VALUE))
+            .as(LoadRequest::new)),
+        sample("load v1", FragmentAccessCodecs.LOAD_V1, Combinators.combine(text(), text(), uidList(),
             Arbitraries.of(LoadedMessage.Part.class).set()).as(LoadRequest::new)),
         sample("flags", FragmentAccessCodecs.FLAGS, Combinators.combine(text(), text(), uidList(), update(),
             Arbitraries.longs(), Arbitraries.longs().between(0, Long.MAX_VALUE))

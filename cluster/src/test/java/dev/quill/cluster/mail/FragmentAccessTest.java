@@ -276,7 +276,7 @@ class FragmentAccessTest {
   }
 
   @Test
-  void anExpungeOrFlagChangeTakenUnderAnotherUidValidity_isRefusedThere_andChangesNothing() throws Exception {
+  void anExpungeFlagChangeOrReadTakenUnderAnotherUidValidity_isRefusedThere_andChangesNothing() throws Exception {
     String hana = "hana@example.org";
     for (long uid = 1; uid <= 3; uid++) {
       store(store2, hana, "INBOX", uid, uid, 150);
@@ -299,10 +299,20 @@ class FragmentAccessTest {
     assertThat(access.updateFlags("n2", hana, "INBOX", List.of(3L), seen, 20, Fence.NONE, UIDVALIDITY, TIMEOUT)
         .join().updated()).extracting(MessageMeta::uid).containsExactly(3L);
 
+    Set<LoadedMessage.Part> body = Set.of(LoadedMessage.Part.BODY);
+    RpcException loadRefused = rpcFailure(access.load("n2", hana, "INBOX", UIDVALIDITY - 1, List.of(2L), body,
+        TIMEOUT));
+    assertThat(UidValidityChangedException.fromMessage(loadRefused.getMessage())).as("a read taken under another")
+        .isPresent();
+    assertThat(access.load("n2", hana, "INBOX", UIDVALIDITY, List.of(2L), body, TIMEOUT).join()).singleElement()
+        .satisfies(m -> assertThat(m.body()).isNotNull());
+    assertThat(access.load("n2", hana, "INBOX", 0, List.of(2L), body, TIMEOUT).join()).as("0: unchecked").hasSize(1);
+
     access.expunge("n2", hana, "INBOX", List.of(1L), 21, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
     assertThat(store2.messages(hana, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L, 3L);
 
-    // A node of an earlier release serves version 2 only: it gets the expunge, without the check.
+    // A node of an earlier release serves version 2 only (version 1 of FRAGMENT_LOAD): it gets the
+    // expunge, the flag change and the read, without the check.
     ClusterTransport t3 = nodes.start("n3");
     try (RpcEndpoint rpc3 = new RpcEndpoint(t3)) {
       List<FragmentAccessCodecs.ExpungeRequest> served = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -315,6 +325,11 @@ class FragmentAccessTest {
         flagged.add(r);
         return new FlagResult(List.of(), Set.of());
       });
+      List<FragmentAccessCodecs.LoadRequest> read = new java.util.concurrent.CopyOnWriteArrayList<>();
+      rpc3.register(FragmentAccess.LOAD_V1, (from, r) -> {
+        read.add(r);
+        return List.of();
+      });
       await().atMost(Duration.ofSeconds(15)).until(() -> t3.view().size() == 3);
       access.expunge("n3", hana, "INBOX", List.of(7L), 30, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
       assertThat(served).singleElement().satisfies(r -> {
@@ -325,6 +340,11 @@ class FragmentAccessTest {
       access.updateFlags("n3", hana, "INBOX", List.of(8L), seen, 31, Fence.NONE, UIDVALIDITY, TIMEOUT).join();
       assertThat(flagged).singleElement().satisfies(r -> {
         assertThat(r.uids()).containsExactly(8L);
+        assertThat(r.uidValidity()).isZero();
+      });
+      assertThat(access.load("n3", hana, "INBOX", UIDVALIDITY, List.of(9L), body, TIMEOUT).join()).isEmpty();
+      assertThat(read).singleElement().satisfies(r -> {
+        assertThat(r.uids()).containsExactly(9L);
         assertThat(r.uidValidity()).isZero();
       });
     } finally {

@@ -94,18 +94,9 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
-  public Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException {
-    return store.readMessage(user, mailbox, uid);
-  }
-
-  @Override
-  public List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts) {
-    return store.load(user, mailbox, uids, parts);
-  }
-
-  @Override
-  public Optional<MessageDerived> derived(String user, String mailbox, long uid) {
-    return store.derived(user, mailbox, uid);
+  public List<LoadedMessage> load(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts) {
+    return store.loadUnder(user, mailbox, uidValidity, uids, parts);
   }
 
   @Override
@@ -121,8 +112,8 @@ final class StoreImapBackend implements ImapBackend {
   }
 
   @Override
-  public CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move) {
-    return join(store.copy(user, from, uids, to, move));
+  public CopyResult copy(String user, String from, long uidValidity, Collection<Long> uids, String to, boolean move) {
+    return join(store.copyUnder(user, from, uidValidity, uids, to, move));
   }
 
   @Override

@@ -3,15 +3,15 @@ package dev.quill.mail.pop3;
 import dev.quill.mail.pop3.session.MaildropStore;
 import dev.quill.security.Principals;
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MaildropLock;
 import dev.quill.store.MailboxContents;
-import dev.quill.store.MailboxWatch;
-import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -51,18 +51,9 @@ public final class StoreMaildrops implements MaildropStore {
   }
 
   @Override
-  public Optional<MailboxWatch> watch(String user) {
-    return Optional.of(store.watch(user, event -> {}));
-  }
-
-  @Override
-  public long uidValidity(String user) {
-    return store.mailbox(user, MailStore.INBOX).map(MailboxInfo::uidValidity).orElse(0L);
-  }
-
-  @Override
-  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
-    return store.readMessage(user, MailStore.INBOX, uid);
+  public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
+    return LoadedMessage.onlyBody(store.loadUnder(user, MailStore.INBOX, uidValidity, List.of(uid),
+        EnumSet.of(LoadedMessage.Part.BODY)));
   }
 
   @Override

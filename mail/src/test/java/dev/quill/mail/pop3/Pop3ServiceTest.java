@@ -9,6 +9,7 @@ import dev.quill.mail.net.ProtocolServer;
 import dev.quill.mail.tls.TlsContexts;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.DeliveryResult;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.RocksMailStore;
@@ -95,17 +96,21 @@ class Pop3ServiceTest {
   private MailStore faulty(MailStore real) {
     return (MailStore) Proxy.newProxyInstance(MailStore.class.getClassLoader(), new Class<?>[] {MailStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("readMessage") && corruptUids.contains((Long) args[2])) {
-            throw new CorruptMessageException("checksum mismatch (injected by test)");
-          }
           if (method.getName().startsWith("expunge") && failExpunge) {
             return CompletableFuture.failedFuture(new IllegalStateException("disk full (injected by test)"));
           }
+          Object result;
           try {
-            return method.invoke(real, args);
+            result = method.invoke(real, args);
           } catch (InvocationTargetException e) {
             throw e.getCause();
           }
+          if (method.getName().equals("loadUnder")) {
+            // a message that fails its checksum comes back as the real store returns one
+            return ((List<?>) result).stream().map(LoadedMessage.class::cast).map(m -> corruptUids.contains(m.meta().uid())
+                ? new LoadedMessage(m.meta(), null, null, "checksum mismatch (injected by test)") : m).toList();
+          }
+          return result;
         });
   }
 

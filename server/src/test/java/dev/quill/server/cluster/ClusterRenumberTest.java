@@ -8,6 +8,7 @@ import dev.quill.cluster.mail.Replication;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.AssignedMessage;
 import dev.quill.store.FlagUpdate;
+import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxEvent;
 import dev.quill.store.MessageMeta;
@@ -177,6 +178,20 @@ class ClusterRenumberTest {
         .as("a STORE taken under the old UIDVALIDITY").cause().isInstanceOf(UidValidityChangedException.class);
     assertThat(viaA.messages(USER, "INBOX")).hasSize(10).allSatisfy(m -> assertThat(m.flags())
         .doesNotContain("\\Deleted")).first().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
+    // A FETCH or MOVE taken under the old UIDVALIDITY: refused on the nodes the messages are read from,
+    // rather than answering with the bytes of the messages those UIDs name now.
+    Set<LoadedMessage.Part> body = Set.of(LoadedMessage.Part.BODY);
+    for (String via : List.of("a", "b", "c")) {
+      MailStore store = cluster.node(via).mailStore();
+      assertThat(catchThrowable(() -> store.loadUnder(USER, "INBOX", uidValidity, List.of(4L, 5L), body)))
+          .as("a read through " + via).isInstanceOf(UidValidityChangedException.class);
+      long now = store.mailbox(USER, "INBOX").orElseThrow().uidValidity();
+      assertThat(store.loadUnder(USER, "INBOX", now, List.of(4L), body)).singleElement()
+          .satisfies(m -> assertThat(new String(m.body(), StandardCharsets.US_ASCII)).contains("Subject: near the end"));
+    }
+    assertThat(catchThrowable(() -> viaA.copyUnder(USER, "INBOX", uidValidity, List.of(1L), "INBOX", true).join()))
+        .as("a MOVE").cause().isInstanceOf(UidValidityChangedException.class);
+    assertThat(viaA.messages(USER, "INBOX")).as("nothing moved or copied").hasSize(10);
     await("every node's watch told to read INBOX again").atMost(WAIT).untilAsserted(() ->
         assertThat(heard.stream().filter(e -> e.kind() == MailboxEvent.Kind.FLAGS && e.uids().isEmpty()
             && e.mailbox().equals("INBOX"))).hasSizeGreaterThanOrEqualTo(3));

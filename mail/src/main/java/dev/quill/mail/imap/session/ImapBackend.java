@@ -67,17 +67,15 @@ public interface ImapBackend {
     return List.of();
   }
 
-  /** A message's bytes; empty when expunged meanwhile. */
-  Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException;
-
   /**
-   * Several messages read together (metadata, and bytes or derived data as {@code parts} asks);
-   * unknown UIDs are left out. A corrupt message comes back with its problem set and no bytes.
+   * Several messages read together (metadata, and bytes or derived data as {@code parts} asks) by
+   * UIDs the session took under {@code uidValidity}; unknown UIDs are left out. A corrupt message
+   * comes back with its problem set and no bytes. Fails with
+   * {@link dev.quill.store.UidValidityChangedException}, reading nothing, when the mailbox has
+   * another UIDVALIDITY by then: its UIDs would name other messages.
    */
-  List<LoadedMessage> load(String user, String mailbox, List<Long> uids, Set<LoadedMessage.Part> parts);
-
-  /** The stored derived data (structure and search text), if any. */
-  Optional<MessageDerived> derived(String user, String mailbox, long uid);
+  List<LoadedMessage> load(String user, String mailbox, long uidValidity, List<Long> uids,
+      Set<LoadedMessage.Part> parts);
 
   /** APPEND; {@code derived} may be null when the message could not be analysed. */
   AppendResult append(String user, String mailbox, byte[] message, Set<String> flags, Instant internalDate,
@@ -90,8 +88,12 @@ public interface ImapBackend {
    */
   FlagResult updateFlags(String user, String mailbox, long uidValidity, Collection<Long> uids, FlagUpdate update);
 
-  /** COPY or MOVE. */
-  CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move);
+  /**
+   * COPY or MOVE of UIDs the session took under {@code uidValidity} of {@code from}: fails with
+   * {@link dev.quill.store.UidValidityChangedException}, copying nothing, when {@code from} has another
+   * UIDVALIDITY by then.
+   */
+  CopyResult copy(String user, String from, long uidValidity, Collection<Long> uids, String to, boolean move);
 
   /**
    * EXPUNGE of UIDs the session took under {@code uidValidity}: fails with

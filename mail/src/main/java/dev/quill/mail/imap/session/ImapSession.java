@@ -857,7 +857,7 @@ public final class ImapSession {
       if (batch.size() < MessageView.BATCH && seq < box.size()) {
         continue;
       }
-      for (MessageView view : MessageView.load(backend, user, box.name, batch, parts)) {
+      for (MessageView view : MessageView.load(backend, user, box.name, box.uidValidity, batch, parts)) {
         long u = view.meta.uid();
         int n = box.seqOf(u);
         try {
@@ -996,7 +996,7 @@ public final class ImapSession {
   private List<MessageView> loadForFetch(SelectedMailbox box, List<MessageMeta> metas, Set<LoadedMessage.Part> parts,
       Set<LoadedMessage.Part> partsIfCached, HeaderFieldsCache.Lookup headers) {
     if (parts.equals(partsIfCached)) {
-      return MessageView.load(backend, user, box.name, metas, parts);
+      return MessageView.load(backend, user, box.name, box.uidValidity, metas, parts);
     }
     List<MessageMeta> cached = new ArrayList<>(metas.size());
     List<MessageMeta> uncached = new ArrayList<>(metas.size());
@@ -1004,13 +1004,14 @@ public final class ImapSession {
       (headers.hasAll(m) ? cached : uncached).add(m);
     }
     if (uncached.isEmpty() || cached.isEmpty()) {
-      return MessageView.load(backend, user, box.name, metas, uncached.isEmpty() ? partsIfCached : parts);
+      return MessageView.load(backend, user, box.name, box.uidValidity, metas,
+          uncached.isEmpty() ? partsIfCached : parts);
     }
     Map<Long, MessageView> byUid = new HashMap<>();
-    for (MessageView v : MessageView.load(backend, user, box.name, cached, partsIfCached)) {
+    for (MessageView v : MessageView.load(backend, user, box.name, box.uidValidity, cached, partsIfCached)) {
       byUid.put(v.meta.uid(), v);
     }
-    for (MessageView v : MessageView.load(backend, user, box.name, uncached, parts)) {
+    for (MessageView v : MessageView.load(backend, user, box.name, box.uidValidity, uncached, parts)) {
       byUid.put(v.meta.uid(), v);
     }
     List<MessageView> views = new ArrayList<>(metas.size());
@@ -1106,7 +1107,7 @@ public final class ImapSession {
     if (uids.isEmpty()) {
       return ok(c.tag(), out, c.verb() + " completed");
     }
-    CopyResult r = backend.copy(user, box.name, uids, to.get(), c.move());
+    CopyResult r = backend.copy(user, box.name, box.uidValidity, uids, to.get(), c.move());
     String copyUid = "[COPYUID " + r.uidValidity() + " " + SequenceSet.format(r.sourceUids(), false) + " "
         + SequenceSet.format(r.destinationUids(), false) + "]";
     if (c.move()) {

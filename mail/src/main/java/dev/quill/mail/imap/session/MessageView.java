@@ -7,6 +7,7 @@ import dev.quill.store.LoadedMessage;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ final class MessageView {
   private final ImapBackend backend;
   private final String user;
   private final String mailbox;
+  private final long uidValidity;
   final MessageMeta meta;
   private byte[] bytes;
   private boolean missing;
@@ -36,19 +38,22 @@ final class MessageView {
   private SearchableText text;
   private Optional<MessageDerived> derived;
 
-  MessageView(ImapBackend backend, String user, String mailbox, MessageMeta meta) {
+  /** A view of {@code meta}'s message, whose UID the session took under {@code uidValidity}. */
+  MessageView(ImapBackend backend, String user, String mailbox, long uidValidity, MessageMeta meta) {
     this.backend = backend;
     this.user = user;
     this.mailbox = mailbox;
+    this.uidValidity = uidValidity;
     this.meta = meta;
   }
 
   /**
    * Views of the given messages with what {@code parts} asks already loaded, in one store call;
-   * a message the store no longer has reads as gone.
+   * a message the store no longer has reads as gone. Every read checks {@code uidValidity}
+   * ({@link ImapBackend#load}).
    */
-  static List<MessageView> load(ImapBackend backend, String user, String mailbox, List<MessageMeta> metas,
-      Set<LoadedMessage.Part> parts) {
+  static List<MessageView> load(ImapBackend backend, String user, String mailbox, long uidValidity,
+      List<MessageMeta> metas, Set<LoadedMessage.Part> parts) {
     List<MessageView> views = new ArrayList<>(metas.size());
     Map<Long, LoadedMessage> loaded = new HashMap<>();
     if (!parts.isEmpty() && !metas.isEmpty()) {
@@ -56,12 +61,12 @@ final class MessageView {
       for (MessageMeta m : metas) {
         uids.add(m.uid());
       }
-      for (LoadedMessage l : backend.load(user, mailbox, uids, parts)) {
+      for (LoadedMessage l : backend.load(user, mailbox, uidValidity, uids, parts)) {
         loaded.put(l.meta().uid(), l);
       }
     }
     for (MessageMeta m : metas) {
-      MessageView v = new MessageView(backend, user, mailbox, m);
+      MessageView v = new MessageView(backend, user, mailbox, uidValidity, m);
       if (!parts.isEmpty()) {
         LoadedMessage l = loaded.get(m.uid());
         if (l == null) {
@@ -89,9 +94,13 @@ final class MessageView {
       throw new CorruptMessageException("message " + meta.uid() + " is corrupt (" + corrupt + ") and has been quarantined");
     }
     if (bytes == null && !missing) {
-      Optional<byte[]> b = backend.readMessage(user, mailbox, meta.uid());
-      missing = b.isEmpty();
-      bytes = b.orElse(null);
+      Optional<LoadedMessage> l = one(LoadedMessage.Part.BODY);
+      if (l.isPresent() && l.get().problem() != null) {
+        corrupt = l.get().problem();
+        return bytes();
+      }
+      missing = l.isEmpty();
+      bytes = l.map(LoadedMessage::body).orElse(null);
     }
     return bytes;
   }
@@ -124,8 +133,14 @@ final class MessageView {
 
   private Optional<MessageDerived> derived() {
     if (derived == null) {
-      derived = backend.derived(user, mailbox, meta.uid());
+      derived = one(LoadedMessage.Part.DERIVED).map(LoadedMessage::derived);
     }
     return derived;
+  }
+
+  /** This message alone, with {@code part}; empty when it is gone. */
+  private Optional<LoadedMessage> one(LoadedMessage.Part part) {
+    List<LoadedMessage> l = backend.load(user, mailbox, uidValidity, List.of(meta.uid()), EnumSet.of(part));
+    return l.isEmpty() ? Optional.empty() : Optional.of(l.getFirst());
   }
 }

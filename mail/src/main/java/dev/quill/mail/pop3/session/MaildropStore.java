@@ -2,7 +2,6 @@ package dev.quill.mail.pop3.session;
 
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MaildropLock;
-import dev.quill.store.MailboxWatch;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -56,23 +55,15 @@ public interface MaildropStore {
   }
 
   /**
-   * A watch of the user's mailboxes ({@code MailStore.watch}), so that a session checks the INBOX's
-   * UIDVALIDITY again only after something changed; empty when there is none (then it checks at
-   * every read). A change of UIDVALIDITY always comes with a change the watch counts.
-   */
-  default Optional<MailboxWatch> watch(String user) {
-    return Optional.empty();
-  }
-
-  /** The INBOX's UIDVALIDITY now; 0 when the user has no INBOX (any more). */
-  long uidValidity(String user);
-
-  /**
-   * A message's bytes; empty when it no longer exists (removed by another session or protocol).
+   * A message's bytes, by a UID the session took under {@code uidValidity} (its snapshot's); empty
+   * when it no longer exists (removed by another session or protocol).
    *
    * @throws CorruptMessageException when it failed its checksum; the store has quarantined it
+   * @throws dev.quill.store.UidValidityChangedException when the INBOX's UIDVALIDITY is no longer
+   *     {@code uidValidity} (created again, or renumbered by a cluster), reading nothing: its UIDs
+   *     would name other messages then
    */
-  Optional<byte[]> read(String user, long uid) throws CorruptMessageException;
+  Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException;
 
   /**
    * Removes the messages atomically and durably; returns only when they are gone. Refused, removing

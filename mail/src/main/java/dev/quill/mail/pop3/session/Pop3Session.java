@@ -10,8 +10,8 @@ import dev.quill.mail.pop3.session.Pop3Reply.After;
 import dev.quill.store.Addresses;
 import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MaildropLock;
-import dev.quill.store.MailboxWatch;
 import dev.quill.store.StorageUnavailableException;
+import dev.quill.store.UidValidityChangedException;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -104,10 +104,6 @@ public final class Pop3Session {
   private MaildropLocks.Lease lease;
   /** The maildrop across the nodes that serve the store (nothing to give back on a single node). */
   private MaildropLock sharedLease;
-  /** Counts changes to the user's mailboxes, so that the INBOX's UIDVALIDITY is checked again only after one; may be null. */
-  private MailboxWatch changes;
-  /** {@link #changes}' count when the UIDVALIDITY was last found unchanged. */
-  private long checkedAt;
   private long uidValidity;
   private long[] uids = new long[0];
   private long[] sizes = new long[0];
@@ -162,10 +158,6 @@ public final class Pop3Session {
   public void close() {
     state = State.CLOSED;
     awaitingSasl = false;
-    if (changes != null) {
-      changes.close();
-      changes = null;
-    }
     if (sharedLease != null) {
       sharedLease.close();
       sharedLease = null;
@@ -388,15 +380,8 @@ public final class Pop3Session {
     }
     MaildropStore.Snapshot snapshot;
     try {
-      // watched before the listing: a change between the two is counted, never missed
-      changes = store.watch(canonical).orElse(null);
-      checkedAt = changes == null ? 0 : changes.commits();
       snapshot = store.open(canonical);
     } catch (RuntimeException e) {
-      if (changes != null) {
-        changes.close();
-        changes = null;
-      }
       shared.get().close();
       locked.get().close();
       log.warn("session={} event=maildrop-open-failed user={} error={}", peer.sessionId(), canonical, e.toString());
@@ -507,12 +492,11 @@ public final class Pop3Session {
     }
     Optional<byte[]> content;
     try {
-      content = store.read(user, uids[i]);
-      // Checked after the read: one made before a change of UIDVALIDITY read this session's message.
-      if (uidValidityChanged()) {
-        log.info("session={} event=uidvalidity-changed user={} was={}", peer.sessionId(), user, uidValidity);
-        return new Pop3Reply.Line(Pop3Replies.ERR_STORE_TEMP);
-      }
+      content = store.read(user, uidValidity, uids[i]);
+    } catch (UidValidityChangedException e) {
+      // created again, or renumbered by a cluster: the session's UIDs name other messages now
+      log.info("session={} event=uidvalidity-changed user={} was={}", peer.sessionId(), user, uidValidity);
+      return new Pop3Reply.Line(Pop3Replies.ERR_STORE_TEMP);
     } catch (CorruptMessageException e) {
       damaged[i] = true;
       log.warn("session={} event=message-damaged user={} uid={} error={}", peer.sessionId(), user, uids[i], e.getMessage());
@@ -526,22 +510,6 @@ public final class Pop3Session {
     }
     String status = bodyLines < 0 ? Pop3Replies.retr(sizes[i]) : Pop3Replies.OK_TOP;
     return new Pop3Reply.Message(status, content.get(), bodyLines);
-  }
-
-  /**
-   * Whether the INBOX's UIDVALIDITY is no longer the session's (created again, or renumbered by a
-   * cluster): its UIDs may name other messages then. Asks the store only after a change was counted.
-   */
-  private boolean uidValidityChanged() {
-    long now = changes == null ? checkedAt + 1 : changes.commits();
-    if (now == checkedAt) {
-      return false;
-    }
-    if (store.uidValidity(user) != uidValidity) {
-      return true;
-    }
-    checkedAt = now;
-    return false;
   }
 
   private Pop3Reply dele(int n) {

@@ -216,21 +216,16 @@ public final class FakeImapBackend implements ImapBackend {
   }
 
   @Override
-  public synchronized Optional<byte[]> readMessage(String user, String mailbox, long uid) throws CorruptMessageException {
-    if (corrupt.contains(uid)) {
-      throw new CorruptMessageException("checksum mismatch (injected by test)");
-    }
-    Stored s = box(user, mailbox).messages.get(uid);
-    return Optional.ofNullable(s).map(Stored::bytes);
-  }
-
-  @Override
-  public synchronized List<LoadedMessage> load(String user, String mailbox, List<Long> uids,
+  public synchronized List<LoadedMessage> load(String user, String mailbox, long uidValidity, List<Long> uids,
       Set<LoadedMessage.Part> parts) {
     loadCalls.incrementAndGet();
+    Box b = box(user, mailbox);
+    if (b.uidValidity != uidValidity) {
+      throw new UidValidityChangedException(user, mailbox, uidValidity, b.uidValidity);
+    }
     List<LoadedMessage> out = new ArrayList<>();
     for (long uid : uids) {
-      Stored st = box(user, mailbox).messages.get(uid);
+      Stored st = b.messages.get(uid);
       if (st == null) {
         continue;
       }
@@ -239,11 +234,6 @@ public final class FakeImapBackend implements ImapBackend {
       out.add(new LoadedMessage(st.meta(), body, null, bad ? "checksum mismatch (injected by test)" : null));
     }
     return out;
-  }
-
-  @Override
-  public Optional<MessageDerived> derived(String user, String mailbox, long uid) {
-    return Optional.empty();
   }
 
   @Override
@@ -310,7 +300,7 @@ public final class FakeImapBackend implements ImapBackend {
   }
 
   @Override
-  public CopyResult copy(String user, String from, Collection<Long> uids, String to, boolean move) {
+  public CopyResult copy(String user, String from, long uidValidity, Collection<Long> uids, String to, boolean move) {
     checkWritable();
     List<Long> src = new ArrayList<>();
     List<Long> dst = new ArrayList<>();
@@ -318,6 +308,9 @@ public final class FakeImapBackend implements ImapBackend {
     long fromValidity;
     synchronized (this) {
       Box a = box(user, from);
+      if (a.uidValidity != uidValidity) {
+        throw new UidValidityChangedException(user, from, uidValidity, a.uidValidity);
+      }
       Box b = box(user, to);
       validity = b.uidValidity;
       fromValidity = a.uidValidity;

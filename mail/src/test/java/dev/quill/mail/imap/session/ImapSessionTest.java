@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The IMAP session state machine against an in-memory backend. */
 class ImapSessionTest {
@@ -89,21 +91,43 @@ class ImapSessionTest {
     return c;
   }
 
+  /**
+   * Sends {@code command} after {@code before} to a session whose Work was created again unnoticed
+   * ({@link #workCreatedAgainUnnoticed}): refused, the session ends with the BYE.
+   */
+  private void refusedWithBye(String command, String... before) {
+    SessionDriver c = workCreatedAgainUnnoticed(before);
+    assertThat(c.send(command)).as(command).isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again\r\n");
+    assertThat(c.last).isEqualTo(ImapSession.Outcome.CLOSE);
+  }
+
   @Test
   void anExpungeRefusedForAChangedUidValidity_endsTheSession_andRemovesNothing() {
-    SessionDriver c = workCreatedAgainUnnoticed("f STORE 1 +FLAGS (\\Deleted)");
-    assertThat(c.send("e EXPUNGE")).isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again\r\n");
-    assertThat(c.last).isEqualTo(ImapSession.Outcome.CLOSE);
+    refusedWithBye("e EXPUNGE", "f STORE 1 +FLAGS (\\Deleted)");
     assertThat(backend.messages(ALICE, "Work")).singleElement().satisfies(m -> assertThat(m.uid()).isEqualTo(1));
   }
 
   @Test
   void aStoreRefusedForAChangedUidValidity_endsTheSession_andChangesNoFlag() {
-    SessionDriver c = workCreatedAgainUnnoticed();
-    assertThat(c.send("f UID STORE 1 +FLAGS (\\Deleted)"))
-        .isEqualTo("* BYE Mailbox UIDVALIDITY changed; select it again\r\n");
-    assertThat(c.last).isEqualTo(ImapSession.Outcome.CLOSE);
+    refusedWithBye("f UID STORE 1 +FLAGS (\\Deleted)");
     assertThat(backend.messages(ALICE, "Work")).singleElement().satisfies(m -> assertThat(m.flags()).isEmpty());
+  }
+
+  /** UID 1 names M2 now: showing its bytes, or its structure, as the session's message 1 would be a lie. */
+  @ParameterizedTest
+  @ValueSource(strings = {"f FETCH 1 (BODY.PEEK[])", "f UID FETCH 1 (BODYSTRUCTURE)", "f FETCH 1 BODY[TEXT]",
+      "s UID SEARCH BODY quarterly"})
+  void aReadRefusedForAChangedUidValidity_endsTheSession(String command) {
+    refusedWithBye(command);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"m MOVE 1 Projects", "c UID COPY 1 Projects"})
+  void aCopyOrMoveRefusedForAChangedUidValidity_endsTheSession_andCopiesNothing(String command) {
+    backend.createMailbox(ALICE, "Projects", java.util.Set.of());
+    refusedWithBye(command);
+    assertThat(backend.messages(ALICE, "Projects")).isEmpty();
+    assertThat(backend.messages(ALICE, "Work")).hasSize(1);
   }
 
   @Test

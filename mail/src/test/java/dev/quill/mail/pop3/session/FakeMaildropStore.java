@@ -1,6 +1,7 @@
 package dev.quill.mail.pop3.session;
 
 import dev.quill.store.CorruptMessageException;
+import dev.quill.store.UidValidityChangedException;
 import dev.quill.store.MaildropLock;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ final class FakeMaildropStore implements MaildropStore {
   boolean failLock;
   /** Cluster-wide locks taken and not given back. */
   int sharedLocksHeld;
-  /** UIDVALIDITY reads check against: another value stands for an INBOX renumbered since login. */
+  /** The UIDVALIDITY reads check against: another value stands for an INBOX renumbered since login. */
   long currentUidValidity = UID_VALIDITY;
   /** Cluster nodes the listing pretends it could not reach. */
   List<String> unreachable = List.of();
@@ -84,14 +85,12 @@ final class FakeMaildropStore implements MaildropStore {
   }
 
   @Override
-  public long uidValidity(String user) {
-    return currentUidValidity;
-  }
-
-  @Override
-  public Optional<byte[]> read(String user, long uid) throws CorruptMessageException {
+  public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
     if (failReads) {
       throw new IllegalStateException("read failed");
+    }
+    if (uidValidity != currentUidValidity) {
+      throw new UidValidityChangedException(user, "INBOX", uidValidity, currentUidValidity);
     }
     if (corrupt.remove(uid)) {
       inboxes.get(user).remove(uid); // quarantined, as the real store does
