@@ -836,8 +836,7 @@ public final class ClusterMailStore implements MailStore {
   public CompletableFuture<CopyResult> copyUnder(String user, String from, long uidValidity, Collection<Long> uids,
       String to, boolean move) {
     if (uidValidity <= 0) {
-      return CompletableFuture.failedFuture(
-          new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity));
+      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
     }
     return copyAt(user, from, uidValidity, uids, to, move);
   }

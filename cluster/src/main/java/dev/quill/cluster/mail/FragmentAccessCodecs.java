@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The request bodies of {@link FragmentAccess} and the wire codecs of its requests and answers.
@@ -195,15 +197,8 @@ final class FragmentAccessCodecs {
         return new LoadRequest(user, mailbox, uids, parts);
       });
 
-  static final Codec<LoadRequest> LOAD = Codec.of(
-      (out, r) -> {
-        LOAD_V1.write(out, r);
-        out.writeVarLong(r.uidValidity());
-      },
-      in -> {
-        LoadRequest r = LOAD_V1.read(in);
-        return new LoadRequest(r.user(), r.mailbox(), r.uids(), r.parts(), in.readVarLong());
-      });
+  static final Codec<LoadRequest> LOAD = withUidValidity(LOAD_V1, LoadRequest::uidValidity,
+      (r, uidValidity) -> new LoadRequest(r.user(), r.mailbox(), r.uids(), r.parts(), uidValidity));
 
   /** Version 2: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */
   static final Codec<FlagsRequest> FLAGS_V2 = Codec.of(
@@ -217,15 +212,9 @@ final class FragmentAccessCodecs {
       in -> new FlagsRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), readUpdate(in),
           in.readSignedVarLong(), Fence.CODEC.read(in), 0));
 
-  static final Codec<FlagsRequest> FLAGS = Codec.of(
-      (out, r) -> {
-        FLAGS_V2.write(out, r);
-        out.writeVarLong(r.uidValidity());
-      },
-      in -> {
-        FlagsRequest r = FLAGS_V2.read(in);
-        return new FlagsRequest(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence(), in.readVarLong());
-      });
+  static final Codec<FlagsRequest> FLAGS = withUidValidity(FLAGS_V2, FlagsRequest::uidValidity,
+      (r, uidValidity) -> new FlagsRequest(r.user(), r.mailbox(), r.uids(), r.update(), r.modSeq(), r.fence(),
+          uidValidity));
 
   /** Version 2: no UIDVALIDITY (nodes of an earlier release; read as 0, nothing checked). */
   static final Codec<ExpungeRequest> EXPUNGE_V2 = Codec.of(
@@ -238,15 +227,22 @@ final class FragmentAccessCodecs {
       in -> new ExpungeRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), readUids(in), in.readSignedVarLong(),
           Fence.CODEC.read(in), 0));
 
-  static final Codec<ExpungeRequest> EXPUNGE = Codec.of(
-      (out, r) -> {
-        EXPUNGE_V2.write(out, r);
-        out.writeVarLong(r.uidValidity());
-      },
-      in -> {
-        ExpungeRequest r = EXPUNGE_V2.read(in);
-        return new ExpungeRequest(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence(), in.readVarLong());
-      });
+  static final Codec<ExpungeRequest> EXPUNGE = withUidValidity(EXPUNGE_V2, ExpungeRequest::uidValidity,
+      (r, uidValidity) -> new ExpungeRequest(r.user(), r.mailbox(), r.uids(), r.modSeq(), r.fence(), uidValidity));
+
+  /**
+   * A request's next version: the {@code earlier} layout followed by the UIDVALIDITY its UIDs were
+   * taken under (a varint; the earlier layout reads as 0, nothing checked).
+   */
+  private static <T> Codec<T> withUidValidity(Codec<T> earlier, ToLongFunction<T> uidValidity,
+      BiFunction<T, Long, T> with) {
+    return Codec.of(
+        (out, r) -> {
+          earlier.write(out, r);
+          out.writeVarLong(uidValidity.applyAsLong(r));
+        },
+        in -> with.apply(earlier.read(in), in.readVarLong()));
+  }
 
   /** {@code FRAGMENT_RENUMBER}: the order, and the manager and view that gave its UIDs. */
   record RenumberRequest(FragmentRenumbering order, Fence fence) {
