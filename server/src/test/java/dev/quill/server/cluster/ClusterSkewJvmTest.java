@@ -16,6 +16,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -80,10 +81,13 @@ class ClusterSkewJvmTest {
 
       Process hog = new ProcessBuilder("taskset", "-c", "0", "sh", "-c", "while :; do :; done").start();
       try {
-        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250)).until(() -> {
-          ClusterReport r = h.status(n1);
-          return cpu(r, "n1") >= 0.9 && cpu(r, "n2") < 0.6 && cpu(r, "n3") < 0.6;
-        });
+        // n1 shares its CPU with the hog: a report that lists fewer members (heartbeats late, the view
+        // about to heal) counts as "not yet", not as a failure
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250))
+            .ignoreException(NoSuchElementException.class).until(() -> {
+              ClusterReport r = h.status(n1);
+              return cpu(r, "n1") >= 0.9 && cpu(r, "n2") < 0.6 && cpu(r, "n3") < 0.6;
+            });
         long before = messagesOn(h, n1, "n1");
         for (int i = 1; i <= 20; i++) {
           send(smtp, "skewed " + i);
@@ -105,9 +109,10 @@ class ClusterSkewJvmTest {
     return cpu == null ? 1 : cpu;
   }
 
-  private static long messagesOn(ClusterHarness h, ClusterHarness.Node asking, String node) throws Exception {
-    ClusterReport report = h.status(asking);
-    return report.nodes().stream().filter(n -> n.name().equals(node)).findFirst().orElseThrow().counts().messages();
+  /** The messages {@code node} stores, once a report of {@code asking}'s lists it with its counts. */
+  private static long messagesOn(ClusterHarness h, ClusterHarness.Node asking, String node) {
+    return await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> h.status(asking).nodes().stream()
+        .filter(n -> n.name().equals(node)).findFirst().orElseThrow().counts().messages(), count -> true);
   }
 
   private static void send(int port, String subject) throws MessagingException {
