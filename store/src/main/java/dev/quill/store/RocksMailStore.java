@@ -1815,7 +1815,7 @@ public final class RocksMailStore implements MailStore {
     }
     long modSeq = assigned.getAsLong();
     if (modSeq <= highest) {
-      throw new StoreException("stale MODSEQ " + modSeq + " for " + box.user + "/" + box.name
+      throw new StoreException(StoreException.STALE_MODSEQ + " " + modSeq + " for " + box.user + "/" + box.name
           + ": the fragment here is at HIGHESTMODSEQ " + highest + "; allocate a fresh one");
     }
     return modSeq;

@@ -7,6 +7,11 @@ public class StoreException extends RuntimeException {
    * only the message, and a mover recognises a replica already on its target by it.
    */
   public static final String UID_TAKEN = "that UID is already stored here";
+  /**
+   * How a fragment refuses a change numbered at or below its HIGHESTMODSEQ: callers across the
+   * cluster see only the message, and number the change again when they find it.
+   */
+  public static final String STALE_MODSEQ = "stale MODSEQ";
 
   public StoreException(String message) {
     super(message);

@@ -319,9 +319,17 @@ public final class FragmentAccess {
         // checked here already; the target's view may lag or lead this node's
         expunge(move.get().target(), user, mailbox, uids, modSeq, Fence.NONE, FORWARD_TIMEOUT).join();
       } catch (CompletionException e) {
-        // the move's comparison removes the copy there later; this expunge is durable here
+        String why = e.getCause() == null ? e.getMessage() : e.getCause().getMessage();
+        if (why != null && why.contains(StoreException.STALE_MODSEQ)) {
+          // A copy numbered after this expunge reached the target first (a flag change copied in a
+          // batch): the caller numbers the expunge again, which is done here already and is then
+          // made there, instead of the copy staying visible until the move's comparison.
+          return CompletableFuture.<Void>failedFuture(new StoreException("the expunge of " + user + "/" + mailbox
+              + " is done here; " + move.get().target() + ", the move's target, refused its number: " + why));
+        }
+        // unreachable, say: the move's comparison removes the copy there later; this expunge is durable here
         log.info("{}: expunge of {}/{} not repeated on {}, the move's target: {}", endpoint.self(), user, mailbox,
-            move.get().target(), e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+            move.get().target(), why);
       }
       return CompletableFuture.<Void>completedFuture(null);
     });

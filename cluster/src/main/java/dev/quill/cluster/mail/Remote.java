@@ -98,7 +98,7 @@ public final class Remote {
         return new Numbered<>(join(change.apply(grant), what), grant.modSeq());
       } catch (StoreException e) {
         boolean again = e instanceof FencedException
-            || (e.getMessage() != null && e.getMessage().contains("stale MODSEQ"));
+            || (e.getMessage() != null && e.getMessage().contains(StoreException.STALE_MODSEQ));
         if (attempt >= MODSEQ_ATTEMPTS || !again) {
           throw e;
         }

@@ -20,6 +20,7 @@ import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageDerived;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.RocksMailStore;
+import dev.quill.store.StoreException;
 import dev.quill.store.StoreOptions;
 import dev.quill.store.UidValidityChangedException;
 import java.nio.ByteBuffer;
@@ -71,6 +72,8 @@ class FragmentAccessTest {
   private RpcEndpoint rpc2;
   /** n1's client; n2 serves. */
   private FragmentAccess access;
+  /** n2's side, for the moves it makes. */
+  private FragmentAccess served2;
   private final List<byte[]> carolInbox = new ArrayList<>();
   /** Whether n2 says it is catching up after being away. */
   private final java.util.concurrent.atomic.AtomicBoolean n2CatchingUp = new java.util.concurrent.atomic.AtomicBoolean();
@@ -99,7 +102,7 @@ class FragmentAccessTest {
     rpc1 = new RpcEndpoint(t1);
     rpc2 = new RpcEndpoint(t2);
     access = new FragmentAccess(rpc1, store1);
-    new FragmentAccess(rpc2, store2, (user, box) -> n2CatchingUp.get(), (user, fence) -> {
+    served2 = new FragmentAccess(rpc2, store2, (user, box) -> n2CatchingUp.get(), (user, fence) -> {
       if (fence.manager().equals(DEPOSED)) {
         throw new FencedException("n2 refuses " + user + "'s numbers from " + fence.manager());
       }
@@ -349,6 +352,34 @@ class FragmentAccessTest {
       });
     } finally {
       t3.close();
+    }
+  }
+
+  @Test
+  void anExpungeDuringAMove_whoseNumberTheTargetRefuses_isNumberedAgain_andReachesTheTarget() {
+    String ivy = "ivy@example.org";
+    store(store2, ivy, "INBOX", 1, 5, 100);
+    store(store2, ivy, "INBOX", 2, 6, 100);
+    // n2 moves ivy's INBOX to n1 and has copied both messages; UID 2 went with a flag change numbered
+    // 50, after the client's expunge of UID 1 was numbered 20 (the copy batch ran in between).
+    MovesInProgress.Move move = served2.moves().begin(ivy, "INBOX", "n1");
+    try {
+      store(store1, ivy, "INBOX", 1, 5, 100);
+      store(store1, ivy, "INBOX", 2, 50, 100);
+
+      RpcException refused = rpcFailure(access.expunge("n2", ivy, "INBOX", List.of(1L), 20, Fence.NONE, TIMEOUT));
+      assertThat(refused).as("so that the caller numbers it again").hasMessageContaining(StoreException.STALE_MODSEQ)
+          .hasMessageContaining("n1, the move's target");
+      assertThat(store2.messages(ivy, "INBOX")).extracting(MessageMeta::uid).as("done on n2 already")
+          .containsExactly(2L);
+      assertThat(store1.messages(ivy, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L, 2L);
+
+      // numbered again: nothing more to do on n2, and the copy on the target goes too
+      access.expunge("n2", ivy, "INBOX", List.of(1L), 51, Fence.NONE, TIMEOUT).join();
+      assertThat(store1.messages(ivy, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
+      assertThat(store2.messages(ivy, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
+    } finally {
+      served2.moves().end(ivy, "INBOX", move);
     }
   }
 
