@@ -491,9 +491,7 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public List<LoadedMessage> loadUnder(String user, String mailbox, long uidValidity, List<Long> uids,
       Set<LoadedMessage.Part> parts) {
-    if (uidValidity <= 0) {
-      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
-    }
+    requirePositive(uidValidity);
     return loadAt(user, mailbox, uidValidity, uids, parts);
   }
 
@@ -576,9 +574,7 @@ public final class ClusterMailStore implements MailStore {
    */
   @Override
   public CompletableFuture<Void> expungeUnder(String user, String mailbox, long uidValidity, Collection<Long> uids) {
-    if (uidValidity <= 0) {
-      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
-    }
+    requirePositive(uidValidity);
     return expungeThrough(user, mailbox, uidValidity, uids);
   }
 
@@ -631,9 +627,7 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public CompletableFuture<FlagResult> updateFlagsUnder(String user, String mailbox, long uidValidity,
       Collection<Long> uids, FlagUpdate update) {
-    if (uidValidity <= 0) {
-      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
-    }
+    requirePositive(uidValidity);
     return updateFlagsThrough(user, mailbox, uidValidity, uids, update);
   }
 
@@ -835,9 +829,7 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public CompletableFuture<CopyResult> copyUnder(String user, String from, long uidValidity, Collection<Long> uids,
       String to, boolean move) {
-    if (uidValidity <= 0) {
-      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
-    }
+    requirePositive(uidValidity);
     return copyAt(user, from, uidValidity, uids, to, move);
   }
 
@@ -1472,6 +1464,13 @@ public final class ClusterMailStore implements MailStore {
       java.util.function.Function<ModSeqGrant, ?> change) {
     return Remote.withModSeq(managers, user, box, uidValidity, "changing " + box,
         seq -> CompletableFuture.completedFuture(change.apply(seq))).modSeq();
+  }
+
+  /** The UIDVALIDITY a session's *Under call names: 0 would mean "unchecked", which such a call never is. */
+  private static void requirePositive(long uidValidity) {
+    if (uidValidity <= 0) {
+      throw new IllegalArgumentException("UIDVALIDITY must be positive, not " + uidValidity);
+    }
   }
 
   private boolean onlyHere(Collection<String> nodes) {

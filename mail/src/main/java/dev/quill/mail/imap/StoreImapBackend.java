@@ -4,7 +4,6 @@ import dev.quill.mail.imap.session.ImapBackend;
 import dev.quill.security.Principals;
 import dev.quill.store.AppendResult;
 import dev.quill.store.CopyResult;
-import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;

@@ -2,7 +2,6 @@ package dev.quill.mail.imap.session;
 
 import dev.quill.store.AppendResult;
 import dev.quill.store.CopyResult;
-import dev.quill.store.CorruptMessageException;
 import dev.quill.store.FlagResult;
 import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;

@@ -90,17 +90,14 @@ final class MessageView {
 
   /** The message's octets; null when it was expunged meanwhile. */
   byte[] bytes() throws CorruptMessageException {
-    if (corrupt != null) {
-      throw new CorruptMessageException("message " + meta.uid() + " is corrupt (" + corrupt + ") and has been quarantined");
-    }
-    if (bytes == null && !missing) {
+    if (corrupt == null && bytes == null && !missing) {
       Optional<LoadedMessage> l = one(LoadedMessage.Part.BODY);
-      if (l.isPresent() && l.get().problem() != null) {
-        corrupt = l.get().problem();
-        return bytes();
-      }
+      corrupt = l.map(LoadedMessage::problem).orElse(null);
       missing = l.isEmpty();
       bytes = l.map(LoadedMessage::body).orElse(null);
+    }
+    if (corrupt != null) {
+      throw new CorruptMessageException("message " + meta.uid() + " is corrupt (" + corrupt + ") and has been quarantined");
     }
     return bytes;
   }
