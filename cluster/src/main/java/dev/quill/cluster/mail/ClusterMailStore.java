@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -944,25 +945,29 @@ public final class ClusterMailStore implements MailStore {
       local.renameMailbox(u, source, target);
       return null;
     }, n -> fragments.renameFragment(n, u, source, target, timeout), "renaming " + source);
-    // Other fragment holders rename the mailbox and its inferiors, deepest first, so that each
-    // rename finds its name still there (a rename also moves the holder's inferiors).
-    List<MailMap.MailboxLocation> moved = map.mailboxes().stream()
-        .filter(b -> b.name().equals(source) || b.name().startsWith(source + "/"))
-        .sorted(Comparator.comparingInt((MailMap.MailboxLocation b) -> b.name().length()).reversed())
-        .toList();
-    Set<String> touched = new LinkedHashSet<>(List.of(node));
-    for (MailMap.MailboxLocation b : moved) {
-      String newName = target + b.name().substring(source.length());
-      for (String holder : b.nodes()) {
-        if (!holder.equals(node)) {
-          touched.add(holder);
-          at(holder, () -> {
-            local.renameMailbox(u, b.name(), newName);
-            return null;
-          }, n -> fragments.renameFragment(n, u, b.name(), newName, timeout), "renaming on " + holder);
-        }
+    // Each other holder renames the highest of the moved mailboxes it holds: a rename also moves the
+    // holder's inferiors, and on another profile copy it creates the new name's superiors, so renaming
+    // an inferior there first would make the new name exist before its own rename.
+    Map<String, Set<String>> heldBy = new TreeMap<>();
+    for (MailMap.MailboxLocation b : map.mailboxes()) {
+      if (b.name().equals(source) || b.name().startsWith(source + "/")) {
+        b.nodes().forEach(holder -> heldBy.computeIfAbsent(holder, h -> new TreeSet<>()).add(b.name()));
       }
     }
+    heldBy.remove(node);
+    Set<String> touched = new LinkedHashSet<>(List.of(node));
+    heldBy.forEach((holder, names) -> {
+      touched.add(holder);
+      for (String name : names) {
+        if (names.stream().noneMatch(other -> name.startsWith(other + "/"))) {
+          String newName = target + name.substring(source.length());
+          at(holder, () -> {
+            local.renameMailbox(u, name, newName);
+            return null;
+          }, n -> fragments.renameFragment(n, u, name, newName, timeout), "renaming on " + holder);
+        }
+      }
+    });
     Remote.join(managers.mailboxRenamed(u, source, target), "renaming " + source + " at the manager");
     List<MailboxInfo> catalog = at(node, () -> local.mailboxes(u), n -> fragments.mailboxes(n, u, timeout),
         "listing the mailboxes of " + u);
