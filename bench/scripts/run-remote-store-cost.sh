@@ -3,7 +3,8 @@
 # store (local) vs when it hands it to another node (remote); issue 4's target: remote <= 1.3x local.
 #
 # Two JVMs on 127.0.0.1, A (n1, SMTP 2525, cluster port 7800) and B (n2, SMTP 3525, joins A), both with
-# `[cluster] spread = 1` in a config file, so a mailbox's mail stays on the one node that holds it. GROUP_USERS
+# `[cluster] spread = 1`, `replicas = 1` and `profile_replicas = 1` in a config file, so a mailbox's mail stays on
+# the one node that holds it (with two profile copies, the default, both nodes would hold every INBOX). GROUP_USERS
 # (1,000) users local1..N@BENCH_DOMAIN are added through A's admin channel (profile and INBOX on A), as many
 # remote1..N through B's (on B). Every message below is sent to A's SMTP port; only the recipients differ:
 #   warm-up: WARMUP (10,000) messages to each group, so both JVMs have compiled their hot paths;
@@ -37,7 +38,7 @@ nodes_build
 
 config=$(mktemp /tmp/quill-bench-spread1.XXXXXX.toml)
 trap 'nodes_stop_all; rm -f "$config"' EXIT
-printf '[cluster]\nspread = 1\nreplicas = 1\n' >"$config"
+printf '[cluster]\nspread = 1\nreplicas = 1\nprofile_replicas = 1\n' >"$config"
 log "config $config: $(tr '\n' ' ' <"$config")"
 node_start "$A" n1 "" "$config"
 node_start "$B" n2 "127.0.0.1:$(node_cluster_port "$A")" "$config"

@@ -128,8 +128,12 @@ final class ServeCommand implements Callable<Integer> {
       int r = replicas != null ? replicas : k.replication().replicas();
       // the floor follows R down unless given: --replicas 1 alone means one copy, acknowledged alone
       int floor = minDurableReplicas != null ? minDurableReplicas : Math.min(k.replication().minDurable(), r);
+      // profiles follow R too, unless the file set their count apart from its default
+      Replication before = k.replication();
+      int profiles = before.profileReplicas() == Replication.defaultProfileReplicas(before.replicas())
+          ? Replication.defaultProfileReplicas(r) : before.profileReplicas();
       k = k.withReplication(flag(replicas != null ? "--replicas" : "--min-durable-replicas",
-          x -> new Replication(r, floor), r));
+          x -> new Replication(r, floor, profiles), r));
     }
     return k;
   }

@@ -34,8 +34,8 @@ public final class ConfigLoader {
       "store", Set.of("min_free_space"),
       "metrics", Set.of("port", "bind"),
       "cluster", Set.of("node_name", "port", "bind", "join", "name", "buckets", "spread", "replicas",
-          "min_durable_replicas", "anti_entropy_interval", "tombstone_grace", "clock_offset_for_testing", "security",
-          "credentials", "key_rotation"),
+          "min_durable_replicas", "profile_replicas", "anti_entropy_interval", "tombstone_grace",
+          "clock_offset_for_testing", "security", "credentials", "key_rotation"),
       "auth", Set.of("allow_plaintext_on_loopback", "failure_delay", "max_failures_per_ip", "max_failures_per_user",
           "failure_window", "password_hash_time"));
 
@@ -162,7 +162,9 @@ public final class ConfigLoader {
     int replicas = (int) integer("cluster", "replicas", d.replicas(), 1, Replication.MAX_REPLICAS, "a copy count");
     int floor = (int) integer("cluster", "min_durable_replicas", Math.min(d.minDurable(), replicas), 1, replicas,
         "a copy count, at most replicas");
-    return new Replication(replicas, floor);
+    int profiles = (int) integer("cluster", "profile_replicas", Replication.defaultProfileReplicas(replicas), 1,
+        Replication.MAX_REPLICAS, "a copy count");
+    return new Replication(replicas, floor, profiles);
   }
 
   private List<HostPort> join(NodeConfig.Cluster c) {

@@ -294,7 +294,7 @@ public final class QuillNode implements AutoCloseable {
     ChangeNotices notices = new ChangeNotices(node.name(), node.rpc(), node::map);
     LoadBalancer balancer = new LoadBalancer(config.cluster().spread());
     profileReplicas = new ProfileReplicas(node.name(), node.rpc(), store, clock, client, () -> node.view().members(),
-        config.cluster().replication(), () -> node.view().members().size() + node.missingMembers().size(),
+        config.cluster().replication().profiles(), () -> node.view().members().size() + node.missingMembers().size(),
         (holders, count) -> profileSpares(node, balancer, holders, count), CLUSTER_TIMEOUT);
     catchUp = new ReplicaSync(node.name(), store, fragments, storing, client, () -> node.view().members(),
         CLUSTER_TIMEOUT, catchingUp, config.cluster().replication().replicas());

@@ -58,5 +58,9 @@ class ServeClusterFlagsTest {
     assertThat(resolve("--replicas", "1").cluster().replication()).as("the floor follows R down")
         .isEqualTo(new Replication(1, 1));
     assertThat(resolve("--min-durable-replicas", "1").cluster().replication()).isEqualTo(new Replication(2, 1));
+    assertThat(resolve("--replicas", "1").cluster().replication().profileReplicas()).as("profiles keep two")
+        .isEqualTo(2);
+    assertThat(resolve("--replicas", "4").cluster().replication().profileReplicas()).as("profiles follow R up")
+        .isEqualTo(4);
   }
 }

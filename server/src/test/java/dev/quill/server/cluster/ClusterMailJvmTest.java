@@ -38,9 +38,9 @@ class ClusterMailJvmTest {
   void fourJvms_deliverAnywhere_readAnywhere_andSurviveAKill9OfTheStoringNode() throws Exception {
     Path config = dir.resolve("spread1.toml");
     // spread 1: a mailbox's mail stays on the nodes already holding it, so the test knows where it is;
-    // one copy: this is the unreplicated case, where a dead node's messages are out of reach
-    // (ClusterReplicationJvmTest has the replicated one)
-    Files.writeString(config, "[cluster]\nspread = 1\nreplicas = 1\n");
+    // one copy of everything, profiles too: this is the unreplicated case, where a dead node's messages
+    // and profiles are out of reach (ClusterReplicationJvmTest has the replicated one)
+    Files.writeString(config, "[cluster]\nspread = 1\nreplicas = 1\nprofile_replicas = 1\n");
     try (ClusterHarness h = new ClusterHarness(dir)) {
       List<ClusterHarness.Node> nodes = new ArrayList<>();
       for (String name : NAMES) {

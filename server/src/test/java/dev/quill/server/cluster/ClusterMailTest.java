@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -55,8 +56,9 @@ class ClusterMailTest {
   @BeforeEach
   void start() throws Exception {
     cluster = new InJvmCluster(dir, "mail");
-    // spread 1 and one copy: a mailbox's mail stays on the node already holding it, so the test
-    // knows where it is (ClusterReplicationTest covers the replicated placement)
+    // spread 1 and one copy of each message: a mailbox's mail stays on the nodes already holding it
+    // (for a new user's INBOX, its two profile copies), so the test knows where it may be
+    // (ClusterReplicationTest covers the replicated placement)
     a = cluster.start("a", ClusterMailTest::placeOnce);
     b = cluster.start("b", ClusterMailTest::placeOnce);
     c = cluster.start("c", ClusterMailTest::placeOnce);
@@ -112,27 +114,59 @@ class ClusterMailTest {
     }).toList();
   }
 
+  /**
+   * The nodes holding a copy of {@code user}'s profile, once both are made: one copy of each message
+   * here, but never fewer than two of a profile ({@code Replication.profiles}), and each copy holds
+   * an (empty) fragment of every mailbox, so the two are the INBOX's holders, where its mail goes.
+   */
+  private List<QuillNode> profileNodes(String user) {
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> cluster.nodes().stream().filter(n -> n.store().user(user).isPresent()).count() == 2);
+    return cluster.nodes().stream().filter(n -> n.store().user(user).isPresent()).toList();
+  }
+
   @Test
   void smtpOnA_forAUserManagedByB_storedOnC_isReadByPop3AndImapOnD() throws Exception {
-    String user = user("b", "c");
-    assertThat(c.store().user(user)).as("profile on c").isPresent();
-
-    send(a, user, "first");
-    send(b, user, "second");
-
-    assertThat(c.store().messages(user, MailStore.INBOX)).as("stored on c, the INBOX's only holder").hasSize(2);
-    for (QuillNode other : List.of(a, b, d)) {
-      assertThat(other.store().messages(user, MailStore.INBOX)).as("nothing stored on " + other.cluster().name()).isEmpty();
+    // Four roles on four distinct nodes with "C" two profile copies: a fifth node.
+    cluster.start("e", ClusterMailTest::placeOnce);
+    cluster.awaitComplete(5, Duration.ofSeconds(30));
+    String user = null;
+    List<QuillNode> storing = List.of();
+    QuillNode manager = null;
+    for (QuillNode m : List.of(b, a, d)) { // a manager that holds no copy of the profile
+      String candidate = user(m.cluster().name(), "c");
+      storing = profileNodes(candidate);
+      if (!storing.contains(m)) {
+        user = candidate;
+        manager = m;
+        break;
+      }
     }
+    assertThat(user).as("a user whose manager holds no copy of its profile").isNotNull();
+    List<QuillNode> profiles = storing;
+    QuillNode managing = manager;
+    List<QuillNode> others = cluster.nodes().stream().filter(n -> !profiles.contains(n) && n != managing).toList();
+    assertThat(others).hasSize(2);
+    QuillNode sender = others.get(0);
+    QuillNode reader = others.get(1);
+    List<String> profileNames = profiles.stream().map(n -> n.cluster().name()).toList();
 
-    try (Store pop = connect(d, "pop3", user)) {
+    send(sender, user, "first");
+    send(manager, user, "second");
+
+    Map<Long, List<String>> holders = cluster.holders(user, MailStore.INBOX);
+    assertThat(holders).as("two messages").hasSize(2);
+    assertThat(holders.values()).as("each stored once, on a holder of the INBOX (%s)", profileNames)
+        .allSatisfy(on -> assertThat(on).singleElement().isIn(profileNames));
+
+    try (Store pop = connect(reader, "pop3", user)) {
       Folder inbox = pop.getFolder("INBOX");
       inbox.open(Folder.READ_ONLY);
       assertThat(subjects(inbox)).containsExactly("first", "second");
       assertThat(((String) inbox.getMessage(2).getContent()).strip()).isEqualTo("Body of second");
       inbox.close(false);
     }
-    try (Store imap = connect(d, "imap", user)) {
+    try (Store imap = connect(reader, "imap", user)) {
       Folder inbox = imap.getFolder("INBOX");
       inbox.open(Folder.READ_WRITE);
       assertThat(subjects(inbox)).containsExactly("first", "second");
@@ -147,9 +181,12 @@ class ClusterMailTest {
       inbox.getMessage(1).setFlag(Flags.Flag.FLAGGED, true);
       inbox.close(false);
     }
-    // the flag change made through d is stored on c, under a MODSEQ the manager gave
-    assertThat(c.store().messages(user, MailStore.INBOX).getFirst().flags()).contains("\\Flagged");
-    assertThat(c.store().mailbox(user, MailStore.INBOX).orElseThrow().highestModSeq()).isGreaterThan(2);
+    // the flag change made through the reader is stored where the message is, under a MODSEQ the manager gave
+    QuillNode holder = cluster.node(holders.values().iterator().next().getFirst());
+    long first = holders.keySet().iterator().next();
+    assertThat(holder.store().messages(user, MailStore.INBOX)).filteredOn(m -> m.uid() == first).singleElement()
+        .satisfies(m -> assertThat(m.flags()).contains("\\Flagged"));
+    assertThat(holder.store().mailbox(user, MailStore.INBOX).orElseThrow().highestModSeq()).isGreaterThan(2);
   }
 
   @Test
@@ -224,10 +261,15 @@ class ClusterMailTest {
   }
 
   @Test
-  void idleOnD_seesADeliveryThroughA_storedOnB() throws Exception {
+  void idleOnOneNode_seesADeliveryThroughAnother_storedOnAThird() throws Exception {
     String user = user("c", "b");
-    send(a, user, "before idle");
-    try (Socket socket = new Socket("127.0.0.1", d.ports().get("imap"))) {
+    List<QuillNode> profiles = profileNodes(user);
+    // IDLE where nothing of the mailbox is, the delivery through another node
+    QuillNode idler = cluster.nodes().stream().filter(n -> !profiles.contains(n) && n != c).findFirst().orElseThrow();
+    QuillNode sender = cluster.nodes().stream().filter(n -> !profiles.contains(n) && n != idler).findFirst()
+        .orElseThrow();
+    send(sender, user, "before idle");
+    try (Socket socket = new Socket("127.0.0.1", idler.ports().get("imap"))) {
       socket.setSoTimeout(15_000);
       var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
       OutputStream out = socket.getOutputStream();
@@ -237,8 +279,10 @@ class ClusterMailTest {
       out.write("a3 IDLE\r\n".getBytes(StandardCharsets.US_ASCII));
       assertThat(in.readLine()).startsWith("+ ");
 
-      send(a, user, "during idle");
-      assertThat(b.store().messages(user, MailStore.INBOX)).hasSize(2);
+      send(sender, user, "during idle");
+      assertThat(profiles.stream().mapToInt(n -> n.store().messages(user, MailStore.INBOX).size()).sum())
+          .as("both stored on the INBOX's holders").isEqualTo(2);
+      assertThat(idler.store().messages(user, MailStore.INBOX)).as("none where the session is").isEmpty();
       assertThat(in.readLine()).as("pushed by the manager's change notice").isEqualTo("* 2 EXISTS");
       out.write("DONE\r\n".getBytes(StandardCharsets.US_ASCII));
       String line;

@@ -87,8 +87,9 @@ class ClusterUnseenChangeTest {
   void aMessageWhoseOnlyHolderWasItsUsersManager_isReportedOutOfReach_andItsChangeRefusedUntilItReturns()
       throws Exception {
     cluster = new InJvmCluster(dir, "unseen-manager");
+    // one copy of each profile too: a second copy would give a an (empty) fragment of kept's INBOX
     for (String name : List.of("a", "b", "c")) {
-      cluster.start(name, c -> c.withSpread(3).withReplication(new Replication(1, 1)));
+      cluster.start(name, c -> c.withSpread(3).withReplication(new Replication(1, 1, 1)));
     }
     cluster.awaitComplete(3, WAIT);
     UserMap map = cluster.node("a").cluster().map();
@@ -152,7 +153,7 @@ class ClusterUnseenChangeTest {
     assertThat(viaC.unreachable(kept, MailStore.INBOX)).as("b kept managing it and knows a holds none of it")
         .isEmpty();
 
-    cluster.start("a", c -> c.withSpread(3).withReplication(new Replication(1, 1)));
+    cluster.start("a", c -> c.withSpread(3).withReplication(new Replication(1, 1, 1)));
     cluster.awaitComplete(3, WAIT);
     org.awaitility.Awaitility.await().atMost(WAIT).ignoreExceptions().untilAsserted(() ->
         assertThat(viaB.updateFlags(user, MailStore.INBOX, List.of(uid), deleted).join().updated())

@@ -48,6 +48,20 @@ class ClusterConfigTest {
   }
 
   @Test
+  void profileReplicas_atLeastTwoUnlessGiven() {
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 1\n", D).cluster().replication().profileReplicas())
+        .as("one copy of each message, two of each profile").isEqualTo(2);
+    assertThat(ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 3\n", D).cluster().replication().profileReplicas())
+        .isEqualTo(3);
+    Replication one = ConfigLoader.parse("q.toml", "[cluster]\nreplicas = 1\nprofile_replicas = 1\n", D).cluster()
+        .replication();
+    assertThat(one).isEqualTo(new Replication(1, 1, 1));
+    assertThat(one.profiles()).isEqualTo(new Replication(1, 1, 1));
+    assertThat(new Replication(1, 1).profiles()).as("the floor stays the operator's")
+        .isEqualTo(new Replication(2, 1, 2));
+  }
+
+  @Test
   void section_setsEveryKey() {
     NodeConfig c = ConfigLoader.parse("q.toml", """
         [cluster]
@@ -92,6 +106,7 @@ class ClusterConfigTest {
       "replicas = 8                 | q.toml:3: cluster.replicas",
       "min_durable_replicas = 3     | q.toml:3: cluster.min_durable_replicas: expected a copy count, at most replicas (1 to 2), found 3",
       "min_durable_replicas = 0     | q.toml:3: cluster.min_durable_replicas",
+      "profile_replicas = 0         | q.toml:3: cluster.profile_replicas: expected a copy count (1 to 7), found 0",
       "clock_offset_for_testing = 3600001 | q.toml:3: cluster.clock_offset_for_testing",
       "nodes = 3                    | q.toml:3: cluster.nodes: unknown key"})
   void badValue_refusedWithFileLineAndKey(String line, String message) {
