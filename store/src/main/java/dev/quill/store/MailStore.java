@@ -245,6 +245,19 @@ public interface MailStore extends AutoCloseable {
   void renameMailbox(String user, String from, String to);
 
   /**
+   * Cluster support: renames only the fragments held here, as {@link #renameMailbox} does for a user
+   * whose profile is on another node, even where a copy of the profile is: {@code from}'s fragment if
+   * held and its inferiors' (at least one), keeping their UIDVALIDITY and creating no superiors. A
+   * copy of the profile gets the superiors of the new name from the catalog's image, with the
+   * UIDVALIDITY the catalog gave them; making its own would give one mailbox two.
+   *
+   * @throws StoreException as {@link #renameMailbox}, and for INBOX
+   */
+  default void renameFragments(String user, String from, String to) {
+    throw new StoreException("this store renames whole mailboxes only");
+  }
+
+  /**
    * Subscribes or unsubscribes; a subscription may name a mailbox that does not exist (RFC 9051
    * section 6.3.7), and is kept when the mailbox is deleted. The mailbox's
    * {@link MailboxInfo#subscribed()} follows.

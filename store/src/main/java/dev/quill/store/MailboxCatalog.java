@@ -187,13 +187,14 @@ final class MailboxCatalog {
    * RENAME. For a user whose profile is on another node, only the fragments held here move: the
    * mailbox's own fragment when held (it may not be, while inferior fragments are), its inferior
    * fragments, no superiors are created (the hierarchy is the profile node's), and INBOX cannot be
-   * renamed here (its messages would need UIDs from the user's manager).
+   * renamed here (its messages would need UIDs from the user's manager). {@code onlyFragments} asks
+   * for the same where the profile is too (a copy of it, whose hierarchy comes from the catalog's image).
    */
-  void rename(String user, String from, String to) {
+  void rename(String user, String from, String to, boolean onlyFragments) {
     UserState state = knownUser(user);
     String f = MailboxNames.canonical(from);
     String t = MailboxNames.checked(to);
-    boolean fragmentsOnly = state.profile == null;
+    boolean fragmentsOnly = onlyFragments || state.profile == null;
     if (fragmentsOnly && f.equals(MailStore.INBOX)) {
       throw new StoreException("cannot rename INBOX fragment of " + user
           + " here: the profile is on another node, and INBOX's messages need UIDs from the user's manager");

@@ -1586,7 +1586,17 @@ public final class RocksMailStore implements MailStore {
     Objects.requireNonNull(from, "from");
     String a = Addresses.normalize(user);
     mutate(() -> {
-      catalog.rename(a, from, to);
+      catalog.rename(a, from, to, false);
+      return null;
+    });
+  }
+
+  @Override
+  public void renameFragments(String user, String from, String to) {
+    Objects.requireNonNull(from, "from");
+    String a = Addresses.normalize(user);
+    mutate(() -> {
+      catalog.rename(a, from, to, true);
       return null;
     });
   }

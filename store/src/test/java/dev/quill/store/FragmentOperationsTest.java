@@ -280,4 +280,19 @@ class FragmentOperationsTest {
       assertThatThrownBy(() -> store.renameMailbox(ANN, "Missing", "X")).hasMessageContaining("no such mailbox Missing");
     }
   }
+
+  @Test
+  void renameFragments_withAProfile_createsNoSuperior_andKeepsEachUidValidity() {
+    try (RocksMailStore store = TestStores.withUsers(dir, "ann")) {
+      long work = store.createMailbox(ANN, "Work", Set.of()).uidValidity();
+      long child = store.createMailbox(ANN, "Work/Q1", Set.of()).uidValidity();
+      store.renameFragments(ANN, "Work", "Old/Work");
+      assertThat(store.mailboxes(ANN)).extracting(MailboxInfo::name, MailboxInfo::uidValidity)
+          .contains(tuple("Old/Work", work), tuple("Old/Work/Q1", child));
+      assertThat(store.mailboxes(ANN)).extracting(MailboxInfo::name).doesNotContain("Old", "Work", "Work/Q1");
+      assertThatThrownBy(() -> store.renameFragments(ANN, "INBOX", "Old/Inbox"))
+          .isInstanceOf(StoreException.class).hasMessageContaining("cannot rename INBOX fragment");
+      assertThat(store.mailbox(ANN, MailStore.INBOX)).isPresent();
+    }
+  }
 }

@@ -944,10 +944,10 @@ public final class ClusterMailStore implements MailStore {
     at(node, () -> {
       local.renameMailbox(u, source, target);
       return null;
-    }, n -> fragments.renameFragment(n, u, source, target, timeout), "renaming " + source);
-    // Each other holder renames the highest of the moved mailboxes it holds: a rename also moves the
-    // holder's inferiors, and on another profile copy it creates the new name's superiors, so renaming
-    // an inferior there first would make the new name exist before its own rename.
+    }, n -> fragments.renameFragment(n, u, source, target, false, timeout), "renaming " + source);
+    // Each other holder renames the highest of the moved mailboxes it holds (a rename also moves the
+    // holder's inferiors), and only its fragments: another profile copy gets the new name's superiors
+    // from the catalog's image, with the catalog's UIDVALIDITY, not ones of its own making.
     Map<String, Set<String>> heldBy = new TreeMap<>();
     for (MailMap.MailboxLocation b : map.mailboxes()) {
       if (b.name().equals(source) || b.name().startsWith(source + "/")) {
@@ -962,9 +962,9 @@ public final class ClusterMailStore implements MailStore {
         if (names.stream().noneMatch(other -> name.startsWith(other + "/"))) {
           String newName = target + name.substring(source.length());
           at(holder, () -> {
-            local.renameMailbox(u, name, newName);
+            local.renameFragments(u, name, newName);
             return null;
-          }, n -> fragments.renameFragment(n, u, name, newName, timeout), "renaming on " + holder);
+          }, n -> fragments.renameFragment(n, u, name, newName, true, timeout), "renaming on " + holder);
         }
       }
     });

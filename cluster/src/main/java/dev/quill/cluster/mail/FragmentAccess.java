@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * <tr><td>205</td><td>FRAGMENT_EXPUNGE</td><td>user, mailbox, UIDs, MODSEQ, fence, UIDVALIDITY</td><td>none</td></tr>
  * <tr><td>206</td><td>FRAGMENT_EXPUNGED_SINCE</td><td>user, mailbox, MODSEQ</td><td>UIDs</td></tr>
  * <tr><td>207</td><td>FRAGMENT_DELETE</td><td>user, mailbox</td><td>boolean</td></tr>
- * <tr><td>208</td><td>FRAGMENT_RENAME</td><td>user, from, to</td><td>none</td></tr>
+ * <tr><td>208</td><td>FRAGMENT_RENAME</td><td>user, from, to; version 2: then fragments only (boolean)</td><td>none</td></tr>
  * <tr><td>209</td><td>FRAGMENT_USAGE</td><td>user</td><td>bytes</td></tr>
  * <tr><td>227</td><td>FRAGMENT_RENUMBER</td><td>fence, renumbering order</td><td>none, once durable</td></tr>
  * </table>
@@ -99,7 +99,10 @@ public final class FragmentAccess {
   static final MessageType<MailboxRequest, Boolean> DELETE = new MessageType<>(
       TypeIds.FRAGMENT_DELETE, 1, "FRAGMENT_DELETE", FragmentAccessCodecs.MAILBOX, FragmentAccessCodecs.BOOLEAN);
   static final MessageType<RenameRequest, Void> RENAME = new MessageType<>(
-      TypeIds.FRAGMENT_RENAME, 1, "FRAGMENT_RENAME", FragmentAccessCodecs.RENAME, Codecs.EMPTY);
+      TypeIds.FRAGMENT_RENAME, 2, "FRAGMENT_RENAME", FragmentAccessCodecs.RENAME, Codecs.EMPTY);
+  /** Version 1: a whole rename (no fragments-only flag); still served, and sent to nodes of an earlier release. */
+  static final MessageType<RenameRequest, Void> RENAME_V1 = new MessageType<>(
+      TypeIds.FRAGMENT_RENAME, 1, "FRAGMENT_RENAME", FragmentAccessCodecs.RENAME_V1, Codecs.EMPTY);
   static final MessageType<RenumberRequest, Void> RENUMBER = new MessageType<>(
       TypeIds.FRAGMENT_RENUMBER, 1, "FRAGMENT_RENUMBER", FragmentAccessCodecs.RENUMBER, Codecs.EMPTY);
   static final MessageType<UserRequest, Long> USAGE = new MessageType<>(
@@ -157,10 +160,8 @@ public final class FragmentAccess {
     // a caller's mail map may name a node whose fragment is already gone.
     endpoint.register(DELETE, (from, r) ->
         store.mailbox(r.user(), r.mailbox()).isPresent() && store.deleteMailbox(r.user(), r.mailbox()));
-    endpoint.register(RENAME, (from, r) -> {
-      store.renameMailbox(r.user(), r.from(), r.to());
-      return null;
-    });
+    endpoint.register(RENAME, (from, r) -> renameHere(r));
+    endpoint.register(RENAME_V1, (from, r) -> renameHere(r));
     endpoint.register(USAGE, (from, r) -> store.usage(r.user()));
     endpoint.register(RENUMBER, (from, r) -> done(renumberHere(r.order(), r.fence())));
   }
@@ -351,9 +352,27 @@ public final class FragmentAccess {
     return endpoint.call(node, DELETE, new MailboxRequest(user, mailbox), timeout);
   }
 
-  /** {@link MailStore#renameMailbox} on {@code node}: its fragments of {@code from} and its inferiors move. */
-  public CompletableFuture<Void> renameFragment(String node, String user, String from, String to, Duration timeout) {
-    return endpoint.call(node, RENAME, new RenameRequest(user, from, to), timeout);
+  /**
+   * {@link MailStore#renameMailbox} on {@code node}, or with {@code fragmentsOnly}
+   * {@link MailStore#renameFragments}: its fragments of {@code from} and its inferiors move. A node of
+   * an earlier release gets a whole rename (version 1), which is the same where it holds no profile.
+   */
+  public CompletableFuture<Void> renameFragment(String node, String user, String from, String to,
+      boolean fragmentsOnly, Duration timeout) {
+    RenameRequest request = new RenameRequest(user, from, to, fragmentsOnly);
+    return endpoint.call(node, RENAME, request, timeout)
+        .exceptionallyCompose(e -> earlierRelease(e, RENAME_V1)
+            ? endpoint.call(node, RENAME_V1, request, timeout)
+            : CompletableFuture.failedFuture(e));
+  }
+
+  private Void renameHere(RenameRequest r) {
+    if (r.fragmentsOnly()) {
+      store.renameFragments(r.user(), r.from(), r.to());
+    } else {
+      store.renameMailbox(r.user(), r.from(), r.to());
+    }
+    return null;
   }
 
   /**

@@ -149,8 +149,12 @@ final class FragmentAccessCodecs {
     }
   }
 
-  /** {@code FRAGMENT_RENAME}: a mailbox's new name. */
-  record RenameRequest(String user, String from, String to) {
+  /**
+   * {@code FRAGMENT_RENAME}: a mailbox's new name; {@code fragmentsOnly} renames only the fragments
+   * held there, creating no superiors even on a copy of the profile (version 2; version 1 requests
+   * are whole renames).
+   */
+  record RenameRequest(String user, String from, String to, boolean fragmentsOnly) {
     RenameRequest {
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(from, "from");
@@ -303,9 +307,21 @@ final class FragmentAccessCodecs {
       (out, r) -> out.writeString(r.user()).writeString(r.mailbox()).writeSignedVarLong(r.modSeq()),
       in -> new SinceRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), in.readSignedVarLong()));
 
-  static final Codec<RenameRequest> RENAME = Codec.of(
+  /** Version 1: user, from, to; a whole rename. */
+  static final Codec<RenameRequest> RENAME_V1 = Codec.of(
       (out, r) -> out.writeString(r.user()).writeString(r.from()).writeString(r.to()),
-      in -> new RenameRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), in.readString(MAX_NAME)));
+      in -> new RenameRequest(in.readString(MAX_NAME), in.readString(MAX_NAME), in.readString(MAX_NAME), false));
+
+  /** Version 2: then whether only the fragments held there move (boolean). */
+  static final Codec<RenameRequest> RENAME = Codec.of(
+      (out, r) -> {
+        RENAME_V1.write(out, r);
+        out.writeBoolean(r.fragmentsOnly());
+      },
+      in -> {
+        RenameRequest v1 = RENAME_V1.read(in);
+        return new RenameRequest(v1.user(), v1.from(), v1.to(), in.readBoolean());
+      });
 
   // ---- answer codecs -------------------------------------------------------------------------
 

@@ -175,7 +175,10 @@ class FragmentAccessCodecsProperties {
         sample("since", FragmentAccessCodecs.SINCE, Combinators.combine(text(), text(), Arbitraries.longs())
             .as(SinceRequest::new)),
         sample("renumber", FragmentAccessCodecs.RENUMBER, renumber()),
-        sample("rename", FragmentAccessCodecs.RENAME, Combinators.combine(text(), text(), text()).as(RenameRequest::new)),
+        sample("rename", FragmentAccessCodecs.RENAME, Combinators.combine(text(), text(), text(),
+            Arbitraries.of(true, false)).as(RenameRequest::new)),
+        sample("rename v1", FragmentAccessCodecs.RENAME_V1, Combinators.combine(text(), text(), text())
+            .as((user, from, to) -> new RenameRequest(user, from, to, false))),
         sample("mailbox info", FragmentAccessCodecs.MAILBOX_INFO, mailboxInfo()),
         sample("message meta", FragmentAccessCodecs.MESSAGE_META, meta()),
         sample("loaded message", FragmentAccessCodecs.LOADED_MESSAGE, loaded()),

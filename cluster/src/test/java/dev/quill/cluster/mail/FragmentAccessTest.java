@@ -328,6 +328,11 @@ class FragmentAccessTest {
         flagged.add(r);
         return new FlagResult(List.of(), Set.of());
       });
+      List<FragmentAccessCodecs.RenameRequest> renamed = new java.util.concurrent.CopyOnWriteArrayList<>();
+      rpc3.register(FragmentAccess.RENAME_V1, (from, r) -> {
+        renamed.add(r);
+        return null;
+      });
       List<FragmentAccessCodecs.LoadRequest> read = new java.util.concurrent.CopyOnWriteArrayList<>();
       rpc3.register(FragmentAccess.LOAD_V1, (from, r) -> {
         read.add(r);
@@ -350,6 +355,9 @@ class FragmentAccessTest {
         assertThat(r.uids()).containsExactly(9L);
         assertThat(r.uidValidity()).isZero();
       });
+      access.renameFragment("n3", hana, "Lists", "Old/Lists", true, TIMEOUT).join();
+      assertThat(renamed).as("sent again as a version 1 rename").singleElement()
+          .satisfies(r -> assertThat(r.to()).isEqualTo("Old/Lists"));
     } finally {
       t3.close();
     }
@@ -389,13 +397,13 @@ class FragmentAccessTest {
     store(store2, ERIN, "Lists", 2, 2, 100);
     store(store2, ERIN, "Lists/quill", 3, 3, 100);
 
-    access.renameFragment("n2", ERIN, "Lists", "Old/Lists", TIMEOUT).join();
+    access.renameFragment("n2", ERIN, "Lists", "Old/Lists", true, TIMEOUT).join();
     assertThat(store2.mailboxes(ERIN)).extracting(MailboxInfo::name, MailboxInfo::uidValidity).containsExactly(
         tuple("INBOX", UIDVALIDITY), tuple("Old/Lists", UIDVALIDITY), tuple("Old/Lists/quill", UIDVALIDITY));
     assertThat(store2.messages(ERIN, "Old/Lists/quill")).extracting(MessageMeta::uid).containsExactly(3L);
-    assertThat(rpcFailure(access.renameFragment("n2", ERIN, "INBOX", "Old", TIMEOUT)))
+    assertThat(rpcFailure(access.renameFragment("n2", ERIN, "INBOX", "Old", true, TIMEOUT)))
         .hasMessageContaining("cannot rename INBOX fragment");
-    assertThat(rpcFailure(access.renameFragment("n2", ERIN, "Lists", "Other", TIMEOUT)))
+    assertThat(rpcFailure(access.renameFragment("n2", ERIN, "Lists", "Other", true, TIMEOUT)))
         .satisfies(e -> assertThat(e.code()).isEqualTo(RpcException.Code.HANDLER_FAILED))
         .hasMessageContaining("no such mailbox Lists");
 

@@ -76,6 +76,36 @@ class ClusterRenameTest {
         .as("two copies of each message of Attic/Old").isEqualTo(4);
   }
 
+  @Test
+  void renamingUnderANewSuperior_givesTheSuperiorOneUidValidityOnEveryCopy() throws Exception {
+    cluster = new InJvmCluster(dir, "rename-superior");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name);
+    }
+    cluster.awaitComplete(3, WAIT);
+    QuillNode a = cluster.node("a");
+    a.mailStore().addDomain(DOMAIN);
+    a.mailStore().addUser(USER, PASSWORD.toCharArray());
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> profileCopies() == 2);
+    try (Store imap = MailClients.connect("imap", cluster.node("c").ports().get("imap"), USER, PASSWORD)) {
+      Folder plans = imap.getFolder("Plans");
+      assertThat(plans.create(Folder.HOLDS_MESSAGES)).isTrue();
+      plans.appendMessages(new Message[] {message("a plan")});
+      assertThat(plans.renameTo(imap.getFolder("Work/Plans"))).isTrue();
+    }
+    List<QuillNode> copies = cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).toList();
+    assertThat(copies).hasSize(2);
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(copies.stream()
+        .map(n -> n.store().mailbox(USER, "Work").orElseThrow().uidValidity()).distinct())
+        .as("Work's UIDVALIDITY on both profile copies").hasSize(1));
+    for (QuillNode via : cluster.nodes()) {
+      try (Store imap = MailClients.connect("imap", via.ports().get("imap"), USER, PASSWORD)) {
+        assertThat(subjects(imap.getFolder("Work/Plans"))).as("through %s", via.cluster().name())
+            .containsExactly("a plan");
+      }
+    }
+  }
+
   private long profileCopies() {
     return cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).count();
   }
