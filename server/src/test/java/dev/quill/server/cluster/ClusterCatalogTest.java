@@ -1,0 +1,145 @@
+package dev.quill.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quill.server.node.QuillNode;
+import dev.quill.store.MailboxInfo;
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Store;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run of IMAP mailbox operations (CREATE with superiors, APPEND, RENAME of a hierarchy under a new
+ * superior, DELETE, RENAME INBOX, CREATE of a deleted name) made through different nodes of a
+ * three-node cluster with the default copies (two of each message and of each profile): afterwards
+ * every node lists the same mailboxes with the same messages, and every fragment of a mailbox, on
+ * whichever node, has the mailbox's one UIDVALIDITY.
+ */
+class ClusterCatalogTest {
+  private static final String DOMAIN = "example.test";
+  private static final String USER = "cleo@" + DOMAIN;
+  private static final String PASSWORD = "catalog-pw";
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  @AutoClose
+  private InJvmCluster cluster;
+
+  @Test
+  void mailboxOperationsThroughSeveralNodes_leaveOneCatalogAndOneUidValidityPerMailbox() throws Exception {
+    cluster = new InJvmCluster(dir, "catalog");
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name);
+    }
+    cluster.awaitComplete(3, WAIT);
+    cluster.node("a").mailStore().addDomain(DOMAIN);
+    cluster.node("a").mailStore().addUser(USER, PASSWORD.toCharArray());
+    org.awaitility.Awaitility.await().atMost(WAIT)
+        .until(() -> cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).count() == 2);
+    for (int i = 1; i <= 2; i++) {
+      MailClients.send(cluster.node("b").ports().get("smtp"), USER, "inbox " + i);
+    }
+
+    try (Store imap = connect("a")) {
+      assertThat(imap.getFolder("A/B/C").create(Folder.HOLDS_MESSAGES)).isTrue();
+      imap.getFolder("A/B/C").appendMessages(new Message[] {message("deep")});
+      imap.getFolder("A").appendMessages(new Message[] {message("top")});
+    }
+    try (Store imap = connect("b")) {
+      assertThat(imap.getFolder("A/B").renameTo(imap.getFolder("X/Y"))).isTrue();
+      assertThat(imap.getFolder("A").delete(false)).isTrue();
+    }
+    try (Store imap = connect("c")) {
+      assertThat(imap.getFolder("INBOX").renameTo(imap.getFolder("Old Inbox"))).isTrue();
+      assertThat(imap.getFolder("A").create(Folder.HOLDS_MESSAGES)).isTrue();
+      imap.getFolder("A").appendMessages(new Message[] {message("top again")});
+      assertThat(imap.getFolder("X").renameTo(imap.getFolder("A/X"))).isTrue();
+    }
+    MailClients.send(cluster.node("c").ports().get("smtp"), USER, "inbox 3");
+
+    Map<String, List<String>> expected = new TreeMap<>(Map.of(
+        "INBOX", List.of("inbox 3"),
+        "Old Inbox", List.of("inbox 1", "inbox 2"),
+        "A", List.of("top again"),
+        "A/X", List.of(),
+        "A/X/Y", List.of(),
+        "A/X/Y/C", List.of("deep")));
+    for (QuillNode via : cluster.nodes()) {
+      try (Store imap = connect(via.cluster().name())) {
+        Map<String, List<String>> seen = new TreeMap<>();
+        for (Folder f : imap.getDefaultFolder().list("*")) {
+          String name = f.getFullName();
+          if (expected.containsKey(name) || name.startsWith("A/") || name.equals("X") || name.startsWith("X/")) {
+            seen.put(name, subjects(f));
+          }
+        }
+        assertThat(seen).as("through %s", via.cluster().name()).isEqualTo(expected);
+      }
+    }
+    // One UIDVALIDITY per mailbox, on every node holding a fragment of it; the profile copies agree.
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+      Map<String, TreeSet<Long>> validities = new HashMap<>();
+      List<TreeSet<String>> catalogs = new java.util.ArrayList<>();
+      for (QuillNode n : cluster.nodes()) {
+        List<MailboxInfo> boxes = n.store().user(USER).isPresent() ? n.store().mailboxes(USER) : List.of();
+        if (n.store().user(USER).isPresent()) {
+          catalogs.add(new TreeSet<>(boxes.stream().map(MailboxInfo::name).toList()));
+        }
+        for (String box : expected.keySet()) {
+          n.store().mailbox(USER, box).ifPresent(info ->
+              validities.computeIfAbsent(box, k -> new TreeSet<>()).add(info.uidValidity()));
+        }
+      }
+      assertThat(validities).allSatisfy((box, values) -> assertThat(values).as(box).hasSize(1));
+      assertThat(catalogs).hasSize(2);
+      assertThat(catalogs.get(0)).as("both profile copies list the same mailboxes").isEqualTo(catalogs.get(1));
+    });
+  }
+
+  private Store connect(String node) throws MessagingException {
+    return MailClients.connect("imap", cluster.node(node).ports().get("imap"), USER, PASSWORD);
+  }
+
+  private static Message message(String subject) throws MessagingException {
+    MimeMessage m = new MimeMessage(jakarta.mail.Session.getInstance(new java.util.Properties()));
+    m.setFrom(new InternetAddress("sender@" + DOMAIN));
+    m.setRecipient(Message.RecipientType.TO, new InternetAddress(USER));
+    m.setSubject(subject);
+    m.setText(subject + "\r\n");
+    return m;
+  }
+
+  private static List<String> subjects(Folder folder) throws MessagingException {
+    if ((folder.getType() & Folder.HOLDS_MESSAGES) == 0) {
+      return List.of();
+    }
+    folder.open(Folder.READ_ONLY);
+    try {
+      return Arrays.stream(folder.getMessages()).map(m -> {
+        try {
+          return m.getSubject();
+        } catch (MessagingException e) {
+          throw new IllegalStateException(e);
+        }
+      }).sorted().toList();
+    } finally {
+      folder.close(false);
+    }
+  }
+}
