@@ -1583,20 +1583,19 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public void renameMailbox(String user, String from, String to) {
-    Objects.requireNonNull(from, "from");
-    String a = Addresses.normalize(user);
-    mutate(() -> {
-      catalog.rename(a, from, to, false);
-      return null;
-    });
+    rename(user, from, to, false);
   }
 
   @Override
   public void renameFragments(String user, String from, String to) {
+    rename(user, from, to, true);
+  }
+
+  private void rename(String user, String from, String to, boolean fragmentsOnly) {
     Objects.requireNonNull(from, "from");
     String a = Addresses.normalize(user);
     mutate(() -> {
-      catalog.rename(a, from, to, true);
+      catalog.rename(a, from, to, fragmentsOnly);
       return null;
     });
   }

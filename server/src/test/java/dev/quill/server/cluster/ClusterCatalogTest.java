@@ -23,11 +23,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A run of IMAP mailbox operations (CREATE with superiors, APPEND, RENAME of a hierarchy under a new
- * superior, DELETE, RENAME INBOX, CREATE of a deleted name) made through different nodes of a
- * three-node cluster with the default copies (two of each message and of each profile): afterwards
- * every node lists the same mailboxes with the same messages, and every fragment of a mailbox, on
- * whichever node, has the mailbox's one UIDVALIDITY.
+ * IMAP mailbox operations in a three-node cluster with the default copies (two of each message and
+ * of each profile; each profile copy holds a fragment of every mailbox): a RENAME of a mailbox with
+ * inferiors, a RENAME under a new superior, and a run of CREATE with superiors, APPEND, RENAME,
+ * DELETE, RENAME INBOX and CREATE of a deleted name through different nodes. Afterwards every node
+ * lists the same mailboxes with the same messages, and every fragment of a mailbox, on whichever
+ * node, has the mailbox's one UIDVALIDITY.
  */
 class ClusterCatalogTest {
   private static final String DOMAIN = "example.test";
@@ -43,15 +44,7 @@ class ClusterCatalogTest {
 
   @Test
   void mailboxOperationsThroughSeveralNodes_leaveOneCatalogAndOneUidValidityPerMailbox() throws Exception {
-    cluster = new InJvmCluster(dir, "catalog");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name);
-    }
-    cluster.awaitComplete(3, WAIT);
-    cluster.node("a").mailStore().addDomain(DOMAIN);
-    cluster.node("a").mailStore().addUser(USER, PASSWORD.toCharArray());
-    org.awaitility.Awaitility.await().atMost(WAIT)
-        .until(() -> cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).count() == 2);
+    startWithUser("catalog");
     for (int i = 1; i <= 2; i++) {
       MailClients.send(cluster.node("b").ports().get("smtp"), USER, "inbox " + i);
     }
@@ -110,6 +103,76 @@ class ClusterCatalogTest {
       assertThat(catalogs).hasSize(2);
       assertThat(catalogs.get(0)).as("both profile copies list the same mailboxes").isEqualTo(catalogs.get(1));
     });
+  }
+
+  @Test
+  void renamingAMailboxWithInferiors_movesTheWholeHierarchyOnEveryHolder() throws Exception {
+    startWithUser("rename");
+
+    try (Store imap = connect("b")) {
+      Folder projects = imap.getFolder("Projects");
+      assertThat(projects.create(Folder.HOLDS_MESSAGES | Folder.HOLDS_FOLDERS)).isTrue();
+      Folder old = imap.getFolder("Projects/Old");
+      assertThat(old.create(Folder.HOLDS_MESSAGES)).isTrue();
+      projects.appendMessages(new Message[] {message("current plan")});
+      old.appendMessages(new Message[] {message("old plan 1"), message("old plan 2")});
+
+      assertThat(projects.renameTo(imap.getFolder("Attic"))).isTrue();
+    }
+
+    for (QuillNode via : cluster.nodes()) {
+      try (Store imap = connect(via.cluster().name())) {
+        assertThat(Arrays.stream(imap.getDefaultFolder().list("*")).map(Folder::getFullName))
+            .as("through %s", via.cluster().name()).contains("Attic", "Attic/Old")
+            .doesNotContain("Projects", "Projects/Old");
+        assertThat(subjects(imap.getFolder("Attic"))).containsExactly("current plan");
+        assertThat(subjects(imap.getFolder("Attic/Old"))).containsExactly("old plan 1", "old plan 2");
+      }
+    }
+    for (QuillNode node : cluster.nodes()) {
+      assertThat(node.store().mailbox(USER, "Projects")).as("no Projects fragment left on %s", node.cluster().name())
+          .isEmpty();
+      assertThat(node.store().mailbox(USER, "Projects/Old")).as("no Projects/Old fragment left on %s",
+          node.cluster().name()).isEmpty();
+    }
+    assertThat(cluster.nodes().stream().mapToInt(n -> n.store().messages(USER, "Attic/Old").size()).sum())
+        .as("two copies of each message of Attic/Old").isEqualTo(4);
+  }
+  @Test
+  void renamingUnderANewSuperior_givesTheSuperiorOneUidValidityOnEveryCopy() throws Exception {
+    startWithUser("rename-superior");
+    try (Store imap = connect("c")) {
+      Folder plans = imap.getFolder("Plans");
+      assertThat(plans.create(Folder.HOLDS_MESSAGES)).isTrue();
+      plans.appendMessages(new Message[] {message("a plan")});
+      assertThat(plans.renameTo(imap.getFolder("Work/Plans"))).isTrue();
+    }
+    List<QuillNode> copies = cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).toList();
+    assertThat(copies).hasSize(2);
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(copies.stream()
+        .map(n -> n.store().mailbox(USER, "Work").orElseThrow().uidValidity()).distinct())
+        .as("Work's UIDVALIDITY on both profile copies").hasSize(1));
+    for (QuillNode via : cluster.nodes()) {
+      try (Store imap = connect(via.cluster().name())) {
+        assertThat(subjects(imap.getFolder("Work/Plans"))).as("through %s", via.cluster().name())
+            .containsExactly("a plan");
+      }
+    }
+  }
+  /** Three nodes with the default copies, and the user with both copies of its profile made. */
+  private void startWithUser(String clusterName) throws Exception {
+    cluster = new InJvmCluster(dir, clusterName);
+    for (String name : List.of("a", "b", "c")) {
+      cluster.start(name);
+    }
+    cluster.awaitComplete(3, WAIT);
+    cluster.node("a").mailStore().addDomain(DOMAIN);
+    cluster.node("a").mailStore().addUser(USER, PASSWORD.toCharArray());
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> profileCopies() == 2);
+  }
+
+  private long profileCopies() {
+    return cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent()).count();
   }
 
   private Store connect(String node) throws MessagingException {
