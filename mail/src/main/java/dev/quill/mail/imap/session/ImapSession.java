@@ -399,10 +399,12 @@ public final class ImapSession {
       case ImapCommand.Store s -> store(s, out);
       case ImapCommand.Copy c -> copy(c, out);
       case ImapCommand.GetQuota g -> {
-        if (!g.root().isEmpty()) {
+        // A user without a quota has no quota root: a QUOTA response needs at least one resource (RFC 9208, 5.1).
+        long quota = backend.quota(user);
+        if (!g.root().isEmpty() || quota <= 0) {
           yield no(tag, out, "[NONEXISTENT] No such quota root");
         }
-        writeQuota(out);
+        writeQuota(out, quota);
         yield ok(tag, out, "GETQUOTA completed");
       }
       case ImapCommand.GetQuotaRoot g -> {
@@ -410,8 +412,14 @@ public final class ImapSession {
         if (name.isEmpty() || backend.mailbox(user, name.get()).isEmpty()) {
           yield no(tag, out, "[NONEXISTENT] No such mailbox");
         }
-        out.text("* QUOTAROOT ").mailbox(name.get(), utf8()).text(" \"\"").crlf();
-        writeQuota(out);
+        long quota = backend.quota(user);
+        out.text("* QUOTAROOT ").mailbox(name.get(), utf8());
+        if (quota > 0) {
+          out.text(" \"\"").crlf();
+          writeQuota(out, quota);
+        } else {
+          out.crlf();
+        }
         yield ok(tag, out, "GETQUOTAROOT completed");
       }
       case ImapCommand.SetQuota s -> no(tag, out, "[NOPERM] Quotas are set by the administrator");
@@ -793,12 +801,9 @@ public final class ImapSession {
     }
   }
 
-  private void writeQuota(ImapWriter out) {
-    long quota = backend.quota(user);
-    if (quota > 0) {
-      out.text("* QUOTA \"\" (STORAGE ").number((backend.usage(user) + 1023) / 1024).sp().number(quota / 1024).text(")")
-          .crlf();
-    }
+  private void writeQuota(ImapWriter out, long quota) {
+    out.text("* QUOTA \"\" (STORAGE ").number((backend.usage(user) + 1023) / 1024).sp().number(quota / 1024).text(")")
+        .crlf();
   }
 
   // ---- Selected state -------------------------------------------------------------------------

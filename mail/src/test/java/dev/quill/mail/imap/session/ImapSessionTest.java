@@ -264,6 +264,15 @@ class ImapSessionTest {
   }
 
   @Test
+  void quota_withoutOne_hasNoQuotaRoot() {
+    SessionDriver a = client().login();
+    assertThat(a.send("q GETQUOTAROOT INBOX")).as("no root, so no QUOTA response without resources")
+        .isEqualTo("* QUOTAROOT INBOX\r\nq OK GETQUOTAROOT completed\r\n");
+    assertThat(a.send("g GETQUOTA \"\"")).isEqualTo("g NO [NONEXISTENT] No such quota root\r\n");
+    assertThat(a.send("m GETQUOTAROOT Nowhere")).startsWith("m NO [NONEXISTENT]");
+  }
+
+  @Test
   void list_patternsChildrenAndSpecialUse() {
     SessionDriver a = client().login();
     a.send("c1 CREATE Work/Projects");
