@@ -106,9 +106,14 @@ final class QuietCloseLog implements Log {
     delegate.error(msg);
   }
 
+  // With log_details on, JGroups reports the closed stream with the exception itself.
   @Override
   public void error(String msg, Throwable throwable) {
-    delegate.error(msg, throwable);
+    if (ordinaryClose(msg, throwable)) {
+      delegate.debug(msg, throwable);
+    } else {
+      delegate.error(msg, throwable);
+    }
   }
 
   @Override
@@ -118,6 +123,10 @@ final class QuietCloseLog implements Log {
 
   @Override
   public void warn(String msg, Throwable throwable) {
+    if (ordinaryClose(msg, throwable)) {
+      delegate.debug(msg, throwable);
+      return;
+    }
     delegate.warn(msg, throwable);
   }
 

@@ -17,6 +17,23 @@ class QuietCloseLogTest {
         .isTrue();
   }
 
+  /** With JGroups' log_details on, the closed stream comes as the exception of a plain message. */
+  @Test
+  void theDetailedForm_isDemotedToo_andOtherFailuresAreNot() {
+    java.util.List<String> calls = new java.util.ArrayList<>();
+    org.jgroups.logging.Log recording = (org.jgroups.logging.Log) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {org.jgroups.logging.Log.class}, (proxy, method, args) -> {
+          calls.add(method.getName());
+          return method.getReturnType() == boolean.class ? Boolean.TRUE : null;
+        });
+    QuietCloseLog log = new QuietCloseLog(recording);
+    log.warn("127.0.0.1:7800: failed handling message", new IOException("Stream closed"));
+    log.error("127.0.0.1:7800: failed sending graceful close to b", new SocketException("Socket closed"));
+    log.warn("127.0.0.1:7800: failed handling message", new IOException("Broken pipe"));
+    log.error("127.0.0.1:7800: something else", new IOException("Stream closed"));
+    assertThat(calls).containsExactly("debug", "debug", "warn", "error");
+  }
+
   /** Both transports, with the security layer and without, give their connections the quiet log. */
   @Test
   void bothTransports_useIt() throws Exception {
