@@ -342,6 +342,18 @@ public interface MailStore extends AutoCloseable {
     return Optional.of(MaildropLock.LOCAL);
   }
 
+  /**
+   * IMAP4rev1's {@code \Recent} (RFC 3501 section 2.3.2) across every node that serves this store:
+   * claims the mailbox's messages up to {@code upTo} for one session (0 claims nothing) and returns
+   * the highest UID claimed before under {@code uidValidity}, so that each message is recent in one
+   * session. Empty when this store leaves it to the node (a store served by one node: the IMAP
+   * service's own memory decides), or when the cluster cannot be asked now (the node's memory
+   * decides then, and a message may be recent in a session on another node too).
+   */
+  default java.util.OptionalLong claimRecent(String user, String mailbox, long uidValidity, long upTo) {
+    return java.util.OptionalLong.empty();
+  }
+
   // ---- Cluster support ---------------------------------------------------------------------
   // A node holds user profiles and mailbox fragments (the part of a mailbox stored on one node);
   // the user's manager allocates UIDs and MODSEQs and gathers what the nodes report. See CLUSTER.md.

@@ -54,6 +54,8 @@ import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The mail store of a clustered node: the whole cluster's mail behind the {@link MailStore}
@@ -77,6 +79,8 @@ import java.util.function.Supplier;
  * is stored, so nothing is lost). Renaming INBOX moves its messages as a MOVE does.
  */
 public final class ClusterMailStore implements MailStore {
+  private static final Logger log = LoggerFactory.getLogger(ClusterMailStore.class);
+
   /**
    * How long a profile's location and content (quota) are reused without asking again. Every change
    * made through a node is announced to the others (PROFILE_CHANGED), which forget their entry, and
@@ -1034,6 +1038,21 @@ public final class ClusterMailStore implements MailStore {
    */
   public void announce(MailboxEvent event) {
     watches.changed(event, false);
+  }
+
+  /**
+   * Claims {@code \Recent} at the user's manager, so that a message is recent in one session of the
+   * cluster; when the manager cannot be asked, the IMAP service's own memory decides (empty).
+   */
+  @Override
+  public java.util.OptionalLong claimRecent(String user, String mailbox, long uidValidity, long upTo) {
+    try {
+      return java.util.OptionalLong.of(Remote.join(managers.claimRecent(Addresses.normalize(user),
+          MailboxNames.canonical(mailbox), uidValidity, upTo), "claiming \\Recent in " + mailbox));
+    } catch (RuntimeException e) {
+      log.debug("{}: \\Recent of {}/{} decided on this node: {}", self, user, mailbox, e.getMessage());
+      return java.util.OptionalLong.empty();
+    }
   }
 
   /** Takes the maildrop at the user's manager, so that one POP3 session in the cluster holds it. */

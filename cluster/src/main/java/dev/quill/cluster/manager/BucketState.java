@@ -94,6 +94,12 @@ final class BucketState {
    * Soft: rebuilt from the members' reports, which list the locks their sessions hold or are taking.
    */
   private final Map<String, Map<String, Long>> maildropLocks = new HashMap<>();
+  /**
+   * Per user and mailbox, how far IMAP's {@code \Recent} has been claimed: {UIDVALIDITY, highest UID}.
+   * Soft state that no report rebuilds: a new manager starts without it, and messages may then be
+   * recent once more in one session, as after a single node's restart (RFC 3501 allows it).
+   */
+  private final Map<String, long[]> recentClaims = new HashMap<>();
 
   /** @param away members seen before and not in the view now, which this new manager never heard from */
   BucketState(String self, int bucket, Collection<String> waitingFor, Collection<String> away) {
@@ -444,6 +450,21 @@ final class BucketState {
     }
     holders.put(node, token);
     return new Answer.Ok<>(true);
+  }
+
+  /**
+   * Claims {@code mailbox}'s messages up to {@code upTo} as {@code \Recent} (0: claims nothing) and
+   * returns the highest UID claimed before under {@code uidValidity} (0 when none, or when the claims
+   * were made under another UIDVALIDITY, which they then no longer count for).
+   */
+  synchronized long claimRecent(String user, String mailbox, long uidValidity, long upTo) {
+    String key = user + "\0" + mailbox;
+    long[] claimed = recentClaims.get(key);
+    long before = claimed != null && claimed[0] == uidValidity ? claimed[1] : 0;
+    if (upTo > before) {
+      recentClaims.put(key, new long[] {uidValidity, upTo});
+    }
+    return before;
   }
 
   /**

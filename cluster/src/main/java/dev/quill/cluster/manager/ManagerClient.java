@@ -109,6 +109,14 @@ public final class ManagerClient {
         .thenApply(granted -> null);
   }
 
+  /**
+   * Claims {@code mailbox}'s messages up to {@code upTo} as IMAP {@code \Recent} for one session of
+   * this node (0: only reads); the highest UID claimed before, in the whole cluster.
+   */
+  public CompletableFuture<Long> claimRecent(String user, String mailbox, long uidValidity, long upTo) {
+    return call(user, ManagerMessages.RECENT_CLAIM, new RecentClaim(user, mailbox, uidValidity, upTo));
+  }
+
   private <Q, R> CompletableFuture<R> call(String user, MessageType<Q, Answer<R>> type, Q request) {
     return attempt(user, type, request, 1, System.nanoTime() + timeout.toNanos());
   }

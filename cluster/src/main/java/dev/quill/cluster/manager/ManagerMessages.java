@@ -65,6 +65,13 @@ public final class ManagerMessages {
       TypeIds.MAILDROP_LOCK, 1, "MAILDROP_LOCK", MaildropLockRequest.CODEC, Answer.codec(Codecs.BOOLEAN));
 
   /**
+   * a node → the user's manager: claim a mailbox's messages up to a UID as IMAP {@code \Recent} for
+   * one session; answered the highest UID claimed before (soft state, answered also while incomplete).
+   */
+  public static final MessageType<RecentClaim, Answer<Long>> RECENT_CLAIM = new MessageType<>(
+      TypeIds.RECENT_CLAIM, 1, "RECENT_CLAIM", RecentClaim.CODEC, Answer.codec(Codecs.VAR_LONG));
+
+  /**
    * a user's manager → each node holding the user's profile: make these UIDs and MODSEQs durable
    * before they are given, and (version 2) add these nodes to the mailbox's holder record before a
    * message is acknowledged on them (served by every node's {@link ManagerService}); answered once

@@ -141,6 +141,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
         (state, user) -> state.mailboxRenamed(user, renamed.from(), renamed.to())));
     rpc.register(ManagerMessages.WATCH, this::watch);
     rpc.register(ManagerMessages.MAILDROP_LOCK, this::maildropLock);
+    rpc.register(ManagerMessages.RECENT_CLAIM, (from, claim) -> claimRecent(claim));
     rpc.register(ManagerMessages.CHANGE_NOTICE, this::forward);
     rpc.register(ManagerMessages.RESERVE_WATERMARKS, this::reserveHere);
   }
@@ -475,6 +476,16 @@ public final class ManagerService implements AutoCloseable, Fencing {
     }
     return request.lock() ? state.lockMaildrop(user, from, request.token())
         : state.unlockMaildrop(user, from, request.token());
+  }
+
+  private Answer<Long> claimRecent(RecentClaim claim) {
+    String user = Addresses.normalize(claim.user());
+    Epoch epoch = current;
+    BucketState state = epoch == null ? null : managedState(epoch, user);
+    if (state == null) {
+      return notManager(epoch, user);
+    }
+    return new Answer.Ok<>(state.claimRecent(user, claim.mailbox(), claim.uidValidity(), claim.upTo()));
   }
 
   /** The nodes whose sessions hold the user's maildrop lock at this manager (for tests); empty if not managed here. */

@@ -53,6 +53,8 @@ public final class TypeIds {
   public static final int RESERVE_WATERMARKS = 112;
   /** A node takes or gives back a user's POP3 maildrop lock at the user's manager. */
   public static final int MAILDROP_LOCK = 113;
+  /** A session claims a mailbox's messages as IMAP {@code \Recent} at the user's manager. */
+  public static final int RECENT_CLAIM = 114;
   /** A message to store under a manager-assigned UID on the chosen node ({@code cluster.mail.FragmentService}). */
   public static final int STORE_MESSAGE = 200;
   /** A mailbox fragment's counters and message list ({@code cluster.mail.FragmentAccess}, 201..209). */

@@ -41,6 +41,7 @@ public final class RemoteOperations {
       entry(TypeIds.CHANGED, ObjectType.FRAGMENT, Permission.READ),
       entry(TypeIds.RESERVE_WATERMARKS, ObjectType.PROFILE, Permission.UPDATE),
       entry(TypeIds.MAILDROP_LOCK, ObjectType.FRAGMENT, Permission.READ),
+      entry(TypeIds.RECENT_CLAIM, ObjectType.FRAGMENT, Permission.READ),
       // a node's fragments
       entry(TypeIds.STORE_MESSAGE, ObjectType.FRAGMENT, Permission.STORE),
       entry(TypeIds.FRAGMENT_LIST, ObjectType.FRAGMENT, Permission.READ),

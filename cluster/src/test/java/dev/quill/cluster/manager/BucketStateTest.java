@@ -256,4 +256,17 @@ class BucketStateTest {
     assertThat(state.maildropHolders(USER)).as("b left").isEmpty();
     assertThat(state.lockMaildrop(USER, "a", 6)).isEqualTo(new Answer.Ok<>(true));
   }
+
+  @Test
+  void recentClaims_riseOnly_lookingClaimsNothing_andAnotherUidValidityStartsOver() {
+    BucketState state = new BucketState("m", 0, List.of("p"), List.of("x"));
+    assertThat(state.claimRecent(USER, "INBOX", UV, 0)).as("nothing claimed yet; only looks").isZero();
+    assertThat(state.claimRecent(USER, "INBOX", UV, 3)).isZero();
+    assertThat(state.claimRecent(USER, "INBOX", UV, 3)).as("the second session").isEqualTo(3);
+    assertThat(state.claimRecent(USER, "INBOX", UV, 2)).as("never lower").isEqualTo(3);
+    assertThat(state.claimRecent(USER, "INBOX", UV, 5)).isEqualTo(3);
+    assertThat(state.claimRecent(USER, "Sent", UV, 0)).as("per mailbox").isZero();
+    assertThat(state.claimRecent(USER, "INBOX", UV + 1, 1)).as("a mailbox created again").isZero();
+    assertThat(state.claimRecent(USER, "INBOX", UV + 1, 0)).isEqualTo(1);
+  }
 }

@@ -161,6 +161,15 @@ class ManagerCodecProperties {
     roundTrip(ManagerMessages.MAILDROP_LOCK.response(), new Answer.Incomplete<>(3, List.of("a")));
   }
 
+  @Property
+  void recentClaims_roundTrip(@ForAll("names") String user, @ForAll("names") String mailbox,
+      @ForAll @LongRange(max = 0xffff_ffffL) long uidValidity, @ForAll @LongRange(max = 0xffff_ffffL) long upTo,
+      @ForAll long before) throws WireException {
+    roundTrip(RecentClaim.CODEC, new RecentClaim(user, mailbox, uidValidity, upTo));
+    roundTrip(ManagerMessages.RECENT_CLAIM.response(), new Answer.Ok<>(before));
+    roundTrip(ManagerMessages.RECENT_CLAIM.response(), new Answer.NotManager<>("b", "b|3"));
+  }
+
   /** A report in version 2, for a manager of the earlier release: everything but the maildrop locks. */
   @Property(tries = 50)
   void fragmentReport_inVersion2_leavesTheLocksOut(@ForAll("names") String user,
@@ -227,7 +236,8 @@ class ManagerCodecProperties {
     for (Codec<?> codec : List.of(ModSeqRequest.CODEC, ModSeqGrant.CODEC, CreatedMailbox.CODEC, DroppedFragment.CODEC,
         RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response(),
         ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response(), FragmentReport.CODEC, FragmentReport.CODEC_V2,
-        MaildropLockRequest.CODEC, ManagerMessages.MAILDROP_LOCK.response())) {
+        MaildropLockRequest.CODEC, ManagerMessages.MAILDROP_LOCK.response(), RecentClaim.CODEC,
+        ManagerMessages.RECENT_CLAIM.response())) {
       try {
         WireReader in = new WireReader(input);
         assertThat((Object) codec.read(in)).isNotNull();

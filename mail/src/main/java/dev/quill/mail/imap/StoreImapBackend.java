@@ -140,6 +140,11 @@ final class StoreImapBackend implements ImapBackend {
     return store.user(user).map(UserProfile::quotaBytes).orElse(0L);
   }
 
+  @Override
+  public java.util.OptionalLong claimRecent(String user, String mailbox, long uidValidity, long upTo) {
+    return store.claimRecent(user, mailbox, uidValidity, upTo);
+  }
+
   private static <T> T join(CompletableFuture<T> future) {
     try {
       return future.join();

@@ -112,4 +112,9 @@ public interface ImapBackend {
 
   /** The user's quota in octets, 0 for unlimited. */
   long quota(String user);
+
+  /** {@code \Recent} claims shared by every node ({@link dev.quill.store.MailStore#claimRecent}); empty: the node's own. */
+  default java.util.OptionalLong claimRecent(String user, String mailbox, long uidValidity, long upTo) {
+    return java.util.OptionalLong.empty();
+  }
 }

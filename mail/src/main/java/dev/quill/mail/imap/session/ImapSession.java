@@ -588,8 +588,7 @@ public final class ImapSession {
         info.highestModSeq(), contents.get().messages());
     syncedCommits = commits;
     // RFC 3501 §6.3.2: EXAMINE must not take \Recent away from other sessions, so it only looks
-    long before = s.readOnly() ? recentTracker.claimedUpTo(user, box.name)
-        : recentTracker.claim(user, box.name, box.lastUid());
+    long before = claimRecent(box.name, box.uidValidity, s.readOnly() ? 0 : box.lastUid());
     box.markRecent(box.uids().stream().filter(u -> u > before).toList());
     selected = box;
     state = State.SELECTED;
@@ -758,7 +757,7 @@ public final class ImapSession {
         case "SIZE" -> info.totalBytes();
         case "HIGHESTMODSEQ" -> info.highestModSeq();
         case "RECENT" -> {
-          long claimed = recentTracker.claimedUpTo(user, name);
+          long claimed = claimRecent(name, info.uidValidity(), 0);
           yield messages.stream().filter(m -> m.uid() > claimed).count();
         }
         default -> 0;
@@ -799,6 +798,19 @@ public final class ImapSession {
       log.warn("session={} event=analysis-failed error={}", sessionId, e.toString());
       return null;
     }
+  }
+
+  /**
+   * {@code \Recent}: claims the mailbox's messages up to {@code upTo} for this session (0 only looks)
+   * and returns the highest UID claimed before; the cluster decides when the backend shares claims
+   * between nodes, else this node's memory.
+   */
+  private long claimRecent(String name, long uidValidity, long upTo) {
+    java.util.OptionalLong shared = backend.claimRecent(user, name, uidValidity, upTo);
+    if (shared.isPresent()) {
+      return shared.getAsLong();
+    }
+    return upTo == 0 ? recentTracker.claimedUpTo(user, name) : recentTracker.claim(user, name, upTo);
   }
 
   private void writeQuota(ImapWriter out, long quota) {
@@ -1185,8 +1197,7 @@ public final class ImapSession {
     box.sync(messages, info.map(MailboxInfo::highestModSeq).orElse(0L), info.map(MailboxInfo::uidNext).orElse(0L),
         new SelectedMailbox.SyncMode(allowExpunge, qresync, condstore, !rev2), out,
         added -> {
-          long before = box.readOnly ? recentTracker.claimedUpTo(user, box.name)
-              : recentTracker.claim(user, box.name, added.get(added.size() - 1));
+          long before = claimRecent(box.name, box.uidValidity, box.readOnly ? 0 : added.get(added.size() - 1));
           return added.stream().filter(u -> u > before).toList();
         });
     warnIfPartial(box.name, out);
