@@ -29,7 +29,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BiFunction;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -101,7 +100,14 @@ public final class ProfileReplicas {
   private final Supplier<List<String>> members;
   private final Replication replication;
   private final IntSupplier clusterSize;
-  private final BiFunction<Set<String>, Integer, List<String>> spares;
+  private final Spares spares;
+
+  /** Picks the nodes that take new copies of a profile. */
+  @FunctionalInterface
+  public interface Spares {
+    /** Up to {@code count} live nodes, not among {@code holders}, to take a copy of {@code user}'s profile. */
+    List<String> pick(String user, Set<String> holders, int count);
+  }
   private final Duration timeout;
   private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
   private volatile SyncResult lastSync = new SyncResult(0, 0, 0, 0);
@@ -116,11 +122,11 @@ public final class ProfileReplicas {
    *
    * @param local this node's own store
    * @param clusterSize members known, live and presumed down: bounds the floor of copies
-   * @param spares given the current holders and a count, up to that many other live nodes to take a copy
+   * @param spares given the user, its current holders and a count, up to that many other live nodes to take a copy
    */
   public ProfileReplicas(String self, RpcEndpoint endpoint, MailStore local, HybridClock clock, ManagerClient managers,
       Supplier<List<String>> members, Replication replication, IntSupplier clusterSize,
-      BiFunction<Set<String>, Integer, List<String>> spares, Duration timeout) {
+      Spares spares, Duration timeout) {
     this.self = self;
     this.endpoint = endpoint;
     this.local = local;
@@ -240,7 +246,7 @@ public final class ProfileReplicas {
       if (targets.size() + 1 < replication.replicas()) {
         Set<String> holders = new LinkedHashSet<>(targets);
         holders.add(self);
-        added = spares.apply(holders, replication.replicas() - holders.size());
+        added = spares.pick(user, holders, replication.replicas() - holders.size());
         targets.addAll(added);
       }
       Map<String, CompletableFuture<Boolean>> calls = new TreeMap<>();

@@ -167,7 +167,8 @@ public final class ClusterDelivery {
           + " node(s) can store mail now and every message needs " + required + " durable copies; try again"));
     }
     Set<String> holders = new HashSet<>(grant.fragmentNodes());
-    List<String> targets = balancer.chooseAll(holders, live, self, loads, replication.copies(live.size()));
+    List<String> targets = balancer.chooseAll(holders, live, self, loads, replication.copies(live.size()),
+        LoadBalancer.tieKey(user, mailbox));
     List<String> spares = new ArrayList<>(live);
     spares.removeAll(targets);
     long modSeq = grant.firstModSeq() + index;

@@ -24,12 +24,18 @@ import java.util.function.Function;
  * differences are the noise of loads sampled every half second. The delivering node itself wins
  * whenever it is a candidate and not clearly busier than another candidate: storing here saves a
  * network hop and its CPU on both ends. Otherwise the least loaded candidate that is not clearly
- * busier than another wins, ties going by name, so every node decides alike.
+ * busier than another wins. Ties go by an order of the nodes that depends on the decision's key
+ * (its user and mailbox, {@link #tieKey}), the same on every node, so every node decides alike and
+ * ties spread over the nodes instead of all going to the first by name (which, with idle loads,
+ * put most new mailboxes and profile copies on one node); without a key, by name.
  *
  * <p>With replication, a message's R copies go to R distinct candidates chosen one after another
  * by the same rule ({@link #chooseAll}); the candidates are at least R nodes, whatever the spread.
  */
 public final class LoadBalancer {
+  /** The key of a decision whose ties go by name. */
+  public static final long NO_KEY = 0;
+
   /** Porcupine's default spread. */
   public static final int DEFAULT_SPREAD = 2;
   /** Commits more in the disk queue than the least loaded candidate that still count as "not busier". */
@@ -48,6 +54,22 @@ public final class LoadBalancer {
 
   public int spread() {
     return spread;
+  }
+
+  /** The tie key of a decision about {@code parts} (a user, a mailbox): the same on every node. */
+  public static long tieKey(String... parts) {
+    long h = 0x9e37_79b9_7f4a_7c15L;
+    for (String part : parts) {
+      h = mix(h ^ part.hashCode()) + 1;
+    }
+    return h == NO_KEY ? 1 : h;
+  }
+
+  /** A 64-bit finaliser (SplitMix64's): every input bit moves every output bit. */
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58_476d_1ce4_e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d0_49bb_1331_11ebL;
+    return z ^ (z >>> 31);
   }
 
   /**
@@ -70,6 +92,12 @@ public final class LoadBalancer {
    */
   public List<String> chooseAll(Set<String> holders, List<String> live, String self,
       Function<String, Optional<LoadReport>> loads, int count) {
+    return chooseAll(holders, live, self, loads, count, NO_KEY);
+  }
+
+  /** As {@link #chooseAll(Set, List, String, Function, int)}, ties going by the order {@code key} gives ({@link #tieKey}). */
+  public List<String> chooseAll(Set<String> holders, List<String> live, String self,
+      Function<String, Optional<LoadReport>> loads, int count, long key) {
     if (live.isEmpty()) {
       throw new IllegalArgumentException("no live node to store on");
     }
@@ -88,14 +116,14 @@ public final class LoadBalancer {
       List<String> others = new ArrayList<>(live);
       others.removeAll(candidates);
       while (candidates.size() < wanted && !others.isEmpty()) {
-        String next = known.pick(others, self);
+        String next = known.pick(others, self, key);
         candidates.add(next);
         others.remove(next);
       }
     }
     List<String> chosen = new ArrayList<>(count);
     while (chosen.size() < count && !candidates.isEmpty()) {
-      String next = known.pick(candidates, self);
+      String next = known.pick(candidates, self, key);
       chosen.add(next);
       candidates.remove(next);
     }
@@ -131,11 +159,11 @@ public final class LoadBalancer {
 
     /**
      * {@code self} when it is among {@code nodes} and not clearly busier than any of them;
-     * otherwise the least loaded (queue, CPU in tenths, name) of those not clearly busier than
+     * otherwise the least loaded (queue, CPU in tenths, then the key's order, then name) of those not clearly busier than
      * another, or of all when each is clearly busier than some other (a short queue with a busy
      * CPU against the reverse).
      */
-    String pick(List<String> nodes, String self) {
+    String pick(List<String> nodes, String self, long key) {
       if (nodes.isEmpty()) {
         throw new java.util.NoSuchElementException("no candidate");
       }
@@ -158,7 +186,7 @@ public final class LoadBalancer {
         }
         // an unburdened node beats any burdened one; among equals, the least loaded, then the name
         if (best == null || (unburdened && !bestUnburdened)
-            || (unburdened == bestUnburdened && lighter(node, load, best, bestLoad))) {
+            || (unburdened == bestUnburdened && lighter(node, load, best, bestLoad, key))) {
           best = node;
           bestLoad = load;
           bestUnburdened = unburdened;
@@ -167,7 +195,7 @@ public final class LoadBalancer {
       return best;
     }
 
-    private static boolean lighter(String node, Load load, String other, Load otherLoad) {
+    private static boolean lighter(String node, Load load, String other, Load otherLoad, long key) {
       if (load.queue() != otherLoad.queue()) {
         return load.queue() < otherLoad.queue();
       }
@@ -175,6 +203,13 @@ public final class LoadBalancer {
       long otherTenths = Math.round(10 * otherLoad.cpu());
       if (tenths != otherTenths) {
         return tenths < otherTenths;
+      }
+      if (key != NO_KEY) {
+        long rank = mix(key ^ node.hashCode());
+        long otherRank = mix(key ^ other.hashCode());
+        if (rank != otherRank) {
+          return rank < otherRank;
+        }
       }
       return node.compareTo(other) < 0;
     }

@@ -177,4 +177,26 @@ class LoadBalancerProperties {
     assertThat(lb.choose(Set.of("n1", "n2"), List.of("n1", "n2", "n3"), "n1", n -> Optional.ofNullable(hog.get(n))))
         .as("a node whose CPU is clearly busier gives its mail away").isEqualTo("n2");
   }
+
+  /**
+   * Equal loads and no holder (a new mailbox, a profile's new copy) chosen by a node that is not a
+   * candidate: with a key the ties spread over the nodes, each caller deciding alike; without one
+   * they all went to the first by name.
+   */
+  @Example
+  void equalLoads_withAKey_spreadTheTies_andEveryCallerDecidesAlike() {
+    LoadBalancer lb = new LoadBalancer(2);
+    List<String> candidates = List.of("n1", "n2", "n3");
+    java.util.function.Function<String, Optional<LoadReport>> idle = n -> Optional.of(new LoadReport(n, 0, 0.0, 0));
+    Map<String, Integer> firsts = new java.util.TreeMap<>();
+    for (int i = 0; i < 3_000; i++) {
+      long key = LoadBalancer.tieKey("user" + i + "@example.org", "INBOX");
+      List<String> chosen = lb.chooseAll(Set.of(), candidates, "n4", idle, 2, key);
+      assertThat(lb.chooseAll(Set.of(), candidates, "n5", idle, 2, key)).isEqualTo(chosen);
+      firsts.merge(chosen.getFirst(), 1, Integer::sum);
+    }
+    assertThat(firsts).as("first choices over 3,000 mailboxes").containsOnlyKeys(candidates)
+        .allSatisfy((node, count) -> assertThat(count).isBetween(800, 1_200));
+    assertThat(lb.chooseAll(Set.of(), candidates, "n4", idle, 1)).as("no key: by name").containsExactly("n1");
+  }
 }

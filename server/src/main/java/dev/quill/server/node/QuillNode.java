@@ -295,7 +295,7 @@ public final class QuillNode implements AutoCloseable {
     LoadBalancer balancer = new LoadBalancer(config.cluster().spread());
     profileReplicas = new ProfileReplicas(node.name(), node.rpc(), store, clock, client, () -> node.view().members(),
         config.cluster().replication().profiles(), () -> node.view().members().size() + node.missingMembers().size(),
-        (holders, count) -> profileSpares(node, balancer, holders, count), CLUSTER_TIMEOUT);
+        (user, holders, count) -> profileSpares(node, balancer, user, holders, count), CLUSTER_TIMEOUT);
     catchUp = new ReplicaSync(node.name(), store, fragments, storing, client, () -> node.view().members(),
         CLUSTER_TIMEOUT, catchingUp, config.cluster().replication().replicas());
     node.addForgetListener(gone -> {
@@ -361,13 +361,18 @@ public final class QuillNode implements AutoCloseable {
     mail = clustered;
   }
 
-  /** Up to {@code count} live nodes, least loaded first, that do not hold a user's profile: its new copies. */
-  private static List<String> profileSpares(ClusterNode node, LoadBalancer balancer, Set<String> holders, int count) {
+  /**
+   * Up to {@code count} live nodes, least loaded first, that do not hold a user's profile: its new
+   * copies; equal loads go by the user's own order of the nodes, so copies spread over the cluster.
+   */
+  private static List<String> profileSpares(ClusterNode node, LoadBalancer balancer, String user, Set<String> holders,
+      int count) {
     List<String> candidates = storingCandidates(node).stream().filter(n -> !holders.contains(n)).toList();
     if (candidates.isEmpty() || count < 1) {
       return List.of();
     }
-    return balancer.chooseAll(Set.of(), candidates, node.name(), node.loads()::get, Math.min(count, candidates.size()));
+    return balancer.chooseAll(Set.of(), candidates, node.name(), node.loads()::get, Math.min(count, candidates.size()),
+        LoadBalancer.tieKey(user));
   }
 
   /** Members that may store new mail: the view without the nodes that announced they are leaving. */
