@@ -24,7 +24,7 @@ package dev.quill.cluster.mail;
 public record Replication(int replicas, int minDurable, int profileReplicas) {
   /** The most copies of a message a cluster can be asked to keep. */
   public static final int MAX_REPLICAS = 7;
-  /** No replication: one copy, acknowledged once it is durable on its node. */
+  /** No replication of messages: one copy, acknowledged once durable on its node (profiles keep two). */
   public static final Replication NONE = new Replication(1, 1);
   /** The default for clusters of two or more: two copies, both durable before the answer. */
   public static final Replication DEFAULT = new Replication(2, 2);
