@@ -810,7 +810,8 @@ public final class ImapSession {
     if (shared.isPresent()) {
       return shared.getAsLong();
     }
-    return upTo == 0 ? recentTracker.claimedUpTo(user, name) : recentTracker.claim(user, name, upTo);
+    return upTo == 0 ? recentTracker.claimedUpTo(user, name, uidValidity)
+        : recentTracker.claim(user, name, uidValidity, upTo);
   }
 
   private void writeQuota(ImapWriter out, long quota) {

@@ -146,6 +146,21 @@ class ImapSessionTest {
   }
 
   @Test
+  void recent_ofAMailboxCreatedAgain_startsOver() {
+    SessionDriver a = client().login();
+    a.send("c CREATE Lists");
+    a.send("a1 APPEND Lists {5+}\r\nfirst");
+    a.send("a2 APPEND Lists {6+}\r\nsecond");
+    assertThat(a.send("s SELECT Lists")).contains("* 2 RECENT");
+    a.send("u UNSELECT");
+    a.send("d DELETE Lists");
+    a.send("c CREATE Lists");
+    a.send("a3 APPEND Lists {5+}\r\nthird");
+    assertThat(client().login().send("s SELECT Lists")).as("new UIDVALIDITY, UIDs from 1 again")
+        .contains("* 1 EXISTS", "* 1 RECENT");
+  }
+
+  @Test
   void recent_onlyTheFirstSessionSeesIt() {
     assertThat(client().login().send("s SELECT INBOX")).contains("* 3 RECENT");
     SessionDriver second = client().login();
