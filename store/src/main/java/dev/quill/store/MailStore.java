@@ -380,8 +380,10 @@ public interface MailStore extends AutoCloseable {
    * the quota of a profile held here, nothing is stored and the result says so. Watchers see the
    * same {@code APPENDED} event as for {@link #append}.
    *
-   * <p>Fails with {@link StoreException} when the UID is already stored in the fragment, the
-   * fragment has another UIDVALIDITY, or the mailbox name is invalid.
+   * <p>Fails with {@link StoreException} when the UID is already stored in the fragment
+   * ({@link StoreException#UID_TAKEN}) or was expunged from it lately by {@link #expunge(String,
+   * String, Collection, long)} ({@link StoreException#UID_EXPUNGED}: a copy that crossed the
+   * expunge), the fragment has another UIDVALIDITY, or the mailbox name is invalid.
    */
   CompletableFuture<AppendResult> storeAssigned(AssignedMessage message);
 
@@ -518,7 +520,9 @@ public interface MailStore extends AutoCloseable {
    * expunge is recorded at {@code modSeq} (so {@link #expungedSince} reports the UIDs to anyone
    * asking from a lower MODSEQ), which becomes the fragment's HIGHESTMODSEQ when a message was
    * removed. Works on a fragment whose user has no profile here. The same "stale MODSEQ" refusal as
-   * {@link #updateFlags(String, String, Collection, FlagUpdate, long)}.
+   * {@link #updateFlags(String, String, Collection, FlagUpdate, long)}, except when none of the UIDs
+   * is here: that expunge changes nothing and succeeds. The UIDs, here or not, are remembered for a
+   * while, and a copy of one of them is refused ({@link #storeAssigned}).
    */
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq);
 

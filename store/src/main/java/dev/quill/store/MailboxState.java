@@ -37,6 +37,8 @@ final class MailboxState {
   ExpungeLog.Header expungeLog;
   /** The watermark reservation including queued batches; null until loaded. Guarded by {@link #lock}. */
   WatermarkReservation reservation;
+  /** UIDs expunged lately, refused to a late copy; null when none. Guarded by {@link #lock}. */
+  RecentExpunges recentExpunges;
 
   MailboxState(MailboxInfo record, long epoch) {
     this.id = record.id();

@@ -1033,6 +1033,10 @@ public final class RocksMailStore implements MailStore {
           throw new StoreException("cannot store UID " + uid + " in " + a + "/" + name
               + " (UIDVALIDITY " + before.uidValidity() + "): " + StoreException.UID_TAKEN);
         }
+        if (box.recentExpunges != null && box.recentExpunges.contains(before.uidValidity(), uid)) {
+          throw new StoreException("cannot store UID " + uid + " in " + a + "/" + name
+              + " (UIDVALIDITY " + before.uidValidity() + "): " + StoreException.UID_EXPUNGED);
+        }
         long quota = state.quotaBytes();
         if (quota > 0 && state.reservedBytes() + message.length > quota) {
           return CompletableFuture.completedFuture(new AppendResult(false, before.uidValidity(), 0));
@@ -1430,26 +1434,31 @@ public final class RocksMailStore implements MailStore {
           return CompletableFuture.failedFuture(
               new UidValidityChangedException(a, name, uidValidity, box.next.uidValidity()));
         }
+        var removed = new ArrayList<Long>();
+        long bytes = 0;
+        for (long uid : new TreeSet<>(uids)) {
+          MessageMeta meta = records.current(box, uid);
+          if (meta != null) {
+            bytes += meta.size();
+            removed.add(uid);
+          }
+        }
+        if (removed.isEmpty()) {
+          // Nothing changes, so the number does not matter: two holders forwarding one expunge to a
+          // move's target under one MODSEQ both succeed instead of the second being called stale.
+          rememberExpunged(box, assigned, uids);
+          return CompletableFuture.completedFuture(null);
+        }
         long modSeq;
         try {
           modSeq = nextModSeq(box, assigned);
         } catch (StoreException e) {
           return CompletableFuture.failedFuture(e);
         }
-        var removed = new ArrayList<Long>();
-        long bytes = 0;
+        rememberExpunged(box, assigned, uids);
         var batch = new WriteBatch();
-        for (long uid : new TreeSet<>(uids)) {
-          MessageMeta meta = records.current(box, uid);
-          if (meta != null) {
-            records.remove(batch, box.id, uid);
-            bytes += meta.size();
-            removed.add(uid);
-          }
-        }
-        if (removed.isEmpty()) {
-          batch.close();
-          return CompletableFuture.completedFuture(null);
+        for (long uid : removed) {
+          records.remove(batch, box.id, uid);
         }
         MailboxInfo after = box.next.withCounters(box.next.uidNext(), modSeq, box.next.messageCount() - removed.size(),
             box.next.totalBytes() - bytes);
@@ -1828,6 +1837,22 @@ public final class RocksMailStore implements MailStore {
           + ": the fragment here is at HIGHESTMODSEQ " + highest + "; allocate a fresh one");
     }
     return modSeq;
+  }
+
+  /**
+   * Remembers the UIDs of a cluster expunge (one numbered by the user's manager), present here or
+   * not, so that a copy of one of them arriving late is refused ({@link RecentExpunges}). The caller
+   * holds the mailbox lock.
+   */
+  private static void rememberExpunged(MailboxState box, OptionalLong assigned, Collection<Long> uids) {
+    if (assigned.isEmpty() || uids.isEmpty()) {
+      return; // one node alone: no copies cross its expunges
+    }
+    if (box.recentExpunges == null) {
+      box.recentExpunges = new RecentExpunges(RecentExpunges.DEFAULT_TTL_NANOS, RecentExpunges.DEFAULT_LIMIT,
+          System::nanoTime);
+    }
+    box.recentExpunges.add(box.next.uidValidity(), uids);
   }
 
   /** The named mailbox of a known user, or a "no such mailbox" refusal. */

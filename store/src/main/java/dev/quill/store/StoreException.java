@@ -8,6 +8,11 @@ public class StoreException extends RuntimeException {
    */
   public static final String UID_TAKEN = "that UID is already stored here";
   /**
+   * How {@code storeAssigned} refuses a copy of a UID the fragment expunged lately (a copy that
+   * crossed the expunge on its way): callers treat it as they treat {@link #UID_TAKEN}.
+   */
+  public static final String UID_EXPUNGED = "that UID was expunged here";
+  /**
    * How a fragment refuses a change numbered at or below its HIGHESTMODSEQ: callers across the
    * cluster see only the message, and number the change again when they find it.
    */

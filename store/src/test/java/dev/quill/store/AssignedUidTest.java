@@ -77,6 +77,42 @@ class AssignedUidTest {
   }
 
   @Test
+  void copyOfAUidExpungedByTheCluster_refused_whetherItWasHereOrNot() {
+    try (RocksMailStore store = TestStores.open(dir)) {
+      put(store, CAROL, 3, 3);
+      put(store, CAROL, 4, 4);
+      // a cluster expunge (numbered by the manager) of UID 3, here, and of UID 5, never stored here
+      store.expunge(CAROL, "INBOX", List.of(3L, 5L), 10).join();
+
+      for (long uid : List.of(3L, 5L)) {
+        Throwable refused = TestStores.failure(store.storeAssigned(msg(CAROL, "INBOX", UIDVALIDITY, uid, uid,
+            TestStores.message("late copy", 100))));
+        assertThat(refused).isInstanceOf(StoreException.class).hasMessageContaining("UID " + uid)
+            .hasMessageContaining(StoreException.UID_EXPUNGED);
+      }
+      assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(4L);
+      assertThat(put(store, CAROL, 6, 11).stored()).as("a UID not expunged").isTrue();
+    }
+  }
+
+  @Test
+  void expungeOfUidsNotHere_succeedsWhateverItsModSeq_andChangesNothing() {
+    try (RocksMailStore store = TestStores.open(dir)) {
+      put(store, CAROL, 1, 20);
+      store.expunge(CAROL, "INBOX", List.of(2L), 20).join(); // two holders forwarded one expunge: the second finds nothing
+      MailboxInfo box = store.mailbox(CAROL, "INBOX").orElseThrow();
+      assertThat(box.highestModSeq()).isEqualTo(20);
+      assertThat(box.messageCount()).isEqualTo(1);
+      assertThat(store.expungedSince(CAROL, "INBOX", 0)).isEmpty();
+
+      Throwable stale = TestStores.failure(store.expunge(CAROL, "INBOX", List.of(1L, 2L), 20));
+      assertThat(stale).as("an expunge that removes something still needs a fresh MODSEQ")
+          .hasMessageContaining(StoreException.STALE_MODSEQ);
+      assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L);
+    }
+  }
+
+  @Test
   void sameUidFromConcurrentWriters_storedOnce() {
     try (RocksMailStore store = TestStores.open(dir)) {
       for (long uid = 1; uid <= 30; uid++) {

@@ -161,7 +161,8 @@ class FragmentOperationsTest {
       put(store, CAROL, "INBOX", 1, 5);
       assertThat(TestStores.failure(store.expunge(CAROL, "INBOX", List.of(1L), 5))).isInstanceOf(StoreException.class)
           .hasMessageContaining("stale MODSEQ 5").hasMessageContaining("HIGHESTMODSEQ 5");
-      assertThat(TestStores.failure(store.expunge(CAROL, "INBOX", List.of(7L), 3))).hasMessageContaining("stale MODSEQ 3");
+      store.expunge(CAROL, "INBOX", List.of(7L), 3).join(); // nothing to remove: its number does not matter
+      assertThat(store.mailbox(CAROL, "INBOX").orElseThrow().highestModSeq()).isEqualTo(5);
       assertThat(store.messages(CAROL, "INBOX")).extracting(MessageMeta::uid).containsExactly(1L);
       assertThat(store.expungedSince(CAROL, "INBOX", 0)).isEmpty();
       assertThat(TestStores.failure(store.expunge(CAROL, "Nowhere", List.of(1L), 9))).hasMessageContaining("no mailbox Nowhere");

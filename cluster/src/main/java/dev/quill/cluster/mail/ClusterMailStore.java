@@ -599,18 +599,7 @@ public final class ClusterMailStore implements MailStore {
       long modSeq = withModSeq(u, box, uidValidity, seq -> {
         onHolders(u, box, layout, groups, "expunging from " + u + "/" + box,
             (node, group) -> expungeAt(node, u, box, group, seq, uidValidity));
-        // A message moved to another node since the layout was read (a rebalance) was not found where
-        // the layout said: look again, and expunge it where it is now.
-        for (int look = 1; look <= MOVED_LOOKS; look++) {
-          layouts.remove(key(u, box));
-          Map<String, List<Long>> left = gather(u, box).byHolder(uids);
-          if (left.isEmpty()) {
-            break;
-          }
-          pauseBeforeLook(look);
-          left.forEach((node, group) -> Remote.join(expungeAt(node, u, box, group, seq, uidValidity),
-              "expunging on " + node));
-        }
+        expungeElsewhere(u, box, uids, groups, seq, uidValidity);
         return null;
       });
       layouts.remove(key(u, box));
@@ -694,6 +683,41 @@ public final class ClusterMailStore implements MailStore {
   }
 
   /**
+   * Sends the expunge, under the same MODSEQ, to every node the manager lists for the mailbox now,
+   * with the UIDs not sent there yet. A message moved by a rebalance since the layout was read is
+   * where the layout did not say; a node that does not hold a UID changes nothing (and remembers it,
+   * refusing a copy of it that arrives late). Asking holders blindly costs one small call each, less
+   * than listing them again, and does not depend on their listing being readable (a holder catching
+   * up refuses listings, not changes). A copy still being made is covered by the mover, which
+   * repeats expunges of the fragment it moves on its target ({@link FragmentAccess#expungeHere}).
+   */
+  private void expungeElsewhere(String user, String box, Collection<Long> uids, Map<String, List<Long>> sent,
+      ModSeqGrant seq, long uidValidity) {
+    List<String> live = members.get();
+    Map<String, CompletableFuture<Void>> calls = new LinkedHashMap<>();
+    for (String node : nodesOf(map(user), box, null)) {
+      List<Long> rest = new ArrayList<>(new TreeSet<>(uids));
+      rest.removeAll(sent.getOrDefault(node, List.of()));
+      if (!rest.isEmpty() && live.contains(node)) {
+        calls.put(node, expungeAt(node, user, box, rest, seq, uidValidity));
+      }
+    }
+    calls.forEach((node, call) -> {
+      try {
+        call.join();
+      } catch (CompletionException | CancellationException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        if (Remote.unreachable(cause)) {
+          missed.missed(node, user, box); // its copy, if any, learns the expunge when it compares
+        } else if (!String.valueOf(cause.getMessage()).matches("(?s).*no (such )?mailbox .*")) {
+          throw Remote.failure(cause, "expunging on " + node); // a stale MODSEQ: the expunge is numbered again
+        }
+      }
+    });
+  }
+
+  /**
+   * Refuses, as temporary, a change of messages no answering copy lists while some fragment node did  /**
    * Refuses, as temporary, a change of messages no answering copy lists while some fragment node did
    * not answer (down, or catching up and not read): they may be held there alone, and answering OK
    * would report a change that was never made (a STORE \Deleted then EXPUNGE would leave the message).

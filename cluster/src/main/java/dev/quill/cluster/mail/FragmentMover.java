@@ -262,7 +262,7 @@ final class FragmentMover {
         listener.copied(call.getKey().meta().size());
       } catch (RuntimeException e) {
         if (alreadyThere(e)) {
-          continue; // a replica of this message is on the target already: it stays here as well
+          continue; // a replica of this message is (or was) on the target already: it stays here as well
         }
         failure = failure == null ? e : failure;
       }
@@ -270,9 +270,13 @@ final class FragmentMover {
     return failure;
   }
 
-  /** Whether a store failed because the target holds that UID already (another replica moved there). */
+  /**
+   * Whether a store failed because the target holds that UID already (another replica moved there)
+   * or expunged it lately (another replica moved there and was expunged, the expunge on its way here).
+   */
   private static boolean alreadyThere(RuntimeException e) {
-    return e instanceof StoreException && e.getMessage() != null && e.getMessage().contains(StoreException.UID_TAKEN);
+    return e instanceof StoreException && e.getMessage() != null
+        && (e.getMessage().contains(StoreException.UID_TAKEN) || e.getMessage().contains(StoreException.UID_EXPUNGED));
   }
 
   // ---- reconcile and drop --------------------------------------------------------------------

@@ -485,7 +485,9 @@ public final class ReplicaSync {
           }
           copied++;
         } catch (StoreException e) {
-          if (e.getMessage() == null || !e.getMessage().contains(StoreException.UID_TAKEN)) {
+          // taken: another holder copied it first; expunged: this copy's expunge is on its way here
+          if (e.getMessage() == null || !(e.getMessage().contains(StoreException.UID_TAKEN)
+              || e.getMessage().contains(StoreException.UID_EXPUNGED))) {
             log.warn("{}: could not copy {}/{} UID {} to {}: {}", self, user, box, mine.uid(), target, e.getMessage());
           }
         }

@@ -392,6 +392,47 @@ class FragmentAccessTest {
   }
 
   @Test
+  void anExpungeForwardedToAMovesTarget_beforeTheCopyLands_makesTheTargetRefuseTheLateCopy() {
+    String jo = "jo@example.org";
+    store(store2, jo, "INBOX", 1, 5, 100);
+    store(store2, jo, "INBOX", 2, 6, 100);
+    // n2 moves jo's INBOX to n1: UID 2 is there; the store of UID 1 timed out at n2 and still runs on n1
+    MovesInProgress.Move move = served2.moves().begin(jo, "INBOX", "n1");
+    try {
+      store(store1, jo, "INBOX", 2, 6, 100);
+      access.expunge("n2", jo, "INBOX", List.of(1L), 20, Fence.NONE, TIMEOUT).join();
+      assertThat(store2.messages(jo, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
+
+      assertThatThrownBy(() -> store(store1, jo, "INBOX", 1, 5, 100)).as("the late copy")
+          .hasMessageContaining(StoreException.UID_EXPUNGED);
+      assertThat(store1.messages(jo, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
+    } finally {
+      served2.moves().end(jo, "INBOX", move);
+    }
+  }
+
+  @Test
+  void oneExpungeForwardedToAMovesTarget_byTwoHolders_succeedsForBoth() {
+    String kim = "kim@example.org";
+    store(store1, kim, "INBOX", 1, 5, 100); // n1 holds the other copy and is the move's target too
+    store(store1, kim, "INBOX", 2, 6, 100);
+    store(store2, kim, "INBOX", 1, 5, 100);
+    store(store2, kim, "INBOX", 2, 6, 100);
+    MovesInProgress.Move move = served2.moves().begin(kim, "INBOX", "n1");
+    try {
+      // the client's expunge, numbered 30, reaches n1 first (a holder), then n2, which forwards it to n1
+      store1.expunge(kim, "INBOX", List.of(1L), 30).join();
+      access.expunge("n2", kim, "INBOX", List.of(1L), 30, Fence.NONE, TIMEOUT).join();
+
+      assertThat(store1.messages(kim, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
+      assertThat(store2.messages(kim, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
+      assertThat(store1.mailbox(kim, "INBOX").orElseThrow().highestModSeq()).isEqualTo(30);
+    } finally {
+      served2.moves().end(kim, "INBOX", move);
+    }
+  }
+
+  @Test
   void renameAndDelete_ofFragments() {
     store(store2, ERIN, "INBOX", 1, 1, 100);
     store(store2, ERIN, "Lists", 2, 2, 100);
