@@ -649,22 +649,22 @@ public final class ClusterMailStore implements MailStore {
           updated.addAll(r.updated());
           modified.addAll(r.modified());
         }
-        Set<Long> missed = new TreeSet<>(groups.values().stream().flatMap(List::stream).toList());
+        Set<Long> notFound = new TreeSet<>(groups.values().stream().flatMap(List::stream).toList());
         for (int look = 1; look <= MOVED_LOOKS; look++) {
-          updated.forEach(m -> missed.remove(m.uid()));
-          missed.removeAll(modified);
-          if (missed.isEmpty()) {
+          updated.forEach(m -> notFound.remove(m.uid()));
+          notFound.removeAll(modified);
+          if (notFound.isEmpty()) {
             break;
           }
-          // Not where the layout said (moved by a rebalance since it was read): look again.
+          // Not where the layout said (moved by a rebalance since it was read): ask every holder.
           pauseBeforeLook(look);
           layouts.remove(key(u, box));
-          gather(u, box).byHolder(missed).forEach((node, group) -> {
-            FlagResult r = Remote.join(flagsAt(node, u, box, group, update, seq, uidValidity),
-                "changing flags on " + node);
+          List<Long> wanted = List.copyOf(notFound);
+          for (FlagResult r : onListedHolders(u, box, node -> wanted,
+              (node, group) -> flagsAt(node, u, box, group, update, seq, uidValidity), "changing flags")) {
             updated.addAll(r.updated());
             modified.addAll(r.modified());
-          });
+          }
         }
         chosen[0] = seq.modSeq();
         return null;
@@ -686,34 +686,51 @@ public final class ClusterMailStore implements MailStore {
    * Sends the expunge, under the same MODSEQ, to every node the manager lists for the mailbox now,
    * with the UIDs not sent there yet. A message moved by a rebalance since the layout was read is
    * where the layout did not say; a node that does not hold a UID changes nothing (and remembers it,
-   * refusing a copy of it that arrives late). Asking holders blindly costs one small call each, less
-   * than listing them again, and does not depend on their listing being readable (a holder catching
-   * up refuses listings, not changes). A copy still being made is covered by the mover, which
+   * refusing a copy of it that arrives late). A copy still being made is covered by the mover, which
    * repeats expunges of the fragment it moves on its target ({@link FragmentAccess#expungeHere}).
    */
   private void expungeElsewhere(String user, String box, Collection<Long> uids, Map<String, List<Long>> sent,
       ModSeqGrant seq, long uidValidity) {
-    List<String> live = members.get();
-    Map<String, CompletableFuture<Void>> calls = new LinkedHashMap<>();
-    for (String node : nodesOf(map(user), box, null)) {
+    onListedHolders(user, box, node -> {
       List<Long> rest = new ArrayList<>(new TreeSet<>(uids));
       rest.removeAll(sent.getOrDefault(node, List.of()));
-      if (!rest.isEmpty() && live.contains(node)) {
-        calls.put(node, expungeAt(node, user, box, rest, seq, uidValidity));
+      return rest;
+    }, (node, rest) -> expungeAt(node, user, box, rest, seq, uidValidity), "expunging");
+  }
+
+  /**
+   * Makes a change on every live node the manager lists for the mailbox now, each with the UIDs
+   * {@code uidsFor} gives it (none: not asked), without reading the mailbox first: a node that does
+   * not hold a UID leaves it alone. Asking blindly costs one small call a node, less than listing
+   * them again, and does not depend on their listings being readable (a holder catching up refuses
+   * listings, not changes: a copy there was missed by the second listing, and showed again after an
+   * acknowledged expunge). A node that does not answer learns the change when it compares; one
+   * without the mailbox is skipped; any other refusal (a stale MODSEQ) fails the change.
+   */
+  private <T> List<T> onListedHolders(String user, String box, Function<String, List<Long>> uidsFor,
+      BiFunction<String, List<Long>, CompletableFuture<T>> change, String what) {
+    List<String> live = members.get();
+    Map<String, CompletableFuture<T>> calls = new LinkedHashMap<>();
+    for (String node : nodesOf(map(user), box, null)) {
+      List<Long> uids = uidsFor.apply(node);
+      if (!uids.isEmpty() && live.contains(node)) {
+        calls.put(node, change.apply(node, uids));
       }
     }
+    List<T> answers = new ArrayList<>();
     calls.forEach((node, call) -> {
       try {
-        call.join();
+        answers.add(call.join());
       } catch (CompletionException | CancellationException e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
         if (Remote.unreachable(cause)) {
-          missed.missed(node, user, box); // its copy, if any, learns the expunge when it compares
+          missed.missed(node, user, box);
         } else if (!String.valueOf(cause.getMessage()).matches("(?s).*no (such )?mailbox .*")) {
-          throw Remote.failure(cause, "expunging on " + node); // a stale MODSEQ: the expunge is numbered again
+          throw Remote.failure(cause, what + " on " + node);
         }
       }
     });
+    return answers;
   }
 
   /**
