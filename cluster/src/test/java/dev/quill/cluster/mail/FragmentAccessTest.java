@@ -370,8 +370,7 @@ class FragmentAccessTest {
     store(store2, ivy, "INBOX", 2, 6, 100);
     // n2 moves ivy's INBOX to n1 and has copied both messages; UID 2 went with a flag change numbered
     // 50, after the client's expunge of UID 1 was numbered 20 (the copy batch ran in between).
-    MovesInProgress.Move move = served2.moves().begin(ivy, "INBOX", "n1");
-    try {
+    whileN2MovesToN1(ivy, () -> {
       store(store1, ivy, "INBOX", 1, 5, 100);
       store(store1, ivy, "INBOX", 2, 50, 100);
 
@@ -386,9 +385,7 @@ class FragmentAccessTest {
       access.expunge("n2", ivy, "INBOX", List.of(1L), 51, Fence.NONE, TIMEOUT).join();
       assertThat(store1.messages(ivy, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
       assertThat(store2.messages(ivy, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
-    } finally {
-      served2.moves().end(ivy, "INBOX", move);
-    }
+    });
   }
 
   @Test
@@ -397,8 +394,7 @@ class FragmentAccessTest {
     store(store2, jo, "INBOX", 1, 5, 100);
     store(store2, jo, "INBOX", 2, 6, 100);
     // n2 moves jo's INBOX to n1: UID 2 is there; the store of UID 1 timed out at n2 and still runs on n1
-    MovesInProgress.Move move = served2.moves().begin(jo, "INBOX", "n1");
-    try {
+    whileN2MovesToN1(jo, () -> {
       store(store1, jo, "INBOX", 2, 6, 100);
       access.expunge("n2", jo, "INBOX", List.of(1L), 20, Fence.NONE, TIMEOUT).join();
       assertThat(store2.messages(jo, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
@@ -406,9 +402,7 @@ class FragmentAccessTest {
       assertThatThrownBy(() -> store(store1, jo, "INBOX", 1, 5, 100)).as("the late copy")
           .hasMessageContaining(StoreException.UID_EXPUNGED);
       assertThat(store1.messages(jo, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
-    } finally {
-      served2.moves().end(jo, "INBOX", move);
-    }
+    });
   }
 
   @Test
@@ -418,8 +412,7 @@ class FragmentAccessTest {
     store(store1, kim, "INBOX", 2, 6, 100);
     store(store2, kim, "INBOX", 1, 5, 100);
     store(store2, kim, "INBOX", 2, 6, 100);
-    MovesInProgress.Move move = served2.moves().begin(kim, "INBOX", "n1");
-    try {
+    whileN2MovesToN1(kim, () -> {
       // the client's expunge, numbered 30, reaches n1 first (a holder), then n2, which forwards it to n1
       store1.expunge(kim, "INBOX", List.of(1L), 30).join();
       access.expunge("n2", kim, "INBOX", List.of(1L), 30, Fence.NONE, TIMEOUT).join();
@@ -427,8 +420,16 @@ class FragmentAccessTest {
       assertThat(store1.messages(kim, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
       assertThat(store2.messages(kim, "INBOX")).extracting(MessageMeta::uid).containsExactly(2L);
       assertThat(store1.mailbox(kim, "INBOX").orElseThrow().highestModSeq()).isEqualTo(30);
+    });
+  }
+
+  /** Runs {@code body} while n2 moves {@code user}'s INBOX to n1 (expunges there are repeated on n1). */
+  private void whileN2MovesToN1(String user, Runnable body) {
+    MovesInProgress.Move move = served2.moves().begin(user, "INBOX", "n1");
+    try {
+      body.run();
     } finally {
-      served2.moves().end(kim, "INBOX", move);
+      served2.moves().end(user, "INBOX", move);
     }
   }
 
