@@ -37,6 +37,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -950,26 +951,40 @@ public final class ClusterMailStore implements MailStore {
   public boolean deleteMailbox(String user, String name) {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(name);
+    if (box.equals(INBOX)) {
+      throw new StoreException("INBOX cannot be deleted");
+    }
     String node = requireProfileNode(u);
     MailMap map = map(u);
     requireEveryHolder(map, box::equals, "delete " + u + "/" + box);
-    boolean deleted = at(node, () -> local.deleteMailbox(u, box), n -> fragments.deleteFragment(n, u, box, timeout),
-        "deleting " + box);
-    if (!deleted) {
+    List<MailboxInfo> catalog = at(node, () -> local.mailboxes(u), n -> fragments.mailboxes(n, u, timeout),
+        "listing the mailboxes of " + u);
+    if (find(catalog, box).isEmpty()) {
       return false;
     }
+    // The fragments first, the catalog after them: a holder failing midway leaves the mailbox listed,
+    // without the messages of the holders done (deleted, as asked), and the DELETE can be made again.
+    // The other way round left fragments of a mailbox the catalog no longer had: unseen, never deleted,
+    // and renumbered into a mailbox created again under the name (its deleted messages back).
+    // Another profile copy's fragment goes after the catalog: deleting it there deletes that copy's
+    // catalog entry too, and the copies must not disagree on a mailbox that still exists.
     Set<String> holders = new LinkedHashSet<>(location(map, box).map(MailMap.MailboxLocation::nodes).orElse(List.of()));
-    holders.add(node);
-    for (String holder : holders) {
-      if (!holder.equals(node)) {
-        at(holder, () -> local.deleteMailbox(u, box), n -> fragments.deleteFragment(n, u, box, timeout),
-            "deleting the fragment of " + box + " on " + holder);
+    holders.remove(node);
+    Set<String> profileCopies = new HashSet<>(map.profileNodes());
+    List<String> order = new ArrayList<>(holders.stream().filter(h -> !profileCopies.contains(h)).toList());
+    order.add(node);
+    holders.stream().filter(profileCopies::contains).forEach(order::add);
+    for (String holder : order) {
+      boolean had = at(holder, () -> local.deleteMailbox(u, box), n -> fragments.deleteFragment(n, u, box, timeout),
+          (holder.equals(node) ? "deleting " : "deleting the fragment of ") + box + " on " + holder);
+      if (holder.equals(node) && !had) {
+        return false; // deleted meanwhile by another session
       }
       Remote.join(managers.fragmentDropped(u, box, holder), "unregistering " + box);
     }
     replicated(node, u);
     layouts.remove(key(u, box));
-    watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.DELETED, List.of(), 0), onlyHere(holders));
+    watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.DELETED, List.of(), 0), onlyHere(order));
     return true;
   }
 

@@ -2,7 +2,9 @@ package dev.quill.server.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.quill.server.admin.RemoteAdminOps;
 import dev.quill.server.node.QuillNode;
+import dev.quill.store.AssignedMessage;
 import dev.quill.store.MailboxInfo;
 import jakarta.mail.Folder;
 import jakarta.mail.Message;
@@ -16,6 +18,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AutoClose;
@@ -28,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * inferiors, a RENAME under a new superior, and a run of CREATE with superiors, APPEND, RENAME,
  * DELETE, RENAME INBOX and CREATE of a deleted name through different nodes. Afterwards every node
  * lists the same mailboxes with the same messages, and every fragment of a mailbox, on whichever
- * node, has the mailbox's one UIDVALIDITY.
+ * node, has the mailbox's one UIDVALIDITY. Also a DELETE that a holder refuses midway.
  */
 class ClusterCatalogTest {
   private static final String DOMAIN = "example.test";
@@ -159,6 +162,89 @@ class ClusterCatalogTest {
       }
     }
   }
+  /**
+   * A DELETE that a fragment holder refuses midway (here: a policy that denies deleting fragments)
+   * leaves the mailbox listed with the messages not deleted, and made again once allowed, deletes
+   * every fragment: a mailbox created again under the name is empty. Deleting the catalog first left
+   * the refusing holder's fragment unseen, and its messages came back in the mailbox created again.
+   */
+  @Test
+  void aDeleteRefusedByAHolderMidway_leavesTheMailboxListed_andMadeAgainLeavesNothingToComeBack() throws Exception {
+    startWithUser("delete-midway");
+    try (Store imap = connect("a")) {
+      assertThat(imap.getFolder("Foo").create(Folder.HOLDS_MESSAGES)).isTrue();
+      imap.getFolder("Foo").appendMessages(new Message[] {message("kept 1"), message("kept 2")});
+    }
+    List<String> copies = cluster.nodes().stream().filter(n -> n.store().user(USER).isPresent())
+        .map(n -> n.cluster().name()).sorted().toList();
+    String primary = copies.getFirst();
+    QuillNode other = cluster.nodes().stream().filter(n -> !copies.contains(n.cluster().name())).findFirst()
+        .orElseThrow();
+    // A third message on the node without the profile, as a rebalance leaves one; the node restarts,
+    // and coming back it reports the fragment to the user's manager.
+    MailboxInfo foo = cluster.node(primary).store().mailbox(USER, "Foo").orElseThrow();
+    MimeMessage third = (MimeMessage) message("moved here");
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    third.writeTo(bytes);
+    other.store().storeAssigned(new AssignedMessage(USER, "Foo", foo.uidValidity(), 500, foo.highestModSeq() + 1,
+        bytes.toByteArray(), Set.of(), java.time.Instant.now(), null)).join();
+    String otherName = other.cluster().name();
+    cluster.stop(other);
+    cluster.awaitComplete(2, WAIT);
+    other = cluster.start(otherName);
+    cluster.awaitComplete(3, WAIT);
+    List<String> all = List.of("kept 1", "kept 2", "moved here");
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
+      try (Store imap = connect(primary)) {
+        assertThat(subjects(imap.getFolder("Foo"))).isEqualTo(all);
+      }
+    });
+
+    pushPolicy(primary, "version 2\ndefault allow\n*  fragment  delete  -> deny\n");
+    try (Store imap = connect(primary)) {
+      assertThat(deleted(imap.getFolder("Foo"))).as("refused by the holders").isFalse();
+    }
+    for (QuillNode via : cluster.nodes()) {
+      try (Store imap = connect(via.cluster().name())) {
+        assertThat(subjects(imap.getFolder("Foo"))).as("Foo, still listed, through %s", via.cluster().name())
+            .isEqualTo(all);
+      }
+    }
+
+    pushPolicy(primary, "version 3\ndefault allow\n");
+    try (Store imap = connect(primary)) {
+      assertThat(deleted(imap.getFolder("Foo"))).isTrue();
+    }
+    for (QuillNode node : cluster.nodes()) {
+      assertThat(node.store().mailbox(USER, "Foo")).as("Foo's fragment on %s", node.cluster().name()).isEmpty();
+    }
+    try (Store imap = connect(other.cluster().name())) {
+      assertThat(imap.getFolder("Foo").create(Folder.HOLDS_MESSAGES)).isTrue();
+      imap.getFolder("Foo").appendMessages(new Message[] {message("new")});
+    }
+    for (QuillNode via : cluster.nodes()) {
+      try (Store imap = connect(via.cluster().name())) {
+        assertThat(subjects(imap.getFolder("Foo"))).as("Foo created again, through %s", via.cluster().name())
+            .containsExactly("new");
+      }
+    }
+  }
+
+  private void pushPolicy(String via, String policy) {
+    try (RemoteAdminOps ops = RemoteAdminOps.connect(dir.resolve(via)).orElseThrow()) {
+      assertThat(ops.pushPolicy(policy).missing()).isEmpty();
+    }
+  }
+
+  /** Whether the server deleted the folder: an IMAP NO is false. */
+  private static boolean deleted(Folder folder) {
+    try {
+      return folder.delete(false);
+    } catch (MessagingException e) {
+      return false;
+    }
+  }
+
   /** Three nodes with the default copies, and the user with both copies of its profile made. */
   private void startWithUser(String clusterName) throws Exception {
     cluster = new InJvmCluster(dir, clusterName);
