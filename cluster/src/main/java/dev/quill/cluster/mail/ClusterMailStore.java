@@ -807,6 +807,12 @@ public final class ClusterMailStore implements MailStore {
     for (String node : silent) {
       missed.missed(node, user, box); // its copy missed the change: it compares later
     }
+    // A holder whose listing was refused (catching up after a restart, its own sync of this mailbox
+    // perhaps done already) or that is down was not asked at all: it compares later too. Without
+    // this its copy kept the old flags until the next view change or sweep (chaos seed 21).
+    for (String node : layout.down()) {
+      missed.missed(node, user, box);
+    }
     if (refused != null) {
       throw refused;
     }
