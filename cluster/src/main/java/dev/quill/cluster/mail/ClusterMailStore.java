@@ -1022,15 +1022,26 @@ public final class ClusterMailStore implements MailStore {
     }
     heldBy.remove(node);
     Set<String> touched = new LinkedHashSet<>(List.of(node));
+    // A holder that fails midway does not stop the others, nor the manager's and the profile copies'
+    // part: everything but that holder's fragment ends renamed, and the command fails naming it.
+    // (Stopping at the first failure left the manager with the old name while the catalog had the new
+    // one, so the renamed fragments of every later holder went unread until the next view change.)
+    Map<String, String> refused = new TreeMap<>();
     heldBy.forEach((holder, names) -> {
       touched.add(holder);
       for (String name : names) {
         if (names.stream().noneMatch(other -> name.startsWith(other + "/"))) {
           String newName = target + name.substring(source.length());
-          at(holder, () -> {
-            local.renameFragments(u, name, newName);
-            return null;
-          }, n -> fragments.renameFragment(n, u, name, newName, true, timeout), "renaming on " + holder);
+          try {
+            at(holder, () -> {
+              local.renameFragments(u, name, newName);
+              return null;
+            }, n -> fragments.renameFragment(n, u, name, newName, true, timeout), "renaming on " + holder);
+          } catch (RuntimeException e) {
+            refused.put(holder + " (" + name + ")", String.valueOf(e.getMessage()));
+            log.warn("{}: {} did not rename its fragment of {}/{} to {}: {}; that part keeps the old name and shows "
+                + "nowhere", self, holder, u, name, newName, e.getMessage());
+          }
         }
       }
     });
@@ -1047,6 +1058,10 @@ public final class ClusterMailStore implements MailStore {
     layouts.keySet().removeIf(k -> k.startsWith(u + "\0"));
     watches.changed(new MailboxEvent(u, source, MailboxEvent.Kind.RENAMED, List.of(), 0), onlyHere(touched));
     watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.CREATED, List.of(), 0), onlyHere(touched));
+    if (!refused.isEmpty()) {
+      throw new StoreException(source + " is renamed " + target + ", but not on " + String.join(", ", refused.keySet())
+          + ": the messages there keep the old name and do not show (" + refused.values().iterator().next() + ")");
+    }
   }
 
   /**
