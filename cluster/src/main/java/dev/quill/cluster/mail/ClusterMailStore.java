@@ -81,6 +81,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterMailStore implements MailStore {
   private static final Logger log = LoggerFactory.getLogger(ClusterMailStore.class);
+  /** Fragment renames a holder did not make during a RENAME, made again in the background. */
+  private final PendingRenames pendingRenames;
 
   /**
    * How long a profile's location and content (quota) are reused without asking again. Every change
@@ -152,6 +154,7 @@ public final class ClusterMailStore implements MailStore {
     this.members = members;
     this.missing = missing;
     this.timeout = timeout;
+    this.pendingRenames = new PendingRenames(self, fragments, managers, members, timeout);
   }
 
   /** After a view change: every watching session re-reads its mailbox (a holder may have left or returned). */
@@ -1039,8 +1042,10 @@ public final class ClusterMailStore implements MailStore {
             }, n -> fragments.renameFragment(n, u, name, newName, true, timeout), "renaming on " + holder);
           } catch (RuntimeException e) {
             refused.put(holder + " (" + name + ")", String.valueOf(e.getMessage()));
-            log.warn("{}: {} did not rename its fragment of {}/{} to {}: {}; that part keeps the old name and shows "
-                + "nowhere", self, holder, u, name, newName, e.getMessage());
+            long uidValidity = location(map, name).map(MailMap.MailboxLocation::uidValidity).orElse(0L);
+            pendingRenames.add(new PendingRenames.Rename(holder, u, name, newName, uidValidity));
+            log.warn("{}: {} did not rename its fragment of {}/{} to {}: {}; that part keeps the old name until a "
+                + "retry in the background succeeds", self, holder, u, name, newName, e.getMessage());
           }
         }
       }
@@ -1059,8 +1064,9 @@ public final class ClusterMailStore implements MailStore {
     watches.changed(new MailboxEvent(u, source, MailboxEvent.Kind.RENAMED, List.of(), 0), onlyHere(touched));
     watches.changed(new MailboxEvent(u, target, MailboxEvent.Kind.CREATED, List.of(), 0), onlyHere(touched));
     if (!refused.isEmpty()) {
-      throw new StoreException(source + " is renamed " + target + ", but not on " + String.join(", ", refused.keySet())
-          + ": the messages there keep the old name and do not show (" + refused.values().iterator().next() + ")");
+      throw new StoreException(source + " is renamed " + target + ", but not yet on " + String.join(", ",
+          refused.keySet()) + " (" + refused.values().iterator().next() + "): the messages there show under the new"
+          + " name once a retry in the background succeeds");
     }
   }
 
@@ -1199,9 +1205,11 @@ public final class ClusterMailStore implements MailStore {
     return local.pendingWrites();
   }
 
-  /** Closes nothing: the node closes its own store after the services that use this one. */
+  /** Stops the background renames; the node closes its own store after the services that use this one. */
   @Override
-  public void close() {}
+  public void close() {
+    pendingRenames.close();
+  }
 
   // ---- Helpers --------------------------------------------------------------------------------
 

@@ -682,6 +682,9 @@ public final class QuillNode implements AutoCloseable {
     if (rebalancer != null) {
       rebalancer.close();
     }
+    if (mail instanceof ClusterMailStore clustered) {
+      clustered.close(); // its background renames
+    }
     if (catchUp != null) {
       catchUp.close();
     }
