@@ -1042,8 +1042,13 @@ public final class ClusterMailStore implements MailStore {
             }, n -> fragments.renameFragment(n, u, name, newName, true, timeout), "renaming on " + holder);
           } catch (RuntimeException e) {
             refused.put(holder + " (" + name + ")", String.valueOf(e.getMessage()));
-            long uidValidity = location(map, name).map(MailMap.MailboxLocation::uidValidity).orElse(0L);
-            pendingRenames.add(new PendingRenames.Rename(holder, u, name, newName, uidValidity));
+            Map<String, Long> uidValidities = new HashMap<>();
+            for (MailMap.MailboxLocation b : map.mailboxes()) {
+              if (b.name().equals(name) || b.name().startsWith(name + "/")) {
+                uidValidities.put(b.name(), b.uidValidity());
+              }
+            }
+            pendingRenames.add(new PendingRenames.Rename(holder, u, name, newName, uidValidities));
             log.warn("{}: {} did not rename its fragment of {}/{} to {}: {}; that part keeps the old name until a "
                 + "retry in the background succeeds", self, holder, u, name, newName, e.getMessage());
           }

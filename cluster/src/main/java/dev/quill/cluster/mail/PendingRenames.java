@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * until then that holder's part of the mailbox keeps the old name and shows nowhere (on a profile
  * copy, sessions through it list the old name too); once renamed it shows under the new one.
  *
- * <p>A retry renames only fragments still of the renamed mailbox's UIDVALIDITY: a mailbox created
- * again under the old name meanwhile is another mailbox and stays. A fragment of the new name already
+ * <p>A retry renames only fragments still of the renamed mailboxes' UIDVALIDITYs: a mailbox created
+ * again under an old name meanwhile is another mailbox and stays. A fragment of the new name already
  * there (a profile copy gets an empty one from the catalog's image) is deleted first when it is empty
  * and of the same UIDVALIDITY; one that took messages meanwhile would need the two merged, which is
  * not done: the retry waits, and is given up after {@link #GIVE_UP} with a warning that says what is
@@ -31,8 +31,15 @@ final class PendingRenames implements AutoCloseable {
   static final Duration RETRY = Duration.ofSeconds(2);
   static final Duration GIVE_UP = Duration.ofMinutes(30);
 
-  /** One holder's rename of its fragment {@code from} (UIDVALIDITY {@code uidValidity}) and its inferiors to {@code to}. */
-  record Rename(String node, String user, String from, String to, long uidValidity) {}
+  /**
+   * One holder's rename of its fragment {@code from} and its inferiors to {@code to}; {@code
+   * uidValidities} has the UIDVALIDITY of each of them when the RENAME was made, by name.
+   */
+  record Rename(String node, String user, String from, String to, Map<String, Long> uidValidities) {
+    Rename {
+      uidValidities = Map.copyOf(uidValidities);
+    }
+  }
 
   /** When a rename is tried next and when it is given up, in System.nanoTime(). */
   private record Due(long next, long giveUp) {}
@@ -93,15 +100,17 @@ final class PendingRenames implements AutoCloseable {
   private boolean tryOnce(Rename r) {
     try {
       List<MailboxInfo> held = Remote.join(fragments.mailboxes(r.node(), r.user(), timeout), "listing on " + r.node());
-      Optional<MailboxInfo> top = find(held, r.from());
-      // deepest first, so that the top's own rename moves nothing left below it
-      List<MailboxInfo> moving = held.stream().filter(b -> b.name().startsWith(r.from() + "/"))
-          .sorted(Comparator.comparing((MailboxInfo b) -> b.name().length()).reversed()).toList();
-      if (top.isPresent() && top.get().uidValidity() != r.uidValidity()) {
-        return true; // another mailbox of that name now: the renamed one's fragment is gone from there
+      // Only fragments of the renamed mailboxes: one created again under an old name is another
+      // mailbox (another UIDVALIDITY) and stays. Deepest first, so that each rename moves only itself.
+      List<MailboxInfo> all = held.stream()
+          .filter(b -> b.name().equals(r.from()) || b.name().startsWith(r.from() + "/"))
+          .filter(b -> r.uidValidities().getOrDefault(b.name(), -1L) == b.uidValidity())
+          .sorted(Comparator.comparing((MailboxInfo b) -> b.name().length()).reversed())
+          .collect(java.util.stream.Collectors.toCollection(java.util.ArrayList::new));
+      if (held.stream().anyMatch(b -> b.name().startsWith(r.from() + "/") && !all.contains(b))) {
+        // a rename of the top would carry along an inferior that is not of the renamed mailboxes
+        all.removeIf(b -> b.name().equals(r.from()));
       }
-      List<MailboxInfo> all = new java.util.ArrayList<>(moving);
-      top.ifPresent(all::add);
       if (all.isEmpty()) {
         return true;
       }
