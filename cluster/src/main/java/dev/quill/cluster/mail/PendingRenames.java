@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +53,7 @@ final class PendingRenames implements AutoCloseable {
   private final Supplier<List<String>> members;
   private final Duration timeout;
   private final Map<Rename, Due> pending = new ConcurrentHashMap<>();
-  private final Thread loop;
-  private volatile boolean closed;
+  private final ScheduledExecutorService ticker;
 
   PendingRenames(String self, FragmentAccess fragments, ManagerClient managers, Supplier<List<String>> members,
       Duration timeout) {
@@ -60,7 +62,9 @@ final class PendingRenames implements AutoCloseable {
     this.managers = managers;
     this.members = members;
     this.timeout = timeout;
-    this.loop = Thread.ofVirtual().name("quill-pending-renames-" + self).start(this::run);
+    this.ticker = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofVirtual().name("quill-pending-renames-" + self).factory());
+    ticker.scheduleWithFixedDelay(this::round, 250, 250, TimeUnit.MILLISECONDS);
   }
 
   /** Remembers a rename {@code rename.node()} did not make; tried again after {@link #RETRY}. */
@@ -69,18 +73,12 @@ final class PendingRenames implements AutoCloseable {
     pending.put(rename, new Due(now + RETRY.toNanos(), now + GIVE_UP.toNanos()));
   }
 
-  private void run() {
-    while (!closed) {
-      try {
-        Thread.sleep(250);
-      } catch (InterruptedException e) {
-        return;
-      }
+  /** One look at every pending rename: those due whose holder is a member are tried once. */
+  private void round() {
+    try {
       long now = System.nanoTime();
       List<String> live = members.get();
-      for (var entry : pending.entrySet()) {
-        Rename r = entry.getKey();
-        Due due = entry.getValue();
+      pending.forEach((r, due) -> {
         if (now - due.giveUp() > 0) {
           pending.remove(r, due);
           log.warn("{}: gave up renaming {}/{} to {} on {}: that fragment keeps the old name and does not show; "
@@ -92,7 +90,9 @@ final class PendingRenames implements AutoCloseable {
             pending.replace(r, due, new Due(System.nanoTime() + RETRY.toNanos(), due.giveUp()));
           }
         }
-      }
+      });
+    } catch (RuntimeException e) {
+      log.warn("{}: a round of pending renames failed: {}", self, e.toString()); // the next round tries again
     }
   }
 
@@ -145,7 +145,6 @@ final class PendingRenames implements AutoCloseable {
 
   @Override
   public void close() {
-    closed = true;
-    loop.interrupt();
+    ticker.shutdownNow();
   }
 }
