@@ -73,6 +73,11 @@ final class PendingRenames implements AutoCloseable {
     pending.put(rename, new Due(now + RETRY.toNanos(), now + GIVE_UP.toNanos()));
   }
 
+  /** How many renames wait. */
+  int size() {
+    return pending.size();
+  }
+
   /** One look at every pending rename: those due whose holder is a member are tried once. */
   private void round() {
     try {
