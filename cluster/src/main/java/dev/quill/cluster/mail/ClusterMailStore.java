@@ -675,6 +675,7 @@ public final class ClusterMailStore implements MailStore {
       });
       updated.sort(Comparator.comparingLong(MessageMeta::uid));
       dedupe(updated); // one entry per UID, though every replica answered
+      layouts.computeIfPresent(key(u, box), (k, l) -> l.withChanged(updated));
       List<Long> changed = updated.stream().filter(m -> m.modSeq() == chosen[0]).map(MessageMeta::uid).toList();
       if (!changed.isEmpty()) {
         watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.FLAGS, changed, chosen[0]),

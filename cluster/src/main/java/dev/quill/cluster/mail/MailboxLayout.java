@@ -60,6 +60,23 @@ record MailboxLayout(List<MessageMeta> messages, Map<Long, List<String>> holders
     return new MailboxLayout(all, holders, down, List.copyOf(hiding));
   }
 
+  /**
+   * This layout with the copies in {@code changed} (a flag change made through this node) in place of
+   * older ones of the same UIDs: a read that must fall back on this layout for holders that do not
+   * answer (catching up, down) shows the change, instead of the flags from before it, which an
+   * EXPUNGE then acted on (chaos seed 30: a message stored \Deleted, then not expunged).
+   */
+  MailboxLayout withChanged(Collection<MessageMeta> changed) {
+    Map<Long, MessageMeta> byUid = new HashMap<>();
+    changed.forEach(m -> byUid.merge(m.uid(), m, (a, b) -> b.modSeq() > a.modSeq() ? b : a));
+    List<MessageMeta> result = new ArrayList<>(messages.size());
+    for (MessageMeta m : messages) {
+      MessageMeta newer = byUid.get(m.uid());
+      result.add(newer != null && newer.modSeq() > m.modSeq() ? newer : m);
+    }
+    return new MailboxLayout(result, holders, down, unreachable);
+  }
+
   /** The given UIDs grouped by every node holding them (a replicated UID in several groups); unknown UIDs are left out. */
   Map<String, List<Long>> byHolder(Collection<Long> uids) {
     Map<String, List<Long>> groups = new LinkedHashMap<>();
