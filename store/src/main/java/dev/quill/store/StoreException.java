@@ -18,6 +18,15 @@ public class StoreException extends RuntimeException {
    */
   public static final String STALE_MODSEQ = "stale MODSEQ";
 
+  /**
+   * Whether {@code e} is {@code storeAssigned} refusing a copy because the fragment holds that UID
+   * ({@link #UID_TAKEN}) or expunged it lately ({@link #UID_EXPUNGED}): either way the copy is not needed.
+   */
+  public static boolean copyNotNeeded(Throwable e) {
+    return e instanceof StoreException && e.getMessage() != null
+        && (e.getMessage().contains(UID_TAKEN) || e.getMessage().contains(UID_EXPUNGED));
+  }
+
   public StoreException(String message) {
     super(message);
   }

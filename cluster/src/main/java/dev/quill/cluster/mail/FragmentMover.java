@@ -275,8 +275,7 @@ final class FragmentMover {
    * or expunged it lately (another replica moved there and was expunged, the expunge on its way here).
    */
   private static boolean alreadyThere(RuntimeException e) {
-    return e instanceof StoreException && e.getMessage() != null
-        && (e.getMessage().contains(StoreException.UID_TAKEN) || e.getMessage().contains(StoreException.UID_EXPUNGED));
+    return StoreException.copyNotNeeded(e);
   }
 
   // ---- reconcile and drop --------------------------------------------------------------------

@@ -486,8 +486,7 @@ public final class ReplicaSync {
           copied++;
         } catch (StoreException e) {
           // taken: another holder copied it first; expunged: this copy's expunge is on its way here
-          if (e.getMessage() == null || !(e.getMessage().contains(StoreException.UID_TAKEN)
-              || e.getMessage().contains(StoreException.UID_EXPUNGED))) {
+          if (!StoreException.copyNotNeeded(e)) {
             log.warn("{}: could not copy {}/{} UID {} to {}: {}", self, user, box, mine.uid(), target, e.getMessage());
           }
         }
