@@ -129,12 +129,13 @@ public final class ClusterMailStore implements MailStore {
    *     away ({@link ReplicaSync#unreadable}): meanwhile reads use the other copies, not this node's
    * @param missed told of holders that did not answer a change in time
    * @param profileReplicas copies each profile change to the profile's other holders
+   * @param pendingRenames takes the fragment renames a holder did not make; closed with this store
    */
   public ClusterMailStore(String self, MailStore local, ManagerClient managers, FragmentAccess fragments,
       ProfileAccess profiles, ProfileReplicas profileReplicas, Directory directory, ClusterDelivery delivery,
       dev.quill.cluster.manager.ChangeNotices notices, MaildropLeases maildrops, Supplier<List<String>> members,
       Supplier<Set<String>> missing, Duration timeout, Replication replication,
-      BiPredicate<String, String> unreadableHere, MissedChanges missed) {
+      BiPredicate<String, String> unreadableHere, MissedChanges missed, PendingRenames pendingRenames) {
     this.maildrops = maildrops;
     this.missed = missed;
     this.replication = replication;
@@ -154,7 +155,7 @@ public final class ClusterMailStore implements MailStore {
     this.members = members;
     this.missing = missing;
     this.timeout = timeout;
-    this.pendingRenames = new PendingRenames(self, fragments, managers, members, timeout);
+    this.pendingRenames = pendingRenames;
   }
 
   /** After a view change: every watching session re-reads its mailbox (a holder may have left or returned). */

@@ -38,6 +38,9 @@ class PendingRenamesTest {
   private ManagerNodes.Node n2;
   private final AtomicReference<List<String>> members = new AtomicReference<>(List.of("n1", "n3"));
   private PendingRenames pending;
+  private FragmentAccess n1Fragments;
+  private FragmentService n1Storing;
+  private final List<String> hints = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -50,8 +53,16 @@ class PendingRenamesTest {
       cluster.join(n, true);
     }
     await().atMost(Duration.ofSeconds(20)).until(() -> cluster.viewsAre(Set.of("n1", "n2", "n3")));
-    new FragmentAccess(n2.rpc, n2.store); // serves the listing, the rename and the delete on n2
-    pending = new PendingRenames("n1", new FragmentAccess(n1.rpc, n1.store), n1.client, members::get, TIMEOUT);
+    new FragmentAccess(n2.rpc, n2.store); // serves the listing, the loads, the rename and the delete on n2
+    new FragmentService(n2.rpc, n2.store); // stores a merged fragment's messages on n2
+    n1Fragments = new FragmentAccess(n1.rpc, n1.store);
+    n1Storing = new FragmentService(n1.rpc, n1.store);
+    pending = startPending();
+  }
+
+  /** n1's retries, as a node starts them (each start reads the file the last one left). */
+  private PendingRenames startPending() {
+    return new PendingRenames("n1", n1Fragments, n1Storing, n1.client, (node, user, box) -> hints.add(node + " " + box), members::get, TIMEOUT, dir.resolve("pending"));
   }
 
   @AfterEach
@@ -61,8 +72,12 @@ class PendingRenamesTest {
   }
 
   private static void put(MailStore store, String box, long uidValidity, long uid) {
+    put(store, box, uidValidity, uid, Set.of());
+  }
+
+  private static void put(MailStore store, String box, long uidValidity, long uid, Set<String> flags) {
     store.storeAssigned(new AssignedMessage(ANN, box, uidValidity, uid, uid,
-        ("Subject: " + box + " " + uid + "\r\n\r\nbody\r\n").getBytes(StandardCharsets.US_ASCII), Set.of(),
+        ("Subject: " + box + " " + uid + "\r\n\r\nbody\r\n").getBytes(StandardCharsets.US_ASCII), flags,
         Instant.EPOCH, null)).join();
   }
 
@@ -91,7 +106,7 @@ class PendingRenamesTest {
   }
 
   @Test
-  void anotherMailboxUnderTheOldName_isLeftAlone_andATargetWithMessagesIsWaitedFor() {
+  void anotherMailboxUnderTheOldName_isLeftAlone_andATargetOfAnotherUidValidityIsWaitedFor() {
     members.set(List.of("n1", "n2", "n3"));
     put(n2.store, "Old", 200, 1); // created again after the RENAME: not the renamed mailbox (100)
     pending.add(new PendingRenames.Rename("n2", ANN, "Old", "New", Map.of("Old", 100L)));
@@ -99,9 +114,49 @@ class PendingRenamesTest {
     assertThat(held(n2.store)).isEqualTo(Map.of("Old", List.of(1L)));
 
     put(n2.store, "Keep", 300, 5);
-    put(n2.store, "Full", 300, 6); // took mail under the new name already: merging is not done
-    pending.add(new PendingRenames.Rename("n2", ANN, "Keep", "Full", Map.of("Keep", 300L)));
+    put(n2.store, "Other", 400, 6); // another mailbox under the new name: never merged with this one
+    pending.add(new PendingRenames.Rename("n2", ANN, "Keep", "Other", Map.of("Keep", 300L)));
     await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8)).until(() -> pending.size() == 1);
-    assertThat(held(n2.store)).containsEntry("Keep", List.of(5L)).containsEntry("Full", List.of(6L));
+    assertThat(held(n2.store)).containsEntry("Keep", List.of(5L)).containsEntry("Other", List.of(6L));
+  }
+
+  @Test
+  void aTargetThatTookMailMeanwhile_takesTheOldFragmentsMessages_underTheirUidsAndFlags() throws Exception {
+    members.set(List.of("n1", "n2", "n3"));
+    put(n2.store, "Keep", 300, 5, Set.of("\\Seen", "$Label"));
+    put(n2.store, "Keep", 300, 7, Set.of("\\Deleted"));
+    put(n2.store, "Full", 300, 6); // delivered under the new name before the retry
+    pending.add(new PendingRenames.Rename("n2", ANN, "Keep", "Full", Map.of("Keep", 300L)));
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> pending.size() == 0);
+    assertThat(held(n2.store)).isEqualTo(Map.of("Full", List.of(5L, 6L, 7L)));
+    Map<Long, MessageMeta> full = n2.store.messages(ANN, "Full").stream()
+        .collect(java.util.stream.Collectors.toMap(MessageMeta::uid, m -> m));
+    assertThat(full.get(5L).flags()).containsExactlyInAnyOrder("\\Seen", "$Label");
+    assertThat(full.get(5L).modSeq()).isEqualTo(5);
+    assertThat(full.get(7L).flags()).containsExactly("\\Deleted");
+    assertThat(new String(n2.store.readMessage(ANN, "Full", 7).orElseThrow(), StandardCharsets.US_ASCII))
+        .startsWith("Subject: Keep 7");
+    MailboxInfo record = n2.store.mailbox(ANN, "Full").orElseThrow();
+    assertThat(record.uidValidity()).isEqualTo(300);
+    assertThat(record.messageCount()).isEqualTo(3);
+    assertThat(hints).as("n2 compares the merged fragment with the other copies").contains("n2 Full");
+  }
+
+  @Test
+  void aRestartOfTheNodeThatMadeTheRename_goesOnWithIt() throws Exception {
+    put(n2.store, "Old", 100, 1);
+    pending.add(new PendingRenames.Rename("n2", ANN, "Old", "New", Map.of("Old", 100L)));
+    pending.close(); // n2 not a member yet: nothing tried before the "restart"
+    assertThat(held(n2.store)).containsKey("Old");
+
+    members.set(List.of("n1", "n2", "n3"));
+    pending = startPending();
+    assertThat(pending.size()).isEqualTo(1);
+    await().atMost(Duration.ofSeconds(15)).until(() -> pending.size() == 0);
+    assertThat(held(n2.store)).isEqualTo(Map.of("New", List.of(1L)));
+    pending.close();
+    pending = startPending();
+    assertThat(pending.size()).as("done, so no longer kept").isZero();
   }
 }

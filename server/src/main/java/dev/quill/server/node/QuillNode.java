@@ -15,6 +15,7 @@ import dev.quill.cluster.mail.FragmentAccess;
 import dev.quill.cluster.mail.FragmentService;
 import dev.quill.cluster.mail.LoadBalancer;
 import dev.quill.cluster.mail.MissedChanges;
+import dev.quill.cluster.mail.PendingRenames;
 import dev.quill.cluster.mail.Rebalancer;
 import dev.quill.cluster.mail.Renumberer;
 import dev.quill.cluster.mail.ReplicaSync;
@@ -95,6 +96,8 @@ public final class QuillNode implements AutoCloseable {
   static final Duration STATS_TIMEOUT = Duration.ofSeconds(2);
   /** The members this node knows of, in its data directory: a restart still counts those presumed down. */
   static final String MEMBERS_FILE = "cluster-members";
+  /** Fragment renames of a RENAME that some holder did not make yet, retried across restarts. */
+  static final String PENDING_RENAMES_FILE = "pending-renames";
   /** How long a mail operation waits for another node (a manager, a fragment, a profile). */
   static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
   /** How often every node compares the stamps of its profiles with the other members (anti-entropy). */
@@ -343,7 +346,9 @@ public final class QuillNode implements AutoCloseable {
     ClusterMailStore clustered = new ClusterMailStore(node.name(), store, client, fragments, profiles, profileReplicas,
         directory,
         delivery, notices, maildrops, () -> node.view().members(), node::missingMembers, CLUSTER_TIMEOUT,
-        config.cluster().replication(), catchUp::unreadable, missed);
+        config.cluster().replication(), catchUp::unreadable, missed,
+        new PendingRenames(node.name(), fragments, storing, client, missed, () -> node.view().members(), CLUSTER_TIMEOUT,
+            config.data().resolve(PENDING_RENAMES_FILE)));
     node.addMapListener((view, map, moves) -> clustered.membershipChanged());
     renumberer = new Renumberer(node.name(), managers, fragments, config.cluster().replication().replicas(),
         CLUSTER_TIMEOUT, clustered::announce);

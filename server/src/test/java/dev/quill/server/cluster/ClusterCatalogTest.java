@@ -214,7 +214,21 @@ class ClusterCatalogTest {
    */
   @Test
   void aRenameRefusedByHoldersMidway_isMadeEverywhereElse_andCompletedOnceTheyTakeIt() throws Exception {
-    startWithUser("rename-midway");
+    renameRefusedMidway("rename-midway", false);
+  }
+
+  @Test
+  void aRenameRefusedMidway_isCompletedEvenWhenTheNodeThatMadeItRestartsMeanwhile() throws Exception {
+    renameRefusedMidway("rename-restart", true);
+  }
+
+  /**
+   * Foo renamed to Bar through the profile's primary while the other holders refuse fragment
+   * changes; with {@code restart}, the primary (which keeps the retries) restarts before they are
+   * allowed again. Then every node lists Bar with every message, and Foo nowhere.
+   */
+  private void renameRefusedMidway(String clusterName, boolean restart) throws Exception {
+    startWithUser(clusterName);
     String primary = fooOnThreeNodes();
     QuillNode other = nodeWithoutTheProfile();
 
@@ -228,8 +242,15 @@ class ClusterCatalogTest {
       assertThat(subjects(imap.getFolder("Bar"))).as("the primary's part").contains("kept 1", "kept 2")
           .doesNotContain("moved here");
     }
+    if (restart) {
+      cluster.stop(cluster.node(primary));
+      cluster.awaitComplete(2, WAIT);
+      cluster.start(primary);
+      cluster.awaitComplete(3, WAIT);
+      other = nodeWithoutTheProfile();
+    }
 
-    pushPolicy(primary, "version 3\ndefault allow\n");
+    pushPolicy(other.cluster().name(), "version 3\ndefault allow\n");
     org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> {
       for (QuillNode via : cluster.nodes()) {
         try (Store imap = connect(via.cluster().name())) {
