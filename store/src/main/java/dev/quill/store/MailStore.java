@@ -533,6 +533,14 @@ public interface MailStore extends AutoCloseable {
   CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids, long modSeq, long uidValidity);
 
   /**
+   * Whether reading a message may be a request to another node (a cluster store): sessions then
+   * read ahead, in one call, the messages a client usually fetches next. False for a local store.
+   */
+  default boolean remoteReads() {
+    return false;
+  }
+
+  /**
    * The nodes holding part of the mailbox that this node's latest read of it could not reach (in a
    * cluster, a node that is down): their messages were left out of {@link #messages}. Empty when the
    * read was whole, and always for a store on one node.

@@ -483,6 +483,11 @@ public final class ClusterMailStore implements MailStore {
   }
 
   @Override
+  public boolean remoteReads() {
+    return true;
+  }
+
+  @Override
   public List<String> unreachable(String user, String mailbox) {
     MailboxLayout layout = layouts.get(key(Addresses.normalize(user), MailboxNames.canonical(mailbox)));
     return layout == null ? List.of() : layout.unreachable();

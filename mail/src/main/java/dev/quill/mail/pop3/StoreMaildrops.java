@@ -12,7 +12,9 @@ import dev.quill.store.StoreException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 
@@ -54,6 +56,20 @@ public final class StoreMaildrops implements MaildropStore {
   public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
     return LoadedMessage.onlyBody(store.loadUnder(user, MailStore.INBOX, uidValidity, List.of(uid),
         EnumSet.of(LoadedMessage.Part.BODY)));
+  }
+
+  @Override
+  public Map<Long, byte[]> readAhead(String user, long uidValidity, List<Long> uids) {
+    if (!store.remoteReads()) {
+      return Map.of(); // one read each costs no more, and reads nothing the client may not ask for
+    }
+    Map<Long, byte[]> found = new HashMap<>();
+    for (LoadedMessage m : store.loadUnder(user, MailStore.INBOX, uidValidity, uids, EnumSet.of(LoadedMessage.Part.BODY))) {
+      if (m.problem() == null && m.body() != null) {
+        found.put(m.meta().uid(), m.body());
+      }
+    }
+    return found;
   }
 
   @Override

@@ -163,6 +163,8 @@ class ClusterMailTest {
       Folder inbox = pop.getFolder("INBOX");
       inbox.open(Folder.READ_ONLY);
       assertThat(subjects(inbox)).containsExactly("first", "second");
+      // RETR 1 reads message 2 ahead with it, from the nodes holding them (the reader holds neither)
+      assertThat(((String) inbox.getMessage(1).getContent()).strip()).isEqualTo("Body of first");
       assertThat(((String) inbox.getMessage(2).getContent()).strip()).isEqualTo("Body of second");
       inbox.close(false);
     }

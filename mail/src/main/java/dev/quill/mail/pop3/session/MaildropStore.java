@@ -4,6 +4,7 @@ import dev.quill.store.CorruptMessageException;
 import dev.quill.store.MaildropLock;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -64,6 +65,18 @@ public interface MaildropStore {
    *     would name other messages then
    */
   Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException;
+
+  /**
+   * Reads several messages at once, by UIDs taken under {@code uidValidity}, where that is cheaper
+   * than one {@link #read} each (a cluster: one request per node holding some of them, not one per
+   * message): the messages found whole, by UID. A UID missing from the answer (gone, damaged, or
+   * nothing read ahead) is read alone, which says what became of it. The default reads nothing ahead.
+   *
+   * @throws RuntimeException as {@link #read}; the session then reads each message alone
+   */
+  default Map<Long, byte[]> readAhead(String user, long uidValidity, List<Long> uids) {
+    return Map.of();
+  }
 
   /**
    * Removes the messages atomically and durably; returns only when they are gone. Refused, removing

@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,6 +86,10 @@ public final class Pop3Session {
 
   /** The only SASL mechanism offered. */
   static final String PLAIN = "PLAIN";
+  /** Bytes a session holds read ahead at most (with 1,000 sessions, 128 MiB of heap). */
+  static final long READ_AHEAD_BYTES = 128 * 1024;
+  /** Messages read ahead with one RETR at most. */
+  static final int READ_AHEAD_MESSAGES = 32;
 
   private final Pop3Config config;
   private final MaildropStore store;
@@ -109,6 +114,13 @@ public final class Pop3Session {
   private long[] sizes = new long[0];
   private boolean[] deleted = new boolean[0];
   private boolean[] damaged = new boolean[0];
+  /**
+   * Messages read ahead and not retrieved yet, by index: a RETR reads the next messages with its own
+   * when the store says reads may cross nodes ({@link MaildropStore#readAhead}), as a client
+   * downloading its mail asks for them next. At most {@link #READ_AHEAD_BYTES} and
+   * {@link #READ_AHEAD_MESSAGES}; dropped at DELE and at the end of the session.
+   */
+  private final Map<Integer, byte[]> readAhead = new HashMap<>();
   private int deletedCount;
   private long totalOctets;
   private long deletedOctets;
@@ -158,6 +170,7 @@ public final class Pop3Session {
   public void close() {
     state = State.CLOSED;
     awaitingSasl = false;
+    readAhead.clear();
     if (sharedLease != null) {
       sharedLease.close();
       sharedLease = null;
@@ -490,6 +503,14 @@ public final class Pop3Session {
     if (damaged[i]) {
       return new Pop3Reply.Line(Pop3Replies.ERR_DAMAGED);
     }
+    byte[] ahead = readAhead.remove(i);
+    if (ahead == null && bodyLines < 0) {
+      readAheadFrom(i);
+      ahead = readAhead.remove(i);
+    }
+    if (ahead != null) {
+      return new Pop3Reply.Message(bodyLines < 0 ? Pop3Replies.retr(sizes[i]) : Pop3Replies.OK_TOP, ahead, bodyLines);
+    }
     Optional<byte[]> content;
     try {
       content = store.read(user, uidValidity, uids[i]);
@@ -512,6 +533,49 @@ public final class Pop3Session {
     return new Pop3Reply.Message(status, content.get(), bodyLines);
   }
 
+  /**
+   * Reads message {@code i} and the live messages after it together, as many as fit the read-ahead
+   * bounds, when there are at least two and the last read-ahead did not pass over it; what the
+   * store does not return is read alone. A failure here only means no read-ahead: the single read
+   * reports it.
+   */
+  private void readAheadFrom(int i) {
+    if (readAhead.keySet().stream().anyMatch(k -> k > i)) {
+      return; // the last read-ahead passed over this one (gone or damaged): the single read tells
+    }
+    readAhead.clear(); // the client went back: what was read ahead would likely stay unread
+    List<Long> batch = new ArrayList<>();
+    List<Integer> indexes = new ArrayList<>();
+    long bytes = 0;
+    for (int j = i; j < uids.length && batch.size() < READ_AHEAD_MESSAGES; j++) {
+      if (deleted[j] || damaged[j]) {
+        continue;
+      }
+      if (bytes + sizes[j] > READ_AHEAD_BYTES) {
+        break;
+      }
+      bytes += sizes[j];
+      batch.add(uids[j]);
+      indexes.add(j);
+    }
+    if (batch.size() < 2 || indexes.getFirst() != i) {
+      return;
+    }
+    Map<Long, byte[]> found;
+    try {
+      found = store.readAhead(user, uidValidity, batch);
+    } catch (RuntimeException e) {
+      log.debug("session={} event=read-ahead-failed user={} error={}", peer.sessionId(), user, e.toString());
+      return;
+    }
+    for (int k = 0; k < batch.size(); k++) {
+      byte[] body = found.get(batch.get(k));
+      if (body != null) {
+        readAhead.put(indexes.get(k), body);
+      }
+    }
+  }
+
   private Pop3Reply dele(int n) {
     if (n >= 1 && n <= uids.length && deleted[n - 1]) {
       return new Pop3Reply.Line(Pop3Replies.alreadyDeleted(n));
@@ -521,6 +585,7 @@ public final class Pop3Session {
       return noSuchMessage();
     }
     deleted[i] = true;
+    readAhead.remove(i);
     deletedCount++;
     deletedOctets += sizes[i];
     return new Pop3Reply.Line(Pop3Replies.deleted(n));

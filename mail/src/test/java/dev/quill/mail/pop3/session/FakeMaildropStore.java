@@ -37,6 +37,14 @@ final class FakeMaildropStore implements MaildropStore {
   /** Cluster nodes the listing pretends it could not reach. */
   List<String> unreachable = List.of();
   int authentications;
+  /** Whether {@link #readAhead} reads (a cluster store); off, it reads nothing ahead, as a local store. */
+  boolean readsAhead;
+  /** Make {@link #readAhead} throw. */
+  boolean failReadAhead;
+  /** UIDs {@link #readAhead} leaves out of its answer (gone or damaged, for the single read to tell). */
+  final Set<Long> notReadAhead = new HashSet<>();
+  /** Every call: "read UID" or "ahead [UIDs]". */
+  final List<String> calls = new ArrayList<>();
   private long nextUid = 1;
 
   FakeMaildropStore user(String user, String password) {
@@ -86,6 +94,7 @@ final class FakeMaildropStore implements MaildropStore {
 
   @Override
   public Optional<byte[]> read(String user, long uidValidity, long uid) throws CorruptMessageException {
+    calls.add("read " + uid);
     if (failReads) {
       throw new IllegalStateException("read failed");
     }
@@ -97,6 +106,28 @@ final class FakeMaildropStore implements MaildropStore {
       throw new CorruptMessageException("checksum mismatch uid " + uid);
     }
     return Optional.ofNullable(inboxes.get(user).get(uid));
+  }
+
+  @Override
+  public Map<Long, byte[]> readAhead(String user, long uidValidity, List<Long> uids) {
+    if (!readsAhead) {
+      return Map.of();
+    }
+    calls.add("ahead " + uids);
+    if (failReadAhead) {
+      throw new IllegalStateException("a node did not answer");
+    }
+    if (uidValidity != currentUidValidity) {
+      throw new UidValidityChangedException(user, "INBOX", uidValidity, currentUidValidity);
+    }
+    Map<Long, byte[]> found = new HashMap<>();
+    for (long uid : uids) {
+      byte[] bytes = inboxes.get(user).get(uid);
+      if (bytes != null && !notReadAhead.contains(uid) && !corrupt.contains(uid)) {
+        found.put(uid, bytes);
+      }
+    }
+    return found;
   }
 
   @Override

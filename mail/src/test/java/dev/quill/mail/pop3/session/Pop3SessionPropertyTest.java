@@ -56,6 +56,39 @@ class Pop3SessionPropertyTest {
     assertThat(locks.size()).isZero();
   }
 
+  @Property(tries = 300)
+  void readingAhead_changesNoReply(@ForAll("sessions") List<String> commands) throws Exception {
+    List<String> lines = new java.util.ArrayList<>(List.of("USER " + USER, "PASS secret"));
+    lines.addAll(commands);
+    List<String> plain = replies(lines, false);
+    assertThat(plain.get(1)).startsWith("+OK maildrop has 4 messages");
+    assertThat(replies(lines, true)).isEqualTo(plain);
+  }
+
+  /** Each reply's status, and for a message its content and line limit, with or without read-ahead. */
+  private static List<String> replies(List<String> lines, boolean readAhead) throws Exception {
+    FakeMaildropStore store = new FakeMaildropStore().user(USER, "secret");
+    store.readsAhead = readAhead;
+    store.add(USER, "Subject: a\r\n\r\nbody\r\n");
+    store.add(USER, ".dot\r\n\r\n.\r\n");
+    store.add(USER, "Subject: c\r\n\r\nthird\r\n");
+    store.add(USER, "Subject: d\r\n\r\nfourth\r\n");
+    store.corrupt.add(2L);
+    Pop3Session session = new Pop3Session(Pop3Config.defaults("h"), store, new MaildropLocks(),
+        new LoginThrottle(new LoginThrottle.Limits(Duration.ZERO, 1000, 1000, Duration.ofMinutes(1)), Clock.systemUTC()),
+        new Pop3Session.Peer("p", InetAddress.getLoopbackAddress(), false, false));
+    List<String> out = new java.util.ArrayList<>();
+    for (String line : lines) {
+      Pop3Reply reply = session.awaitingSaslResponse()
+          ? session.saslResponse(line)
+          : session.handle(Pop3CommandParser.parse(line.getBytes(StandardCharsets.UTF_8)));
+      out.add(reply instanceof Pop3Reply.Message m
+          ? m.status() + " " + m.bodyLines() + " " + new String(m.content(), StandardCharsets.UTF_8) : reply.status());
+    }
+    session.close();
+    return out;
+  }
+
   @Provide
   Arbitrary<List<String>> sessions() {
     String plain = Base64.getEncoder().encodeToString(("\0" + USER + "\0secret").getBytes(StandardCharsets.UTF_8));

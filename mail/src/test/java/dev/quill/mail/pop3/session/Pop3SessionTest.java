@@ -548,4 +548,105 @@ class Pop3SessionTest {
     assertThat(s.handle(Pop3CommandParser.tooLong(1000, 512)).status()).isEqualTo("-ERR line too long (1000 octets, limit 512)");
     assertThat(status(s, "NOOP")).isEqualTo("+OK");
   }
+
+  // ---- Read-ahead (a cluster store) ----------------------------------------------------------
+
+  private static String content(Pop3Session s, String line) {
+    return new String(((Pop3Reply.Message) send(s, line)).content(), StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aClusterStoreReadsTheNextMessagesWithTheFirstRetr_andEachIsServedOnceFromThem() {
+    store.readsAhead = true;
+    Pop3Session s = loggedIn();
+    assertThat(content(s, "RETR 1")).isEqualTo("Subject: one\r\n\r\nfirst\r\n");
+    assertThat(content(s, "RETR 2")).startsWith("Subject: two");
+    assertThat(content(s, "RETR 3")).isEqualTo("Subject: three\r\n\r\nthird\r\n");
+    assertThat(store.calls).containsExactly("ahead [1, 2, 3]");
+    assertThat(content(s, "RETR 2")).as("retrieved again: read again").startsWith("Subject: two");
+    assertThat(store.calls).containsExactly("ahead [1, 2, 3]", "ahead [2, 3]");
+  }
+
+  @Test
+  void aLocalStoreReadsEachMessageAlone_andTopNeverReadsAhead() {
+    Pop3Session s = loggedIn();
+    assertThat(content(s, "RETR 1")).startsWith("Subject: one");
+    assertThat(content(s, "RETR 2")).startsWith("Subject: two");
+    assertThat(store.calls).containsExactly("read 1", "read 2");
+
+    store.readsAhead = true;
+    store.calls.clear();
+    Pop3Reply.Message top = (Pop3Reply.Message) send(s, "TOP 1 0");
+    assertThat(top.bodyLines()).isZero();
+    assertThat(store.calls).containsExactly("read 1");
+  }
+
+  @Test
+  void deletedAndUnreadMessagesAreLeftOut_andWhatTheReadAheadMissedIsReadAlone() throws Exception {
+    store.readsAhead = true;
+    store.add(ALICE, "Subject: four\r\n\r\nfourth\r\n");
+    store.notReadAhead.add(3L);
+    Pop3Session s = session();
+    status(s, "USER " + ALICE);
+    assertThat(status(s, "PASS secret")).startsWith("+OK maildrop has 4 messages");
+    assertThat(status(s, "DELE 2")).startsWith("+OK");
+    assertThat(content(s, "RETR 1")).startsWith("Subject: one");
+    assertThat(store.calls).containsExactly("ahead [1, 3, 4]");
+    assertThat(content(s, "RETR 3")).startsWith("Subject: three");
+    assertThat(content(s, "RETR 4")).startsWith("Subject: four");
+    assertThat(store.calls).containsExactly("ahead [1, 3, 4]", "read 3");
+
+    // gone since the read-ahead missed it: the single read says so
+    store.calls.clear();
+    assertThat(status(s, "RSET")).startsWith("+OK");
+    store.notReadAhead.add(2L);
+    store.inboxes.get(ALICE).remove(2L);
+    assertThat(status(s, "RETR 2")).startsWith("-ERR");
+    assertThat(store.calls).containsExactly("ahead [2, 3, 4]", "read 2");
+    assertThat(status(s, "NOOP")).isEqualTo("+OK");
+  }
+
+  @Test
+  void aFailedReadAheadFallsBackToSingleReads_andAMarkedMessageIsDroppedFromWhatWasReadAhead() {
+    store.readsAhead = true;
+    store.failReadAhead = true;
+    Pop3Session s = loggedIn();
+    assertThat(content(s, "RETR 1")).startsWith("Subject: one");
+    assertThat(store.calls).containsExactly("ahead [1, 2, 3]", "read 1");
+
+    store.failReadAhead = false;
+    store.calls.clear();
+    assertThat(content(s, "RETR 1")).startsWith("Subject: one");
+    assertThat(status(s, "DELE 2")).startsWith("+OK");
+    assertThat(status(s, "RETR 2")).isEqualTo("-ERR no such message");
+    assertThat(status(s, "RSET")).startsWith("+OK");
+    assertThat(content(s, "RETR 2")).startsWith("Subject: two");
+    assertThat(content(s, "RETR 3")).startsWith("Subject: three");
+    assertThat(store.calls).as("2 was dropped at its DELE; 3 is still read ahead")
+        .containsExactly("ahead [1, 2, 3]", "read 2");
+  }
+
+  @Test
+  void theReadAheadStopsAtItsBytes_andAMessageAboveThemIsReadAlone() {
+    store.readsAhead = true;
+    store.add(ALICE, "Subject: big\r\n\r\n" + "x".repeat((int) Pop3Session.READ_AHEAD_BYTES) + "\r\n");
+    store.add(ALICE, "Subject: five\r\n\r\nfifth\r\n");
+    Pop3Session s = session();
+    status(s, "USER " + ALICE);
+    assertThat(status(s, "PASS secret")).startsWith("+OK maildrop has 5 messages");
+    assertThat(content(s, "RETR 2")).startsWith("Subject: two");
+    assertThat(content(s, "RETR 4")).startsWith("Subject: big");
+    assertThat(content(s, "RETR 5")).startsWith("Subject: five");
+    assertThat(store.calls).as("the last message alone: nothing to read ahead with it")
+        .containsExactly("ahead [2, 3]", "read 4", "read 5");
+  }
+
+  @Test
+  void aRenumberedInboxRefusesTheReadAhead_andTheSingleReadAnswersTemporary() {
+    store.readsAhead = true;
+    Pop3Session s = loggedIn();
+    store.currentUidValidity = FakeMaildropStore.UID_VALIDITY + 1;
+    assertThat(status(s, "RETR 1")).startsWith("-ERR [SYS/TEMP]");
+    assertThat(store.calls).containsExactly("ahead [1, 2, 3]", "read 1");
+  }
 }
