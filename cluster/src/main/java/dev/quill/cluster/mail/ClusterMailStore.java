@@ -599,9 +599,12 @@ public final class ClusterMailStore implements MailStore {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     try {
-      MailboxLayout layout = layoutFor(u, box, uids);
+      MailboxLayout cached = layoutFor(u, box, uids);
+      // who could not be read may have changed since this layout was
+      MailboxLayout layout = cached.down().isEmpty() ? cached : gather(u, box);
       Map<String, List<Long>> groups = layout.byHolder(uids);
       requireSeen(u, box, layout, uids, "expunge");
+      requireListed(u, box, layout, uids);
       if (groups.isEmpty()) {
         return CompletableFuture.completedFuture(null);
       }
@@ -760,6 +763,27 @@ public final class ClusterMailStore implements MailStore {
     if (!unseen.isEmpty()) {
       throw new StoreException("cannot " + what + " UID " + unseen + " of " + user + "/" + box + " now: "
           + String.join(", ", layout.down()) + " did not answer and may hold them; try again");
+    }
+  }
+
+  /**
+   * Refuses, as temporary, an expunge of messages whose every holder did not list them now (down,
+   * or catching up after a restart: such a node refuses listings but takes changes). The session
+   * chose them by flags this node read before, which a change made through another node since may
+   * have undone — a {@code STORE -FLAGS (\Deleted)} there, then this {@code EXPUNGE} would remove
+   * the message all the same. Once a holder lists them again the expunge goes ahead.
+   */
+  private static void requireListed(String user, String box, MailboxLayout layout, Collection<Long> uids) {
+    if (layout.down().isEmpty()) {
+      return;
+    }
+    List<Long> unlisted = uids.stream().filter(uid -> {
+      List<String> on = layout.holders().getOrDefault(uid, List.of());
+      return !on.isEmpty() && layout.down().containsAll(on);
+    }).sorted().limit(10).toList();
+    if (!unlisted.isEmpty()) {
+      throw new StoreException("cannot expunge UID " + unlisted + " of " + user + "/" + box + " now: their flags"
+          + " cannot be read on " + String.join(", ", layout.down()) + "; try again");
     }
   }
 

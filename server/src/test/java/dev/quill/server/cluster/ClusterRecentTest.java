@@ -36,12 +36,7 @@ class ClusterRecentTest {
   @Test
   void aMessageIsRecentInOneSessionOfTheCluster() throws Exception {
     cluster = new InJvmCluster(dir, "recent");
-    for (String name : List.of("a", "b", "c")) {
-      cluster.start(name);
-    }
-    cluster.awaitComplete(3, WAIT);
-    cluster.node("a").mailStore().addDomain("example.test");
-    cluster.node("a").mailStore().addUser(USER, PASSWORD.toCharArray());
+    cluster.startThreeWithUser(USER, PASSWORD);
     for (int i = 1; i <= 3; i++) {
       MailClients.send(cluster.node("c").ports().get("smtp"), USER, "before " + i);
     }

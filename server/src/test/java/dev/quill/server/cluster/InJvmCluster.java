@@ -102,6 +102,16 @@ final class InJvmCluster implements AutoCloseable {
     return holders;
   }
 
+  /** Starts nodes a, b and c with the default settings, waits for their view, and adds the user (and its domain) through a. */
+  void startThreeWithUser(String user, String password) throws Exception {
+    for (String name : List.of("a", "b", "c")) {
+      start(name);
+    }
+    awaitComplete(3, Duration.ofSeconds(30));
+    node("a").mailStore().addDomain(user.substring(user.indexOf('@') + 1));
+    node("a").mailStore().addUser(user, password.toCharArray());
+  }
+
   List<QuillNode> nodes() {
     return nodes;
   }

@@ -112,7 +112,7 @@ public final class ImapSession {
   private volatile MailboxWatch watch;
   /** The unreachable nodes the client was last told of for the selected mailbox. */
   private List<String> warnedUnreachable = List.of();
-  /** The watch's commit count when the selected mailbox was last read (or brought up to date by an own write). */
+  /** The watch's commit count when the selected mailbox was last read (or brought up to date by an own write); -1 to read it again. */
   private volatile long syncedCommits;
   private volatile Runnable wakeup = () -> { };
   private volatile SelectedMailbox selected; // read by the store's watch thread
@@ -268,6 +268,10 @@ public final class ImapSession {
             e.getMessage());
       }
       out.text(command.tag()).text(" NO ").text(storeCode(e)).text(printable(e.getMessage())).crlf();
+      // The refusal may come from a view the store could not confirm (a cluster node not answering):
+      // the next command reads the selected mailbox again rather than act on it (an EXPUNGE retried
+      // on \Deleted flags taken back meanwhile through another node would remove the message).
+      syncedCommits = -1;
       outcome = Outcome.CONTINUE;
     } catch (UnsupportedOperationException e) {
       log.warn("session={} event=unsupported command={} error={}", sessionId, command.verb(), e.getMessage());
