@@ -77,6 +77,14 @@ class ClusterUnlistedExpungeTest {
       for (String name : holding) {
         assertThat(held(cluster.node(name))).as("still on %s", name).containsKey(uid);
       }
+      try (Store fresh = imap(reader)) {
+        // every catalog refuses listings meanwhile: the mailbox's record comes from their catalogs'
+        // answers to FRAGMENT_MAILBOXES, its messages from what the reader saw before
+        Folder again = fresh.getFolder("INBOX");
+        again.open(Folder.READ_ONLY);
+        assertThat(again.getMessageCount()).as("a new session through the reader still selects INBOX").isEqualTo(1);
+        again.close(false);
+      }
 
       pushPolicy(reader, "version 3\ndefault allow\n");
       // Once the holders have caught up, the session reads the mailbox again before its next EXPUNGE:
