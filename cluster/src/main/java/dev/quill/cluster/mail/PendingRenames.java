@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A retry renames only fragments still of the renamed mailboxes' UIDVALIDITYs: a mailbox created
  * again under an old name meanwhile is another mailbox and stays. A fragment of the new name already
- * there (a profile copy gets an empty one from the catalog's image; a delivery may have stored a new
- * message there) of the same UIDVALIDITY takes the old fragment's messages, each under its own UID,
- * MODSEQ and flags (UIDs are never given twice under one UIDVALIDITY, so none collide), and the old
- * fragment is then deleted; one of another UIDVALIDITY is another mailbox, and the retry waits. The
+ * there of the same UIDVALIDITY is deleted first when empty (a profile copy gets one from the catalog's
+ * image); one that took messages meanwhile (a delivery stored there) takes the old fragment's messages,
+ * each under its own UID, MODSEQ and flags (UIDs are never given twice under one UIDVALIDITY, so none
+ * collide), and the old fragment is then deleted. One of another UIDVALIDITY is another mailbox: the
+ * retry waits. The
  * holder is then told to compare the renamed fragment with the other copies (a {@link MissedChanges}
  * hint), since its part missed every change made under the new name meanwhile.
  *
@@ -182,10 +183,16 @@ public final class PendingRenames implements AutoCloseable {
               b.name());
           return false;
         }
-        if (there.isPresent() && !merge(r, b, renamed)) {
-          return false;
-        }
-        if (there.isEmpty()) {
+        if (there.isPresent() && there.get().messageCount() > 0) {
+          if (!merge(r, b, renamed)) {
+            return false;
+          }
+        } else {
+          if (there.isPresent()) {
+            // empty, of the same UIDVALIDITY (a profile copy's, from the catalog's image): a rename is
+            // one write where a merge copies every message
+            Remote.join(fragments.deleteFragment(r.node(), r.user(), renamed, timeout), "clearing " + renamed);
+          }
           Remote.join(fragments.renameFragment(r.node(), r.user(), b.name(), renamed, true, timeout),
               "renaming on " + r.node());
         }
