@@ -63,10 +63,6 @@ import org.slf4j.LoggerFactory;
 final class FragmentMover {
   private static final Logger log = LoggerFactory.getLogger(FragmentMover.class);
 
-  /** Messages per copy batch: loaded together here, stored on the target by as many calls in flight. */
-  static final int BATCH_MESSAGES = 64;
-  /** Bytes per copy batch at most (a single larger message is a batch of its own). */
-  static final long BATCH_BYTES = 16L << 20;
   /** Comparisons of the two copies before the move gives up on messages that change each time. */
   static final int RECONCILE_ROUNDS = 50;
   /** How long to wait for the user's mail map to be complete (reconstruction after a view change). */
@@ -213,18 +209,9 @@ final class FragmentMover {
   private void copy(String user, String box, long uidValidity, String target, List<MessageMeta> messages,
       Map<Long, Long> sent, Set<Long> stored, CopyListener listener, BooleanSupplier stop,
       MovesInProgress.Move registered) {
-    int i = 0;
-    while (i < messages.size()) {
+    for (List<Long> batch : CopyBatches.of(messages)) {
       if (stop.getAsBoolean()) {
         throw new StoreException(self + " is stopping");
-      }
-      List<Long> batch = new ArrayList<>();
-      long bytes = 0;
-      while (i < messages.size() && batch.size() < BATCH_MESSAGES
-          && (batch.isEmpty() || bytes + messages.get(i).size() <= BATCH_BYTES)) {
-        bytes += messages.get(i).size();
-        batch.add(messages.get(i).uid());
-        i++;
       }
       RuntimeException failure = MovesInProgress.locked(registered,
           () -> copyBatch(user, box, uidValidity, target, batch, sent, stored, listener));

@@ -50,8 +50,6 @@ public final class PendingRenames implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PendingRenames.class);
   static final Duration RETRY = Duration.ofSeconds(2);
   static final Duration GIVE_UP = Duration.ofMinutes(30);
-  /** Messages loaded and stored at a time when merging two fragments. */
-  private static final int MERGE_BATCH = 64;
   private static final Set<LoadedMessage.Part> ALL = EnumSet.of(LoadedMessage.Part.BODY, LoadedMessage.Part.DERIVED);
 
   /**
@@ -217,11 +215,10 @@ public final class PendingRenames implements AutoCloseable {
   private boolean merge(Rename r, MailboxInfo from, String into) {
     String node = r.node();
     long uidValidity = from.uidValidity();
-    List<Long> uids = Remote.join(fragments.list(node, r.user(), from.name(), timeout), "listing " + from.name())
-        .messages().stream().map(MessageMeta::uid).toList();
+    List<MessageMeta> listed = Remote.join(fragments.list(node, r.user(), from.name(), timeout),
+        "listing " + from.name()).messages();
     Set<Long> moved = new HashSet<>();
-    for (int i = 0; i < uids.size(); i += MERGE_BATCH) {
-      List<Long> batch = uids.subList(i, Math.min(uids.size(), i + MERGE_BATCH));
+    for (List<Long> batch : CopyBatches.of(listed)) {
       Map<Long, CompletableFuture<AppendResult>> calls = new LinkedHashMap<>();
       for (LoadedMessage m : Remote.join(fragments.load(node, r.user(), from.name(), uidValidity, batch, ALL, timeout),
           "loading " + from.name())) {
