@@ -7,6 +7,7 @@ import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
@@ -38,9 +39,8 @@ import org.slf4j.LoggerFactory;
  * image); one that took messages meanwhile (a delivery stored there) takes the old fragment's messages,
  * each under its own UID, MODSEQ and flags (UIDs are never given twice under one UIDVALIDITY, so none
  * collide), and the old fragment is then deleted. One of another UIDVALIDITY is another mailbox: the
- * retry waits. The
- * holder is then told to compare the renamed fragment with the other copies (a {@link MissedChanges}
- * hint), since its part missed every change made under the new name meanwhile.
+ * retry waits. The holder is then told to compare the renamed fragment with the other copies (a
+ * {@link MissedChanges} hint), since its part missed every change made under the new name meanwhile.
  *
  * <p>Retries are every {@link #RETRY} while the holder is a member, and are given up after
  * {@link #GIVE_UP} with a warning that says what is left where. They are kept in a file
@@ -118,10 +118,10 @@ public final class PendingRenames implements AutoCloseable {
   /** Writes what waits now; a failure is logged (the retries go on in memory) and the next change writes again. */
   private synchronized void save() {
     try {
-      Map<Rename, Long> now = new java.util.LinkedHashMap<>();
+      Map<Rename, Long> now = new LinkedHashMap<>();
       pending.forEach((r, due) -> now.put(r, due.giveUpMillis()));
       file.write(now);
-    } catch (java.io.UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       log.warn("{}: {}; a restart of this node now would forget them", self, e.getMessage());
     }
   }

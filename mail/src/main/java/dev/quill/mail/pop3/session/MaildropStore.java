@@ -78,6 +78,11 @@ public interface MaildropStore {
     return Map.of();
   }
 
+  /** Whether {@link #readAhead} is worth calling: reading several messages at once costs less than one by one. */
+  default boolean readsAhead() {
+    return false;
+  }
+
   /**
    * Removes the messages atomically and durably; returns only when they are gone. Refused, removing
    * nothing, when the INBOX's UIDVALIDITY is no longer {@code uidValidity} (the session's snapshot):

@@ -504,7 +504,7 @@ public final class Pop3Session {
       return new Pop3Reply.Line(Pop3Replies.ERR_DAMAGED);
     }
     byte[] ahead = readAhead.remove(i);
-    if (ahead == null && bodyLines < 0) {
+    if (ahead == null && bodyLines < 0 && store.readsAhead()) {
       readAheadFrom(i);
       ahead = readAhead.remove(i);
     }

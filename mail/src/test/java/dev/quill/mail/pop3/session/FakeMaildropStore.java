@@ -37,8 +37,8 @@ final class FakeMaildropStore implements MaildropStore {
   /** Cluster nodes the listing pretends it could not reach. */
   List<String> unreachable = List.of();
   int authentications;
-  /** Whether {@link #readAhead} reads (a cluster store); off, it reads nothing ahead, as a local store. */
-  boolean readsAhead;
+  /** Whether reading ahead is worth it here (a cluster store); off, as a local store, the session reads each message alone. */
+  boolean aheadWorthIt;
   /** Make {@link #readAhead} throw. */
   boolean failReadAhead;
   /** UIDs {@link #readAhead} leaves out of its answer (gone or damaged, for the single read to tell). */
@@ -109,10 +109,12 @@ final class FakeMaildropStore implements MaildropStore {
   }
 
   @Override
+  public boolean readsAhead() {
+    return aheadWorthIt;
+  }
+
+  @Override
   public Map<Long, byte[]> readAhead(String user, long uidValidity, List<Long> uids) {
-    if (!readsAhead) {
-      return Map.of();
-    }
     calls.add("ahead " + uids);
     if (failReadAhead) {
       throw new IllegalStateException("a node did not answer");

@@ -68,7 +68,7 @@ class Pop3SessionPropertyTest {
   /** Each reply's status, and for a message its content and line limit, with or without read-ahead. */
   private static List<String> replies(List<String> lines, boolean readAhead) throws Exception {
     FakeMaildropStore store = new FakeMaildropStore().user(USER, "secret");
-    store.readsAhead = readAhead;
+    store.aheadWorthIt = readAhead;
     store.add(USER, "Subject: a\r\n\r\nbody\r\n");
     store.add(USER, ".dot\r\n\r\n.\r\n");
     store.add(USER, "Subject: c\r\n\r\nthird\r\n");

@@ -557,7 +557,7 @@ class Pop3SessionTest {
 
   @Test
   void aClusterStoreReadsTheNextMessagesWithTheFirstRetr_andEachIsServedOnceFromThem() {
-    store.readsAhead = true;
+    store.aheadWorthIt = true;
     Pop3Session s = loggedIn();
     assertThat(content(s, "RETR 1")).isEqualTo("Subject: one\r\n\r\nfirst\r\n");
     assertThat(content(s, "RETR 2")).startsWith("Subject: two");
@@ -574,7 +574,7 @@ class Pop3SessionTest {
     assertThat(content(s, "RETR 2")).startsWith("Subject: two");
     assertThat(store.calls).containsExactly("read 1", "read 2");
 
-    store.readsAhead = true;
+    store.aheadWorthIt = true;
     store.calls.clear();
     Pop3Reply.Message top = (Pop3Reply.Message) send(s, "TOP 1 0");
     assertThat(top.bodyLines()).isZero();
@@ -583,7 +583,7 @@ class Pop3SessionTest {
 
   @Test
   void deletedAndUnreadMessagesAreLeftOut_andWhatTheReadAheadMissedIsReadAlone() throws Exception {
-    store.readsAhead = true;
+    store.aheadWorthIt = true;
     store.add(ALICE, "Subject: four\r\n\r\nfourth\r\n");
     store.notReadAhead.add(3L);
     Pop3Session s = session();
@@ -608,7 +608,7 @@ class Pop3SessionTest {
 
   @Test
   void aFailedReadAheadFallsBackToSingleReads_andAMarkedMessageIsDroppedFromWhatWasReadAhead() {
-    store.readsAhead = true;
+    store.aheadWorthIt = true;
     store.failReadAhead = true;
     Pop3Session s = loggedIn();
     assertThat(content(s, "RETR 1")).startsWith("Subject: one");
@@ -628,7 +628,7 @@ class Pop3SessionTest {
 
   @Test
   void theReadAheadStopsAtItsBytes_andAMessageAboveThemIsReadAlone() {
-    store.readsAhead = true;
+    store.aheadWorthIt = true;
     store.add(ALICE, "Subject: big\r\n\r\n" + "x".repeat((int) Pop3Session.READ_AHEAD_BYTES) + "\r\n");
     store.add(ALICE, "Subject: five\r\n\r\nfifth\r\n");
     Pop3Session s = session();
@@ -643,7 +643,7 @@ class Pop3SessionTest {
 
   @Test
   void aRenumberedInboxRefusesTheReadAhead_andTheSingleReadAnswersTemporary() {
-    store.readsAhead = true;
+    store.aheadWorthIt = true;
     Pop3Session s = loggedIn();
     store.currentUidValidity = FakeMaildropStore.UID_VALIDITY + 1;
     assertThat(status(s, "RETR 1")).startsWith("-ERR [SYS/TEMP]");
