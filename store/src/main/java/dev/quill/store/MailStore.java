@@ -167,6 +167,18 @@ public interface MailStore extends AutoCloseable {
   CompletableFuture<Void> expungeUnder(String user, String mailbox, long uidValidity, Collection<Long> uids);
 
   /**
+   * As {@link #expungeUnder}, for messages a session chose by the {@code \Deleted} flag as it last
+   * read them (IMAP EXPUNGE, UID EXPUNGE, CLOSE). A store that may have served those flags from an
+   * old copy refuses, as temporary, rather than expunge on them (a cluster none of whose holders of
+   * a message can list it now); a single store's reads are always current, so the default is
+   * {@link #expungeUnder}.
+   */
+  default CompletableFuture<Void> expungeDeletedUnder(String user, String mailbox, long uidValidity,
+      Collection<Long> uids) {
+    return expungeUnder(user, mailbox, uidValidity, uids);
+  }
+
+  /**
    * Removes messages whose copies now live on another node (a cluster rebalance moved them), each
    * only while its MODSEQ here is still the one given: a flag change or expunge made here after the
    * caller compared the two copies keeps the message, and the caller compares again. Atomic and

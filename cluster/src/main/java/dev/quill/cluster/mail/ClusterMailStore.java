@@ -579,7 +579,7 @@ public final class ClusterMailStore implements MailStore {
 
   @Override
   public CompletableFuture<Void> expunge(String user, String mailbox, Collection<Long> uids) {
-    return expungeThrough(user, mailbox, 0, uids);
+    return expungeThrough(user, mailbox, 0, uids, false);
   }
 
   /**
@@ -590,21 +590,34 @@ public final class ClusterMailStore implements MailStore {
   @Override
   public CompletableFuture<Void> expungeUnder(String user, String mailbox, long uidValidity, Collection<Long> uids) {
     requirePositive(uidValidity);
-    return expungeThrough(user, mailbox, uidValidity, uids);
+    return expungeThrough(user, mailbox, uidValidity, uids, false);
   }
 
-  /** An expunge through the cluster, checked against {@code uidValidity} unless it is 0. */
-  private CompletableFuture<Void> expungeThrough(String user, String mailbox, long uidValidity,
+  /** As {@link #expungeUnder}, refused while no holder of one of the messages lists it ({@link #requireListed}). */
+  @Override
+  public CompletableFuture<Void> expungeDeletedUnder(String user, String mailbox, long uidValidity,
       Collection<Long> uids) {
+    requirePositive(uidValidity);
+    return expungeThrough(user, mailbox, uidValidity, uids, true);
+  }
+
+  /**
+   * An expunge through the cluster, checked against {@code uidValidity} unless it is 0; {@code byFlags}
+   * when the UIDs were chosen by flags read before (not by the session's own marks, as POP3's DELE).
+   */
+  private CompletableFuture<Void> expungeThrough(String user, String mailbox, long uidValidity,
+      Collection<Long> uids, boolean byFlags) {
     String u = Addresses.normalize(user);
     String box = MailboxNames.canonical(mailbox);
     try {
       MailboxLayout cached = layoutFor(u, box, uids);
       // who could not be read may have changed since this layout was
-      MailboxLayout layout = cached.down().isEmpty() ? cached : gather(u, box);
+      MailboxLayout layout = !byFlags || cached.down().isEmpty() ? cached : gather(u, box);
       Map<String, List<Long>> groups = layout.byHolder(uids);
       requireSeen(u, box, layout, uids, "expunge");
-      requireListed(u, box, layout, uids);
+      if (byFlags) {
+        requireListed(u, box, layout, uids);
+      }
       if (groups.isEmpty()) {
         return CompletableFuture.completedFuture(null);
       }
@@ -615,8 +628,8 @@ public final class ClusterMailStore implements MailStore {
         expungeElsewhere(u, box, uids, groups, seq, uidValidity);
         return null;
       });
-      layouts.remove(key(u, box));
-      List<Long> gone = groups.values().stream().flatMap(List::stream).sorted().toList();
+      List<Long> gone = groups.values().stream().flatMap(List::stream).distinct().sorted().toList();
+      layouts.computeIfPresent(key(u, box), (k, l) -> l.withExpunged(uids));
       watches.changed(new MailboxEvent(u, box, MailboxEvent.Kind.EXPUNGED, gone, modSeq), onlyHere(groups.keySet()));
       return CompletableFuture.completedFuture(null);
     } catch (RuntimeException e) {

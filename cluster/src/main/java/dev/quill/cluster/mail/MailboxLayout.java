@@ -4,6 +4,7 @@ import dev.quill.store.MessageMeta;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -75,6 +76,18 @@ record MailboxLayout(List<MessageMeta> messages, Map<Long, List<String>> holders
       result.add(newer != null && newer.modSeq() > m.modSeq() ? newer : m);
     }
     return new MailboxLayout(result, holders, down, unreachable);
+  }
+
+  /**
+   * This layout without the UIDs in {@code expunged} (an expunge made through this node). Kept rather
+   * than forgotten: a read that must fall back on it for holders that do not answer still lists the
+   * other messages they hold, where no layout at all listed none, and a session took them for expunged.
+   */
+  MailboxLayout withExpunged(Collection<Long> expunged) {
+    Set<Long> gone = new HashSet<>(expunged);
+    Map<Long, List<String>> kept = new HashMap<>(holders);
+    kept.keySet().removeAll(gone);
+    return new MailboxLayout(messages.stream().filter(m -> !gone.contains(m.uid())).toList(), kept, down, unreachable);
   }
 
   /** The given UIDs grouped by every node holding them (a replicated UID in several groups); unknown UIDs are left out. */

@@ -37,4 +37,17 @@ class MailboxLayoutTest {
     assertThat(after.holders()).isEqualTo(before.holders());
     assertThat(after.down()).containsExactly("n2");
   }
+
+  @Test
+  void withExpunged_dropsThoseUids_keepsEveryOtherMessageAndHolder() {
+    MailboxLayout before = MailboxLayout.merge(Map.of("n1", List.of(meta(1, 5), meta(2, 6), meta(3, 7)),
+        "n2", List.of(meta(2, 6), meta(3, 7))), List.of("n3"), 2);
+
+    MailboxLayout after = before.withExpunged(List.of(2L, 9L));
+
+    assertThat(after.messages()).containsExactly(meta(1, 5), meta(3, 7));
+    assertThat(after.holders()).containsOnlyKeys(1L, 3L);
+    assertThat(after.holders().get(3L)).containsExactlyInAnyOrder("n1", "n2");
+    assertThat(after.down()).containsExactly("n3");
+  }
 }

@@ -117,7 +117,7 @@ final class StoreImapBackend implements ImapBackend {
 
   @Override
   public void expunge(String user, String mailbox, long uidValidity, Collection<Long> uids) {
-    join(store.expungeUnder(user, mailbox, uidValidity, uids));
+    join(store.expungeDeletedUnder(user, mailbox, uidValidity, uids)); // chosen by the session's \Deleted flags
   }
 
   @Override
