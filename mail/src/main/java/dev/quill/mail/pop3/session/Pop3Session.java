@@ -558,8 +558,8 @@ public final class Pop3Session {
       batch.add(uids[j]);
       indexes.add(j);
     }
-    if (batch.size() < 2 || indexes.getFirst() != i) {
-      return;
+    if (batch.size() < 2) {
+      return; // message i alone (the last, or too large to read ahead): the single read does it
     }
     Map<Long, byte[]> found;
     try {
