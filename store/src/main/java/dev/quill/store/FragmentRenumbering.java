@@ -12,8 +12,8 @@ import java.util.Set;
  * <p>{@code oldUids} lists, ascending and without repeats, every UID of the {@code fromUidValidity}
  * fragments the manager found on all holders; the message with {@code oldUids[i]} becomes
  * {@code firstUid + i}, so that copies of one message on several nodes get the same new UID. Every
- * renumbered message gets {@code modSeq}. On a node holding the user's profile the order also
- * carries the reservation of the new UIDVALIDITY ({@code reservedUid}, {@code reservedModSeq},
+ * renumbered message gets {@code modSeq}. On a node the manager reserves on (a profile node, or
+ * another member making up a majority) the order also carries the reservation of the new UIDVALIDITY ({@code reservedUid}, {@code reservedModSeq},
  * {@code holders}), written in the same batch, so that the new numbers are durable where every later
  * manager looks before any of them is visible.
  */
@@ -21,7 +21,7 @@ public record FragmentRenumbering(String user, String mailbox, long fromUidValid
     List<Long> oldUids, long firstUid, long modSeq, Optional<Reservation> reservation) {
   private static final long MAX_UID = 0xffff_ffffL;
 
-  /** The reservation written with the renumbering on a profile node. */
+  /** The reservation written with the renumbering on a node the manager reserves on. */
   public record Reservation(long uid, long modSeq, Set<String> holders) {
     public Reservation {
       holders = Set.copyOf(holders);

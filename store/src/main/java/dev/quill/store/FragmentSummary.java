@@ -20,7 +20,7 @@ public record FragmentSummary(String mailbox, long uidValidity, long uidNext, lo
     holders = holders.map(h -> (Set<String>) java.util.Collections.unmodifiableSortedSet(new TreeSet<>(h)));
   }
 
-  /** A fragment without a holder record (every node but a profile node, and mailboxes never recorded). */
+  /** A fragment without a holder record (on a node no manager reserved on, or a mailbox never recorded). */
   public FragmentSummary(String mailbox, long uidValidity, long uidNext, long highestModSeq, int messageCount,
       long totalBytes) {
     this(mailbox, uidValidity, uidNext, highestModSeq, messageCount, totalBytes, Optional.empty());

@@ -400,8 +400,9 @@ public interface MailStore extends AutoCloseable {
   CompletableFuture<AppendResult> storeAssigned(AssignedMessage message);
 
   /**
-   * Durably records, on the node holding the user's profile, that the user's manager may have given
-   * out UIDs up to {@code uidReserved} and MODSEQs up to {@code modSeqReserved} of the mailbox under
+   * Durably records, on one of the nodes the user's manager reserves on (the profile nodes, and other
+   * members up to a majority of the cluster), that the manager may have given out UIDs up to
+   * {@code uidReserved} and MODSEQs up to {@code modSeqReserved} of the mailbox under
    * {@code uidValidity}: every later rebuild of the manager hears it from {@link #fragments}, whose
    * highest UID and HIGHESTMODSEQ of this fragment are at least the reserved ones, so a new manager
    * never gives those numbers again even when the fragments holding them are down. Creates the
@@ -411,10 +412,10 @@ public interface MailStore extends AutoCloseable {
    * {@link #mailboxes} show the fragment's own UIDNEXT and HIGHESTMODSEQ. Deleting the mailbox (or
    * the user) drops it, a rename keeps it, and a mailbox created again starts without one.
    *
-   * <p>Fails with {@link StoreException} when the user's profile is not on this node, the fragment
-   * here has another UIDVALIDITY, or a number is out of range (UIDVALIDITY 1..2^32-1, UID
-   * 0..2^32-1, MODSEQ non-negative). A store that keeps no reservations (one that forwards to
-   * other nodes) refuses every call.
+   * <p>Fails with {@link StoreException} when the fragment here has another UIDVALIDITY, or a number
+   * is out of range (UIDVALIDITY 1..2^32-1, UID 0..2^32-1, MODSEQ non-negative). The user's profile
+   * need not be here. A store that keeps no reservations (one that forwards to other nodes) refuses
+   * every call.
    */
   default CompletableFuture<Void> reserveWatermarks(String user, String mailbox, long uidValidity, long uidReserved,
       long modSeqReserved) {
@@ -437,16 +438,15 @@ public interface MailStore extends AutoCloseable {
   /**
    * Cluster repair: gives the messages of this node's fragment of a mailbox new UIDs under
    * another UIDVALIDITY, in one synced batch (metadata, bytes and derived data re-keyed, MODSEQ set
-   * to the order's, the expunge log of the old UIDs dropped, UIDNEXT above the new UIDs). Where
-   * the user's profile is held, the order's reservation replaces the old one in the same batch;
-   * elsewhere a reservation of the old UIDVALIDITY is dropped. Watchers see {@code APPENDED} with
+   * to the order's, the expunge log of the old UIDs dropped, UIDNEXT above the new UIDs). When the
+   * order carries a reservation (this node is one the manager reserves on), it replaces the old one
+   * in the same batch; otherwise a reservation of the old UIDVALIDITY is dropped. Watchers see {@code APPENDED} with
    * the new UIDs. A fragment already at the target UIDVALIDITY is left as it is (the order was
    * carried out before), and so is an absent one, unless the order carries a reservation.
    *
    * <p>Fails with {@link StoreException}, changing nothing, when the fragment has a third
    * UIDVALIDITY, holds a message the order does not list (it changed since the manager looked),
-   * has writes queued (try again), or a reservation is given where the profile or the fragment is
-   * not held. The
+   * has writes queued (try again), or a reservation is given where the fragment is not held. The
    * whole fragment is rewritten in one batch: its cost is that of storing it again.
    */
   default CompletableFuture<Void> renumber(FragmentRenumbering order) {

@@ -1075,11 +1075,8 @@ public final class RocksMailStore implements MailStore {
         throw new StoreException("cannot reserve in " + a + "/" + name + ": UIDVALIDITY " + uidValidity + ", UID "
             + uidReserved + " or MODSEQ " + modSeqReserved + " out of range");
       }
-      UserState held = userState(a);
-      if (held == null || held.deleted || held.profile == null) {
-        // Only the profile node is heard by every rebuild of the user's manager; elsewhere it would be lost.
-        throw new StoreException("cannot reserve UIDs of " + a + "/" + name + " here: the user's profile is not on this node");
-      }
+      // Any node may keep one: a manager writes each reservation to a majority of the cluster's members,
+      // the profile nodes first, so that every later manager's rebuild hears of it (BucketState).
       MailboxState box = fragment(a, name, uidValidity);
       UserState state = userState(a);
       box.lock.lock();
@@ -1116,10 +1113,6 @@ public final class RocksMailStore implements MailStore {
       String what = "cannot renumber " + a + "/" + name + " from UIDVALIDITY " + order.fromUidValidity() + " to "
           + order.toUidValidity();
       UserState held = userState(a);
-      boolean profileHere = held != null && !held.deleted && held.profile != null;
-      if (order.reservation().isPresent() && !profileHere) {
-        throw new StoreException(what + " with a reservation here: the user's profile is not on this node");
-      }
       MailboxState existing = held == null || held.deleted ? null : held.mailbox(name);
       if (existing == null) {
         if (order.reservation().isPresent()) {

@@ -6,7 +6,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * A cluster manager's durable promise about one mailbox fragment on the user's profile node: under
+ * A cluster manager's durable promise about one mailbox fragment on a node it reserves on: under
  * {@code uidValidity}, UIDs up to {@code uid} and MODSEQs up to {@code modSeq} may have been given
  * out, and every node that may hold messages of the mailbox is in {@code holders}
  * ({@link MailStore#reserveWatermarks}); no holder record when empty. Kept in its own meta record,

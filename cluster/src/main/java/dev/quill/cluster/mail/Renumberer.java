@@ -159,9 +159,10 @@ public final class Renumberer implements AutoCloseable {
     }
     boolean ok = false;
     try {
-      // The profile nodes first, each with the reservation, which every later manager hears of, so
-      // that no new UID is visible anywhere before it is durable there: those whose fragment needs no
-      // renumbering reserve as for a delivery, the others renumber with the reservation in the same batch.
+      // The reservation's nodes (profile nodes, then members up to a majority) first, each with the
+      // reservation, which every later manager hears of, so that no new UID is visible anywhere before
+      // it is durable there: those whose fragment needs no renumbering reserve as for a delivery, the
+      // others renumber with the reservation in the same batch.
       var reservation = Optional.of(new FragmentRenumbering.Reservation(start.reservedUid(), start.reservedModSeq(),
           start.holders()));
       Map<String, FragmentRenumbering> orders = new LinkedHashMap<>();
@@ -169,11 +170,11 @@ public final class Renumberer implements AutoCloseable {
       for (var group : uids.entrySet()) {
         for (String node : holders.get(group.getKey())) {
           orders.put(node, new FragmentRenumbering(user, box, group.getKey(), target, List.copyOf(group.getValue()),
-              next, start.modSeq(), start.profileNodes().contains(node) ? reservation : Optional.empty()));
+              next, start.modSeq(), start.reservationNodes().contains(node) ? reservation : Optional.empty()));
         }
         next += group.getValue().size();
       }
-      List<String> reserving = start.profileNodes().stream().filter(n -> !orders.containsKey(n)).toList();
+      List<String> reserving = start.reservationNodes().stream().filter(n -> !orders.containsKey(n)).toList();
       String failed = managers.reserveForRenumbering(conflict, start, reserving);
       if (failed == null) {
         failed = send(orders, start, true);
@@ -202,13 +203,13 @@ public final class Renumberer implements AutoCloseable {
   }
 
   /**
-   * Sends the orders to the profile nodes ({@code profileNodes}) or to the others, in parallel;
+   * Sends the orders to the reservation's nodes ({@code reserving}) or to the others, in parallel;
    * null when all were carried out, else which failed and why.
    */
-  private String send(Map<String, FragmentRenumbering> orders, RenumberStart start, boolean profileNodes) {
+  private String send(Map<String, FragmentRenumbering> orders, RenumberStart start, boolean reserving) {
     Map<String, CompletableFuture<Void>> calls = new LinkedHashMap<>();
     orders.forEach((node, order) -> {
-      if (start.profileNodes().contains(node) == profileNodes) {
+      if (start.reservationNodes().contains(node) == reserving) {
         calls.put(node, fragments.renumber(node, order, start.fence(), timeout));
       }
     });

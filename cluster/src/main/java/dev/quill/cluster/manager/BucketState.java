@@ -7,6 +7,8 @@ import dev.quill.store.MailStore;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +83,10 @@ final class BucketState {
 
   private final String self;
   private final int bucket;
+  /** The view's members, in view order: who may take a reservation. */
+  private final Set<String> members;
+  /** Members that left without a graceful leave and have not returned: they count in the majority. */
+  private final Supplier<Set<String>> presumedDown;
   private final Set<String> waitingFor;
   /** Members away when this manager took the bucket and not heard from since: they may hold any mailbox. */
   private final Set<String> unvouched;
@@ -101,16 +108,31 @@ final class BucketState {
    */
   private final Map<String, long[]> recentClaims = new HashMap<>();
 
-  /** @param away members seen before and not in the view now, which this new manager never heard from */
-  BucketState(String self, int bucket, Collection<String> waitingFor, Collection<String> away) {
+  /** A state with no member presumed down: the view's members are the whole cluster. */
+  BucketState(String self, int bucket, Collection<String> members, Collection<String> away) {
+    this(self, bucket, members, away, Set::of);
+  }
+
+  /**
+   * @param members the view's members, all of which this new manager waits for
+   * @param away members seen before and not in the view now, which this new manager never heard from
+   * @param presumedDown the members that left without a graceful leave and have not returned, now
+   *     (with the view's members, the cluster whose majority every reservation must reach)
+   */
+  BucketState(String self, int bucket, Collection<String> members, Collection<String> away,
+      Supplier<Set<String>> presumedDown) {
     this.self = self;
     this.bucket = bucket;
-    this.waitingFor = new TreeSet<>(waitingFor);
+    this.members = new LinkedHashSet<>(members);
+    this.presumedDown = presumedDown;
+    this.waitingFor = new TreeSet<>(members);
     this.unvouched = new TreeSet<>(away);
   }
 
   /** Membership changed while this manager kept the bucket: forget the departed, wait for the joined. */
   synchronized void membersChanged(Set<String> departed, Set<String> joined) {
+    members.removeAll(departed);
+    members.addAll(joined);
     waitingFor.removeAll(departed);
     waitingFor.addAll(joined);
     for (UserEntry user : users.values()) {
@@ -301,11 +323,15 @@ final class BucketState {
       return new Step.Done<>(new Answer.Unreserved<>("no live member holds the profile of " + user
           + ", so " + self + " cannot reserve numbers of " + mailbox + " or record who holds it"));
     }
+    List<String> nodes = reservationNodes(entry, box);
+    if (nodes == null) {
+      return new Step.Done<>(new Answer.Unreserved<>(tooFewMembers(user, mailbox)));
+    }
     long uid = uidNeeded <= box.reservedUid ? box.reservedUid : Math.min(MAX_UID, uidNeeded + UID_BLOCK);
     long modSeq = modSeqNeeded <= box.reservedModSeq ? box.reservedModSeq : modSeqNeeded + MODSEQ_BLOCK;
     // Everyone who may hold part of the mailbox, so that the record is complete as of this write.
     Set<String> holders = new TreeSet<>(box.nodes);
-    holders.addAll(entry.profileNodes); // the reservation gives them a fragment
+    holders.addAll(nodes); // the reservation gives them a fragment
     holders.addAll(box.missing);
     holders.addAll(unvouched);
     holders.addAll(waitingFor);
@@ -316,8 +342,49 @@ final class BucketState {
       holders.add(newHolder);
     }
     box.reserving = new Reservation(new ReservedWatermarks(user, mailbox, box.uidValidity, uid, modSeq,
-        java.util.Optional.of(holders)), List.copyOf(entry.profileNodes), entry, box);
+        java.util.Optional.of(holders)), nodes, entry, box);
     return new Step.Reserve<>(box.reserving);
+  }
+
+  /**
+   * The nodes a reservation of {@code box} goes to: every live profile node, then other members up
+   * to a majority of the cluster (the view's members and those presumed down) — holders of the
+   * mailbox first, then this node, then the rest in view order. Null when the view holds no majority.
+   * Any two majorities meet, and every manager hears every member of its view before it gives a
+   * number, so whichever manager comes next hears of every reservation made before it — even when
+   * the profile nodes it hears missed one (RELIABILITY.md, finding 10).
+   */
+  private List<String> reservationNodes(UserEntry entry, MailboxEntry box) {
+    int needed = majority();
+    Set<String> nodes = new LinkedHashSet<>(entry.profileNodes);
+    List<String> standIns = new ArrayList<>(box.nodes);
+    standIns.add(self);
+    standIns.addAll(members);
+    for (String node : standIns) {
+      if (nodes.size() >= needed) {
+        break;
+      }
+      if (members.contains(node)) {
+        nodes.add(node);
+      }
+    }
+    return nodes.size() < needed ? null : List.copyOf(nodes);
+  }
+
+  /** How many nodes make a majority of the cluster: the view's members and those presumed down. */
+  private int majority() {
+    Set<String> cluster = new HashSet<>(members);
+    cluster.addAll(presumedDown.get());
+    return cluster.size() / 2 + 1;
+  }
+
+  private String tooFewMembers(String user, String mailbox) {
+    Set<String> down = new TreeSet<>(presumedDown.get());
+    down.removeAll(members);
+    return self + " cannot reserve numbers of " + user + "/" + mailbox + ": only " + members.size() + " of "
+        + (members.size() + down.size()) + " members are in its view (" + String.join(", ", down)
+        + " presumed down), and a reservation must reach a majority, " + majority()
+        + ", so that every later manager hears of it";
   }
 
   /**
@@ -335,7 +402,7 @@ final class BucketState {
         && r.nodes.containsAll(r.user.profileNodes)) {
       r.box.reservedUid = Math.max(r.box.reservedUid, q.uid());
       r.box.reservedModSeq = Math.max(r.box.reservedModSeq, q.modSeq());
-      r.box.nodes.addAll(r.user.profileNodes);
+      r.nodes.stream().filter(members::contains).forEach(r.box.nodes::add); // each holds a fragment now
       q.holders().ifPresent(r.box::recorded);
     }
     r.done.complete(null);
@@ -567,6 +634,10 @@ final class BucketState {
       return null;
     }
     UserEntry entry = users.get(conflict.user());
+    List<String> reserving = reservationNodes(entry, box);
+    if (reserving == null) {
+      return null;
+    }
     long firstUid;
     if (conflict.exhausted()) {
       if (count > MAX_UID || box.uidValidity >= MAX_UID) {
@@ -587,7 +658,7 @@ final class BucketState {
     }
     box.highestModSeq++;
     Set<String> holders = new TreeSet<>(box.nodes);
-    holders.addAll(entry.profileNodes);
+    holders.addAll(reserving);
     holders.addAll(box.missing);
     holders.addAll(unvouched);
     if (box.recorded != null) {
@@ -595,8 +666,7 @@ final class BucketState {
     }
     box.renumbering = new CompletableFuture<>();
     return new RenumberStart(box.uidValidity, firstUid, count, box.highestModSeq,
-        Math.min(MAX_UID, box.highestUid + UID_BLOCK), box.highestModSeq + MODSEQ_BLOCK, List.copyOf(entry.profileNodes),
-        holders, Fence.NONE);
+        Math.min(MAX_UID, box.highestUid + UID_BLOCK), box.highestModSeq + MODSEQ_BLOCK, reserving, holders, Fence.NONE);
   }
 
   /**
@@ -610,9 +680,10 @@ final class BucketState {
       return;
     }
     if (ok && box.uidValidity == start.uidValidity()
-        && new TreeSet<>(start.profileNodes()).containsAll(users.get(conflict.user()).profileNodes)) {
+        && new TreeSet<>(start.reservationNodes()).containsAll(users.get(conflict.user()).profileNodes)) {
       box.reservedUid = Math.max(box.reservedUid, start.reservedUid());
       box.reservedModSeq = Math.max(box.reservedModSeq, start.reservedModSeq());
+      start.reservationNodes().stream().filter(members::contains).forEach(box.nodes::add);
       box.recorded(start.holders());
       if (box.conflicts == conflict.generation()) {
         box.conflict = false;
@@ -758,14 +829,14 @@ final class BucketState {
     /** The answer to send. */
     record Done<T>(Answer<T> answer) implements Step<T> {}
 
-    /** Reserve on the profile nodes first, then report the outcome with {@link BucketState#reserved} and try again. */
+    /** Reserve on the reservation's nodes first, then report the outcome with {@link BucketState#reserved} and try again. */
     record Reserve<T>(Reservation reservation) implements Step<T> {}
 
     /** Another request is reserving the mailbox's numbers: wait for {@code done}, then try again. */
     record Wait<T>(CompletableFuture<Void> done) implements Step<T> {}
   }
 
-  /** One reservation in flight: the request for each profile node, and where its outcome goes. */
+  /** One reservation in flight: the request for each node it goes to, and where its outcome goes. */
   final class Reservation {
     private final ReservedWatermarks request;
     private final List<String> nodes;
@@ -784,7 +855,7 @@ final class BucketState {
       return request;
     }
 
-    /** The profile nodes, each of which must take the reservation. */
+    /** The profile nodes and the other members making up a majority, each of which must take the reservation. */
     List<String> nodes() {
       return nodes;
     }

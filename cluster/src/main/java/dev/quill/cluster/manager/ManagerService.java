@@ -43,10 +43,11 @@ import org.slf4j.LoggerFactory;
  * ({@link Answer.Incomplete}), because an unreported fragment may hold higher UIDs. A report made
  * under another view is ignored ({@link Answer.Stale}); the reporter sends it again under its newer view.
  *
- * <p>Durability: no UID or MODSEQ is given before the user's profile node has made it durable
- * ({@code RESERVE_WATERMARKS}, served here for the profiles this node holds), a block at a time, so
- * that a manager rebuilt while fragment holders are down still continues above every number given
- * (see {@link BucketState}). Without a live profile node, allocation is refused ({@link Answer.Unreserved}).
+ * <p>Durability: no UID or MODSEQ is given before the user's live profile nodes, and other members
+ * up to a majority of the cluster, have made it durable ({@code RESERVE_WATERMARKS}, served here), a
+ * block at a time, so that a manager rebuilt while fragment holders are down still continues above
+ * every number given (see {@link BucketState}). Without a live profile node, or in a view without a
+ * majority, allocation beyond what is reserved is refused ({@link Answer.Unreserved}).
  *
  * <p>See "Managers and reconstruction" in docs/CLUSTER.md.
  */
@@ -59,7 +60,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
   /** How long a forwarded change notice may take to reach a watching node before it is given up. */
   static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(5);
 
-  /** How long a profile node has to make a reservation durable; one synced write, so short. */
+  /** How long a node has to make a reservation durable; one synced write, so short. */
   static final Duration RESERVE_TIMEOUT = Duration.ofSeconds(3);
 
   /** Reservation rounds one allocation may go through (waiting for another's, then its own) before it gives up. */
@@ -72,6 +73,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
   private final Clock clock;
   private final FragmentReporter reporter;
   private final Supplier<Set<String>> seen;
+  private final Supplier<Set<String>> presumedDown;
   /** Guards {@link #current} changes and report application, so a report applies to exactly one view. */
   private final Object viewLock = new Object();
   private volatile Epoch current;
@@ -94,8 +96,8 @@ public final class ManagerService implements AutoCloseable, Fencing {
   /**
    * Registers the manager's handlers on {@code rpc}; the node tells it of views with {@link #viewChanged}.
    *
-   * @param store this node's store: scanned for the buckets to report, and keeping the reservations of the
-   *     mailboxes of profiles held here
+   * @param store this node's store: scanned for the buckets to report, and keeping the reservations
+   *     managers make here
    * @param buckets the user map's bucket count, the same on every node
    * @param clock gives the seconds of fresh UIDVALIDITY values
    */
@@ -119,7 +121,17 @@ public final class ManagerService implements AutoCloseable, Fencing {
    */
   public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock,
       Supplier<Set<String>> seen, Supplier<Map<String, Long>> maildropLocks) {
+    this(node, rpc, store, buckets, clock, seen, maildropLocks, Set::of);
+  }
+
+  /**
+   * As above, with the members presumed down now (left without a graceful leave, not back): with the
+   * view's members they are the cluster a majority of which must take every reservation.
+   */
+  public ManagerService(String node, RpcEndpoint rpc, MailStore store, int buckets, Clock clock,
+      Supplier<Set<String>> seen, Supplier<Map<String, Long>> maildropLocks, Supplier<Set<String>> presumedDown) {
     this.seen = seen;
+    this.presumedDown = presumedDown;
     this.self = node;
     this.rpc = rpc;
     this.store = store;
@@ -177,7 +189,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
           state.membersChanged(departed, joined);
           kept++;
         } else {
-          managed.put(b, new BucketState(self, b, after.members(), awayNow));
+          managed.put(b, new BucketState(self, b, after.members(), awayNow, presumedDown));
           taken++;
         }
       }
@@ -250,7 +262,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
   }
 
   /**
-   * The reservation of a renumbering on the profile nodes whose fragment needs no renumbering (it has
+   * The reservation of a renumbering on the reservation's nodes whose fragment needs no renumbering (it has
    * the mailbox's UIDVALIDITY, or there is none yet); null when all took it, else why not.
    */
   public String reserveForRenumbering(MailboxConflict conflict, RenumberStart start, java.util.Collection<String> nodes)
@@ -259,7 +271,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
         start.reservedUid(), start.reservedModSeq(), java.util.Optional.of(start.holders())));
   }
 
-  /** Ends a renumbering; {@code ok} when every fragment was renumbered and every profile node took the reservation. */
+  /** Ends a renumbering; {@code ok} when every fragment was renumbered and every reservation node took the reservation. */
   public void finishRenumbering(MailboxConflict conflict, RenumberStart start, boolean ok) {
     // The bucket's state, also when a view change moved the user meanwhile: its allocations must not wait forever.
     BucketState state = managed.get(current.map().bucketOf(conflict.user()));
@@ -352,8 +364,8 @@ public final class ManagerService implements AutoCloseable, Fencing {
   }
 
   /**
-   * Runs an allocation on the user's bucket state, making its reservation on the profile nodes
-   * first when the state asks for one. Runs on the handler's virtual thread, outside the bucket's
+   * Runs an allocation on the user's bucket state, making its reservation first when the state asks
+   * for one. Runs on the handler's virtual thread, outside the bucket's
    * monitor, so that other users' allocations go on meanwhile; re-reads the view each round. The
    * numbers given carry the fence of the view they were given in ({@code fenced}).
    */
@@ -396,7 +408,7 @@ public final class ManagerService implements AutoCloseable, Fencing {
     }
   }
 
-  /** Makes a reservation durable on every profile node; null when all took it, else why not. */
+  /** Makes a reservation durable on each of its nodes; null when all took it, else why not. */
   private String reserve(BucketState.Reservation reservation) throws InterruptedException {
     return reserveOn(reservation.nodes(), reservation.request());
   }

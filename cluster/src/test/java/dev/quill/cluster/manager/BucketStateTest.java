@@ -38,7 +38,7 @@ class BucketStateTest {
 
     assertThat(step).isInstanceOf(BucketState.Step.Reserve.class);
     BucketState.Reservation r = ((BucketState.Step.Reserve<Void>) step).reservation();
-    assertThat(r.nodes()).containsExactly("p");
+    assertThat(r.nodes()).as("the profile node, then a holder: a majority of the two members").containsExactly("p", "y");
     assertThat(r.request().holders()).hasValueSatisfying(h -> assertThat(h).containsExactlyInAnyOrder("p", "x", "y", "z"));
     assertThat(r.request().uid()).as("no numbers beyond what is reserved").isEqualTo(5);
     state.reserved(r, true);
@@ -77,6 +77,56 @@ class BucketStateTest {
         .isInstanceOf(Answer.Unreserved.class);
   }
 
+  /**
+   * Finding 10: a reservation goes to the live profile nodes and then to other members until a
+   * majority of the cluster (the view and the members presumed down) holds it — holders first, then
+   * the manager itself, then the rest in view order — so that any later manager, which hears every
+   * member of a view holding a majority, hears of it. A view without a majority reserves nothing.
+   */
+  @Test
+  void aReservation_reachesAMajorityOfTheCluster_andNoneIsMadeWithoutOne() {
+    Set<String> down = new java.util.HashSet<>(Set.of("d"));
+    BucketState state = new BucketState("m", 0, List.of("p", "m", "y", "z"), List.of("d"), () -> Set.copyOf(down));
+    for (String node : List.of("m", "y", "z")) {
+      state.apply(node, List.of());
+    }
+    state.apply("p", List.of(profileWithRecord(Set.of("p", "z"))));
+    state.apply("z", List.of(fragmentOnly()));
+
+    // Five members (d presumed down): three must hold it — the profile node, the holder z, then the manager.
+    BucketState.Step<UidGrant> step = state.allocate(USER, "INBOX", 1, () -> 1);
+    BucketState.Reservation r = ((BucketState.Step.Reserve<UidGrant>) step).reservation();
+    assertThat(r.nodes()).containsExactly("p", "z", "m");
+    assertThat(r.request().holders()).hasValueSatisfying(h -> assertThat(h).contains("p", "z", "m", "d"));
+    state.reserved(r, true);
+    BucketState.Step<UidGrant> given = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(((BucketState.Step.Done<UidGrant>) given).answer()).isInstanceOfSatisfying(Answer.Ok.class,
+        ok -> assertThat(((UidGrant) ok.value()).fragmentNodes()).as("m and z hold a fragment now")
+            .containsExactly("m", "p", "z"));
+
+    // y and z gone too: two of five in the view. Numbers already reserved are still given (a majority
+    // holds them), none beyond.
+    state.membersChanged(Set.of("y", "z"), Set.of());
+    down.addAll(Set.of("y", "z"));
+    BucketState.Step<UidGrant> within = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(within).isInstanceOf(BucketState.Step.Done.class);
+    assertThat(((BucketState.Step.Done<UidGrant>) within).answer()).isInstanceOf(Answer.Ok.class);
+    BucketState.Step<UidGrant> beyond = state.allocate(USER, "INBOX", (int) BucketState.UID_BLOCK * 2, () -> 1);
+    assertThat(((BucketState.Step.Done<UidGrant>) beyond).answer()).isInstanceOfSatisfying(Answer.Unreserved.class,
+        refused -> assertThat(refused.describe()).contains("only 2 of 5 members", "d, y, z presumed down",
+            "a majority, 3"));
+
+    // d forgotten (no longer presumed down): two of four is still no majority; y back makes three of four.
+    down.remove("d");
+    assertThat(((BucketState.Step.Done<UidGrant>) state.allocate(USER, "INBOX", 2_000, () -> 1)).answer())
+        .isInstanceOf(Answer.Unreserved.class);
+    state.membersChanged(Set.of(), Set.of("y"));
+    down.remove("y");
+    state.apply("y", List.of());
+    BucketState.Step<UidGrant> again = state.allocate(USER, "INBOX", 2_000, () -> 1);
+    assertThat(((BucketState.Step.Reserve<UidGrant>) again).reservation().nodes()).containsExactly("p", "m", "y");
+  }
+
   @Test
   void aConflict_isListedOnceComplete_renumberedAboveEveryUid_andClearedOnlyIfNoNewerOneCame() {
     BucketState state = new BucketState("m", 0, List.of("p", "y"), List.of());
@@ -94,7 +144,8 @@ class BucketStateTest {
     assertThat(start.firstUid()).as("above every UID reported, reservations included").isEqualTo(9);
     assertThat(start.modSeq()).isEqualTo(21);
     assertThat(start.reservedUid()).isGreaterThanOrEqualTo(11);
-    assertThat(start.profileNodes()).containsExactly("p");
+    assertThat(start.reservationNodes()).as("the profile node, then a holder: a majority of the two members")
+        .containsExactly("p", "y");
     assertThat(start.holders()).containsExactlyInAnyOrder("p", "y");
     assertThat(state.beginRenumbering(conflict, 3, () -> 1)).as("one at a time").isNull();
     BucketState.Step<UidGrant> waiting = state.allocate(USER, "INBOX", 1, () -> 1);

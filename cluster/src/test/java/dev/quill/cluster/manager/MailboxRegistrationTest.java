@@ -100,8 +100,9 @@ class MailboxRegistrationTest {
       CompletableFuture<ModSeqGrant> waiting = n1.client.allocateModSeq(user, "Box");
       cluster.startService(n2);
       ModSeqGrant grant = waiting.get(15, TimeUnit.SECONDS);
+      // Reserved on the profile node n1 and on n2, so as to reach a majority of the two members.
       assertThat(grant)
-          .isEqualTo(new ModSeqGrant(77, 1, List.of("n1"), new Fence("n1", n1.transport.view().sequence())));
+          .isEqualTo(new ModSeqGrant(77, 1, List.of("n1", "n2"), new Fence("n1", n1.transport.view().sequence())));
     }
   }
 
@@ -121,17 +122,20 @@ class MailboxRegistrationTest {
       assertThat(first.uidValidity()).isEqualTo(4242);
       assertThat(first.firstUid()).isEqualTo(1);
       assertThat(first.firstModSeq()).isEqualTo(1);
-      assertThat(first.fragmentNodes()).containsExactly("n2");
+      // Reserved on the profile node n2 and on the manager n3 (a majority of three is two): both hold it now.
+      assertThat(first.fragmentNodes()).containsExactly("n2", "n3");
       // The same UIDVALIDITY from another node adds a holder; nothing is reset.
-      client.mailboxCreated(USER, "Projects", 4242, "n3").get(10, TimeUnit.SECONDS);
+      client.mailboxCreated(USER, "Projects", 4242, "n1").get(10, TimeUnit.SECONDS);
       assertThat(location(client, "Projects")).isEqualTo(
-          new MailMap.MailboxLocation("Projects", 4242, 5, 5, false, List.of("n2", "n3")));
+          new MailMap.MailboxLocation("Projects", 4242, 5, 5, false, List.of("n1", "n2", "n3")));
 
       // Deleted on both nodes: gone from the map, watermarks kept. (The reservation had created a fragment
       // on the profile node n2; its deletion takes the reservation with it.)
       nodes.get(1).store.deleteMailbox(USER, "Projects");
-      client.fragmentDropped(USER, "Projects", "n2").get(10, TimeUnit.SECONDS);
-      client.fragmentDropped(USER, "Projects", "n3").get(10, TimeUnit.SECONDS);
+      nodes.get(2).store.deleteMailbox(USER, "Projects");
+      for (String node : List.of("n1", "n2", "n3")) {
+        client.fragmentDropped(USER, "Projects", node).get(10, TimeUnit.SECONDS);
+      }
       assertThat(client.mailMap(USER).get(5, TimeUnit.SECONDS).mailboxes())
           .extracting(MailMap.MailboxLocation::name).doesNotContain("Projects");
 
@@ -172,9 +176,10 @@ class MailboxRegistrationTest {
       client.fragmentDropped(USER, "Archive/Work", "n2").get(10, TimeUnit.SECONDS);
 
       nodes.get(1).client.mailboxRenamed(USER, "Work", "Archive/Work").get(10, TimeUnit.SECONDS);
+      // Work/A's reservation went to the profile node n2 and to n1, a majority of the two members.
       assertThat(workMailboxes(client)).containsExactly(
           new MailMap.MailboxLocation("Archive/Work", 10, 0, 0, false, List.of("n1")),
-          new MailMap.MailboxLocation("Archive/Work/A", 11, 3, 3, false, List.of("n2")),
+          new MailMap.MailboxLocation("Archive/Work/A", 11, 3, 3, false, List.of("n1", "n2")),
           new MailMap.MailboxLocation("Archive/Work/A/B", 12, 0, 0, false, List.of("n1")),
           new MailMap.MailboxLocation("Workshop", 13, 0, 0, false, List.of("n2")));
       UidGrant next = client.allocateUids(USER, "Archive/Work/A", 1).get(10, TimeUnit.SECONDS);
@@ -191,7 +196,7 @@ class MailboxRegistrationTest {
           .isInstanceOf(ExecutionException.class).cause().hasMessageContaining("renaming INBOX");
       assertThat(workMailboxes(client)).containsExactly(
           new MailMap.MailboxLocation("Archive/Work", 10, 0, 0, false, List.of("n1")),
-          new MailMap.MailboxLocation("Archive/Work/A/B", 11, 4, 4, false, List.of("n2")),
+          new MailMap.MailboxLocation("Archive/Work/A/B", 11, 4, 4, false, List.of("n1", "n2")),
           new MailMap.MailboxLocation("Archive/Work/A/B/B", 12, 0, 0, false, List.of("n1")),
           new MailMap.MailboxLocation("Workshop", 13, 0, 0, false, List.of("n2")));
     }

@@ -113,8 +113,9 @@ public final class ManagerNodes implements AutoCloseable {
     seen.add(node.name);
     node.client = new ManagerClient(node.rpc, () -> node.map, Duration.ofSeconds(10), 20, Duration.ofMillis(50));
     node.leases = new MaildropLeases(node.name, node.client, Duration.ofSeconds(10));
+    // Remembering, the members started and not in the view count as presumed down, as a node's own record has them.
     node.service = new ManagerService(node.name, node.rpc, node.store, BUCKETS, CLOCK,
-        remember ? () -> Set.copyOf(seen) : Set::of, node.leases::held);
+        remember ? () -> Set.copyOf(seen) : Set::of, node.leases::held, remember ? () -> away(node) : Set::of);
     node.notices = new ChangeNotices(node.name, node.rpc, () -> node.map);
     node.transport.addViewListener(view -> {
       UserMap after = UserMap.of(view.members(), BUCKETS);
@@ -123,6 +124,16 @@ public final class ManagerNodes implements AutoCloseable {
       node.service.viewChanged(view, before, after);
       node.notices.viewChanged(after);
     });
+  }
+
+  /** The nodes started so far that are not in {@code node}'s view. */
+  private Set<String> away(Node node) {
+    Set<String> away = new java.util.HashSet<>(seen);
+    UserMap map = node.map;
+    if (map != null) {
+      map.members().forEach(away::remove);
+    }
+    return away;
   }
 
   /** Leaves the cluster gracefully and closes the node's store. */

@@ -82,7 +82,7 @@ class ReservationTest {
       assertThat(next.firstUid()).isGreaterThan(highestUid).isEqualTo(4 + BucketState.UID_BLOCK + 1);
       assertThat(next.firstModSeq()).isGreaterThan(highestModSeq).isEqualTo(modSeq0 + 4 + BucketState.MODSEQ_BLOCK + 1);
       assertThat(next.uidValidity()).isEqualTo(visibleBefore.uidValidity());
-      assertThat(next.fragmentNodes()).containsExactly("p");
+      assertThat(next.fragmentNodes()).as("reserved on p and on y: a majority of the two members").containsExactly("p", "y");
       assertThat(p.store.mailbox(user, MailStore.INBOX)).contains(visibleBefore);
     }
   }
@@ -132,9 +132,10 @@ class ReservationTest {
       // A MODSEQ inside the reserved block is durable on p already, so it is still given.
       ModSeqGrant flagChange = impatient.allocateModSeq(user, MailStore.INBOX).get(10, TimeUnit.SECONDS);
       assertThat(flagChange.modSeq()).isEqualTo(rest.firstModSeq() + rest.count()).isLessThan(reservedModSeq);
-      // No UID was given meanwhile: the manager's watermark is the last grant's.
+      // No UID was given meanwhile: the manager's watermark is the last grant's. (m holds a fragment: it
+      // took the reservation with p, as a majority of the three members is two.)
       assertThat(inbox(z, user)).extracting(MailMap.MailboxLocation::highestUid, MailMap.MailboxLocation::nodes)
-          .containsExactly(reservedUid, List.of("z"));
+          .containsExactly(reservedUid, List.of("m", "z"));
 
       // p is back with its store: its report brings the reservation, and allocation continues above it.
       Node back = cluster.join(cluster.create("p"), true);
@@ -144,7 +145,52 @@ class ReservationTest {
       UidGrant next = z.client.allocateUids(user, MailStore.INBOX, 1).get(10, TimeUnit.SECONDS);
       assertThat(next.firstUid()).isEqualTo(reservedUid + 1);
       assertThat(next.firstModSeq()).isEqualTo(reservedModSeq + 1);
-      assertThat(next.fragmentNodes()).containsExactly("p", "z");
+      assertThat(next.fragmentNodes()).containsExactly("m", "p", "z");
+    }
+  }
+
+  /**
+   * Finding 10 (docs/RELIABILITY.md, chaos seed 38): the profile is on a and b. While b is down, a
+   * reservation beyond b's is made and a UID from it is given (its message stored on a alone, as a
+   * delivery refused with 451 leaves it). Then a goes down and b returns: the manager rebuilt from b
+   * and c alone must not give that UID again. Before, the reservation went to the live profile node
+   * only (a), so the new manager knew b's older one and gave UID 1,002 a second time; now it also
+   * went to c, as a majority of the three members must hold it.
+   */
+  @Test
+  void aReservationMadeWhileAProfileNodeIsDown_isHeardByAManagerRebuiltWithoutTheNodeThatMadeIt() throws Exception {
+    try (ManagerNodes cluster = new ManagerNodes("reserve-majority", dir).rememberingMembers()) {
+      String user = user(u -> UserMap.of(List.of("a", "b", "c"), ManagerNodes.BUCKETS).managerOf(u).equals("a")
+          && UserMap.of(List.of("a", "c"), ManagerNodes.BUCKETS).managerOf(u).equals("a")
+          && UserMap.of(List.of("b", "c"), ManagerNodes.BUCKETS).managerOf(u).equals("b"));
+      Node a = cluster.create("a");
+      Node b = cluster.create("b");
+      Node c = cluster.create("c");
+      a.store.addUser(user, "secret".toCharArray());
+      b.store.addUser(user, "secret".toCharArray());
+      for (Node node : List.of(a, b, c)) {
+        cluster.join(node, true);
+      }
+      awaitComplete(cluster, c, user, Set.of("a", "b", "c"));
+      UidGrant first = c.client.allocateUids(user, "Work", 1).get(10, TimeUnit.SECONDS);
+      assertThat(first.firstUid()).isEqualTo(1);
+      assertThat(reported(b, user, "Work").highestUid()).isEqualTo(1 + BucketState.UID_BLOCK);
+
+      cluster.leave(b);
+      awaitComplete(cluster, c, user, Set.of("a", "c"));
+      UidGrant whileDown = c.client.allocateUids(user, "Work", (int) BucketState.UID_BLOCK + 1).get(10, TimeUnit.SECONDS);
+      long given = whileDown.firstUid() + whileDown.count() - 1;
+      assertThat(given).as("beyond b's reservation").isGreaterThan(1 + BucketState.UID_BLOCK);
+      store(a, user, whileDown, whileDown.count() - 1);
+
+      cluster.leave(a);
+      Node back = cluster.join(cluster.create("b"), true);
+      awaitComplete(cluster, c, user, Set.of("b", "c"));
+      assertThat(back.map.managerOf(user)).isEqualTo("b");
+      UidGrant after = c.client.allocateUids(user, "Work", 1).get(10, TimeUnit.SECONDS);
+      assertThat(after.uidValidity()).isEqualTo(first.uidValidity());
+      assertThat(after.firstUid()).as("UID %d was given while b was down", given).isGreaterThan(given);
+      assertThat(reported(c, user, "Work").highestUid()).as("c took that reservation with a").isGreaterThan(given);
     }
   }
 

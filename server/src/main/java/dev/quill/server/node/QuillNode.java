@@ -284,7 +284,7 @@ public final class QuillNode implements AutoCloseable {
     ManagerClient client = new ManagerClient(node.rpc(), node::map, CLUSTER_TIMEOUT, 20, Duration.ofMillis(50));
     maildrops = new MaildropLeases(node.name(), client, CLUSTER_TIMEOUT);
     managers = new ManagerService(node.name(), node.rpc(), store, node.map().buckets(), Clock.systemUTC(),
-        node::membersSeen, maildrops::held);
+        node::membersSeen, maildrops::held, node::missingMembers);
     FragmentService storing = new FragmentService(node.rpc(), store, managers);
     AtomicBoolean catchingUp = new AtomicBoolean();
     // catchUp is set below, before the endpoint listens (no request reaches this before)
