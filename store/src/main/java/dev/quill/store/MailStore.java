@@ -234,9 +234,10 @@ public interface MailStore extends AutoCloseable {
   /**
    * Deletes a mailbox with its messages; its inferior mailboxes remain and its subscription
    * stays (RFC 9051 section 6.3.4). Returns false when unknown. For a user whose profile is on
-   * another node, deletes the fragment held here.
+   * another node, deletes the fragment held here, INBOX's too (the user is being deleted, or the
+   * fragment moved).
    *
-   * @throws StoreException for INBOX, which cannot be deleted, or an unknown user
+   * @throws StoreException for INBOX while the user's profile is here, or an unknown user
    */
   boolean deleteMailbox(String user, String name);
 

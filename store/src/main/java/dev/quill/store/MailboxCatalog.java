@@ -152,10 +152,11 @@ final class MailboxCatalog {
 
   boolean delete(String user, String name) {
     String n = MailboxNames.canonical(name);
-    if (n.equals(MailStore.INBOX)) {
+    UserState state = knownUser(user);
+    if (n.equals(MailStore.INBOX) && state.profile != null) {
+      // A node holding only fragments of the user (a cluster holder) deletes its INBOX fragment like any other.
       throw new StoreException("INBOX cannot be deleted");
     }
-    UserState state = knownUser(user);
     MailboxState box = state.mailbox(n);
     if (box == null) {
       return false;

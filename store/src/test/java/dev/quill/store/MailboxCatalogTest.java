@@ -103,10 +103,18 @@ class MailboxCatalogTest {
   }
 
   @Test
-  void delete_inbox_refused() {
+  void delete_inbox_refusedWhereTheProfileIs_butAFragmentOnlyUsersInboxGoes() {
     store = TestStores.withUsers(dir, "ann");
     assertThatThrownBy(() -> store.deleteMailbox(ANN, "inbox")).isInstanceOf(StoreException.class)
         .hasMessageContaining("INBOX cannot be deleted");
+    // A cluster holder of another user's INBOX (no profile here): deleting the user deletes it here too.
+    String carol = "carol@example.org";
+    store.addDomain("example.org");
+    store.storeAssigned(new AssignedMessage(carol, "INBOX", 7, 1, 1, TestStores.message("m", 40), Set.of(), null,
+        null)).join();
+    assertThat(store.deleteMailbox(carol, "INBOX")).isTrue();
+    assertThat(store.mailbox(carol, "INBOX")).isEmpty();
+    assertThat(store.mailbox(ANN, "INBOX")).isPresent();
   }
 
   @Test

@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * lists it as missing when the mailbox's holder record names it, or when there is no record: it may
  * hold messages of that mailbox (with one copy, the only ones).
  *
- * <p><b>Holder records.</b> Per mailbox, the user's profile nodes keep a durable record of every node
- * that may hold its messages, written with the reservations ({@code RESERVE_WATERMARKS} version 2)
- * and reported with the profile node's fragments. It names too many rather than too few: each write
+ * <p><b>Holder records.</b> Per mailbox, the nodes a reservation goes to (the profile nodes first)
+ * keep a durable record of every node that may hold its messages, written with the reservations
+ * ({@code RESERVE_WATERMARKS} version 2) and reported with their fragments. It names too many rather than too few: each write
  * adds every node this manager knows may hold the mailbox (holders, missing holders, members not
  * heard from), so a record is complete as of its last write, and the record is written (a) before
  * any UID or MODSEQ is given while a known holder is not in it and (b) before a node that is not a
@@ -49,28 +49,33 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Reservations</b> (issue 4, "UIDs are never reused"). Watermarks are soft: a manager rebuilt
  * while the node holding a mailbox's highest UIDs is down would not know them. So no UID or MODSEQ
- * is given before it is durable on the user's profile node, whose report every rebuild hears
- * (allocation waits for all members, and is refused while no live member holds the profile):
+ * is given before it is durable on a majority of the cluster (the view's members and those presumed
+ * down), every live profile node among them: any two majorities meet, and allocation waits for every
+ * member of the view, so every later manager hears of every reservation (with the live profile
+ * nodes alone it did not: RELIABILITY.md, finding 10).
  * <ul>
- *   <li>Per mailbox, {@code reservedUid}/{@code reservedModSeq} are what is known durable on every
- *       current profile node: from a profile node's report (its fragment's numbers include its
+ *   <li>Per mailbox, {@code reservedUid}/{@code reservedModSeq} are what this manager knows durable
+ *       on such a majority: from a profile node's report (its fragment's numbers include its
  *       reservation, {@code MailStore.fragments}) and from successful {@code RESERVE_WATERMARKS}
  *       answers. A node that becomes a profile node lowers them to what it reported (0 when it
- *       reported nothing, as after {@code PROFILE_STORED}); a departed one changes nothing (the
- *       rest still hold them). A new UIDVALIDITY, or the profile node dropping its fragment, resets
- *       them to 0.</li>
+ *       reported nothing, as after {@code PROFILE_STORED}); a departed one changes nothing (its
+ *       copy still counts in the majority). A new UIDVALIDITY, or a profile node dropping its
+ *       fragment, resets them to 0.</li>
  *   <li>An allocation that would go above them returns {@link Step.Reserve}: the caller reserves a
- *       block ahead ({@link #UID_BLOCK} UIDs, {@link #MODSEQ_BLOCK} MODSEQs beyond the need) on
- *       every profile node, outside this monitor so other users' allocations go on, then reports
- *       the outcome ({@link #reserved}) and tries again. One reservation per mailbox is in flight;
- *       other requests for it get {@link Step.Wait}. With no known profile node, or when the call
- *       fails, the answer is {@link Answer.Unreserved} and nothing is given.</li>
- *   <li>A profile node takes reservations only from the user's manager in its own view, and a
- *       view switch waits for the reservations in progress ({@code ManagerService}): an old manager
- *       cannot make numbers durable after the profile node's report to the new one.</li>
- *   <li>Hence every UID and MODSEQ ever given is at or below what the profile node reports, and a
- *       rebuilt manager continues above it. The cost: after each rebuild the numbers jump to the
- *       reservation (gaps of up to a block), and one synced write on the profile node per block.</li>
+ *       block ahead ({@link #UID_BLOCK} UIDs, {@link #MODSEQ_BLOCK} MODSEQs beyond the need) on the
+ *       live profile nodes and then other members up to a majority ({@link #reservationNodes}),
+ *       outside this monitor so other users' allocations go on, then reports the outcome
+ *       ({@link #reserved}) and tries again. One reservation per mailbox is in flight; other
+ *       requests for it get {@link Step.Wait}. With no live profile node, without a majority in the
+ *       view, or when the call fails, the answer is {@link Answer.Unreserved} and nothing is given.</li>
+ *   <li>A node takes reservations only from the user's manager in its own view, and a view switch
+ *       waits for the reservations in progress ({@code ManagerService}): an old manager cannot make
+ *       numbers durable after the node's report to the new one.</li>
+ *   <li>Hence every UID and MODSEQ ever given is at or below what some member of any later
+ *       majority view reports, and a rebuilt manager continues above it. The cost: after each
+ *       rebuild the numbers jump to the reservation (gaps of up to a block), one synced write per
+ *       node reserved on per block, and a member taking a reservation without holding the mailbox
+ *       becomes a holder of an empty fragment.</li>
  * </ul>
  */
 final class BucketState {
@@ -139,7 +144,7 @@ final class BucketState {
       user.profileNodes.removeAll(departed);
       user.mailboxes.values().forEach(m -> {
         for (String node : departed) {
-          if (m.nodes.remove(node)) {
+          if (m.nodes.remove(node) && !m.reserveOnly.remove(node)) {
             m.missing.add(node); // its fragment still exists; reads must say it is out of reach
           }
         }
@@ -157,6 +162,7 @@ final class BucketState {
       user.profileNodes.remove(node);
       user.mailboxes.values().forEach(m -> {
         m.nodes.remove(node);
+        m.reserveOnly.remove(node); // a report does not say whether a fragment is empty: a holder like any
         m.missing.remove(node); // back: what it holds now is in this report
       });
     }
@@ -264,7 +270,7 @@ final class BucketState {
       return first;
     }
     var grant = new UidGrant(mailbox, box.uidValidity, box.highestUid + 1, count, box.highestModSeq + 1,
-        List.copyOf(box.nodes), watchers.containsKey(user), Fence.NONE); // the service adds the fence
+        box.placementNodes(), watchers.containsKey(user), Fence.NONE); // the service adds the fence
     box.highestUid += count;
     box.highestModSeq += count;
     return new Step.Done<>(new Answer.Ok<>(grant));
@@ -293,7 +299,7 @@ final class BucketState {
       return first;
     }
     box.highestModSeq++;
-    return new Step.Done<>(new Answer.Ok<>(new ModSeqGrant(box.uidValidity, box.highestModSeq, List.copyOf(box.nodes))));
+    return new Step.Done<>(new Answer.Ok<>(new ModSeqGrant(box.uidValidity, box.highestModSeq, box.placementNodes())));
   }
 
   /**
@@ -402,7 +408,7 @@ final class BucketState {
         && r.nodes.containsAll(r.user.profileNodes)) {
       r.box.reservedUid = Math.max(r.box.reservedUid, q.uid());
       r.box.reservedModSeq = Math.max(r.box.reservedModSeq, q.modSeq());
-      r.nodes.stream().filter(members::contains).forEach(r.box.nodes::add); // each holds a fragment now
+      r.nodes.stream().filter(members::contains).forEach(n -> r.box.reservedOn(n, r.user.profileNodes.contains(n)));
       q.holders().ifPresent(r.box::recorded);
     }
     r.done.complete(null);
@@ -421,6 +427,7 @@ final class BucketState {
       boxes.put(mailbox, new MailboxEntry(uidValidity, 0, 0, node));
     } else if (box.uidValidity == uidValidity) {
       box.nodes.add(node);
+      box.reserveOnly.remove(node);
     } else if (box.nodes.isEmpty() || box.nodes.equals(Set.of(node))) {
       // Created again: a node holds one fragment per mailbox, so its own old one is gone too.
       box.uidValidity = uidValidity;
@@ -429,6 +436,7 @@ final class BucketState {
       box.recorded = null; // the profile node's record went with the old mailbox
       box.conflict = false;
       box.nodes.clear();
+      box.reserveOnly.clear();
       box.nodes.add(node);
     } else {
       box.merge(node, uidValidity, 0, 0, user, mailbox);
@@ -436,17 +444,17 @@ final class BucketState {
   }
 
   /**
-   * A node deleted its fragment of a mailbox; the watermarks stay. A profile node's fragment took
-   * its reservation with it, so nothing counts as reserved any more.
+   * A node deleted its fragment of a mailbox; the watermarks stay. The fragment may have taken a
+   * reservation with it (a majority may no longer hold it), so nothing counts as reserved any more:
+   * the next allocation reserves again.
    */
   synchronized void fragmentDropped(String user, String mailbox, String node) {
     MailboxEntry box = mailbox(user, mailbox);
     if (box != null) {
       box.nodes.remove(node);
+      box.reserveOnly.remove(node);
       box.missing.remove(node);
-      if (users.get(user).profileNodes.contains(node)) {
-        box.forgetReservation();
-      }
+      box.forgetReservation();
     }
   }
 
@@ -596,6 +604,7 @@ final class BucketState {
     if (recorded) {
       if (member) {
         box.nodes.add(node);
+        box.reserveOnly.remove(node); // it holds a message now
       }
       return new Step.Done<>(new Answer.Ok<>(null));
     }
@@ -683,7 +692,8 @@ final class BucketState {
         && new TreeSet<>(start.reservationNodes()).containsAll(users.get(conflict.user()).profileNodes)) {
       box.reservedUid = Math.max(box.reservedUid, start.reservedUid());
       box.reservedModSeq = Math.max(box.reservedModSeq, start.reservedModSeq());
-      start.reservationNodes().stream().filter(members::contains).forEach(box.nodes::add);
+      start.reservationNodes().stream().filter(members::contains)
+          .forEach(n -> box.reservedOn(n, users.get(conflict.user()).profileNodes.contains(n)));
       box.recorded(start.holders());
       if (box.conflicts == conflict.generation()) {
         box.conflict = false;
@@ -747,7 +757,7 @@ final class BucketState {
     long uidValidity;
     long highestUid;
     long highestModSeq;
-    /** UIDs and MODSEQs up to these are durable on every current profile node (see the class javadoc). */
+    /** UIDs and MODSEQs up to these are durable on a majority of the cluster (see the class javadoc). */
     long reservedUid;
     long reservedModSeq;
     /** The reservation in flight for this mailbox, if any. */
@@ -760,6 +770,12 @@ final class BucketState {
     /** Counts the disagreements seen, so that a renumbering clears {@link #conflict} only if no new one came meanwhile. */
     long conflicts;
     final Set<String> nodes = new TreeSet<>();
+    /**
+     * Holders among {@link #nodes} whose fragment a reservation made (members taking it to make up a
+     * majority) and that no message was stored on since: not offered for placement (the spread
+     * counts the nodes holding mail) and, holding nothing, not missing when they leave.
+     */
+    final Set<String> reserveOnly = new TreeSet<>();
     /** Holders that left the view since this manager has had the bucket: their fragments are out of reach. */
     final Set<String> missing = new TreeSet<>();
     /** The profile nodes' holder record as read or written by this manager; null when it knows none. */
@@ -808,6 +824,21 @@ final class BucketState {
     void forgetReservation() {
       reservedUid = 0;
       reservedModSeq = 0;
+    }
+
+    /** {@code node} took a reservation, which gave it a fragment if it had none. */
+    void reservedOn(String node, boolean profileNode) {
+      if (nodes.add(node) && !profileNode) {
+        reserveOnly.add(node);
+      }
+    }
+
+    /** The holders a delivery may prefer: those that may hold mail, and the profile nodes. */
+    List<String> placementNodes() {
+      if (reserveOnly.isEmpty()) {
+        return List.copyOf(nodes);
+      }
+      return nodes.stream().filter(n -> !reserveOnly.contains(n)).toList();
     }
 
     /** Adds to what this manager knows the holder record names (records only grow). */

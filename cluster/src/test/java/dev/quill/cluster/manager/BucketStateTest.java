@@ -101,8 +101,10 @@ class BucketStateTest {
     state.reserved(r, true);
     BucketState.Step<UidGrant> given = state.allocate(USER, "INBOX", 1, () -> 1);
     assertThat(((BucketState.Step.Done<UidGrant>) given).answer()).isInstanceOfSatisfying(Answer.Ok.class,
-        ok -> assertThat(((UidGrant) ok.value()).fragmentNodes()).as("m and z hold a fragment now")
-            .containsExactly("m", "p", "z"));
+        ok -> assertThat(((UidGrant) ok.value()).fragmentNodes()).as("m's fragment holds no mail: not for placement")
+            .containsExactly("p", "z"));
+    assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().nodes()).as("but read, deleted, renamed")
+        .containsExactly("m", "p", "z");
 
     // y and z gone too: two of five in the view. Numbers already reserved are still given (a majority
     // holds them), none beyond.

@@ -130,7 +130,6 @@ class ClusterUnseenChangeTest {
     cluster.node("b").mailStore().createMailbox(user, "Projects", Set.of());
     cluster.node("b").mailStore().append(user, "Projects", "Subject: kept\r\n\r\nkept\r\n".getBytes(
         java.nio.charset.StandardCharsets.US_ASCII), Set.of(), null, null).join();
-    boolean projectsOnA = cluster.holders(user, "Projects").values().stream().anyMatch(h -> h.contains("a"));
 
     QuillNode a = cluster.node("a");
     a.close();
@@ -145,9 +144,10 @@ class ClusterUnseenChangeTest {
     assertThatThrownBy(() -> viaB.updateFlags(user, MailStore.INBOX, List.of(uid), deleted).join())
         .cause().isInstanceOf(StoreException.class).hasMessageContaining("a").hasMessageContaining("try again");
     viaB.messages(user, "Projects");
-    assertThat(viaB.unreachable(user, "Projects"))
-        .as("a is named missing in Projects exactly when its holder record names it (it got the message)")
-        .isEqualTo(projectsOnA ? List.of("a") : List.of());
+    // Projects' holder record names a whether or not a got the message: with one profile copy, a (the
+    // manager) took Projects' reservation with b, to make a majority of the three members.
+    assertThat(viaB.unreachable(user, "Projects")).as("a is named missing in Projects: its holder record names it")
+        .containsExactly("a");
     MailStore viaC = cluster.node("c").mailStore();
     assertThat(viaC.messages(kept, MailStore.INBOX)).isEmpty();
     assertThat(viaC.unreachable(kept, MailStore.INBOX)).as("b kept managing it and knows a holds none of it")

@@ -385,7 +385,7 @@ public final class ImapSession {
         if (!selected.readOnly) {
           List<Long> deleted = deletedUids(null);
           if (!deleted.isEmpty()) {
-            backend.expunge(user, selected.name, selected.uidValidity, deleted);
+            closeExpunge(deleted, out);
           }
         }
         selected = null;
@@ -1267,6 +1267,24 @@ public final class ImapSession {
   private static Outcome no(String tag, ImapWriter out, String text) {
     out.text(tag).text(" NO ").text(text).crlf();
     return Outcome.CONTINUE;
+  }
+
+  /**
+   * CLOSE's expunge. CLOSE ends in the authenticated state whatever happens (RFC 9051, 6.4.2, has only
+   * OK and BAD for it): a refused expunge (a disk full, a cluster node out of reach) is told in an
+   * untagged NO, and the messages stay, flagged \Deleted, for a later EXPUNGE or CLOSE. A mailbox
+   * renumbered meanwhile still ends the session ({@link UidValidityChangedException}).
+   */
+  private void closeExpunge(List<Long> deleted, ImapWriter out) {
+    try {
+      backend.expunge(user, selected.name, selected.uidValidity, deleted);
+    } catch (UidValidityChangedException e) {
+      throw e;
+    } catch (StoreException e) {
+      log.info("session={} event=close-expunge-refused user={} mailbox={} error={}", sessionId, user, selected.name,
+          e.getMessage());
+      out.text("* NO ").text(storeCode(e)).text("CLOSE expunged nothing: ").text(printable(e.getMessage())).crlf();
+    }
   }
 
   private Outcome bad(String tag, ImapWriter out, String text) {

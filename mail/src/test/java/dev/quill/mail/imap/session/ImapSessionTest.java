@@ -365,6 +365,28 @@ class ImapSessionTest {
     assertThat(List.of(a.last)).containsExactly(ImapSession.Outcome.CLOSE);
   }
 
+  /**
+   * CLOSE has no NO (RFC 9051, 6.4.2): when its expunge is refused (here a cluster node out of reach)
+   * the refusal is an untagged NO, the mailbox is closed all the same, and the messages stay, still
+   * flagged, for the next CLOSE or EXPUNGE.
+   */
+  @Test
+  void close_whoseExpungeIsRefused_stillCloses_withAnUntaggedNo_andTheMessagesStay() {
+    SessionDriver a = client().login();
+    a.send("s SELECT INBOX");
+    a.send("st STORE 1 +FLAGS.SILENT (\\Deleted)");
+    backend.refuseWrites(new dev.quill.store.StoreException("n2 holds UID 1 and does not answer; try again"));
+    assertThat(a.send("c CLOSE")).isEqualTo("* NO [UNAVAILABLE] CLOSE expunged nothing: n2 holds UID 1 and does not "
+        + "answer; try again\r\nc OK CLOSE completed\r\n");
+    assertThat(a.send("f FETCH 1 FLAGS")).isEqualTo("f BAD FETCH not allowed now\r\n");
+    backend.refuseWrites(null);
+    assertThat(backend.messages(ALICE, "INBOX")).hasSize(3);
+    a.send("s2 SELECT INBOX");
+    assertThat(a.send("f2 FETCH 1 FLAGS")).contains("\\Deleted");
+    assertThat(a.send("c2 CLOSE")).isEqualTo("c2 OK CLOSE completed\r\n");
+    assertThat(backend.messages(ALICE, "INBOX")).hasSize(2);
+  }
+
   @Test
   void emptyMailbox_starRangeNamesNothing_explicitNumberIsBad() {
     SessionDriver a = client().login();
