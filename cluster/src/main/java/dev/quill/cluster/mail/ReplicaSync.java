@@ -480,9 +480,9 @@ public final class ReplicaSync {
       for (String target : targets) {
         try {
           Remote.join(storing.store(target, copy, timeout), "copying UID " + mine.uid() + " to " + target);
-          if (!mailboxNodes.contains(target)) {
-            Remote.join(managers.fragmentStored(user, box, target), "telling the manager of " + user);
-          }
+          // Also for a node the map lists: its fragment may be one the manager knows holds no mail (made
+          // by a reservation), which it then offers for placement and counts missing when it leaves.
+          Remote.join(managers.fragmentStored(user, box, target), "telling the manager of " + user);
           copied++;
         } catch (StoreException e) {
           // taken: another holder copied it first; expunged: this copy's expunge is on its way here

@@ -162,7 +162,7 @@ final class BucketState {
       user.profileNodes.remove(node);
       user.mailboxes.values().forEach(m -> {
         m.nodes.remove(node);
-        m.reserveOnly.remove(node); // a report does not say whether a fragment is empty: a holder like any
+        m.reserveOnly.remove(node); // the report says again which of its fragments are empty
         m.missing.remove(node); // back: what it holds now is in this report
       });
     }
@@ -188,6 +188,9 @@ final class BucketState {
           user.mailboxes.put(f.mailbox(), box);
         } else {
           box.merge(node, f.uidValidity(), f.highestUid(), f.highestModSeq(), r.user(), f.mailbox());
+        }
+        if (f.empty() && !r.holdsProfile()) {
+          box.reserveOnly.add(node); // no mail there (a reservation made it, or all of it went): not for placement
         }
         f.holders().ifPresent(box::recorded);
       }
@@ -771,9 +774,10 @@ final class BucketState {
     long conflicts;
     final Set<String> nodes = new TreeSet<>();
     /**
-     * Holders among {@link #nodes} whose fragment a reservation made (members taking it to make up a
-     * majority) and that no message was stored on since: not offered for placement (the spread
-     * counts the nodes holding mail) and, holding nothing, not missing when they leave.
+     * Holders among {@link #nodes}, other than profile nodes, that hold no message: their fragment was
+     * made by a reservation (members taking it to make up a majority) or reported empty, and no message
+     * was stored there since. Not offered for placement (the spread counts the nodes holding mail)
+     * and, holding nothing, not missing when they leave.
      */
     final Set<String> reserveOnly = new TreeSet<>();
     /** Holders that left the view since this manager has had the bucket: their fragments are out of reach. */

@@ -20,6 +20,7 @@ import java.util.Set;
  * varint  users, each: string address, boolean profile held here,
  *         varint fragments, each: string mailbox, varint UIDVALIDITY, varint highest UID, varint HIGHESTMODSEQ,
  *         (version 2) varint 0 when no holder record, else holders + 1, then that many node names,
+ *         (version 4) boolean: the fragment holds no message,
  *         (version 3, after the fragments) varint 0 when no maildrop lock, else its token + 1
  * </pre>
  *
@@ -51,13 +52,21 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
 
   /**
    * One mailbox fragment held by the reporter; {@code highestUid} is 0 when it never held a message.
-   * On the user's profile node, both numbers include the managers' reservation there, and
-   * {@code holders} is the managers' record of the nodes that may hold messages of the mailbox.
+   * On a node managers reserve on (the profile nodes, and members making up a majority), both numbers
+   * include the managers' reservation there, and {@code holders} is the managers' record of the nodes
+   * that may hold messages of the mailbox. {@code empty}: the fragment holds no message now (false
+   * when the reporter's release does not say).
    */
   public record ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq,
-      Optional<Set<String>> holders) {
+      Optional<Set<String>> holders, boolean empty) {
     public ReportedFragment {
       holders = holders.map(Set::copyOf);
+    }
+
+    /** A fragment that holds mail, or of which the reporter does not say. */
+    public ReportedFragment(String mailbox, long uidValidity, long highestUid, long highestModSeq,
+        Optional<Set<String>> holders) {
+      this(mailbox, uidValidity, highestUid, highestModSeq, holders, false);
     }
 
     /** A fragment without a holder record. */
@@ -66,15 +75,19 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
     }
   }
 
-  /** Version 3: with the maildrop locks. */
-  static final Codec<FragmentReport> CODEC = codec(true);
+  /** Version 4: with each fragment's emptiness. */
+  static final Codec<FragmentReport> CODEC = codec(4);
+  /** Version 3, with the maildrop locks but not the emptiness: what a node of the previous release sends and takes. */
+  static final Codec<FragmentReport> CODEC_V3 = codec(3);
   /**
    * Version 2, without the maildrop locks: what a node of an earlier release sends and takes, so that
    * a cluster can be upgraded one node at a time (the locks of its reports are left out).
    */
-  static final Codec<FragmentReport> CODEC_V2 = codec(false);
+  static final Codec<FragmentReport> CODEC_V2 = codec(2);
 
-  private static Codec<FragmentReport> codec(boolean locks) {
+  private static Codec<FragmentReport> codec(int version) {
+    boolean locks = version >= 3;
+    boolean emptiness = version >= 4;
     return Codec.of(
       (out, r) -> {
         out.writeString(r.viewId()).writeVarLong(r.viewSequence()).writeVarInt(r.bucketCount());
@@ -87,6 +100,9 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
             out.writeString(f.mailbox()).writeVarLong(f.uidValidity()).writeVarLong(f.highestUid())
                 .writeVarLong(f.highestModSeq());
             Wire.writeOptionalNames(out, f.holders());
+            if (emptiness) {
+              out.writeBoolean(f.empty());
+            }
           }
           if (locks) {
             out.writeVarLong(u.maildropLock().isPresent() ? u.maildropLock().getAsLong() + 1 : 0);
@@ -116,7 +132,7 @@ public record FragmentReport(String viewId, long viewSequence, int bucketCount, 
           for (int j = 0; j < fragmentCount; j++) {
             fragments.add(new ReportedFragment(in.readString(Wire.MAX_MAILBOX), Wire.readUint32(in, "UIDVALIDITY"),
                 Wire.readUint32(in, "highest UID"), Wire.readNonNegative(in, "HIGHESTMODSEQ"),
-                Wire.readOptionalNames(in, "holder")));
+                Wire.readOptionalNames(in, "holder"), emptiness && in.readBoolean()));
           }
           long lock = locks ? in.readVarLong() : 0;
           if (lock < 0) {

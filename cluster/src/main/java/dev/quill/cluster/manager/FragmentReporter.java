@@ -3,6 +3,7 @@ package dev.quill.cluster.manager;
 import dev.quill.cluster.manager.FragmentReport.ReportedFragment;
 import dev.quill.cluster.manager.FragmentReport.ReportedUser;
 import dev.quill.cluster.manager.ManagerService.Epoch;
+import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
 import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.transport.ClusterView;
@@ -150,8 +151,8 @@ final class FragmentReporter implements AutoCloseable {
       var report = new FragmentReport(epoch.view().id(), epoch.view().sequence(), buckets, list, users);
       calls.put(manager, rpc.call(manager, ManagerMessages.FRAGMENT_REPORT, report, REPORT_TIMEOUT)
           .exceptionallyCompose(e -> olderManager(e)
-              ? rpc.call(manager, ManagerMessages.FRAGMENT_REPORT_V2, report, REPORT_TIMEOUT)
-              : CompletableFuture.failedFuture(e)));
+              .map(older -> rpc.call(manager, older, report, REPORT_TIMEOUT))
+              .orElseGet(() -> CompletableFuture.failedFuture(e))));
     });
     boolean allAccepted = true;
     for (var call : calls.entrySet()) {
@@ -201,15 +202,19 @@ final class FragmentReporter implements AutoCloseable {
   }
 
   /**
-   * Whether a report was refused by a manager of an earlier release that serves version 2 only: it
-   * gets the report again without the maildrop locks, so that a cluster can be upgraded one node at a
-   * time (those locks are then unknown to that manager until its node is upgraded too).
+   * The earlier version to send the report in when a manager of an earlier release refused this one:
+   * the newest it serves of 3 (without each fragment's emptiness) and 2 (without the maildrop locks
+   * too), so that a cluster can be upgraded one node at a time (what is left out is unknown to that
+   * manager until its node is upgraded too). Empty for any other failure.
    */
-  private static boolean olderManager(Throwable failure) {
+  private static java.util.Optional<MessageType<FragmentReport, Answer<Void>>> olderManager(Throwable failure) {
     Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
         ? failure.getCause() : failure;
-    return cause instanceof RpcException r && r.code() == RpcException.Code.UNSUPPORTED_VERSION
-        && r.supportedVersions().contains(ManagerMessages.FRAGMENT_REPORT_V2.version());
+    if (!(cause instanceof RpcException r) || r.code() != RpcException.Code.UNSUPPORTED_VERSION) {
+      return java.util.Optional.empty();
+    }
+    return java.util.stream.Stream.of(ManagerMessages.FRAGMENT_REPORT_V3, ManagerMessages.FRAGMENT_REPORT_V2)
+        .filter(type -> r.supportedVersions().contains(type.version())).findFirst();
   }
 
   /** Forgets buckets a manager accepted, unless a newer view moved them again meanwhile. */
@@ -248,7 +253,7 @@ final class FragmentReporter implements AutoCloseable {
     List<ReportedFragment> fragments = new ArrayList<>(u.fragments().size());
     for (FragmentSummary f : u.fragments()) {
       fragments.add(new ReportedFragment(f.mailbox(), f.uidValidity(), f.highestUid(), f.highestModSeq(),
-          f.holders()));
+          f.holders(), f.messageCount() == 0));
     }
     return new ReportedUser(u.user(), u.holdsProfile(), fragments);
   }

@@ -11,7 +11,11 @@ import dev.quill.store.MailboxEvent;
 public final class ManagerMessages {
   /** node → manager: what it holds of the manager's moved buckets; answered Ok, Stale or NotManager. */
   public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT = new MessageType<>(
-      TypeIds.FRAGMENT_REPORT, 3, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
+      TypeIds.FRAGMENT_REPORT, 4, "FRAGMENT_REPORT", FragmentReport.CODEC, Answer.codec(Codecs.EMPTY));
+
+  /** {@link #FRAGMENT_REPORT} as the previous release sends and serves it, without each fragment's emptiness. */
+  public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT_V3 = new MessageType<>(
+      TypeIds.FRAGMENT_REPORT, 3, "FRAGMENT_REPORT", FragmentReport.CODEC_V3, Answer.codec(Codecs.EMPTY));
 
   /** {@link #FRAGMENT_REPORT} as an earlier release sends and serves it, without maildrop locks. */
   public static final MessageType<FragmentReport, Answer<Void>> FRAGMENT_REPORT_V2 = new MessageType<>(

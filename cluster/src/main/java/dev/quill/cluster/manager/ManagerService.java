@@ -139,7 +139,8 @@ public final class ManagerService implements AutoCloseable, Fencing {
     this.clock = clock;
     this.reporter = new FragmentReporter(node, rpc, store, buckets, maildropLocks);
     rpc.register(ManagerMessages.FRAGMENT_REPORT, this::onReport);
-    rpc.register(ManagerMessages.FRAGMENT_REPORT_V2, this::onReport); // from nodes of an earlier release
+    rpc.register(ManagerMessages.FRAGMENT_REPORT_V3, this::onReport); // from nodes of earlier releases
+    rpc.register(ManagerMessages.FRAGMENT_REPORT_V2, this::onReport);
     rpc.register(ManagerMessages.MAIL_MAP, (from, user) -> mailMap(user));
     rpc.register(ManagerMessages.ALLOCATE_UIDS, (from, request) -> allocate(request));
     rpc.register(ManagerMessages.FRAGMENT_STORED, (from, stored) -> fragmentStored(stored));

@@ -129,6 +129,34 @@ class BucketStateTest {
     assertThat(((BucketState.Step.Reserve<UidGrant>) again).reservation().nodes()).containsExactly("p", "m", "y");
   }
 
+  /**
+   * A fragment reported empty on a node without the profile (one a reservation made, or emptied) is
+   * read, deleted and renamed with the others but not offered for placement, and is not missing when
+   * its node leaves; reported again with mail, it is a holder like any.
+   */
+  @Test
+  void aFragmentReportedEmpty_isListedButNotForPlacement_andNotMissingWhenItLeaves() {
+    BucketState state = new BucketState("m", 0, List.of("p", "y", "e"), List.of());
+    state.apply("p", List.of(profileWithRecord(Set.of("p", "y", "e"))));
+    state.apply("y", List.of(fragmentOnly()));
+    state.apply("e", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV, 5, 9,
+        Optional.empty(), true)))));
+    BucketState.Step<UidGrant> step = state.allocate(USER, "INBOX", 1, () -> 1);
+    state.reserved(((BucketState.Step.Reserve<UidGrant>) step).reservation(), true);
+    BucketState.Step<UidGrant> given = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(((BucketState.Step.Done<UidGrant>) given).answer()).isInstanceOfSatisfying(Answer.Ok.class,
+        ok -> assertThat(((UidGrant) ok.value()).fragmentNodes()).containsExactly("p", "y"));
+    assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().nodes()).containsExactly("e", "p", "y");
+
+    state.membersChanged(Set.of("e"), Set.of());
+    assertThat(state.mailMap(USER, Set.of()).mailboxes().getFirst().missing()).as("e held nothing").isEmpty();
+    state.membersChanged(Set.of(), Set.of("e"));
+    state.apply("e", List.of(new ReportedUser(USER, false, List.of(new ReportedFragment("INBOX", UV, 6, 10)))));
+    BucketState.Step<UidGrant> later = state.allocate(USER, "INBOX", 1, () -> 1);
+    assertThat(((BucketState.Step.Done<UidGrant>) later).answer()).isInstanceOfSatisfying(Answer.Ok.class,
+        ok -> assertThat(((UidGrant) ok.value()).fragmentNodes()).containsExactly("e", "p", "y"));
+  }
+
   @Test
   void aConflict_isListedOnceComplete_renumberedAboveEveryUid_andClearedOnlyIfNoNewerOneCame() {
     BucketState state = new BucketState("m", 0, List.of("p", "y"), List.of());

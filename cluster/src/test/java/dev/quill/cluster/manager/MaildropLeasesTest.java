@@ -136,4 +136,30 @@ class MaildropLeasesTest {
       assertThat(a.leases.lock(user)).isPresent();
     }
   }
+
+  /**
+   * Next to a manager of the previous release (FRAGMENT_REPORT version 3, without each fragment's
+   * emptiness), reports reach it in that version, the maildrop locks still in them.
+   */
+  @Test
+  void nextToAManagerOfThePreviousRelease_reportsGoInVersion3() throws Exception {
+    try (ManagerNodes cluster = new ManagerNodes("report-v3", dir)) {
+      Node old = cluster.join(cluster.create("m"), false);
+      List<FragmentReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+      old.rpc.register(ManagerMessages.FRAGMENT_REPORT_V3, (from, report) -> {
+        reports.add(report);
+        return new Answer.Ok<>(null);
+      });
+      String user = ManagerNodes.userWhere("v3-", u -> UserMap.of(List.of("n1", "m"), ManagerNodes.BUCKETS)
+          .managerOf(u).equals("m"));
+      Node a = cluster.create("n1");
+      a.store.addUser(user, "pw".toCharArray());
+      cluster.join(a, true);
+      await().atMost(DEADLINE).until(() -> reports.stream().anyMatch(r -> r.users().stream()
+          .anyMatch(u -> u.user().equals(user) && u.holdsProfile() && !u.fragments().isEmpty())));
+      assertThat(reports).flatMap(FragmentReport::users).filteredOn(u -> u.user().equals(user))
+          .flatMap(FragmentReport.ReportedUser::fragments).as("version 3 does not say a fragment is empty")
+          .noneMatch(FragmentReport.ReportedFragment::empty);
+    }
+  }
 }

@@ -182,6 +182,25 @@ class ManagerCodecProperties {
         new FragmentReport.ReportedUser(user, true, List.of(fragment)))));
   }
 
+  /**
+   * Each fragment's emptiness (FRAGMENT_REPORT version 4) round-trips; version 3, for a manager of the
+   * previous release, carries everything else (the locks too), and reads every fragment as holding mail.
+   */
+  @Property(tries = 50)
+  void fragmentReport_emptiness_inVersion4_andLeftOutOfVersion3(@ForAll("names") String user, @ForAll boolean empty,
+      @ForAll @LongRange(max = Long.MAX_VALUE - 1) long token) throws WireException {
+    var fragment = new FragmentReport.ReportedFragment("INBOX", 7, 3, 4, Optional.of(Set.of("a")), empty);
+    var report = new FragmentReport("view-4", 6, 1024, List.of(2), List.of(
+        new FragmentReport.ReportedUser(user, false, List.of(fragment, new FragmentReport.ReportedFragment("Sent", 7, 0, 0,
+            Optional.empty(), true)), OptionalLong.of(token))));
+    roundTrip(FragmentReport.CODEC, report);
+    FragmentReport read = FragmentReport.CODEC_V3.read(new WireReader(encode(FragmentReport.CODEC_V3, report)));
+    assertThat(read).isEqualTo(new FragmentReport("view-4", 6, 1024, List.of(2), List.of(
+        new FragmentReport.ReportedUser(user, false, List.of(
+            new FragmentReport.ReportedFragment("INBOX", 7, 3, 4, Optional.of(Set.of("a"))),
+            new FragmentReport.ReportedFragment("Sent", 7, 0, 0)), OptionalLong.of(token)))));
+  }
+
   /** A lock token that does not fit a signed 64-bit number is refused, not wrapped into a negative one. */
   @Property(tries = 20)
   void maildropLock_withANegativeToken_isRefused(@ForAll @LongRange(min = Long.MIN_VALUE, max = -1) long token) {
@@ -235,7 +254,8 @@ class ManagerCodecProperties {
   void arbitraryBytes_decodeOrThrowWireException(@ForAll @Size(max = 80) byte[] input) {
     for (Codec<?> codec : List.of(ModSeqRequest.CODEC, ModSeqGrant.CODEC, CreatedMailbox.CODEC, DroppedFragment.CODEC,
         RenamedMailbox.CODEC, WatchRequest.CODEC, MailboxEventCodec.CODEC, ManagerMessages.ALLOCATE_MODSEQ.response(),
-        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response(), FragmentReport.CODEC, FragmentReport.CODEC_V2,
+        ReservedWatermarks.CODEC, ManagerMessages.ALLOCATE_UIDS.response(), FragmentReport.CODEC, FragmentReport.CODEC_V3,
+        FragmentReport.CODEC_V2,
         MaildropLockRequest.CODEC, ManagerMessages.MAILDROP_LOCK.response(), RecentClaim.CODEC,
         ManagerMessages.RECENT_CLAIM.response())) {
       try {
