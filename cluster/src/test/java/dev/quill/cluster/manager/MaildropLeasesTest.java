@@ -112,17 +112,10 @@ class MaildropLeasesTest {
   @Test
   void nextToAManagerOfAnEarlierRelease_reportsGoInItsVersion_andLocksStayOnTheNode() throws Exception {
     try (ManagerNodes cluster = new ManagerNodes("maildrop-upgrade", dir)) {
-      Node old = cluster.join(cluster.create("m"), false); // serves FRAGMENT_REPORT version 2 only, no MAILDROP_LOCK
-      List<FragmentReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
-      old.rpc.register(ManagerMessages.FRAGMENT_REPORT_V2, (from, report) -> {
-        reports.add(report);
-        return new Answer.Ok<>(null);
-      });
-      String user = ManagerNodes.userWhere("pop", u -> UserMap.of(List.of("n1", "m"), ManagerNodes.BUCKETS)
-          .managerOf(u).equals("m"));
-      Node a = cluster.create("n1");
-      a.store.addUser(user, "pw".toCharArray()); // in n1's first report
-      cluster.join(a, true);
+      // m serves FRAGMENT_REPORT version 2 only, and no MAILDROP_LOCK
+      List<FragmentReport> reports = oldManager(cluster, ManagerMessages.FRAGMENT_REPORT_V2);
+      String user = userManagedByM("pop");
+      Node a = n1Holding(cluster, user); // the profile in n1's first report
       await().atMost(DEADLINE).until(() -> a.map != null && a.map.members().size() == 2);
 
       await().atMost(DEADLINE).until(() -> reports.stream().anyMatch(r -> r.users().stream()
@@ -144,22 +137,38 @@ class MaildropLeasesTest {
   @Test
   void nextToAManagerOfThePreviousRelease_reportsGoInVersion3() throws Exception {
     try (ManagerNodes cluster = new ManagerNodes("report-v3", dir)) {
-      Node old = cluster.join(cluster.create("m"), false);
-      List<FragmentReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
-      old.rpc.register(ManagerMessages.FRAGMENT_REPORT_V3, (from, report) -> {
-        reports.add(report);
-        return new Answer.Ok<>(null);
-      });
-      String user = ManagerNodes.userWhere("v3-", u -> UserMap.of(List.of("n1", "m"), ManagerNodes.BUCKETS)
-          .managerOf(u).equals("m"));
-      Node a = cluster.create("n1");
-      a.store.addUser(user, "pw".toCharArray());
-      cluster.join(a, true);
+      List<FragmentReport> reports = oldManager(cluster, ManagerMessages.FRAGMENT_REPORT_V3);
+      String user = userManagedByM("v3-");
+      n1Holding(cluster, user);
       await().atMost(DEADLINE).until(() -> reports.stream().anyMatch(r -> r.users().stream()
           .anyMatch(u -> u.user().equals(user) && u.holdsProfile() && !u.fragments().isEmpty())));
       assertThat(reports).flatMap(FragmentReport::users).filteredOn(u -> u.user().equals(user))
           .flatMap(FragmentReport.ReportedUser::fragments).as("version 3 does not say a fragment is empty")
           .noneMatch(FragmentReport.ReportedFragment::empty);
     }
+  }
+
+  private static String userManagedByM(String prefix) {
+    return ManagerNodes.userWhere(prefix, u -> UserMap.of(List.of("n1", "m"), ManagerNodes.BUCKETS)
+        .managerOf(u).equals("m"));
+  }
+
+  /** Starts n1, with its services and {@code user}'s profile. */
+  private static Node n1Holding(ManagerNodes cluster, String user) throws Exception {
+    Node a = cluster.create("n1");
+    a.store.addUser(user, "pw".toCharArray());
+    return cluster.join(a, true);
+  }
+
+  /** Starts m as a manager of an earlier release: it serves only {@code served}, and keeps what it is sent. */
+  private static List<FragmentReport> oldManager(ManagerNodes cluster,
+      dev.quill.cluster.rpc.MessageType<FragmentReport, Answer<Void>> served) throws Exception {
+    Node old = cluster.join(cluster.create("m"), false);
+    List<FragmentReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    old.rpc.register(served, (from, report) -> {
+      reports.add(report);
+      return new Answer.Ok<>(null);
+    });
+    return reports;
   }
 }
