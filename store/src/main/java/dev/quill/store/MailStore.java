@@ -118,7 +118,9 @@ public interface MailStore extends AutoCloseable {
   /**
    * {@link #mailbox} and {@link #messages} in one call, or empty when the user or mailbox is
    * unknown. A cluster answers it with one gathering of the mailbox's fragments instead of one
-   * per call; the two need not be read at one instant (a change may land between them).
+   * per call. This default reads the two apart (a change may land between them); a node's own
+   * store reads both from one durable view, so its record counts exactly its messages, which
+   * fragment listings rely on.
    */
   default Optional<MailboxContents> contents(String user, String mailbox) {
     return mailbox(user, mailbox).map(info -> new MailboxContents(info, messages(user, mailbox)));

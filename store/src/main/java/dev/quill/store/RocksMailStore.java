@@ -1249,14 +1249,26 @@ public final class RocksMailStore implements MailStore {
     String name = mailboxName(mailbox);
     return inView(view -> {
       MailboxInfo box = mailboxRecord(view, a, name);
-      if (box == null) {
-        return List.of();
-      }
-      var list = new ArrayList<MessageMeta>(box.messageCount());
-      engine.scan(engine.messages, view, Keys.firstMessage(box.id()), Keys.endOfMessages(box.id()),
-          (k, v) -> list.add(RecordCodec.decodeMessage(v)));
-      return list;
+      return box == null ? List.of() : messagesIn(view, box);
     });
+  }
+
+  /** The record and the messages from one durable view: they always agree, whatever is written meanwhile. */
+  @Override
+  public Optional<MailboxContents> contents(String user, String mailbox) {
+    String a = Addresses.normalize(user);
+    String name = mailboxName(mailbox);
+    return inView(view -> {
+      MailboxInfo box = mailboxRecord(view, a, name);
+      return box == null ? Optional.empty() : Optional.of(new MailboxContents(box, messagesIn(view, box)));
+    });
+  }
+
+  private List<MessageMeta> messagesIn(DurableView view, MailboxInfo box) {
+    var list = new ArrayList<MessageMeta>(box.messageCount());
+    engine.scan(engine.messages, view, Keys.firstMessage(box.id()), Keys.endOfMessages(box.id()),
+        (k, v) -> list.add(RecordCodec.decodeMessage(v)));
+    return list;
   }
 
   @Override

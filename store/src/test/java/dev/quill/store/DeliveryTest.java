@@ -72,6 +72,36 @@ class DeliveryTest {
     assertThat(store.contents(BOB, MailStore.INBOX)).isEmpty();
   }
 
+  /** contents() reads one durable view: while messages arrive and go, the record always counts exactly the list. */
+  @Test
+  void contents_agreesWithItself_whileMessagesArriveAndGo() throws Exception {
+    store = TestStores.withUsers(dir, "ann");
+    var writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread writer = Thread.ofVirtual().start(() -> {
+      try {
+        for (int i = 1; i <= 120; i++) {
+          deliver(TestStores.message("m" + i, 100 + i), ANN);
+          if (i % 10 == 0) {
+            store.expunge(ANN, MailStore.INBOX, List.of((long) i - 5)).join();
+          }
+        }
+      } finally {
+        writing.set(false);
+      }
+    });
+    int reads = 0;
+    do {
+      MailboxContents c = store.contents(ANN, MailStore.INBOX).orElseThrow();
+      reads++;
+      assertThat(c.messages()).as("read %d", reads).hasSize(c.info().messageCount());
+      assertThat(c.messages().stream().mapToLong(MessageMeta::size).sum()).isEqualTo(c.info().totalBytes());
+      assertThat(c.messages()).allSatisfy(m -> assertThat(m.uid()).isLessThan(c.info().uidNext()));
+    } while (writing.get());
+    writer.join();
+    assertThat(store.contents(ANN, MailStore.INBOX).orElseThrow().messages()).hasSize(120 - 12);
+    assertThat(reads).isGreaterThan(1);
+  }
+
   @Test
   void deliver_overQuotaAndUnknown_perRecipientResults() {
     store = TestStores.withUsers(dir, "ann", "bob");

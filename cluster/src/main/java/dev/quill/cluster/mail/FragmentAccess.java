@@ -111,8 +111,6 @@ public final class FragmentAccess {
   private static final Logger log = LoggerFactory.getLogger(FragmentAccess.class);
   /** How long an expunge repeated on a move's target may take. */
   static final Duration FORWARD_TIMEOUT = Duration.ofSeconds(10);
-  /** Listing attempts before giving up on a fragment that changes under every read. */
-  static final int LIST_ATTEMPTS = 20;
 
   private final RpcEndpoint endpoint;
   private final MailStore store;
@@ -410,24 +408,8 @@ public final class FragmentAccess {
 
   // ---- serving -------------------------------------------------------------------------------
 
-  /**
-   * The fragment's record, its messages, and the record again, until both records agree: every
-   * change to a fragment changes its record (UIDNEXT, HIGHESTMODSEQ or the counters, and removals
-   * always raise HIGHESTMODSEQ), so an unchanged record means no change came between the reads.
-   */
   private FragmentListing listing(String user, String mailbox) {
-    for (int attempt = 1; attempt <= LIST_ATTEMPTS; attempt++) {
-      Optional<MailboxInfo> before = store.mailbox(user, mailbox);
-      if (before.isEmpty()) {
-        return new FragmentListing(Optional.empty(), List.of());
-      }
-      List<MessageMeta> messages = store.messages(user, mailbox);
-      if (store.mailbox(user, mailbox).equals(before)) {
-        return new FragmentListing(before, messages);
-      }
-    }
-    throw new StoreException("fragment " + user + "/" + mailbox + " changed during each of " + LIST_ATTEMPTS
-        + " attempts to list it; try again");
+    return FragmentListing.of(store, user, mailbox);
   }
 
   /** {@link MailStore#load}, refusing an answer too big for one frame before encoding it. */

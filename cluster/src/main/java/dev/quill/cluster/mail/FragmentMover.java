@@ -396,18 +396,7 @@ final class FragmentMover {
 
   /** This node's fragment read consistently: the messages are exactly those the record counts. */
   private FragmentListing listHere(String user, String box) {
-    for (int attempt = 1; attempt <= FragmentAccess.LIST_ATTEMPTS; attempt++) {
-      Optional<MailboxInfo> before = store.mailbox(user, box);
-      if (before.isEmpty()) {
-        return new FragmentListing(Optional.empty(), List.of());
-      }
-      List<MessageMeta> messages = store.messages(user, box);
-      if (store.mailbox(user, box).equals(before)) {
-        return new FragmentListing(before, messages);
-      }
-    }
-    throw new StoreException(user + "/" + box + " changed during each of " + FragmentAccess.LIST_ATTEMPTS
-        + " attempts to list it");
+    return FragmentListing.of(store, user, box);
   }
 
   /** The user's mail map once every member has reported it (the manager refuses changes until then). */

@@ -93,6 +93,11 @@ final class BucketState {
   /** Members that left without a graceful leave and have not returned: they count in the majority. */
   private final Supplier<Set<String>> presumedDown;
   private final Set<String> waitingFor;
+  /**
+   * Members other than profile nodes that refused or missed a reservation since the last one that
+   * succeeded here (a full disk, a slow node): others take the next ones in their place when there are.
+   */
+  private final Set<String> refusedReservations = new TreeSet<>();
   /** Members away when this manager took the bucket and not heard from since: they may hold any mailbox. */
   private final Set<String> unvouched;
   private final Map<String, UserEntry> users = new HashMap<>();
@@ -369,12 +374,15 @@ final class BucketState {
     List<String> standIns = new ArrayList<>(box.nodes);
     standIns.add(self);
     standIns.addAll(members);
-    for (String node : standIns) {
-      if (nodes.size() >= needed) {
-        break;
-      }
-      if (members.contains(node)) {
-        nodes.add(node);
+    // Members that refused one lately last, and only when there are not enough others.
+    for (boolean refusedToo : new boolean[] {false, true}) {
+      for (String node : standIns) {
+        if (nodes.size() >= needed) {
+          break;
+        }
+        if (members.contains(node) && (refusedToo || !refusedReservations.contains(node))) {
+          nodes.add(node);
+        }
       }
     }
     return nodes.size() < needed ? null : List.copyOf(nodes);
@@ -403,6 +411,20 @@ final class BucketState {
    * hold them). Either way the mailbox may start another one, and those waiting try again.
    */
   synchronized void reserved(Reservation r, boolean ok) {
+    reserved(r, ok, null);
+  }
+
+  /**
+   * As {@link #reserved(Reservation, boolean)}, naming the node that refused or did not answer, if
+   * one did: unless it is a profile node (which must take every reservation), the next reservations
+   * go to other members where there are enough, until one succeeds.
+   */
+  synchronized void reserved(Reservation r, boolean ok, String refusedBy) {
+    if (ok) {
+      refusedReservations.clear();
+    } else if (refusedBy != null && !r.user.profileNodes.contains(refusedBy)) {
+      refusedReservations.add(refusedBy);
+    }
     if (r.box.reserving == r) {
       r.box.reserving = null;
     }

@@ -268,8 +268,9 @@ public final class ManagerService implements AutoCloseable, Fencing {
    */
   public String reserveForRenumbering(MailboxConflict conflict, RenumberStart start, java.util.Collection<String> nodes)
       throws InterruptedException {
-    return reserveOn(nodes, new ReservedWatermarks(conflict.user(), conflict.mailbox(), start.uidValidity(),
+    Refusal refusal = reserveOn(nodes, new ReservedWatermarks(conflict.user(), conflict.mailbox(), start.uidValidity(),
         start.reservedUid(), start.reservedModSeq(), java.util.Optional.of(start.holders())));
+    return refusal == null ? null : refusal.why();
   }
 
   /** Ends a renumbering; {@code ok} when every fragment was renumbered and every reservation node took the reservation. */
@@ -384,15 +385,15 @@ public final class ManagerService implements AutoCloseable, Fencing {
               ? new Answer.Ok<>(fenced.apply(value, fenceOf(epoch))) : done.answer();
         }
         case BucketState.Step.Reserve<T> reserve -> {
-          String failure = "interrupted";
+          Refusal refusal = new Refusal(null, "interrupted");
           try {
-            failure = reserve(reserve.reservation());
+            refusal = reserveOn(reserve.reservation().nodes(), reserve.reservation().request());
           } finally {
             // Always, or the mailbox would wait for this reservation forever.
-            state.reserved(reserve.reservation(), failure == null);
+            state.reserved(reserve.reservation(), refusal == null, refusal == null ? null : refusal.node());
           }
-          if (failure != null) {
-            return new Answer.Unreserved<>(failure);
+          if (refusal != null) {
+            return new Answer.Unreserved<>(refusal.why());
           }
         }
         case BucketState.Step.Wait<T> wait -> {
@@ -409,13 +410,11 @@ public final class ManagerService implements AutoCloseable, Fencing {
     }
   }
 
-  /** Makes a reservation durable on each of its nodes; null when all took it, else why not. */
-  private String reserve(BucketState.Reservation reservation) throws InterruptedException {
-    return reserveOn(reservation.nodes(), reservation.request());
-  }
+  /** A node that did not take a reservation, and why. */
+  private record Refusal(String node, String why) {}
 
-  /** Makes {@code r} durable on {@code nodes} ({@code RESERVE_WATERMARKS}); null when all took it, else why not. */
-  private String reserveOn(java.util.Collection<String> nodes, ReservedWatermarks r) throws InterruptedException {
+  /** Makes {@code r} durable on {@code nodes} ({@code RESERVE_WATERMARKS}); null when all took it, else who did not. */
+  private Refusal reserveOn(java.util.Collection<String> nodes, ReservedWatermarks r) throws InterruptedException {
     Map<String, CompletableFuture<Void>> calls = new TreeMap<>();
     for (String node : nodes) {
       calls.put(node, rpc.call(node, ManagerMessages.RESERVE_WATERMARKS, r, RESERVE_TIMEOUT));
@@ -426,7 +425,8 @@ public final class ManagerService implements AutoCloseable, Fencing {
       } catch (ExecutionException e) {
         log.info("{} --> {}: reservation of {}/{} up to UID {} MODSEQ {} failed: {}", self, call.getKey(), r.user(),
             r.mailbox(), r.uid(), r.modSeq(), e.getCause().getMessage());
-        return call.getKey() + " did not reserve " + r.user() + "/" + r.mailbox() + ": " + e.getCause().getMessage();
+        return new Refusal(call.getKey(), call.getKey() + " did not reserve " + r.user() + "/" + r.mailbox() + ": "
+            + e.getCause().getMessage());
       }
     }
     return null;

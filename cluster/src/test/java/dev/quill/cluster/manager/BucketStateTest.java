@@ -130,6 +130,34 @@ class BucketStateTest {
   }
 
   /**
+   * A member that refused a reservation (a full disk, no answer) is passed over by the next ones while
+   * others can make the majority, and taken again when none are left or once one succeeded; a profile
+   * node must take every reservation, refusal or not.
+   */
+  @Test
+  void aMemberThatRefusedAReservation_isPassedOverWhileOthersCanTakeIt() {
+    BucketState state = new BucketState("m", 0, List.of("p", "m", "y", "z"), List.of());
+    for (String node : List.of("m", "y", "z")) {
+      state.apply(node, List.of());
+    }
+    state.apply("p", List.of(profileWithRecord(Set.of("p"))));
+    BucketState.Reservation first = reservation(state.allocate(USER, "INBOX", 1, () -> 1));
+    assertThat(first.nodes()).containsExactly("p", "m", "y");
+    state.reserved(first, false, "y");
+    BucketState.Reservation second = reservation(state.allocate(USER, "INBOX", 1, () -> 1));
+    assertThat(second.nodes()).as("z instead of y").containsExactly("p", "m", "z");
+    state.reserved(second, false, "z");
+    BucketState.Reservation third = reservation(state.allocate(USER, "INBOX", 1, () -> 1));
+    assertThat(third.nodes()).as("no one else left: y again").containsExactly("p", "m", "y");
+    state.reserved(third, false, "p");
+    assertThat(reservation(state.allocate(USER, "INBOX", 1, () -> 1)).nodes()).contains("p");
+  }
+
+  private static BucketState.Reservation reservation(BucketState.Step<UidGrant> step) {
+    return ((BucketState.Step.Reserve<UidGrant>) step).reservation();
+  }
+
+  /**
    * A fragment reported empty on a node without the profile (one a reservation made, or emptied) is
    * read, deleted and renamed with the others but not offered for placement, and is not missing when
    * its node leaves; reported again with mail, it is a holder like any.
