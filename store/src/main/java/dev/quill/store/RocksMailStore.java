@@ -1245,12 +1245,7 @@ public final class RocksMailStore implements MailStore {
 
   @Override
   public List<MessageMeta> messages(String user, String mailbox) {
-    String a = Addresses.normalize(user);
-    String name = mailboxName(mailbox);
-    return inView(view -> {
-      MailboxInfo box = mailboxRecord(view, a, name);
-      return box == null ? List.of() : messagesIn(view, box);
-    });
+    return contents(user, mailbox).map(MailboxContents::messages).orElse(List.of());
   }
 
   /** The record and the messages from one durable view: they always agree, whatever is written meanwhile. */
@@ -1260,15 +1255,14 @@ public final class RocksMailStore implements MailStore {
     String name = mailboxName(mailbox);
     return inView(view -> {
       MailboxInfo box = mailboxRecord(view, a, name);
-      return box == null ? Optional.empty() : Optional.of(new MailboxContents(box, messagesIn(view, box)));
+      if (box == null) {
+        return Optional.empty();
+      }
+      var list = new ArrayList<MessageMeta>(box.messageCount());
+      engine.scan(engine.messages, view, Keys.firstMessage(box.id()), Keys.endOfMessages(box.id()),
+          (k, v) -> list.add(RecordCodec.decodeMessage(v)));
+      return Optional.of(new MailboxContents(box, list));
     });
-  }
-
-  private List<MessageMeta> messagesIn(DurableView view, MailboxInfo box) {
-    var list = new ArrayList<MessageMeta>(box.messageCount());
-    engine.scan(engine.messages, view, Keys.firstMessage(box.id()), Keys.endOfMessages(box.id()),
-        (k, v) -> list.add(RecordCodec.decodeMessage(v)));
-    return list;
   }
 
   @Override
