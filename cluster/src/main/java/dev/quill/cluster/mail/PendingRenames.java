@@ -262,8 +262,21 @@ public final class PendingRenames implements AutoCloseable {
     return boxes.stream().filter(b -> b.name().equals(name)).findFirst();
   }
 
+  /**
+   * Stops the retries, waits for a round in progress, and writes what still waits: a round stopped
+   * between making a rename and writing the file (or while writing it) would otherwise leave the file
+   * naming a rename already made, to be tried again (harmlessly) after a restart.
+   */
   @Override
   public void close() {
     ticker.shutdownNow();
+    try {
+      if (!ticker.awaitTermination(10, TimeUnit.SECONDS)) {
+        log.warn("{}: a round of pending renames did not stop within 10 s", self);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    save();
   }
 }
