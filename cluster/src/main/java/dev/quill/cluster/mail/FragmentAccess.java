@@ -26,7 +26,6 @@ import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.MailboxNames;
-import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
 import java.time.Duration;
 import java.util.Collection;

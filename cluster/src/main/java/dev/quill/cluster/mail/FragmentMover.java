@@ -11,7 +11,6 @@ import dev.quill.store.FlagUpdate;
 import dev.quill.store.LoadedMessage;
 import dev.quill.store.MailStore;
 import dev.quill.store.MailboxEvent;
-import dev.quill.store.MailboxInfo;
 import dev.quill.store.MessageMeta;
 import dev.quill.store.StoreException;
 import java.time.Duration;
