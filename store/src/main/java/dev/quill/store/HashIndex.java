@@ -66,6 +66,11 @@ final class HashIndex {
     put(batch, engine.hashIndex, Keys.indexProfile(user), new byte[0]);
   }
 
+  /** Removes the profile's entry only: the user's mailboxes held here stay indexed. */
+  void deleteProfile(WriteBatch batch, String user) {
+    delete(batch, engine.hashIndex, Keys.indexProfile(user));
+  }
+
   void putMailbox(WriteBatch batch, String user, String name) {
     put(batch, engine.hashIndex, Keys.indexMailbox(user, name), new byte[0]);
   }

@@ -495,6 +495,22 @@ public interface MailStore extends AutoCloseable {
   }
 
   /**
+   * Gives up this node's copy of {@code user}'s profile, one of more copies than the cluster keeps,
+   * only while its version is still {@code stamp} (a change that reached this copy since the caller
+   * looked keeps it). The user record, its hash-index entry and the version go; the user's
+   * mailbox fragments stay with their messages, subscriptions and watermark reservations (a
+   * reservation here may be one a majority needs), so this node is left as a plain fragment
+   * holder. The reservations lose their holder records: only profile nodes report those, and a
+   * record kept here would miss the holders added while this node held no profile, should it hold
+   * the profile again. Leaves no tombstone: this node is then as one that never held the profile.
+   *
+   * @return whether the copy was given up
+   */
+  default boolean dropProfile(String user, long stamp) {
+    return false;
+  }
+
+  /**
    * Makes this node's copy of a profile equal to {@code image} when the image's version is higher
    * than the one here (last writer wins), and records that version last, so that a crash midway
    * leaves the old version and the next import repeats the work. A tombstone deletes the user here

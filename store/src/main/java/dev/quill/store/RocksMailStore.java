@@ -267,6 +267,50 @@ public final class RocksMailStore implements MailStore {
     return applied;
   }
 
+  @Override
+  public boolean dropProfile(String user, long stamp) {
+    String a = Addresses.normalize(user);
+    boolean dropped = mutate(() -> {
+      if (stamp == 0 || engine.get(engine.meta, Keys.user(a)) == null || versionHere(Versioned.PROFILE, a) != stamp) {
+        return false;
+      }
+      UserState state = userState(a);
+      List<MailboxState> boxes = state == null ? List.of() : state.mailboxes();
+      boxes.forEach(b -> b.lock.lock());
+      try {
+        var batch = new WriteBatch();
+        delete(batch, engine.meta, Keys.user(a));
+        index.deleteProfile(batch, a);
+        delete(batch, engine.meta, Keys.version(Versioned.PROFILE, a));
+        for (MailboxState b : boxes) {
+          loadReservation(b);
+          if (b.reservation.holders().isPresent()) {
+            WatermarkReservation r = b.reservation;
+            b.reservation = new WatermarkReservation(r.uidValidity(), r.uid(), r.modSeq(), Optional.empty());
+            put(batch, engine.meta, Keys.reservation(b.id), RecordCodec.encodeReservation(b.reservation));
+          }
+        }
+        try {
+          commitAndWait(batch);
+        } catch (StoreException e) {
+          userStates.remove(a); // not known to be dropped: reload from the store on next use
+          throw e;
+        }
+        if (state != null) {
+          state.profile = null;
+          if (boxes.isEmpty()) {
+            userStates.remove(a, state);
+          }
+        }
+        return true;
+      } finally {
+        boxes.reversed().forEach(b -> b.lock.unlock());
+      }
+    });
+    credentials.invalidate(a);
+    return dropped;
+  }
+
   /** The user record, the catalog's missing mailboxes, SPECIAL-USE, subscriptions and reservations of an image. */
   private void importProfileRecord(String a, ProfileImage image) {
     UserProfile profile = image.profile().orElseThrow();

@@ -164,4 +164,54 @@ class ProfileImageTest {
       assertThat(primary.exportProfile(ANN).orElseThrow().digest()).as("another subscription").isNotEqualTo(quota);
     }
   }
+  @Test
+  void dropProfile_leavesAPlainFragmentHolder_withItsMailAndNumbers_butNoHolderRecord() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore copy = withDomain(b)) {
+      primary.setVersion(Versioned.PROFILE, ANN, 10);
+      copy.importProfile(primary.exportProfile(ANN).orElseThrow());
+      long inbox = copy.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+      copy.storeAssigned(new AssignedMessage(ANN, "INBOX", inbox, 7, 9, TestStores.message("kept", 10), Set.of(),
+          Instant.EPOCH, null)).join();
+      copy.reserveWatermarks(ANN, "INBOX", inbox, 1_000, 2_000, java.util.Optional.of(Set.of("a", "b"))).join();
+
+      assertThat(copy.dropProfile(ANN, 9)).as("another stamp: a change reached this copy since").isFalse();
+      assertThat(copy.user(ANN)).isPresent();
+      assertThat(copy.dropProfile(ANN, 10)).isTrue();
+      assertThat(copy.dropProfile(ANN, 10)).as("nothing left to drop").isFalse();
+
+      assertThat(copy.user(ANN)).isEmpty();
+      assertThat(copy.authenticate(ANN, "secret-ann".toCharArray())).isFalse();
+      assertThat(copy.version(Versioned.PROFILE, ANN)).as("no tombstone: as if never held").isZero();
+      assertThat(copy.exportProfile(ANN)).isEmpty();
+      UserFragments held = copy.fragments(0, 0).stream().filter(u -> u.user().equals(ANN)).findFirst().orElseThrow();
+      assertThat(held.holdsProfile()).isFalse();
+      FragmentSummary f = held.fragments().stream().filter(x -> x.mailbox().equals("INBOX")).findFirst().orElseThrow();
+      assertThat(f.highestUid()).as("the reservation stays").isEqualTo(1_000);
+      assertThat(f.highestModSeq()).isEqualTo(2_000);
+      assertThat(f.holders()).as("the holder record goes").isEmpty();
+      assertThat(copy.messages(ANN, "INBOX")).extracting(MessageMeta::uid).containsExactly(7L);
+      assertThat(copy.mailboxes(ANN)).extracting(MailboxInfo::name).contains("INBOX", "Sent");
+      assertThat(copy.deleteMailbox(ANN, "INBOX")).as("INBOX of a plain holder can go").isTrue();
+    }
+    try (RocksMailStore reopened = TestStores.open(b)) {
+      assertThat(reopened.user(ANN)).as("after a restart").isEmpty();
+      assertThat(reopened.mailboxes(ANN)).extracting(MailboxInfo::name).contains("Sent").doesNotContain("INBOX");
+    }
+  }
+
+  @Test
+  void aDroppedCopy_canBeImportedAgain() {
+    try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore copy = withDomain(b)) {
+      primary.setVersion(Versioned.PROFILE, ANN, 10);
+      copy.importProfile(primary.exportProfile(ANN).orElseThrow());
+      assertThat(copy.dropProfile(ANN, 10)).isTrue();
+      primary.setQuota(ANN, 3_000);
+      primary.setVersion(Versioned.PROFILE, ANN, 11);
+
+      assertThat(copy.importProfile(primary.exportProfile(ANN).orElseThrow())).isTrue();
+      assertThat(copy.user(ANN).orElseThrow().quotaBytes()).isEqualTo(3_000);
+      assertThat(copy.fragments(0, 0).getFirst().holdsProfile()).isTrue();
+      assertThat(copy.authenticate(ANN, "secret-ann".toCharArray())).isTrue();
+    }
+  }
 }

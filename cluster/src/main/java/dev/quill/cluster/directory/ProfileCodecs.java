@@ -131,6 +131,11 @@ final class ProfileCodecs {
         return versions;
       });
 
+  /** Users named in one answer: at most {@link #MAX_COMPARED}. */
+  static final Codec<Set<String>> USERS = Codec.of(
+      (out, users) -> Names.writeSet(out, users, MAX_COMPARED, "users"),
+      in -> Names.readSet(in, MAX_COMPARED, "user"));
+
   static final Codec<ProfileReplicas.Compared> COMPARED = Codec.of(
       (out, c) -> {
         out.writeVarInt(c.newerThere().size());

@@ -2,6 +2,7 @@ package dev.quill.cluster.directory;
 
 import dev.quill.cluster.clock.HybridClock;
 import dev.quill.cluster.clock.Periodic;
+import dev.quill.cluster.mail.LoadBalancer;
 import dev.quill.cluster.mail.Remote;
 import dev.quill.cluster.mail.Replication;
 import dev.quill.cluster.manager.MailMap;
@@ -60,10 +61,12 @@ import org.slf4j.LoggerFactory;
  * <p>Tombstones go once every member has them ({@link TombstonePruner}). The comparison answers also
  * say which members hold each profile and, for equal stamps, their copy's digest: the primary then
  * repairs a profile with fewer than R live copies, or with a copy alike in stamp but not in contents
- * (a change whose replication never ran), by stamping and pushing its copy again.
+ * (a change whose replication never ran), by stamping and pushing its copy again; and one with more
+ * than R alike copies (a holder back after a spare took its place) by asking the extra holders to
+ * give theirs up (PROFILE_DROP), which leaves them plain holders of their fragments.
  *
  * <p>Wire: {@link TypeIds#PROFILE_REPLICATE}, {@link TypeIds#PROFILE_IMPORT},
- * {@link TypeIds#PROFILE_COMPARE} (version 2), layouts in {@link ProfileCodecs}.
+ * {@link TypeIds#PROFILE_COMPARE} (version 2), {@link TypeIds#PROFILE_DROP}, layouts in {@link ProfileCodecs}.
  */
 public final class ProfileReplicas {
   private static final Logger log = LoggerFactory.getLogger(ProfileReplicas.class);
@@ -76,6 +79,14 @@ public final class ProfileReplicas {
       TypeIds.PROFILE_PREPARE, 1, "PROFILE_PREPARE", ProfileCodecs.USER, Codecs.EMPTY);
   static final MessageType<Map<String, Long>, Compared> COMPARE = new MessageType<>(
       TypeIds.PROFILE_COMPARE, 2, "PROFILE_COMPARE", ProfileCodecs.VERSIONS, ProfileCodecs.COMPARED);
+  static final MessageType<Map<String, Long>, Set<String>> DROP = new MessageType<>(
+      TypeIds.PROFILE_DROP, 1, "PROFILE_DROP", ProfileCodecs.VERSIONS, ProfileCodecs.USERS);
+
+  /**
+   * Users per PROFILE_DROP request: each drop is a synced write and a notice to the user's manager,
+   * so a request stays well inside the call's timeout on a slow disk.
+   */
+  static final int DROPS_PER_REQUEST = 100;
 
   /**
    * What a PROFILE_COMPARE answers: images newer on the answering node, users whose image is newer on
@@ -87,8 +98,8 @@ public final class ProfileReplicas {
     }
   }
 
-  /** What one anti-entropy run did. */
-  public record SyncResult(int compared, int pulled, int pushed, int failedMembers) {}
+  /** What one anti-entropy run did: {@code trimmed} counts the extra copies other nodes gave up at this node's request. */
+  public record SyncResult(int compared, int pulled, int pushed, int trimmed, int failedMembers) {}
 
   private static final int LOCK_STRIPES = 64;
 
@@ -110,7 +121,7 @@ public final class ProfileReplicas {
   }
   private final Duration timeout;
   private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
-  private volatile SyncResult lastSync = new SyncResult(0, 0, 0, 0);
+  private volatile SyncResult lastSync = new SyncResult(0, 0, 0, 0, 0);
   private final AtomicBoolean syncing = new AtomicBoolean();
   private final AtomicBoolean again = new AtomicBoolean();
   private volatile boolean closed;
@@ -143,6 +154,7 @@ public final class ProfileReplicas {
     endpoint.register(REPLICATE, (from, user) -> replicateHere(user));
     endpoint.register(IMPORT, (from, image) -> importHere(image));
     endpoint.register(COMPARE, (from, versions) -> compareHere(versions));
+    endpoint.register(DROP, this::dropHere);
     endpoint.register(PREPARE, (from, user) -> {
       prepareHere(user);
       return null;
@@ -230,7 +242,7 @@ public final class ProfileReplicas {
 
   /** Stamps this node's copy, pushes it to the other holders and spares; the number of durable copies. */
   private int replicateHere(String user) {
-    ReentrantLock lock = locks[Math.floorMod(user.hashCode(), LOCK_STRIPES)];
+    ReentrantLock lock = lockOf(user);
     lock.lock();
     try {
       clock.observe(local.version(Versioned.PROFILE, user));
@@ -274,7 +286,7 @@ public final class ProfileReplicas {
   }
 
   private void prepareHere(String user) {
-    ReentrantLock lock = locks[Math.floorMod(user.hashCode(), LOCK_STRIPES)];
+    ReentrantLock lock = lockOf(user);
     lock.lock();
     try {
       MailMap map = Remote.join(managers.mailMap(user), "reading the mail map of " + user);
@@ -293,6 +305,45 @@ public final class ProfileReplicas {
     } finally {
       lock.unlock();
     }
+  }
+
+  private ReentrantLock lockOf(String user) {
+    return locks[Math.floorMod(user.hashCode(), LOCK_STRIPES)];
+  }
+
+  /**
+   * Gives up this node's copies of the named profiles that are still at the stamps given (a change
+   * that reached a copy since the primary looked keeps it), and tells each user's manager; the
+   * users whose copy went. Their mailbox fragments stay here ({@link MailStore#dropProfile}).
+   */
+  private Set<String> dropHere(String from, Map<String, Long> stamps) {
+    Set<String> dropped = new LinkedHashSet<>();
+    Map<String, CompletableFuture<Void>> notices = new LinkedHashMap<>();
+    stamps.forEach((user, stamp) -> {
+      ReentrantLock lock = lockOf(user);
+      lock.lock();
+      try {
+        if (local.dropProfile(user, stamp)) {
+          dropped.add(user);
+          notices.put(user, managers.profileStored(user, self, false));
+        }
+      } finally {
+        lock.unlock();
+      }
+    });
+    notices.forEach((user, notice) -> {
+      try {
+        Remote.join(notice, "unregistering the copy of the profile of " + user);
+      } catch (RuntimeException e) {
+        // the manager learns it from this node's next report; until then it may send a change here,
+        // which gives this node the copy again, and the next anti-entropy run trims it again
+        log.info("{}: manager not told that the copy of the profile of {} is gone: {}", self, user, e.getMessage());
+      }
+    });
+    if (!dropped.isEmpty()) {
+      log.info("{}: gave up {} extra profile copies at {}'s request", self, dropped.size(), from);
+    }
+    return dropped;
   }
 
   /** Applies an image when newer; true when this node's copy is now at least as new. */
@@ -339,6 +390,7 @@ public final class ProfileReplicas {
     List<String> users = new ArrayList<>(held.keySet());
     Map<String, Set<String>> holders = new HashMap<>(); // other members holding each user's profile live
     Set<String> differing = new TreeSet<>(); // same stamp elsewhere, other contents
+    Map<String, Set<String>> alike = new HashMap<>(); // other members holding each profile under this node's stamp
     for (String member : members.get()) {
       if (member.equals(self) || closed) {
         continue;
@@ -351,6 +403,7 @@ public final class ProfileReplicas {
           Compared answer = Remote.join(endpoint.call(member, COMPARE, chunk, timeout), "comparing profiles");
           answer.sameThere().forEach((user, digest) -> {
             holders.computeIfAbsent(user, u -> new TreeSet<>()).add(member);
+            alike.computeIfAbsent(user, u -> new HashSet<>()).add(member);
             if (local.exportProfile(user).filter(mine -> !mine.digest().equals(digest)).isPresent()) {
               differing.add(user);
             }
@@ -380,28 +433,75 @@ public final class ProfileReplicas {
     // With every member's answer in hand, each profile's primary repairs its copies: too few (created
     // while the cluster was smaller than R, a holder forgotten), or alike in stamp but not in contents
     // (a change whose replication never ran): it stamps its copy again and pushes it, to spares too.
+    // More live copies than R (a holder back after a spare took its place) are trimmed the same way:
+    // the primary asks the extra holders to give theirs up, when every copy is alike (same stamp and
+    // contents), so that the copies kept are as new as the ones that go.
     int repaired = 0;
+    int trimmed = 0;
     if (failed == 0 && !closed) {
       int wanted = Math.min(replication.replicas(), members.get().size());
+      Map<String, Map<String, Long>> extras = new TreeMap<>(); // node: users whose copy it should give up, stamps
       for (String user : users) {
         Set<String> others = holders.getOrDefault(user, Set.of());
         boolean primary = others.stream().allMatch(other -> self.compareTo(other) < 0);
-        if (holdsLive(user) && primary && (others.size() + 1 < wanted || differing.contains(user))) {
+        if (!holdsLive(user) || !primary) {
+          continue;
+        }
+        if (others.size() + 1 < wanted || differing.contains(user)) {
           try {
             replicateHere(user);
             repaired++;
           } catch (RuntimeException e) {
             log.info("{}: copies of the profile of {} not repaired: {}", self, user, e.getMessage());
           }
+        } else if (others.size() + 1 > replication.replicas() && held.get(user) > 0
+            && alike.getOrDefault(user, Set.of()).containsAll(others)) {
+          for (String extra : extraHolders(user, others, replication.replicas() - 1)) {
+            extras.computeIfAbsent(extra, n -> new LinkedHashMap<>()).put(user, held.get(user));
+          }
         }
       }
+      for (var entry : extras.entrySet()) {
+        trimmed += trim(entry.getKey(), entry.getValue());
+      }
     }
-    SyncResult result = new SyncResult(held.size(), pulled, pushed + repaired, failed);
+    SyncResult result = new SyncResult(held.size(), pulled, pushed + repaired, trimmed, failed);
     lastSync = result;
-    if (pulled + pushed > 0) {
-      log.info("{}: profile anti-entropy compared {}, took {} newer, sent {} newer", self, held.size(), pulled, pushed);
+    if (pulled + pushed + trimmed > 0) {
+      log.info("{}: profile anti-entropy compared {}, took {} newer, sent {} newer, trimmed {} extra copies", self,
+          held.size(), pulled, pushed, trimmed);
     }
     return result;
+  }
+
+  /**
+   * The holders among {@code others} beyond the first {@code keep} in an order drawn from the user
+   * (the same on every node, and different per user, so that the copies kept spread over the nodes).
+   */
+  static List<String> extraHolders(String user, Set<String> others, int keep) {
+    List<String> ordered = others.stream()
+        .sorted(java.util.Comparator.comparingLong((String node) -> LoadBalancer.tieKey(user, node))
+            .thenComparing(java.util.Comparator.naturalOrder()))
+        .toList();
+    return ordered.subList(Math.min(keep, ordered.size()), ordered.size());
+  }
+
+  /** Asks {@code node} to give up its copies of these profiles (user: stamp); how many it gave up. */
+  private int trim(String node, Map<String, Long> stamps) {
+    int dropped = 0;
+    List<String> users = new ArrayList<>(stamps.keySet());
+    for (int i = 0; i < users.size() && !closed; i += DROPS_PER_REQUEST) {
+      Map<String, Long> chunk = new LinkedHashMap<>();
+      users.subList(i, Math.min(users.size(), i + DROPS_PER_REQUEST)).forEach(u -> chunk.put(u, stamps.get(u)));
+      try {
+        dropped += Remote.join(endpoint.call(node, DROP, chunk, timeout), "trimming profile copies").size();
+      } catch (RuntimeException e) {
+        log.info("{} --> {}: extra profile copies not trimmed (the next run tries again): {}", self, node,
+            e.getMessage());
+        break;
+      }
+    }
+    return dropped;
   }
 
   private Compared compareHere(Map<String, Long> theirs) {

@@ -101,6 +101,8 @@ public final class TypeIds {
   public static final int PROFILE_COMPARE = 225;
   /** Asks the primary of a profile to take any newer copy another holder has before a change is made there. */
   public static final int PROFILE_PREPARE = 226;
+  /** Asks a holder of more profile copies than the cluster keeps to give up its copies of some users. */
+  public static final int PROFILE_DROP = 228;
   /** Asks a node to move some of its mailbox fragments to another node ({@code cluster rebalance}). */
   public static final int REBALANCE_MOVE = 220;
   /** A node's progress in moving fragments for a rebalance. */

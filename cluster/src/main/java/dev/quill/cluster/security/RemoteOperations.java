@@ -70,6 +70,7 @@ public final class RemoteOperations {
       entry(TypeIds.PROFILE_IMPORT, ObjectType.PROFILE, Permission.REPLICATE),
       entry(TypeIds.PROFILE_COMPARE, ObjectType.PROFILE, Permission.REPLICATE),
       entry(TypeIds.PROFILE_PREPARE, ObjectType.PROFILE, Permission.REPLICATE),
+      entry(TypeIds.PROFILE_DROP, ObjectType.PROFILE, Permission.REPLICATE),
       entry(TypeIds.TOMBSTONE_CHECK, ObjectType.REPLICA, Permission.READ),
       // operations
       entry(TypeIds.REBALANCE_MOVE, ObjectType.ADMIN, Permission.ADMIN),

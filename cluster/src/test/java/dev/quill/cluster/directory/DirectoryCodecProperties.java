@@ -164,6 +164,7 @@ class DirectoryCodecProperties {
     assertThat(roundTrip(ProfileCodecs.COMPARED, compared)).isEqualTo(compared);
     assertThat(roundTrip(ProfileCodecs.VERSIONS, java.util.Map.of(user, version))).containsExactly(
         java.util.Map.entry(user, version));
+    assertThat(roundTrip(ProfileCodecs.USERS, Set.of(user))).containsExactly(user);
   }
 
   @Property
@@ -188,7 +189,7 @@ class DirectoryCodecProperties {
         ProfileCodecs.NEW_MAILBOX, ProfileCodecs.SUBSCRIPTION, ProfileCodecs.QUOTA, ProfileCodecs.PROFILE,
         ProfileCodecs.MAILBOX, ProfileCodecs.SUBSCRIPTIONS, DirectoryCodecs.CHANGE, DirectoryCodecs.LIST,
         DirectoryCodecs.STAMPED, ProfileCodecs.IMAGE, ProfileCodecs.COMPARED, ProfileCodecs.VERSIONS,
-        ProfileCodecs.COUNT, TombstoneCodecs.CHECK, TombstoneCodecs.CONFIRMED)) {
+        ProfileCodecs.COUNT, ProfileCodecs.USERS, TombstoneCodecs.CHECK, TombstoneCodecs.CONFIRMED)) {
       try {
         WireReader in = new WireReader(input);
         codec.read(in);

@@ -3,6 +3,7 @@ package dev.quill.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.MailboxInfo;
 import dev.quill.store.Versioned;
@@ -226,5 +227,44 @@ class ClusterProfileReplicationTest {
     });
     assertThat(cluster.node(second).store().version(Versioned.PROFILE, USER)).isGreaterThan(stamp);
     assertThat(holders()).hasSize(2);
+  }
+  @Test
+  void aHolderBackAfterASpareTookItsPlace_isTrimmedToTwoCopies_andNoMessageOrNumberIsLost() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    nodes.get(0).mailStore().addUser(USER, "pw".toCharArray());
+    for (QuillNode n : nodes) {
+      MailClients.send(n.ports().get("smtp"), USER, "before, via " + n.cluster().name());
+    }
+    String away = holders().getLast(); // not the primary
+    stopNode(cluster.node(away));
+    cluster.nodes().getFirst().mailStore().setPassword(USER, "while-away".toCharArray());
+    assertThat(holders()).as("a spare took the copy of %s", away).hasSize(2).doesNotContain(away);
+    MailClients.send(cluster.nodes().getFirst().ports().get("smtp"), USER, "while away");
+    restart(away, 0); // three copies now: the returning holder's and the spare's
+
+    await().atMost(WAIT).untilAsserted(() -> {
+      cluster.nodes().forEach(n -> n.profileReplicas().orElseThrow().syncAll());
+      assertThat(holders()).as("one of three copies given up").hasSize(2);
+    });
+    List<String> kept = holders();
+    for (QuillNode n : cluster.nodes()) {
+      assertThat(n.store().authenticate(USER, "while-away".toCharArray()))
+          .as("the copy on %s, if any, is current", n.cluster().name()).isEqualTo(kept.contains(n.cluster().name()));
+      assertThat(n.store().mailboxes(USER)).as("%s keeps its fragments", n.cluster().name()).isNotEmpty();
+    }
+    ManagerClient client = new ManagerClient(nodes.get(0).cluster().rpc(), nodes.get(0).cluster()::map,
+        Duration.ofSeconds(5), 5, Duration.ofMillis(100));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(client.mailMap(USER).get().profileNodes())
+        .as("the manager lists the copies kept").containsExactlyInAnyOrderElementsOf(kept));
+
+    List<Long> before = MailClients.imapUids(cluster.nodes().getFirst().ports().get("imap"), USER, "while-away");
+    assertThat(before).as("every message, wherever it is").hasSize(4);
+    for (QuillNode via : cluster.nodes()) {
+      assertThat(loginWorks(via, "while-away")).as("login via %s", via.cluster().name()).isTrue();
+      MailClients.send(via.ports().get("smtp"), USER, "after, via " + via.cluster().name());
+    }
+    List<Long> after = MailClients.imapUids(cluster.node(kept.getLast()).ports().get("imap"), USER, "while-away");
+    assertThat(after).as("the earlier messages, then three new ones above them").hasSize(7)
+        .startsWith(before.toArray(Long[]::new)).isSorted().doesNotHaveDuplicates();
   }
 }
