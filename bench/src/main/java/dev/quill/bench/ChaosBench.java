@@ -543,12 +543,12 @@ final class ChaosBench implements Callable<Integer> {
         + copies.profilesDiffer() + " with differing copies, " + copies.profilesUnder() + " on too few nodes"
         + "; not failures: " + copies.modSeqDiffers()
         + " copies equal under different MODSEQs, " + copies.underReplicated() + " on fewer than " + replicas
-        + " nodes, " + copies.overReplicated() + " on more");
+        + " nodes, " + copies.overReplicated() + " on more, " + copies.profilesOver() + " profiles on more nodes than kept");
     System.out.printf("RESULT chaos nodes=%d replicas=%d seconds=%d seed=%d acked=%d deleted=%d kills=%d pauses=%d "
         + "restarts=%d lost=%d resurrected=%d duplicated=%d uid_duplicates=%d unreadable=%d converged_ms=%d "
         + "network=%s partitions=%d flag_changes=%d flags_wrong=%d copies_differ=%d expunged_held=%d below_floor=%d "
         + "hidden=%d modseq_differs=%d under_replicated=%d over_replicated=%d profiles=%d profiles_differ=%d "
-        + "profiles_under=%d clock_skew_ms=%d%n",
+        + "profiles_under=%d profiles_over=%d clock_skew_ms=%d%n",
         nodeCount, replicas,
         Duration.between(start, Instant.now()).toSeconds(), seed, ledger.ackedCount(), ledger.deletedCount(),
         faultCount("kill"), faultCount("pause"), faultCount("restart"), last.lost(), last.resurrected(),
@@ -556,7 +556,7 @@ final class ChaosBench implements Callable<Integer> {
         nodes.network() != null ? "netns" : "loopback", faultCount("partition"), flagChanges.get(), last.flagsWrong(),
         copies.differing(), copies.expungedHeld(), copies.belowFloor(), copies.hidden(), copies.modSeqDiffers(),
         copies.underReplicated(), copies.overReplicated(), copies.profiles(), copies.profilesDiffer(),
-        copies.profilesUnder(), Math.round(clockSkew * 1000));
+        copies.profilesUnder(), copies.profilesOver(), Math.round(clockSkew * 1000));
     return ok ? 0 : 1;
   }
 

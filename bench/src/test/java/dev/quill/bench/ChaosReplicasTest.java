@@ -118,6 +118,8 @@ class ChaosReplicasTest {
     assertThat(r.profiles()).isEqualTo(1);
     assertThat(r.profilesDiffer()).isEqualTo(1);
     assertThat(r.profilesUnder()).isZero();
+    assertThat(r.profilesOver()).as("three copies where two are kept: noted, not a failure").isEqualTo(1);
+    assertThat(r.notes()).containsExactly(U + ": profile on 3 nodes [n1, n2, n3]");
     assertThat(r.details()).containsExactly(U + ": profile copies differ: {n1=Profile[stamp=7, digest=00ff], "
         + "n2=Profile[stamp=7, digest=00fe], n3=Profile[stamp=8, digest=00ff]}");
   }

@@ -30,6 +30,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -112,6 +113,7 @@ public final class ProfileReplicas {
   private final Replication replication;
   private final IntSupplier clusterSize;
   private final Spares spares;
+  private final Consumer<String> copyDropped;
 
   /** Picks the nodes that take new copies of a profile. */
   @FunctionalInterface
@@ -134,10 +136,12 @@ public final class ProfileReplicas {
    * @param local this node's own store
    * @param clusterSize members known, live and presumed down: bounds the floor of copies
    * @param spares given the user, its current holders and a count, up to that many other live nodes to take a copy
+   * @param copyDropped told of each user whose copy this node gave up, so that nodes which remember
+   *     this node as the place to read that profile forget it
    */
   public ProfileReplicas(String self, RpcEndpoint endpoint, MailStore local, HybridClock clock, ManagerClient managers,
       Supplier<List<String>> members, Replication replication, IntSupplier clusterSize,
-      Spares spares, Duration timeout) {
+      Spares spares, Consumer<String> copyDropped, Duration timeout) {
     this.self = self;
     this.endpoint = endpoint;
     this.local = local;
@@ -147,6 +151,7 @@ public final class ProfileReplicas {
     this.replication = replication;
     this.clusterSize = clusterSize;
     this.spares = spares;
+    this.copyDropped = copyDropped;
     this.timeout = timeout;
     for (int i = 0; i < LOCK_STRIPES; i++) {
       locks[i] = new ReentrantLock();
@@ -326,6 +331,7 @@ public final class ProfileReplicas {
         if (local.dropProfile(user, stamp)) {
           dropped.add(user);
           notices.put(user, managers.profileStored(user, self, false));
+          copyDropped.accept(user);
         }
       } finally {
         lock.unlock();

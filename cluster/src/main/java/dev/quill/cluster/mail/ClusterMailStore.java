@@ -1342,10 +1342,16 @@ public final class ClusterMailStore implements MailStore {
   private CachedProfile cachedProfile(String user) {
     long now = System.nanoTime();
     CachedProfile cached = profileCache.get(user);
-    if (cached != null && now - cached.readNanos() < (cached.node().isPresent() ? PROFILE_TTL_NANOS : UNKNOWN_TTL_NANOS)) {
+    boolean recent = cached != null
+        && now - cached.readNanos() < (cached.node().isPresent() ? PROFILE_TTL_NANOS : UNKNOWN_TTL_NANOS);
+    boolean cachedHere = recent && cached.node().filter(self::equals).isPresent();
+    if (recent && !cachedHere) {
       return cached;
     }
     Optional<UserProfile> here = local.user(user);
+    if (cachedHere && here.isPresent()) {
+      return cached; // still here: the copy may have been given up since (ProfileReplicas trims copies beyond R)
+    }
     CachedProfile fresh;
     if (here.isPresent()) {
       fresh = new CachedProfile(Optional.of(self), here, now);

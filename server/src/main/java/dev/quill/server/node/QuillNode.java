@@ -298,7 +298,8 @@ public final class QuillNode implements AutoCloseable {
     LoadBalancer balancer = new LoadBalancer(config.cluster().spread());
     profileReplicas = new ProfileReplicas(node.name(), node.rpc(), store, clock, client, () -> node.view().members(),
         config.cluster().replication().profiles(), () -> node.view().members().size() + node.missingMembers().size(),
-        (user, holders, count) -> profileSpares(node, balancer, user, holders, count), CLUSTER_TIMEOUT);
+        (user, holders, count) -> profileSpares(node, balancer, user, holders, count), profiles::announceChanged,
+        CLUSTER_TIMEOUT);
     catchUp = new ReplicaSync(node.name(), store, fragments, storing, client, () -> node.view().members(),
         CLUSTER_TIMEOUT, catchingUp, config.cluster().replication().replicas());
     node.addForgetListener(gone -> {

@@ -240,7 +240,11 @@ class ClusterProfileReplicationTest {
     cluster.nodes().getFirst().mailStore().setPassword(USER, "while-away".toCharArray());
     assertThat(holders()).as("a spare took the copy of %s", away).hasSize(2).doesNotContain(away);
     MailClients.send(cluster.nodes().getFirst().ports().get("smtp"), USER, "while away");
+    for (QuillNode via : cluster.nodes()) { // each node now remembers where the profile is: itself on the holders
+      assertThat(loginWorks(via, "while-away")).as("login via %s", via.cluster().name()).isTrue();
+    }
     restart(away, 0); // three copies now: the returning holder's and the spare's
+    assertThat(loginWorks(cluster.node(away), "while-away")).as("login via the returning holder").isTrue();
 
     await().atMost(WAIT).untilAsserted(() -> {
       cluster.nodes().forEach(n -> n.profileReplicas().orElseThrow().syncAll());
@@ -266,5 +270,18 @@ class ClusterProfileReplicationTest {
     List<Long> after = MailClients.imapUids(cluster.node(kept.getLast()).ports().get("imap"), USER, "while-away");
     assertThat(after).as("the earlier messages, then three new ones above them").hasSize(7)
         .startsWith(before.toArray(Long[]::new)).isSorted().doesNotHaveDuplicates();
+  }
+  @Test
+  void aNodeThatGaveUpItsCopy_readsLoginsFromTheCopiesKept_atOnce() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    nodes.get(0).mailStore().addUser(USER, "pw".toCharArray());
+    QuillNode second = cluster.node(holders().getLast()); // not the primary, which every node reads otherwise
+    assertThat(loginWorks(second, "pw")).as("login via %s, which reads its own copy", second.cluster().name()).isTrue();
+
+    // What a PROFILE_DROP does on the node, without the manager's notice: the node's own memory of
+    // where the profile is must not outlive the copy (it kept "here" for 60 s).
+    assertThat(second.store().dropProfile(USER, second.store().version(Versioned.PROFILE, USER))).isTrue();
+    assertThat(loginWorks(second, "pw")).as("login via %s after it gave its copy up", second.cluster().name())
+        .isTrue();
   }
 }
