@@ -70,11 +70,7 @@ class ProfileImageTest {
   @Test
   void tombstone_deletesTheUserAndItsMail_andOutlivesIt() {
     try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore replica = withDomain(b)) {
-      primary.setVersion(Versioned.PROFILE, ANN, 10);
-      replica.importProfile(primary.exportProfile(ANN).orElseThrow());
-      long inbox = replica.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
-      replica.storeAssigned(new AssignedMessage(ANN, "INBOX", inbox, 1, 2, TestStores.message("hi", 10), Set.of(),
-          Instant.EPOCH, null)).join();
+      copiedWithAMessage(primary, replica, 1, 2, "hi");
 
       primary.deleteUser(ANN);
       assertThat(primary.version(Versioned.PROFILE, ANN)).as("the version outlives the user").isEqualTo(10);
@@ -164,14 +160,22 @@ class ProfileImageTest {
       assertThat(primary.exportProfile(ANN).orElseThrow().digest()).as("another subscription").isNotEqualTo(quota);
     }
   }
+
+  /** Gives {@code copy} the primary's profile at stamp 10 and stores one message in its INBOX; the INBOX's UIDVALIDITY. */
+  private static long copiedWithAMessage(RocksMailStore primary, RocksMailStore copy, long uid, long modSeq,
+      String subject) {
+    primary.setVersion(Versioned.PROFILE, ANN, 10);
+    copy.importProfile(primary.exportProfile(ANN).orElseThrow());
+    long inbox = copy.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
+    copy.storeAssigned(new AssignedMessage(ANN, "INBOX", inbox, uid, modSeq, TestStores.message(subject, 10), Set.of(),
+        Instant.EPOCH, null)).join();
+    return inbox;
+  }
+
   @Test
   void dropProfile_leavesAPlainFragmentHolder_withItsMailAndNumbers_butNoHolderRecord() {
     try (RocksMailStore primary = TestStores.withUsers(a, "ann"); RocksMailStore copy = withDomain(b)) {
-      primary.setVersion(Versioned.PROFILE, ANN, 10);
-      copy.importProfile(primary.exportProfile(ANN).orElseThrow());
-      long inbox = copy.mailbox(ANN, "INBOX").orElseThrow().uidValidity();
-      copy.storeAssigned(new AssignedMessage(ANN, "INBOX", inbox, 7, 9, TestStores.message("kept", 10), Set.of(),
-          Instant.EPOCH, null)).join();
+      long inbox = copiedWithAMessage(primary, copy, 7, 9, "kept");
       copy.reserveWatermarks(ANN, "INBOX", inbox, 1_000, 2_000, java.util.Optional.of(Set.of("a", "b"))).join();
 
       assertThat(copy.dropProfile(ANN, 9)).as("another stamp: a change reached this copy since").isFalse();

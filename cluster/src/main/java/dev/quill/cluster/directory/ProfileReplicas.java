@@ -10,6 +10,7 @@ import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.cluster.rpc.Codecs;
 import dev.quill.cluster.rpc.MessageType;
 import dev.quill.cluster.rpc.RpcEndpoint;
+import dev.quill.cluster.rpc.RpcException;
 import dev.quill.cluster.rpc.TypeIds;
 import dev.quill.store.MailStore;
 import dev.quill.store.ProfileImage;
@@ -80,7 +81,8 @@ public final class ProfileReplicas {
       TypeIds.PROFILE_PREPARE, 1, "PROFILE_PREPARE", ProfileCodecs.USER, Codecs.EMPTY);
   static final MessageType<Map<String, Long>, Compared> COMPARE = new MessageType<>(
       TypeIds.PROFILE_COMPARE, 2, "PROFILE_COMPARE", ProfileCodecs.VERSIONS, ProfileCodecs.COMPARED);
-  static final MessageType<Map<String, Long>, Set<String>> DROP = new MessageType<>(
+  /** Asks a holder to give up its copies of these profiles (user: the stamp the asker saw); answers those it gave up. */
+  public static final MessageType<Map<String, Long>, Set<String>> DROP = new MessageType<>(
       TypeIds.PROFILE_DROP, 1, "PROFILE_DROP", ProfileCodecs.VERSIONS, ProfileCodecs.USERS);
 
   /**
@@ -324,7 +326,25 @@ public final class ProfileReplicas {
   private Set<String> dropHere(String from, Map<String, Long> stamps) {
     Set<String> dropped = new LinkedHashSet<>();
     Map<String, CompletableFuture<Void>> notices = new LinkedHashMap<>();
+    // Not on the asker's word alone: the manager must list R other live holders, or this copy stays
+    // (a primary acting on an old run, or a manager still rebuilding, asks again later).
+    Map<String, CompletableFuture<MailMap>> maps = new LinkedHashMap<>();
+    stamps.keySet().forEach(user -> maps.put(user, managers.mailMap(user)));
+    Set<String> live = new HashSet<>(members.get());
     stamps.forEach((user, stamp) -> {
+      long others;
+      try {
+        others = Remote.join(maps.get(user), "reading the mail map of " + user).profileNodes().stream()
+            .filter(n -> !n.equals(self) && live.contains(n)).count();
+      } catch (RuntimeException e) {
+        log.info("{}: copy of the profile of {} kept: {}", self, user, e.getMessage());
+        return;
+      }
+      if (others < replication.replicas()) {
+        log.info("{}: copy of the profile of {} kept: {} asked to drop it, but its manager lists {} other live "
+            + "holder(s), {} needed", self, user, from, others, replication.replicas());
+        return;
+      }
       ReentrantLock lock = lockOf(user);
       lock.lock();
       try {
@@ -502,8 +522,13 @@ public final class ProfileReplicas {
       try {
         dropped += Remote.join(endpoint.call(node, DROP, chunk, timeout), "trimming profile copies").size();
       } catch (RuntimeException e) {
-        log.info("{} --> {}: extra profile copies not trimmed (the next run tries again): {}", self, node,
-            e.getMessage());
+        if (e.getCause() instanceof RpcException r && r.code() == RpcException.Code.UNKNOWN_TYPE) {
+          // an older release, which keeps its copies until it is upgraded: not worth a line every run
+          log.debug("{} --> {}: extra profile copies not trimmed: it does not know PROFILE_DROP", self, node);
+        } else {
+          log.info("{} --> {}: extra profile copies not trimmed (the next run tries again): {}", self, node,
+              e.getMessage());
+        }
         break;
       }
     }

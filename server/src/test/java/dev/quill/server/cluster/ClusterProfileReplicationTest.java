@@ -3,6 +3,7 @@ package dev.quill.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.quill.cluster.directory.ProfileReplicas;
 import dev.quill.cluster.manager.ManagerClient;
 import dev.quill.server.node.QuillNode;
 import dev.quill.store.MailboxInfo;
@@ -283,5 +284,23 @@ class ClusterProfileReplicationTest {
     assertThat(second.store().dropProfile(USER, second.store().version(Versioned.PROFILE, USER))).isTrue();
     assertThat(loginWorks(second, "pw")).as("login via %s after it gave its copy up", second.cluster().name())
         .isTrue();
+  }
+  @Test
+  void aDropRequest_isRefusedWhileTheManagerListsTooFewOtherCopies() throws Exception {
+    List<QuillNode> nodes = startThree(0);
+    nodes.get(0).mailStore().addUser(USER, "pw".toCharArray());
+    List<String> copies = holders();
+    assertThat(copies).hasSize(2);
+    QuillNode primary = cluster.node(copies.getFirst());
+    QuillNode second = cluster.node(copies.getLast());
+    long stamp = second.store().version(Versioned.PROFILE, USER);
+
+    // A primary acting on an old view of the copies (or a misbehaving one) asks the only other copy to go.
+    Set<String> dropped = primary.cluster().rpc().call(second.cluster().name(), ProfileReplicas.DROP,
+        Map.of(USER, stamp), Duration.ofSeconds(10)).get();
+
+    assertThat(dropped).as("the manager lists one other live copy where R = 2 are kept").isEmpty();
+    assertThat(holders()).isEqualTo(copies);
+    assertThat(second.store().authenticate(USER, "pw".toCharArray())).isTrue();
   }
 }
