@@ -18,6 +18,7 @@ import dev.quill.store.StoreException;
 import dev.quill.store.Versioned;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -504,10 +505,10 @@ public final class ProfileReplicas {
    * The holders among {@code others} beyond the first {@code keep} in an order drawn from the user
    * (the same on every node, and different per user, so that the copies kept spread over the nodes).
    */
-  static List<String> extraHolders(String user, Set<String> others, int keep) {
+  private static List<String> extraHolders(String user, Set<String> others, int keep) {
     List<String> ordered = others.stream()
-        .sorted(java.util.Comparator.comparingLong((String node) -> LoadBalancer.tieKey(user, node))
-            .thenComparing(java.util.Comparator.naturalOrder()))
+        .sorted(Comparator.comparingLong((String node) -> LoadBalancer.tieKey(user, node))
+            .thenComparing(Comparator.naturalOrder()))
         .toList();
     return ordered.subList(Math.min(keep, ordered.size()), ordered.size());
   }
