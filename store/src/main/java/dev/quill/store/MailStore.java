@@ -500,9 +500,10 @@ public interface MailStore extends AutoCloseable {
    * looked keeps it). The user record, its hash-index entry and the version go; the user's
    * mailbox fragments stay with their messages, subscriptions and watermark reservations (a
    * reservation here may be one a majority needs), so this node is left as a plain fragment
-   * holder. The reservations lose their holder records: only profile nodes report those, and a
-   * record kept here would miss the holders added while this node held no profile, should it hold
-   * the profile again. Leaves no tombstone: this node is then as one that never held the profile.
+   * holder. The reservations lose their holder records: a manager trusts any record reported to
+   * it, and a node that is no longer a profile node stops getting the writes that keep its record
+   * whole, so a record kept here could later be reported without holders added since. Leaves no
+   * tombstone: this node is then as one that never held the profile.
    *
    * @return whether the copy was given up
    */
